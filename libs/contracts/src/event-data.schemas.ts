@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { EventTypes, type EventType } from './event-types.js';
+
+/** ISO-8601 timestamp with a zone, as produced by `Date.prototype.toISOString()`. */
+export const isoTimestamp = z.iso.datetime({ offset: true });
+
+/** A user id: the key of every user event. Any non-empty string; subjects escape what NATS forbids. */
+export const userId = z.string().min(1).max(256);
+
+/** An email type flag, e.g. `NEW_USER`, `PASSWORD_SYNC_FAILED`. */
+export const emailType = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be UPPER_SNAKE_CASE');
+
+const attributeValue = z.union([z.string(), z.array(z.string()), z.null()]);
+const attempt = z.number().int().min(1);
+
+/** Why a password could not be applied to the target directory. */
+export const passwordSyncFailureReasons = ['user-not-found', 'policy-violation', 'target-unavailable', 'target-error'] as const;
+
+/** The data schema of each event type, version 1. The TS types and the AsyncAPI document derive from these. */
+export const eventDataSchemas = {
+  [EventTypes.UserAdded]: z
+    .object({
+      userId,
+      email: z.email(),
+      displayName: z.string().max(512).optional(),
+      attributes: z.record(z.string(), attributeValue).optional(),
+    })
+    .describe('A user account was created in the source directory.'),
+  [EventTypes.UserModified]: z
+    .object({
+      userId,
+      email: z.email().optional(),
+      changes: z.record(z.string(), attributeValue),
+    })
+    .describe('Attributes of a user changed in the source directory; `changes` maps attribute → new value.'),
+  [EventTypes.PasswordChanged]: z
+    .object({
+      userId,
+      origin: z.enum(['source', 'vault']),
+      changedAt: isoTimestamp,
+    })
+    .describe('A user changed their password. Never carries the password itself.'),
+  [EventTypes.PasswordSynced]: z
+    .object({ userId, target: z.string().min(1), attempt })
+    .describe('A cached password was applied to the target directory; the secret has been destroyed.'),
+  [EventTypes.PasswordSyncFailed]: z
+    .object({
+      userId,
+      reason: z.enum(passwordSyncFailureReasons),
+      message: z.string(),
+      attempt,
+      expiresAt: isoTimestamp.nullable(),
+    })
+    .describe('Applying a password to the target failed; it stays cached until `expiresAt` (null = never).'),
+  [EventTypes.PasswordExpired]: z
+    .object({ userId, cachedAt: isoTimestamp })
+    .describe('A cached password reached its expiration time unsynced; the secret has been destroyed.'),
+  [EventTypes.BulkTaskTick]: z
+    .object({
+      schedule: z.string().min(1),
+      task: z.string().min(1),
+      scheduledFor: isoTimestamp,
+      firedAt: isoTimestamp,
+      catchUp: z.boolean(),
+    })
+    .describe('A cron schedule fired. `catchUp` marks the single tick that stands for slots missed during downtime.'),
+  [EventTypes.EmailQueued]: z
+    .object({
+      userId,
+      emailType,
+      causationEvent: z.object({ id: z.string().min(1), type: z.string().min(1) }),
+    })
+    .describe('An event raised an email-type flag for a user; the next bulk-task tick sends it.'),
+  [EventTypes.EmailSent]: z
+    .object({ userId, emailType, messageId: z.string().min(1), attempt, tick: z.string().min(1) })
+    .describe('The SMTP server accepted the email. Applying this event clears the flag.'),
+  [EventTypes.EmailFailed]: z
+    .object({ userId, emailType, error: z.string(), permanent: z.boolean(), attempt, tick: z.string().min(1) })
+    .describe('Sending failed. A transient failure leaves the flag for the next tick.'),
+  [EventTypes.EmailAbandoned]: z
+    .object({ userId, emailType, attempts: z.number().int().min(0), lastError: z.string() })
+    .describe('The email will not be sent: permanent rejection, or the attempt / age limit was reached. The flag is cleared.'),
+} as const satisfies Record<EventType, z.ZodType>;
+
+/** The data payload of each event type. */
+export type EventDataMap = { [T in EventType]: z.output<(typeof eventDataSchemas)[T]> };
+
+export type UserAddedData = EventDataMap[typeof EventTypes.UserAdded];
+export type UserModifiedData = EventDataMap[typeof EventTypes.UserModified];
+export type PasswordChangedData = EventDataMap[typeof EventTypes.PasswordChanged];
+export type PasswordSyncedData = EventDataMap[typeof EventTypes.PasswordSynced];
+export type PasswordSyncFailedData = EventDataMap[typeof EventTypes.PasswordSyncFailed];
+export type PasswordExpiredData = EventDataMap[typeof EventTypes.PasswordExpired];
+export type BulkTaskTickData = EventDataMap[typeof EventTypes.BulkTaskTick];
+export type EmailQueuedData = EventDataMap[typeof EventTypes.EmailQueued];
+export type EmailSentData = EventDataMap[typeof EventTypes.EmailSent];
+export type EmailFailedData = EventDataMap[typeof EventTypes.EmailFailed];
+export type EmailAbandonedData = EventDataMap[typeof EventTypes.EmailAbandoned];
+/** Why a password sync attempt failed. */
+export type PasswordSyncFailureReason = (typeof passwordSyncFailureReasons)[number];

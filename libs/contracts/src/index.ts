@@ -1,0 +1,38 @@
+export { EventTypes, ALL_EVENT_TYPES, isEventType, eventNameOf } from './event-types.js';
+export type { EventName, EventType } from './event-types.js';
+export { eventDataSchemas, isoTimestamp, userId, emailType, passwordSyncFailureReasons } from './event-data.schemas.js';
+export type {
+  EventDataMap,
+  UserAddedData,
+  UserModifiedData,
+  PasswordChangedData,
+  PasswordSyncedData,
+  PasswordSyncFailedData,
+  PasswordExpiredData,
+  BulkTaskTickData,
+  EmailQueuedData,
+  EmailSentData,
+  EmailFailedData,
+  EmailAbandonedData,
+  PasswordSyncFailureReason,
+} from './event-data.schemas.js';
+export { CURRENT_DATA_VERSION } from './envelope.js';
+export type { CloudEvent, IdmEvent, IdmEventOf } from './envelope.js';
+export {
+  encodeSubjectKey,
+  decodeSubjectKey,
+  subjectFor,
+  typeFilter,
+  keyFilter,
+  parseEventSubject,
+  STREAM_SUBJECTS,
+  COMMAND_PREFIX,
+  SubjectKeyError,
+} from './subjects.js';
+export { newEventId, deriveEventId } from './event-id.js';
+export { decodeEvent, encodeEvent, DecodeError } from './decode.js';
+export type { DecodeFailure, Upcaster } from './decode.js';
+export { createEvent } from './create-event.js';
+export type { CreateEventOptions } from './create-event.js';
+export { CommandSubjects, passwordChangeRequestSchema, passwordChangeReplySchema } from './commands.js';
+export type { PasswordChangeRequest, PasswordChangeReply } from './commands.js';
