@@ -1,0 +1,70 @@
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import type { ServerFeatures } from './server-features.js';
+
+/** What a durable pull consumer of idm-events is made of. */
+export interface ConsumerSpec {
+  readonly stream: string;
+  /** Durable name: one per service and purpose, e.g. `notifier`, `notifier-ticks`. */
+  readonly name: string;
+  /** The event types its handlers take. */
+  readonly types: readonly string[];
+  readonly ackWaitMs: number;
+  readonly maxAckPending: number;
+  /** Where a *new* consumer starts: the whole log, or only events appended from now on. */
+  readonly deliverPolicy: 'all' | 'new';
+}
+
+/**
+ * The subject filter for a consumer's types. One type → `filter_subject`; several types →
+ * `filter_subjects` on 2.10+; on 2.9 several types get no filter at all, and the transport acks
+ * the events it has no handler for (correct, but the consumer reads the whole stream).
+ */
+export function consumerFilter(types: readonly string[], features: ServerFeatures): Pick<ConsumerConfig, 'filter_subject' | 'filter_subjects'> {
+  const subjects = [...new Set(types)].sort().map((t) => `${t}.*`);
+  if (subjects.length === 1) return { filter_subject: subjects[0] };
+  if (features.multipleConsumerFilters) return { filter_subjects: subjects };
+  return {};
+}
+
+/**
+ * Creates the durable pull consumer or updates the settings idm owns on it (ack wait, max ack
+ * pending, filters). `max_deliver` is unlimited on the server on purpose: the transport counts
+ * deliveries itself and dead-letters at its own limit, so a message is never silently parked by
+ * the server when the process died on its last delivery.
+ */
+export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec, features: ServerFeatures): Promise<ConsumerInfo> {
+  const owned: Partial<ConsumerConfig> = {
+    description: `idm-events consumer ${spec.name}`,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(spec.ackWaitMs),
+    max_deliver: -1,
+    max_ack_pending: spec.maxAckPending,
+    ...consumerFilter(spec.types, features),
+  };
+  let existing: ConsumerInfo | undefined;
+  try {
+    existing = await jsm.consumers.info(spec.stream, spec.name);
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
+  }
+  if (!existing) {
+    return jsm.consumers.add(spec.stream, {
+      ...owned,
+      durable_name: spec.name,
+      deliver_policy: spec.deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+    });
+  }
+  const current = existing.config;
+  const same =
+    current.ack_wait === owned.ack_wait &&
+    current.max_ack_pending === owned.max_ack_pending &&
+    (current.filter_subject ?? '') === (owned.filter_subject ?? '') &&
+    JSON.stringify([...(current.filter_subjects ?? [])].sort()) === JSON.stringify([...(owned.filter_subjects ?? [])].sort());
+  if (same) return existing;
+  const update = { ...owned } as Record<string, unknown>;
+  // Clearing a filter needs an explicit empty value; a server keeps the old one otherwise.
+  if (!('filter_subject' in owned)) update.filter_subject = '';
+  if (!('filter_subjects' in owned) && current.filter_subjects) update.filter_subjects = [];
+  return jsm.consumers.update(spec.stream, spec.name, update);
+}

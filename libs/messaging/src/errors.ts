@@ -1,0 +1,71 @@
+/**
+ * Thrown by a handler when an event can never be handled as it is (a business rule says so, or
+ * its content is unusable). The transport writes a dead-letter record and terminates the message:
+ * it is not redelivered.
+ */
+export class PermanentError extends Error {
+  override readonly name: string = 'PermanentError';
+  readonly code: string;
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options);
+    this.code = options?.code ?? 'IDM_PERMANENT_FAILURE';
+  }
+}
+
+/**
+ * Marks a failure as transient explicitly (DB down, SMTP 4xx, directory unavailable, timeout).
+ * Any error that is not a {@link PermanentError} is already treated as transient; use this class
+ * to add a stable code for logs and metrics.
+ */
+export class TransientError extends Error {
+  override readonly name: string = 'TransientError';
+  readonly code: string;
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options);
+    this.code = options?.code ?? 'IDM_TRANSIENT_FAILURE';
+  }
+}
+
+/**
+ * An optimistic-concurrency publish lost: the subject's last sequence was not the expected one,
+ * because another writer appended first. Re-read and decide again.
+ */
+export class WrongLastSequenceError extends Error {
+  override readonly name = 'WrongLastSequenceError';
+  readonly code = 'IDM_WRONG_LAST_SEQUENCE';
+  constructor(
+    readonly subject: string,
+    readonly expected: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`the last sequence on ${subject} is not ${expected}: another writer appended first`, options);
+  }
+}
+
+/** The NATS server or JetStream could not be reached or did not answer in time. */
+export class MessagingUnavailableError extends TransientError {
+  override readonly name = 'MessagingUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'IDM_MESSAGING_UNAVAILABLE' });
+  }
+}
+
+/** A stable error code for logs, metrics and dead-letter records. */
+export function errorCode(error: unknown): string {
+  if (error && typeof error === 'object' && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'string' || typeof code === 'number') return String(code);
+  }
+  return error instanceof Error ? error.name : 'UNKNOWN';
+}
+
+/** A one-line message for an unknown thrown value, never its stack or its payload. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}

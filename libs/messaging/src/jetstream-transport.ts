@@ -1,0 +1,278 @@
+import { CustomTransportStrategy, Server, type MessageHandler } from '@nestjs/microservices';
+import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { lastValueFrom } from 'rxjs';
+import { DecodeError, decodeEvent, subjectFor, type IdmEvent } from '@idm/contracts';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { ensureConsumer } from './consumer-provisioning.js';
+import { deadLetterRecord, writeDeadLetter } from './dead-letter.js';
+import { errorMessage } from './errors.js';
+import { EventContext } from './event-context.js';
+import { KeyLanes } from './key-lanes.js';
+import { connectNats, type NatsConnectionConfig } from './nats-connection.js';
+import { CONSUMER_EXTRA } from './on-event.decorator.js';
+import { serverFeatures } from './server-features.js';
+import { decideSettlement, isPastDeliveryLimit, type HandlingOutcome, type Settlement, type SettlementPolicy } from './settlement.js';
+import { ensureDeadLetterStream, ensureEventStream, type EventStreamSettings } from './stream-provisioning.js';
+
+/** One settled delivery, for metrics and tests. */
+export interface SettledDelivery {
+  readonly consumer: string;
+  readonly subject: string;
+  readonly streamSequence: number;
+  readonly deliveryCount: number;
+  readonly type: string | undefined;
+  readonly settlement: Settlement;
+  readonly durationMs: number;
+}
+
+/** Options of {@link JetStreamTransport}. */
+export interface JetStreamTransportOptions {
+  readonly connection: NatsConnectionConfig;
+  /** The event stream and, optionally, its creation settings. */
+  readonly stream: EventStreamSettings;
+  /** Default durable consumer name for handlers that do not name their own. */
+  readonly consumer: string;
+  /** Deliveries before a failing message is dead-lettered. Default 10. */
+  readonly maxDeliver?: number;
+  /** Ack deadline; the transport extends it with `working()` while a handler runs. Default 30 s. */
+  readonly ackWaitMs?: number;
+  /** Deliveries handled at once per consumer (different keys only). Default 32. */
+  readonly concurrency?: number;
+  readonly backoff?: BackoffPolicy;
+  /** Where a newly created consumer starts. Default `all`. */
+  readonly deliverPolicy?: 'all' | 'new';
+  /** How long `close()` waits for in-flight handlers before draining anyway. Default 25 s. */
+  readonly drainTimeoutMs?: number;
+  /** Called after each settlement (metrics). Must not throw. */
+  readonly onSettled?: (delivery: SettledDelivery) => void;
+}
+
+interface RunningConsumer {
+  readonly name: string;
+  readonly messages: ConsumerMessages;
+  readonly lanes: KeyLanes;
+  readonly loop: Promise<void>;
+}
+
+/**
+ * A NestJS transport over JetStream durable pull consumers.
+ *
+ * - Handlers are declared with `@OnEvent(type)`; each names (or defaults) its durable consumer.
+ * - Every delivery is decoded with `@idm/contracts`; an undecodable one never reaches a handler.
+ * - Two events with the same key (user id, schedule) are never handled at the same time by one
+ *   process; different keys run in parallel up to `concurrency`. Across replicas, handlers rely on
+ *   the inbox for exactly-once state changes.
+ * - Settlement follows {@link decideSettlement}: ack only after the handler returned (its effect
+ *   is durable by then), nak with backoff on transient errors, dead-letter + term on poison or at
+ *   `maxDeliver`. While a handler runs the ack deadline is extended with `working()`.
+ * - `close()` (SIGTERM via Nest shutdown hooks) stops pulling, lets in-flight handlers finish and
+ *   settle, then drains the connection. Messages pulled but not started are left unacked and are
+ *   redelivered after `ackWaitMs`: nothing is lost.
+ *
+ * Works on nats-server 2.9+; on 2.10+ a consumer with several types uses `filter_subjects`.
+ */
+export class JetStreamTransport extends Server implements CustomTransportStrategy {
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private readonly running: RunningConsumer[] = [];
+  private closing = false;
+  private readonly policy: SettlementPolicy;
+  private readonly ackWaitMs: number;
+  private readonly concurrency: number;
+
+  constructor(private readonly options: JetStreamTransportOptions) {
+    super();
+    this.policy = { maxDeliver: options.maxDeliver ?? 10, backoff: options.backoff ?? DEFAULT_BACKOFF };
+    this.ackWaitMs = options.ackWaitMs ?? 30_000;
+    this.concurrency = options.concurrency ?? 32;
+  }
+
+  /** Connects, provisions the stream, the dead-letter stream and the consumers, then starts pulling. */
+  async listen(callback: (err?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  private async start(): Promise<void> {
+    const nc = await connectNats(this.options.connection);
+    this.nc = nc;
+    const jsm = await jetstreamManager(nc);
+    this.js = jetstream(nc);
+    await ensureEventStream(jsm, this.options.stream);
+    await ensureDeadLetterStream(jsm, this.options.stream);
+    const features = serverFeatures(nc);
+    for (const [name, handlers] of this.handlersByConsumer()) {
+      await ensureConsumer(
+        jsm,
+        {
+          stream: this.options.stream.name,
+          name,
+          types: [...handlers.keys()],
+          ackWaitMs: this.ackWaitMs,
+          maxAckPending: Math.max(1_000, this.concurrency * 4),
+          deliverPolicy: this.options.deliverPolicy ?? 'all',
+        },
+        features,
+      );
+      const consumer = await this.js.consumers.get(this.options.stream.name, name);
+      // A small pull buffer: pulled-but-waiting messages age towards their ack deadline.
+      const messages = await consumer.consume({ max_messages: this.concurrency, expires: 10_000 });
+      const lanes = new KeyLanes(this.concurrency);
+      const loop = this.pull(name, messages, lanes, handlers);
+      this.running.push({ name, messages, lanes, loop });
+    }
+  }
+
+  private handlersByConsumer(): Map<string, Map<string, MessageHandler>> {
+    const out = new Map<string, Map<string, MessageHandler>>();
+    for (const [pattern, handler] of this.messageHandlers) {
+      const extra: unknown = handler.extras?.[CONSUMER_EXTRA];
+      const name = typeof extra === 'string' ? extra : this.options.consumer;
+      const group = out.get(name) ?? new Map<string, MessageHandler>();
+      if (group.has(pattern)) throw new Error(`two handlers for ${pattern} on consumer ${name}`);
+      group.set(pattern, handler);
+      out.set(name, group);
+    }
+    return out;
+  }
+
+  private async pull(consumer: string, messages: ConsumerMessages, lanes: KeyLanes, handlers: Map<string, MessageHandler>): Promise<void> {
+    try {
+      for await (const msg of messages) {
+        if (this.closing) {
+          msg.nak();
+          continue;
+        }
+        await lanes.acquire();
+        // Working() starts at receipt: a message queued behind others of its key is also ageing.
+        const heartbeat = setInterval(() => msg.working(), Math.max(1_000, Math.floor(this.ackWaitMs / 3)));
+        void lanes.run(keyOf(msg.subject), async () => {
+          try {
+            await this.process(consumer, msg, handlers);
+          } finally {
+            clearInterval(heartbeat);
+          }
+        });
+      }
+    } catch (err) {
+      if (!this.closing) this.logger.error(`consumer ${consumer} stopped pulling: ${errorMessage(err)}`);
+    }
+  }
+
+  private async process(consumer: string, msg: JsMsg, handlers: Map<string, MessageHandler>): Promise<void> {
+    const started = performance.now();
+    const deliveryCount = msg.info.deliveryCount;
+    let type: string | undefined;
+    let outcome: HandlingOutcome;
+    if (isPastDeliveryLimit(deliveryCount, this.policy)) {
+      outcome = { kind: 'failed', error: new Error(`delivery ${deliveryCount} is past the limit of ${this.policy.maxDeliver}; the handler was not run again`) };
+    } else {
+      try {
+        const event = decodeDelivery(msg);
+        type = event.type;
+        const handler = handlers.get(event.type);
+        if (!handler) outcome = { kind: 'no-handler' };
+        else outcome = await this.invoke(handler, event, consumer, msg);
+      } catch (error) {
+        outcome = { kind: 'failed', error };
+      }
+    }
+    const settlement = decideSettlement(outcome, deliveryCount, this.policy);
+    await this.settle(consumer, msg, settlement);
+    this.options.onSettled?.({ consumer, subject: msg.subject, streamSequence: msg.info.streamSequence, deliveryCount, type, settlement, durationMs: performance.now() - started });
+  }
+
+  private async invoke(handler: MessageHandler, event: IdmEvent, consumer: string, msg: JsMsg): Promise<HandlingOutcome> {
+    const ctx = new EventContext(
+      { consumer, subject: msg.subject, streamSequence: msg.info.streamSequence, deliveryCount: msg.info.deliveryCount },
+      () => msg.working(),
+    );
+    try {
+      const result: unknown = await handler(event, ctx);
+      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+      return { kind: 'handled' };
+    } catch (error) {
+      // Nest's exception layer replaces the error; @OnEvent kept the original on the context.
+      return { kind: 'failed', error: ctx.failure ?? error };
+    }
+  }
+
+  private async settle(consumer: string, msg: JsMsg, settlement: Settlement): Promise<void> {
+    switch (settlement.action) {
+      case 'ack':
+        msg.ack();
+        return;
+      case 'nak':
+        this.logger.warn(`${consumer}: ${msg.subject} #${msg.info.streamSequence} failed (delivery ${msg.info.deliveryCount}); retrying in ${settlement.delayMs} ms`);
+        msg.nak(settlement.delayMs);
+        return;
+      case 'dead-letter': {
+        const record = deadLetterRecord(msg, consumer, settlement.reason, settlement.code, settlement.message, new Date());
+        try {
+          await writeDeadLetter(this.js!, record);
+        } catch (err) {
+          // Without the record, terminating would lose the message: retry the whole delivery later.
+          this.logger.error(`${consumer}: could not store dead letter for #${msg.info.streamSequence}: ${errorMessage(err)}`);
+          msg.nak(this.policy.backoff.maxMs);
+          return;
+        }
+        this.logger.error(`${consumer}: dead-lettered ${msg.subject} #${msg.info.streamSequence} (${settlement.reason}, ${settlement.code}): ${settlement.message}`);
+        msg.term(`${settlement.reason}: ${settlement.code}`);
+        return;
+      }
+    }
+  }
+
+  /** Stops pulling, waits for in-flight handlers (bounded), then drains the connection. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const r of this.running) r.messages.stop();
+    const timeout = this.options.drainTimeoutMs ?? 25_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.running.map((r) => r.lanes.idle())),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.logger.warn(`in-flight handlers did not finish within ${timeout} ms; their messages will be redelivered`);
+          resolve();
+        }, timeout);
+      }),
+    ]);
+    clearTimeout(timer);
+    await Promise.all(this.running.map((r) => r.loop));
+    if (this.nc && !this.nc.isClosed()) await this.nc.drain();
+  }
+
+  /** Status events are not surfaced yet; health checks read {@link isReady}. */
+  on(): void {}
+
+  /** The underlying NATS connection (after `listen`). */
+  unwrap<T>(): T {
+    if (!this.nc) throw new Error('JetStreamTransport is not listening yet');
+    return this.nc as T;
+  }
+
+  /** True while connected and pulling: for readiness probes. */
+  isReady(): boolean {
+    return !!this.nc && !this.nc.isClosed() && !this.closing && this.running.length > 0;
+  }
+}
+
+/** The ordering key of a delivery: the escaped CloudEvents subject (4th token). */
+function keyOf(subject: string): string {
+  return subject.split('.').slice(3).join('.') || subject;
+}
+
+/** Decodes a delivery and checks the NATS subject matches the envelope, so filters cannot be fooled. */
+function decodeDelivery(msg: JsMsg): IdmEvent {
+  const event = decodeEvent(msg.data);
+  const expected = subjectFor(event.type, event.subject);
+  if (expected !== msg.subject) throw new DecodeError('envelope-invalid', `published on ${msg.subject} but its type and subject say ${expected}`, 'subject');
+  return event;
+}

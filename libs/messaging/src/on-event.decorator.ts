@@ -1,0 +1,45 @@
+import { EventPattern } from '@nestjs/microservices';
+import type { EventType } from '@idm/contracts';
+import { EventContext } from './event-context.js';
+
+/** Options of {@link OnEvent}. */
+export interface OnEventOptions {
+  /**
+   * Durable consumer name for this handler, when it needs its own (e.g. ticks apart from user
+   * events). Defaults to the transport's consumer.
+   */
+  readonly consumer?: string;
+}
+
+/** Extras key under which the consumer name travels to the transport. */
+export const CONSUMER_EXTRA = 'idmConsumer';
+
+/**
+ * Declares a handler for one or more event types on the {@link JetStreamTransport}.
+ *
+ * The method receives the decoded, validated event and an {@link EventContext}. Returning
+ * resolves the delivery (ack); throwing `PermanentError` dead-letters it; throwing anything else
+ * retries it with backoff. The method is wrapped so the original error reaches the transport's
+ * settlement even though Nest's exception layer replaces it with a generic RPC error.
+ */
+export function OnEvent(types: EventType | readonly EventType[], options: OnEventOptions = {}): MethodDecorator {
+  const list = typeof types === 'string' ? [types] : [...types];
+  return (target, key, descriptor) => {
+    const original = descriptor.value as unknown;
+    if (typeof original !== 'function') throw new TypeError(`@OnEvent must decorate a method (${String(key)})`);
+    const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+      try {
+        return await (original as (...a: unknown[]) => unknown).apply(this, args);
+      } catch (error) {
+        const ctx = args.find((a): a is EventContext => a instanceof EventContext);
+        if (ctx) ctx.failure = error;
+        throw error;
+      }
+    };
+    Object.defineProperty(wrapped, 'name', { value: (original as { name: string }).name });
+    (descriptor as TypedPropertyDescriptor<unknown>).value = wrapped;
+    const extras = options.consumer ? { [CONSUMER_EXTRA]: options.consumer } : {};
+    for (const type of list) (EventPattern(type, extras) as MethodDecorator)(target, key, descriptor);
+    return descriptor;
+  };
+}
