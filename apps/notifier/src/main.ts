@@ -1,1 +1,43 @@
-export {};
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { JetStreamTransport, messagingConfigFromEnv, transportOptions, type MessagingConfig } from '@idm/messaging';
+import { emailTypesOf } from './email-rules/email-rules.config.js';
+import { readNotifierConfig, type NotifierConfig } from './notifier.config.js';
+import { NotifierModule } from './notifier.module.js';
+import { NOTIFIER_CONSUMER } from './notifier.tokens.js';
+import { loadTemplates, type TemplateSet } from './templates/template-store.js';
+
+/**
+ * The notifier: a JetStream consumer (user/password events, its own email events, retry ticks).
+ * Configuration, rules and templates are checked before anything connects; SIGTERM/SIGINT stop
+ * pulling, let handlers in flight finish, then close SMTP, NATS and the database.
+ */
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('Notifier');
+  let config: NotifierConfig;
+  let templates: TemplateSet;
+  let messaging: MessagingConfig;
+  try {
+    config = readNotifierConfig();
+    templates = loadTemplates(emailTypesOf(config.rules), config.templatesDir);
+    messaging = messagingConfigFromEnv('notifier');
+  } catch (err) {
+    // The message names the variable or template at fault and never holds a credential.
+    logger.error((err as Error).message);
+    process.exitCode = 1;
+    return;
+  }
+  const app = await NestFactory.createMicroservice(NotifierModule.forRoot({ config, templates, messaging }), {
+    strategy: new JetStreamTransport(transportOptions(messaging, NOTIFIER_CONSUMER)),
+  });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen();
+  if (!config.smtp.rejectUnauthorized) logger.warn('SMTP_TLS_REJECT_UNAUTHORIZED=false: the mail server certificate is NOT verified');
+  logger.log(`ready: SMTP ${config.smtp.safeUrl}, email types ${[...templates.keys()].join(', ')}, retry task ${config.retryTask}`);
+}
+
+bootstrap().catch((err: unknown) => {
+  new Logger('Notifier').error(`start failed: ${(err as Error).message}`);
+  process.exit(1);
+});

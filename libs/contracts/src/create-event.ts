@@ -1,7 +1,7 @@
-import { CURRENT_DATA_VERSION, type CloudEvent, type IdmEventOf } from './envelope.js';
-import { DecodeError } from './decode.js';
+import type { CloudEvent, IdmEventOf } from './envelope.js';
+import { DecodeError, decodeEvent } from './decode.js';
 import { deriveEventId, newEventId } from './event-id.js';
-import { eventDataSchemas, type EventDataMap } from './event-data.schemas.js';
+import { eventDataVersions, type EventDataMap } from './event-data.schemas.js';
 import type { EventType } from './event-types.js';
 
 /** How to stamp a new event. */
@@ -12,7 +12,8 @@ export interface CreateEventOptions {
   readonly time: Date | string;
   /**
    * The event that caused this one. The new id is then derived from (cause id, type, subject,
-   * discriminator) so a retried handler appends nothing twice, and correlation is carried over.
+   * discriminator) so a retried handler appends nothing twice; `causationid` is the cause's id and
+   * `correlationid` is carried over (the cause's own id when it had none).
    */
   readonly causedBy?: Pick<CloudEvent, 'id' | 'correlationid'>;
   /** Extra parts for the derived id when one cause yields several events of one type and subject. */
@@ -24,19 +25,24 @@ export interface CreateEventOptions {
 }
 
 /**
- * Builds a valid event of `type` about `subject`.
- * @throws DecodeError if `data` does not satisfy the type's schema — a programming error, caught at the source.
+ * Builds a valid event of `type` about `subject` at the type's current `dataversion`.
+ *
+ * The result passes exactly the checks of {@link decodeEvent} (it is built through it), so
+ * `subject` must equal the type's key field in `data` (`userId`, or `schedule` for ticks).
+ * @throws DecodeError naming the field (`data.email`, `subject`, `time`, …) when the event would be
+ * invalid — a programming error, caught at the source rather than by every consumer.
  */
 export function createEvent<T extends EventType>(type: T, subject: string, data: EventDataMap[T], options: CreateEventOptions): IdmEventOf<T> {
-  const parsed = eventDataSchemas[type].safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = ['data', ...issue.path.map(String)].join('.');
-    throw new DecodeError('data-invalid', `invalid ${type}: ${field}: ${issue.message}`, field);
-  }
   const id = options.id ?? (options.causedBy ? deriveEventId(options.causedBy.id, type, subject, ...(options.discriminator ?? [])) : newEventId());
   const correlationid = options.causedBy ? (options.causedBy.correlationid ?? options.causedBy.id) : (options.correlationId ?? id);
-  const time = typeof options.time === 'string' ? options.time : options.time.toISOString();
+  let time: string;
+  if (typeof options.time === 'string') {
+    time = options.time;
+  } else if (Number.isNaN(options.time.getTime())) {
+    throw new DecodeError('envelope-invalid', 'invalid CloudEvents envelope: time: invalid Date', 'time');
+  } else {
+    time = options.time.toISOString();
+  }
   const event: CloudEvent<T, EventDataMap[T]> = {
     specversion: '1.0',
     id,
@@ -45,10 +51,10 @@ export function createEvent<T extends EventType>(type: T, subject: string, data:
     subject,
     time,
     datacontenttype: 'application/json',
-    dataversion: CURRENT_DATA_VERSION,
+    dataversion: eventDataVersions[type],
     correlationid,
     ...(options.causedBy ? { causationid: options.causedBy.id } : {}),
-    data: parsed.data as EventDataMap[T],
+    data,
   };
-  return event as IdmEventOf<T>;
+  return decodeEvent(event) as IdmEventOf<T>;
 }

@@ -1,7 +1,11 @@
+import { z } from 'zod';
 import type { EventDataMap } from './event-data.schemas.js';
 import type { EventType } from './event-types.js';
 
-/** The only data schema version in use. Bumped per type with an upcaster in the decoder. */
+/**
+ * The data schema version every event type is at today. Versions are kept per type in
+ * {@link eventDataVersions}; this constant stays as the value all of them start from.
+ */
 export const CURRENT_DATA_VERSION = '1';
 
 /**
@@ -31,3 +35,25 @@ export type IdmEventOf<T extends EventType> = CloudEvent<T, EventDataMap[T]>;
 
 /** Any idm event; narrow it with a `switch (event.type)`. */
 export type IdmEvent = { [T in EventType]: IdmEventOf<T> }[EventType];
+
+/**
+ * The CloudEvents envelope as the decoder checks it, before the type and `data` are looked at.
+ * `type` is any string here and `data` is unchecked; the AsyncAPI document narrows both per type.
+ * Unknown extension attributes are tolerated and dropped.
+ */
+export const cloudEventEnvelopeSchema = z.object({
+  specversion: z.literal('1.0').describe('CloudEvents specification version.'),
+  id: z.string().min(1).describe('Unique event id; also the JetStream `Nats-Msg-Id`, so a re-publish is deduplicated.'),
+  source: z.string().min(1).describe('The producing service, e.g. `/idm/notifier`.'),
+  type: z.string().min(1).describe('The event type; frozen public name.'),
+  subject: z.string().min(1).describe('The user id (the schedule name for `idm.bulk-task.tick`); unescaped.'),
+  time: z.iso.datetime({ offset: true }).describe('When the fact happened (RFC 3339).'),
+  datacontenttype: z.literal('application/json').default('application/json').describe('Media type of `data`.'),
+  dataversion: z
+    .string()
+    .regex(/^[1-9]\d*$/, 'must be a decimal version number')
+    .describe('Extension: version of the schema of `data` for this type.'),
+  correlationid: z.string().min(1).optional().describe('Extension: id shared by every event of one causal chain.'),
+  causationid: z.string().min(1).optional().describe('Extension: id of the event that directly caused this one.'),
+  data: z.unknown(),
+});

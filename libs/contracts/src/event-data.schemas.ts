@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CURRENT_DATA_VERSION } from './envelope.js';
 import { EventTypes, type EventType } from './event-types.js';
 
 /** ISO-8601 timestamp with a zone, as produced by `Date.prototype.toISOString()`. */
@@ -84,6 +85,49 @@ export const eventDataSchemas = {
 
 /** The data payload of each event type. */
 export type EventDataMap = { [T in EventType]: z.output<(typeof eventDataSchemas)[T]> };
+
+/**
+ * The current `dataversion` of each type. Bump one entry when its schema changes incompatibly and
+ * register an upcaster from the old version in the decoder; old events then still decode.
+ */
+export const eventDataVersions = {
+  [EventTypes.UserAdded]: CURRENT_DATA_VERSION,
+  [EventTypes.UserModified]: CURRENT_DATA_VERSION,
+  [EventTypes.PasswordChanged]: CURRENT_DATA_VERSION,
+  [EventTypes.PasswordSynced]: CURRENT_DATA_VERSION,
+  [EventTypes.PasswordSyncFailed]: CURRENT_DATA_VERSION,
+  [EventTypes.PasswordExpired]: CURRENT_DATA_VERSION,
+  [EventTypes.BulkTaskTick]: CURRENT_DATA_VERSION,
+  [EventTypes.EmailQueued]: CURRENT_DATA_VERSION,
+  [EventTypes.EmailSent]: CURRENT_DATA_VERSION,
+  [EventTypes.EmailFailed]: CURRENT_DATA_VERSION,
+  [EventTypes.EmailAbandoned]: CURRENT_DATA_VERSION,
+} as const satisfies Record<EventType, string>;
+
+/**
+ * The `data` field that the CloudEvents `subject` (and so the NATS subject key) must equal:
+ * the user id for user, password and email events, the schedule name for ticks.
+ * Producers and the decoder enforce it, so a key filter such as `idm.*.*.u1001` sees every event
+ * about that user.
+ */
+export const eventSubjectFields = {
+  [EventTypes.UserAdded]: 'userId',
+  [EventTypes.UserModified]: 'userId',
+  [EventTypes.PasswordChanged]: 'userId',
+  [EventTypes.PasswordSynced]: 'userId',
+  [EventTypes.PasswordSyncFailed]: 'userId',
+  [EventTypes.PasswordExpired]: 'userId',
+  [EventTypes.BulkTaskTick]: 'schedule',
+  [EventTypes.EmailQueued]: 'userId',
+  [EventTypes.EmailSent]: 'userId',
+  [EventTypes.EmailFailed]: 'userId',
+  [EventTypes.EmailAbandoned]: 'userId',
+} as const satisfies { [T in EventType]: keyof EventDataMap[T] & string };
+
+/** The CloudEvents `subject` an event of `type` with `data` must carry (see {@link eventSubjectFields}). */
+export function subjectOfData<T extends EventType>(type: T, data: EventDataMap[T]): string {
+  return String((data as Record<string, unknown>)[eventSubjectFields[type]]);
+}
 
 export type UserAddedData = EventDataMap[typeof EventTypes.UserAdded];
 export type UserModifiedData = EventDataMap[typeof EventTypes.UserModified];

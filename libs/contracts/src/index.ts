@@ -1,6 +1,15 @@
 export { EventTypes, ALL_EVENT_TYPES, isEventType, eventNameOf } from './event-types.js';
 export type { EventName, EventType } from './event-types.js';
-export { eventDataSchemas, isoTimestamp, userId, emailType, passwordSyncFailureReasons } from './event-data.schemas.js';
+export {
+  eventDataSchemas,
+  eventDataVersions,
+  eventSubjectFields,
+  subjectOfData,
+  isoTimestamp,
+  userId,
+  emailType,
+  passwordSyncFailureReasons,
+} from './event-data.schemas.js';
 export type {
   EventDataMap,
   UserAddedData,
@@ -16,12 +25,13 @@ export type {
   EmailAbandonedData,
   PasswordSyncFailureReason,
 } from './event-data.schemas.js';
-export { CURRENT_DATA_VERSION } from './envelope.js';
+export { CURRENT_DATA_VERSION, cloudEventEnvelopeSchema } from './envelope.js';
 export type { CloudEvent, IdmEvent, IdmEventOf } from './envelope.js';
 export {
   encodeSubjectKey,
   decodeSubjectKey,
   subjectFor,
+  eventSubject,
   typeFilter,
   keyFilter,
   parseEventSubject,
@@ -36,3 +46,4 @@ export { createEvent } from './create-event.js';
 export type { CreateEventOptions } from './create-event.js';
 export { CommandSubjects, passwordChangeRequestSchema, passwordChangeReplySchema } from './commands.js';
 export type { PasswordChangeRequest, PasswordChangeReply } from './commands.js';
+export { buildAsyncApiDocument, renderAsyncApiYaml, CONTRACT_VERSION, DEFAULT_STREAM_NAME } from './asyncapi.js';

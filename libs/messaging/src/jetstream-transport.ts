@@ -222,7 +222,9 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
           return;
         }
         this.logger.error(`${consumer}: dead-lettered ${msg.subject} #${msg.info.streamSequence} (${settlement.reason}, ${settlement.code}): ${settlement.message}`);
-        msg.term(`${settlement.reason}: ${settlement.code}`);
+        // No reason string: `+TERM <reason>` needs nats-server 2.10.4+, and 2.9 ignores the whole
+        // term — the message would come back. The dead-letter record carries the reason instead.
+        msg.term();
         return;
       }
     }

@@ -1,4 +1,4 @@
-import { EventPattern } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { EventType } from '@idm/contracts';
 import { EventContext } from './event-context.js';
 
@@ -11,13 +11,17 @@ export interface OnEventOptions {
   readonly consumer?: string;
 }
 
+/** Nest's metadata key for parameter decorators (`@Payload()`, `@Ctx()`). */
+const ROUTE_ARGS_METADATA = '__routeArguments__';
+
 /** Extras key under which the consumer name travels to the transport. */
 export const CONSUMER_EXTRA = 'idmConsumer';
 
 /**
  * Declares a handler for one or more event types on the {@link JetStreamTransport}.
  *
- * The method receives the decoded, validated event and an {@link EventContext}. Returning
+ * The method receives the decoded, validated event and an {@link EventContext} (as `@Payload()`
+ * and `@Ctx()`, added for you when the method has no parameter decorators of its own). Returning
  * resolves the delivery (ack); throwing `PermanentError` dead-letters it; throwing anything else
  * retries it with backoff. The method is wrapped so the original error reaches the transport's
  * settlement even though Nest's exception layer replaces it with a generic RPC error.
@@ -39,7 +43,16 @@ export function OnEvent(types: EventType | readonly EventType[], options: OnEven
     Object.defineProperty(wrapped, 'name', { value: (original as { name: string }).name });
     (descriptor as TypedPropertyDescriptor<unknown>).value = wrapped;
     const extras = options.consumer ? { [CONSUMER_EXTRA]: options.consumer } : {};
-    for (const type of list) (EventPattern(type, extras) as MethodDecorator)(target, key, descriptor);
+    // Nest passes only the payload to an undecorated microservice handler; give the method the
+    // (event, ctx) signature the transport promises unless it declared its own parameters.
+    const routeArgs: unknown = Reflect.getMetadata(ROUTE_ARGS_METADATA, target.constructor, key);
+    if (routeArgs === undefined) {
+      Payload()(target, key, 0);
+      Ctx()(target, key, 1);
+    }
+    // One EventPattern call with every type: Nest keeps only the last call's patterns.
+    const eventPattern = EventPattern as unknown as (patterns: readonly string[], extras: Record<string, unknown>) => MethodDecorator;
+    eventPattern(list, extras)(target, key, descriptor);
     return descriptor;
   };
 }

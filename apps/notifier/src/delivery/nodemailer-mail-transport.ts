@@ -1,0 +1,66 @@
+import nodemailer from 'nodemailer';
+import type { Transporter, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
+import { MailTransport, type OutgoingEmail, type SendResult } from './mail-transport.js';
+import { classifyRejectedRecipients, classifySmtpFailure } from './smtp-failure.js';
+import type { SmtpSettings } from './smtp-settings.js';
+
+/**
+ * {@link MailTransport} over a nodemailer SMTP pool (nodemailer 10).
+ *
+ * - Pooled: up to `maxConnections` connections; the tick's send concurrency should match it.
+ * - Every wait has a timeout (connect, greeting, socket), so a dead server fails the send
+ *   instead of hanging the tick.
+ * - `maxRequeues: 1`: a message whose pooled connection dropped is tried once more on a fresh
+ *   connection (idle connections closed by the server), then reported; the next tick retries,
+ *   bounded by our own attempt/age limits. Never unlimited.
+ * - Certificates are verified unless explicitly disabled.
+ * - No nodemailer logging: its debug output could contain the AUTH exchange.
+ */
+export class NodemailerMailTransport extends MailTransport {
+  private readonly transporter: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
+  private readonly secrets: readonly string[];
+
+  constructor(private readonly settings: SmtpSettings) {
+    super();
+    this.secrets = settings.auth ? [settings.auth.pass, settings.auth.user] : [];
+    this.transporter = nodemailer.createTransport({
+      pool: true,
+      host: settings.host,
+      port: settings.port,
+      secure: settings.secure,
+      ...(settings.auth ? { auth: { user: settings.auth.user, pass: settings.auth.pass } } : {}),
+      maxConnections: settings.maxConnections,
+      maxMessages: 100,
+      maxRequeues: 1,
+      connectionTimeout: settings.connectionTimeoutMs,
+      greetingTimeout: settings.greetingTimeoutMs,
+      socketTimeout: settings.socketTimeoutMs,
+      tls: { rejectUnauthorized: settings.rejectUnauthorized, minVersion: 'TLSv1.2' },
+      disableFileAccess: true,
+      disableUrlAccess: true,
+      logger: false,
+      debug: false,
+    });
+  }
+
+  override async send(email: OutgoingEmail): Promise<SendResult> {
+    try {
+      const info = await this.transporter.sendMail({
+        from: this.settings.from,
+        to: email.to,
+        subject: email.subject,
+        html: email.html,
+        text: email.text,
+        messageId: email.messageId,
+      });
+      if (info.rejected.length > 0) return { ok: false, failure: classifyRejectedRecipients(info.rejected, info.response, this.secrets) };
+      return { ok: true, messageId: info.messageId, response: info.response };
+    } catch (error) {
+      return { ok: false, failure: classifySmtpFailure(error, this.secrets) };
+    }
+  }
+
+  override async close(): Promise<void> {
+    this.transporter.close();
+  }
+}

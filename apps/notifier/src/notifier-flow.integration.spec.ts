@@ -1,0 +1,323 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import type { DataSource } from 'typeorm';
+import type { IdmEvent, IdmEventOf } from '@idm/contracts';
+import { anEvent, startSmtpServer, testDatabases, FIXED_NOW, type SmtpServerHandle } from '@idm/testing';
+import { Clock } from './clock.js';
+import { DEFAULT_EMAIL_RULES, emailTypesOf } from './email-rules/email-rules.config.js';
+import { EventSink } from './event-sink.js';
+import { MailTransport, type OutgoingEmail, type SendResult } from './delivery/mail-transport.js';
+import { NodemailerMailTransport } from './delivery/nodemailer-mail-transport.js';
+import { parseSmtpUrl } from './delivery/smtp-settings.js';
+import { TickDeliveryService, type TickReport } from './delivery/tick-delivery.service.js';
+import { openNotifierDatabase } from './notifier.database.js';
+import { DeliveryOutcomeService } from './pending-emails/delivery-outcome.service.js';
+import { EmailFlagService } from './pending-emails/email-flag.service.js';
+import type { DeliveryEvent } from './pending-emails/pending-email.evolve.js';
+import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
+import { RecipientRepository } from './recipients/recipient.repository.js';
+import { loadTemplates } from './templates/template-store.js';
+
+const HOUR = 3_600_000;
+
+class RecordingSink extends EventSink {
+  readonly events: IdmEvent[] = [];
+  /** Set to make the next publish fail, as a NATS outage would. */
+  failNext = false;
+  override async publish(events: readonly IdmEvent[]): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('nats unavailable');
+    }
+    this.events.push(...events);
+  }
+  ofType<T extends IdmEvent['type']>(type: T): IdmEventOf<T>[] {
+    return this.events.filter((e) => e.type === type) as unknown as IdmEventOf<T>[];
+  }
+}
+
+class SettableClock extends Clock {
+  constructor(public current: Date = FIXED_NOW) {
+    super();
+  }
+  override now(): Date {
+    return this.current;
+  }
+}
+
+/** Wraps the real transport to observe how many sends are in flight (the server is still real). */
+class InFlightMeter extends MailTransport {
+  inFlight = 0;
+  maxInFlight = 0;
+  constructor(private readonly inner: MailTransport) {
+    super();
+  }
+  override async send(email: OutgoingEmail): Promise<SendResult> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      return await this.inner.send(email);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+  override close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+interface Harness {
+  readonly dataSource: DataSource;
+  readonly sink: RecordingSink;
+  readonly clock: SettableClock;
+  readonly flags: EmailFlagService;
+  readonly outcomes: DeliveryOutcomeService;
+  readonly pendingEmails: PendingEmailRepository;
+  readonly transport: InFlightMeter;
+  tick(task?: string, options?: { concurrency?: number; dataSource?: DataSource }): Promise<{ tick: IdmEventOf<'idm.bulk-task.tick'>; report: TickReport }>;
+  /** Applies every delivery event recorded so far that was not applied yet (what the notifier's own consumer does). */
+  applyOutcomes(): Promise<void>;
+  pendingTypes(userId: string): Promise<string[]>;
+}
+
+let smtp: SmtpServerHandle;
+let tickNo = 0;
+
+async function harness(dataSource: DataSource, t: TestContext): Promise<Harness> {
+  const sink = new RecordingSink();
+  const clock = new SettableClock();
+  const recipients = new RecipientRepository();
+  const pendingEmails = new PendingEmailRepository();
+  const from = 'IDM <noreply@idm.example>';
+  const transport = new InFlightMeter(
+    new NodemailerMailTransport({ ...parseSmtpUrl(smtp.url), from, rejectUnauthorized: true, maxConnections: 4, connectionTimeoutMs: 3000, greetingTimeoutMs: 3000, socketTimeoutMs: 5000 }),
+  );
+  t.after(() => transport.close());
+  const templates = loadTemplates(emailTypesOf(DEFAULT_EMAIL_RULES));
+  const flags = new EmailFlagService({ dataSource, recipients, pendingEmails, sink, clock, rules: DEFAULT_EMAIL_RULES, source: '/idm/notifier' });
+  const outcomes = new DeliveryOutcomeService(dataSource, pendingEmails);
+  let applied = 0;
+  let seq = 1000;
+  const settings = { limits: { maxAttempts: 3, maxAgeMs: 72 * HOUR }, sendConcurrency: 4, claimTtlMs: 15 * 60_000, from, source: '/idm/notifier' };
+  return {
+    dataSource,
+    sink,
+    clock,
+    flags,
+    outcomes,
+    pendingEmails,
+    transport,
+    async tick(task = 'RetryEmailNotifications', options = {}) {
+      tickNo += 1;
+      const tick = anEvent.bulkTaskTick({ schedule: 'email-retry', task, scheduledFor: clock.now().toISOString(), firedAt: clock.now().toISOString() }, { id: `tick-${tickNo}` });
+      const service = new TickDeliveryService(
+        { dataSource: options.dataSource ?? dataSource, pendingEmails, recipients, transport, templates, sink, clock },
+        { ...settings, sendConcurrency: options.concurrency ?? settings.sendConcurrency },
+      );
+      return { tick, report: await service.deliver(tick) };
+    },
+    async applyOutcomes() {
+      const todo = sink.events.slice(applied);
+      applied = sink.events.length;
+      for (const e of todo) {
+        if (e.type === 'idm.email.sent' || e.type === 'idm.email.failed' || e.type === 'idm.email.abandoned') {
+          await outcomes.apply(e as DeliveryEvent, { consumer: 'notifier', streamSequence: ++seq });
+        }
+      }
+    },
+    async pendingTypes(userId) {
+      return [...(await pendingEmails.typesFor(dataSource, userId))].sort();
+    },
+  };
+}
+
+let seqCounter = 1;
+const deliver = (h: Harness, event: IdmEvent) => h.flags.handle(event, { consumer: 'notifier', streamSequence: seqCounter++ });
+
+/** Runs `body` once on SQLite and once on Postgres (a visible skip when Postgres is unreachable). */
+function onEachDatabase(name: string, body: (h: Harness, t: TestContext, open: () => Promise<DataSource>) => Promise<void>): void {
+  it(name, async (t) => {
+    for (const db of await testDatabases()) {
+      await t.test(db.kind, async (t2) => {
+        if (db.unavailable !== undefined) {
+          t2.skip(db.unavailable);
+          return;
+        }
+        const open = () => openNotifierDatabase(db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema });
+        const opened: DataSource[] = [];
+        const openTracked = async () => {
+          const ds = await open();
+          opened.push(ds);
+          return ds;
+        };
+        try {
+          await body(await harness(await openTracked(), t2), t2, openTracked);
+        } finally {
+          for (const ds of opened) await ds.destroy();
+          await db.dispose();
+        }
+      });
+    }
+  });
+}
+
+describe('notifier flow against real SQLite/Postgres and a real SMTP server', () => {
+  before(async () => {
+    smtp = await startSmtpServer({ mode: 'accept' });
+  });
+  after(async () => {
+    await smtp.dispose();
+  });
+
+  onEachDatabase('flags: several types per user side by side, the same type twice stays one, redelivery republishes the same EmailQueued', async (h) => {
+    await smtp.setMode('accept');
+    const added = anEvent.userAdded({ userId: 'flag-1', email: 'flag1@example.com' });
+    const [queued] = await deliver(h, added);
+    assert.equal(queued?.data.emailType, 'NEW_USER');
+    await deliver(h, anEvent.userModified({ userId: 'flag-1', changes: { displayName: 'Ada K' } }));
+    await deliver(h, anEvent.userModified({ userId: 'flag-1', changes: { displayName: 'Ada Kg' } }));
+    await deliver(h, anEvent.passwordChanged({ userId: 'flag-1' }));
+    assert.deepEqual(await h.pendingTypes('flag-1'), ['NEW_USER', 'PASSWORD_CHANGED', 'PROFILE_CHANGED']);
+    assert.equal(h.sink.ofType('idm.email.queued').length, 3);
+
+    const again = await deliver(h, added);
+    assert.deepEqual(again, [queued], 'an inbox hit republishes the identical EmailQueued');
+  });
+
+  onEachDatabase('tick: sends every pending email once, flags clear only when EmailSent is applied, an overlapping tick sends nothing', async (h) => {
+    await smtp.setMode('accept');
+    await smtp.clear();
+    await deliver(h, anEvent.userAdded({ userId: 'tick-1', email: 'tick1@example.com', displayName: 'Tick <One>' }));
+    await deliver(h, anEvent.passwordChanged({ userId: 'tick-1' }));
+    await deliver(h, anEvent.userAdded({ userId: 'tick-2', email: 'tick2@example.com' }));
+    await deliver(h, anEvent.passwordSyncFailed({ userId: 'tick-2', reason: 'policy-violation' }));
+
+    const ignored = await h.tick('SomethingElse');
+    assert.equal(ignored.report.claimed, 4, 'the service itself does not filter; the handler does');
+    // That run sent them. Nothing is cleared yet: flags clear when EmailSent is applied.
+    assert.deepEqual(await h.pendingTypes('tick-1'), ['NEW_USER', 'PASSWORD_CHANGED']);
+
+    const overlapping = await h.tick();
+    assert.deepEqual(overlapping.report, { claimed: 0, sent: 0, failed: 0, abandoned: 0, skipped: 0 });
+
+    await h.applyOutcomes();
+    assert.deepEqual(await h.pendingTypes('tick-1'), []);
+    assert.deepEqual(await h.pendingTypes('tick-2'), []);
+    const mails = await smtp.waitForMessages(4);
+    assert.equal(mails.length, 4);
+    const sent = h.sink.ofType('idm.email.sent');
+    assert.equal(sent.length, 4);
+    const queuedIds = h.sink.ofType('idm.email.queued').map((q) => q.id);
+    for (const mail of mails) assert.ok(queuedIds.some((id) => mail.messageId === `<${id}@idm.example>`), `Message-ID ${mail.messageId} derives from an EmailQueued id`);
+    const syncMail = mails.find((m) => m.to[0] === 'tick2@example.com' && /could not be applied/.test(m.subject ?? ''));
+    assert.match(syncMail?.text ?? '', /password policy/);
+    const welcome = mails.find((m) => m.to[0] === 'tick1@example.com' && /Welcome/.test(m.subject ?? ''));
+    assert.match(welcome?.html ?? '', /Tick &lt;One&gt;/);
+  });
+
+  onEachDatabase('transient failure: EmailFailed keeps the flag, the next tick retries and sends', async (h) => {
+    await deliver(h, anEvent.userAdded({ userId: 'temp-1', email: 'temp1@example.com' }));
+    await smtp.setMode('tempfail', { stage: 'mail' });
+    const first = await h.tick();
+    assert.equal(first.report.failed, 1);
+    await h.applyOutcomes();
+    const [row] = [await h.pendingEmails.find(h.dataSource, 'temp-1', 'NEW_USER')];
+    assert.equal(row?.attempts, 1);
+    assert.equal(row?.claimedTick, null);
+    assert.match(row?.lastError ?? '', /451/);
+
+    await smtp.setMode('accept');
+    await smtp.clear();
+    const second = await h.tick();
+    assert.equal(second.report.sent, 1);
+    const [sent] = h.sink.ofType('idm.email.sent');
+    assert.equal(sent?.data.attempt, 2);
+    await h.applyOutcomes();
+    assert.deepEqual(await h.pendingTypes('temp-1'), []);
+  });
+
+  onEachDatabase('permanent failure: 550 → EmailFailed(permanent) + EmailAbandoned, flag cleared, no endless retry', async (h) => {
+    await deliver(h, anEvent.userAdded({ userId: 'perm-1', email: 'nobody@example.com' }));
+    await smtp.setMode('reject', { rejectRecipients: ['nobody@example.com'] });
+    const { report } = await h.tick();
+    assert.equal(report.abandoned, 1);
+    assert.deepEqual(
+      h.sink.events.slice(-2).map((e) => e.type),
+      ['idm.email.failed', 'idm.email.abandoned'],
+    );
+    assert.equal(h.sink.ofType('idm.email.failed')[0]?.data.permanent, true);
+    await h.applyOutcomes();
+    assert.deepEqual(await h.pendingTypes('perm-1'), []);
+    await smtp.setMode('accept');
+  });
+
+  onEachDatabase('limits: attempts used up or too old → EmailAbandoned without contacting the server', async (h) => {
+    await smtp.setMode('accept');
+    await smtp.clear();
+    await deliver(h, anEvent.userAdded({ userId: 'old-1', email: 'old1@example.com' }));
+    h.clock.current = new Date(FIXED_NOW.getTime() + 73 * HOUR);
+    const { report } = await h.tick();
+    assert.deepEqual(report, { claimed: 1, sent: 0, failed: 0, abandoned: 1, skipped: 0 });
+    assert.equal((await smtp.messages()).length, 0);
+    await h.applyOutcomes();
+    assert.deepEqual(await h.pendingTypes('old-1'), []);
+  });
+
+  onEachDatabase('unknown recipient: retried (transient) until a UserAdded brings the address', async (h) => {
+    await smtp.setMode('accept');
+    await deliver(h, anEvent.passwordChanged({ userId: 'late-1' }));
+    const first = await h.tick();
+    assert.equal(first.report.failed, 1);
+    await h.applyOutcomes();
+    await deliver(h, anEvent.userAdded({ userId: 'late-1', email: 'late1@example.com' }));
+    const second = await h.tick();
+    assert.equal(second.report.sent, 2, 'PASSWORD_CHANGED and NEW_USER');
+  });
+
+  onEachDatabase('a crashed run: its claim expires and a later tick resends with the same Message-ID (at-least-once)', async (h) => {
+    await smtp.setMode('accept');
+    await smtp.clear();
+    await deliver(h, anEvent.userAdded({ userId: 'crash-1', email: 'crash1@example.com' }));
+    // A run that claimed and then died: the claim stays.
+    assert.equal(await h.pendingEmails.claim(h.dataSource, { tickId: 'dead-tick', token: 'dead-token', now: h.clock.now(), expiredBefore: new Date(0) }), 1);
+    assert.equal((await h.tick()).report.claimed, 0, 'a live claim is respected');
+    h.clock.current = new Date(FIXED_NOW.getTime() + 16 * 60_000);
+    const { report } = await h.tick();
+    assert.equal(report.sent, 1);
+    const [mail] = await smtp.waitForMessages(1);
+    assert.equal(mail?.messageId, `<${h.sink.ofType('idm.email.queued')[0]?.id}@idm.example>`);
+  });
+
+  onEachDatabase('two replicas ticking at once never send one email twice; sends are bounded by the concurrency', async (h, _t, open) => {
+    await smtp.setMode('accept');
+    await smtp.clear();
+    const users = 60;
+    for (let i = 0; i < users; i++) await deliver(h, anEvent.userAdded({ userId: `bulk-${i}`, email: `bulk${i}@example.com` }));
+    // Postgres: a second DataSource is a second replica. SQLite is single-process by design (two
+    // connections in one process would block each other's synchronous locks), so there two runs share it.
+    const replica = h.dataSource.options.type === 'postgres' ? await open() : h.dataSource;
+    const [a, b] = await Promise.all([h.tick(undefined, { concurrency: 3 }), h.tick(undefined, { concurrency: 3, dataSource: replica })]);
+    assert.equal(a.report.claimed + b.report.claimed, users);
+    assert.equal(a.report.sent + b.report.sent, users);
+    assert.ok(h.transport.maxInFlight <= 6, `at most 3 per run in flight, saw ${h.transport.maxInFlight}`);
+    const mails = await smtp.waitForMessages(users);
+    assert.equal(mails.length, users);
+    assert.equal(new Set(mails.map((m) => m.to[0])).size, users);
+  });
+
+  onEachDatabase('publish failures propagate: the flag handler is retried and republishes; a tick leaves its claim for a later resend', async (h) => {
+    await smtp.setMode('accept');
+    h.sink.failNext = true;
+    const added = anEvent.userAdded({ userId: 'pub-1', email: 'pub1@example.com' });
+    await assert.rejects(deliver(h, added), /nats unavailable/);
+    assert.deepEqual(await h.pendingTypes('pub-1'), ['NEW_USER'], 'state and inbox were committed before publishing');
+    const retried = await deliver(h, added);
+    assert.equal(retried.length, 1, 'the inbox hit rebuilds the EmailQueued');
+
+    h.sink.failNext = true;
+    await assert.rejects(h.tick(), /nats unavailable/);
+    assert.equal((await h.tick()).report.claimed, 0, 'the failed run still holds the claim');
+    h.clock.current = new Date(FIXED_NOW.getTime() + 16 * 60_000);
+    assert.equal((await h.tick()).report.sent, 1, 'after the claim expired it is sent again (at-least-once)');
+  });
+});

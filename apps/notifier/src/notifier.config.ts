@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { commonEnv, readEnv, type EnvOf } from '@idm/config';
+import { loadEmailRules, type EmailRules } from './email-rules/email-rules.config.js';
+import type { DeliveryLimits } from './delivery/delivery.decider.js';
+import { parseMailFrom, parseSmtpUrl, type SmtpSettings } from './delivery/smtp-settings.js';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/**
+ * The notifier's environment. `SMTP_URL` is read as an opaque string here and parsed by
+ * `parseSmtpUrl`, whose errors redact credentials (the generic reader would echo the value).
+ */
+export const notifierEnv = {
+  ...commonEnv,
+  SMTP_URL: z.string({ message: 'required: smtp://user:pass@host:port or smtps://…' }),
+  MAIL_FROM: z.string({ message: 'required: the sender address, e.g. "IDM <noreply@example.com>"' }),
+  SMTP_TLS_REJECT_UNAUTHORIZED: z.enum(['true', 'false']).default('true'),
+  SMTP_MAX_CONNECTIONS: positiveInt(8),
+  SMTP_CONNECTION_TIMEOUT_MS: positiveInt(10_000),
+  SMTP_GREETING_TIMEOUT_MS: positiveInt(10_000),
+  SMTP_SOCKET_TIMEOUT_MS: positiveInt(60_000),
+  EMAIL_SEND_CONCURRENCY: positiveInt(8),
+  EMAIL_MAX_ATTEMPTS: positiveInt(50),
+  EMAIL_MAX_AGE_HOURS: positiveInt(72),
+  EMAIL_CLAIM_TTL_SECONDS: positiveInt(900),
+  EMAIL_RETRY_TASK: z.string().min(1).default('RetryEmailNotifications'),
+  EMAIL_RULES: z.string().optional(),
+  EMAIL_RULES_FILE: z.string().optional(),
+  TEMPLATES_DIR: z.string().optional(),
+};
+
+/** The validated notifier configuration. */
+export interface NotifierConfig {
+  /** Every variable, typed (NATS, database, …). */
+  readonly env: EnvOf<typeof notifierEnv>;
+  readonly smtp: SmtpSettings;
+  readonly rules: EmailRules;
+  readonly templatesDir: string | undefined;
+  readonly limits: DeliveryLimits;
+  readonly sendConcurrency: number;
+  readonly claimTtlMs: number;
+  /** The bulk task whose ticks send the pending emails (the recipe's `RetryEmailNotifications`). */
+  readonly retryTask: string;
+}
+
+/**
+ * Reads and validates the notifier configuration once at start.
+ * @throws ConfigError / SmtpConfigError / EmailRulesError with a message naming the variable.
+ */
+export function readNotifierConfig(source: NodeJS.ProcessEnv = process.env): NotifierConfig {
+  const env = readEnv(notifierEnv, source);
+  const endpoint = parseSmtpUrl(env.SMTP_URL);
+  parseMailFrom(env.MAIL_FROM);
+  return {
+    env,
+    smtp: {
+      ...endpoint,
+      from: env.MAIL_FROM,
+      rejectUnauthorized: env.SMTP_TLS_REJECT_UNAUTHORIZED !== 'false',
+      maxConnections: env.SMTP_MAX_CONNECTIONS,
+      connectionTimeoutMs: env.SMTP_CONNECTION_TIMEOUT_MS,
+      greetingTimeoutMs: env.SMTP_GREETING_TIMEOUT_MS,
+      socketTimeoutMs: env.SMTP_SOCKET_TIMEOUT_MS,
+    },
+    rules: loadEmailRules({ EMAIL_RULES: env.EMAIL_RULES, EMAIL_RULES_FILE: env.EMAIL_RULES_FILE }),
+    templatesDir: env.TEMPLATES_DIR,
+    limits: { maxAttempts: env.EMAIL_MAX_ATTEMPTS, maxAgeMs: env.EMAIL_MAX_AGE_HOURS * 3_600_000 },
+    sendConcurrency: env.EMAIL_SEND_CONCURRENCY,
+    claimTtlMs: env.EMAIL_CLAIM_TTL_SECONDS * 1000,
+    retryTask: env.EMAIL_RETRY_TASK,
+  };
+}

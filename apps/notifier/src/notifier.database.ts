@@ -1,0 +1,23 @@
+import type { DataSource } from 'typeorm';
+import { openDatabase, persistenceEntities, persistenceMigrations } from '@idm/persistence';
+import { NotifierTables1732400000000 } from './migrations/notifier-tables.migration.js';
+import { PendingEmailEntity } from './pending-emails/pending-email.entity.js';
+import { RecipientEntity } from './recipients/recipient.entity.js';
+
+/** Entities of the notifier's own tables plus the shared inbox. */
+export const notifierEntities = [...persistenceEntities, RecipientEntity, PendingEmailEntity];
+
+/** Migrations in order: shared tables first. */
+export const notifierMigrations = [...persistenceMigrations, NotifierTables1732400000000];
+
+/** Opens the notifier's database (own Postgres schema `notifier`, or `<dataDir>/notifier.sqlite`) and migrates it. */
+export function openNotifierDatabase(options: { databaseUrl?: string | undefined; dataDir: string; schema?: string }): Promise<DataSource> {
+  return openDatabase({
+    app: 'notifier',
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    dataDir: options.dataDir,
+    ...(options.schema ? { schema: options.schema } : {}),
+    entities: notifierEntities,
+    migrations: notifierMigrations,
+  });
+}

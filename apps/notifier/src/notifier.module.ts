@@ -1,0 +1,94 @@
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/messaging';
+import { Clock, SystemClock } from './clock.js';
+import { MailTransport } from './delivery/mail-transport.js';
+import { NodemailerMailTransport } from './delivery/nodemailer-mail-transport.js';
+import { RetryTickHandler } from './delivery/retry-tick.handler.js';
+import { TickDeliveryService } from './delivery/tick-delivery.service.js';
+import { EventSink } from './event-sink.js';
+import { JetStreamEventSink } from './jetstream-event-sink.js';
+import type { NotifierConfig } from './notifier.config.js';
+import { openNotifierDatabase } from './notifier.database.js';
+import { NOTIFIER_CONFIG, NOTIFIER_SOURCE, NOTIFIER_TEMPLATES } from './notifier.tokens.js';
+import { DeliveryOutcomeHandler } from './pending-emails/delivery-outcome.handler.js';
+import { DeliveryOutcomeService } from './pending-emails/delivery-outcome.service.js';
+import { EmailFlagHandler } from './pending-emails/email-flag.handler.js';
+import { EmailFlagService } from './pending-emails/email-flag.service.js';
+import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
+import { RecipientRepository } from './recipients/recipient.repository.js';
+import type { TemplateSet } from './templates/template-store.js';
+
+/** What the app is built from; `main.ts` reads it from the environment, specs pass it. */
+export interface NotifierModuleOptions {
+  readonly config: NotifierConfig;
+  /** Loaded and checked before Nest starts, so a missing template fails the start. */
+  readonly templates: TemplateSet;
+  /** Explicit messaging settings (specs); default: from the environment. */
+  readonly messaging?: MessagingConfig;
+  /** Specs swap these; default the system clock and nodemailer over `SMTP_URL`. */
+  readonly clock?: Clock;
+  readonly transport?: MailTransport;
+  /** Postgres schema override (specs); default `notifier`. */
+  readonly schema?: string;
+}
+
+@Injectable()
+class ResourceCloser implements OnApplicationShutdown {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(MailTransport) private readonly transport: MailTransport,
+  ) {}
+  /** After the transport stopped handling: nothing sends or writes any more. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.transport.close();
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/** The notifier: email flags from user/password events, sending on retry ticks, outcomes applied back. */
+@Module({})
+export class NotifierModule {
+  static forRoot(options: NotifierModuleOptions): DynamicModule {
+    const { config } = options;
+    return {
+      module: NotifierModule,
+      imports: [MessagingModule.forRoot({ serviceName: 'notifier', ...(options.messaging ? { config: options.messaging } : {}) })],
+      controllers: [EmailFlagHandler, DeliveryOutcomeHandler, RetryTickHandler],
+      providers: [
+        { provide: NOTIFIER_CONFIG, useValue: config },
+        { provide: NOTIFIER_TEMPLATES, useValue: options.templates },
+        { provide: Clock, useValue: options.clock ?? new SystemClock() },
+        { provide: MailTransport, useFactory: () => options.transport ?? new NodemailerMailTransport(config.smtp) },
+        {
+          provide: DataSource,
+          useFactory: () => openNotifierDatabase({ databaseUrl: config.env.DATABASE_URL, dataDir: config.env.DATA_DIR, ...(options.schema ? { schema: options.schema } : {}) }),
+        },
+        { provide: EventSink, useFactory: (publisher: EventPublisher) => new JetStreamEventSink(publisher), inject: [EventPublisher] },
+        { provide: RecipientRepository, useValue: new RecipientRepository() },
+        { provide: PendingEmailRepository, useValue: new PendingEmailRepository() },
+        {
+          provide: EmailFlagService,
+          useFactory: (dataSource: DataSource, recipients: RecipientRepository, pendingEmails: PendingEmailRepository, sink: EventSink, clock: Clock) =>
+            new EmailFlagService({ dataSource, recipients, pendingEmails, sink, clock, rules: config.rules, source: NOTIFIER_SOURCE }),
+          inject: [DataSource, RecipientRepository, PendingEmailRepository, EventSink, Clock],
+        },
+        {
+          provide: DeliveryOutcomeService,
+          useFactory: (dataSource: DataSource, pendingEmails: PendingEmailRepository) => new DeliveryOutcomeService(dataSource, pendingEmails),
+          inject: [DataSource, PendingEmailRepository],
+        },
+        {
+          provide: TickDeliveryService,
+          useFactory: (dataSource: DataSource, pendingEmails: PendingEmailRepository, recipients: RecipientRepository, transport: MailTransport, sink: EventSink, clock: Clock) =>
+            new TickDeliveryService(
+              { dataSource, pendingEmails, recipients, transport, templates: options.templates, sink, clock },
+              { limits: config.limits, sendConcurrency: config.sendConcurrency, claimTtlMs: config.claimTtlMs, from: config.smtp.from, source: NOTIFIER_SOURCE },
+            ),
+          inject: [DataSource, PendingEmailRepository, RecipientRepository, MailTransport, EventSink, Clock],
+        },
+        ResourceCloser,
+      ],
+    };
+  }
+}

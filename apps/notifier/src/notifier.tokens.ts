@@ -1,0 +1,13 @@
+/** DI token of the validated `NotifierConfig`. */
+export const NOTIFIER_CONFIG = Symbol('NOTIFIER_CONFIG');
+/** DI token of the start-up-checked `TemplateSet`. */
+export const NOTIFIER_TEMPLATES = Symbol('NOTIFIER_TEMPLATES');
+/** CloudEvents `source` of every event the notifier appends. */
+export const NOTIFIER_SOURCE = '/idm/notifier';
+/** Durable consumer (and inbox name) of user, password and email events. */
+export const NOTIFIER_CONSUMER = 'notifier';
+/**
+ * Durable consumer of ticks, apart from the others: a tick runs as long as its sends take, and
+ * must not hold up the user events (nor their ack deadlines) meanwhile.
+ */
+export const NOTIFIER_TICK_CONSUMER = 'notifier-ticks';

@@ -1,0 +1,17 @@
+import { Controller, Inject } from '@nestjs/common';
+import { EventTypes } from '@idm/contracts';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { EventContext, OnEvent } from '@idm/messaging';
+import { DeliveryOutcomeService } from './delivery-outcome.service.js';
+import type { DeliveryEvent } from './pending-email.evolve.js';
+
+/** Applies the notifier's own delivery events: this is where flags are cleared. */
+@Controller()
+export class DeliveryOutcomeHandler {
+  constructor(@Inject(DeliveryOutcomeService) private readonly outcomes: DeliveryOutcomeService) {}
+
+  @OnEvent([EventTypes.EmailSent, EventTypes.EmailFailed, EventTypes.EmailAbandoned])
+  async onOutcome(@Payload() event: DeliveryEvent, @Ctx() ctx: EventContext): Promise<void> {
+    await this.outcomes.apply(event, { consumer: ctx.consumer, streamSequence: ctx.streamSequence });
+  }
+}

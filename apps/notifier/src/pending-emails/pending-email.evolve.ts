@@ -1,0 +1,40 @@
+import type { IdmEventOf } from '@idm/contracts';
+import type { PendingEmail } from './pending-email.js';
+
+/** The notifier's own delivery events, applied back to its pending-email table. */
+export type DeliveryEvent = IdmEventOf<'idm.email.sent'> | IdmEventOf<'idm.email.failed'> | IdmEventOf<'idm.email.abandoned'>;
+
+/** What applying a delivery event does to the pending row. */
+export type PendingEmailChange =
+  | { readonly kind: 'delete' }
+  | { readonly kind: 'save'; readonly pending: PendingEmail }
+  | { readonly kind: 'ignore'; readonly reason: 'not-pending' };
+
+/**
+ * Applies `EmailSent` / `EmailFailed` / `EmailAbandoned` to the row of (user, email type).
+ *
+ * The flag is cleared here, when the event is applied, never when the send returns: if the
+ * process dies between the SMTP acceptance and the append of `EmailSent`, the row is still there
+ * and the email is sent again (at-least-once, same Message-ID).
+ */
+export function evolvePendingEmail(state: PendingEmail | undefined, event: DeliveryEvent): PendingEmailChange {
+  if (!state) return { kind: 'ignore', reason: 'not-pending' };
+  switch (event.type) {
+    case 'idm.email.sent':
+    case 'idm.email.abandoned':
+      return { kind: 'delete' };
+    case 'idm.email.failed': {
+      // Release the claim only if it is still this tick's: another tick may have re-claimed an expired one.
+      const released = state.claimedTick === event.data.tick;
+      return {
+        kind: 'save',
+        pending: {
+          ...state,
+          attempts: Math.max(state.attempts, event.data.attempt),
+          lastError: event.data.error,
+          ...(released ? { claimedTick: null, claimedAt: null, claimToken: null } : {}),
+        },
+      };
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { Recipient } from './recipient.decider.js';
+import { RecipientEntity } from './recipient.entity.js';
+
+type Target = DataSource | EntityManager;
+
+const LOOKUP_CHUNK = 500;
+
+function toRecipient(row: RecipientEntity): Recipient {
+  return { userId: row.userId, email: row.email, displayName: row.displayName, updatedSeq: row.updatedSeq };
+}
+
+/** Reads and writes `recipient`. */
+export class RecipientRepository {
+  async find(target: Target, userId: string): Promise<Recipient | undefined> {
+    const row = await target.getRepository(RecipientEntity).findOneBy({ userId });
+    return row ? toRecipient(row) : undefined;
+  }
+
+  /** Recipients of many users, by user id; looked up in chunks so a 10 000-email tick stays a few queries. */
+  async findMany(target: Target, userIds: readonly string[]): Promise<Map<string, Recipient>> {
+    const out = new Map<string, Recipient>();
+    const unique = [...new Set(userIds)];
+    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
+      const rows = await target.getRepository(RecipientEntity).findBy({ userId: In(unique.slice(i, i + LOOKUP_CHUNK)) });
+      for (const row of rows) out.set(row.userId, toRecipient(row));
+    }
+    return out;
+  }
+
+  /** Inserts or replaces; call inside the handler's transaction. */
+  async save(manager: EntityManager, recipient: Recipient): Promise<void> {
+    await manager.getRepository(RecipientEntity).save({ ...recipient });
+  }
+}

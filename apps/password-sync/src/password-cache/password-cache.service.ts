@@ -1,0 +1,243 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { createEvent, deriveEventId, EventTypes, newEventId, type IdmEvent, type IdmEventOf, type PasswordChangeRequest } from '@idm/contracts';
+import { Inbox, processOnce, runInTransaction } from '@idm/persistence';
+import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
+import type { Clock } from '../shell/clock.js';
+import type { PasswordTarget } from '../targets/password-target.js';
+import { decide, type PasswordCacheDecision, type PasswordCacheInput, type PendingPasswordEvent } from './password-cache.decider.js';
+import type { PasswordCacheRepository } from './password-cache.repository.js';
+import type { PasswordSealer } from './sealed-secret.js';
+
+/** Where events go; `EventPublisher` from `@idm/messaging` fits. */
+export interface EventAppender {
+  publish(event: IdmEvent): Promise<unknown>;
+}
+
+/** What the service logs; Nest's `Logger` fits. Nothing passed here ever contains a password. */
+export interface ServiceLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Collaborators of {@link PasswordCacheService}. */
+export interface PasswordCacheServiceDeps {
+  readonly dataSource: DataSource;
+  readonly repository: PasswordCacheRepository;
+  readonly sealer: PasswordSealer;
+  readonly target: PasswordTarget;
+  readonly events: EventAppender;
+  readonly clock: Clock;
+  readonly policy: Pick<ExpirationPolicy, 'minutes'>;
+  readonly logger: ServiceLogger;
+  /** Inbox consumer name for user events. */
+  readonly consumer: string;
+}
+
+/** Result of one sweep. */
+export interface SweepReport {
+  readonly expired: number;
+  readonly retried: number;
+}
+
+/** The reply to a password change command. */
+export type ChangeReply = { readonly ok: true; readonly eventId: string } | { readonly ok: false; readonly error: string };
+
+type UserEvent = IdmEventOf<typeof EventTypes.UserAdded> | IdmEventOf<typeof EventTypes.UserModified>;
+
+/** Something the outputs of a decision are stamped with: a causing event, or a seed for derived ids. */
+type Stamp = { readonly causedBy: IdmEvent } | { readonly seed: string; readonly correlationId?: string };
+
+const SOURCE = '/idm/password-sync';
+
+/**
+ * The shell around the password cache decider: loads state, decides, runs `ApplyPassword`
+ * through the {@link PasswordTarget}, saves, and appends events with deterministic ids.
+ *
+ * Events are published *inside* the transaction that saves the state (and the inbox row), as its
+ * last step: if publishing fails the state is not saved and the input is retried; if the commit
+ * fails after publishing, the retry derives the same event ids and JetStream drops the repeats.
+ * Committing first would lose the event whenever the publish failed after the commit.
+ */
+export class PasswordCacheService {
+  constructor(private readonly deps: PasswordCacheServiceDeps) {}
+
+  /**
+   * Handles `idm.cmd.password.change`: seals, caches, appends `PasswordChanged`, tries the
+   * target once, records the outcome, replies. The plaintext lives only in the request Buffer,
+   * which is zero-filled here.
+   */
+  async changePassword(request: Omit<PasswordChangeRequest, 'password'> & { readonly password: Buffer }): Promise<ChangeReply> {
+    const { userId, origin } = request;
+    const now = this.deps.clock.now();
+    const sealed = this.deps.sealer.seal(request.password, userId);
+    request.password.fill(0);
+    const eventId = newEventId();
+    const decision = await runInTransaction(this.deps.dataSource, async (manager) => {
+      const state = await this.deps.repository.load(manager, userId);
+      const d = decide({ type: 'ChangePassword', userId, origin, sealed, changedAt: now.toISOString() }, state, this.ctx(now));
+      await this.commit(manager, d, { seed: eventId, correlationId: eventId }, eventId);
+      return d;
+    });
+    const ignored = decision.outputs.find((o) => o.kind === 'Ignore');
+    if (ignored) return { ok: false, error: `password change not accepted: ${ignored.reason}` };
+    try {
+      await this.runApplies(decision, { seed: eventId, correlationId: eventId });
+    } catch (err) {
+      // The password is cached and PasswordChanged is in the log: the change is accepted; the
+      // attempt is repeated on the next UserAdded/UserModified.
+      this.deps.logger.error(`first attempt for ${userId} could not be recorded: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return { ok: true, eventId };
+  }
+
+  /** Handles `UserAdded` / `UserModified`: the moment to retry a cached password. Exactly once per event via the inbox. */
+  async onUserChanged(event: UserEvent, streamSeq: number): Promise<void> {
+    // A redelivery of an event already handled must not apply the password a second time.
+    if (await Inbox.seen(this.deps.dataSource, this.deps.consumer, event.id)) return;
+    const input: PasswordCacheInput = { type: event.type === EventTypes.UserAdded ? 'UserAdded' : 'UserModified', userId: event.data.userId };
+    const now = this.deps.clock.now();
+    const state = await runInTransaction(this.deps.dataSource, (m) => this.deps.repository.load(m, input.userId));
+    const first = decide(input, state, this.ctx(now));
+    const apply = first.outputs.find((o) => o.kind === 'ApplyPassword');
+    if (!apply) {
+      // Ignore or expire: decide again under the lock, save, record the inbox row, together.
+      await processOnce(this.deps.dataSource, this.deps.consumer, event.id, streamSeq, async (manager) => {
+        const d = decide(input, await this.deps.repository.load(manager, input.userId), this.ctx(now));
+        await this.commit(manager, d, { causedBy: event });
+      });
+      return;
+    }
+    // The attempt runs before the inbox row is written: a crash here means a redelivery and one
+    // more attempt, never a lost one.
+    await this.attempt(apply.userId, apply.changedAt, { causedBy: event }, { consumer: this.deps.consumer, eventId: event.id, streamSeq });
+  }
+
+  /**
+   * Expires what is due and retries `target-unavailable` passwords whose backoff has elapsed.
+   * The shell runs it every few seconds; the decider decides, time is data.
+   */
+  async sweep(): Promise<SweepReport> {
+    const now = this.deps.clock.now();
+    const { dueExpiry, dueRetry } = await runInTransaction(this.deps.dataSource, async (m) => ({
+      dueExpiry: await this.deps.repository.dueForExpiry(m, now),
+      dueRetry: await this.deps.repository.dueForRetry(m, now),
+    }));
+    let expired = 0;
+    for (const userId of dueExpiry) {
+      const d = await runInTransaction(this.deps.dataSource, async (manager) => {
+        const state = await this.deps.repository.load(manager, userId);
+        const decision = decide({ type: 'ExpiryDue', userId }, state, this.ctx(now));
+        await this.commit(manager, decision, { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` });
+        return decision;
+      });
+      if (d.outputs.some((o) => o.kind === 'Append')) expired++;
+    }
+    let retried = 0;
+    for (const userId of dueRetry) {
+      const state = await runInTransaction(this.deps.dataSource, (m) => this.deps.repository.load(m, userId));
+      const d = decide({ type: 'RetryDue', userId }, state, this.ctx(now));
+      const apply = d.outputs.find((o) => o.kind === 'ApplyPassword');
+      if (apply) {
+        await this.attempt(userId, apply.changedAt, { seed: `retry:${userId}:${apply.changedAt}` });
+        retried++;
+      } else if (d.outputs.some((o) => o.kind === 'Append')) {
+        await runInTransaction(this.deps.dataSource, async (manager) => {
+          const again = decide({ type: 'RetryDue', userId }, await this.deps.repository.load(manager, userId), this.ctx(now));
+          await this.commit(manager, again, { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` });
+        });
+      }
+    }
+    return { expired, retried };
+  }
+
+  /** Number of passwords cached now. */
+  async cachedCount(): Promise<number> {
+    return runInTransaction(this.deps.dataSource, (m) => this.deps.repository.countCached(m));
+  }
+
+  private ctx(now: Date) {
+    return { now, policy: this.deps.policy };
+  }
+
+  private async runApplies(decision: PasswordCacheDecision, stamp: Stamp): Promise<void> {
+    for (const out of decision.outputs) {
+      if (out.kind === 'ApplyPassword') await this.attempt(out.userId, out.changedAt, stamp);
+    }
+  }
+
+  /**
+   * Opens the cached secret, hands it to the target, zero-fills it, then records the answer
+   * (under the row lock, deciding on fresh state: a newer password may have arrived meanwhile).
+   */
+  private async attempt(userId: string, changedAt: string, stamp: Stamp, inbox?: { consumer: string; eventId: string; streamSeq: number }): Promise<void> {
+    const state = await runInTransaction(this.deps.dataSource, (m) => this.deps.repository.load(m, userId));
+    if (state.status !== 'cached' || state.changedAt !== changedAt) {
+      // Synced, expired or replaced since the decision: nothing to try; the event still counts as handled.
+      if (inbox) await processOnce(this.deps.dataSource, inbox.consumer, inbox.eventId, inbox.streamSeq, () => Promise.resolve());
+      return;
+    }
+    let input: PasswordCacheInput;
+    let plaintext: Buffer | undefined;
+    try {
+      plaintext = this.deps.sealer.open(state.sealed, userId);
+    } catch (err) {
+      const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      this.deps.logger.error(`cached password of ${userId} cannot be opened (${why}); discarding it`);
+      input = { type: 'SecretUnreadable', userId, changedAt, why };
+    }
+    if (plaintext) {
+      try {
+        const result = await this.deps.target.apply(userId, plaintext);
+        input = { type: 'AttemptResult', userId, changedAt, target: this.deps.target.describe(), result };
+      } finally {
+        plaintext.fill(0);
+      }
+    }
+    const record = async (manager: EntityManager): Promise<PasswordCacheDecision> => {
+      const fresh = await this.deps.repository.load(manager, userId);
+      const d = decide(input, fresh, this.ctx(this.deps.clock.now()));
+      await this.commit(manager, d, stamp);
+      return d;
+    };
+    const decision = inbox
+      ? await processOnce(this.deps.dataSource, inbox.consumer, inbox.eventId, inbox.streamSeq, record)
+      : { duplicate: false as const, result: await runInTransaction(this.deps.dataSource, record) };
+    if (!decision.duplicate) this.logOutcome(userId, decision.result);
+  }
+
+  private logOutcome(userId: string, d: PasswordCacheDecision): void {
+    for (const out of d.outputs) {
+      if (out.kind !== 'Append') continue;
+      const e = out.event;
+      if (e.type === EventTypes.PasswordSynced) this.deps.logger.log(`password of ${userId} applied to ${e.data.target} (attempt ${e.data.attempt})`);
+      if (e.type === EventTypes.PasswordSyncFailed) this.deps.logger.warn(`password of ${userId} not applied (attempt ${e.data.attempt}): ${e.data.reason}: ${e.data.message}`);
+    }
+  }
+
+  /**
+   * Saves the decided state and appends its events, in the caller's transaction. `DestroySecret`
+   * needs no separate step: the saved state no longer holds the secret and the repository nulls
+   * the columns in the same write.
+   */
+  private async commit(manager: EntityManager, decision: PasswordCacheDecision, stamp: Stamp, firstEventId?: string): Promise<void> {
+    if (decision.outputs.every((o) => o.kind === 'Ignore')) return;
+    await this.deps.repository.save(manager, decision.state);
+    const now = this.deps.clock.now();
+    const attempt = decision.state.status === 'empty' ? 0 : decision.state.attempts;
+    for (const out of decision.outputs) {
+      if (out.kind !== 'Append') continue;
+      const event = this.stampEvent(out.event, stamp, now, String(attempt), firstEventId);
+      await this.deps.events.publish(event);
+    }
+  }
+
+  private stampEvent(pending: PendingPasswordEvent, stamp: Stamp, now: Date, discriminator: string, explicitId?: string): IdmEvent {
+    const userId = pending.data.userId;
+    if ('causedBy' in stamp) {
+      return createEvent(pending.type, userId, pending.data as never, { source: SOURCE, time: now, causedBy: stamp.causedBy, discriminator: [discriminator] }) as IdmEvent;
+    }
+    const id = pending.type === EventTypes.PasswordChanged && explicitId ? explicitId : deriveEventId(stamp.seed, pending.type, userId, discriminator);
+    return createEvent(pending.type, userId, pending.data as never, { source: SOURCE, time: now, id, ...(stamp.correlationId ? { correlationId: stamp.correlationId } : {}) }) as IdmEvent;
+  }
+}

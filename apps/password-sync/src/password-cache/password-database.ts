@@ -1,0 +1,32 @@
+import type { DataSource } from 'typeorm';
+import { openDatabase, persistenceEntities, persistenceMigrations } from '@idm/persistence';
+import { PasswordCacheRow } from './password-cache.entity.js';
+import { PasswordCache1732400000000 } from './password-cache.migration.js';
+
+/** The app name: the SQLite file `password-sync.sqlite`, the Postgres schema `password_sync`. */
+export const PASSWORD_SYNC_APP = 'password-sync';
+
+/** Where password-sync keeps its tables. */
+export interface PasswordDatabaseOptions {
+  readonly databaseUrl?: string | undefined;
+  readonly dataDir: string;
+  readonly schema?: string | undefined;
+}
+
+/**
+ * Opens password-sync's database with its migrations. On SQLite it also turns on
+ * `secure_delete`, so pages freed when a secret is overwritten are zero-filled on disk instead of
+ * lingering in the file.
+ */
+export async function openPasswordDatabase(options: PasswordDatabaseOptions): Promise<DataSource> {
+  const dataSource = await openDatabase({
+    app: PASSWORD_SYNC_APP,
+    dataDir: options.dataDir,
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.schema ? { schema: options.schema } : {}),
+    entities: [...persistenceEntities, PasswordCacheRow],
+    migrations: [...persistenceMigrations, PasswordCache1732400000000],
+  });
+  if (dataSource.options.type === 'better-sqlite3') await dataSource.query('PRAGMA secure_delete = ON');
+  return dataSource;
+}

@@ -1,0 +1,99 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+
+/** A password sealed with AES-256-GCM. Every part is needed to open it; none reveals the plaintext. */
+export interface SealedSecret {
+  readonly ciphertext: Buffer;
+  /** 12 random bytes, fresh for every seal: GCM must never reuse a nonce under one key. */
+  readonly nonce: Buffer;
+  /** The 16-byte GCM authentication tag. */
+  readonly tag: Buffer;
+  /** Short hash of the key that sealed it, so a rotated key is reported as such rather than as tampering. */
+  readonly keyId: string;
+}
+
+/** The key that sealed a secret is not the key this process holds (it was rotated or replaced). */
+export class SecretKeyMismatchError extends Error {
+  override readonly name = 'SecretKeyMismatchError';
+  readonly code = 'IDM_PASSWORD_KEY_MISMATCH';
+}
+
+/** The sealed secret failed authentication: altered, truncated, or opened for another user. */
+export class SecretTamperedError extends Error {
+  override readonly name = 'SecretTamperedError';
+  readonly code = 'IDM_PASSWORD_SECRET_INVALID';
+}
+
+/** The cache key is not 32 bytes. */
+export class InvalidSealKeyError extends Error {
+  override readonly name = 'InvalidSealKeyError';
+  readonly code = 'IDM_PASSWORD_CACHE_KEY_INVALID';
+}
+
+const ALGORITHM = 'aes-256-gcm';
+const KEY_BYTES = 32;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** Derives the public identifier of a key; domain-separated so it is never a hash of the bare key. */
+export function keyIdOf(key: Buffer): string {
+  return createHash('sha256').update('idm-password-cache-key-id\u0000').update(key).digest('hex').slice(0, 16);
+}
+
+/**
+ * Seals and opens cached passwords. The user id is bound in as additional authenticated data,
+ * so a ciphertext copied onto another user's row does not open.
+ */
+export class PasswordSealer {
+  private readonly key: Buffer;
+  readonly keyId: string;
+
+  constructor(key: Buffer) {
+    if (key.length !== KEY_BYTES) throw new InvalidSealKeyError(`the password cache key must be ${KEY_BYTES} bytes, got ${key.length}`);
+    // Own copy: the caller may zero-fill theirs.
+    this.key = Buffer.from(key);
+    this.keyId = keyIdOf(this.key);
+  }
+
+  /** Seals `plaintext` for `aad` (the user id). A string is copied into a Buffer that is zero-filled afterwards. */
+  seal(plaintext: Buffer | string, aad: string): SealedSecret {
+    const input = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
+    try {
+      const nonce = randomBytes(NONCE_BYTES);
+      const cipher = createCipheriv(ALGORITHM, this.key, nonce, { authTagLength: TAG_BYTES });
+      cipher.setAAD(Buffer.from(aad, 'utf8'));
+      const ciphertext = Buffer.concat([cipher.update(input), cipher.final()]);
+      return { ciphertext, nonce, tag: cipher.getAuthTag(), keyId: this.keyId };
+    } finally {
+      if (typeof plaintext === 'string') input.fill(0);
+    }
+  }
+
+  /**
+   * Opens a sealed secret for `aad`. The caller owns the returned Buffer and should `fill(0)` it
+   * as soon as the password has been handed on.
+   * @throws SecretKeyMismatchError when it was sealed under another key.
+   * @throws SecretTamperedError when authentication fails (wrong user, altered bytes).
+   */
+  open(sealed: SealedSecret, aad: string): Buffer {
+    if (sealed.keyId !== this.keyId) {
+      throw new SecretKeyMismatchError(`secret sealed with key ${sealed.keyId}, this process holds key ${this.keyId}`);
+    }
+    if (sealed.nonce.length !== NONCE_BYTES || sealed.tag.length !== TAG_BYTES) {
+      throw new SecretTamperedError('sealed secret has a malformed nonce or tag');
+    }
+    const decipher = createDecipheriv(ALGORITHM, this.key, sealed.nonce, { authTagLength: TAG_BYTES });
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(sealed.tag);
+    const head = decipher.update(sealed.ciphertext);
+    try {
+      const tail = decipher.final();
+      const out = Buffer.concat([head, tail]);
+      head.fill(0);
+      tail.fill(0);
+      return out;
+    } catch (cause) {
+      head.fill(0);
+      throw new SecretTamperedError('sealed secret failed authentication', { cause });
+    }
+  }
+}

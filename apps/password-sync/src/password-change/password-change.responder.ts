@@ -1,0 +1,74 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { CommandSubjects, passwordChangeRequestSchema, type PasswordChangeReply } from '@idm/contracts';
+import { NATS_CONNECTION } from '@idm/messaging';
+import { PasswordCacheService } from '../password-cache/password-cache.service.js';
+import { PASSWORD_SYNC_SETTINGS } from '../shell/tokens.js';
+import type { PasswordSyncSettings } from '../shell/password-sync.config.js';
+
+/**
+ * Serves `idm.cmd.password.change` over core-NATS request/reply, in a queue group so replicas
+ * share the load. A command, not an event: the request carries the plaintext, which must never
+ * reach the JetStream log. Every request gets a reply; no reply text ever echoes the request.
+ */
+@Injectable()
+export class PasswordChangeResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('PasswordChange');
+  private subscription: Subscription | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(PasswordCacheService) private readonly service: PasswordCacheService,
+    @Inject(PASSWORD_SYNC_SETTINGS) private readonly settings: PasswordSyncSettings,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.subscription = this.nc.subscribe(CommandSubjects.PasswordChange, {
+      queue: this.settings.commandQueue,
+      callback: (err, msg) => {
+        if (err) {
+          this.logger.error(`subscription failed: ${err.message}`);
+          return;
+        }
+        const work = this.answer(msg)
+          .then((reply) => {
+            msg.respond(JSON.stringify(reply));
+          })
+          .catch((e: unknown) => this.logger.error(`cannot reply: ${(e as Error).message}`))
+          .finally(() => this.inFlight.delete(work));
+        this.inFlight.add(work);
+      },
+    });
+  }
+
+  /** Stops taking requests, then lets those in flight finish before the connection drains. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.subscription?.unsubscribe();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async answer(msg: Msg): Promise<PasswordChangeReply> {
+    let body: unknown;
+    try {
+      // JSON.parse's message quotes the input, which holds the password: never pass it on.
+      body = JSON.parse(Buffer.from(msg.data).toString('utf8'));
+    } catch {
+      return { ok: false, error: 'the request is not JSON' };
+    } finally {
+      msg.data.fill(0);
+    }
+    const parsed = passwordChangeRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
+      return { ok: false, error: `invalid request: check ${fields}; expected { "userId", "password", "origin"? }` };
+    }
+    const { userId, origin, password } = parsed.data;
+    try {
+      return await this.service.changePassword({ userId, origin, password: Buffer.from(password, 'utf8') });
+    } catch (err) {
+      this.logger.error(`password change for ${userId} failed: ${(err as Error).message}`);
+      return { ok: false, error: 'the password change could not be stored; try again' };
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { commonEnv, readEnv } from '@idm/config';
+import { loadCacheKey, type LoadedCacheKey } from '../password-cache/cache-key.config.js';
+import { resolveExpirationPolicy, type ExpirationPolicy } from '../expiry/expiration-policy.js';
+import { checkTargetConfig, passwordTargetEnv, type PasswordTargetConfig } from '../targets/target-from-url.js';
+
+/** Environment variables of password-sync (besides the messaging ones). */
+export const passwordSyncEnv = {
+  DATABASE_URL: commonEnv.DATABASE_URL,
+  DATA_DIR: commonEnv.DATA_DIR,
+  IDM_EMBEDDED: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  PASSWORD_CACHE_KEY: z.string().optional(),
+  PASSWORD_CACHE_KEY_FILE: z.string().optional(),
+  // Read as text: the seed's rules turn a bad value into a default with a warning, not a refusal.
+  PASSWORD_EXPIRATION_MINUTES: z.string().optional(),
+  SOURCE_POLLING_INTERVAL_SECONDS: z.string().optional(),
+  PASSWORD_SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().max(3600).default(5),
+  PASSWORD_COMMAND_QUEUE: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('password-sync'),
+  ...passwordTargetEnv,
+};
+
+/** Everything password-sync needs at start, validated. */
+export interface PasswordSyncSettings {
+  readonly databaseUrl?: string | undefined;
+  readonly dataDir: string;
+  /** Postgres schema override (tests); default `password_sync`. */
+  readonly schema?: string | undefined;
+  readonly key: LoadedCacheKey;
+  readonly policy: ExpirationPolicy;
+  readonly target: PasswordTargetConfig;
+  readonly sweepIntervalMs: number;
+  /** Queue group of the command subscription: replicas share the requests. */
+  readonly commandQueue: string;
+}
+
+/**
+ * Reads and validates the environment once.
+ * @throws ConfigError naming every invalid variable (secrets redacted); CacheKeyError for the key.
+ */
+export function loadPasswordSyncSettings(env: NodeJS.ProcessEnv = process.env): PasswordSyncSettings {
+  const e = readEnv(passwordSyncEnv, env);
+  checkTargetConfig(e);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    key: loadCacheKey({ PASSWORD_CACHE_KEY: e.PASSWORD_CACHE_KEY, PASSWORD_CACHE_KEY_FILE: e.PASSWORD_CACHE_KEY_FILE, embedded: e.IDM_EMBEDDED, dataDir: e.DATA_DIR }),
+    policy: resolveExpirationPolicy(e),
+    target: e,
+    sweepIntervalMs: Math.round(e.PASSWORD_SWEEP_INTERVAL_SECONDS * 1000),
+    commandQueue: e.PASSWORD_COMMAND_QUEUE,
+  };
+}

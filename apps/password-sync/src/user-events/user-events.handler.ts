@@ -1,0 +1,21 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { EventTypes, type IdmEventOf } from '@idm/contracts';
+import { EventContext, OnEvent } from '@idm/messaging';
+import { PasswordCacheService } from '../password-cache/password-cache.service.js';
+
+/**
+ * `UserAdded` / `UserModified` are when a cached password is retried (the seed: "not retried
+ * again until an Add or Modify event occurs for the user"). Return = ack; a thrown error (DB down)
+ * is retried by the transport; the inbox makes a redelivery change nothing twice.
+ */
+@Controller()
+export class UserEventsHandler {
+  constructor(@Inject(PasswordCacheService) private readonly service: PasswordCacheService) {}
+
+  @OnEvent([EventTypes.UserAdded, EventTypes.UserModified])
+  // @Payload/@Ctx are required: without parameter decorators Nest passes only the payload.
+  async onUser(@Payload() event: IdmEventOf<typeof EventTypes.UserAdded> | IdmEventOf<typeof EventTypes.UserModified>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.service.onUserChanged(event, ctx.streamSequence);
+  }
+}

@@ -1,0 +1,278 @@
+import 'reflect-metadata';
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { EventTypes, createEvent, type IdmEvent, type IdmEventOf } from '@idm/contracts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '@idm/testing';
+import { connectNats } from './nats-connection.js';
+import { EventPublisher } from './event-publisher.js';
+import { JetStreamTransport, type JetStreamTransportOptions } from './jetstream-transport.js';
+import { OnEvent } from './on-event.decorator.js';
+import { EventContext } from './event-context.js';
+import { PermanentError } from './errors.js';
+import { deadLetterStreamName } from './stream-provisioning.js';
+import type { DeadLetterRecord } from './dead-letter.js';
+
+/** What the test handler does with each delivery; swapped per test. */
+let behaviour: (event: IdmEvent, ctx: EventContext) => Promise<void> = async () => undefined;
+
+@Controller()
+class TestHandlers {
+  @OnEvent([EventTypes.UserAdded, EventTypes.UserModified])
+  async onUser(event: IdmEventOf<'idm.user.added'> | IdmEventOf<'idm.user.modified'>, ctx: EventContext): Promise<void> {
+    await behaviour(event, ctx);
+  }
+}
+
+@Module({ controllers: [TestHandlers] })
+class TestModule {}
+
+const t0 = new Date('2026-01-01T00:00:00Z');
+function userAdded(userId: string, n = 0): IdmEventOf<'idm.user.added'> {
+  return createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com`, displayName: `User ${n}` }, { source: '/test', time: new Date(t0.getTime() + n) });
+}
+
+describe('JetStreamTransport against a real nats-server', () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let publisher: EventPublisher;
+  let app: INestMicroservice | undefined;
+  let streamNo = 0;
+  let stream = '';
+
+  before(async () => {
+    server = await startNatsServer();
+    nc = await connectNats({ url: server.url, name: 'spec' });
+    jsm = await jetstreamManager(nc);
+    publisher = new EventPublisher(jetstream(nc));
+  });
+  after(async () => {
+    await nc.close();
+    await server.dispose();
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    for (const name of [stream, deadLetterStreamName(stream)]) await jsm.streams.delete(name).catch(() => false);
+    behaviour = async () => undefined;
+  });
+
+  async function startApp(options: Partial<JetStreamTransportOptions> = {}, newStream = true): Promise<INestMicroservice> {
+    if (newStream) stream = `S${++streamNo}`;
+    const strategy = new JetStreamTransport({
+      connection: { url: server.url, name: 'spec-app' },
+      stream: { name: stream },
+      consumer: 'spec',
+      maxDeliver: 4,
+      ackWaitMs: 5_000,
+      backoff: { initialMs: 20, maxMs: 200, factor: 2, jitter: 0 },
+      ...options,
+    });
+    const created = await NestFactory.createMicroservice(TestModule, { strategy, logger: process.env.SPEC_LOG ? undefined : false });
+    await created.listen();
+    app = created;
+    return created;
+  }
+
+  async function consumerIdle(): Promise<void> {
+    await waitFor(
+      async () => {
+        const ci = await jsm.consumers.info(stream, 'spec');
+        return ci.num_pending === 0 && ci.num_ack_pending === 0;
+      },
+      { timeoutMs: 15_000, message: 'consumer did not settle everything' },
+    );
+  }
+
+  async function deadLetters(): Promise<DeadLetterRecord[]> {
+    const name = deadLetterStreamName(stream);
+    const info = await jsm.streams.info(name);
+    const out: DeadLetterRecord[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const m = await jsm.streams.getMessage(name, { seq });
+      if (m) out.push(m.json<DeadLetterRecord>());
+    }
+    return out;
+  }
+
+  it('hands each decoded event to its handler once and acks it; types without a handler are acked', async () => {
+    const seen: string[] = [];
+    behaviour = async (event) => {
+      seen.push(event.id);
+    };
+    await startApp();
+    const events = ['u1', 'u2', 'u3'].map((u, i) => userAdded(u, i));
+    await publisher.publishAll(events);
+    await publisher.publish(createEvent(EventTypes.EmailQueued, 'u1', { userId: 'u1', emailType: 'NEW_USER', causationEvent: { id: events[0]!.id, type: EventTypes.UserAdded } }, { source: '/test', time: t0 }));
+    await consumerIdle();
+    assert.deepEqual(seen.sort(), events.map((e) => e.id).sort());
+  });
+
+  it('redelivers after a thrown error, with the delivery count, until the handler succeeds', async () => {
+    const deliveries: number[] = [];
+    behaviour = async (_e, ctx) => {
+      deliveries.push(ctx.deliveryCount);
+      if (ctx.deliveryCount < 3) throw new Error('database is down');
+    };
+    await startApp();
+    await publisher.publish(userAdded('u1'));
+    await consumerIdle();
+    assert.deepEqual(deliveries, [1, 2, 3]);
+    assert.equal((await jsm.streams.info(deadLetterStreamName(stream))).state.messages, 0);
+  });
+
+  it('dead-letters a poison message once, never calls the handler, and does not redeliver it', async () => {
+    let calls = 0;
+    behaviour = async () => {
+      calls++;
+    };
+    await startApp();
+    const ack = await jetstream(nc).publish('idm.user.added.u1', '{"not": "a cloud event"');
+    await consumerIdle();
+    const dlq = await deadLetters();
+    assert.equal(dlq.length, 1);
+    assert.equal(dlq[0]!.reason, 'undecodable');
+    assert.equal(dlq[0]!.code, 'IDM_EVENT_INVALID:not-json');
+    assert.equal(dlq[0]!.streamSequence, ack.seq);
+    assert.equal(dlq[0]!.subject, 'idm.user.added.u1');
+    assert.equal(dlq[0]!.payload, '{"not": "a cloud event"');
+    assert.equal(calls, 0);
+    // A later event still flows, and the poison one did not come back.
+    await publisher.publish(userAdded('u2'));
+    await consumerIdle();
+    assert.equal(calls, 1);
+    assert.equal((await deadLetters()).length, 1);
+  });
+
+  it('dead-letters an event whose NATS subject disagrees with its envelope', async () => {
+    await startApp();
+    const e = userAdded('u1');
+    await jetstream(nc).publish('idm.user.added.someone-else', JSON.stringify(e));
+    await consumerIdle();
+    const [record] = await deadLetters();
+    assert.equal(record?.code, 'IDM_EVENT_INVALID:envelope-invalid');
+  });
+
+  it('dead-letters a PermanentError at once', async () => {
+    const deliveries: number[] = [];
+    behaviour = async (_e, ctx) => {
+      deliveries.push(ctx.deliveryCount);
+      throw new PermanentError('this user can never be processed', { code: 'SPEC_PERMANENT' });
+    };
+    await startApp();
+    await publisher.publish(userAdded('u1'));
+    await consumerIdle();
+    assert.deepEqual(deliveries, [1]);
+    const [record] = await deadLetters();
+    assert.equal(record?.reason, 'permanent-failure');
+    assert.equal(record?.code, 'SPEC_PERMANENT');
+  });
+
+  it('dead-letters after the last allowed delivery fails', async () => {
+    let calls = 0;
+    behaviour = async () => {
+      calls++;
+      throw new Error('still down');
+    };
+    await startApp({ maxDeliver: 3 });
+    await publisher.publish(userAdded('u1'));
+    await consumerIdle();
+    assert.equal(calls, 3);
+    const [record] = await deadLetters();
+    assert.equal(record?.reason, 'max-deliveries');
+    assert.match(record?.error ?? '', /still down/);
+  });
+
+  it('never handles two events of one user at the same time, but handles different users in parallel', async () => {
+    const inFlight = new Map<string, number>();
+    let maxPerUser = 0;
+    let maxOverall = 0;
+    let overall = 0;
+    const order = new Map<string, number[]>();
+    behaviour = async (event) => {
+      const n = (inFlight.get(event.subject) ?? 0) + 1;
+      inFlight.set(event.subject, n);
+      overall++;
+      maxPerUser = Math.max(maxPerUser, n);
+      maxOverall = Math.max(maxOverall, overall);
+      await new Promise((r) => setTimeout(r, 5));
+      order.set(event.subject, [...(order.get(event.subject) ?? []), Number((event.data as { displayName: string }).displayName.split(' ')[1])]);
+      inFlight.set(event.subject, n - 1);
+      overall--;
+    };
+    await startApp({ concurrency: 8 });
+    const events: IdmEvent[] = [];
+    for (let i = 0; i < 20; i++) for (const u of ['u1', 'u2', 'u3', 'u4']) events.push(userAdded(u, i));
+    await publisher.publishAll(events);
+    await consumerIdle();
+    assert.equal(maxPerUser, 1);
+    assert.ok(maxOverall > 1, `expected users in parallel, saw at most ${maxOverall} at once`);
+    for (const u of ['u1', 'u2', 'u3', 'u4']) assert.deepEqual(order.get(u), [...Array(20).keys()], `events of ${u} in stream order`);
+  });
+
+  it('drains on shutdown: in-flight handlers finish and ack, and nothing is lost across a restart', async () => {
+    const finished = new Set<string>();
+    let started = 0;
+    behaviour = async (event) => {
+      started++;
+      await new Promise((r) => setTimeout(r, 10));
+      finished.add(event.id);
+    };
+    const first = await startApp({ concurrency: 4 });
+    const events = Array.from({ length: 60 }, (_, i) => userAdded(`u${i % 6}`, i));
+    await publisher.publishAll(events);
+    await waitFor(() => finished.size >= 10, { timeoutMs: 10_000, message: 'handlers did not start' });
+    await first.close();
+    app = undefined;
+    assert.equal(started, finished.size, 'every handler that started finished before close returned');
+    const beforeRestart = finished.size;
+    assert.ok(beforeRestart < events.length, 'the test must stop the app mid-stream');
+    await startApp({ concurrency: 4, ackWaitMs: 1_000 }, false);
+    await waitFor(() => finished.size === events.length, { timeoutMs: 20_000, message: 'not every event was handled after the restart' });
+    await consumerIdle();
+  });
+});
+
+describe('the event log across a nats-server kill -9', () => {
+  it('loses no acknowledged event', async () => {
+    const server = await startNatsServer();
+    const nc = await connectNats({ url: server.url, name: 'spec-kill' });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const { ensureEventStream } = await import('./stream-provisioning.js');
+      await ensureEventStream(jsm, { name: 'KILL' });
+      const publisher = new EventPublisher(jetstream(nc), { attempts: 20, ackTimeoutMs: 1_000 });
+      const acked = new Set<string>();
+      for (let i = 0; i < 300; i++) {
+        if (i === 150) {
+          await server.kill();
+          void server.restart();
+        }
+        const e = userAdded(`u${i % 10}`, i);
+        try {
+          await publisher.publish(e);
+          acked.add(e.id);
+        } catch {
+          // Not acknowledged: the caller would retry; it is allowed to be missing.
+        }
+      }
+      await waitFor(async () => !nc.isClosed() && (await jsm.streams.info('KILL').then(() => true, () => false)), { timeoutMs: 20_000, message: 'server did not come back' });
+      const info = await jsm.streams.info('KILL');
+      const stored = new Set<string>();
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const m = await jsm.streams.getMessage('KILL', { seq });
+        if (m) stored.add(m.json<{ id: string }>().id);
+      }
+      const missing = [...acked].filter((id) => !stored.has(id));
+      assert.deepEqual(missing, []);
+      assert.ok(acked.size >= 150, `expected most publishes to be acknowledged, got ${acked.size}`);
+    } finally {
+      await nc.close();
+      await server.dispose();
+    }
+  });
+});

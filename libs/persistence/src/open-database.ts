@@ -1,0 +1,134 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DataSource } from 'typeorm';
+import type { DataSourceOptions } from 'typeorm';
+import { DatabaseUnavailableError, isTransientDatabaseError, redactConnectionString, scrubSecret } from './database-errors.js';
+import { installSqliteGate } from './sqlite-transaction-gate.js';
+
+/** Options of {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** App name (`notifier`, `password-sync`): names the SQLite file and the default Postgres schema. */
+  readonly app: string;
+  /** `postgres://…`; when unset or empty an embedded SQLite file under `dataDir` is used. */
+  readonly databaseUrl?: string;
+  /** Folder for the SQLite file (`DATA_DIR`, default `./.data`); created when missing. */
+  readonly dataDir: string;
+  /** Postgres schema; default = `app` with `-` replaced by `_`. Ignored on SQLite. */
+  readonly schema?: string;
+  /** The app's entities plus `persistenceEntities`. */
+  readonly entities: NonNullable<DataSourceOptions['entities']>;
+  /** The app's migrations plus `persistenceMigrations`, in order. */
+  readonly migrations: NonNullable<DataSourceOptions['migrations']>;
+  /** Log SQL (TypeORM's simple console logger). Default false. */
+  readonly logging?: boolean;
+}
+
+/** Longest a single Postgres statement may run before the server cancels it (57014, transient). */
+const STATEMENT_TIMEOUT_MS = 30_000;
+/** How long SQLite waits on a lock held by another process before SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens and initialises the app's database, then runs pending migrations, each in its own
+ * transaction. Never uses `synchronize`.
+ *
+ * - Postgres (`databaseUrl` set, PostgreSQL ≥ 12): tables live in the app's own schema, created
+ *   if missing (`CREATE SCHEMA IF NOT EXISTS`), with the migrations table inside it and
+ *   `search_path` set to it; pool of 10, 30 s statement timeout, transactions READ COMMITTED.
+ * - SQLite (better-sqlite3): file `<dataDir>/<app>.sqlite`, WAL journal, `synchronous=FULL`
+ *   (a commit is on disk before the caller acks the event: with NORMAL a power loss could undo a
+ *   committed state change whose event was already acked), 5 s busy timeout. Transactions of the
+ *   returned DataSource are serialised, because TypeORM shares one connection and one query
+ *   runner on SQLite; do writes inside `dataSource.transaction`, `runInTransaction` or
+ *   `processOnce`, not via a bare `repository.save()` racing with them.
+ *
+ * @throws DatabaseUnavailableError (code `IDM_DB_UNAVAILABLE`, transient) when the server cannot
+ *   be reached; other errors (bad migration, bad schema name) are rethrown as they are. Messages
+ *   never contain the password of `databaseUrl`.
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSource> {
+  const databaseUrl = options.databaseUrl === '' ? undefined : options.databaseUrl;
+  const dataSource = new DataSource(databaseUrl === undefined ? await sqliteOptions(options) : postgresOptions(options, databaseUrl));
+  const where = databaseUrl === undefined ? join(options.dataDir, `${options.app}.sqlite`) : redactConnectionString(databaseUrl);
+  try {
+    await dataSource.initialize();
+    if (dataSource.options.type === 'postgres') {
+      await ensureSchema(dataSource, schemaName(options));
+    }
+    await dataSource.runMigrations({ transaction: 'each' });
+  } catch (err) {
+    if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    if (isTransientDatabaseError(err)) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new DatabaseUnavailableError(scrubSecret(`cannot open database for ${options.app} at ${where}: ${reason}`, databaseUrl), { cause: err });
+    }
+    if (databaseUrl !== undefined && err instanceof Error) err.message = scrubSecret(err.message, databaseUrl);
+    throw err;
+  }
+  if (dataSource.options.type === 'better-sqlite3') installSqliteGate(dataSource);
+  return dataSource;
+}
+
+/** The Postgres schema an app's tables live in. */
+export function schemaName(options: Pick<OpenDatabaseOptions, 'app' | 'schema'>): string {
+  const schema = options.schema ?? options.app.replace(/-/g, '_');
+  // Also goes into the connection's `options` string, so keep it to plain identifiers.
+  if (!/^[a-z_][a-z0-9_]{0,62}$/i.test(schema)) {
+    throw new RangeError(`invalid Postgres schema name ${JSON.stringify(schema)}: use letters, digits and _`);
+  }
+  return schema;
+}
+
+function postgresOptions(options: OpenDatabaseOptions, url: string): DataSourceOptions {
+  const schema = schemaName(options);
+  return {
+    type: 'postgres',
+    url,
+    schema,
+    applicationName: options.app,
+    poolSize: 10,
+    connectTimeoutMS: 10_000,
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsRun: false,
+    synchronize: false,
+    logging: options.logging ?? false,
+    // Passed to pg's Pool/Client; the search_path lets apps' raw SQL use unqualified names.
+    extra: {
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: 60_000,
+      options: `-c search_path=${schema}`,
+    },
+  };
+}
+
+async function sqliteOptions(options: OpenDatabaseOptions): Promise<DataSourceOptions> {
+  const dir = resolve(options.dataDir);
+  await mkdir(dir, { recursive: true });
+  return {
+    type: 'better-sqlite3',
+    database: join(dir, `${options.app}.sqlite`),
+    timeout: SQLITE_BUSY_TIMEOUT_MS,
+    enableWAL: true,
+    prepareDatabase: (db: { pragma: (source: string) => unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+    },
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsRun: false,
+    synchronize: false,
+    logging: options.logging ?? false,
+  };
+}
+
+async function ensureSchema(dataSource: DataSource, schema: string): Promise<void> {
+  try {
+    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } catch (err) {
+    // Two apps (or replicas) starting together can both pass the IF NOT EXISTS check; the loser
+    // gets a unique violation on pg_namespace, which means the schema now exists.
+    const code = (err as { driverError?: { code?: unknown } }).driverError?.code;
+    if (code !== '23505' && code !== '42P06') throw err;
+  }
+}

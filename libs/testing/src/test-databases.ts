@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tempDir } from './temp-dir.js';
+
+/** An embedded SQLite database: a fresh empty directory for the app's `<app>.sqlite` file. */
+export interface SqliteTestDatabase {
+  readonly kind: 'sqlite';
+  readonly dataDir: string;
+  readonly unavailable?: undefined;
+  /** Removes `dataDir`. */
+  dispose(): Promise<void>;
+}
+
+/** A reachable Postgres with a schema name unique to this call (not yet created). */
+export interface PostgresTestDatabase {
+  readonly kind: 'postgres';
+  readonly databaseUrl: string;
+  /** `t_<random hex>`; pass it as the app's schema; `openDatabase` creates it. */
+  readonly schema: string;
+  readonly unavailable?: undefined;
+  /** Drops `schema` (cascade). */
+  dispose(): Promise<void>;
+}
+
+/** Postgres could not be reached; the spec must `t.skip(unavailable)` so the gap stays visible. */
+export interface UnavailableTestDatabase {
+  readonly kind: 'postgres';
+  /** Why, e.g. `postgres at postgres://postgres@127.0.0.1:5432/test unreachable: ECONNREFUSED`. */
+  readonly unavailable: string;
+}
+
+/** One database a spec should run against; narrow with `db.unavailable !== undefined` then `db.kind`. */
+export type TestDatabase = SqliteTestDatabase | PostgresTestDatabase | UnavailableTestDatabase;
+
+/** The Postgres used when `DATABASE_URL` is unset: local trust auth, database `test`. */
+export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The subset of `pg` used here (`pg` ships no types and `@types/pg` is not installed). */
+interface PgClient {
+  connect(): Promise<void>;
+  query(sql: string): Promise<unknown>;
+  end(): Promise<void>;
+  on(event: 'error', listener: (err: Error) => void): void;
+}
+interface PgModule {
+  Client: new (config: { connectionString: string; connectionTimeoutMillis?: number }) => PgClient;
+}
+const pg = createRequire(import.meta.url)('pg') as PgModule;
+
+async function withPg<T>(databaseUrl: string, work: (client: PgClient) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000 });
+  client.on('error', () => undefined); // a dropped idle connection must not crash the test process
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Hides a password in a URL before it goes into a skip reason. */
+function redact(databaseUrl: string): string {
+  return databaseUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+const probes = new Map<string, Promise<string | undefined>>();
+
+/** Probes once per URL and process: undefined when reachable, otherwise the reason. */
+function probe(databaseUrl: string): Promise<string | undefined> {
+  let result = probes.get(databaseUrl);
+  if (!result) {
+    result = withPg(databaseUrl, (c) => c.query('select 1')).then(
+      () => undefined,
+      (err: unknown) => `postgres at ${redact(databaseUrl)} unreachable: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    probes.set(databaseUrl, result);
+  }
+  return result;
+}
+
+/**
+ * The databases a persistence spec should run against: SQLite (always, in a fresh temp dir) and
+ * Postgres from `DATABASE_URL` or {@link DEFAULT_TEST_DATABASE_URL}, with a schema name unique to
+ * this call. Reachability is probed with the `pg` client (once per process); when unreachable the
+ * Postgres entry carries `unavailable` instead of failing. Call `dispose()` on each when done.
+ */
+export async function testDatabases(): Promise<[SqliteTestDatabase, PostgresTestDatabase | UnavailableTestDatabase]> {
+  const dataDir = tempDir('idm-sqlite');
+  const sqlite: SqliteTestDatabase = {
+    kind: 'sqlite',
+    dataDir,
+    dispose: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })),
+  };
+  const databaseUrl = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : DEFAULT_TEST_DATABASE_URL;
+  const unavailable = await probe(databaseUrl);
+  if (unavailable !== undefined) return [sqlite, { kind: 'postgres', unavailable }];
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  return [sqlite, { kind: 'postgres', databaseUrl, schema, dispose: () => dropSchema(databaseUrl, schema) }];
+}
+
+/**
+ * Drops a test schema and everything in it; a missing schema is fine.
+ * @throws if Postgres cannot be reached or `schema` is not a plain identifier.
+ */
+export async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`refusing to drop schema with unusual name ${JSON.stringify(schema)}`);
+  await withPg(databaseUrl, (c) => c.query(`drop schema if exists "${schema}" cascade`));
+}
