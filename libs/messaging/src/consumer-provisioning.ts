@@ -56,15 +56,22 @@ export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec, 
     });
   }
   const current = existing.config;
-  const same =
-    current.ack_wait === owned.ack_wait &&
-    current.max_ack_pending === owned.max_ack_pending &&
-    (current.filter_subject ?? '') === (owned.filter_subject ?? '') &&
-    JSON.stringify([...(current.filter_subjects ?? [])].sort()) === JSON.stringify([...(owned.filter_subjects ?? [])].sort());
+  const same = current.ack_wait === owned.ack_wait && current.max_ack_pending === owned.max_ack_pending && sameFilter(current, owned);
   if (same) return existing;
-  const update = { ...owned } as Record<string, unknown>;
-  // Clearing a filter needs an explicit empty value; a server keeps the old one otherwise.
-  if (!('filter_subject' in owned)) update.filter_subject = '';
-  if (!('filter_subjects' in owned) && current.filter_subjects) update.filter_subjects = [];
-  return jsm.consumers.update(spec.stream, spec.name, update);
+  // Keys left out of the update are cleared by the server (it replaces the config), which is how
+  // a filter is removed; an empty filter_subject would make an invalid API subject.
+  const update = { ...owned };
+  const updated = await jsm.consumers.update(spec.stream, spec.name, update);
+  if (sameFilter(updated.config, owned)) return updated;
+  // nats-server 2.9 cannot change a filter in place. Recreate the consumer where the old one had
+  // acknowledged up to, so no event is skipped (those between the ack floor and the last delivery
+  // come again: handlers are idempotent through the inbox).
+  const resumeAt = updated.ack_floor.stream_seq + 1;
+  await jsm.consumers.delete(spec.stream, spec.name);
+  return jsm.consumers.add(spec.stream, { ...owned, durable_name: spec.name, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: resumeAt });
+}
+
+function sameFilter(a: Partial<ConsumerConfig>, b: Partial<ConsumerConfig>): boolean {
+  const sorted = (c: Partial<ConsumerConfig>) => JSON.stringify([...(c.filter_subjects ?? [])].sort());
+  return (a.filter_subject ?? '') === (b.filter_subject ?? '') && sorted(a) === sorted(b);
 }

@@ -1,0 +1,69 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { startNatsServer, type NatsServerHandle } from '@idm/testing';
+import { connectNats } from './nats-connection.js';
+import { consumerFilter, ensureConsumer, type ConsumerSpec } from './consumer-provisioning.js';
+import { serverFeatures } from './server-features.js';
+import { ensureEventStream } from './stream-provisioning.js';
+
+describe('consumerFilter', () => {
+  const v29 = { version: '2.9.10', multipleConsumerFilters: false, streamMetadata: false };
+  const v210 = { version: '2.10.22', multipleConsumerFilters: true, streamMetadata: true };
+  it('uses one filter_subject for one type on any server', () => {
+    assert.deepEqual(consumerFilter(['idm.user.added'], v29), { filter_subject: 'idm.user.added.*' });
+  });
+  it('uses filter_subjects for several types on 2.10+', () => {
+    assert.deepEqual(consumerFilter(['idm.user.modified', 'idm.user.added'], v210), { filter_subjects: ['idm.user.added.*', 'idm.user.modified.*'] });
+  });
+  it('uses no filter for several types on 2.9', () => {
+    assert.deepEqual(consumerFilter(['idm.user.modified', 'idm.user.added'], v29), {});
+  });
+});
+
+describe('ensureConsumer against a real nats-server', () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  before(async () => {
+    server = await startNatsServer();
+    nc = await connectNats({ url: server.url, name: 'spec' });
+    jsm = await jetstreamManager(nc);
+    await ensureEventStream(jsm, { name: 'C' });
+  });
+  after(async () => {
+    await nc.close();
+    await server.dispose();
+  });
+  const spec = (types: string[], ackWaitMs = 5_000): ConsumerSpec => ({ stream: 'C', name: 'c', types, ackWaitMs, maxAckPending: 100, deliverPolicy: 'all' });
+
+  it('is idempotent and updates what it owns', async () => {
+    const a = await ensureConsumer(jsm, spec(['idm.user.added']), serverFeatures(nc));
+    const b = await ensureConsumer(jsm, spec(['idm.user.added']), serverFeatures(nc));
+    assert.equal(a.created, b.created);
+    const c = await ensureConsumer(jsm, spec(['idm.user.added'], 9_000), serverFeatures(nc));
+    assert.equal(c.config.ack_wait, 9_000 * 1e6);
+  });
+
+  it('changes its filter without skipping events, even where the server cannot update filters in place', async () => {
+    const js = jetstream(nc);
+    for (let i = 1; i <= 4; i++) await js.publish(`idm.user.added.u${i}`, '{}');
+    const consumer = await js.consumers.get('C', 'c');
+    for (let i = 0; i < 2; i++) (await consumer.next())?.ack();
+    await nc.flush();
+    const info = await ensureConsumer(jsm, spec(['idm.user.modified', 'idm.user.added']), serverFeatures(nc));
+    const wanted = consumerFilter(['idm.user.added', 'idm.user.modified'], serverFeatures(nc));
+    assert.equal(info.config.filter_subject ?? undefined, wanted.filter_subject);
+    await js.publish('idm.user.modified.u1', '{}');
+    const rest: string[] = [];
+    const again = await js.consumers.get('C', 'c');
+    for (let i = 0; i < 3; i++) {
+      const m = await again.next({ expires: 2_000 });
+      if (!m) break;
+      rest.push(m.subject);
+      m.ack();
+    }
+    assert.deepEqual(rest, ['idm.user.added.u3', 'idm.user.added.u4', 'idm.user.modified.u1']);
+  });
+});
