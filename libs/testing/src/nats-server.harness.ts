@@ -51,6 +51,18 @@ export interface NatsServerHandle {
  *   or `IDM_HARNESS_START_FAILED` / `IDM_HARNESS_TIMEOUT` quoting the server log.
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  // A free port can be taken by a parallel test file between our probe and the server's bind:
+  // start again on new ports when that happens.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (attempt >= 5 || !String((err as Error).message).includes('address already in use')) throw err;
+    }
+  }
+}
+
+async function startOnce(options: NatsServerOptions): Promise<NatsServerHandle> {
   const binary = findBinary('nats-server', 'apt-get install nats-server');
   const jetstream = options.jetstream ?? true;
   const dir = tempDir('idm-nats');
