@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['dist/apps', ...readdirSync('libs').map((l) => join('libs', l, 'dist')), 'examples'];
+const roots = ['dist/apps', 'dist/tests', 'dist/examples', ...readdirSync('libs').map((l) => join('libs', l, 'dist')), 'examples'];
 const files = [];
 function walk(dir) {
   if (!existsSync(dir)) return;

@@ -42,5 +42,6 @@ export function readEnv<S extends EnvShape>(shape: S, env: NodeJS.ProcessEnv = p
 function describe(name: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
   if (/PASSWORD|SECRET|KEY|CREDS|TOKEN/.test(name)) return '<redacted>';
-  return JSON.stringify(value);
+  // URLs (DATABASE_URL, NATS_URL, SMTP_URL) may carry user:password@.
+  return JSON.stringify(value.replace(/\/\/[^@/\s]*@/g, '//***@'));
 }

@@ -48,10 +48,16 @@ export class MessagingModule {
           provide: NATS_CONNECTION,
           useFactory: async (config: MessagingConfig) => {
             const nc = await connectNats({ ...config.connection, name: `${config.connection.name}-publisher` });
-            const jsm = await jetstreamManager(nc);
-            await ensureEventStream(jsm, config.stream);
-            await ensureDeadLetterStream(jsm, config.stream);
-            return nc;
+            try {
+              const jsm = await jetstreamManager(nc);
+              await ensureEventStream(jsm, config.stream);
+              await ensureDeadLetterStream(jsm, config.stream);
+              return nc;
+            } catch (err) {
+              // A connection left open here would keep the process alive after a failed start.
+              await nc.close();
+              throw err;
+            }
           },
           inject: [MESSAGING_CONFIG],
         },
