@@ -28,3 +28,5 @@ export { messagingEnv, messagingConfigFromEnv, transportOptions } from './messag
 export type { MessagingConfig } from './messaging-config.js';
 export { MessagingModule, NATS_CONNECTION, JETSTREAM_CLIENT, MESSAGING_CONFIG } from './messaging.module.js';
 export type { MessagingModuleOptions } from './messaging.module.js';
+export { readStreamInBatches } from './stream-batches.js';
+export type { StreamEntry, StreamBatchOptions, StreamBatchProgress, StreamBatchResult } from './stream-batches.js';
