@@ -60,7 +60,7 @@ export function decideEmailFlags(event: IdmEvent, ctx: EmailFlagContext): EmailF
 }
 
 /** Template values that only the causing event knows; everything else is read at send time. */
-function contextOf(event: IdmEvent): Record<string, string> {
+export function contextOf(event: IdmEvent): Record<string, string> {
   switch (event.type) {
     case 'idm.password.sync-failed':
       return { syncFailureReason: event.data.reason };

@@ -1,0 +1,110 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The part of a settled JetStream delivery the metrics read (`SettledDelivery` of `@idm/messaging`). */
+export interface SettledFacts {
+  readonly consumer: string;
+  readonly type: string | undefined;
+  readonly settlement: { readonly action: string; readonly reason?: string };
+  readonly durationMs: number;
+}
+
+/** The part of an appended event the metrics read. */
+export interface AppendedFacts {
+  readonly type: string;
+  readonly data: unknown;
+}
+
+/**
+ * The metrics every app exposes on `/metrics`, in one registry per app (so specs and several apps
+ * in one process never collide). Names are prefixed `idm_`; the `app` label is set on all of them.
+ */
+export interface AppMetrics {
+  readonly registry: Registry;
+  /** JetStream deliveries settled, by event type, consumer and settlement action (`ack`, `nak`, `dead-letter`). */
+  readonly eventsHandled: Counter<'type' | 'consumer' | 'outcome'>;
+  /** Handler time from delivery to settlement, seconds. */
+  readonly handlerSeconds: Histogram<'type' | 'consumer'>;
+  /** Deliveries dead-lettered (poison, or past the delivery limit). */
+  readonly deadLetters: Counter<'consumer' | 'type' | 'reason'>;
+  /** Events this app appended to the log, by type (EmailSent, PasswordExpired, BulkTaskTick, …). */
+  readonly eventsPublished: Counter<'type'>;
+  /** Messages not yet delivered to each durable consumer (`num_pending`), read at scrape time. */
+  readonly consumerPending: Gauge<'consumer'>;
+}
+
+/**
+ * Creates the registry and the shared metrics of an app, with Node's default process metrics.
+ * App-specific metrics are added with {@link addGauge} / {@link countAppendedEvents}.
+ */
+export function createAppMetrics(app: string): AppMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ app });
+  collectDefaultMetrics({ register: registry, prefix: 'idm_' });
+  return {
+    registry,
+    eventsHandled: new Counter({ name: 'idm_events_handled_total', help: 'JetStream deliveries settled, by event type, consumer and outcome', labelNames: ['type', 'consumer', 'outcome'], registers: [registry] }),
+    handlerSeconds: new Histogram({
+      name: 'idm_handler_duration_seconds',
+      help: 'Time from delivery to settlement',
+      labelNames: ['type', 'consumer'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    deadLetters: new Counter({ name: 'idm_dead_letters_total', help: 'Deliveries dead-lettered (undecodable, permanent error, or past the delivery limit)', labelNames: ['consumer', 'type', 'reason'], registers: [registry] }),
+    eventsPublished: new Counter({ name: 'idm_events_published_total', help: 'Events appended to the log by this app, by type', labelNames: ['type'], registers: [registry] }),
+    consumerPending: new Gauge({ name: 'idm_consumer_pending_messages', help: 'Messages not yet delivered to the durable consumer (consumer info num_pending)', labelNames: ['consumer'], registers: [registry] }),
+  };
+}
+
+/**
+ * The `onSettled` hook of `JetStreamTransport`: counts the outcome, observes the latency and
+ * counts dead letters. Never throws (the transport requires it).
+ */
+export function settledObserver(metrics: AppMetrics): (delivery: SettledFacts) => void {
+  return (d) => {
+    try {
+      const type = d.type ?? 'undecodable';
+      metrics.eventsHandled.inc({ type, consumer: d.consumer, outcome: d.settlement.action });
+      metrics.handlerSeconds.observe({ type, consumer: d.consumer }, d.durationMs / 1000);
+      if (d.settlement.action === 'dead-letter') metrics.deadLetters.inc({ consumer: d.consumer, type, reason: d.settlement.reason ?? 'unknown' });
+    } catch {
+      // A metric must never change how a message is settled.
+    }
+  };
+}
+
+/** An appended-event listener that counts by type and calls `extra` for app-specific counters. */
+export function appendedObserver(metrics: AppMetrics, extra?: (event: AppendedFacts) => void): (event: AppendedFacts) => void {
+  return (event) => {
+    try {
+      metrics.eventsPublished.inc({ type: event.type });
+      extra?.(event);
+    } catch {
+      // Counting must never fail a publish.
+    }
+  };
+}
+
+/**
+ * Registers a gauge whose value is read at scrape time by `read` (a database count, a consumer's
+ * `num_pending`). A failing read leaves the gauge at its previous value: a scrape never fails.
+ */
+export function addGauge(metrics: AppMetrics, name: string, help: string, read: () => Promise<number> | number): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers: [metrics.registry],
+    async collect() {
+      try {
+        this.set(await read());
+      } catch {
+        // Keep the last value; readiness reports the broken dependency.
+      }
+    },
+  });
+}
+
+/** Registers an app-specific counter in the app's registry. */
+export function addCounter<L extends string = never>(metrics: AppMetrics, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+  return new Counter<L>({ name, help, labelNames, registers: [metrics.registry] });
+}

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '@idm/testing';
+
+/** The apps an end-to-end test can start; each is `dist/apps/<app>/main.js`. */
+export type AppName = 'password-sync' | 'notifier' | 'scheduler';
+
+/** A built app running as its own process, as in production. */
+export interface AppProcess {
+  readonly name: AppName;
+  /** stdout + stderr of every run of this app, appended. */
+  readonly logFile: string;
+  /** Everything the app has written so far. */
+  log(): string;
+  /** SIGTERM (graceful shutdown) and wait for the exit; SIGKILL after `timeoutMs`. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** Starts the app again with the same environment; resolves when it is ready. */
+  restart(): Promise<void>;
+}
+
+// dist/tests/e2e/<this>.js → dist/apps/<app>/main.js
+const mainOf = (app: AppName): string => fileURLToPath(new URL(`../../apps/${app}/main.js`, import.meta.url));
+
+/**
+ * Starts `node dist/apps/<app>/main.js` with exactly `env` (plus PATH; nothing else leaks in from
+ * the test's environment, so a developer's DATABASE_URL cannot redirect it), writes its output to
+ * `<logDir>/<app>.log`, and resolves once it logs its `ready:` line. A process that exits first
+ * fails the start with its log.
+ */
+export async function startApp(app: AppName, env: Readonly<Record<string, string>>, logDir: string): Promise<AppProcess> {
+  const logFile = join(logDir, `${app}.log`);
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const log = (): string => readFileSync(logFile, 'utf8');
+
+  const launch = async (): Promise<void> => {
+    const fd = openSync(logFile, 'a');
+    const proc = spawn(process.execPath, [mainOf(app)], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    child = proc;
+    let gone = false;
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    void exited.then(() => (gone = true));
+    const before = log().length;
+    await waitFor(
+      () => {
+        if (gone) throw new Error(`${app} exited during start-up:\n${log().slice(before)}`);
+        return log().slice(before).includes('ready:');
+      },
+      { timeoutMs: 30_000, message: `${app} ready` },
+    ).catch((err: unknown) => {
+      proc.kill('SIGKILL');
+      throw err;
+    });
+  };
+
+  const stop = async (timeoutMs = 15_000): Promise<void> => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  // A test process that dies must not leave the app running.
+  process.once('exit', () => child?.kill('SIGKILL'));
+  await launch();
+  return {
+    name: app,
+    logFile,
+    log,
+    stop,
+    async restart() {
+      await stop();
+      await launch();
+    },
+  };
+}
