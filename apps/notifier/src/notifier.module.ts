@@ -17,6 +17,7 @@ import { EmailFlagHandler } from './pending-emails/email-flag.handler.js';
 import { EmailFlagService } from './pending-emails/email-flag.service.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
 import { RecipientRepository } from './recipients/recipient.repository.js';
+import { NotifierStatusResponder } from './status/notifier-status.responder.js';
 import type { TemplateSet } from './templates/template-store.js';
 
 /** What the app is built from; `main.ts` reads it from the environment, specs pass it. */
@@ -29,7 +30,7 @@ export interface NotifierModuleOptions {
   /** Specs swap these; default the system clock and nodemailer over `SMTP_URL`. */
   readonly clock?: Clock;
   readonly transport?: MailTransport;
-  /** Postgres schema override (specs); default `notifier`. */
+  /** Postgres schema override (specs); default `DATABASE_SCHEMA`, else `notifier`. */
   readonly schema?: string;
 }
 
@@ -62,7 +63,10 @@ export class NotifierModule {
         { provide: MailTransport, useFactory: () => options.transport ?? new NodemailerMailTransport(config.smtp) },
         {
           provide: DataSource,
-          useFactory: () => openNotifierDatabase({ databaseUrl: config.env.DATABASE_URL, dataDir: config.env.DATA_DIR, ...(options.schema ? { schema: options.schema } : {}) }),
+          useFactory: () => {
+            const schema = options.schema ?? config.env.DATABASE_SCHEMA;
+            return openNotifierDatabase({ databaseUrl: config.env.DATABASE_URL, dataDir: config.env.DATA_DIR, ...(schema ? { schema } : {}) });
+          },
         },
         { provide: EventSink, useFactory: (publisher: EventPublisher) => new JetStreamEventSink(publisher), inject: [EventPublisher] },
         { provide: RecipientRepository, useValue: new RecipientRepository() },
@@ -87,6 +91,7 @@ export class NotifierModule {
             ),
           inject: [DataSource, PendingEmailRepository, RecipientRepository, MailTransport, EventSink, Clock],
         },
+        NotifierStatusResponder,
         ResourceCloser,
       ],
     };

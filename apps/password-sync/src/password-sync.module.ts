@@ -13,6 +13,7 @@ import type { PasswordSyncSettings } from './shell/password-sync.config.js';
 import { PASSWORD_SYNC_SETTINGS } from './shell/tokens.js';
 import { PasswordTarget } from './targets/password-target.js';
 import { targetFromUrl } from './targets/target-from-url.js';
+import { PasswordSyncStatusResponder } from './status/password-sync-status.responder.js';
 import { UserEventsHandler } from './user-events/user-events.handler.js';
 
 /** Durable consumer and inbox name of the user-event handler. */
@@ -84,6 +85,7 @@ export class PasswordSyncModule {
         },
         PasswordChangeResponder,
         PasswordSweeper,
+        PasswordSyncStatusResponder,
         ResourceCloser,
       ],
     };

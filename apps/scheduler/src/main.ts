@@ -1,10 +1,12 @@
 import 'reflect-metadata';
-import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { commonEnv, readEnv, type LogLevel } from '@idm/config';
+import { commonEnv, readEnv } from '@idm/config';
+import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger } from '@idm/observability';
 import { loadSchedules } from './schedules/schedule-config.js';
 import { schedulerEnv } from './scheduler-env.js';
 import { SchedulerModule } from './scheduler.module.js';
+import { observeScheduler, SCHEDULER_HEALTH_PORT } from './scheduler.observability.js';
 
 /**
  * The scheduler: no HTTP server and no consumer, only timers, the stream and two core-NATS
@@ -12,12 +14,17 @@ import { SchedulerModule } from './scheduler.module.js';
  * flight finish, then drain the connection.
  */
 async function bootstrap(): Promise<void> {
+  const pino = createLogger({ app: 'scheduler', level: readEnv({ LOG_LEVEL: commonEnv.LOG_LEVEL }).LOG_LEVEL });
+  const nestLogger = new PinoNestLogger(pino);
+  Logger.overrideLogger(nestLogger);
   const logger = new Logger('Scheduler');
   let schedules;
   let env;
+  let healthPort: number | null;
   try {
-    env = readEnv({ ...schedulerEnv, LOG_LEVEL: commonEnv.LOG_LEVEL });
+    env = readEnv(schedulerEnv);
     schedules = loadSchedules(env);
+    healthPort = healthPortFrom(process.env, SCHEDULER_HEALTH_PORT);
   } catch (err) {
     // Invalid configuration stops the start with the message alone; a stack would only hide it.
     logger.error((err as Error).message);
@@ -26,23 +33,12 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.createApplicationContext(
     SchedulerModule.forRoot({ schedules, options: { source: '/idm/scheduler', graceMs: env.SCHEDULER_GRACE_SECONDS * 1000 } }),
-    { logger: nestLevels(env.LOG_LEVEL) },
+    { logger: nestLogger },
   );
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  const health = await observeScheduler(app, { metrics: createAppMetrics('scheduler'), port: healthPort, logger: nestLogger });
+  if (health) logger.log(`health on :${health.port}`);
   for (const s of schedules) logger.log(`${s.name}: ${s.enabled ? `${s.cron} (${s.timezone}) → ${s.task}` : 'disabled'}`);
-}
-
-/** `LOG_LEVEL` and everything more severe, in Nest's names. */
-function nestLevels(level: LogLevel): NestLogLevel[] {
-  const order: Array<[LogLevel, NestLogLevel]> = [
-    ['fatal', 'fatal'],
-    ['error', 'error'],
-    ['warn', 'warn'],
-    ['info', 'log'],
-    ['debug', 'debug'],
-    ['trace', 'verbose'],
-  ];
-  return order.slice(0, order.findIndex(([l]) => l === level) + 1).map(([, n]) => n);
 }
 
 bootstrap().catch((err: unknown) => {

@@ -40,6 +40,7 @@ export interface EventPublisherOptions {
 export class EventPublisher {
   private readonly attempts: number;
   private readonly ackTimeoutMs: number;
+  private readonly appendedListeners: Array<(event: IdmEvent, receipt: PublishReceipt) => void> = [];
 
   constructor(
     private readonly js: JetStreamClient,
@@ -58,7 +59,9 @@ export class EventPublisher {
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       try {
         const ack = await this.js.publish(subject, payload, { msgID: event.id, timeout: this.ackTimeoutMs, ...(expect ? { expect } : {}) });
-        return { seq: ack.seq, duplicate: ack.duplicate };
+        const receipt = { seq: ack.seq, duplicate: ack.duplicate };
+        if (!receipt.duplicate) this.notifyAppended(event, receipt);
+        return receipt;
       } catch (err) {
         if (err instanceof JetStreamApiError) {
           if (err.apiError().err_code === WRONG_LAST_SEQUENCE) throw new WrongLastSequenceError(subject, options.expectedLastSubjectSequence ?? 0, { cause: err });
@@ -69,6 +72,24 @@ export class EventPublisher {
       }
     }
     throw new MessagingUnavailableError(`could not append ${event.type} ${event.id} after ${this.attempts} attempts: ${(lastError as Error)?.message}`, { cause: lastError });
+  }
+
+  /**
+   * Calls `listener` after each event this publisher stored (not for duplicates the server
+   * dropped): for metrics. A throwing listener is ignored; it never fails a publish.
+   */
+  onAppended(listener: (event: IdmEvent, receipt: PublishReceipt) => void): void {
+    this.appendedListeners.push(listener);
+  }
+
+  private notifyAppended(event: IdmEvent, receipt: PublishReceipt): void {
+    for (const listener of this.appendedListeners) {
+      try {
+        listener(event, receipt);
+      } catch {
+        // Observers must not turn a stored event into a failed publish (the caller would retry it).
+      }
+    }
   }
 
   /**

@@ -22,6 +22,9 @@ export interface SettledDelivery {
   readonly streamSequence: number;
   readonly deliveryCount: number;
   readonly type: string | undefined;
+  /** The event's id and correlation id, when it could be decoded (for log lines). */
+  readonly eventId?: string | undefined;
+  readonly correlationId?: string | undefined;
   readonly settlement: Settlement;
   readonly durationMs: number;
 }
@@ -168,6 +171,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     const started = performance.now();
     const deliveryCount = msg.info.deliveryCount;
     let type: string | undefined;
+    let eventId: string | undefined;
+    let correlationId: string | undefined;
     let outcome: HandlingOutcome;
     if (isPastDeliveryLimit(deliveryCount, this.policy)) {
       outcome = { kind: 'failed', error: new Error(`delivery ${deliveryCount} is past the limit of ${this.policy.maxDeliver}; the handler was not run again`) };
@@ -175,6 +180,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       try {
         const event = decodeDelivery(msg);
         type = event.type;
+        eventId = event.id;
+        correlationId = event.correlationid;
         const handler = handlers.get(event.type);
         if (!handler) outcome = { kind: 'no-handler' };
         else outcome = await this.invoke(handler, event, consumer, msg);
@@ -184,7 +191,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     }
     const settlement = decideSettlement(outcome, deliveryCount, this.policy);
     await this.settle(consumer, msg, settlement);
-    this.options.onSettled?.({ consumer, subject: msg.subject, streamSequence: msg.info.streamSequence, deliveryCount, type, settlement, durationMs: performance.now() - started });
+    this.options.onSettled?.({ consumer, subject: msg.subject, streamSequence: msg.info.streamSequence, deliveryCount, type, eventId, correlationId, settlement, durationMs: performance.now() - started });
   }
 
   private async invoke(handler: MessageHandler, event: IdmEvent, consumer: string, msg: JsMsg): Promise<HandlingOutcome> {

@@ -1,10 +1,15 @@
+import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The part of a settled JetStream delivery the metrics read (`SettledDelivery` of `@idm/messaging`). */
 export interface SettledFacts {
   readonly consumer: string;
   readonly type: string | undefined;
-  readonly settlement: { readonly action: string; readonly reason?: string };
+  readonly eventId?: string | undefined;
+  readonly correlationId?: string | undefined;
+  readonly streamSequence?: number;
+  readonly deliveryCount?: number;
+  readonly settlement: { readonly action: string; readonly reason?: string; readonly message?: string };
   readonly durationMs: number;
 }
 
@@ -28,8 +33,6 @@ export interface AppMetrics {
   readonly deadLetters: Counter<'consumer' | 'type' | 'reason'>;
   /** Events this app appended to the log, by type (EmailSent, PasswordExpired, BulkTaskTick, …). */
   readonly eventsPublished: Counter<'type'>;
-  /** Messages not yet delivered to each durable consumer (`num_pending`), read at scrape time. */
-  readonly consumerPending: Gauge<'consumer'>;
 }
 
 /**
@@ -52,7 +55,6 @@ export function createAppMetrics(app: string): AppMetrics {
     }),
     deadLetters: new Counter({ name: 'idm_dead_letters_total', help: 'Deliveries dead-lettered (undecodable, permanent error, or past the delivery limit)', labelNames: ['consumer', 'type', 'reason'], registers: [registry] }),
     eventsPublished: new Counter({ name: 'idm_events_published_total', help: 'Events appended to the log by this app, by type', labelNames: ['type'], registers: [registry] }),
-    consumerPending: new Gauge({ name: 'idm_consumer_pending_messages', help: 'Messages not yet delivered to the durable consumer (consumer info num_pending)', labelNames: ['consumer'], registers: [registry] }),
   };
 }
 
@@ -60,9 +62,10 @@ export function createAppMetrics(app: string): AppMetrics {
  * The `onSettled` hook of `JetStreamTransport`: counts the outcome, observes the latency and
  * counts dead letters. Never throws (the transport requires it).
  */
-export function settledObserver(metrics: AppMetrics): (delivery: SettledFacts) => void {
+export function settledObserver(metrics: AppMetrics, logger?: Logger): (delivery: SettledFacts) => void {
   return (d) => {
     try {
+      if (logger) logSettlement(logger, d);
       const type = d.type ?? 'undecodable';
       metrics.eventsHandled.inc({ type, consumer: d.consumer, outcome: d.settlement.action });
       metrics.handlerSeconds.observe({ type, consumer: d.consumer }, d.durationMs / 1000);
@@ -107,4 +110,41 @@ export function addGauge(metrics: AppMetrics, name: string, help: string, read: 
 /** Registers an app-specific counter in the app's registry. */
 export function addCounter<L extends string = never>(metrics: AppMetrics, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
   return new Counter<L>({ name, help, labelNames, registers: [metrics.registry] });
+}
+
+/**
+ * Registers `idm_consumer_pending_messages{consumer}`: messages not yet delivered to each durable
+ * consumer (`num_pending` of consumer info), read at scrape time by `read`.
+ */
+export function addConsumerLagGauge(metrics: AppMetrics, read: () => Promise<ReadonlyArray<readonly [string, number]>>): Gauge<'consumer'> {
+  return new Gauge<'consumer'>({
+    name: 'idm_consumer_pending_messages',
+    help: 'Messages not yet delivered to the durable consumer (consumer info num_pending)',
+    labelNames: ['consumer'],
+    registers: [metrics.registry],
+    async collect() {
+      try {
+        for (const [consumer, pending] of await read()) this.set({ consumer }, pending);
+      } catch {
+        // NATS down: readiness says so; the scrape still answers.
+      }
+    },
+  });
+}
+
+/** One line per settlement: debug for acks, warn for retries, error for dead letters. */
+function logSettlement(logger: Logger, d: SettledFacts): void {
+  const fields = {
+    consumer: d.consumer,
+    type: d.type,
+    eventId: d.eventId,
+    correlationId: d.correlationId,
+    streamSeq: d.streamSequence,
+    delivery: d.deliveryCount,
+    outcome: d.settlement.action,
+    ms: Math.round(d.durationMs),
+  };
+  if (d.settlement.action === 'dead-letter') logger.error({ ...fields, reason: d.settlement.reason, error: d.settlement.message }, `dead-lettered ${d.type ?? 'an undecodable message'}`);
+  else if (d.settlement.action === 'nak') logger.warn({ ...fields, error: d.settlement.message }, `${d.type ?? 'message'} will be retried`);
+  else logger.debug(fields, `handled ${d.type ?? 'message'}`);
 }

@@ -86,14 +86,13 @@ export class PendingEmailRepository {
    * This keeps the expiry meaningful per email even when draining a large tick takes long.
    */
   async renewClaim(dataSource: DataSource, pending: PendingEmail, token: string, now: Date): Promise<boolean> {
-    return runInTransaction(dataSource, async (manager) => {
-      const result = await manager
-        .createQueryBuilder()
-        .update(PendingEmailEntity)
-        .set({ claimedAt: now })
-        .where('user_id = :userId AND email_type = :emailType AND claim_token = :token', { userId: pending.userId, emailType: pending.emailType, token })
-        .execute();
-      return (result.affected ?? 0) === 1;
-    });
+    // One conditional UPDATE is atomic by itself: no BEGIN/COMMIT round trips on the per-email path.
+    const result = await dataSource
+      .createQueryBuilder()
+      .update(PendingEmailEntity)
+      .set({ claimedAt: now })
+      .where('user_id = :userId AND email_type = :emailType AND claim_token = :token', { userId: pending.userId, emailType: pending.emailType, token })
+      .execute();
+    return (result.affected ?? 0) === 1;
   }
 }

@@ -125,6 +125,9 @@ export function emptyState(userId: string): PasswordCacheState {
   return { status: 'empty', userId };
 }
 
+/** How a `PasswordSyncFailed` that discarded an unreadable secret begins; replay tells a discard by it. */
+export const DISCARDED_MESSAGE_PREFIX = 'the cached password cannot be opened and was discarded: ';
+
 const ignore = (state: PasswordCacheState, reason: IgnoreReason): PasswordCacheDecision => ({ outputs: [{ kind: 'Ignore', reason }], state });
 
 const isDue = (at: string, now: Date): boolean => Date.parse(at) <= now.getTime();
@@ -247,7 +250,7 @@ function secretUnreadable(input: SecretUnreadable, state: PasswordCacheState, ct
           data: {
             userId: state.userId,
             reason: 'target-error',
-            message: `the cached password cannot be opened and was discarded: ${input.why}`,
+            message: `${DISCARDED_MESSAGE_PREFIX}${input.why}`,
             attempt,
             // Gone now: nothing stays cached.
             expiresAt: ctx.now.toISOString(),

@@ -1,11 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { createEvent, deriveEventId, EventTypes, newEventId, type IdmEvent, type IdmEventOf, type PasswordChangeRequest } from '@idm/contracts';
-import { Inbox, processOnce, runInTransaction } from '@idm/persistence';
+import { Inbox } from '@idm/persistence';
 import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
 import type { Clock } from '../shell/clock.js';
 import type { PasswordTarget } from '../targets/password-target.js';
 import { decide, type PasswordCacheDecision, type PasswordCacheInput, type PendingPasswordEvent } from './password-cache.decider.js';
 import type { PasswordCacheRepository } from './password-cache.repository.js';
+import { GroupCommit, type DeferPublish, type GroupWork } from './group-commit.js';
 import type { PasswordSealer } from './sealed-secret.js';
 
 /** Where events go; `EventPublisher` from `@idm/messaging` fits. */
@@ -43,6 +44,13 @@ export interface SweepReport {
 /** The reply to a password change command. */
 export type ChangeReply = { readonly ok: true; readonly eventId: string } | { readonly ok: false; readonly error: string };
 
+/** Where a user event's inbox row goes. */
+interface InboxKey {
+  readonly consumer: string;
+  readonly eventId: string;
+  readonly streamSeq: number;
+}
+
 type UserEvent = IdmEventOf<typeof EventTypes.UserAdded> | IdmEventOf<typeof EventTypes.UserModified>;
 
 /** Something the outputs of a decision are stamped with: a causing event, or a seed for derived ids. */
@@ -55,12 +63,29 @@ const SOURCE = '/idm/password-sync';
  * through the {@link PasswordTarget}, saves, and appends events with deterministic ids.
  *
  * Events are published *inside* the transaction that saves the state (and the inbox row), as its
- * last step: if publishing fails the state is not saved and the input is retried; if the commit
+ * last step (transactions are group commits, see {@link GroupCommit}): if publishing fails the state is not saved and the input is retried; if the commit
  * fails after publishing, the retry derives the same event ids and JetStream drops the repeats.
  * Committing first would lose the event whenever the publish failed after the commit.
  */
 export class PasswordCacheService {
-  constructor(private readonly deps: PasswordCacheServiceDeps) {}
+  private readonly writes: GroupCommit;
+
+  constructor(private readonly deps: PasswordCacheServiceDeps) {
+    this.writes = new GroupCommit(deps.dataSource);
+  }
+
+  /** A transaction, shared with the other units of work queued meanwhile (see {@link GroupCommit}). */
+  private tx<T>(work: GroupWork<T>): Promise<T> {
+    return this.writes.run(work);
+  }
+
+  /** `processOnce` inside a group commit: the inbox row and the work's writes commit together. */
+  private once<T>(inbox: InboxKey, work: GroupWork<T>): Promise<{ duplicate: true } | { duplicate: false; result: T }> {
+    return this.tx(async (manager, defer) => {
+      if (!(await Inbox.record(manager, inbox.consumer, inbox.eventId, inbox.streamSeq))) return { duplicate: true as const };
+      return { duplicate: false as const, result: await work(manager, defer) };
+    });
+  }
 
   /**
    * Handles `idm.cmd.password.change`: seals, caches, appends `PasswordChanged`, tries the
@@ -73,10 +98,10 @@ export class PasswordCacheService {
     const sealed = this.deps.sealer.seal(request.password, userId);
     request.password.fill(0);
     const eventId = newEventId();
-    const decision = await runInTransaction(this.deps.dataSource, async (manager) => {
+    const decision = await this.tx(async (manager, defer) => {
       const state = await this.deps.repository.load(manager, userId);
       const d = decide({ type: 'ChangePassword', userId, origin, sealed, changedAt: now.toISOString() }, state, this.ctx(now));
-      await this.commit(manager, d, { seed: eventId, correlationId: eventId }, eventId);
+      await this.commit(manager, defer, d, { seed: eventId, correlationId: eventId }, eventId, now);
       return d;
     });
     const ignored = decision.outputs.find((o) => o.kind === 'Ignore');
@@ -97,14 +122,14 @@ export class PasswordCacheService {
     if (await Inbox.seen(this.deps.dataSource, this.deps.consumer, event.id)) return;
     const input: PasswordCacheInput = { type: event.type === EventTypes.UserAdded ? 'UserAdded' : 'UserModified', userId: event.data.userId };
     const now = this.deps.clock.now();
-    const state = await runInTransaction(this.deps.dataSource, (m) => this.deps.repository.load(m, input.userId));
+    const state = await this.tx((m) => this.deps.repository.load(m, input.userId));
     const first = decide(input, state, this.ctx(now));
     const apply = first.outputs.find((o) => o.kind === 'ApplyPassword');
     if (!apply) {
       // Ignore or expire: decide again under the lock, save, record the inbox row, together.
-      await processOnce(this.deps.dataSource, this.deps.consumer, event.id, streamSeq, async (manager) => {
+      await this.once({ consumer: this.deps.consumer, eventId: event.id, streamSeq }, async (manager, defer) => {
         const d = decide(input, await this.deps.repository.load(manager, input.userId), this.ctx(now));
-        await this.commit(manager, d, { causedBy: event });
+        await this.commit(manager, defer, d, { causedBy: event }, undefined, now);
       });
       return;
     }
@@ -119,32 +144,32 @@ export class PasswordCacheService {
    */
   async sweep(): Promise<SweepReport> {
     const now = this.deps.clock.now();
-    const { dueExpiry, dueRetry } = await runInTransaction(this.deps.dataSource, async (m) => ({
+    const { dueExpiry, dueRetry } = await this.tx(async (m) => ({
       dueExpiry: await this.deps.repository.dueForExpiry(m, now),
       dueRetry: await this.deps.repository.dueForRetry(m, now),
     }));
     let expired = 0;
     for (const userId of dueExpiry) {
-      const d = await runInTransaction(this.deps.dataSource, async (manager) => {
+      const d = await this.tx(async (manager, defer) => {
         const state = await this.deps.repository.load(manager, userId);
         const decision = decide({ type: 'ExpiryDue', userId }, state, this.ctx(now));
-        await this.commit(manager, decision, { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` });
+        await this.commit(manager, defer, decision, { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` }, undefined, now);
         return decision;
       });
       if (d.outputs.some((o) => o.kind === 'Append')) expired++;
     }
     let retried = 0;
     for (const userId of dueRetry) {
-      const state = await runInTransaction(this.deps.dataSource, (m) => this.deps.repository.load(m, userId));
+      const state = await this.tx((m) => this.deps.repository.load(m, userId));
       const d = decide({ type: 'RetryDue', userId }, state, this.ctx(now));
       const apply = d.outputs.find((o) => o.kind === 'ApplyPassword');
       if (apply) {
         await this.attempt(userId, apply.changedAt, { seed: `retry:${userId}:${apply.changedAt}` });
         retried++;
       } else if (d.outputs.some((o) => o.kind === 'Append')) {
-        await runInTransaction(this.deps.dataSource, async (manager) => {
+        await this.tx(async (manager, defer) => {
           const again = decide({ type: 'RetryDue', userId }, await this.deps.repository.load(manager, userId), this.ctx(now));
-          await this.commit(manager, again, { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` });
+          await this.commit(manager, defer, again, { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` }, undefined, now);
         });
       }
     }
@@ -153,7 +178,7 @@ export class PasswordCacheService {
 
   /** Number of passwords cached now. */
   async cachedCount(): Promise<number> {
-    return runInTransaction(this.deps.dataSource, (m) => this.deps.repository.countCached(m));
+    return this.tx((m) => this.deps.repository.countCached(m));
   }
 
   private ctx(now: Date) {
@@ -170,11 +195,11 @@ export class PasswordCacheService {
    * Opens the cached secret, hands it to the target, zero-fills it, then records the answer
    * (under the row lock, deciding on fresh state: a newer password may have arrived meanwhile).
    */
-  private async attempt(userId: string, changedAt: string, stamp: Stamp, inbox?: { consumer: string; eventId: string; streamSeq: number }): Promise<void> {
-    const state = await runInTransaction(this.deps.dataSource, (m) => this.deps.repository.load(m, userId));
+  private async attempt(userId: string, changedAt: string, stamp: Stamp, inbox?: InboxKey): Promise<void> {
+    const state = await this.tx((m) => this.deps.repository.load(m, userId));
     if (state.status !== 'cached' || state.changedAt !== changedAt) {
       // Synced, expired or replaced since the decision: nothing to try; the event still counts as handled.
-      if (inbox) await processOnce(this.deps.dataSource, inbox.consumer, inbox.eventId, inbox.streamSeq, () => Promise.resolve());
+      if (inbox) await this.once(inbox, () => Promise.resolve());
       return;
     }
     let input: PasswordCacheInput;
@@ -194,15 +219,14 @@ export class PasswordCacheService {
         plaintext.fill(0);
       }
     }
-    const record = async (manager: EntityManager): Promise<PasswordCacheDecision> => {
+    const record = async (manager: EntityManager, defer: DeferPublish): Promise<PasswordCacheDecision> => {
       const fresh = await this.deps.repository.load(manager, userId);
-      const d = decide(input, fresh, this.ctx(this.deps.clock.now()));
-      await this.commit(manager, d, stamp);
+      const at = this.deps.clock.now();
+      const d = decide(input, fresh, this.ctx(at));
+      await this.commit(manager, defer, d, stamp, undefined, at);
       return d;
     };
-    const decision = inbox
-      ? await processOnce(this.deps.dataSource, inbox.consumer, inbox.eventId, inbox.streamSeq, record)
-      : { duplicate: false as const, result: await runInTransaction(this.deps.dataSource, record) };
+    const decision = inbox ? await this.once(inbox, record) : { duplicate: false as const, result: await this.tx(record) };
     if (!decision.duplicate) this.logOutcome(userId, decision.result);
   }
 
@@ -218,17 +242,17 @@ export class PasswordCacheService {
   /**
    * Saves the decided state and appends its events, in the caller's transaction. `DestroySecret`
    * needs no separate step: the saved state no longer holds the secret and the repository nulls
-   * the columns in the same write.
+   * the columns in the same write. `now` is the time the decision was made at: the events carry
+   * it, so a replay of the log rebuilds the same `settled_at` / `next_retry_at`.
    */
-  private async commit(manager: EntityManager, decision: PasswordCacheDecision, stamp: Stamp, firstEventId?: string): Promise<void> {
+  private async commit(manager: EntityManager, defer: DeferPublish, decision: PasswordCacheDecision, stamp: Stamp, firstEventId?: string, now: Date = this.deps.clock.now()): Promise<void> {
     if (decision.outputs.every((o) => o.kind === 'Ignore')) return;
     await this.deps.repository.save(manager, decision.state);
-    const now = this.deps.clock.now();
     const attempt = decision.state.status === 'empty' ? 0 : decision.state.attempts;
     for (const out of decision.outputs) {
       if (out.kind !== 'Append') continue;
       const event = this.stampEvent(out.event, stamp, now, String(attempt), firstEventId);
-      await this.deps.events.publish(event);
+      defer(event.subject, () => this.deps.events.publish(event));
     }
   }
 

@@ -32,6 +32,7 @@ describe('LdapPasswordTarget against a real slapd with ppolicy (pwdMinLength 8)'
     });
   });
   after(async () => {
+    await target.close();
     await slapd.dispose();
   });
 
@@ -74,6 +75,23 @@ describe('LdapPasswordTarget against a real slapd with ppolicy (pwdMinLength 8)'
     const wrong = new LdapPasswordTarget({ url: slapd.url, bindDn: slapd.serviceBindDn, bindPassword: 'wrong', baseDn: slapd.baseDn, timeoutMs: 5_000 });
     const result = await wrong.apply('markus', 'Compliant-Passw0rd');
     assert.equal(result.status, 'target-error');
+  });
+
+  it('queues attempts beyond the pool size and applies them all over its pooled connections', async () => {
+    const pooled = new LdapPasswordTarget({ url: slapd.url, bindDn: slapd.serviceBindDn, bindPassword: slapd.serviceBindPassword, baseDn: slapd.baseDn, timeoutMs: 5_000, poolSize: 2 });
+    try {
+      const uids = Array.from({ length: 12 }, (_, i) => `pooled-${i}`);
+      const dns = await Promise.all(uids.map((u) => slapd.addUser(u)));
+      const results = await Promise.all(uids.map((u) => pooled.apply(u, `Pooled-${u}-pw`)));
+      assert.deepEqual(new Set(results.map((r) => r.status)), new Set(['applied']));
+      // A user-level refusal leaves the connection usable for the next attempt.
+      assert.equal((await pooled.apply('pooled-0', 'Sh0rt!')).status, 'policy-violation');
+      assert.equal((await pooled.apply('nobody-here', 'Pooled-x-pw')).status, 'user-not-found');
+      assert.deepEqual(await pooled.apply('pooled-0', 'Pooled-again-pw'), { status: 'applied' });
+      for (const [i, dn] of dns.entries()) assert.equal(await canBind(slapd.url, dn, i === 0 ? 'Pooled-again-pw' : `Pooled-${uids[i]}-pw`), true);
+    } finally {
+      await pooled.close();
+    }
   });
 
   it('describes itself by scheme and host only', () => {

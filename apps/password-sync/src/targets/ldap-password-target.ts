@@ -19,6 +19,8 @@ export interface LdapPasswordTargetOptions {
   /** Per-operation timeout (default 10 000 ms); exceeding it counts as `target-unavailable`. */
   readonly timeoutMs?: number;
   readonly tlsOptions?: ConnectionOptions;
+  /** Bound connections kept open and reused (default 8); also the most operations in flight. */
+  readonly poolSize?: number;
 }
 
 // Result codes that mean "try again later" rather than "this password/user is wrong".
@@ -57,15 +59,24 @@ function passwordModifyRequest(dn: string, password: Buffer): Buffer {
  * password by its own `password-hash` setting; a `modify` with cleartext is stored in cleartext
  * unless the overlay happens to have `ppolicy_hash_cleartext`.
  *
- * One connection per attempt: attempts are rare (a change, a retry), and a fresh connection
- * cannot be left unbound by a silent reconnect.
+ * Connections are pooled (`poolSize`, default 8): each is bound once as the service account and
+ * reused, so an attempt costs a search and an extended operation, not a connect and a bind too. A
+ * connection is reused only after an answer that says nothing about the connection (applied,
+ * user not found, policy violation) and only while still connected: ldapts reconnects silently,
+ * and a silently reconnected connection would no longer be bound. Anything else closes it.
  */
 export class LdapPasswordTarget extends PasswordTarget {
   private readonly userAttribute: string;
+  private readonly poolSize: number;
+  private readonly idle: Client[] = [];
+  private readonly waiting: Array<() => void> = [];
+  private busy = 0;
+  private closed = false;
 
   constructor(private readonly options: LdapPasswordTargetOptions) {
     super();
     this.userAttribute = options.userAttribute ?? 'uid';
+    this.poolSize = Math.max(1, Math.floor(options.poolSize ?? 8));
   }
 
   describe(): string {
@@ -74,12 +85,13 @@ export class LdapPasswordTarget extends PasswordTarget {
   }
 
   async apply(userId: string, password: Buffer | string): Promise<ApplyResult> {
-    const timeout = this.options.timeoutMs ?? 10_000;
-    const client = new Client({ url: this.options.url, timeout, connectTimeout: timeout, ...(this.options.tlsOptions ? { tlsOptions: this.options.tlsOptions } : {}) });
     const secret = typeof password === 'string' ? Buffer.from(password, 'utf8') : password;
     let request: Buffer | undefined;
+    let client: Client | undefined;
+    let result: ApplyResult;
+    await this.takeSlot();
     try {
-      await client.bind(this.options.bindDn, this.options.bindPassword);
+      client = await this.connection();
       const { searchEntries } = await client.search(this.options.baseDn, {
         scope: 'sub',
         // A filter object, not a string: the user id is never parsed as filter syntax.
@@ -88,21 +100,64 @@ export class LdapPasswordTarget extends PasswordTarget {
         sizeLimit: 2,
       });
       if (searchEntries.length === 0) {
-        return { status: 'user-not-found', message: `no entry with ${this.userAttribute}=${userId} under ${this.options.baseDn}` };
+        result = { status: 'user-not-found', message: `no entry with ${this.userAttribute}=${userId} under ${this.options.baseDn}` };
+      } else if (searchEntries.length > 1) {
+        result = { status: 'target-error', message: `more than one entry with ${this.userAttribute}=${userId} under ${this.options.baseDn}` };
+      } else {
+        request = passwordModifyRequest(searchEntries[0]!.dn, secret);
+        await client.exop(PASSWORD_MODIFY_OID, request);
+        result = { status: 'applied' };
       }
-      if (searchEntries.length > 1) {
-        return { status: 'target-error', message: `more than one entry with ${this.userAttribute}=${userId} under ${this.options.baseDn}` };
-      }
-      request = passwordModifyRequest(searchEntries[0]!.dn, secret);
-      await client.exop(PASSWORD_MODIFY_OID, request);
-      return { status: 'applied' };
     } catch (err) {
-      return mapLdapError(err, password);
+      result = mapLdapError(err, password);
     } finally {
       request?.fill(0);
       if (typeof password === 'string') secret.fill(0);
-      await client.unbind().catch(() => undefined);
     }
+    await this.giveBack(client, result.status === 'applied' || result.status === 'user-not-found' || result.status === 'policy-violation');
+    return result;
+  }
+
+  /** Unbinds every idle connection; connections in use are closed when their attempt ends. */
+  override async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.idle.splice(0).map((c) => c.unbind().catch(() => undefined)));
+  }
+
+  private async takeSlot(): Promise<void> {
+    if (this.busy < this.poolSize) {
+      this.busy++;
+      return;
+    }
+    // The slot is handed over by giveBack without decrementing `busy`.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** An idle, still connected client, or a new one bound as the service account. */
+  private async connection(): Promise<Client> {
+    for (let c = this.idle.pop(); c; c = this.idle.pop()) {
+      if (c.isConnected) return c;
+      await c.unbind().catch(() => undefined);
+    }
+    const timeout = this.options.timeoutMs ?? 10_000;
+    const client = new Client({ url: this.options.url, timeout, connectTimeout: timeout, ...(this.options.tlsOptions ? { tlsOptions: this.options.tlsOptions } : {}) });
+    try {
+      await client.bind(this.options.bindDn, this.options.bindPassword);
+    } catch (err) {
+      await client.unbind().catch(() => undefined);
+      throw err;
+    }
+    return client;
+  }
+
+  private async giveBack(client: Client | undefined, reusable: boolean): Promise<void> {
+    if (client) {
+      if (reusable && !this.closed && client.isConnected) this.idle.push(client);
+      else await client.unbind().catch(() => undefined);
+    }
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.busy--;
   }
 }
 

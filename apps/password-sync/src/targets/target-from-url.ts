@@ -23,6 +23,7 @@ export const passwordTargetEnv = {
     .default('uid')
     .refine((v) => /^[A-Za-z][A-Za-z0-9-]*$/.test(v), 'must be an LDAP attribute name'),
   PASSWORD_TARGET_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  PASSWORD_TARGET_POOL_SIZE: z.coerce.number().int().min(1).max(256).default(8),
 };
 
 /** Parsed target settings. */
@@ -33,6 +34,8 @@ export interface PasswordTargetConfig {
   readonly PASSWORD_TARGET_BASE_DN?: string | undefined;
   readonly PASSWORD_TARGET_USER_ATTRIBUTE: string;
   readonly PASSWORD_TARGET_TIMEOUT_MS: number;
+  /** LDAP: bound connections kept and reused; default 8. */
+  readonly PASSWORD_TARGET_POOL_SIZE?: number | undefined;
 }
 
 /**
@@ -67,6 +70,7 @@ export function targetFromUrl(config: PasswordTargetConfig, deps: { readonly nat
       baseDn: config.PASSWORD_TARGET_BASE_DN!,
       userAttribute: config.PASSWORD_TARGET_USER_ATTRIBUTE,
       timeoutMs: config.PASSWORD_TARGET_TIMEOUT_MS,
+      ...(config.PASSWORD_TARGET_POOL_SIZE !== undefined ? { poolSize: config.PASSWORD_TARGET_POOL_SIZE } : {}),
     });
   }
   throw new PasswordTargetConfigError(`PASSWORD_TARGET must be ldap://, ldaps:// or nats:<subject>, got ${JSON.stringify(url)}`);

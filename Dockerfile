@@ -1,0 +1,46 @@
+# One image for the three apps; the app is chosen by the command:
+#   docker run idm-events dist/apps/notifier/main.js
+# Stages: deps (npm ci, with the toolchain better-sqlite3 may need) → build (tsc) → runtime
+# (production dependencies only, non-root, no compiler).
+ARG NODE_IMAGE=node:20-slim
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+# better-sqlite3 builds from source when no prebuilt binary matches the platform.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+COPY libs/config/package.json libs/config/
+COPY libs/contracts/package.json libs/contracts/
+COPY libs/messaging/package.json libs/messaging/
+COPY libs/observability/package.json libs/observability/
+COPY libs/persistence/package.json libs/persistence/
+COPY libs/testing/package.json libs/testing/
+RUN npm ci --no-audit --no-fund
+
+FROM deps AS build
+COPY tsconfig.base.json tsconfig.build.json ./
+COPY libs libs
+COPY apps apps
+RUN npx tsc -b apps/scheduler apps/notifier apps/password-sync \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && find libs -name '*.spec.*' -delete && find dist -name '*.spec.*' -delete
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    DATA_DIR=/var/lib/idm
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+# Workspace packages: node_modules/@idm/* link to libs/*/ (package.json + dist).
+COPY --from=build /app/libs libs
+COPY --from=build /app/dist/apps dist/apps
+COPY apps/scheduler/schedules.example.yaml apps/scheduler/
+RUN mkdir -p /var/lib/idm && chown node:node /var/lib/idm
+# The image's unprivileged `node` user (uid 1000).
+USER node
+# Health and metrics: scheduler 9101, notifier 9102, password-sync 9103 (HEALTH_PORT).
+EXPOSE 9101 9102 9103
+ENTRYPOINT ["node"]
+CMD ["dist/apps/notifier/main.js"]

@@ -1,0 +1,31 @@
+import { usage } from '../cli-error.js';
+import { AppSubjects } from '../app-subjects.js';
+import { parse } from '../command.js';
+import { askOrFail, openSession } from '../nats-session.js';
+
+/** `idm schedules list | fire <name>`: asks the scheduler (`idm.cmd.scheduler.list` / `.fire`). */
+export async function schedulesCommand(argv: readonly string[]): Promise<number> {
+  const { positionals, out, server } = parse(argv, {});
+  const [sub, name] = positionals;
+  if (sub !== 'list' && sub !== 'fire') throw usage('usage: idm schedules list | fire <name>');
+  if (sub === 'fire' && !name) throw usage('usage: idm schedules fire <name>');
+  const session = await openSession(server);
+  try {
+    if (sub === 'list') {
+      const reply = await askOrFail(session, AppSubjects.SchedulerList, {}, 'the scheduler');
+      const schedules = (reply.schedules ?? []) as Array<Record<string, unknown>>;
+      out.data(schedules);
+      out.table(
+        schedules.map((s) => ({ ...s, lastTick: (s.lastTick as { scheduledFor?: string } | null)?.scheduledFor ?? s.lastTick ?? null })),
+        ['name', 'cron', 'timezone', 'task', 'enabled', 'nextRun', 'lastTick'],
+      );
+      return 0;
+    }
+    const reply = await askOrFail(session, AppSubjects.SchedulerFire, { schedule: name }, 'the scheduler');
+    out.data(reply);
+    out.line(`${out.style('green', 'fired')} ${name}: tick ${String(reply.eventId)}`);
+    return 0;
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,74 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
+import { deadLetterStreamName } from '@idm/messaging';
+import { CliError } from '../cli-error.js';
+import { AppSubjects } from '../app-subjects.js';
+import { parse } from '../command.js';
+import { ask, openSession, type NatsSession } from '../nats-session.js';
+
+async function streamFacts(session: NatsSession): Promise<{ messages: number; bytes: number; firstSeq: number; lastSeq: number }> {
+  try {
+    const info = await session.jsm.streams.info(session.stream);
+    return { messages: info.state.messages, bytes: info.state.bytes, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq };
+  } catch (err) {
+    if (err instanceof JetStreamApiError) throw new CliError(`stream ${session.stream} not found: ${err.message}`, 'IDM_CLI_NOT_FOUND');
+    throw err;
+  }
+}
+
+async function deadLetters(session: NatsSession): Promise<number> {
+  try {
+    return (await session.jsm.streams.info(deadLetterStreamName(session.stream))).state.messages;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * `idm status`: the log (size, consumers and their lag, dead letters) from JetStream, and what
+ * each app reports about itself over request/reply. An app that does not answer is shown as
+ * down; only an unreachable NATS server fails the command.
+ */
+export async function statusCommand(argv: readonly string[]): Promise<number> {
+  const { out, server } = parse(argv, {});
+  const session = await openSession(server);
+  try {
+    const stream = await streamFacts(session);
+    const consumers: Array<Record<string, unknown>> = [];
+    for await (const c of session.jsm.consumers.list(session.stream)) {
+      consumers.push({ name: c.name, lag: c.num_pending, unacked: c.num_ack_pending, redelivered: c.num_redelivered, delivered: c.delivered.stream_seq });
+    }
+    const [dlq, notifier, passwords, scheduler] = await Promise.all([
+      deadLetters(session),
+      ask(session, AppSubjects.NotifierStatus, {}),
+      ask(session, AppSubjects.PasswordSyncStatus, {}),
+      ask(session, AppSubjects.SchedulerList, {}),
+    ]);
+    const result = { stream: { name: session.stream, ...stream }, consumers, deadLetters: dlq, notifier: notifier ?? null, passwordSync: passwords ?? null, scheduler: scheduler ?? null };
+    out.data(result);
+    out.heading(`stream ${session.stream}`);
+    out.line(`  ${stream.messages} events, ${(stream.bytes / 1024).toFixed(1)} KiB, seq ${stream.firstSeq}..${stream.lastSeq}`);
+    out.line(`  dead letters: ${dlq === 0 ? out.style('green', '0') : out.style('red', String(dlq))}`);
+    out.heading('consumers');
+    out.table(consumers, ['name', 'lag', 'unacked', 'redelivered', 'delivered']);
+    out.heading('notifier');
+    if (!notifier) out.line(out.style('yellow', '  no answer (not running?)'));
+    else {
+      const byType = (notifier.pendingByType ?? {}) as Record<string, number>;
+      out.line(`  ${String(notifier.pending)} pending emails, ${String(notifier.recipients)} recipients, oldest ${String(notifier.oldestPending ?? '-')}`);
+      out.table(Object.entries(byType).map(([type, n]) => ({ type, pending: n })));
+    }
+    out.heading('password-sync');
+    if (!passwords) out.line(out.style('yellow', '  no answer (not running?)'));
+    else {
+      const byReason = (passwords.cachedByReason ?? {}) as Record<string, number>;
+      out.line(`  ${String(passwords.cached)} cached passwords, nearest expiry ${String(passwords.nearestExpiry ?? '-')}, next retry ${String(passwords.nextRetry ?? '-')}`);
+      out.table(Object.entries(byReason).map(([reason, n]) => ({ reason, cached: n })));
+    }
+    out.heading('schedules');
+    if (!scheduler) out.line(out.style('yellow', '  no answer (not running?)'));
+    else out.table((scheduler.schedules ?? []) as Array<Record<string, unknown>>, ['name', 'cron', 'timezone', 'task', 'enabled', 'nextRun']);
+    return 0;
+  } finally {
+    await session.close();
+  }
+}

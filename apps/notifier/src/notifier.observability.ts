@@ -1,0 +1,59 @@
+import type { INestMicroservice, LoggerService } from '@nestjs/common';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { DataSource } from 'typeorm';
+import { EventTypes } from '@idm/contracts';
+import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
+import { addConsumerLagGauge, addCounter, addGauge, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import { NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER } from './notifier.tokens.js';
+import { PendingEmailEntity } from './pending-emails/pending-email.entity.js';
+
+/** Default `HEALTH_PORT` of the notifier (scheduler 9101, password-sync 9103). */
+export const NOTIFIER_HEALTH_PORT = 9102;
+
+/**
+ * The notifier's metrics and health server: emails sent / failed / abandoned (counted from the
+ * events it appends), pending emails (rows in `pending_email`), consumer lag, and readiness =
+ * NATS connected, consumers pulling, database answering.
+ */
+export async function observeNotifier(
+  app: INestMicroservice,
+  transport: JetStreamTransport,
+  deps: { readonly metrics: AppMetrics; readonly messaging: MessagingConfig; readonly port: number | null; readonly logger: LoggerService },
+): Promise<HealthServer | null> {
+  const { metrics } = deps;
+  const dataSource = app.get(DataSource);
+  const nc = app.get<NatsConnection>(NATS_CONNECTION);
+  const emails = addCounter(metrics, 'idm_emails_total', 'Emails by outcome: sent, failed (each failed attempt), abandoned', ['outcome']);
+  const outcomes: Record<string, string> = { [EventTypes.EmailSent]: 'sent', [EventTypes.EmailFailed]: 'failed', [EventTypes.EmailAbandoned]: 'abandoned' };
+  app.get(EventPublisher).onAppended(
+    appendedObserver(metrics, (event) => {
+      const outcome = outcomes[event.type];
+      if (outcome) emails.inc({ outcome });
+    }),
+  );
+  addGauge(metrics, 'idm_pending_emails', 'Emails flagged and not yet sent or abandoned', () => dataSource.getRepository(PendingEmailEntity).count());
+  const jsm = await jetstreamManager(nc);
+  addConsumerLagGauge(metrics, () =>
+    Promise.all([NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER].map(async (c) => [c, (await jsm.consumers.info(deps.messaging.stream.name, c)).num_pending] as const)),
+  );
+  if (deps.port === null) return null;
+  return startHealthServer({
+    port: deps.port,
+    registry: metrics.registry,
+    logger: deps.logger,
+    checks: [
+      { name: 'nats', check: () => assertOpen(nc) },
+      { name: 'consumers', check: () => assertReady(transport) },
+      { name: 'database', check: async () => void (await dataSource.query('SELECT 1')) },
+    ],
+  });
+}
+
+function assertOpen(nc: NatsConnection): void {
+  if (nc.isClosed()) throw new Error('NATS connection closed');
+}
+
+function assertReady(transport: JetStreamTransport): void {
+  if (!transport.isReady()) throw new Error('consumers not pulling');
+}

@@ -1,0 +1,182 @@
+import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction } from '@idm/persistence';
+import { readStreamInBatches } from '@idm/messaging';
+import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
+import type { PendingEmail } from '../pending-emails/pending-email.js';
+import { RecipientEntity } from '../recipients/recipient.entity.js';
+import type { Recipient } from '../recipients/recipient.decider.js';
+import { causeContextOf, EMPTY_USER_STATE, evolveNotifierUser, notifierUserOf, type NotifierUserState } from './notifier-projection.evolve.js';
+import { rate, type ReplaySink } from './replay-progress.js';
+
+/** The checkpoint name of the notifier's projections. */
+export const NOTIFIER_PROJECTION = 'notifier';
+
+/** What to replay. With neither `fromSeq` nor `since` the projections are rebuilt from the first event. */
+export interface NotifierReplayOptions {
+  readonly stream: string;
+  readonly fromSeq?: number;
+  readonly since?: Date;
+  /** Read and apply, write nothing. */
+  readonly dryRun?: boolean;
+  readonly batchSize?: number;
+}
+
+/** Collaborators: the database to write and the stream to read. No mail transport, no publisher. */
+export interface NotifierReplayPorts {
+  readonly dataSource: DataSource;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly sink: ReplaySink;
+}
+
+const WRITE_CHUNK = 400;
+
+/** Per user: the state, and what the database holds for it (to write only the difference). */
+interface Slot {
+  state: NotifierUserState;
+  storedRecipient: Recipient | undefined;
+  storedTypes: Set<string>;
+}
+
+/**
+ * Rebuilds `recipient` and `pending_email` from the log with the pure evolve functions only.
+ * Nothing is sent, nothing appended: flags follow the `EmailQueued` / `EmailSent` / `EmailFailed` /
+ * `EmailAbandoned` already in the log. Each batch is written in one transaction together with the
+ * `notifier` projection checkpoint. A full replay (no `fromSeq` / `since`) first empties the two
+ * tables; a partial one continues from the rows present. Claims (`claimed_*`) are not in the log
+ * and come back empty: run the replay with the notifier stopped.
+ */
+export async function replayNotifier(ports: NotifierReplayPorts, options: NotifierReplayOptions): Promise<{ read: number; applied: number; lastSeq: number }> {
+  const { dataSource, sink } = ports;
+  const full = options.fromSeq === undefined && options.since === undefined;
+  const dryRun = options.dryRun ?? false;
+  sink({ kind: 'start', app: 'notifier', stream: options.stream, fromSeq: options.fromSeq ?? null, since: options.since?.toISOString() ?? null, dryRun });
+  if (full && !dryRun) {
+    await runInTransaction(dataSource, async (m) => {
+      await m.createQueryBuilder().delete().from(PendingEmailEntity).execute();
+      await m.createQueryBuilder().delete().from(RecipientEntity).execute();
+      await m.getRepository(ProjectionCheckpoint).delete({ projection: NOTIFIER_PROJECTION });
+    });
+  }
+  const slots = new Map<string, Slot>();
+  const contexts = new Map<string, Readonly<Record<string, string>>>();
+  const started = Date.now();
+  let applied = 0;
+  let undecodable = 0;
+  const result = await readStreamInBatches(
+    ports.js,
+    ports.jsm,
+    { stream: options.stream, ...(options.fromSeq !== undefined ? { fromSeq: options.fromSeq } : {}), ...(options.since ? { since: options.since } : {}), batchSize: options.batchSize ?? 2000 },
+    async (batch, progress) => {
+      const users = new Set<string>();
+      for (const entry of batch) {
+        const user = entry.event ? notifierUserOf(entry.event) : undefined;
+        if (user !== undefined && !slots.has(user)) users.add(user);
+      }
+      // A full replay starts from empty tables: nothing to read back.
+      if (users.size > 0) await loadSlots(dataSource, [...users], slots, full);
+      const dirty = new Set<string>();
+      for (const entry of batch) {
+        if (!entry.event) {
+          undecodable += 1;
+          continue;
+        }
+        const context = causeContextOf(entry.event);
+        if (context) contexts.set(entry.event.id, context);
+        const user = notifierUserOf(entry.event);
+        if (user === undefined) continue;
+        const slot = slots.get(user)!;
+        const next = evolveNotifierUser(slot.state, entry.event, entry.seq, contexts);
+        if (next !== slot.state) {
+          slot.state = next;
+          dirty.add(user);
+          applied += 1;
+        }
+      }
+      if (!dryRun) await runInTransaction(dataSource, (m) => flush(m, slots, dirty, progress.seq));
+      sink({ kind: 'progress', read: progress.read, pending: progress.pending, seq: progress.seq, eventsPerSecond: rate(progress.read, Date.now() - started) });
+    },
+  );
+  const rows = {
+    recipient: dryRun ? countRecipients(slots) : await dataSource.getRepository(RecipientEntity).count(),
+    pending_email: dryRun ? countPending(slots) : await dataSource.getRepository(PendingEmailEntity).count(),
+  };
+  const elapsedMs = Date.now() - started;
+  sink({ kind: 'summary', app: 'notifier', read: result.read, applied, undecodable, lastSeq: result.lastSeq, elapsedMs, eventsPerSecond: rate(result.read, elapsedMs), dryRun, rows });
+  return { read: result.read, applied, lastSeq: result.lastSeq };
+}
+
+function countRecipients(slots: Map<string, Slot>): number {
+  let n = 0;
+  for (const s of slots.values()) if (s.state.recipient) n += 1;
+  return n;
+}
+
+function countPending(slots: Map<string, Slot>): number {
+  let n = 0;
+  for (const s of slots.values()) n += s.state.pending.size;
+  return n;
+}
+
+async function loadSlots(dataSource: DataSource, users: readonly string[], slots: Map<string, Slot>, empty: boolean): Promise<void> {
+  if (empty) {
+    for (const u of users) slots.set(u, { state: EMPTY_USER_STATE, storedRecipient: undefined, storedTypes: new Set() });
+    return;
+  }
+  for (let i = 0; i < users.length; i += WRITE_CHUNK) {
+    const chunk = users.slice(i, i + WRITE_CHUNK);
+    const recipients = await dataSource.getRepository(RecipientEntity).findBy({ userId: In(chunk) });
+    const pendings = await dataSource.getRepository(PendingEmailEntity).findBy({ userId: In(chunk) });
+    for (const u of chunk) slots.set(u, { state: EMPTY_USER_STATE, storedRecipient: undefined, storedTypes: new Set() });
+    for (const r of recipients) {
+      const slot = slots.get(r.userId)!;
+      const recipient: Recipient = { userId: r.userId, email: r.email, displayName: r.displayName, updatedSeq: r.updatedSeq };
+      slot.state = { ...slot.state, recipient };
+      slot.storedRecipient = recipient;
+    }
+    for (const p of pendings) {
+      const slot = slots.get(p.userId)!;
+      const pending: PendingEmail = { ...p, context: JSON.parse(p.context) as Record<string, string> };
+      slot.state = { ...slot.state, pending: new Map(slot.state.pending).set(p.emailType, pending) };
+      slot.storedTypes.add(p.emailType);
+    }
+  }
+}
+
+/** Writes the dirty users' rows — upserts and deletes in chunks — and the checkpoint, in the caller's transaction. */
+async function flush(m: EntityManager, slots: Map<string, Slot>, dirty: ReadonlySet<string>, seq: number): Promise<void> {
+  const recipients: RecipientEntity[] = [];
+  const pendings: PendingEmailEntity[] = [];
+  const deletes: Array<[string, string]> = [];
+  for (const user of dirty) {
+    const slot = slots.get(user)!;
+    const { recipient, pending } = slot.state;
+    if (recipient && recipient !== slot.storedRecipient) recipients.push(Object.assign(new RecipientEntity(), recipient));
+    for (const type of slot.storedTypes) if (!pending.has(type)) deletes.push([user, type]);
+    for (const p of pending.values()) pendings.push(Object.assign(new PendingEmailEntity(), { ...p, context: JSON.stringify(p.context) }));
+    slot.storedRecipient = recipient;
+    slot.storedTypes = new Set(pending.keys());
+  }
+  for (let i = 0; i < recipients.length; i += WRITE_CHUNK) {
+    await m.createQueryBuilder().insert().into(RecipientEntity).values(recipients.slice(i, i + WRITE_CHUNK)).orUpdate(['email', 'display_name', 'updated_seq'], ['user_id']).execute();
+  }
+  for (let i = 0; i < deletes.length; i += WRITE_CHUNK) {
+    const chunk = deletes.slice(i, i + WRITE_CHUNK);
+    await m
+      .createQueryBuilder()
+      .delete()
+      .from(PendingEmailEntity)
+      .where(
+        new Brackets((qb) => {
+          chunk.forEach(([u, t], j) => qb.orWhere(`(user_id = :u${j} AND email_type = :t${j})`, { [`u${j}`]: u, [`t${j}`]: t }));
+        }),
+      )
+      .execute();
+  }
+  const columns = ['queued_event_id', 'queued_at', 'first_queued_at', 'attempts', 'last_error', 'claimed_tick', 'claimed_at', 'claim_token', 'context'];
+  for (let i = 0; i < pendings.length; i += WRITE_CHUNK / 2) {
+    await m.createQueryBuilder().insert().into(PendingEmailEntity).values(pendings.slice(i, i + WRITE_CHUNK / 2)).orUpdate(columns, ['user_id', 'email_type']).execute();
+  }
+  await advanceCheckpoint(m, NOTIFIER_PROJECTION, seq);
+}

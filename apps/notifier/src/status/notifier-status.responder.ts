@@ -1,0 +1,101 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { DataSource } from 'typeorm';
+import { NATS_CONNECTION } from '@idm/messaging';
+import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
+import { RecipientEntity } from '../recipients/recipient.entity.js';
+
+/** Operator queries the notifier answers (core-NATS request/reply; the `idm` CLI asks them). */
+export const NotifierStatusSubjects = {
+  Status: 'idm.cmd.notifier.status',
+  User: 'idm.cmd.notifier.user',
+} as const;
+
+/** Queue group: one replica answers each query. */
+export const NOTIFIER_STATUS_QUEUE = 'idm-notifier';
+
+/**
+ * Answers read-only questions about the notifier's own tables, so operators (and the CLI) never
+ * read them directly. `status` → `{ ok, recipients, pending, pendingByType: { TYPE: n }, oldestPending }`;
+ * `user` with `{ "userId" }` → `{ ok, userId, known, pending: [{ emailType, attempts, lastError, firstQueuedAt, claimed }] }`.
+ */
+@Injectable()
+export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('NotifierStatus');
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.serve(NotifierStatusSubjects.Status, () => this.status());
+    this.serve(NotifierStatusSubjects.User, (msg) => {
+      let body: unknown;
+      try {
+        body = msg.json();
+      } catch {
+        return Promise.resolve({ ok: false, error: 'the request is not JSON' });
+      }
+      const userId = typeof body === 'object' && body !== null && 'userId' in body ? body.userId : undefined;
+      if (typeof userId !== 'string' || userId === '') return Promise.resolve({ ok: false, error: 'expected { "userId": "<id>" }' });
+      return this.user(userId);
+    });
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+  }
+
+  private async status(): Promise<unknown> {
+    const byType = (await this.dataSource
+      .getRepository(PendingEmailEntity)
+      .createQueryBuilder('p')
+      .select('p.email_type', 'emailType')
+      .addSelect('COUNT(*)', 'n')
+      .addSelect('MIN(p.first_queued_at)', 'oldest')
+      .groupBy('p.email_type')
+      .getRawMany()) as Array<{ emailType: string; n: number | string; oldest: string | null }>;
+    const pendingByType: Record<string, number> = {};
+    let oldestPending: string | null = null;
+    for (const row of byType) {
+      pendingByType[row.emailType] = Number(row.n);
+      if (row.oldest !== null && (oldestPending === null || row.oldest < oldestPending)) oldestPending = row.oldest;
+    }
+    const recipients = await this.dataSource.getRepository(RecipientEntity).count();
+    const pending = Object.values(pendingByType).reduce((a, b) => a + b, 0);
+    return { ok: true, recipients, pending, pendingByType, oldestPending };
+  }
+
+  private async user(userId: string): Promise<unknown> {
+    const recipient = await this.dataSource.getRepository(RecipientEntity).findOneBy({ userId });
+    const rows = await this.dataSource.getRepository(PendingEmailEntity).find({ where: { userId }, order: { emailType: 'ASC' } });
+    return {
+      ok: true,
+      userId,
+      known: recipient !== null,
+      pending: rows.map((r) => ({ emailType: r.emailType, attempts: r.attempts, lastError: r.lastError, firstQueuedAt: r.firstQueuedAt.toISOString(), claimed: r.claimedTick !== null })),
+    };
+  }
+
+  private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
+    const sub = this.nc.subscribe(subject, {
+      queue: NOTIFIER_STATUS_QUEUE,
+      callback: (err, msg) => {
+        if (err) {
+          this.logger.error(`subscription ${subject} failed: ${err.message}`);
+          return;
+        }
+        answer(msg)
+          .catch((e: unknown) => {
+            this.logger.error(`${subject} failed: ${(e as Error).message}`);
+            return { ok: false, error: (e as Error).message };
+          })
+          .then((reply) => msg.respond(JSON.stringify(reply)))
+          .catch((e: unknown) => this.logger.error(`${subject}: cannot reply: ${(e as Error).message}`));
+      },
+    });
+    this.subscriptions.push(sub);
+  }
+}

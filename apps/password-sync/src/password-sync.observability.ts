@@ -1,0 +1,60 @@
+import type { INestMicroservice, LoggerService } from '@nestjs/common';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { DataSource } from 'typeorm';
+import { EventTypes } from '@idm/contracts';
+import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
+import { addConsumerLagGauge, addCounter, addGauge, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import { PasswordCacheService } from './password-cache/password-cache.service.js';
+import { PASSWORD_SYNC_CONSUMER } from './password-sync.module.js';
+
+/** Default `HEALTH_PORT` of password-sync (scheduler 9101, notifier 9102). */
+export const PASSWORD_SYNC_HEALTH_PORT = 9103;
+
+/**
+ * password-sync's metrics and health server: passwords synced / failed / expired (from the events
+ * it appends — never a password or a user id as a label), cached passwords, consumer lag, and
+ * readiness = NATS connected, consumer pulling, database answering.
+ */
+export async function observePasswordSync(
+  app: INestMicroservice,
+  transport: JetStreamTransport,
+  deps: { readonly metrics: AppMetrics; readonly messaging: MessagingConfig; readonly port: number | null; readonly logger: LoggerService },
+): Promise<HealthServer | null> {
+  const { metrics } = deps;
+  const dataSource = app.get(DataSource);
+  const nc = app.get<NatsConnection>(NATS_CONNECTION);
+  const cache = app.get(PasswordCacheService);
+  const outcomes = addCounter(metrics, 'idm_password_outcomes_total', 'Cached-password outcomes: synced, sync_failed (each failed attempt), expired', ['outcome']);
+  const names: Record<string, string> = { [EventTypes.PasswordSynced]: 'synced', [EventTypes.PasswordSyncFailed]: 'sync_failed', [EventTypes.PasswordExpired]: 'expired' };
+  app.get(EventPublisher).onAppended(
+    appendedObserver(metrics, (event) => {
+      const outcome = names[event.type];
+      if (outcome) outcomes.inc({ outcome });
+    }),
+  );
+  addGauge(metrics, 'idm_cached_passwords', 'Passwords cached and not yet synced or expired', () => cache.cachedCount());
+  const jsm = await jetstreamManager(nc);
+  addConsumerLagGauge(metrics, async () => [[PASSWORD_SYNC_CONSUMER, (await jsm.consumers.info(deps.messaging.stream.name, PASSWORD_SYNC_CONSUMER)).num_pending] as const]);
+  if (deps.port === null) return null;
+  return startHealthServer({
+    port: deps.port,
+    registry: metrics.registry,
+    logger: deps.logger,
+    checks: [
+      {
+        name: 'nats',
+        check: () => {
+          if (nc.isClosed()) throw new Error('NATS connection closed');
+        },
+      },
+      {
+        name: 'consumers',
+        check: () => {
+          if (!transport.isReady()) throw new Error('consumer not pulling');
+        },
+      },
+      { name: 'database', check: async () => void (await dataSource.query('SELECT 1')) },
+    ],
+  });
+}

@@ -1,0 +1,46 @@
+import 'reflect-metadata';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { commonEnv, readEnv } from '@idm/config';
+import { connectNats, messagingConfigFromEnv } from '@idm/messaging';
+import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
+import { openPasswordDatabase } from './password-cache/password-database.js';
+import { replayPasswordSync } from './replay/password-sync-replay.js';
+import { parseReplayArgs } from './replay/replay-args.js';
+import { stdoutSink } from './replay/replay-progress.js';
+
+/**
+ * `node dist/apps/password-sync/replay.js [--from-seq N | --since TIME] [--dry-run]`: rebuilds
+ * `password_cache` from the log. No key, no target, no publisher: only NATS (to read) and the
+ * database. `PASSWORD_EXPIRATION_MINUTES` / `SOURCE_POLLING_INTERVAL_SECONDS` give the expiry of
+ * replayed changes. Progress and summary are JSON lines on stdout; a failure is an `error` line
+ * and exit code 1. Stop password-sync first.
+ */
+async function main(): Promise<void> {
+  const args = parseReplayArgs(process.argv.slice(2));
+  const env = readEnv({ DATABASE_URL: commonEnv.DATABASE_URL, DATA_DIR: commonEnv.DATA_DIR });
+  const policy = resolveExpirationPolicy(process.env);
+  const messaging = messagingConfigFromEnv('password-sync-replay');
+  const nc = await connectNats({ ...messaging.connection, connectTimeoutMs: 5_000 });
+  const dataSource = await openPasswordDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, schema: args.schema });
+  try {
+    await replayPasswordSync(
+      { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: stdoutSink },
+      {
+        stream: messaging.stream.name,
+        policy,
+        dryRun: args.dryRun,
+        ...(args.fromSeq !== undefined ? { fromSeq: args.fromSeq } : {}),
+        ...(args.since ? { since: args.since } : {}),
+        ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
+      },
+    );
+  } finally {
+    await dataSource.destroy();
+    await nc.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  stdoutSink({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+  process.exitCode = 1;
+});

@@ -1,0 +1,116 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { DataSource } from 'typeorm';
+import { NATS_CONNECTION } from '@idm/messaging';
+import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
+
+/** Operator queries password-sync answers (core-NATS request/reply; the `idm` CLI asks them). */
+export const PasswordSyncStatusSubjects = {
+  Status: 'idm.cmd.password-sync.status',
+  User: 'idm.cmd.password-sync.user',
+} as const;
+
+/** Queue group: one replica answers each query. */
+export const PASSWORD_SYNC_STATUS_QUEUE = 'idm-password-sync';
+
+/**
+ * Answers read-only questions about `password_cache`. Never a secret column: the queries select
+ * the metadata only. `status` → `{ ok, cached, cachedByReason: { reason | "none": n }, nearestExpiry, nextRetry }`;
+ * `user` with `{ "userId" }` → `{ ok, userId, entry: { state, reason, message, attempts, changedAt, expiresAt, nextRetryAt, settledAt } | null }`.
+ */
+@Injectable()
+export class PasswordSyncStatusResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('PasswordSyncStatus');
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.serve(PasswordSyncStatusSubjects.Status, () => this.status());
+    this.serve(PasswordSyncStatusSubjects.User, (msg) => {
+      let body: unknown;
+      try {
+        body = msg.json();
+      } catch {
+        return Promise.resolve({ ok: false, error: 'the request is not JSON' });
+      }
+      const userId = typeof body === 'object' && body !== null && 'userId' in body ? body.userId : undefined;
+      if (typeof userId !== 'string' || userId === '') return Promise.resolve({ ok: false, error: 'expected { "userId": "<id>" }' });
+      return this.user(userId);
+    });
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+  }
+
+  private async status(): Promise<unknown> {
+    const rows = (await this.dataSource
+      .getRepository(PasswordCacheRow)
+      .createQueryBuilder('r')
+      .select('r.last_reason', 'reason')
+      .addSelect('COUNT(*)', 'n')
+      .addSelect('MIN(r.expires_at)', 'nearest')
+      .addSelect('MIN(r.next_retry_at)', 'retry')
+      .where('r.state = :state', { state: 'cached' })
+      .groupBy('r.last_reason')
+      .getRawMany()) as Array<{ reason: string | null; n: number | string; nearest: string | null; retry: string | null }>;
+    const cachedByReason: Record<string, number> = {};
+    let nearestExpiry: string | null = null;
+    let nextRetry: string | null = null;
+    for (const row of rows) {
+      cachedByReason[row.reason ?? 'none'] = Number(row.n);
+      if (row.nearest !== null && (nearestExpiry === null || row.nearest < nearestExpiry)) nearestExpiry = row.nearest;
+      if (row.retry !== null && (nextRetry === null || row.retry < nextRetry)) nextRetry = row.retry;
+    }
+    const cached = Object.values(cachedByReason).reduce((a, b) => a + b, 0);
+    return { ok: true, cached, cachedByReason, nearestExpiry, nextRetry };
+  }
+
+  private async user(userId: string): Promise<unknown> {
+    const row = await this.dataSource.getRepository(PasswordCacheRow).findOne({
+      where: { userId },
+      select: { userId: true, state: true, lastReason: true, lastMessage: true, attempts: true, changedAt: true, expiresAt: true, nextRetryAt: true, settledAt: true },
+    });
+    const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+    return {
+      ok: true,
+      userId,
+      entry: row
+        ? {
+            state: row.state,
+            reason: row.lastReason,
+            message: row.lastMessage,
+            attempts: row.attempts,
+            changedAt: row.changedAt.toISOString(),
+            expiresAt: iso(row.expiresAt),
+            nextRetryAt: iso(row.nextRetryAt),
+            settledAt: iso(row.settledAt),
+          }
+        : null,
+    };
+  }
+
+  private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
+    const sub = this.nc.subscribe(subject, {
+      queue: PASSWORD_SYNC_STATUS_QUEUE,
+      callback: (err, msg) => {
+        if (err) {
+          this.logger.error(`subscription ${subject} failed: ${err.message}`);
+          return;
+        }
+        answer(msg)
+          .catch((e: unknown) => {
+            this.logger.error(`${subject} failed: ${(e as Error).message}`);
+            return { ok: false, error: (e as Error).message };
+          })
+          .then((reply) => msg.respond(JSON.stringify(reply)))
+          .catch((e: unknown) => this.logger.error(`${subject}: cannot reply: ${(e as Error).message}`));
+      },
+    });
+    this.subscriptions.push(sub);
+  }
+}

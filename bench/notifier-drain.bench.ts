@@ -1,0 +1,133 @@
+// Benchmark: how fast does one notifier process drain 10,000 pending emails to a local SMTP sink,
+// compared with raw pooled nodemailer sending to the same sink in the same run?
+//
+//   npm run bench -- notifier          (BENCH_EMAILS=2000 for a quick run)
+//
+// Rows: raw nodemailer (8 pooled connections, 8 in flight) → sink; then the notifier process
+// (`dist/apps/notifier/main.js`, defaults: 8 connections, EMAIL_SEND_CONCURRENCY 8) on SQLite and
+// on Postgres: N users are added (not timed), then one RetryEmailNotifications tick is appended
+// and the clock runs until the N-th EmailSent is in the stream. The sink is the real SMTP server
+// process of @idm/testing in both rows. Goal: the notifier at ≥ 50 % of the raw rate.
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import nodemailer from 'nodemailer';
+import { createEvent, EventTypes } from '@idm/contracts';
+import { connectNats, EventPublisher } from '@idm/messaging';
+import { startNatsServer, startSmtpServer, tempDir, testDatabases, waitFor, type SmtpServerHandle } from '@idm/testing';
+import { printTable, startBenchApp, type BenchRow } from './bench-support.js';
+
+const N = Number(process.env.BENCH_EMAILS ?? 10_000);
+/** BENCH_SEND_CONCURRENCY: the notifier's EMAIL_SEND_CONCURRENCY for the run (default: the app's). */
+const sendConcurrency: Record<string, string> = process.env.BENCH_SEND_CONCURRENCY ? { EMAIL_SEND_CONCURRENCY: process.env.BENCH_SEND_CONCURRENCY } : {};
+const CONNECTIONS = 8;
+const now = () => new Date().toISOString();
+
+/** Runs `work` over 0..n-1 with `lanes` in flight. */
+async function lanes(n: number, width: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < n) await work(next++);
+  }));
+}
+
+async function rawNodemailer(smtp: SmtpServerHandle): Promise<BenchRow> {
+  const transporter = nodemailer.createTransport({ pool: true, host: smtp.host, port: smtp.port, secure: false, ignoreTLS: true, maxConnections: CONNECTIONS, maxMessages: 100 });
+  const started = performance.now();
+  await lanes(N, CONNECTIONS, async (i) => {
+    await transporter.sendMail({
+      from: 'IDM <noreply@idm.example>',
+      to: `raw-${i}@example.com`,
+      subject: `Welcome, User ${i}: your account is ready`,
+      html: `<p>Hello User ${i},</p>\n<p>Your account <strong>raw-${i}</strong> has been created. You can now sign in with it.</p>`,
+      text: `Hello User ${i},\n\nYour account raw-${i} has been created. You can now sign in with it.`,
+      messageId: `<raw-${i}@idm.example>`,
+    });
+  });
+  const seconds = (performance.now() - started) / 1000;
+  transporter.close();
+  return { name: `raw nodemailer pool (${CONNECTIONS} conn) → sink`, items: N, seconds };
+}
+
+/** Resolves with the time (performance.now) at which the n-th EmailSent was read from the stream. */
+async function nthEmailSent(js: JetStreamClient, stream: string, n: number): Promise<number> {
+  const consumer = await js.consumers.get(stream, { filter_subjects: `${EventTypes.EmailSent}.>` });
+  const messages = await consumer.consume();
+  let seen = 0;
+  try {
+    for await (const _ of messages) {
+      if (++seen >= n) return performance.now();
+    }
+  } finally {
+    await messages.close().catch(() => undefined);
+  }
+  throw new Error(`the EmailSent stream ended after ${seen}`);
+}
+
+async function notifierDrain(smtp: SmtpServerHandle, kind: 'sqlite' | 'postgres', database: Record<string, string>): Promise<BenchRow> {
+  const nats = await startNatsServer({ jetstream: true });
+  const stream = `BENCH_${randomBytes(3).toString('hex')}`;
+  const logDir = tempDir('bench-notifier');
+  const app = await startBenchApp(
+    'notifier',
+    { NATS_URL: nats.url, IDM_STREAM: stream, SMTP_URL: smtp.url, MAIL_FROM: 'IDM <noreply@idm.example>', LOG_LEVEL: 'info', HEALTH_PORT: 'off', DATA_DIR: logDir, ...sendConcurrency, ...database },
+    logDir,
+  );
+  const nc = await connectNats({ url: nats.url, name: 'bench' });
+  try {
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const publisher = new EventPublisher(js);
+    const seedStart = performance.now();
+    let lastSeq = 0;
+    await lanes(N, 64, async (i) => {
+      const userId = `user-${i}`;
+      const { seq } = await publisher.publish(createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com`, displayName: `User ${i}` }, { source: '/bench', time: now() }));
+      lastSeq = Math.max(lastSeq, seq);
+    });
+    await waitFor(async () => (await jsm.consumers.info(stream, 'notifier')).ack_floor.stream_seq >= lastSeq, { timeoutMs: 600_000, intervalMs: 250, message: 'users added' });
+    const seedSeconds = (performance.now() - seedStart) / 1000;
+
+    await smtp.clear();
+    const done = nthEmailSent(js, stream, N);
+    const started = performance.now();
+    await publisher.publish(
+      createEvent(EventTypes.BulkTaskTick, 'email-retry', { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor: now(), firedAt: now(), catchUp: false }, { source: '/bench', time: now() }),
+    );
+    const seconds = ((await done) - started) / 1000;
+    const received = (await smtp.messages()).length;
+    if (received !== N) throw new Error(`the sink received ${received} emails, expected ${N}`);
+    return { name: `notifier process, ${kind}: tick → ${N}th EmailSent`, items: N, seconds, note: `flagging ${N} users took ${seedSeconds.toFixed(1)} s (${(N / seedSeconds).toFixed(0)}/s)` };
+  } finally {
+    await nc.close();
+    await app.stop();
+    await nats.dispose();
+    rmSync(logDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const smtp = await startSmtpServer({ mode: 'accept' });
+  const rows: BenchRow[] = [];
+  try {
+    const raw = await rawNodemailer(smtp);
+    rows.push(raw);
+    for (const db of await testDatabases()) {
+      if (db.unavailable !== undefined) {
+        console.log(`postgres row skipped: ${db.unavailable}`);
+        continue;
+      }
+      try {
+        rows.push(await notifierDrain(smtp, db.kind, db.kind === 'sqlite' ? { DATA_DIR: db.dataDir } : { DATABASE_URL: db.databaseUrl, DATABASE_SCHEMA: db.schema }));
+      } finally {
+        await db.dispose();
+      }
+    }
+    printTable(`notifier drain: ${N} pending emails to a local SMTP sink (goal: ≥ 50 % of raw)`, rows, raw);
+  } finally {
+    await smtp.dispose();
+  }
+}
+
+await main();

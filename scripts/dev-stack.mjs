@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+// The whole system on one machine (`npm start`): a local nats-server with JetStream, a mail catcher
+// (SMTP on loopback + a web inbox), a dev password directory, and the three apps on embedded
+// SQLite — readable logs in one terminal, Ctrl-C stops everything. See docs/operations.md.
+//
+// Environment (all optional):
+//   DEV_DATA_DIR          data folder (default .data): nats/, mail/, <app>/ SQLite + cache key
+//   NATS_URL              use this NATS server (with JetStream) instead of starting one
+//   DEV_NATS_PORT         port of the started nats-server (4222)
+//   DEV_SMTP_PORT         mail catcher SMTP port (1025); DEV_MAIL_HTTP_PORT web inbox (8025)
+//   DEV_SCHEDULER_HEALTH_PORT / DEV_NOTIFIER_HEALTH_PORT / DEV_PASSWORD_SYNC_HEALTH_PORT (9101-9103)
+//   EMAIL_RETRY_CRON      how often pending emails are sent (dev default: every 10 s)
+//   PASSWORD_TARGET       default nats:idm.dev.directory (the built-in dev directory)
+//   DEV_JSON_LOGS=true    print the apps' JSON lines as they are
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { startDevDirectory, DEV_DIRECTORY_SUBJECT } from './dev-stack/dev-directory.mjs';
+import { startMailCatcher } from './dev-stack/mail-catcher.mjs';
+import { findNatsServer, NATS_MISSING, startNats } from './dev-stack/nats.mjs';
+import { prettyLine } from './dev-stack/pretty-log.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const env = process.env;
+const port = (name, fallback) => Number(env[name] ?? fallback);
+/**
+ * The port to use for `name`: exactly the one given in the environment, else `fallback` when it
+ * is free, else any free port (a fresh machine may already run a nats-server on 4222).
+ */
+async function pickPort(name, fallback) {
+  if (env[name]) return Number(env[name]);
+  if (await isFree(fallback)) return fallback;
+  const other = await freePort();
+  say('dev-stack', `port ${fallback} is in use; using ${other} instead (set ${name} to choose)`);
+  return other;
+}
+function isFree(p) {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port: p } = srv.address();
+      srv.close(() => resolve(p));
+    });
+  });
+}
+const dataDir = resolve(root, env.DEV_DATA_DIR ?? '.data');
+const colour = process.stdout.isTTY && !env.NO_COLOR;
+const json = env.DEV_JSON_LOGS === 'true';
+const say = (source, msg) => process.stdout.write(`${prettyLine(source, JSON.stringify({ level: 'info', time: new Date().toISOString(), msg }), colour)}\n`);
+
+const apps = [
+  { name: 'scheduler', healthPortVar: 'DEV_SCHEDULER_HEALTH_PORT', healthPort: 9101 },
+  { name: 'notifier', healthPortVar: 'DEV_NOTIFIER_HEALTH_PORT', healthPort: 9102 },
+  { name: 'password-sync', healthPortVar: 'DEV_PASSWORD_SYNC_HEALTH_PORT', healthPort: 9103 },
+];
+
+const running = []; // { name, child, exited: Promise }
+let nats; // started nats-server child
+let catcher;
+let directory;
+let nc;
+let stopping = false;
+
+async function main() {
+  for (const app of apps) {
+    if (!existsSync(join(root, 'dist/apps', app.name, 'main.js'))) fail(`dist/apps/${app.name}/main.js is missing: run \`npm run build\` first (\`npm start\` does both).`);
+  }
+  mkdirSync(dataDir, { recursive: true });
+  process.on('SIGINT', () => void stop(0, 'SIGINT'));
+  process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
+  process.on('exit', () => {
+    // Last resort (an uncaught error): never leave children behind.
+    for (const r of running) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+    if (nats && nats.exitCode === null) nats.kill('SIGKILL');
+  });
+
+  let natsUrl = env.NATS_URL;
+  if (!natsUrl) {
+    const bin = findNatsServer();
+    if (!bin) fail(NATS_MISSING);
+    const natsPort = await pickPort('DEV_NATS_PORT', 4222);
+    nats = await startNats({ bin, port: natsPort, storeDir: join(dataDir, 'nats'), onLine: (l) => process.stdout.write(`${prettyLine('nats', l, colour)}\n`) });
+    trackDetached(nats);
+    say('dev-stack', `nats-server started, pid ${nats.pid}, JetStream store ${join(dataDir, 'nats')}`);
+    natsUrl = `nats://127.0.0.1:${natsPort}`;
+    nats.once('exit', () => void (stopping || stop(1, 'nats-server exited')));
+  }
+
+  catcher = await startMailCatcher({ dir: join(dataDir, 'mail'), smtpPort: await pickPort('DEV_SMTP_PORT', 1025), httpPort: await pickPort('DEV_MAIL_HTTP_PORT', 8025), log: (m) => say('mail', m) });
+  nc = await connect({ servers: natsUrl, name: 'idm-dev-stack' });
+  directory = startDevDirectory({ nc, file: join(dataDir, 'dev-directory.json'), log: (m) => say('directory', m) });
+
+  const shared = { ...env, NATS_URL: natsUrl };
+  for (const k of ['DATABASE_URL', 'HEALTH_PORT', 'DATA_DIR']) delete shared[k];
+  const own = {
+    scheduler: { EMAIL_RETRY_CRON: env.EMAIL_RETRY_CRON ?? '*/10 * * * * *' },
+    notifier: { SMTP_URL: `smtp://127.0.0.1:${catcher.smtpPort}`, MAIL_FROM: env.MAIL_FROM ?? 'IDM (dev) <noreply@example.com>' },
+    'password-sync': { IDM_EMBEDDED: 'true', PASSWORD_TARGET: env.PASSWORD_TARGET ?? `nats:${DEV_DIRECTORY_SUBJECT}` },
+  };
+  for (const app of apps) app.healthPort = await pickPort(app.healthPortVar, app.healthPort);
+  for (const app of apps) {
+    const child = spawn(process.execPath, [join(root, 'dist/apps', app.name, 'main.js')], {
+      cwd: root,
+      env: { ...shared, ...own[app.name], DATA_DIR: join(dataDir, app.name), HEALTH_PORT: String(app.healthPort) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: a terminal's Ctrl-C reaches only this script, which then stops each
+      // app once, in order (a second signal would cut a Nest shutdown short).
+      detached: true,
+    });
+    say('dev-stack', `${app.name} started, pid ${child.pid}`);
+    pipeLines(app.name, child);
+    const r = trackDetached(child, app.name);
+    r.exited.then(({ code, signal }) => {
+      if (!stopping) void stop(1, `${app.name} exited (${signal ?? `code ${code}`})`);
+    });
+  }
+
+  await Promise.all(apps.map((a) => waitReady(a)));
+  if (stopping) return;
+  const banner = [
+    'dev stack ready',
+    `  NATS          ${natsUrl}`,
+    `  mail inbox    http://127.0.0.1:${catcher.httpPort}  (SMTP 127.0.0.1:${catcher.smtpPort}, files in ${join(dataDir, 'mail')})`,
+    `  health        ${apps.map((a) => `${a.name} http://127.0.0.1:${a.healthPort}/health/ready`).join(', ')}`,
+    `  metrics       http://127.0.0.1:<health port>/metrics`,
+    `  try it        node scripts/publish-user-added.mjs --nats ${natsUrl} --user ada --email ada@example.com`,
+    '  Ctrl-C stops everything.',
+  ];
+  for (const l of banner) say('dev-stack', l);
+}
+
+function trackDetached(child, name = 'nats') {
+  const exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
+  const r = { name, child, exited };
+  if (name !== 'nats') running.push(r);
+  return r;
+}
+
+function pipeLines(name, child) {
+  for (const s of [child.stdout, child.stderr]) {
+    let buf = '';
+    s.setEncoding('utf8');
+    s.on('data', (d) => {
+      buf += d;
+      const lines = buf.split('\n');
+      buf = lines.pop();
+      for (const l of lines) if (l.trim()) process.stdout.write(`${json ? `[${name}] ${l}` : prettyLine(name, l, colour)}\n`);
+    });
+  }
+}
+
+async function waitReady(app) {
+  const deadline = Date.now() + 120_000;
+  while (!stopping) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${app.healthPort}/health/ready`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) return void stop(1, `${app.name} not ready after 120 s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function stop(code, why) {
+  if (stopping) {
+    say('dev-stack', 'second signal: killing everything');
+    for (const r of running) r.child.kill('SIGKILL');
+    nats?.kill('SIGKILL');
+    process.exit(1);
+  }
+  stopping = true;
+  say('dev-stack', `stopping (${why})…`);
+  // Apps first (they drain their consumers and connections), then the things they use.
+  for (const r of running) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
+  const forced = setTimeout(() => {
+    for (const r of running) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+  }, 40_000);
+  const results = await Promise.all(running.map((r) => r.exited.then((e) => ({ name: r.name, ...e }))));
+  clearTimeout(forced);
+  for (const r of results) say('dev-stack', `${r.name} stopped (${r.signal ?? `code ${r.code}`})`);
+  directory?.close();
+  if (nc && !nc.isClosed()) await nc.close();
+  await catcher?.close();
+  if (nats && nats.exitCode === null && nats.signalCode === null) {
+    const done = new Promise((res) => nats.once('exit', res));
+    nats.kill('SIGTERM');
+    await done;
+    say('dev-stack', 'nats-server stopped');
+  }
+  say('dev-stack', 'all stopped');
+  process.exit(code);
+}
+
+function fail(message) {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+main().catch((err) => {
+  process.stderr.write(`dev stack failed: ${err.message}\n`);
+  void stop(1, 'start failed');
+});

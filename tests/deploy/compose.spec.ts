@@ -1,0 +1,102 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { appOfCommand, envNamesByApp } from './app-env.js';
+import { REPO_ROOT } from './repo-root.js';
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile?: string; target?: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  volumes?: string[];
+  ports?: string[];
+}
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
+
+const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
+const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]!);
+const appServices = ['scheduler', 'notifier', 'password-sync'] as const;
+
+describe('Dockerfile', () => {
+  it('is multi-stage, builds with npm ci, prunes dev dependencies and runs as non-root', () => {
+    assert.deepEqual(stages, ['deps', 'build', 'runtime']);
+    for (const m of dockerfile.matchAll(/--from=(\S+)/g)) assert.ok(stages.includes(m[1]!), `COPY --from=${m[1]} names no stage`);
+    assert.match(dockerfile, /npm ci/);
+    assert.match(dockerfile, /npm prune --omit=dev/);
+    assert.match(dockerfile, /^USER node$/m);
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-(slim|alpine)$/m);
+    for (const m of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) assert.ok(existsSync(join(REPO_ROOT, m[1]!)), `COPY source ${m[1]} missing`);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  it('has NATS 2.10+ with the mounted nats.conf (JetStream, sync_interval always), Postgres and Mailpit', () => {
+    const nats = compose.services.nats!;
+    const tag = /^nats:(\d+)\.(\d+)/.exec(nats.image ?? '');
+    assert.ok(tag && (Number(tag[1]) > 2 || Number(tag[2]) >= 10), `nats image ${nats.image}`);
+    const mount = nats.volumes?.find((v) => v.endsWith(':/etc/nats/nats.conf:ro'));
+    assert.ok(mount);
+    const conf = readFileSync(join(REPO_ROOT, mount.split(':')[0]!), 'utf8');
+    assert.match(conf, /jetstream\s*\{[^}]*sync_interval:\s*always/s);
+    assert.match(compose.services.postgres?.image ?? '', /^postgres:/);
+    assert.match(compose.services.mailpit?.image ?? '', /^axllent\/mailpit:/);
+  });
+
+  it('builds the three apps from one image, the app chosen by command', () => {
+    const images = new Set(appServices.map((s) => compose.services[s]!.image));
+    assert.equal(images.size, 1);
+    for (const name of appServices) {
+      const s = compose.services[name]!;
+      assert.equal(s.build?.dockerfile, 'Dockerfile');
+      assert.ok(existsSync(join(REPO_ROOT, s.build.context, s.build.dockerfile)));
+      assert.ok(stages.includes(s.build.target ?? ''), `${name}: target ${s.build.target} is not a Dockerfile stage`);
+      assert.equal(appOfCommand(s.command), name);
+      assert.ok(existsSync(join(REPO_ROOT, 'dist/apps', name, 'main.js')), `${name}: the command's file is not built`);
+    }
+  });
+
+  it('has a healthcheck on every service and depends only on services that exist, healthy', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      assert.ok(s.healthcheck?.test?.length, `${name} has no healthcheck`);
+      for (const [dep, cond] of Object.entries(s.depends_on ?? {})) {
+        assert.ok(compose.services[dep], `${name} depends on missing ${dep}`);
+        assert.equal(cond.condition, 'service_healthy');
+      }
+    }
+    for (const name of appServices) {
+      const port = compose.services[name]!.environment?.HEALTH_PORT;
+      assert.ok(port, `${name}: HEALTH_PORT`);
+      assert.ok(compose.services[name]!.healthcheck!.test.join(' ').includes(`:${port}/health/ready`));
+    }
+  });
+
+  it('sets only variables the apps read, and everything each app requires', async () => {
+    const known = await envNamesByApp();
+    for (const name of appServices) {
+      const env = compose.services[name]!.environment ?? {};
+      for (const key of Object.keys(env)) assert.ok(known[name].has(key), `${name}: ${key} is not read by the app`);
+    }
+    assert.ok(compose.services.notifier!.environment?.SMTP_URL?.startsWith('smtp://mailpit:'));
+    assert.ok(compose.services.notifier!.environment?.MAIL_FROM);
+    assert.ok(compose.services['password-sync']!.environment?.PASSWORD_TARGET);
+  });
+
+  it('declares every named volume it mounts', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const v of s.volumes ?? []) {
+        const source = v.split(':')[0]!;
+        if (source.startsWith('.') || source.startsWith('/')) assert.ok(existsSync(join(REPO_ROOT, source)), `${name}: bind source ${source} missing`);
+        else assert.ok(compose.volumes && source in compose.volumes, `${name}: volume ${source} not declared`);
+      }
+    }
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, tempDir, waitFor } from '@idm/testing';
+import { REPO_ROOT } from './repo-root.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm start (scripts/dev-stack.mjs)', () => {
+  it('brings the stack up, mails a new user, and stops every child on SIGINT', async () => {
+    const dataDir = tempDir('idm-dev-stack-');
+    const [nats, smtp, http, h1, h2, h3] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DEV_DATA_DIR: dataDir,
+      DEV_NATS_PORT: String(nats),
+      DEV_SMTP_PORT: String(smtp),
+      DEV_MAIL_HTTP_PORT: String(http),
+      DEV_SCHEDULER_HEALTH_PORT: String(h1),
+      DEV_NOTIFIER_HEALTH_PORT: String(h2),
+      DEV_PASSWORD_SYNC_HEALTH_PORT: String(h3),
+      EMAIL_RETRY_CRON: '*/2 * * * * *',
+      NO_COLOR: '1',
+    };
+    delete env.NATS_URL;
+    const stack = spawn(process.execPath, [join(REPO_ROOT, 'scripts/dev-stack.mjs')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    stack.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    stack.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => stack.once('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      await waitFor(() => output.includes('dev stack ready') || stack.exitCode !== null, { timeoutMs: 120_000, intervalMs: 200, message: 'dev stack ready' });
+      assert.match(output, /dev stack ready/, output);
+      const pids = [...output.matchAll(/(?:nats-server|scheduler|notifier|password-sync) started, pid (\d+)/g)].map((m) => Number(m[1]));
+      assert.equal(pids.length, 4, output);
+
+      const ready = await fetch(`http://127.0.0.1:${h2}/health/ready`);
+      assert.equal(ready.status, 200);
+      const published = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/publish-user-added.mjs'), '--nats', `nats://127.0.0.1:${nats}`, '--user', 'grace', '--email', 'grace@example.com', '--name', 'Grace Hopper'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      });
+      assert.equal(published.status, 0, published.stderr);
+      assert.match(published.stdout, /published idm\.user\.added/);
+
+      const index = join(dataDir, 'mail', 'index.jsonl');
+      const mail = await waitFor(
+        () => {
+          if (!existsSync(index)) return undefined;
+          return readFileSync(index, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as { id: string; to: string[]; subject: string })
+            .find((m) => m.to.includes('grace@example.com'));
+        },
+        { timeoutMs: 60_000, intervalMs: 200, message: 'the NEW_USER mail in the catcher' },
+      );
+      assert.match(mail.subject, /Welcome, Grace Hopper/);
+      assert.match(readFileSync(join(dataDir, 'mail', `${mail.id}.eml`), 'utf8'), /grace/);
+      const inbox = (await (await fetch(`http://127.0.0.1:${http}/api/messages`)).json()) as unknown[];
+      assert.equal(inbox.length >= 1, true);
+
+      stack.kill('SIGINT');
+      const result = await exited;
+      assert.equal(result.code, 0, output);
+      assert.match(output, /all stopped/);
+      for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still running`);
+      assert.doesNotMatch(output, /"level":/, 'app logs are shown as readable lines');
+    } finally {
+      if (stack.exitCode === null) {
+        stack.kill('SIGKILL');
+        for (const m of output.matchAll(/started, pid (\d+)/g)) if (alive(Number(m[1]))) process.kill(Number(m[1]), 'SIGKILL');
+      }
+    }
+  });
+});

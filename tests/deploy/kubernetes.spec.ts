@@ -1,0 +1,136 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import { appOfCommand, envNamesByApp } from './app-env.js';
+import { REPO_ROOT } from './repo-root.js';
+
+/** Each kind we ship, validated against the Kubernetes OpenAPI schema that kubernetes-models compiles in. */
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  'apps/v1/Deployment': Deployment,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Namespace': Namespace,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+};
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  [k: string]: unknown;
+}
+
+const base = join(REPO_ROOT, 'deploy/k8s');
+const kustomization = parse(readFileSync(join(base, 'kustomization.yaml'), 'utf8')) as { resources: string[]; namespace: string };
+
+/** Kustomize rendering for a plain base: every document of every listed resource. */
+function render(): Manifest[] {
+  return kustomization.resources.flatMap((file) =>
+    parseAllDocuments(readFileSync(join(base, file), 'utf8')).map((doc) => {
+      assert.equal(doc.errors.length, 0, `${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
+      return doc.toJS() as Manifest;
+    }),
+  );
+}
+
+const manifests = render();
+const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
+const deployments = byKind('Deployment') as unknown as IDeployment[];
+/** JetStreamTransport's default drain timeout (`drainTimeoutMs`), seconds. */
+const DRAIN_TIMEOUT_SECONDS = 25;
+
+describe('deploy/k8s (Kustomize base)', () => {
+  it('validates every manifest against the Kubernetes schemas', () => {
+    assert.ok(manifests.length >= 10);
+    for (const m of manifests) {
+      const Model = MODELS[`${m.apiVersion}/${m.kind}`];
+      assert.ok(Model, `no schema for ${m.apiVersion} ${m.kind}`);
+      assert.doesNotThrow(() => new Model(m as never).validate(), `${m.kind} ${m.metadata?.name}`);
+    }
+  });
+
+  it('rejects an invalid manifest (the validator is really on)', () => {
+    const broken = structuredClone(deployments[0]!) as unknown as { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } };
+    delete broken.spec.template.spec.containers[0]!.name;
+    assert.throws(() => new Deployment(broken as never).validate(), /name/);
+  });
+
+  it('runs the three apps from one image with probes, resources, graceful termination and a PDB', () => {
+    assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), ['notifier', 'password-sync', 'scheduler']);
+    const images = new Set<string>();
+    for (const d of deployments) {
+      const name = d.metadata!.name!;
+      const pod = d.spec!.template.spec!;
+      const c = pod.containers[0]!;
+      images.add(c.image!);
+      assert.equal(appOfCommand(c.args), name);
+      assert.ok((d.spec!.replicas ?? 1) >= 2, `${name}: replicas`);
+      assert.equal(c.livenessProbe?.httpGet?.path, '/health/live');
+      assert.equal(c.readinessProbe?.httpGet?.path, '/health/ready');
+      const port = c.ports?.find((p) => p.name === 'health')?.containerPort;
+      assert.equal(String(port), c.env?.find((e) => e.name === 'HEALTH_PORT')?.value);
+      assert.ok(c.resources?.requests?.cpu && c.resources.requests.memory && c.resources.limits?.memory, `${name}: resources`);
+      assert.ok(c.lifecycle?.preStop?.exec?.command?.length, `${name}: preStop`);
+      const preStop = Number(c.lifecycle!.preStop!.exec!.command!.at(-1));
+      assert.ok(pod.terminationGracePeriodSeconds! > DRAIN_TIMEOUT_SECONDS + preStop, `${name}: grace period`);
+      assert.equal(pod.securityContext?.runAsNonRoot, true);
+      const pdb = byKind('PodDisruptionBudget').find((p) => p.metadata.name === name) as unknown as { spec: { selector: { matchLabels: Record<string, string> } } };
+      assert.ok(pdb, `${name}: PodDisruptionBudget`);
+      assert.deepEqual(pdb.spec.selector.matchLabels, d.spec!.selector.matchLabels);
+      assert.deepEqual(d.spec!.selector.matchLabels, d.spec!.template.metadata!.labels);
+    }
+    assert.equal(images.size, 1);
+  });
+
+  it('takes secrets from the Secret and sets only variables the apps read', async () => {
+    const known = await envNamesByApp();
+    const config = byKind('ConfigMap')[0] as unknown as { metadata: { name: string }; data: Record<string, string> };
+    const secret = byKind('Secret')[0] as unknown as { metadata: { name: string }; stringData: Record<string, string> };
+    const readByAny = (k: string) => Object.values(known).some((s) => s.has(k));
+    for (const key of Object.keys(config.data)) assert.ok(readByAny(key), `ConfigMap key ${key} is read by no app`);
+    for (const key of Object.keys(secret.stringData)) assert.ok(readByAny(key), `Secret key ${key} is read by no app`);
+    for (const key of ['SMTP_URL', 'NATS_PASSWORD', 'PASSWORD_CACHE_KEY', 'DATABASE_URL']) assert.ok(key in secret.stringData, `Secret has ${key}`);
+    for (const key of Object.keys(config.data)) assert.doesNotMatch(key, /PASSWORD$|_KEY$|SMTP_URL|DATABASE_URL/, `${key} belongs in the Secret`);
+    for (const d of deployments) {
+      const name = d.metadata!.name! as keyof typeof known;
+      const c = d.spec!.template.spec!.containers[0]!;
+      assert.equal(c.envFrom?.[0]?.configMapRef?.name, config.metadata.name);
+      for (const e of c.env ?? []) {
+        assert.ok(known[name].has(e.name), `${name}: ${e.name} is not read by the app`);
+        if (e.valueFrom?.secretKeyRef) {
+          assert.equal(e.valueFrom.secretKeyRef.name, secret.metadata.name);
+          assert.ok(e.valueFrom.secretKeyRef.key in secret.stringData, `${name}: ${e.valueFrom.secretKeyRef.key} not in the Secret`);
+        }
+      }
+    }
+    const secretOf = (app: string) => (deployments.find((d) => d.metadata!.name === app)!.spec!.template.spec!.containers[0]!.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.name);
+    assert.ok(secretOf('notifier').includes('SMTP_URL'));
+    assert.ok(secretOf('password-sync').includes('PASSWORD_CACHE_KEY'));
+  });
+});
+
+describe('deploy/nats-values.yaml (official NATS chart)', () => {
+  it('asks for 3 clustered servers, JetStream file storage and sync_interval always', () => {
+    const values = parse(readFileSync(join(REPO_ROOT, 'deploy/nats-values.yaml'), 'utf8')) as {
+      container: { image: { tag: string } };
+      config: { cluster: { enabled: boolean; replicas: number }; jetstream: { enabled: boolean; fileStore: { enabled: boolean; pvc: { enabled: boolean } }; merge: { sync_interval: string } } };
+    };
+    assert.equal(values.config.cluster.enabled, true);
+    assert.equal(values.config.cluster.replicas, 3);
+    assert.equal(values.config.jetstream.enabled, true);
+    assert.equal(values.config.jetstream.fileStore.enabled, true);
+    assert.equal(values.config.jetstream.fileStore.pvc.enabled, true);
+    assert.equal(values.config.jetstream.merge.sync_interval, 'always');
+    assert.match(values.container.image.tag, /^2\.(1[0-9]|[2-9]\d)\./);
+  });
+});
