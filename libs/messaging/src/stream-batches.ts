@@ -63,7 +63,12 @@ export async function readStreamInBatches(
   const consumerOptions: Partial<OrderedConsumerOptions> = options.since
     ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.since.toISOString() }
     : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq };
-  if (options.filterSubjects && options.filterSubjects.length > 0) consumerOptions.filter_subjects = [...options.filterSubjects];
+  const filters = options.filterSubjects ?? [];
+  // Several filters on one consumer need nats-server 2.10+: with more than one, read everything
+  // and filter here, which works on every server (a replay reads most of the log anyway).
+  let keep: ((subject: string) => boolean) | undefined;
+  if (filters.length === 1) consumerOptions.filter_subjects = filters[0]!;
+  else if (filters.length > 1) keep = (subject) => filters.some((f) => subjectMatches(f, subject));
   const consumer = await js.consumers.get(options.stream, consumerOptions);
   const messages = await consumer.consume({ max_messages: Math.max(batchSize, 256) });
   let batch: StreamEntry[] = [];
@@ -79,8 +84,9 @@ export async function readStreamInBatches(
       } catch (err) {
         entry = { seq, subject: msg.subject, error: err instanceof Error ? err : new Error(String(err)) };
       }
-      batch.push(entry);
-      read += 1;
+      const wanted = !keep || keep(msg.subject);
+      if (wanted) batch.push(entry);
+      if (wanted) read += 1;
       lastSeq = seq;
       const done = msg.info.pending === 0 || seq >= endSeq;
       if (batch.length >= batchSize || done) {
@@ -94,4 +100,16 @@ export async function readStreamInBatches(
     await messages.close().catch(() => undefined);
   }
   return { read, lastSeq };
+}
+
+/** NATS wildcard matching: `*` one token, `>` the rest (at least one token). */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (f[i] !== '*' && f[i] !== s[i]) return false;
+  }
+  return f.length === s.length;
 }

@@ -31,7 +31,8 @@ export async function tailCommand(argv: readonly string[]): Promise<number> {
   const options: Partial<OrderedConsumerOptions> = since
     ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() }
     : { deliver_policy: values.all ? DeliverPolicy.All : DeliverPolicy.New };
-  if (filter) options.filter_subjects = [filter];
+  // A single subject (not an array): nats-server 2.9 knows only one filter per consumer.
+  if (filter) options.filter_subjects = filter;
   const consumer = await session.js.consumers.get(session.stream, options);
   const messages = await consumer.consume();
   const stop = (): void => void messages.close();

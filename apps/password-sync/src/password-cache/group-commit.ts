@@ -15,8 +15,8 @@ interface Job {
 
 /**
  * Group commit: units of work queued while a transaction is running are run together in the next
- * one, each inside its own savepoint, and their event publishes are sent concurrently (in order
- * per key, i.e. per user) just before the one commit.
+ * one, and their event publishes are sent concurrently (in order per key, i.e. per user) just
+ * before the one commit.
  *
  * Why: SQLite transactions of a DataSource take turns, and each used to hold the turn across a
  * JetStream round trip and an fsync; under a burst of changes that turn was the bottleneck.
@@ -24,9 +24,11 @@ interface Job {
  * or not at all; publishing still happens before the commit (a retry after a failed commit
  * derives the same ids, and JetStream drops the repeats).
  *
- * Failures: a unit that throws is rolled back to its savepoint and rejected alone. A failed
- * publish or commit rejects every unit of the batch (their callers retry as before: the command
- * replies "try again", a delivery is nak'ed, the sweeper runs again).
+ * Failures: when anything in a batch throws, the whole transaction rolls back and each unit is
+ * run again alone (a publish that had gone out is repeated with the same id; JetStream drops it), so a unit fails only by its own
+ * failure (its caller retries as before: the command replies "try again", a delivery is nak'ed,
+ * the sweeper runs again). Units must therefore be safe to run twice: they are, since all they
+ * do is read and write through `manager` and hand publishes to `defer`.
  */
 export class GroupCommit {
   private readonly queue: Job[] = [];
@@ -55,38 +57,38 @@ export class GroupCommit {
   }
 
   private async runBatch(batch: readonly Job[]): Promise<void> {
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
     try {
-      await runInTransaction(this.dataSource, async (manager) => {
-        const chains = new Map<string, Array<() => Promise<unknown>>>();
-        for (const job of batch) {
-          const mine: Array<[string, () => Promise<unknown>]> = [];
-          await manager.query('SAVEPOINT group_unit');
-          try {
-            const value = await job.work(manager, (key, publish) => mine.push([key, publish]));
-            await manager.query('RELEASE SAVEPOINT group_unit');
-            for (const [key, publish] of mine) chains.set(key, [...(chains.get(key) ?? []), publish]);
-            outcomes.push({ ok: true, value });
-          } catch (err) {
-            await manager.query('ROLLBACK TO SAVEPOINT group_unit');
-            await manager.query('RELEASE SAVEPOINT group_unit');
-            outcomes.push({ ok: false, err });
-          }
-        }
-        await Promise.all(
-          [...chains.values()].map(async (publishes) => {
-            for (const publish of publishes) await publish();
-          }),
-        );
-      });
+      const values = await this.commitTogether(batch);
+      batch.forEach((job, i) => job.resolve(values[i]));
     } catch (err) {
-      for (const job of batch) job.reject(err);
-      return;
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      // Nothing of the batch was committed or published: run each unit alone, so one unit's
+      // failure is that unit's only.
+      for (const job of batch) {
+        await this.commitTogether([job]).then(
+          ([value]) => job.resolve(value),
+          (e: unknown) => job.reject(e),
+        );
+      }
     }
-    batch.forEach((job, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.err);
+  }
+
+  /** Runs the units in one transaction; their publishes go out concurrently (in order per key) before the commit. */
+  private commitTogether(batch: readonly Job[]): Promise<unknown[]> {
+    return runInTransaction(this.dataSource, async (manager) => {
+      const chains = new Map<string, Array<() => Promise<unknown>>>();
+      const defer: DeferPublish = (key, publish) => chains.set(key, [...(chains.get(key) ?? []), publish]);
+      const values: unknown[] = [];
+      for (const job of batch) values.push(await job.work(manager, defer));
+      await Promise.all(
+        [...chains.values()].map(async (publishes) => {
+          for (const publish of publishes) await publish();
+        }),
+      );
+      return values;
     });
   }
 }
