@@ -123,7 +123,7 @@ describe('idm CLI against real servers (nats-server, SMTP, the three apps, SQLit
         msg.respond(JSON.stringify({ status, message: status === 'policy-violation' ? 'too short' : undefined }));
       },
     });
-    env = { ...process.env, NATS_URL: nats.url, IDM_STREAM: stream, DATA_DIR: dataDir, DATABASE_URL: '', NO_COLOR: '1', LOG_LEVEL: 'warn' };
+    env = { ...process.env, NATS_URL: nats.url, IDM_STREAM: stream, DATA_DIR: dataDir, DATABASE_URL: '', NO_COLOR: '1', LOG_LEVEL: 'warn', HEALTH_PORT: '0' };
     delete env.DATABASE_URL;
     startApp('scheduler', {});
     startApp('notifier', { SMTP_URL: smtp.url, MAIL_FROM: 'IDM <noreply@idm.example>' });

@@ -11,6 +11,15 @@ export type PendingEmailChange =
   | { readonly kind: 'ignore'; readonly reason: 'not-pending' };
 
 /**
+ * True for the events whose change does not depend on the row's content: `EmailSent` and
+ * `EmailAbandoned` delete the row if there is one (see {@link evolvePendingEmail}), so a shell may
+ * apply them as one conditional DELETE without reading the row first.
+ */
+export function clearsFlag(event: DeliveryEvent): event is IdmEventOf<'idm.email.sent'> | IdmEventOf<'idm.email.abandoned'> {
+  return event.type === 'idm.email.sent' || event.type === 'idm.email.abandoned';
+}
+
+/**
  * Applies `EmailSent` / `EmailFailed` / `EmailAbandoned` to the row of (user, email type).
  *
  * The flag is cleared here, when the event is applied, never when the send returns: if the

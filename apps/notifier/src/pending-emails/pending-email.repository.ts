@@ -52,8 +52,10 @@ export class PendingEmailRepository {
     await manager.getRepository(PendingEmailEntity).save(toRow(pending));
   }
 
-  async delete(manager: EntityManager, userId: string, emailType: string): Promise<void> {
-    await manager.getRepository(PendingEmailEntity).delete({ userId, emailType });
+  /** Deletes the row of (user, email type) if there is one; true when a row was deleted. */
+  async delete(manager: EntityManager, userId: string, emailType: string): Promise<boolean> {
+    const result = await manager.getRepository(PendingEmailEntity).delete({ userId, emailType });
+    return (result.affected ?? 0) > 0;
   }
 
   /**
@@ -94,5 +96,23 @@ export class PendingEmailRepository {
       .where('user_id = :userId AND email_type = :emailType AND claim_token = :token', { userId: pending.userId, emailType: pending.emailType, token })
       .execute();
     return (result.affected ?? 0) === 1;
+  }
+
+  /**
+   * Renews this run's claims on several distinct emails in one conditional UPDATE (the emails a send lane
+   * is about to send). True only when every one of them was still this run's; otherwise some
+   * claim was lost and the caller must check each email with {@link renewClaim} before sending.
+   */
+  async renewClaims(dataSource: DataSource, pending: readonly PendingEmail[], token: string, now: Date): Promise<boolean> {
+    if (pending.length === 0) return true;
+    const keys = pending.map((p) => ({ userId: p.userId, emailType: p.emailType }));
+    const result = await dataSource
+      .createQueryBuilder()
+      .update(PendingEmailEntity)
+      .set({ claimedAt: now })
+      .whereInIds(keys)
+      .andWhere('claim_token = :token', { token })
+      .execute();
+    return (result.affected ?? 0) === keys.length;
   }
 }
