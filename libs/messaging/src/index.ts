@@ -30,3 +30,5 @@ export { MessagingModule, NATS_CONNECTION, JETSTREAM_CLIENT, MESSAGING_CONFIG } 
 export type { MessagingModuleOptions } from './messaging.module.js';
 export { readStreamInBatches } from './stream-batches.js';
 export type { StreamEntry, StreamBatchOptions, StreamBatchProgress, StreamBatchResult } from './stream-batches.js';
+export { serveRequests, parseRequest } from './request-responder.js';
+export type { ResponderLogger, ParsedRequest } from './request-responder.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
-import { NATS_CONNECTION } from '@idm/messaging';
+import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
 import { SchedulerService } from '../ticks/scheduler.service.js';
 import { fireRequestSchema, SCHEDULER_COMMAND_QUEUE, SchedulerCommandSubjects } from './scheduler-command-subjects.js';
 
@@ -22,15 +22,8 @@ export class SchedulerCommandsHandler implements OnApplicationBootstrap, BeforeA
   onApplicationBootstrap(): void {
     this.serve(SchedulerCommandSubjects.List, async () => ({ ok: true, schedules: await this.scheduler.list() }));
     this.serve(SchedulerCommandSubjects.Fire, async (msg) => {
-      let body: unknown;
-      try {
-        body = msg.json();
-      } catch {
-        return { ok: false, error: 'the request is not JSON' };
-      }
-      const request = fireRequestSchema.safeParse(body);
-      if (!request.success) return { ok: false, error: 'expected { "schedule": "<name>" }' };
-      return this.scheduler.fire(request.data.schedule);
+      const request = parseRequest(msg, fireRequestSchema, '{ "schedule": "<name>" }');
+      return request.ok ? this.scheduler.fire(request.value.schedule) : request.reply;
     });
   }
 
@@ -39,22 +32,6 @@ export class SchedulerCommandsHandler implements OnApplicationBootstrap, BeforeA
   }
 
   private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
-    const sub = this.nc.subscribe(subject, {
-      queue: SCHEDULER_COMMAND_QUEUE,
-      callback: (err, msg) => {
-        if (err) {
-          this.logger.error(`subscription ${subject} failed: ${err.message}`);
-          return;
-        }
-        answer(msg)
-          .catch((e: unknown) => {
-            this.logger.error(`${subject} failed: ${(e as Error).message}`);
-            return { ok: false, error: (e as Error).message };
-          })
-          .then((reply) => msg.respond(JSON.stringify(reply)))
-          .catch((e: unknown) => this.logger.error(`${subject}: cannot reply: ${(e as Error).message}`));
-      },
-    });
-    this.subscriptions.push(sub);
+    this.subscriptions.push(serveRequests(this.nc, subject, SCHEDULER_COMMAND_QUEUE, answer, this.logger));
   }
 }

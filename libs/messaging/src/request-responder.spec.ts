@@ -1,0 +1,47 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { startNatsServer, type NatsServerHandle } from '@idm/testing';
+import { connectNats } from './nats-connection.js';
+import { parseRequest, serveRequests } from './request-responder.js';
+
+describe('serveRequests against a real nats-server', () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  const errors: string[] = [];
+  before(async () => {
+    server = await startNatsServer({ jetstream: false });
+    nc = await connectNats({ url: server.url, name: 'spec' });
+    const schema = z.object({ name: z.string() });
+    serveRequests(
+      nc,
+      'idm.cmd.spec.hello',
+      'spec',
+      async (msg) => {
+        const req = parseRequest(msg, schema, '{ "name": "<name>" }');
+        if (!req.ok) return req.reply;
+        if (req.value.name === 'boom') throw new Error('exploded');
+        return { ok: true, greeting: `hello ${req.value.name}` };
+      },
+      { error: (m) => errors.push(m) },
+    );
+  });
+  after(async () => {
+    await nc.close();
+    await server.dispose();
+  });
+  const ask = async (body: string) => (await nc.request('idm.cmd.spec.hello', body, { timeout: 2_000 })).json<Record<string, unknown>>();
+
+  it('answers with the handler value', async () => {
+    assert.deepEqual(await ask('{"name":"ada"}'), { ok: true, greeting: 'hello ada' });
+  });
+  it('answers bad input without echoing it', async () => {
+    assert.deepEqual(await ask('{"secret":"hunter2"'), { ok: false, error: 'the request is not JSON' });
+    assert.deepEqual(await ask('{"secret":"hunter2"}'), { ok: false, error: 'expected { "name": "<name>" }' });
+  });
+  it('turns a thrown error into an error reply and a log line', async () => {
+    assert.deepEqual(await ask('{"name":"boom"}'), { ok: false, error: 'exploded' });
+    assert.ok(errors.some((e) => e.includes('exploded')));
+  });
+});

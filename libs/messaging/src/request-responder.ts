@@ -1,0 +1,50 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { ZodType } from 'zod';
+import { errorMessage } from './errors.js';
+
+/** Where a responder reports failures; Nest's `Logger` fits. */
+export interface ResponderLogger {
+  error(message: string): void;
+}
+
+/** The body of a JSON request, validated, or the reply to send when it is not valid. */
+export type ParsedRequest<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reply: { ok: false; error: string } };
+
+/**
+ * Parses a request body as JSON and validates it. The reply on failure says what was expected
+ * and never echoes the request (it may hold a password).
+ */
+export function parseRequest<T>(msg: Msg, schema: ZodType<T>, expected: string): ParsedRequest<T> {
+  let body: unknown;
+  try {
+    body = msg.json();
+  } catch {
+    return { ok: false, reply: { ok: false, error: 'the request is not JSON' } };
+  }
+  const parsed = schema.safeParse(body);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, reply: { ok: false, error: `expected ${expected}` } };
+}
+
+/**
+ * Serves core-NATS request/reply on `subject` in a queue group (one replica answers each request).
+ * Every request gets a JSON reply: `answer`'s value, or `{ ok: false, error }` when it throws.
+ * Errors are logged by message only. Unsubscribe the returned subscription on shutdown.
+ */
+export function serveRequests(nc: NatsConnection, subject: string, queue: string, answer: (msg: Msg) => Promise<unknown>, logger: ResponderLogger): Subscription {
+  return nc.subscribe(subject, {
+    queue,
+    callback: (err, msg) => {
+      if (err) {
+        logger.error(`subscription ${subject} failed: ${err.message}`);
+        return;
+      }
+      answer(msg)
+        .catch((e: unknown) => {
+          logger.error(`${subject} failed: ${errorMessage(e)}`);
+          return { ok: false, error: errorMessage(e) };
+        })
+        .then((reply) => msg.respond(JSON.stringify(reply)))
+        .catch((e: unknown) => logger.error(`${subject}: cannot reply: ${errorMessage(e)}`));
+    },
+  });
+}
