@@ -201,6 +201,18 @@ describe('password-sync + notifier as processes: the seed scenarios, failure ema
   }
   const mailCount = async (userId: string) => (await smtp.messages()).filter((m) => m.to.includes(`${userId}@example.com`)).length;
 
+  it('refuses to start without a cache key outside the embedded mode, naming the variables', async () => {
+    const dir = tempDir('e2e-no-key');
+    try {
+      await assert.rejects(
+        startApp('password-sync', { NATS_URL: nats.url, IDM_STREAM: stream, HEALTH_PORT: 'off', DATA_DIR: dir, PASSWORD_TARGET: 'nats:connector.password' }, dir),
+        /exited during start-up[\s\S]*no password cache key: set PASSWORD_CACHE_KEY/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('starts the passwords that must expire: a contractor who never gets an account, and Petra who never fixes hers', async () => {
     // Known to the notifier, so Petra's failure email has an address.
     await userAdded('petra');
@@ -291,7 +303,7 @@ describe('password-sync + notifier as processes: the seed scenarios, failure ema
     assert.equal(await canBind(slapd.url, dn, CANARY.outage), true);
   });
 
-  it('3. account never created: PasswordExpired, and a later UserAdded finds nothing', async () => {
+  it('3. account never created: PasswordExpired (by the restarted process: expiry survives a restart), and a later UserAdded finds nothing', async () => {
     await waitFor(async () => (await passwordEvents('contractor')).some((e) => e.type === EventTypes.PasswordExpired), { timeoutMs: 90_000, message: 'contractor expired' });
     const dn = await slapd.addUser('contractor');
     await userAdded('contractor');

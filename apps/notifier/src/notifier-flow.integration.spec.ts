@@ -305,6 +305,48 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     assert.equal(new Set(mails.map((m) => m.to[0])).size, users);
   });
 
+  onEachDatabase('outcomes delivered at once commit together, each exactly once; a redelivery changes nothing', async (h) => {
+    const users = ['batch-1', 'batch-2', 'batch-3', 'batch-4'];
+    for (const userId of users) await deliver(h, anEvent.userAdded({ userId, email: `${userId}@example.com` }));
+    const sent = users.slice(0, 3).map((userId) => anEvent.emailSent({ userId, emailType: 'NEW_USER', tick: 'tick-b' }));
+    const failed = anEvent.emailFailed({ userId: 'batch-4', emailType: 'NEW_USER', tick: 'tick-b', attempt: 1, error: '451 later' });
+    const gone = anEvent.emailSent({ userId: 'batch-none', emailType: 'NEW_USER', tick: 'tick-b' });
+    const events = [...sent, failed, gone];
+    const first = await Promise.all(events.map((e, i) => h.outcomes.apply(e as DeliveryEvent, { consumer: 'notifier', streamSequence: 5000 + i })));
+    assert.deepEqual(
+      first.map((o) => (typeof o === 'string' ? o : o.kind)),
+      ['delete', 'delete', 'delete', 'save', 'ignore'],
+    );
+    for (const userId of users.slice(0, 3)) assert.deepEqual(await h.pendingTypes(userId), []);
+    const row = await h.pendingEmails.find(h.dataSource, 'batch-4', 'NEW_USER');
+    assert.equal(row?.attempts, 1);
+    assert.equal(row?.lastError, '451 later');
+
+    const again = await Promise.all(events.map((e, i) => h.outcomes.apply(e as DeliveryEvent, { consumer: 'notifier', streamSequence: 5000 + i })));
+    assert.deepEqual(again, ['duplicate', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    assert.equal((await h.pendingEmails.find(h.dataSource, 'batch-4', 'NEW_USER'))?.attempts, 1, 'the failure was not counted twice');
+  });
+
+  onEachDatabase('claims renewed a page at a time: a page with a lost claim is reported, and that email alone fails its renewal', async (h) => {
+    for (const userId of ['page-1', 'page-2', 'page-3']) await deliver(h, anEvent.userAdded({ userId, email: `${userId}@example.com` }));
+    const now = h.clock.now();
+    assert.equal(await h.pendingEmails.claim(h.dataSource, { tickId: 'tick-p', token: 'token-p', now, expiredBefore: new Date(0) }), 3);
+    const page = await h.pendingEmails.claimed(h.dataSource, 'token-p');
+    assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'token-p', now), true);
+    assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'other-token', now), false, 'another run renews nothing of ours');
+    await h.outcomes.apply(anEvent.emailSent({ userId: 'page-2', emailType: 'NEW_USER', tick: 'tick-p' }) as DeliveryEvent, { consumer: 'notifier', streamSequence: 6000 });
+    assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'token-p', now), false);
+    const alone = await Promise.all(page.map((p) => h.pendingEmails.renewClaim(h.dataSource, p, 'token-p', now)));
+    assert.deepEqual(
+      page.map((p, i) => [p.userId, alone[i]]),
+      [
+        ['page-1', true],
+        ['page-2', false],
+        ['page-3', true],
+      ],
+    );
+  });
+
   onEachDatabase('publish failures propagate: the flag handler is retried and republishes; a tick leaves its claim for a later resend', async (h) => {
     await smtp.setMode('accept');
     h.sink.failNext = true;

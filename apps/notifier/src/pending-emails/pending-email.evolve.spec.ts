@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { anEvent, FIXED_NOW } from '@idm/testing';
-import { evolvePendingEmail } from './pending-email.evolve.js';
+import { clearsFlag, evolvePendingEmail } from './pending-email.evolve.js';
 import type { PendingEmail } from './pending-email.js';
 
 const claimed: PendingEmail = {
@@ -49,5 +49,16 @@ describe('applying delivery events to a pending email', () => {
         assert.deepEqual(evolvePendingEmail(undefined, event), { kind: 'ignore', reason: 'not-pending' });
       }
     });
+  });
+});
+
+describe('which delivery events clear a flag whatever the row holds', () => {
+  it('EmailSent and EmailAbandoned do: a shell may apply them as one conditional delete', () => {
+    assert.equal(clearsFlag(anEvent.emailSent()), true);
+    assert.equal(clearsFlag(anEvent.emailAbandoned()), true);
+  });
+
+  it('EmailFailed does not: its change depends on the row (attempts, claim)', () => {
+    assert.equal(clearsFlag(anEvent.emailFailed()), false);
   });
 });
