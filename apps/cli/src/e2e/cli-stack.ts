@@ -133,7 +133,11 @@ export class CliStack {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      // Visible in the spec output: a stop that needs SIGKILL is a shutdown bug of the app.
+      process.stderr.write(`cli-stack: ${app} did not stop within ${STOP_TIMEOUT_MS} ms of SIGTERM: killed\n`);
+      child.kill('SIGKILL');
+    }, STOP_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
   }
