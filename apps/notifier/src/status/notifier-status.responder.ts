@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
-import { NATS_CONNECTION } from '@idm/messaging';
+import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
+import { z } from 'zod';
 import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
 import { RecipientEntity } from '../recipients/recipient.entity.js';
 
+
+const userQuery = z.object({ userId: z.string().min(1) });
 /** Operator queries the notifier answers (core-NATS request/reply; the `idm` CLI asks them). */
 export const NotifierStatusSubjects = {
   Status: 'idm.cmd.notifier.status',
@@ -32,15 +35,8 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
   onApplicationBootstrap(): void {
     this.serve(NotifierStatusSubjects.Status, () => this.status());
     this.serve(NotifierStatusSubjects.User, (msg) => {
-      let body: unknown;
-      try {
-        body = msg.json();
-      } catch {
-        return Promise.resolve({ ok: false, error: 'the request is not JSON' });
-      }
-      const userId = typeof body === 'object' && body !== null && 'userId' in body ? body.userId : undefined;
-      if (typeof userId !== 'string' || userId === '') return Promise.resolve({ ok: false, error: 'expected { "userId": "<id>" }' });
-      return this.user(userId);
+      const request = parseRequest(msg, userQuery, '{ "userId": "<id>" }');
+      return request.ok ? this.user(request.value.userId) : Promise.resolve(request.reply);
     });
   }
 
@@ -80,22 +76,7 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
   }
 
   private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
-    const sub = this.nc.subscribe(subject, {
-      queue: NOTIFIER_STATUS_QUEUE,
-      callback: (err, msg) => {
-        if (err) {
-          this.logger.error(`subscription ${subject} failed: ${err.message}`);
-          return;
-        }
-        answer(msg)
-          .catch((e: unknown) => {
-            this.logger.error(`${subject} failed: ${(e as Error).message}`);
-            return { ok: false, error: (e as Error).message };
-          })
-          .then((reply) => msg.respond(JSON.stringify(reply)))
-          .catch((e: unknown) => this.logger.error(`${subject}: cannot reply: ${(e as Error).message}`));
-      },
-    });
-    this.subscriptions.push(sub);
+    this.subscriptions.push(serveRequests(this.nc, subject, NOTIFIER_STATUS_QUEUE, answer, this.logger));
   }
+
 }

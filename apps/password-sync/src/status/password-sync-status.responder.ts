@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
-import { NATS_CONNECTION } from '@idm/messaging';
+import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
+import { z } from 'zod';
 import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
 
+
+const userQuery = z.object({ userId: z.string().min(1) });
 /** Operator queries password-sync answers (core-NATS request/reply; the `idm` CLI asks them). */
 export const PasswordSyncStatusSubjects = {
   Status: 'idm.cmd.password-sync.status',
@@ -31,15 +34,8 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
   onApplicationBootstrap(): void {
     this.serve(PasswordSyncStatusSubjects.Status, () => this.status());
     this.serve(PasswordSyncStatusSubjects.User, (msg) => {
-      let body: unknown;
-      try {
-        body = msg.json();
-      } catch {
-        return Promise.resolve({ ok: false, error: 'the request is not JSON' });
-      }
-      const userId = typeof body === 'object' && body !== null && 'userId' in body ? body.userId : undefined;
-      if (typeof userId !== 'string' || userId === '') return Promise.resolve({ ok: false, error: 'expected { "userId": "<id>" }' });
-      return this.user(userId);
+      const request = parseRequest(msg, userQuery, '{ "userId": "<id>" }');
+      return request.ok ? this.user(request.value.userId) : Promise.resolve(request.reply);
     });
   }
 
@@ -95,22 +91,7 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
   }
 
   private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
-    const sub = this.nc.subscribe(subject, {
-      queue: PASSWORD_SYNC_STATUS_QUEUE,
-      callback: (err, msg) => {
-        if (err) {
-          this.logger.error(`subscription ${subject} failed: ${err.message}`);
-          return;
-        }
-        answer(msg)
-          .catch((e: unknown) => {
-            this.logger.error(`${subject} failed: ${(e as Error).message}`);
-            return { ok: false, error: (e as Error).message };
-          })
-          .then((reply) => msg.respond(JSON.stringify(reply)))
-          .catch((e: unknown) => this.logger.error(`${subject}: cannot reply: ${(e as Error).message}`));
-      },
-    });
-    this.subscriptions.push(sub);
+    this.subscriptions.push(serveRequests(this.nc, subject, PASSWORD_SYNC_STATUS_QUEUE, answer, this.logger));
   }
+
 }
