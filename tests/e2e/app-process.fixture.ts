@@ -9,11 +9,15 @@ export type AppName = 'password-sync' | 'notifier' | 'scheduler';
 
 /** A built app running as its own process, as in production. */
 export interface AppProcess {
-  readonly name: AppName;
+  readonly app: AppName;
+  /** Instance label (`notifier-2`): names the log file, so replicas keep separate logs. */
+  readonly name: string;
   /** stdout + stderr of every run of this app, appended. */
   readonly logFile: string;
   /** Everything the app has written so far. */
   log(): string;
+  /** Resolves once the log matches `pattern`; rejects with the log if the process exits first. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** SIGTERM (graceful shutdown) and wait for the exit; SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<void>;
   /** Starts the app again with the same environment; resolves when it is ready. */
@@ -23,14 +27,24 @@ export interface AppProcess {
 // dist/tests/e2e/<this>.js → dist/apps/<app>/main.js
 const mainOf = (app: AppName): string => fileURLToPath(new URL(`../../apps/${app}/main.js`, import.meta.url));
 
+/** How {@link startApp} knows the app is up. */
+export interface StartOptions {
+  /** Instance label and log file name; default the app name. */
+  readonly name?: string;
+  /** The log line that means "ready"; default `ready:` (the scheduler logs its schedules instead). */
+  readonly ready?: RegExp;
+}
+
 /**
  * Starts `node dist/apps/<app>/main.js` with exactly `env` (plus PATH; nothing else leaks in from
  * the test's environment, so a developer's DATABASE_URL cannot redirect it), writes its output to
- * `<logDir>/<app>.log`, and resolves once it logs its `ready:` line. A process that exits first
+ * `<logDir>/<name>.log`, and resolves once it logs its ready line. A process that exits first
  * fails the start with its log.
  */
-export async function startApp(app: AppName, env: Readonly<Record<string, string>>, logDir: string): Promise<AppProcess> {
-  const logFile = join(logDir, `${app}.log`);
+export async function startApp(app: AppName, env: Readonly<Record<string, string>>, logDir: string, options: StartOptions = {}): Promise<AppProcess> {
+  const name = options.name ?? app;
+  const ready = options.ready ?? /ready:/;
+  const logFile = join(logDir, `${name}.log`);
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const log = (): string => readFileSync(logFile, 'utf8');
@@ -46,10 +60,10 @@ export async function startApp(app: AppName, env: Readonly<Record<string, string
     const before = log().length;
     await waitFor(
       () => {
-        if (gone) throw new Error(`${app} exited during start-up:\n${log().slice(before)}`);
-        return log().slice(before).includes('ready:');
+        if (gone) throw new Error(`${name} exited during start-up:\n${log().slice(before)}`);
+        return ready.test(log().slice(before));
       },
-      { timeoutMs: 30_000, message: `${app} ready` },
+      { timeoutMs: 30_000, message: `${name} ready` },
     ).catch((err: unknown) => {
       proc.kill('SIGKILL');
       throw err;
@@ -69,9 +83,20 @@ export async function startApp(app: AppName, env: Readonly<Record<string, string
   process.once('exit', () => child?.kill('SIGKILL'));
   await launch();
   return {
-    name: app,
+    app,
+    name,
     logFile,
     log,
+    async waitForLog(pattern, timeoutMs = 30_000) {
+      await waitFor(
+        () => {
+          if (pattern.test(log())) return true;
+          if (child?.exitCode !== null || child?.signalCode !== null) throw new Error(`${name} exited before logging ${pattern}:\n${log().slice(-2000)}`);
+          return false;
+        },
+        { message: `${name} to log ${pattern}`, timeoutMs },
+      );
+    },
     stop,
     async restart() {
       await stop();

@@ -4,7 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { DataSource } from 'typeorm';
 import { connectNats } from '@idm/messaging';
 import { startNatsServer, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type PostgresTestDatabase, type SmtpServerHandle, type SqliteTestDatabase } from '@idm/testing';
-import { startApp, type AppProcess } from './app-process.js';
+import { startApp, type AppProcess } from './app-process.fixture.js';
 import { EventLog } from './event-log.js';
 
 /** The notifier's durable consumer of ticks (apps/notifier/src/notifier.tokens.ts; apps are not imported here). */
@@ -54,9 +54,8 @@ export class EmailStack {
   async startNotifier(extra: Record<string, string> = {}): Promise<AppProcess> {
     const database: Record<string, string> =
       this.db.kind === 'sqlite' ? { DATA_DIR: this.db.dataDir } : { DATABASE_URL: this.db.databaseUrl, DATABASE_SCHEMA: this.db.schema, DATA_DIR: this.logDir };
-    const app = startApp(
+    const app = await startApp(
       'notifier',
-      `notifier-${++this.started}`,
       {
         ...this.commonEnv(),
         ...database,
@@ -70,17 +69,19 @@ export class EmailStack {
         ...extra,
       },
       this.logDir,
+      { name: `notifier-${++this.started}`, ready: /ready: SMTP/ },
     );
     this.notifiers.push(app);
-    await app.waitForLog(/ready: SMTP/);
     return app;
   }
 
   /** Starts a scheduler process with `email-retry` on `cron` (6 fields: every second in specs). */
   async startScheduler(cron = '* * * * * *'): Promise<AppProcess> {
-    const app = startApp('scheduler', `scheduler-${++this.started}`, { ...this.commonEnv(), EMAIL_RETRY_CRON: cron }, this.logDir);
+    const app = await startApp('scheduler', { ...this.commonEnv(), EMAIL_RETRY_CRON: cron }, this.logDir, {
+      name: `scheduler-${++this.started}`,
+      ready: /email-retry: .* → RetryEmailNotifications/,
+    });
     this.schedulers.push(app);
-    await app.waitForLog(/email-retry: .* → RetryEmailNotifications/);
     return app;
   }
 
