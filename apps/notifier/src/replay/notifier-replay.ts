@@ -30,7 +30,7 @@ export interface NotifierReplayPorts {
   readonly sink: ReplaySink;
 }
 
-const WRITE_CHUNK = 400;
+const WRITE_CHUNK = 1000;
 
 /** Per user: the state, and what the database holds for it (to write only the difference). */
 interface Slot {
@@ -67,7 +67,7 @@ export async function replayNotifier(ports: NotifierReplayPorts, options: Notifi
   const result = await readStreamInBatches(
     ports.js,
     ports.jsm,
-    { stream: options.stream, ...(options.fromSeq !== undefined ? { fromSeq: options.fromSeq } : {}), ...(options.since ? { since: options.since } : {}), batchSize: options.batchSize ?? 2000 },
+    { stream: options.stream, ...(options.fromSeq !== undefined ? { fromSeq: options.fromSeq } : {}), ...(options.since ? { since: options.since } : {}), batchSize: options.batchSize ?? 5000 },
     async (batch, progress) => {
       const users = new Set<string>();
       for (const entry of batch) {
