@@ -1,11 +1,9 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { commonEnv, readEnv } from '@idm/config';
-import { connectNats, messagingConfigFromEnv } from '@idm/messaging';
+import { connectNats, messagingConfigFromEnv, parseReplayArgs, stdoutSink } from '@idm/messaging';
 import { openNotifierDatabase } from './notifier.database.js';
 import { replayNotifier } from './replay/notifier-replay.js';
-import { parseReplayArgs } from './replay/replay-args.js';
-import { stdoutSink } from './replay/replay-progress.js';
 
 /**
  * `node dist/apps/notifier/replay.js [--from-seq N | --since TIME] [--dry-run]`: rebuilds the

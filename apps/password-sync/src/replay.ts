@@ -1,12 +1,10 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { commonEnv, readEnv } from '@idm/config';
-import { connectNats, messagingConfigFromEnv } from '@idm/messaging';
+import { connectNats, messagingConfigFromEnv, parseReplayArgs, stdoutSink } from '@idm/messaging';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { openPasswordDatabase } from './password-cache/password-database.js';
 import { replayPasswordSync } from './replay/password-sync-replay.js';
-import { parseReplayArgs } from './replay/replay-args.js';
-import { stdoutSink } from './replay/replay-progress.js';
 
 /**
  * `node dist/apps/password-sync/replay.js [--from-seq N | --since TIME] [--dry-run]`: rebuilds

@@ -1,13 +1,12 @@
 import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction } from '@idm/persistence';
-import { readStreamInBatches } from '@idm/messaging';
+import { readStreamInBatches, rate, type ReplaySink } from '@idm/messaging';
 import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
 import type { PendingEmail } from '../pending-emails/pending-email.js';
 import { RecipientEntity } from '../recipients/recipient.entity.js';
 import type { Recipient } from '../recipients/recipient.decider.js';
 import { causeContextOf, EMPTY_USER_STATE, evolveNotifierUser, notifierUserOf, type NotifierUserState } from './notifier-projection.evolve.js';
-import { rate, type ReplaySink } from './replay-progress.js';
 
 /** The checkpoint name of the notifier's projections. */
 export const NOTIFIER_PROJECTION = 'notifier';

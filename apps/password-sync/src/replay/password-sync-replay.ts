@@ -1,13 +1,12 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction } from '@idm/persistence';
-import { readStreamInBatches } from '@idm/messaging';
+import { readStreamInBatches, rate, type ReplaySink } from '@idm/messaging';
 import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
 import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
 import { evolvePasswordCache, isPasswordEvent, type PasswordCacheView } from '../password-cache/password-cache.evolve.js';
 import type { PasswordOrigin } from '../password-cache/password-cache.decider.js';
 import type { PasswordSyncFailureReason } from '@idm/contracts';
-import { rate, type ReplaySink } from './replay-progress.js';
 
 /** The checkpoint name of password-sync's projection. */
 export const PASSWORD_SYNC_PROJECTION = 'password-sync';
