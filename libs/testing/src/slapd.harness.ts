@@ -74,6 +74,8 @@ export interface SlapdHandle {
   addUser(uid: string, opts?: { readonly password?: string; readonly mail?: string }): Promise<string>;
   /** Deletes the user's entry. */
   deleteUser(uid: string): Promise<void>;
+  /** True when a simple bind as `dn` with `password` succeeds: how a spec proves a password was applied. */
+  canBind(dn: string, password: string): Promise<boolean>;
   /** SIGTERM and wait for exit — the directory is down (connections are refused). No-op when stopped. */
   stop(): Promise<void>;
   /** Starts slapd again on the same port and data; resolves when it answers a bind. */
@@ -248,6 +250,17 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdHandl
     },
     async deleteUser(uid) {
       await withAdmin((client) => client.del(userDn(uid)));
+    },
+    async canBind(dn, password) {
+      const client = new Client({ url, timeout: 5_000, connectTimeout: 5_000 });
+      try {
+        await client.bind(dn, password);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await client.unbind().catch(() => undefined);
+      }
     },
     stop,
     async start() {
