@@ -157,6 +157,13 @@ async function flush(m: EntityManager, slots: Map<string, Slot>, dirty: Readonly
     slot.storedRecipient = recipient;
     slot.storedTypes = new Set(pending.keys());
   }
+  if (m.connection.options.type === 'postgres') await writePostgres(m, recipients, deletes, pendings);
+  else await writePortable(m, recipients, deletes, pendings);
+  await advanceCheckpoint(m, NOTIFIER_PROJECTION, seq);
+}
+
+/** SQLite (and any other engine): TypeORM's multi-row upserts and OR-ed deletes, in chunks. */
+async function writePortable(m: EntityManager, recipients: readonly RecipientEntity[], deletes: ReadonlyArray<[string, string]>, pendings: readonly PendingEmailEntity[]): Promise<void> {
   for (let i = 0; i < recipients.length; i += WRITE_CHUNK) {
     await m.createQueryBuilder().insert().into(RecipientEntity).values(recipients.slice(i, i + WRITE_CHUNK)).orUpdate(['email', 'display_name', 'updated_seq'], ['user_id']).execute();
   }
@@ -177,5 +184,53 @@ async function flush(m: EntityManager, slots: Map<string, Slot>, dirty: Readonly
   for (let i = 0; i < pendings.length; i += WRITE_CHUNK / 2) {
     await m.createQueryBuilder().insert().into(PendingEmailEntity).values(pendings.slice(i, i + WRITE_CHUNK / 2)).orUpdate(columns, ['user_id', 'email_type']).execute();
   }
-  await advanceCheckpoint(m, NOTIFIER_PROJECTION, seq);
+}
+
+/** What the timestamp columns' transformer writes for a value. */
+const isoOf = (value: Date | null): string | null => (value instanceof Date ? value.toISOString() : value);
+
+/**
+ * Postgres: one statement per table and batch, the rows passed as one array parameter per column
+ * and expanded with `unnest`. Building TypeORM's multi-row statements cost more than the database
+ * work. Same values as {@link writePortable}: timestamps as `toISOString()` (the columns'
+ * transformer), `bigint` as numbers; the tables are found through the connection's `search_path`.
+ */
+async function writePostgres(m: EntityManager, recipients: readonly RecipientEntity[], deletes: ReadonlyArray<[string, string]>, pendings: readonly PendingEmailEntity[]): Promise<void> {
+  if (recipients.length > 0) {
+    await m.query(
+      `INSERT INTO recipient (user_id, email, display_name, updated_seq)
+       SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::bigint[])
+       ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, display_name = EXCLUDED.display_name, updated_seq = EXCLUDED.updated_seq`,
+      [recipients.map((r) => r.userId), recipients.map((r) => r.email), recipients.map((r) => r.displayName), recipients.map((r) => r.updatedSeq)],
+    );
+  }
+  if (deletes.length > 0) {
+    await m.query(
+      `DELETE FROM pending_email p USING unnest($1::varchar[], $2::varchar[]) AS d(user_id, email_type)
+       WHERE p.user_id = d.user_id AND p.email_type = d.email_type`,
+      [deletes.map(([u]) => u), deletes.map(([, t]) => t)],
+    );
+  }
+  if (pendings.length > 0) {
+    await m.query(
+      `INSERT INTO pending_email (user_id, email_type, queued_event_id, queued_at, first_queued_at, attempts, last_error, claimed_tick, claimed_at, claim_token, context)
+       SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::integer[], $7::text[], $8::varchar[], $9::varchar[], $10::varchar[], $11::text[])
+       ON CONFLICT (user_id, email_type) DO UPDATE SET queued_event_id = EXCLUDED.queued_event_id, queued_at = EXCLUDED.queued_at,
+         first_queued_at = EXCLUDED.first_queued_at, attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, claimed_tick = EXCLUDED.claimed_tick,
+         claimed_at = EXCLUDED.claimed_at, claim_token = EXCLUDED.claim_token, context = EXCLUDED.context`,
+      [
+        pendings.map((p) => p.userId),
+        pendings.map((p) => p.emailType),
+        pendings.map((p) => p.queuedEventId),
+        pendings.map((p) => isoOf(p.queuedAt)),
+        pendings.map((p) => isoOf(p.firstQueuedAt)),
+        pendings.map((p) => p.attempts),
+        pendings.map((p) => p.lastError),
+        pendings.map((p) => p.claimedTick),
+        pendings.map((p) => isoOf(p.claimedAt)),
+        pendings.map((p) => p.claimToken),
+        pendings.map((p) => p.context),
+      ],
+    );
+  }
 }

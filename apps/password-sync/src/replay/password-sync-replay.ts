@@ -166,6 +166,13 @@ async function flush(m: EntityManager, slots: Map<string, Slot>, dirty: Readonly
       slot.secretFor = null;
     }
   }
+  if (m.connection.options.type === 'postgres') await writePostgres(m, rows, nullSecrets);
+  else await writePortable(m, rows, nullSecrets);
+  await advanceCheckpoint(m, PASSWORD_SYNC_PROJECTION, seq);
+}
+
+/** SQLite (and any other engine): TypeORM's multi-row upserts and updates, in chunks. */
+async function writePortable(m: EntityManager, rows: readonly PasswordCacheRow[], nullSecrets: readonly string[]): Promise<void> {
   const columns = ['state', 'origin', 'changed_at', 'cached_at', 'expires_at', 'attempts', 'unavailable_streak', 'last_reason', 'last_message', 'next_retry_at', 'settled_at'];
   for (let i = 0; i < rows.length; i += CHUNK) {
     // The secret columns are not in the update list: an existing secret is kept or NULLed below, never written.
@@ -179,5 +186,43 @@ async function flush(m: EntityManager, slots: Map<string, Slot>, dirty: Readonly
       .where({ userId: In(nullSecrets.slice(i, i + CHUNK)) })
       .execute();
   }
-  await advanceCheckpoint(m, PASSWORD_SYNC_PROJECTION, seq);
+}
+
+/** What the timestamp columns' transformer writes for a value. */
+const isoOf = (value: Date | null): string | null => (value instanceof Date ? value.toISOString() : value);
+
+/**
+ * Postgres: one upsert and one update per batch, the rows passed as one array parameter per
+ * column and expanded with `unnest`; building TypeORM's multi-row statements cost more than the
+ * database work. Same values as {@link writePortable}. The secret columns are in neither the
+ * column list nor the update list (a new row gets NULL, an existing secret is kept) and are only
+ * ever NULLed below.
+ */
+async function writePostgres(m: EntityManager, rows: readonly PasswordCacheRow[], nullSecrets: readonly string[]): Promise<void> {
+  if (rows.length > 0) {
+    await m.query(
+      `INSERT INTO password_cache (user_id, state, origin, changed_at, cached_at, expires_at, attempts, unavailable_streak, last_reason, last_message, next_retry_at, settled_at)
+       SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::integer[], $8::integer[], $9::varchar[], $10::text[], $11::varchar[], $12::varchar[])
+       ON CONFLICT (user_id) DO UPDATE SET state = EXCLUDED.state, origin = EXCLUDED.origin, changed_at = EXCLUDED.changed_at, cached_at = EXCLUDED.cached_at,
+         expires_at = EXCLUDED.expires_at, attempts = EXCLUDED.attempts, unavailable_streak = EXCLUDED.unavailable_streak, last_reason = EXCLUDED.last_reason,
+         last_message = EXCLUDED.last_message, next_retry_at = EXCLUDED.next_retry_at, settled_at = EXCLUDED.settled_at`,
+      [
+        rows.map((r) => r.userId),
+        rows.map((r) => r.state),
+        rows.map((r) => r.origin),
+        rows.map((r) => isoOf(r.changedAt)),
+        rows.map((r) => isoOf(r.cachedAt)),
+        rows.map((r) => isoOf(r.expiresAt)),
+        rows.map((r) => r.attempts),
+        rows.map((r) => r.unavailableStreak),
+        rows.map((r) => r.lastReason),
+        rows.map((r) => r.lastMessage),
+        rows.map((r) => isoOf(r.nextRetryAt)),
+        rows.map((r) => isoOf(r.settledAt)),
+      ],
+    );
+  }
+  if (nullSecrets.length > 0) {
+    await m.query(`UPDATE password_cache SET ciphertext = NULL, nonce = NULL, tag = NULL, key_id = NULL WHERE user_id = ANY($1::varchar[])`, [nullSecrets]);
+  }
 }
