@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { addConsumerLagGauge, addCounter, addGauge, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import { addConsumerLagGauge, addGauge, addOutcomeCounter, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER } from './notifier.tokens.js';
 import { PendingEmailEntity } from './pending-emails/pending-email.entity.js';
 
@@ -24,14 +24,12 @@ export async function observeNotifier(
   const { metrics } = deps;
   const dataSource = app.get(DataSource);
   const nc = app.get<NatsConnection>(NATS_CONNECTION);
-  const emails = addCounter(metrics, 'idm_emails_total', 'Emails by outcome: sent, failed (each failed attempt), abandoned', ['outcome']);
-  const outcomes: Record<string, string> = { [EventTypes.EmailSent]: 'sent', [EventTypes.EmailFailed]: 'failed', [EventTypes.EmailAbandoned]: 'abandoned' };
-  app.get(EventPublisher).onAppended(
-    appendedObserver(metrics, (event) => {
-      const outcome = outcomes[event.type];
-      if (outcome) emails.inc({ outcome });
-    }),
-  );
+  const countEmails = addOutcomeCounter(metrics, 'idm_emails_total', 'Emails by outcome: sent, failed (each failed attempt), abandoned', {
+    [EventTypes.EmailSent]: 'sent',
+    [EventTypes.EmailFailed]: 'failed',
+    [EventTypes.EmailAbandoned]: 'abandoned',
+  });
+  app.get(EventPublisher).onAppended(appendedObserver(metrics, countEmails));
   addGauge(metrics, 'idm_pending_emails', 'Emails flagged and not yet sent or abandoned', () => dataSource.getRepository(PendingEmailEntity).count());
   const jsm = await jetstreamManager(nc);
   addConsumerLagGauge(metrics, () =>

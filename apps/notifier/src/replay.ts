@@ -23,9 +23,9 @@ async function main(): Promise<void> {
       {
         stream: messaging.stream.name,
         dryRun: args.dryRun,
-        ...(args.fromSeq !== undefined ? { fromSeq: args.fromSeq } : {}),
-        ...(args.since ? { since: args.since } : {}),
-        ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
+        fromSeq: args.fromSeq,
+        since: args.since,
+        batchSize: args.batchSize,
       },
     );
   } finally {

@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { addConsumerLagGauge, addCounter, addGauge, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import { addConsumerLagGauge, addGauge, addOutcomeCounter, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.module.js';
 
@@ -25,14 +25,12 @@ export async function observePasswordSync(
   const dataSource = app.get(DataSource);
   const nc = app.get<NatsConnection>(NATS_CONNECTION);
   const cache = app.get(PasswordCacheService);
-  const outcomes = addCounter(metrics, 'idm_password_outcomes_total', 'Cached-password outcomes: synced, sync_failed (each failed attempt), expired', ['outcome']);
-  const names: Record<string, string> = { [EventTypes.PasswordSynced]: 'synced', [EventTypes.PasswordSyncFailed]: 'sync_failed', [EventTypes.PasswordExpired]: 'expired' };
-  app.get(EventPublisher).onAppended(
-    appendedObserver(metrics, (event) => {
-      const outcome = names[event.type];
-      if (outcome) outcomes.inc({ outcome });
-    }),
-  );
+  const countOutcomes = addOutcomeCounter(metrics, 'idm_password_outcomes_total', 'Cached-password outcomes: synced, sync_failed (each failed attempt), expired', {
+    [EventTypes.PasswordSynced]: 'synced',
+    [EventTypes.PasswordSyncFailed]: 'sync_failed',
+    [EventTypes.PasswordExpired]: 'expired',
+  });
+  app.get(EventPublisher).onAppended(appendedObserver(metrics, countOutcomes));
   addGauge(metrics, 'idm_cached_passwords', 'Passwords cached and not yet synced or expired', () => cache.cachedCount());
   const jsm = await jetstreamManager(nc);
   addConsumerLagGauge(metrics, async () => [[PASSWORD_SYNC_CONSUMER, (await jsm.consumers.info(deps.messaging.stream.name, PASSWORD_SYNC_CONSUMER)).num_pending] as const]);

@@ -113,6 +113,19 @@ export function addCounter<L extends string = never>(metrics: AppMetrics, name: 
 }
 
 /**
+ * Registers a counter `name{outcome}` and returns the counting step for {@link appendedObserver}:
+ * an appended event whose type is a key of `outcomes` increments the counter with that outcome
+ * label (e.g. `idm.email.sent` → `sent`). Labels never carry ids.
+ */
+export function addOutcomeCounter(metrics: AppMetrics, name: string, help: string, outcomes: Readonly<Record<string, string>>): (event: AppendedFacts) => void {
+  const counter = addCounter(metrics, name, help, ['outcome']);
+  return (event) => {
+    const outcome = outcomes[event.type];
+    if (outcome) counter.inc({ outcome });
+  };
+}
+
+/**
  * Registers `idm_consumer_pending_messages{consumer}`: messages not yet delivered to each durable
  * consumer (`num_pending` of consumer info), read at scrape time by `read`.
  */

@@ -66,7 +66,7 @@ export async function replayNotifier(ports: NotifierReplayPorts, options: Notifi
   const result = await readStreamInBatches(
     ports.js,
     ports.jsm,
-    { stream: options.stream, ...(options.fromSeq !== undefined ? { fromSeq: options.fromSeq } : {}), ...(options.since ? { since: options.since } : {}), batchSize: options.batchSize ?? 5000 },
+    { stream: options.stream, fromSeq: options.fromSeq, since: options.since, batchSize: options.batchSize ?? 5000 },
     async (batch, progress) => {
       const users = new Set<string>();
       for (const entry of batch) {

@@ -108,7 +108,7 @@ export async function replayPasswordSync(ports: PasswordSyncReplayPorts, options
   const result = await readStreamInBatches(
     ports.js,
     ports.jsm,
-    { stream: options.stream, ...(options.fromSeq !== undefined ? { fromSeq: options.fromSeq } : {}), ...(options.since ? { since: options.since } : {}), batchSize: options.batchSize ?? 5000 },
+    { stream: options.stream, fromSeq: options.fromSeq, since: options.since, batchSize: options.batchSize ?? 5000 },
     async (batch, progress) => {
       const missing = new Set<string>();
       for (const entry of batch) if (entry.event && isPasswordEvent(entry.event) && !slots.has(entry.event.data.userId)) missing.add(entry.event.data.userId);
