@@ -173,7 +173,7 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     await smtp.setMode('accept');
     const added = anEvent.userAdded({ userId: 'flag-1', email: 'flag1@example.com' });
     const [queued] = await deliver(h, added);
-    assert.equal(queued?.data.emailType, 'NEW_USER');
+    assert.equal(queued?.type === 'idm.email.queued' ? queued.data.emailType : undefined, 'NEW_USER');
     await deliver(h, anEvent.userModified({ userId: 'flag-1', changes: { displayName: 'Ada K' } }));
     await deliver(h, anEvent.userModified({ userId: 'flag-1', changes: { displayName: 'Ada Kg' } }));
     await deliver(h, anEvent.passwordChanged({ userId: 'flag-1' }));
@@ -182,6 +182,54 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
 
     const again = await deliver(h, added);
     assert.deepEqual(again, [queued], 'an inbox hit republishes the identical EmailQueued');
+  });
+
+  onEachDatabase('no address yet: NEW_USER waits until a UserModified brings the address, then greets by the kept display name', async (h) => {
+    await smtp.setMode('accept');
+    await smtp.clear();
+    await deliver(h, anEvent.userAdded({ userId: 'nomail-1', email: undefined, displayName: 'Grace Hopper' }));
+    assert.deepEqual(await h.pendingTypes('nomail-1'), ['NEW_USER']);
+    const first = await h.tick();
+    assert.equal(first.report.failed, 1);
+    assert.equal(h.sink.ofType('idm.email.failed').at(-1)?.data.error, 'no email address known for the user yet');
+    await h.applyOutcomes();
+    assert.equal((await smtp.messages()).length, 0);
+
+    // The source reports the mail attribute once it appears; the display name was kept from UserAdded.
+    await deliver(h, anEvent.userModified({ userId: 'nomail-1', email: 'grace@example.com', changes: { mail: 'grace@example.com' } }));
+    const second = await h.tick();
+    assert.equal(second.report.sent, 2, 'the waiting NEW_USER and the PROFILE_CHANGED the new address raised');
+    const mails = await smtp.messages();
+    assert.deepEqual(mails.map((m) => m.to), [['grace@example.com'], ['grace@example.com']]);
+    assert.ok(mails.every((m) => /Grace Hopper/.test(m.text ?? '')), 'both greet by the display name kept from UserAdded');
+  });
+
+  onEachDatabase('UserRemoved: pending emails abandoned with the removal as last error, recipient forgotten; a redelivery appends the same abandons', async (h) => {
+    await smtp.setMode('accept');
+    await smtp.clear();
+    await deliver(h, anEvent.userAdded({ userId: 'gone-1', email: 'gone1@example.com' }));
+    await deliver(h, anEvent.passwordChanged({ userId: 'gone-1' }));
+    assert.deepEqual(await h.pendingTypes('gone-1'), ['NEW_USER', 'PASSWORD_CHANGED']);
+
+    const removed = anEvent.userRemoved({ userId: 'gone-1', reason: 'moved-out-of-scope' });
+    const abandons = await deliver(h, removed);
+    assert.deepEqual(
+      abandons.map((e) => (e.type === 'idm.email.abandoned' ? [e.data.emailType, e.data.lastError, e.causationid] : e.type)),
+      [
+        ['NEW_USER', 'user removed from the source directory (moved-out-of-scope)', removed.id],
+        ['PASSWORD_CHANGED', 'user removed from the source directory (moved-out-of-scope)', removed.id],
+      ],
+    );
+    assert.equal(await new RecipientRepository().find(h.dataSource, 'gone-1'), undefined, 'the recipient is forgotten');
+    const again = await deliver(h, removed);
+    assert.deepEqual(again.map((e) => e.id), abandons.map((e) => e.id), 'an inbox hit rebuilds the identical ids while the flags remain');
+
+    await h.applyOutcomes();
+    assert.deepEqual(await h.pendingTypes('gone-1'), [], 'applying EmailAbandoned clears the flags');
+    assert.deepEqual(await deliver(h, removed), [], 'nothing left to abandon');
+    const tick = await h.tick();
+    assert.equal(tick.report.claimed, 0);
+    assert.equal((await smtp.messages()).length, 0);
   });
 
   onEachDatabase('tick: sends every pending email once, flags clear only when EmailSent is applied, an overlapping tick sends nothing', async (h) => {

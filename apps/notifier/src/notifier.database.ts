@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { openDatabase, persistenceEntities, persistenceMigrations } from '@idm/persistence';
 import { NotifierTables1732400000000 } from './migrations/notifier-tables.migration.js';
+import { RecipientEmailOptional1764460800000 } from './migrations/recipient-email-optional.migration.js';
 import { PendingEmailEntity } from './pending-emails/pending-email.entity.js';
 import { RecipientEntity } from './recipients/recipient.entity.js';
 
@@ -8,7 +9,7 @@ import { RecipientEntity } from './recipients/recipient.entity.js';
 export const notifierEntities = [...persistenceEntities, RecipientEntity, PendingEmailEntity];
 
 /** Migrations in order: shared tables first. */
-export const notifierMigrations = [...persistenceMigrations, NotifierTables1732400000000];
+export const notifierMigrations = [...persistenceMigrations, NotifierTables1732400000000, RecipientEmailOptional1764460800000];
 
 /** Opens the notifier's database (own Postgres schema `notifier`, or `<dataDir>/notifier.sqlite`) and migrates it. */
 export function openNotifierDatabase(options: { databaseUrl?: string | undefined; dataDir: string; schema?: string }): Promise<DataSource> {

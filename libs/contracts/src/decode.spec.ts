@@ -50,6 +50,22 @@ describe('decodeEvent', () => {
       assert.deepEqual(decodeEvent(extended), event);
     });
 
+    it('accepts a UserAdded without email at dataversion 1 (accounts without a mail attribute)', () => {
+      const w = wire();
+      const { email: _omitted, ...data } = w['data'] as Record<string, unknown>;
+      const decoded = decodeEvent({ ...w, data });
+      assert.equal(decoded.dataversion, '1');
+      assert.equal((decoded.data as Record<string, unknown>)['email'], undefined);
+    });
+
+    it('still accepts an old UserAdded with email and a PasswordExpired without reason', () => {
+      assert.equal((decodeEvent(wire()).data as Record<string, unknown>)['email'], 'jane.doe@example.com');
+      const expired = JSON.parse(JSON.stringify(sample(EventTypes.PasswordExpired))) as Record<string, unknown>;
+      assert.equal((decodeEvent(expired).data as Record<string, unknown>)['reason'], undefined);
+      const removed = { ...expired, data: { ...(expired['data'] as object), reason: 'user-removed' } };
+      assert.equal((decodeEvent(removed).data as Record<string, unknown>)['reason'], 'user-removed');
+    });
+
     it('defaults a missing datacontenttype to application/json', () => {
       const { datacontenttype: _omitted, ...rest } = wire();
       assert.equal(decodeEvent(rest).datacontenttype, 'application/json');
@@ -105,6 +121,16 @@ describe('decodeEvent', () => {
       const event = JSON.parse(JSON.stringify(sample(EventTypes.EmailQueued))) as Record<string, unknown>;
       const data = event['data'] as Record<string, unknown>;
       assertRejects({ ...event, data: { ...data, causationEvent: { id: 'e-1', type: 7 } } }, 'data-invalid', 'data.causationEvent.type');
+    });
+
+    it('a UserRemoved with an unknown reason', () => {
+      const removed = JSON.parse(JSON.stringify(sample(EventTypes.UserRemoved))) as Record<string, unknown>;
+      assertRejects({ ...removed, data: { userId: 'u1001', reason: 'vanished' } }, 'data-invalid', 'data.reason');
+    });
+
+    it('a PasswordExpired with an unknown reason', () => {
+      const expired = JSON.parse(JSON.stringify(sample(EventTypes.PasswordExpired))) as Record<string, unknown>;
+      assertRejects({ ...expired, data: { ...(expired['data'] as object), reason: 'bored' } }, 'data-invalid', 'data.reason');
     });
 
     it('a subject that differs from data.userId', () => {

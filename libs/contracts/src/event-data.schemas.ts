@@ -11,22 +11,31 @@ export const userId = z.string().min(1).max(256);
 /** An email type flag, e.g. `NEW_USER`, `PASSWORD_SYNC_FAILED`. */
 export const emailType = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be UPPER_SNAKE_CASE');
 
-const attributeValue = z.union([z.string(), z.array(z.string()), z.null()]);
+// Booleans since contract 1.1.0: the directory source reports `enabled` (false = account disabled).
+const attributeValue = z.union([z.string(), z.array(z.string()), z.boolean(), z.null()]);
 const attempt = z.number().int().min(1);
 
 /** Why a password could not be applied to the target directory. */
 export const passwordSyncFailureReasons = ['user-not-found', 'policy-violation', 'target-unavailable', 'target-error'] as const;
+
+/** Why a user left the source directory. */
+export const userRemovalReasons = ['deleted', 'moved-out-of-scope'] as const;
+
+/** Why a cached password was destroyed before it could be applied, when not plain expiry. */
+export const passwordExpiryReasons = ['user-removed'] as const;
 
 /** The data schema of each event type, version 1. The TS types and the AsyncAPI document derive from these. */
 export const eventDataSchemas = {
   [EventTypes.UserAdded]: z
     .object({
       userId,
-      email: z.email(),
+      // Optional since the directory source: many accounts have no mail attribute (AD creates none
+      // by default). Additive for readers, so still dataversion 1; a later UserModified carries it.
+      email: z.email().optional(),
       displayName: z.string().max(512).optional(),
       attributes: z.record(z.string(), attributeValue).optional(),
     })
-    .describe('A user account was created in the source directory.'),
+    .describe('A user account was created in the source directory. `email` is absent when the account has no mail address yet.'),
   [EventTypes.UserModified]: z
     .object({
       userId,
@@ -34,6 +43,9 @@ export const eventDataSchemas = {
       changes: z.record(z.string(), attributeValue),
     })
     .describe('Attributes of a user changed in the source directory; `changes` maps attribute → new value.'),
+  [EventTypes.UserRemoved]: z
+    .object({ userId, reason: z.enum(userRemovalReasons) })
+    .describe('A user account left the source directory: deleted, or moved out of the watched base DN / filter.'),
   [EventTypes.PasswordChanged]: z
     .object({
       userId,
@@ -54,8 +66,10 @@ export const eventDataSchemas = {
     })
     .describe('Applying a password to the target failed; it stays cached until `expiresAt` (null = never).'),
   [EventTypes.PasswordExpired]: z
-    .object({ userId, cachedAt: isoTimestamp })
-    .describe('A cached password reached its expiration time unsynced; the secret has been destroyed.'),
+    .object({ userId, cachedAt: isoTimestamp, reason: z.enum(passwordExpiryReasons).optional() })
+    .describe(
+      'A cached password was destroyed unsynced: it reached its expiration time (no `reason`), or the user was removed from the source directory (`reason: "user-removed"`).',
+    ),
   [EventTypes.BulkTaskTick]: z
     .object({
       schedule: z.string().min(1),
@@ -93,6 +107,7 @@ export type EventDataMap = { [T in EventType]: z.output<(typeof eventDataSchemas
 export const eventDataVersions = {
   [EventTypes.UserAdded]: CURRENT_DATA_VERSION,
   [EventTypes.UserModified]: CURRENT_DATA_VERSION,
+  [EventTypes.UserRemoved]: CURRENT_DATA_VERSION,
   [EventTypes.PasswordChanged]: CURRENT_DATA_VERSION,
   [EventTypes.PasswordSynced]: CURRENT_DATA_VERSION,
   [EventTypes.PasswordSyncFailed]: CURRENT_DATA_VERSION,
@@ -113,6 +128,7 @@ export const eventDataVersions = {
 export const eventSubjectFields = {
   [EventTypes.UserAdded]: 'userId',
   [EventTypes.UserModified]: 'userId',
+  [EventTypes.UserRemoved]: 'userId',
   [EventTypes.PasswordChanged]: 'userId',
   [EventTypes.PasswordSynced]: 'userId',
   [EventTypes.PasswordSyncFailed]: 'userId',
@@ -131,6 +147,7 @@ export function subjectOfData<T extends EventType>(type: T, data: EventDataMap[T
 
 export type UserAddedData = EventDataMap[typeof EventTypes.UserAdded];
 export type UserModifiedData = EventDataMap[typeof EventTypes.UserModified];
+export type UserRemovedData = EventDataMap[typeof EventTypes.UserRemoved];
 export type PasswordChangedData = EventDataMap[typeof EventTypes.PasswordChanged];
 export type PasswordSyncedData = EventDataMap[typeof EventTypes.PasswordSynced];
 export type PasswordSyncFailedData = EventDataMap[typeof EventTypes.PasswordSyncFailed];
@@ -142,3 +159,7 @@ export type EmailFailedData = EventDataMap[typeof EventTypes.EmailFailed];
 export type EmailAbandonedData = EventDataMap[typeof EventTypes.EmailAbandoned];
 /** Why a password sync attempt failed. */
 export type PasswordSyncFailureReason = (typeof passwordSyncFailureReasons)[number];
+/** Why a user left the source directory. */
+export type UserRemovalReason = (typeof userRemovalReasons)[number];
+/** Why a cached password was destroyed early (absent for plain expiry). */
+export type PasswordExpiryReason = (typeof passwordExpiryReasons)[number];

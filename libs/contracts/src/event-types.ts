@@ -7,6 +7,7 @@
 export const EventTypes = {
   UserAdded: 'idm.user.added',
   UserModified: 'idm.user.modified',
+  UserRemoved: 'idm.user.removed',
   PasswordChanged: 'idm.password.changed',
   PasswordSynced: 'idm.password.synced',
   PasswordSyncFailed: 'idm.password.sync-failed',

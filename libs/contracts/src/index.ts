@@ -9,11 +9,14 @@ export {
   userId,
   emailType,
   passwordSyncFailureReasons,
+  userRemovalReasons,
+  passwordExpiryReasons,
 } from './event-data.schemas.js';
 export type {
   EventDataMap,
   UserAddedData,
   UserModifiedData,
+  UserRemovedData,
   PasswordChangedData,
   PasswordSyncedData,
   PasswordSyncFailedData,
@@ -24,6 +27,8 @@ export type {
   EmailFailedData,
   EmailAbandonedData,
   PasswordSyncFailureReason,
+  UserRemovalReason,
+  PasswordExpiryReason,
 } from './event-data.schemas.js';
 export { CURRENT_DATA_VERSION, cloudEventEnvelopeSchema } from './envelope.js';
 export type { CloudEvent, IdmEvent, IdmEventOf } from './envelope.js';

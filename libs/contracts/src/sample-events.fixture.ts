@@ -9,6 +9,7 @@ export const sampleData: { [T in EventType]: { subject: string; data: EventDataM
     data: { userId: 'u1001', email: 'jane.doe@example.com', displayName: 'Jane Doe', attributes: { department: 'IT', groups: ['a', 'b'], manager: null } },
   },
   [EventTypes.UserModified]: { subject: 'u1001', data: { userId: 'u1001', email: 'jane@example.com', changes: { title: 'CTO' } } },
+  [EventTypes.UserRemoved]: { subject: 'u1001', data: { userId: 'u1001', reason: 'deleted' } },
   [EventTypes.PasswordChanged]: { subject: 'u1001', data: { userId: 'u1001', origin: 'source', changedAt: '2024-05-01T10:00:00.000Z' } },
   [EventTypes.PasswordSynced]: { subject: 'u1001', data: { userId: 'u1001', target: 'ldap://vault', attempt: 2 } },
   [EventTypes.PasswordSyncFailed]: {

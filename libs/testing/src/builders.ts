@@ -29,6 +29,10 @@ export const anEvent = {
     const d = { userId: 'u-1001', changes: { displayName: 'Ada King' }, ...data };
     return build(EventTypes.UserModified, d.userId, d, options);
   },
+  userRemoved: (data: Partial<EventDataMap['idm.user.removed']> = {}, options: BuildOptions = {}) => {
+    const d = { userId: 'u-1001', reason: 'deleted' as const, ...data };
+    return build(EventTypes.UserRemoved, d.userId, d, options);
+  },
   passwordChanged: (data: Partial<EventDataMap['idm.password.changed']> = {}, options: BuildOptions = {}) => {
     const d = { userId: 'u-1001', origin: 'source' as const, changedAt: at, ...data };
     return build(EventTypes.PasswordChanged, d.userId, d, options);

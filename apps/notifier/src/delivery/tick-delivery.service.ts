@@ -4,7 +4,7 @@ import type { IdmEventOf } from '@idm/contracts';
 import type { Clock } from '../clock.js';
 import type { PendingEmail } from '../pending-emails/pending-email.js';
 import type { PendingEmailRepository } from '../pending-emails/pending-email.repository.js';
-import type { Recipient } from '../recipients/recipient.decider.js';
+import { hasAddress, type Recipient } from '../recipients/recipient.decider.js';
 import type { RecipientRepository } from '../recipients/recipient.repository.js';
 import { emailValues } from '../templates/email-values.js';
 import { renderTemplate } from '../templates/template-renderer.js';
@@ -164,8 +164,10 @@ export class TickDeliveryService {
     run.onProgress();
   }
 
-  private async send(pending: PendingEmail, recipient: Recipient | undefined): Promise<SendOutcome> {    // No address yet: user events may still be on their way; retried until the limits give up.
-    if (!recipient) return { ok: false, permanent: false, error: 'no email address known for the user yet' };
+  private async send(pending: PendingEmail, recipient: Recipient | undefined): Promise<SendOutcome> {
+    // No address yet (unknown user, or a directory account without mail): user events may still be
+    // on their way, or a UserModified brings the address later; retried until the limits give up.
+    if (!hasAddress(recipient)) return { ok: false, permanent: false, error: 'no email address known for the user yet' };
     const template = this.ports.templates.get(pending.emailType);
     // Only possible when a rule was removed while its emails were pending: nothing will ever render it.
     if (!template) return { ok: false, permanent: true, error: `no template for email type ${pending.emailType}` };

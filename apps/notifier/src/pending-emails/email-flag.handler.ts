@@ -5,7 +5,8 @@ import { EventContext, OnEvent } from '@idm/messaging';
 import { EmailFlagService } from './email-flag.service.js';
 
 /**
- * Every event an email rule may react to. User events also refresh the recipient directory.
+ * Every event an email rule may react to. User events also refresh the recipient directory;
+ * `UserRemoved` forgets the recipient and abandons the user's pending emails.
  * Return = ack (also for "no rule" / "already pending"); a thrown error (DB or NATS down) is
  * retried by the transport; the inbox makes a redelivery change nothing twice.
  * `@Payload()` / `@Ctx()` are required: without them Nest 12 passes an event handler only its payload.
@@ -14,7 +15,7 @@ import { EmailFlagService } from './email-flag.service.js';
 export class EmailFlagHandler {
   constructor(@Inject(EmailFlagService) private readonly flags: EmailFlagService) {}
 
-  @OnEvent([EventTypes.UserAdded, EventTypes.UserModified, EventTypes.PasswordChanged, EventTypes.PasswordSynced, EventTypes.PasswordSyncFailed, EventTypes.PasswordExpired])
+  @OnEvent([EventTypes.UserAdded, EventTypes.UserModified, EventTypes.UserRemoved, EventTypes.PasswordChanged, EventTypes.PasswordSynced, EventTypes.PasswordSyncFailed, EventTypes.PasswordExpired])
   async onEvent(@Payload() event: IdmEvent, @Ctx() ctx: EventContext): Promise<void> {
     await this.flags.handle(event, { consumer: ctx.consumer, streamSequence: ctx.streamSequence });
   }

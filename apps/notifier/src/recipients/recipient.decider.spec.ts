@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { anEvent } from '@idm/testing';
-import { evolveRecipient, type Recipient } from './recipient.decider.js';
+import { evolveRecipient, hasAddress, type Recipient } from './recipient.decider.js';
 
 const ada: Recipient = { userId: 'u-1001', email: 'ada@example.com', displayName: 'Ada Lovelace', updatedSeq: 10 };
 
@@ -17,6 +17,12 @@ describe('recipient directory', () => {
       assert.deepEqual(decision, { kind: 'save', recipient: { userId: 'u-1001', email: 'ada@example.com', displayName: null, updatedSeq: 5 } });
     });
 
+    it('when UserAdded has no address yet, then the recipient is kept without one (its name greets later)', () => {
+      const decision = evolveRecipient(undefined, anEvent.userAdded({ email: undefined, displayName: 'Grace Hopper' }), 5);
+      assert.deepEqual(decision, { kind: 'save', recipient: { userId: 'u-1001', email: null, displayName: 'Grace Hopper', updatedSeq: 5 } });
+      assert.equal(hasAddress(decision.kind === 'save' ? decision.recipient : undefined), false);
+    });
+
     it('when UserModified carries an address, then the recipient is created from it', () => {
       const decision = evolveRecipient(undefined, anEvent.userModified({ email: 'ada@new.example', changes: { displayName: 'Ada King' } }), 7);
       assert.deepEqual(decision, { kind: 'save', recipient: { userId: 'u-1001', email: 'ada@new.example', displayName: 'Ada King', updatedSeq: 7 } });
@@ -24,6 +30,21 @@ describe('recipient directory', () => {
 
     it('when UserModified has no address, then nothing happens (no-address)', () => {
       assert.deepEqual(evolveRecipient(undefined, anEvent.userModified({ changes: { title: 'Countess' } }), 7), { kind: 'ignore', reason: 'no-address' });
+    });
+  });
+
+  describe('given a recipient without an address yet', () => {
+    const grace: Recipient = { userId: 'u-1001', email: null, displayName: 'Grace Hopper', updatedSeq: 10 };
+
+    it('when UserModified brings the address, then it is kept with the name from UserAdded', () => {
+      const decision = evolveRecipient(grace, anEvent.userModified({ email: 'grace@example.com', changes: { mail: 'grace@example.com' } }), 11);
+      assert.deepEqual(decision, { kind: 'save', recipient: { ...grace, email: 'grace@example.com', updatedSeq: 11 } });
+      assert.equal(hasAddress(decision.kind === 'save' ? decision.recipient : undefined), true);
+    });
+
+    it('when UserModified changes the name only, then the name changes and the address stays unknown', () => {
+      const decision = evolveRecipient(grace, anEvent.userModified({ changes: { displayName: 'Rear Admiral Hopper' } }), 11);
+      assert.deepEqual(decision, { kind: 'save', recipient: { ...grace, displayName: 'Rear Admiral Hopper', updatedSeq: 11 } });
     });
   });
 

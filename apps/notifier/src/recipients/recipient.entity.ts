@@ -7,8 +7,9 @@ export class RecipientEntity {
   @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 256 })
   userId!: string;
 
-  @Column({ name: 'email', type: 'varchar', length: 320 })
-  email!: string;
+  /** Null while the directory account has no mail address yet. */
+  @Column({ name: 'email', type: 'varchar', length: 320, nullable: true })
+  email!: string | null;
 
   @Column({ name: 'display_name', type: 'varchar', length: 512, nullable: true })
   displayName!: string | null;

@@ -28,6 +28,11 @@ export class RecipientRepository {
     return out;
   }
 
+  /** Forgets a user (UserRemoved); call inside the handler's transaction. */
+  async delete(manager: EntityManager, userId: string): Promise<void> {
+    await manager.getRepository(RecipientEntity).delete({ userId });
+  }
+
   /** Inserts or replaces; call inside the handler's transaction. */
   async save(manager: EntityManager, recipient: Recipient): Promise<void> {
     await manager.getRepository(RecipientEntity).save({ ...recipient });

@@ -25,6 +25,10 @@ describe('replaying the notifier projection of one user', () => {
       assert.equal(state.pending.get('NEW_USER')?.claimedTick, null);
     });
 
+    it('when UserAdded without an address is replayed, then the recipient exists with a null address', () => {
+      assert.deepEqual(replay([anEvent.userAdded({ email: undefined })]).recipient, { userId: 'u-1001', email: null, displayName: 'Ada Lovelace', updatedSeq: 1 });
+    });
+
     it('when a PasswordSyncFailed causes an email, then the flag keeps the failure reason for the template', () => {
       const failed = anEvent.passwordSyncFailed({ reason: 'policy-violation' });
       const queued = anEvent.emailQueued({ emailType: 'PASSWORD_SYNC_FAILED', causationEvent: { id: failed.id, type: failed.type } });
@@ -50,6 +54,14 @@ describe('replaying the notifier projection of one user', () => {
 
     it('when EmailAbandoned is replayed, then the flag is cleared', () => {
       assert.equal(replay([queued, anEvent.emailAbandoned()]).pending.size, 0);
+    });
+
+    it('when UserRemoved and its EmailAbandoned are replayed, then the recipient is forgotten and the flag cleared', () => {
+      const removed = anEvent.userRemoved();
+      const state = replay([anEvent.userAdded(), queued, removed, anEvent.emailAbandoned({ lastError: 'user removed from the source directory (deleted)' })]);
+      assert.equal(state.recipient, undefined);
+      assert.equal(state.pending.size, 0);
+      assert.equal(notifierUserOf(removed), 'u-1001');
     });
 
     it('when a second EmailQueued of the same type is replayed, then the first flag stays', () => {

@@ -22,6 +22,7 @@ export function notifierUserOf(event: IdmEvent): string | undefined {
   switch (event.type) {
     case 'idm.user.added':
     case 'idm.user.modified':
+    case 'idm.user.removed':
     case 'idm.email.queued':
     case 'idm.email.sent':
     case 'idm.email.failed':
@@ -52,6 +53,9 @@ export function evolveNotifierUser(state: NotifierUserState, event: IdmEvent, se
       const d = evolveRecipient(state.recipient, event, seq);
       return d.kind === 'save' ? { ...state, recipient: d.recipient } : state;
     }
+    case 'idm.user.removed':
+      // The recipient is forgotten; the pending flags go with the EmailAbandoned events that follow in the log.
+      return state.recipient === undefined ? state : { ...state, recipient: undefined };
     case 'idm.email.queued': {
       const change = evolveQueuedEmail(state.pending.get(event.data.emailType), event, contexts.get(event.data.causationEvent.id) ?? {});
       return change.kind === 'save' ? withPending(state, event.data.emailType, change.pending) : state;

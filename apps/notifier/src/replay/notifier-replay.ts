@@ -148,15 +148,19 @@ async function flush(m: EntityManager, slots: Map<string, Slot>, dirty: Readonly
   const recipients: RecipientEntity[] = [];
   const pendings: PendingEmailEntity[] = [];
   const deletes: Array<[string, string]> = [];
+  // Users whose UserRemoved was replayed: their stored recipient row goes.
+  const forgotten: string[] = [];
   for (const user of dirty) {
     const slot = slots.get(user)!;
     const { recipient, pending } = slot.state;
     if (recipient && recipient !== slot.storedRecipient) recipients.push(Object.assign(new RecipientEntity(), recipient));
+    if (!recipient && slot.storedRecipient) forgotten.push(user);
     for (const type of slot.storedTypes) if (!pending.has(type)) deletes.push([user, type]);
     for (const p of pending.values()) pendings.push(Object.assign(new PendingEmailEntity(), { ...p, context: JSON.stringify(p.context) }));
     slot.storedRecipient = recipient;
     slot.storedTypes = new Set(pending.keys());
   }
+  for (let i = 0; i < forgotten.length; i += WRITE_CHUNK) await m.getRepository(RecipientEntity).delete({ userId: In(forgotten.slice(i, i + WRITE_CHUNK)) });
   if (m.connection.options.type === 'postgres') await writePostgres(m, recipients, deletes, pendings);
   else await writePortable(m, recipients, deletes, pendings);
   await advanceCheckpoint(m, NOTIFIER_PROJECTION, seq);

@@ -27,7 +27,7 @@ function isSyncFailureReason(value: string | undefined): value is PasswordSyncFa
 }
 
 /** Placeholder values for one email: current recipient data plus what the causing event captured. */
-export function emailValues(recipient: Recipient, pending: PendingEmail): TemplateValues {
+export function emailValues(recipient: Recipient & { readonly email: string }, pending: PendingEmail): TemplateValues {
   const reason = pending.context.syncFailureReason;
   const text = isSyncFailureReason(reason) ? SYNC_FAILURE_TEXT[reason] : undefined;
   return {

@@ -10,7 +10,7 @@ import { emailValues } from './email-values.js';
 import { loadTemplates, MissingTemplateError, TemplateInvalidError } from './template-store.js';
 import { renderTemplate } from './template-renderer.js';
 
-const recipient: Recipient = { userId: 'u-1001', email: 'ada@example.com', displayName: 'Ada <script>alert(1)</script> & "Co"', updatedSeq: 1 };
+const recipient: Recipient & { email: string } = { userId: 'u-1001', email: 'ada@example.com', displayName: 'Ada <script>alert(1)</script> & "Co"', updatedSeq: 1 };
 const pending = (emailType: string, context: Record<string, string> = {}): PendingEmail => ({
   userId: 'u-1001',
   emailType,

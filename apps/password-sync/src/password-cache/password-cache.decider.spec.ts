@@ -69,6 +69,7 @@ const result = (r: Extract<PasswordCacheInput, { type: 'AttemptResult' }>['resul
 });
 const expiryDue: PasswordCacheInput = { type: 'ExpiryDue', userId: U };
 const retryDue: PasswordCacheInput = { type: 'RetryDue', userId: U };
+const userRemoved: PasswordCacheInput = { type: 'UserRemoved', userId: U };
 
 describe('password cache decider', () => {
   describe('given nothing cached', () => {
@@ -102,7 +103,7 @@ describe('password cache decider', () => {
         .then(({ outputs }) => assert.equal(JSON.stringify(outputs[0]).includes('ciphertext'), false));
     });
 
-    for (const input of [userAdded, userModified, expiryDue, retryDue, result({ status: 'applied' })]) {
+    for (const input of [userAdded, userModified, userRemoved, expiryDue, retryDue, result({ status: 'applied' })]) {
       it(`when ${input.type} arrives, then nothing happens (nothing-cached)`, () => {
         given(empty).when(input).thenIgnored('nothing-cached');
       });
@@ -232,6 +233,25 @@ describe('password cache decider', () => {
         });
     });
 
+    it('when UserRemoved arrives, then PasswordExpired(user-removed) is appended and the secret destroyed at once', () => {
+      given(cached({ expiresAt: plus(T0, 60 * MIN) }))
+        .when(userRemoved, plus(T0, 5 * MIN))
+        .then(({ outputs, state }) => {
+          assert.deepEqual(outputs, [
+            { kind: 'Append', event: { type: EventTypes.PasswordExpired, data: { userId: U, cachedAt: T0, reason: 'user-removed' } } },
+            { kind: 'DestroySecret', userId: U },
+          ]);
+          assert.equal(state.status, 'expired');
+          assert.equal('sealed' in state, false);
+        });
+    });
+
+    it('when UserRemoved arrives for a never-expiring password, then it is destroyed all the same', () => {
+      given(cached({ expiresAt: null }))
+        .when(userRemoved)
+        .then(({ outputs }) => assert.deepEqual(outputs.map((o) => o.kind), ['Append', 'DestroySecret']));
+    });
+
     it('when the policy never expires, then the expiry sweep leaves it (never-expires)', () => {
       given(cached({ expiresAt: null })).when(expiryDue, plus(T0, 525_600 * MIN)).thenIgnored('never-expires');
     });
@@ -303,7 +323,7 @@ describe('password cache decider', () => {
   describe('given a synced password', () => {
     const synced: PasswordCacheState = { status: 'synced', userId: U, origin: 'source', changedAt: T0, cachedAt: T0, attempts: 1, syncedAt: T0 };
 
-    for (const input of [userAdded, userModified, expiryDue, retryDue, result({ status: 'applied' })]) {
+    for (const input of [userAdded, userModified, userRemoved, expiryDue, retryDue, result({ status: 'applied' })]) {
       it(`when ${input.type} arrives, then nothing happens (nothing-cached)`, () => {
         given(synced).when(input, plus(T0, 90 * MIN)).thenIgnored('nothing-cached');
       });

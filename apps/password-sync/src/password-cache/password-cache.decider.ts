@@ -1,4 +1,4 @@
-import { EventTypes, type EventDataMap, type PasswordSyncFailureReason } from '@idm/contracts';
+import { EventTypes, type EventDataMap, type PasswordExpiryReason, type PasswordSyncFailureReason } from '@idm/contracts';
 import type { ApplyResult } from '../targets/password-target.js';
 import { expiresAtFor, type ExpirationPolicy } from '../expiry/expiration-policy.js';
 import { retryDelayMs } from '../expiry/retry-backoff.js';
@@ -55,6 +55,12 @@ export interface UserChanged {
   readonly userId: string;
 }
 
+/** `UserRemoved`: the account left the source directory; a cached password has nowhere to go. */
+export interface UserRemoved {
+  readonly type: 'UserRemoved';
+  readonly userId: string;
+}
+
 /** The target's answer to an `ApplyPassword` for the password changed at `changedAt`. */
 export interface AttemptResult {
   readonly type: 'AttemptResult';
@@ -85,7 +91,7 @@ export interface SecretUnreadable {
 }
 
 /** Everything the password cache decides on. */
-export type PasswordCacheInput = ChangePassword | UserChanged | AttemptResult | ExpiryDue | RetryDue | SecretUnreadable;
+export type PasswordCacheInput = ChangePassword | UserChanged | UserRemoved | AttemptResult | ExpiryDue | RetryDue | SecretUnreadable;
 
 /** Why an input changed nothing. */
 export type IgnoreReason = 'nothing-cached' | 'stale-change' | 'stale-attempt' | 'not-due' | 'never-expires' | 'not-retryable';
@@ -137,11 +143,12 @@ function knownOf(state: CachedPassword): Known {
   return { userId: state.userId, origin: state.origin, changedAt: state.changedAt, cachedAt: state.cachedAt, attempts: state.attempts };
 }
 
-function expire(state: CachedPassword, now: Date): PasswordCacheDecision {
+function expire(state: CachedPassword, now: Date, reason?: PasswordExpiryReason): PasswordCacheDecision {
   const known = knownOf(state);
+  const data = reason ? { userId: state.userId, cachedAt: state.cachedAt, reason } : { userId: state.userId, cachedAt: state.cachedAt };
   return {
     outputs: [
-      { kind: 'Append', event: { type: EventTypes.PasswordExpired, data: { userId: state.userId, cachedAt: state.cachedAt } } },
+      { kind: 'Append', event: { type: EventTypes.PasswordExpired, data } },
       { kind: 'DestroySecret', userId: state.userId },
     ],
     state: { ...known, status: 'expired', expiredAt: now.toISOString() },
@@ -180,6 +187,12 @@ function userChanged(state: PasswordCacheState, ctx: DecideContext): PasswordCac
   // An expired password must not be applied just because the sweep has not run yet.
   if (state.expiresAt !== null && isDue(state.expiresAt, ctx.now)) return expire(state, ctx.now);
   return { outputs: [{ kind: 'ApplyPassword', userId: state.userId, changedAt: state.changedAt }], state };
+}
+
+/** The secret is destroyed at once: the account it was for is gone (a re-created account gets a new password). */
+function userRemoved(state: PasswordCacheState, ctx: DecideContext): PasswordCacheDecision {
+  if (state.status !== 'cached') return ignore(state, 'nothing-cached');
+  return expire(state, ctx.now, 'user-removed');
 }
 
 function attemptResult(input: AttemptResult, state: PasswordCacheState, ctx: DecideContext): PasswordCacheDecision {
@@ -274,6 +287,8 @@ export function decide(input: PasswordCacheInput, state: PasswordCacheState, ctx
     case 'UserAdded':
     case 'UserModified':
       return userChanged(state, ctx);
+    case 'UserRemoved':
+      return userRemoved(state, ctx);
     case 'AttemptResult':
       return attemptResult(input, state, ctx);
     case 'ExpiryDue':

@@ -139,6 +139,23 @@ export class PasswordCacheService {
   }
 
   /**
+   * Handles `UserRemoved`: a cached password is destroyed and `PasswordExpired{reason: user-removed}`
+   * appended, with the inbox row in the same transaction (exactly once per event).
+   */
+  async onUserRemoved(event: IdmEventOf<typeof EventTypes.UserRemoved>, streamSeq: number): Promise<void> {
+    const now = this.deps.clock.now();
+    const input: PasswordCacheInput = { type: 'UserRemoved', userId: event.data.userId };
+    const outcome = await this.once({ consumer: this.deps.consumer, eventId: event.id, streamSeq }, async (manager, defer) => {
+      const d = decide(input, await this.deps.repository.load(manager, input.userId), this.ctx(now));
+      await this.commit(manager, defer, d, { causedBy: event }, undefined, now);
+      return d;
+    });
+    if (!outcome.duplicate && outcome.result.outputs.some((o) => o.kind === 'DestroySecret')) {
+      this.deps.logger.log(`user ${event.data.userId} removed from the source directory (${event.data.reason}): cached password destroyed`);
+    }
+  }
+
+  /**
    * Expires what is due and retries `target-unavailable` passwords whose backoff has elapsed.
    * The shell runs it every few seconds; the decider decides, time is data.
    */

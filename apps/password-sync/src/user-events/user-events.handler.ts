@@ -18,4 +18,10 @@ export class UserEventsHandler {
   async onUser(@Payload() event: IdmEventOf<typeof EventTypes.UserAdded> | IdmEventOf<typeof EventTypes.UserModified>, @Ctx() ctx: EventContext): Promise<void> {
     await this.service.onUserChanged(event, ctx.streamSequence);
   }
+
+  /** `UserRemoved`: a cached password for the account is destroyed (`PasswordExpired{reason: user-removed}`). */
+  @OnEvent([EventTypes.UserRemoved])
+  async onRemoved(@Payload() event: IdmEventOf<typeof EventTypes.UserRemoved>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.service.onUserRemoved(event, ctx.streamSequence);
+  }
 }
