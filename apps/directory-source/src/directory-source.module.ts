@@ -1,0 +1,67 @@
+import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/messaging';
+import type { DirectorySourceSettings } from './directory-source.config.js';
+import { openSourceDatabase } from './directory-source.database.js';
+import { DIRECTORY_SOURCE_SETTINGS } from './directory-source.tokens.js';
+import { DirectoryReader } from './directory/directory-reader.js';
+import { LdapDirectoryReader } from './directory/ldap-directory-reader.js';
+import { PollLoop } from './poller/poll-loop.js';
+import { PollService } from './poller/poll.service.js';
+import { SnapshotRepository } from './snapshot/snapshot.repository.js';
+
+/** What the app is built from; `main.ts` reads it from the environment, specs pass it. */
+export interface DirectorySourceModuleOptions {
+  readonly settings: DirectorySourceSettings;
+  /** Explicit messaging settings (specs); default: from the environment. */
+  readonly messaging?: MessagingConfig;
+  /** A directory to swap in specs; default LDAP from the settings. */
+  readonly reader?: DirectoryReader;
+}
+
+/** On shutdown: stops the poll loop (a poll in flight finishes) and closes the database. `main.ts` starts the loop once metrics are wired. */
+@Injectable()
+class Lifecycle implements OnApplicationShutdown {
+  constructor(
+    @Inject(PollLoop) private readonly loop: PollLoop,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+  ) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/**
+ * The directory source: a poll loop over the directory, publishing `UserAdded` / `UserModified` /
+ * `UserRemoved`. It consumes nothing; its only state is the snapshot and the checkpoint.
+ */
+@Module({})
+export class DirectorySourceModule {
+  static forRoot(options: DirectorySourceModuleOptions): DynamicModule {
+    const { settings } = options;
+    return {
+      module: DirectorySourceModule,
+      imports: [MessagingModule.forRoot({ serviceName: 'directory-source', ...(options.messaging ? { config: options.messaging } : {}) })],
+      providers: [
+        { provide: DIRECTORY_SOURCE_SETTINGS, useValue: settings },
+        { provide: DataSource, useFactory: () => openSourceDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.schema }) },
+        { provide: SnapshotRepository, useFactory: (ds: DataSource) => new SnapshotRepository(ds), inject: [DataSource] },
+        { provide: DirectoryReader, useValue: options.reader ?? new LdapDirectoryReader(settings.ldap) },
+        {
+          provide: PollService,
+          useFactory: (reader: DirectoryReader, snapshot: SnapshotRepository, events: EventPublisher) =>
+            new PollService({ reader, snapshot, events, now: () => new Date(), logger: new Logger('DirectorySource') }, settings.poll),
+          inject: [DirectoryReader, SnapshotRepository, EventPublisher],
+        },
+        {
+          provide: PollLoop,
+          useFactory: (service: PollService) =>
+            new PollLoop(service, { intervalMs: settings.intervalMs, unreadyAfter: settings.unreadyAfterFailures }, new Logger('DirectorySource')),
+          inject: [PollService],
+        },
+        Lifecycle,
+      ],
+    };
+  }
+}

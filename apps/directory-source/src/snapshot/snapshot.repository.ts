@@ -1,0 +1,69 @@
+import { In, type DataSource } from 'typeorm';
+import { runInTransaction } from '@idm/persistence';
+import type { Checkpoint } from '../changes/poll-plan.js';
+import type { SnapshotRow } from '../changes/snapshot.decider.js';
+import type { ReportedValues } from '../changes/source-entry.js';
+import { DirectoryUserEntity, SourceCheckpointEntity } from './snapshot.entity.js';
+
+const CHECKPOINT = 'directory';
+/** Rows per multi-row statement: 5 parameters each stays far below SQLite's variable limit. */
+const WRITE_CHUNK = 500;
+const LOOKUP_CHUNK = 500;
+
+function toRow(e: DirectoryUserEntity): SnapshotRow {
+  return { userId: e.userId, entryId: e.entryId, stamp: e.stamp, hash: e.hash, values: JSON.parse(e.reported) as ReportedValues };
+}
+
+/** Reads and writes the snapshot and the checkpoint. */
+export class SnapshotRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async checkpoint(): Promise<Checkpoint | undefined> {
+    const row = await this.dataSource.getRepository(SourceCheckpointEntity).findOneBy({ name: CHECKPOINT });
+    return row ? (JSON.parse(row.value) as Checkpoint) : undefined;
+  }
+
+  /** The whole snapshot, by user id (full scans). */
+  async all(): Promise<Map<string, SnapshotRow>> {
+    const out = new Map<string, SnapshotRow>();
+    for (const e of await this.dataSource.getRepository(DirectoryUserEntity).find()) out.set(e.userId, toRow(e));
+    return out;
+  }
+
+  /** The rows of these users, and the rows holding these entry ids (renames), in chunks. */
+  async some(userIds: readonly string[], entryIds: readonly string[]): Promise<{ byUser: Map<string, SnapshotRow>; byEntry: Map<string, SnapshotRow> }> {
+    const byUser = new Map<string, SnapshotRow>();
+    const byEntry = new Map<string, SnapshotRow>();
+    const repo = this.dataSource.getRepository(DirectoryUserEntity);
+    const add = (rows: DirectoryUserEntity[]) => {
+      for (const e of rows) {
+        const row = toRow(e);
+        byUser.set(row.userId, row);
+        byEntry.set(row.entryId, row);
+      }
+    };
+    for (let i = 0; i < userIds.length; i += LOOKUP_CHUNK) add(await repo.findBy({ userId: In(userIds.slice(i, i + LOOKUP_CHUNK)) }));
+    for (let i = 0; i < entryIds.length; i += LOOKUP_CHUNK) add(await repo.findBy({ entryId: In(entryIds.slice(i, i + LOOKUP_CHUNK)) }));
+    return { byUser, byEntry };
+  }
+
+  /** How many users the snapshot holds. */
+  count(): Promise<number> {
+    return this.dataSource.getRepository(DirectoryUserEntity).count();
+  }
+
+  /**
+   * Applies one poll: deletes, upserts and the new checkpoint in one transaction, so a crash
+   * leaves the previous poll's state whole and the poll is simply repeated.
+   */
+  async commit(upserts: readonly SnapshotRow[], deletes: readonly string[], checkpoint: Checkpoint, now: Date): Promise<void> {
+    await runInTransaction(this.dataSource, async (m) => {
+      for (let i = 0; i < deletes.length; i += LOOKUP_CHUNK) await m.getRepository(DirectoryUserEntity).delete({ userId: In(deletes.slice(i, i + LOOKUP_CHUNK)) });
+      for (let i = 0; i < upserts.length; i += WRITE_CHUNK) {
+        const values = upserts.slice(i, i + WRITE_CHUNK).map((r) => ({ userId: r.userId, entryId: r.entryId, stamp: r.stamp, hash: r.hash, reported: JSON.stringify(r.values) }));
+        await m.createQueryBuilder().insert().into(DirectoryUserEntity).values(values).orUpdate(['entry_id', 'stamp', 'hash', 'reported'], ['user_id']).execute();
+      }
+      await m.getRepository(SourceCheckpointEntity).save({ name: CHECKPOINT, value: JSON.stringify(checkpoint), updatedAt: now });
+    });
+  }
+}
