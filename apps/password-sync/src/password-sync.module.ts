@@ -11,7 +11,8 @@ import { PasswordSealer } from './password-cache/sealed-secret.js';
 import { Clock, SystemClock } from './shell/clock.js';
 import type { PasswordSyncSettings } from './shell/password-sync.config.js';
 import { PASSWORD_SYNC_SETTINGS } from './shell/tokens.js';
-import { PasswordTarget } from './targets/password-target.js';
+import { LdapPasswordTarget } from './targets/ldap-password-target.js';
+import { PasswordTarget, PasswordTargetConfigError } from './targets/password-target.js';
 import { targetFromUrl } from './targets/target-from-url.js';
 import { PasswordSyncStatusResponder } from './status/password-sync-status.responder.js';
 import { UserEventsHandler } from './user-events/user-events.handler.js';
@@ -64,7 +65,22 @@ export class PasswordSyncModule {
         { provide: PasswordCacheRepository, useValue: new PasswordCacheRepository() },
         {
           provide: PasswordTarget,
-          useFactory: (nc: NatsConnection) => targetFromUrl(settings.target, { nats: nc }),
+          useFactory: async (nc: NatsConnection) => {
+            const logger = new Logger('PasswordTarget');
+            const target = targetFromUrl(settings.target, { nats: nc, logger });
+            target.onConfigurationProblem((problem) => logger.error(`password not applied, fix the target configuration: ${problem}`));
+            if (target instanceof LdapPasswordTarget) {
+              // Settles the dialect (auto) and refuses AD over plain LDAP now, not at the first password.
+              try {
+                logger.log(`${target.describe()}: dialect ${await target.prepare()}`);
+              } catch (err) {
+                if (err instanceof PasswordTargetConfigError) throw err;
+                // An unreachable directory must not stop the start: passwords are cached and retried.
+                logger.warn(`could not reach ${target.describe()} at start (${err instanceof Error ? err.message : String(err)}); attempts retry`);
+              }
+            }
+            return target;
+          },
           inject: [NATS_CONNECTION],
         },
         {

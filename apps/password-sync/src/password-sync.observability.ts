@@ -4,9 +4,10 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { addConsumerLagGauge, addGauge, addOutcomeCounter, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import { addConsumerLagGauge, addCounter, addGauge, addOutcomeCounter, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.module.js';
+import { PasswordTarget } from './targets/password-target.js';
 
 /** Default `HEALTH_PORT` of password-sync (scheduler 9101, notifier 9102). */
 export const PASSWORD_SYNC_HEALTH_PORT = 9103;
@@ -31,6 +32,12 @@ export async function observePasswordSync(
     [EventTypes.PasswordExpired]: 'expired',
   });
   app.get(EventPublisher).onAppended(appendedObserver(metrics, countOutcomes));
+  const problems = addCounter(
+    metrics,
+    'idm_password_target_configuration_problems_total',
+    'Attempts that failed because of the target configuration (service account credentials or rights, TLS trust); retried with backoff',
+  );
+  app.get(PasswordTarget).onConfigurationProblem(() => problems.inc());
   addGauge(metrics, 'idm_cached_passwords', 'Passwords cached and not yet synced or expired', () => cache.cachedCount());
   const jsm = await jetstreamManager(nc);
   addConsumerLagGauge(metrics, async () => [[PASSWORD_SYNC_CONSUMER, (await jsm.consumers.info(deps.messaging.stream.name, PASSWORD_SYNC_CONSUMER)).num_pending] as const]);

@@ -16,3 +16,7 @@ export { givenWhenThen, FIXED_NOW } from './given-when-then.js';
 export type { Decider, Scenario, When, Then } from './given-when-then.js';
 export { anEvent } from './builders.js';
 export type { BuildOptions } from './builders.js';
+export { startSambaAd, sambaAdUnavailable, SAMBA_AD_POLICY_VIOLATION } from './samba-ad.harness.js';
+export type { SambaAdHandle, SambaAdOptions, SambaAdPasswordPolicy, SambaAdUserSpec } from './samba-ad.harness.js';
+export { acquireMachineLock } from './machine-lock.js';
+export type { MachineLock, MachineLockOptions, MachineLockOwner } from './machine-lock.js';

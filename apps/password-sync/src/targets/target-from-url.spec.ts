@@ -1,5 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { LdapPasswordTarget } from './ldap-password-target.js';
 import { PasswordTargetConfigError, targetFromUrl, type PasswordTargetConfig } from './target-from-url.js';
 
@@ -24,6 +27,36 @@ describe('targetFromUrl', () => {
 
   it('needs a NATS connection for nats:<subject>', () => {
     assert.throws(() => targetFromUrl({ ...base, PASSWORD_TARGET: 'nats:connector.password' }), PasswordTargetConfigError);
+  });
+
+  const ldapSettings = { PASSWORD_TARGET_BIND_DN: 'CN=idm-sync,CN=Users,DC=corp', PASSWORD_TARGET_BIND_PASSWORD: 'Bind-Secret-1', PASSWORD_TARGET_BASE_DN: 'OU=People,DC=corp' };
+
+  it('refuses Active Directory over plain LDAP at start, saying why, and accepts ldaps:// or StartTLS', () => {
+    assert.throws(
+      () => targetFromUrl({ ...base, ...ldapSettings, PASSWORD_TARGET_DIALECT: 'active-directory' }),
+      (err: unknown) =>
+        err instanceof PasswordTargetConfigError &&
+        err.code === 'IDM_PASSWORD_TARGET_INVALID' &&
+        /only over an encrypted connection/.test(err.message) &&
+        /ldaps:\/\/… or set PASSWORD_TARGET_STARTTLS=true/.test(err.message) &&
+        !err.message.includes('Bind-Secret-1'),
+    );
+    assert.ok(targetFromUrl({ ...base, ...ldapSettings, PASSWORD_TARGET: 'ldaps://dc.corp:636', PASSWORD_TARGET_DIALECT: 'active-directory' }) instanceof LdapPasswordTarget);
+    assert.ok(targetFromUrl({ ...base, ...ldapSettings, PASSWORD_TARGET_DIALECT: 'active-directory', PASSWORD_TARGET_STARTTLS: true }) instanceof LdapPasswordTarget);
+  });
+
+  it('refuses StartTLS on ldaps://, TLS settings on plain LDAP, and MUST_CHANGE without Active Directory', () => {
+    assert.throws(() => targetFromUrl({ ...base, ...ldapSettings, PASSWORD_TARGET: 'ldaps://dc.corp', PASSWORD_TARGET_STARTTLS: true }), /needs an ldap:\/\/ URL/);
+    assert.throws(() => targetFromUrl({ ...base, ...ldapSettings, PASSWORD_TARGET_TLS_SERVER_NAME: 'dc.corp' }), /have no effect on plain/);
+    assert.throws(() => targetFromUrl({ ...base, ...ldapSettings, PASSWORD_TARGET_MUST_CHANGE: true }), /needs the active-directory dialect/);
+  });
+
+  it('reads the TLS CA file at start: a missing or non-PEM file is refused', () => {
+    const ldaps = { ...base, ...ldapSettings, PASSWORD_TARGET: 'ldaps://dc.corp:636' };
+    assert.throws(() => targetFromUrl({ ...ldaps, PASSWORD_TARGET_TLS_CA_FILE: '/nonexistent/ca.pem' }), /PASSWORD_TARGET_TLS_CA_FILE=\/nonexistent\/ca.pem cannot be read/);
+    const notPem = join(tmpdir(), `not-pem-${process.pid}.txt`);
+    writeFileSync(notPem, 'hello');
+    assert.throws(() => targetFromUrl({ ...ldaps, PASSWORD_TARGET_TLS_CA_FILE: notPem }), /holds no PEM certificate/);
   });
 
   it('refuses other schemes', () => {
