@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from 'ldapts';
+import { Attribute, Change, Client } from 'ldapts';
 import { findBinary } from './find-binary.js';
 import { freePort } from './free-port.js';
 import { ManagedProcess } from './managed-process.js';
@@ -71,9 +71,24 @@ export interface SlapdHandle {
    * Adds an `inetOrgPerson` (`cn` = `sn` = uid, optional `mail`) as the rootdn, so the initial
    * password is not policy-checked. Returns its DN.
    */
-  addUser(uid: string, opts?: { readonly password?: string; readonly mail?: string }): Promise<string>;
+  addUser(uid: string, opts?: { readonly password?: string; readonly mail?: string; readonly displayName?: string; readonly title?: string }): Promise<string>;
   /** Deletes the user's entry. */
   deleteUser(uid: string): Promise<void>;
+  /** Outside `baseDn` but in the same suffix: `ou=former,dc=idm,dc=test` (where a "moved out of scope" user goes). */
+  readonly outOfScopeDn: string;
+  /**
+   * Replaces attributes of the user as the rootdn: a string or list sets the values, null removes
+   * the attribute. Every write gives the entry a new `entryCSN` and `modifyTimestamp`.
+   */
+  modifyUser(uid: string, changes: Readonly<Record<string, string | readonly string[] | null>>): Promise<void>;
+  /** Moves the user's entry under `newParentDn` (same RDN, modify DN); returns the new DN. */
+  moveUser(uid: string, newParentDn: string): Promise<string>;
+  /** ppolicy's administrative lock (`pwdAccountLockedTime: 000001010000Z`): the account is disabled. */
+  lockUser(uid: string): Promise<void>;
+  /** Removes the administrative lock. */
+  unlockUser(uid: string): Promise<void>;
+  /** Adds many `inetOrgPerson` users over one connection (benchmark set-up). */
+  addUsers(users: readonly { readonly uid: string; readonly mail?: string; readonly displayName?: string }[]): Promise<void>;
   /** True when a simple bind as `dn` with `password` succeeds: how a spec proves a password was applied. */
   canBind(dn: string, password: string): Promise<boolean>;
   /** SIGTERM and wait for exit — the directory is down (connections are refused). No-op when stopped. */
@@ -89,6 +104,9 @@ const PEOPLE = `ou=people,${SUFFIX}`;
 const ADMIN = `cn=admin,${SUFFIX}`;
 const SERVICE = `cn=idm-sync,${SUFFIX}`;
 const POLICY = `cn=default,ou=policies,${SUFFIX}`;
+const FORMER = `ou=former,${SUFFIX}`;
+/** ppolicy's "locked until an administrator unlocks it" value. */
+const PERMANENT_LOCK = '000001010000Z';
 
 /** `{SSHA}` hash, so no password is stored in cleartext in the config or the database. */
 function ssha(password: string): string {
@@ -124,6 +142,9 @@ function slapdConf(dir: string, rootPasswordHash: string): string {
     `directory ${join(dir, 'data')}`,
     'index objectClass eq',
     'index uid eq',
+    // What a directory source's change queries and lookups use (entryCSN as for syncrepl).
+    'index entryUUID,entryCSN eq',
+    'index modifyTimestamp eq',
     'overlay ppolicy',
     `ppolicy_default "${POLICY}"`,
     'ppolicy_hash_cleartext',
@@ -201,6 +222,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdHandl
       await client.add(SUFFIX, { objectClass: ['dcObject', 'organization'], dc: 'idm', o: 'idm' });
       await client.add(PEOPLE, { objectClass: 'organizationalUnit', ou: 'people' });
       await client.add(`ou=policies,${SUFFIX}`, { objectClass: 'organizationalUnit', ou: 'policies' });
+      await client.add(FORMER, { objectClass: 'organizationalUnit', ou: 'former' });
       await client.add(POLICY, {
         objectClass: ['organizationalRole', 'pwdPolicy'],
         cn: 'default',
@@ -243,10 +265,48 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdHandl
           cn: uid,
           sn: uid,
           ...(opts.mail !== undefined ? { mail: opts.mail } : {}),
+          ...(opts.displayName !== undefined ? { displayName: opts.displayName } : {}),
+          ...(opts.title !== undefined ? { title: opts.title } : {}),
           ...(opts.password !== undefined ? { userPassword: opts.password } : {}),
         }),
       );
       return dn;
+    },
+    outOfScopeDn: FORMER,
+    async modifyUser(uid, changes) {
+      const list = Object.entries(changes).map(
+        ([type, value]) =>
+          new Change({
+            operation: value === null ? 'delete' : 'replace',
+            modification: new Attribute({ type, values: value === null ? [] : typeof value === 'string' ? [value] : [...value] }),
+          }),
+      );
+      await withAdmin((client) => client.modify(userDn(uid), list));
+    },
+    async moveUser(uid, newParentDn) {
+      const target = `uid=${escapeRdnValue(uid)},${newParentDn}`;
+      await withAdmin((client) => client.modifyDN(userDn(uid), target));
+      return target;
+    },
+    async lockUser(uid) {
+      await withAdmin((client) => client.modify(userDn(uid), [new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdAccountLockedTime', values: [PERMANENT_LOCK] }) })]));
+    },
+    async unlockUser(uid) {
+      await withAdmin((client) => client.modify(userDn(uid), [new Change({ operation: 'delete', modification: new Attribute({ type: 'pwdAccountLockedTime', values: [] }) })]));
+    },
+    async addUsers(users) {
+      await withAdmin(async (client) => {
+        for (const u of users) {
+          await client.add(userDn(u.uid), {
+            objectClass: 'inetOrgPerson',
+            uid: u.uid,
+            cn: u.uid,
+            sn: u.uid,
+            ...(u.mail !== undefined ? { mail: u.mail } : {}),
+            ...(u.displayName !== undefined ? { displayName: u.displayName } : {}),
+          });
+        }
+      });
     },
     async deleteUser(uid) {
       await withAdmin((client) => client.del(userDn(uid)));

@@ -213,13 +213,19 @@ class LdapSession implements DirectorySession {
     // Tombstones live in the Deleted Objects container of the domain, outside our base DN, and keep objectGUID.
     const domain = domainOf(this.settings.baseDn);
     this.countRequest();
-    const result = await wrap(() =>
-      this.client.search(
+    let result;
+    try {
+      result = await this.client.search(
         domain,
         { scope: 'sub', filter: `(&(isDeleted=TRUE)(objectClass=user)(uSNChanged>=${above}))`, attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'] },
         [new Control(AD_SHOW_DELETED_OID, { critical: true })],
-      ),
-    );
+      );
+    } catch (err) {
+      // An account without the right to list Deleted Objects gets an LDAP error (or nothing):
+      // deletions then come from the full-scan diff. Connection failures still fail the poll.
+      if (err instanceof ResultCodeError) return [];
+      throw new DirectoryUnavailableError(`directory search failed: ${describe(err)}`, { cause: err });
+    }
     for (const entry of result.searchEntries) {
       const id = toRaw(entry).attributes.get('objectguid')?.[0];
       if (id) ids.push(id);

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client } from 'ldapts';
+import { startSlapd, type SlapdHandle } from '@idm/testing';
+import { changeScenarios, harness, type DirectoryDriver } from './directory-scenarios.fixture.js';
+import { DirectoryBindError, DirectoryUnavailableError } from './directory/directory-reader.js';
+import { LdapDirectoryReader } from './directory/ldap-directory-reader.js';
+import { PollLoop } from './poller/poll-loop.js';
+
+describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', () => {
+  let slapd: SlapdHandle;
+
+  before(async () => {
+    slapd = await startSlapd();
+  });
+  after(async () => {
+    await slapd?.dispose();
+  });
+  const ldap = () => ({ url: slapd.url, startTls: false, bindDn: slapd.serviceBindDn, bindPassword: slapd.serviceBindPassword, baseDn: slapd.baseDn });
+
+  changeScenarios('OpenLDAP (slapd)', async () => {
+    const driver: DirectoryDriver = {
+      dialect: 'openldap',
+      ldap: ldap(),
+      create: async (id, attrs) => void (await slapd.addUser(id, attrs)),
+      modify: (id, changes) => slapd.modifyUser(id, changes),
+      disable: (id) => slapd.lockUser(id),
+      remove: (id) => slapd.deleteUser(id),
+      moveOutOfScope: async (id) => void (await slapd.moveUser(id, slapd.outOfScopeDn)),
+      unreportedAttribute: 'description',
+    };
+    return driver;
+  });
+
+  describe('faults (slapd)', () => {
+    it('an entry without the id attribute is skipped with a warning; a bad mail value leaves the events without email', async () => {
+      const h = await harness({ ldap: ldap() }, { initialSync: 'emit' });
+      try {
+        const admin = new Client({ url: slapd.url });
+        await admin.bind(slapd.bindDn, slapd.bindPassword);
+        await admin.add(`cn=no-uid,${slapd.baseDn}`, { objectClass: 'inetOrgPerson', cn: 'no-uid', sn: 'x' });
+        await admin.unbind();
+        await slapd.addUser('ds-badmail', { mail: 'not an address' });
+        const report = await h.poll();
+        assert.equal(report.skipped.get('missing-user-id'), 1);
+        assert.equal(report.warnings.get('invalid-email'), 1);
+        const added = report.events.find((e) => e.subject === 'ds-badmail');
+        assert.equal(added?.type, 'idm.user.added');
+        assert.equal('email' in (added?.data ?? {}), false);
+        assert.ok(report.events.every((e) => e.subject !== 'no-uid'));
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('directory down or credentials refused: the poll fails, readiness turns false after consecutive failures, and recovers', async () => {
+      const h = await harness({ ldap: ldap() });
+      const warnings: string[] = [];
+      const loop = new PollLoop(h.service, { intervalMs: 3_600_000, unreadyAfter: 2 }, { log: () => undefined, warn: (m) => warnings.push(m) });
+      try {
+        await loop.runOnce();
+        await slapd.stop();
+        await assert.rejects(loop.runOnce(), DirectoryUnavailableError);
+        assert.equal(loop.ready, true, 'one failure is not yet unready');
+        await assert.rejects(loop.runOnce(), DirectoryUnavailableError);
+        assert.equal(loop.ready, false);
+        assert.match(warnings.at(-1) ?? '', /poll failed \(2 in a row\).*readiness is now false: DirectoryUnavailableError \[IDM_SOURCE_DIRECTORY_UNAVAILABLE\]/);
+        await slapd.start();
+        await loop.runOnce();
+        assert.equal(loop.ready, true);
+      } finally {
+        await slapd.start();
+        await loop.stop();
+        await h.close();
+      }
+      const wrongPassword = new LdapDirectoryReader({
+        url: slapd.url,
+        startTls: false,
+        bindDn: slapd.serviceBindDn,
+        bindPassword: 'wrong',
+        baseDn: slapd.baseDn,
+        dialect: 'openldap',
+        userFilter: () => '(objectClass=inetOrgPerson)',
+        attributes: ['uid'],
+        pageSize: 10,
+        overlapSeconds: 0,
+        timeoutMs: 5_000,
+      });
+      await assert.rejects(wrongPassword.open(), (err: unknown) => err instanceof DirectoryBindError && !err.message.includes('wrong'));
+    });
+  });
+});
