@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from '@idm/testing';
 
 /** The apps an end-to-end test can start; each is `dist/apps/<app>/main.js`. */
-export type AppName = 'password-sync' | 'notifier' | 'scheduler';
+export type AppName = 'password-sync' | 'notifier' | 'scheduler' | 'directory-source';
 
 /** A built app running as its own process, as in production. */
 export interface AppProcess {
@@ -20,6 +20,8 @@ export interface AppProcess {
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** SIGTERM (graceful shutdown) and wait for the exit; SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<void>;
+  /** SIGKILL (a crash: nothing is flushed or drained) and wait for the exit. */
+  kill(): Promise<void>;
   /** Starts the app again with the same environment; resolves when it is ready. */
   restart(): Promise<void>;
 }
@@ -98,6 +100,12 @@ export async function startApp(app: AppName, env: Readonly<Record<string, string
       );
     },
     stop,
+    async kill() {
+      const proc = child;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGKILL');
+      await exited;
+    },
     async restart() {
       await stop();
       await launch();

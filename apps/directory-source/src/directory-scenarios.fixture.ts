@@ -77,7 +77,7 @@ export async function harness(driver: Pick<DirectoryDriver, 'ldap'>, overrides: 
     async close() {
       await dataSource.destroy();
       await nc.close();
-      await nats.stop();
+      await nats.dispose();
     },
   };
 }

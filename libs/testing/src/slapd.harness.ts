@@ -140,6 +140,9 @@ function slapdConf(dir: string, rootPasswordHash: string): string {
     `rootdn "${ADMIN}"`,
     `rootpw ${rootPasswordHash}`,
     `directory ${join(dir, 'data')}`,
+    // slapd caps what a non-root identity may read at 500 entries, paged results included
+    // (size.prtotal); a directory source reading every user needs that lifted for its account.
+    `limits dn.exact="${SERVICE}" size.soft=unlimited size.hard=unlimited size.prtotal=unlimited`,
     'index objectClass eq',
     'index uid eq',
     // What a directory source's change queries and lookups use (entryCSN as for syncrepl).

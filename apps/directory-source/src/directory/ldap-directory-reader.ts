@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, Control, EqualityFilter, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, type Entry } from 'ldapts';
+import { Client, Control, EqualityFilter, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, SizeLimitExceededError, type Entry } from 'ldapts';
 import { changeQueryFloor, type ServerState } from '../changes/poll-plan.js';
 import type { RawEntry } from '../changes/source-entry.js';
 import { AD_SHOW_DELETED_OID, DIALECT_ATTRIBUTES, type SourceDialect } from './dialect.js';
@@ -69,6 +69,9 @@ function first(entry: Entry | undefined, name: string): string | undefined {
 }
 
 function describe(err: unknown): string {
+  if (err instanceof SizeLimitExceededError) {
+    return `${err.name} (LDAP result ${err.code}): the directory limits how many entries the bind account may read; lift it for SOURCE_BIND_DN (OpenLDAP: limits dn.exact="<bind DN>" size=unlimited size.prtotal=unlimited)`;
+  }
   if (err instanceof ResultCodeError) return `${err.name} (LDAP result ${err.code}): ${err.message}`;
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -1,0 +1,136 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { CommandSubjects, decodeEvent, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
+import { connectNats } from '@idm/messaging';
+import { startNatsServer, startSlapd, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type SlapdHandle, type SmtpServerHandle } from '@idm/testing';
+import { startApp, type AppProcess } from './app-process.fixture.js';
+
+/**
+ * The directory source as a process beside password-sync and the notifier, against a real slapd:
+ * the closed loop (a password set before the account exists reaches it once the source sees the
+ * account), and a crash in the middle of a poll (kill -9) that loses no change and repeats none.
+ */
+describe('directory source + password-sync + notifier as processes against slapd', () => {
+  let nats: NatsServerHandle;
+  let slapd: SlapdHandle;
+  let smtp: SmtpServerHandle;
+  let source: AppProcess;
+  let passwordSync: AppProcess;
+  let notifier: AppProcess;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let workDir: string;
+  let lastSeq = 0;
+  const seen: IdmEvent[] = [];
+  const stream = `E2E_DIRSRC_${randomBytes(3).toString('hex').toUpperCase()}`;
+
+  before(async () => {
+    [nats, slapd, smtp] = await Promise.all([startNatsServer({ jetstream: true }), startSlapd({ ppolicyMinLength: 8 }), startSmtpServer({ mode: 'accept' })]);
+    workDir = tempDir('e2e-directory-source');
+    await slapd.addUser('existing-1', { mail: 'existing1@example.com' });
+    // HEALTH_PORT=off: fixed default ports would collide with other tests running in parallel.
+    const common = { NATS_URL: nats.url, IDM_STREAM: stream, IDM_ACK_WAIT_SECONDS: '10', HEALTH_PORT: 'off', SOURCE_POLLING_INTERVAL_SECONDS: '1' };
+    source = await startApp(
+      'directory-source',
+      {
+        ...common,
+        DATA_DIR: join(workDir, 'directory-source-data'),
+        SOURCE_URL: slapd.url,
+        SOURCE_BIND_DN: slapd.serviceBindDn,
+        SOURCE_BIND_PASSWORD: slapd.serviceBindPassword,
+        SOURCE_BASE_DN: slapd.baseDn,
+        SOURCE_DIALECT: 'openldap',
+        SOURCE_INITIAL_SYNC: 'baseline',
+      },
+      workDir,
+    );
+    passwordSync = await startApp(
+      'password-sync',
+      {
+        ...common,
+        DATA_DIR: join(workDir, 'password-sync-data'),
+        PASSWORD_CACHE_KEY: randomBytes(32).toString('base64'),
+        PASSWORD_TARGET: slapd.url,
+        PASSWORD_TARGET_BIND_DN: slapd.serviceBindDn,
+        PASSWORD_TARGET_BIND_PASSWORD: slapd.serviceBindPassword,
+        PASSWORD_TARGET_BASE_DN: slapd.baseDn,
+        PASSWORD_TARGET_TIMEOUT_MS: '3000',
+        PASSWORD_EXPIRATION_MINUTES: '30',
+      },
+      workDir,
+    );
+    notifier = await startApp('notifier', { ...common, DATA_DIR: join(workDir, 'notifier-data'), SMTP_URL: smtp.url, MAIL_FROM: 'IDM <noreply@idm.example>' }, workDir);
+    nc = await connectNats({ url: nats.url, name: 'e2e-directory-source' });
+    jsm = await jetstreamManager(nc);
+    await source.waitForLog(/full scan \(first-start\): \d+ entries read, baseline recorded/);
+  });
+
+  after(async () => {
+    await source?.stop();
+    await passwordSync?.stop();
+    await notifier?.stop();
+    await nc?.close();
+    await Promise.all([slapd?.dispose(), smtp?.dispose(), nats?.dispose()]);
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  /** Every event stored so far (read incrementally by sequence). */
+  async function events(): Promise<IdmEvent[]> {
+    const info = await jsm.streams.info(stream);
+    for (let seq = Math.max(lastSeq + 1, info.state.first_seq); seq <= info.state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+      if (m) seen.push(decodeEvent(m.data));
+      lastSeq = seq;
+    }
+    return seen;
+  }
+  const about = async (userId: string, type: string) => (await events()).filter((e) => e.subject === userId && e.type === type);
+
+  it('a password set before the account exists is applied once the source sees the account, proven by binding', async () => {
+    const password = `Closed-${randomBytes(4).toString('hex')}-Loop`;
+    const msg = await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: 'newcomer', password }), { timeout: 20_000 });
+    assert.equal(msg.json<PasswordChangeReply>().ok, true);
+    await waitFor(async () => (await about('newcomer', 'idm.password.sync-failed')).length > 0, { timeoutMs: 30_000, message: 'PasswordSyncFailed(user-not-found)' });
+    assert.equal((await about('newcomer', 'idm.password.sync-failed'))[0]?.data['reason' as never], 'user-not-found');
+
+    await slapd.addUser('newcomer', { mail: 'newcomer@example.com' });
+    await waitFor(async () => (await about('newcomer', 'idm.user.added')).length > 0, { timeoutMs: 30_000, message: 'UserAdded from the directory source' });
+    await waitFor(async () => (await about('newcomer', 'idm.password.synced')).length > 0, { timeoutMs: 30_000, message: 'PasswordSynced' });
+    assert.equal(await slapd.canBind(slapd.userDn('newcomer'), password), true);
+    const added = await about('newcomer', 'idm.user.added');
+    assert.equal(added.length, 1);
+    assert.equal(added[0]?.source, '/idm/directory-source');
+    assert.equal((await about('existing-1', 'idm.user.added')).length, 0, 'the baseline announced nobody');
+  });
+
+  it('kill -9 in the middle of a poll, then restart: every new account announced exactly once', async () => {
+    const N = 3000;
+    const users = Array.from({ length: N }, (_, i) => ({ uid: `bulk-${i}`, mail: `bulk-${i}@example.com` }));
+    const before = (await events()).length;
+    // Stop the source while the accounts are created, so they all land in one poll.
+    await source.stop();
+    await slapd.addUsers(users);
+    await source.restart();
+    const countAdded = async () => (await jsm.streams.info(stream)).state.messages - before;
+    await waitFor(async () => (await countAdded()) > 0, { timeoutMs: 60_000, intervalMs: 5, message: 'the poll to start publishing' }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; directory-source log:\n${source.log().slice(-3000)}`);
+    });
+    await source.kill();
+    const atKill = await countAdded();
+    assert.ok(atKill < N, `the kill landed mid-poll (${atKill} of ${N} published)`);
+
+    await source.restart();
+    await waitFor(async () => (await events()).filter((e) => e.type === 'idm.user.added' && e.subject.startsWith('bulk-')).length >= N, {
+      timeoutMs: 120_000,
+      message: `${N} UserAdded after the restart`,
+    });
+    const added = (await events()).filter((e) => e.type === 'idm.user.added' && e.subject.startsWith('bulk-'));
+    assert.equal(added.length, N, 'none twice');
+    assert.deepEqual(new Set(added.map((e) => e.subject)), new Set(users.map((u) => u.uid)), 'none lost');
+  });
+});
