@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The whole system on one machine (`npm start`): a local nats-server with JetStream, a mail catcher
-// (SMTP on loopback + a web inbox), a dev password directory, and the three apps on embedded
-// SQLite — readable logs in one terminal, Ctrl-C stops everything. See docs/operations.md.
+// (SMTP on loopback + a web inbox), a dev password directory, and the apps on embedded SQLite —
+// readable logs in one terminal, Ctrl-C stops everything. See docs/operations.md.
+// When `slapd` is installed, a small local OpenLDAP (fresh on every start) and the directory
+// source polling it run too: add an inetOrgPerson under its base DN and the source announces it.
 //
 // Environment (all optional):
 //   DEV_DATA_DIR          data folder (default .data): nats/, mail/, <app>/ SQLite + cache key
@@ -11,13 +13,15 @@
 //   DEV_SCHEDULER_HEALTH_PORT / DEV_NOTIFIER_HEALTH_PORT / DEV_PASSWORD_SYNC_HEALTH_PORT (9101-9103)
 //   EMAIL_RETRY_CRON      how often pending emails are sent (dev default: every 10 s)
 //   PASSWORD_TARGET       default nats:idm.dev.directory (the built-in dev directory)
+//   DEV_DIRECTORY_SOURCE_HEALTH_PORT (9104); SOURCE_POLLING_INTERVAL_SECONDS (dev default 5)
 //   DEV_JSON_LOGS=true    print the apps' JSON lines as they are
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
+import { startSlapd } from '@idm/testing';
 import { startDevDirectory, DEV_DIRECTORY_SUBJECT } from './dev-stack/dev-directory.mjs';
 import { startMailCatcher } from './dev-stack/mail-catcher.mjs';
 import { findNatsServer, NATS_MISSING, startNats } from './dev-stack/nats.mjs';
@@ -69,6 +73,7 @@ const running = []; // { name, child, exited: Promise }
 let nats; // started nats-server child
 let catcher;
 let directory;
+let devSlapd; // the local OpenLDAP the directory source polls, when slapd is installed
 let nc;
 let stopping = false;
 
@@ -101,12 +106,34 @@ async function main() {
   nc = await connect({ servers: natsUrl, name: 'idm-dev-stack' });
   directory = startDevDirectory({ nc, file: join(dataDir, 'dev-directory.json'), log: (m) => say('directory', m) });
 
-  const shared = { ...env, NATS_URL: natsUrl };
+  const slapdBin = ['/usr/sbin/slapd', '/usr/local/sbin/slapd'].find((p) => existsSync(p));
+  const sourceEnv = {};
+  if (slapdBin) {
+    devSlapd = await startSlapd();
+    // The dev directory is fresh on every start, so the source's snapshot must be too.
+    rmSync(join(dataDir, 'directory-source'), { recursive: true, force: true });
+    const credentials = join(dataDir, 'dev-slapd.json');
+    writeFileSync(credentials, JSON.stringify({ url: devSlapd.url, baseDn: devSlapd.baseDn, bindDn: devSlapd.bindDn, bindPassword: devSlapd.bindPassword }, null, 2), { mode: 0o600 });
+    say('directory', `slapd (OpenLDAP) on ${devSlapd.url}, users under ${devSlapd.baseDn}; admin credentials in ${credentials}`);
+    apps.push({ name: 'directory-source', healthPortVar: 'DEV_DIRECTORY_SOURCE_HEALTH_PORT', healthPort: 9104 });
+    Object.assign(sourceEnv, {
+      SOURCE_URL: devSlapd.url,
+      SOURCE_BIND_DN: devSlapd.serviceBindDn,
+      SOURCE_BIND_PASSWORD: devSlapd.serviceBindPassword,
+      SOURCE_BASE_DN: devSlapd.baseDn,
+      SOURCE_DIALECT: 'openldap',
+    });
+  } else {
+    say('dev-stack', 'slapd is not installed (apt-get install slapd): the directory source does not run; publish users with scripts/publish-user-added.mjs');
+  }
+
+  const shared = { ...env, NATS_URL: natsUrl, SOURCE_POLLING_INTERVAL_SECONDS: env.SOURCE_POLLING_INTERVAL_SECONDS ?? '5' };
   for (const k of ['DATABASE_URL', 'HEALTH_PORT', 'DATA_DIR']) delete shared[k];
   const own = {
     scheduler: { EMAIL_RETRY_CRON: env.EMAIL_RETRY_CRON ?? '*/10 * * * * *' },
     notifier: { SMTP_URL: `smtp://127.0.0.1:${catcher.smtpPort}`, MAIL_FROM: env.MAIL_FROM ?? 'IDM (dev) <noreply@example.com>' },
     'password-sync': { IDM_EMBEDDED: 'true', PASSWORD_TARGET: env.PASSWORD_TARGET ?? `nats:${DEV_DIRECTORY_SUBJECT}` },
+    'directory-source': sourceEnv,
   };
   for (const app of apps) app.healthPort = await pickPort(app.healthPortVar, app.healthPort);
   for (const app of apps) {
@@ -135,6 +162,7 @@ async function main() {
     `  health        ${apps.map((a) => `${a.name} http://127.0.0.1:${a.healthPort}/health/ready`).join(', ')}`,
     `  metrics       http://127.0.0.1:<health port>/metrics`,
     `  try it        node scripts/publish-user-added.mjs --nats ${natsUrl} --user ada --email ada@example.com`,
+    ...(devSlapd ? [`  directory     ${devSlapd.url} base ${devSlapd.baseDn}: add a user (credentials in ${join(dataDir, 'dev-slapd.json')}) and the source announces it`] : []),
     '  Ctrl-C stops everything.',
   ];
   for (const l of banner) say('dev-stack', l);
@@ -179,6 +207,7 @@ async function stop(code, why) {
     say('dev-stack', 'second signal: killing everything');
     for (const r of running) r.child.kill('SIGKILL');
     nats?.kill('SIGKILL');
+    // slapd is SIGKILLed by the testing harness's exit hook.
     process.exit(1);
   }
   stopping = true;
@@ -192,6 +221,7 @@ async function stop(code, why) {
   clearTimeout(forced);
   for (const r of results) say('dev-stack', `${r.name} stopped (${r.signal ?? `code ${r.code}`})`);
   directory?.close();
+  await devSlapd?.dispose();
   if (nc && !nc.isClosed()) await nc.close();
   await catcher?.close();
   if (nats && nats.exitCode === null && nats.signalCode === null) {

@@ -24,7 +24,7 @@ interface ComposeFile {
 const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
 const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]!);
-const appServices = ['scheduler', 'notifier', 'password-sync'] as const;
+const appServices = ['scheduler', 'notifier', 'password-sync', 'directory-source'] as const;
 
 describe('Dockerfile', () => {
   it('is multi-stage, builds with npm ci, prunes dev dependencies and runs as non-root', () => {
@@ -88,6 +88,7 @@ describe('docker-compose.yml', () => {
     assert.ok(compose.services.notifier!.environment?.SMTP_URL?.startsWith('smtp://mailpit:'));
     assert.ok(compose.services.notifier!.environment?.MAIL_FROM);
     assert.ok(compose.services['password-sync']!.environment?.PASSWORD_TARGET);
+    for (const key of ['SOURCE_URL', 'SOURCE_BIND_DN', 'SOURCE_BIND_PASSWORD', 'SOURCE_BASE_DN']) assert.ok(compose.services['directory-source']!.environment?.[key], `directory-source: ${key}`);
   });
 
   it('declares every named volume it mounts', () => {

@@ -65,8 +65,8 @@ describe('deploy/k8s (Kustomize base)', () => {
     assert.throws(() => new Deployment(broken as never).validate(), /name/);
   });
 
-  it('runs the three apps from one image with probes, resources, graceful termination and a PDB', () => {
-    assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), ['notifier', 'password-sync', 'scheduler']);
+  it('runs the apps from one image with probes, resources, graceful termination and a PDB', () => {
+    assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), ['directory-source', 'notifier', 'password-sync', 'scheduler']);
     const images = new Set<string>();
     for (const d of deployments) {
       const name = d.metadata!.name!;
@@ -74,7 +74,13 @@ describe('deploy/k8s (Kustomize base)', () => {
       const c = pod.containers[0]!;
       images.add(c.image!);
       assert.equal(appOfCommand(c.args), name);
-      assert.ok((d.spec!.replicas ?? 1) >= 2, `${name}: replicas`);
+      if (name === 'directory-source') {
+        // One poller: a second would repeat the polls (same ids, so harmless, but wasted); Recreate so a rollout never runs two.
+        assert.equal(d.spec!.replicas, 1, `${name}: replicas`);
+        assert.equal(d.spec!.strategy?.type, 'Recreate', `${name}: strategy`);
+      } else {
+        assert.ok((d.spec!.replicas ?? 1) >= 2, `${name}: replicas`);
+      }
       assert.equal(c.livenessProbe?.httpGet?.path, '/health/live');
       assert.equal(c.readinessProbe?.httpGet?.path, '/health/ready');
       const port = c.ports?.find((p) => p.name === 'health')?.containerPort;
@@ -116,6 +122,7 @@ describe('deploy/k8s (Kustomize base)', () => {
     const secretOf = (app: string) => (deployments.find((d) => d.metadata!.name === app)!.spec!.template.spec!.containers[0]!.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.name);
     assert.ok(secretOf('notifier').includes('SMTP_URL'));
     assert.ok(secretOf('password-sync').includes('PASSWORD_CACHE_KEY'));
+    assert.ok(secretOf('directory-source').includes('SOURCE_BIND_PASSWORD'));
   });
 });
 
