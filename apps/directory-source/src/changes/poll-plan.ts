@@ -103,6 +103,8 @@ export function formatGeneralizedTime(at: Date): string {
 
 /** Orders two generalized times. */
 export function compareGeneralizedTime(a: string, b: string): number {
+  // The usual case, two UTC values to the second: text order is time order.
+  if (a.length === 15 && b.length === 15 && a.endsWith('Z') && b.endsWith('Z')) return a < b ? -1 : a > b ? 1 : 0;
   return parseGeneralizedTime(a).getTime() - parseGeneralizedTime(b).getTime();
 }
 

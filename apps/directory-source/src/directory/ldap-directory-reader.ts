@@ -181,11 +181,18 @@ class LdapSession implements DirectorySession {
     );
     this.countRequest();
     try {
-      let firstPage = true;
-      for await (const page of pages) {
-        if (!firstPage) this.countRequest();
-        firstPage = false;
-        await onPage(page.searchEntries.map(toRaw));
+      // Ask for the next page before handling this one, so the server works while we map and hash.
+      let pending = pages.next();
+      for (;;) {
+        const page = await pending;
+        if (page.done) break;
+        pending = pages.next();
+        // Only the first page is in flight before the loop; every later one is one more request.
+        pending.then(
+          (next) => void (next.done ? undefined : this.countRequest()),
+          () => undefined,
+        );
+        await onPage(page.value.searchEntries.map(toRaw));
       }
     } catch (err) {
       if (err instanceof DirectoryUnavailableError) throw err;

@@ -60,9 +60,13 @@ export class PollLoop {
 
   /** Runs one poll now (between timer polls); resolves with its report, or rejects with its error. */
   runOnce(force?: 'full'): Promise<PollReport> {
-    const run = this.chain.then(() => this.service.poll(force));
+    let started = 0;
+    const run = this.chain.then(() => {
+      started = performance.now();
+      return this.service.poll(force);
+    });
     this.chain = run.then(
-      (report) => this.succeeded(report),
+      (report) => this.succeeded(report, (performance.now() - started) / 1000),
       (error: unknown) => this.failed(error),
     );
     return run;
@@ -78,12 +82,12 @@ export class PollLoop {
     }, delayMs);
   }
 
-  private succeeded(report: PollReport): void {
+  private succeeded(report: PollReport, seconds: number): void {
     if (this.health.consecutiveFailures > 0) this.logger.log(`directory reachable again after ${this.health.consecutiveFailures} failed poll(s)`);
     this.health = { consecutiveFailures: 0, lastError: null, lastSuccessAt: new Date() };
     const events = report.events.length;
     const what = report.kind === 'full' ? `full scan (${report.reason ?? 'forced'})` : 'change query';
-    const line = `${what}: ${report.entriesRead} entries read, ${report.baseline ? 'baseline recorded, nothing announced' : `${events} event(s)`}, ${report.requests} LDAP request(s)`;
+    const line = `${what}: ${report.entriesRead} entries read, ${report.baseline ? 'baseline recorded, nothing announced' : `${events} event(s)`}, ${report.requests} LDAP request(s) in ${seconds.toFixed(2)} s (read ${report.phases.read.toFixed(2)}, publish ${report.phases.publish.toFixed(2)}, commit ${report.phases.commit.toFixed(2)})`;
     if (events > 0 || report.kind === 'full') this.logger.log(line);
   }
 

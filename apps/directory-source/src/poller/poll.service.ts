@@ -53,6 +53,8 @@ export interface PollReport {
   readonly requests: number;
   /** True when this was the baseline scan (nothing announced). */
   readonly baseline: boolean;
+  /** Where the time went, in seconds: reading the directory (and the snapshot), publishing, committing. */
+  readonly phases: { readonly read: number; readonly publish: number; readonly commit: number };
 }
 
 /** Observes each poll (metrics). */
@@ -88,6 +90,7 @@ export class PollService {
   async poll(force?: 'full'): Promise<PollReport> {
     const { reader, snapshot, logger } = this.ports;
     const requestsBefore = reader.requestCount();
+    const started = performance.now();
     const checkpoint = await snapshot.checkpoint();
     const session = await reader.open();
     try {
@@ -143,9 +146,12 @@ export class PollService {
 
       const decision = decidePoll({ entries, snapshot: rows, byEntryId: byEntry, removals, emit: !baseline, now, source: this.settings.source });
       for (const userId of decision.duplicateUserIds) logger.warn(`user id ${userId} is held by more than one entry; the first one read is used`);
+      const decided = performance.now();
       await this.publishAll(decision.events);
+      const published = performance.now();
       const next = nextCheckpoint(checkpoint, plan, session.server, entries.map((e) => e.modifiedAt), now);
       await snapshot.commit(decision.upserts, decision.deletes, next, now);
+      const committed = performance.now();
       const report: PollReport = {
         kind: plan.kind,
         ...(plan.kind === 'full' ? { reason: plan.reason } : {}),
@@ -157,6 +163,7 @@ export class PollService {
         unchanged: decision.unchanged,
         requests: reader.requestCount() - requestsBefore,
         baseline,
+        phases: { read: (decided - started) / 1000, publish: (published - decided) / 1000, commit: (committed - published) / 1000 },
       };
       for (const observe of this.observers) observe(report);
       return report;
