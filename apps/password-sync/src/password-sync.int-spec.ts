@@ -164,6 +164,26 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     assert.equal(await slapd.canBind(dn, 'Contract-Passw0rd'), false);
   });
 
+  it('destroys the cached password of a removed user at once: PasswordExpired(user-removed), a later UserAdded applies nothing', async () => {
+    assert.equal((await change('leaver', 'Leaver-Passw0rd')).ok, true);
+    const removed = createEvent(EventTypes.UserRemoved, 'leaver', { userId: 'leaver', reason: 'deleted' }, { source: '/spec', time: clock.now() });
+    await publisher.publish(removed);
+    const expired = await waitFor(async () => (await eventsFor('leaver')).find((e) => e.type === EventTypes.PasswordExpired), { message: 'PasswordExpired for leaver' });
+    assert.equal(expired.type === EventTypes.PasswordExpired && expired.data.reason, 'user-removed');
+    assert.equal(expired.causationid, removed.id);
+    // A redelivery of the removal (same id) appends nothing more.
+    await publisher.publish(removed);
+    const dn = await slapd.addUser('leaver', { password: 'Initial-Passw0rd' });
+    await publisher.publish(userAdded('leaver'));
+    await publisher.publish(userModified('newbie'));
+    await waitFor(async () => {
+      const info = await jsm.consumers.info(stream, PASSWORD_SYNC_CONSUMER);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    }, { message: 'consumer caught up' });
+    assert.deepEqual((await eventsFor('leaver')).map((e) => e.type), [EventTypes.PasswordChanged, EventTypes.PasswordSyncFailed, EventTypes.PasswordExpired]);
+    assert.equal(await slapd.canBind(dn, 'Leaver-Passw0rd'), false);
+  });
+
   it('retries on a backoff timer while the directory is down, and applies once it is back', async () => {
     const dn = await slapd.addUser('outage', { password: 'Initial-Passw0rd' });
     await slapd.stop();
