@@ -18,9 +18,10 @@ describe('idm CLI: usage errors and an unreachable server', () => {
   });
 
   it('an event missing required fields exits 2 naming the event type', async () => {
-    const badField = await stack.idm(['publish', 'user-added', '--user-id', 'x']);
+    // UserAdded needs only a user id since email became optional; UserRemoved needs a reason.
+    const badField = await stack.idm(['publish', 'user-removed', '--user-id', 'x']);
     assert.equal(badField.code, 2);
-    assert.match(badField.stderr, /invalid UserAdded/);
+    assert.match(badField.stderr, /invalid UserRemoved.*reason/);
   });
 
   it('an unreachable NATS server exits 1 with a clear message', async () => {
