@@ -43,8 +43,11 @@ describe('AsyncAPI document', () => {
     const payload = at(doc, 'components', 'messages', 'EmailSent', 'payload') as Json;
     assert.deepEqual(
       [...(payload['required'] as string[])].sort(),
-      ['data', 'datacontenttype', 'dataversion', 'id', 'source', 'specversion', 'subject', 'time', 'type'],
+      ['data', 'datacontenttype', 'id', 'source', 'specversion', 'subject', 'time', 'type'],
     );
+    // dataversion is optional on intake (absent means 1), and the document says so.
+    assert.equal(at(payload, 'properties', 'dataversion', 'const'), '1');
+    assert.match(String(at(payload, 'properties', 'dataversion', 'description')), /absent means version 1/);
     assert.equal(at(payload, 'properties', 'type', 'const'), 'idm.email.sent');
     assert.equal(at(payload, 'properties', 'data', '$ref'), '#/components/schemas/EmailSentData');
     assert.ok(at(payload, 'properties', 'correlationid'));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Document } from 'yaml';
 import { CommandSubjects, passwordChangeReplySchema, passwordChangeRequestSchema } from './commands.js';
-import { cloudEventEnvelopeSchema } from './envelope.js';
+import { cloudEventEnvelopeSchema, IMPLIED_DATA_VERSION } from './envelope.js';
 import { eventDataSchemas, eventDataVersions, eventSubjectFields } from './event-data.schemas.js';
 import { ALL_EVENT_TYPES, eventNameOf, type EventType } from './event-types.js';
 import { STREAM_SUBJECTS } from './subjects.js';
@@ -34,7 +34,9 @@ you *receive* events and *send* commands.
 **Envelope.** Every event is a CloudEvents 1.0 JSON structured-mode message: \`specversion\`, \`id\`,
 \`source\`, \`type\`, \`subject\`, \`time\`, \`datacontenttype\`, \`data\`, and the extensions
 \`dataversion\` (schema version of \`data\`), \`correlationid\` and \`causationid\`. \`id\` is also the
-JetStream \`Nats-Msg-Id\` header, so re-publishing an event is deduplicated.
+JetStream \`Nats-Msg-Id\` header, so re-publishing an event is deduplicated. idm-events always writes
+\`dataversion\`; an event published by another service without it (a plain CloudEvent) is read as
+version ${IMPLIED_DATA_VERSION}, and an unknown version is refused (dead-lettered as \`unsupported-version\`).
 
 **Subjects.** An event is published on \`<type>.<key>\` where the key is the CloudEvents \`subject\`:
 the user id, or the schedule name for \`idm.bulk-task.tick\`. A key made only of ASCII letters,
@@ -63,7 +65,11 @@ function eventEnvelopeSchema(type: EventType): JsonObject {
     type: z.literal(type).describe('The event type.'),
     subject: z.string().min(1).describe(`Equals \`data.${keyField}\`; its escaped form is the last token of the NATS subject.`),
     datacontenttype: z.literal('application/json').describe('Media type of `data`.'),
-    dataversion: z.literal(eventDataVersions[type]).describe('Extension: version of the schema of `data`.'),
+    // Optional on intake: the decoder reads a missing dataversion as version 1 (idm always sets it).
+    dataversion: z
+      .literal(eventDataVersions[type])
+      .optional()
+      .describe(`Extension: version of the schema of \`data\`. Always set by idm-events; absent means version ${IMPLIED_DATA_VERSION}.`),
     data: z.unknown(),
   });
   const schema = jsonSchemaOf(envelope);

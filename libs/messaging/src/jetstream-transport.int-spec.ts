@@ -157,6 +157,27 @@ describe('JetStreamTransport against a real nats-server', () => {
     assert.equal(record?.code, 'IDM_EVENT_INVALID:envelope-invalid');
   });
 
+  it('handles a plain CloudEvent from another publisher (no dataversion) as version 1; an unknown version is dead-lettered', async () => {
+    const seen: IdmEvent[] = [];
+    behaviour = async (event) => {
+      seen.push(event);
+    };
+    await startApp();
+    const plain = { specversion: '1.0', id: 'hr-1', source: 'https://hr.example.com', type: 'idm.user.added', subject: 'u9', time: '2026-01-02T00:00:00Z', data: { userId: 'u9', email: 'u9@example.com' } };
+    await jetstream(nc).publish('idm.user.added.u9', JSON.stringify(plain), { msgID: plain.id });
+    await jetstream(nc).publish('idm.user.added.u9', JSON.stringify({ ...plain, id: 'hr-2', dataversion: '7' }), { msgID: 'hr-2' });
+    await consumerIdle();
+    assert.deepEqual(
+      seen.map((e) => [e.id, e.dataversion]),
+      [['hr-1', '1']],
+    );
+    const dlq = await deadLetters();
+    assert.deepEqual(
+      dlq.map((r) => r.code),
+      ['IDM_EVENT_INVALID:unsupported-version'],
+    );
+  });
+
   it('dead-letters a PermanentError at once', async () => {
     const deliveries: number[] = [];
     behaviour = async (_e, ctx) => {
