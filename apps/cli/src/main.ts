@@ -18,10 +18,10 @@ const HELP = `idm — operate idm-events
   idm user <id>                          pending emails and cached password of one user
   idm dlq list | retry <seq…> | drop <seq…>
   idm schedules list | fire <name>
-  idm replay <notifier|password-sync> [--from-seq N | --since TIME] [--dry-run]
+  idm replay <notifier|password-sync> [--from-seq N | --since TIME] [--dry-run] [--force]
 
 Common flags: --json (machine-readable), --server nats://host:4222 (default NATS_URL).
-Environment: NATS_URL, NATS_USER, NATS_PASSWORD, NATS_CREDS, IDM_STREAM; replay also DATABASE_URL, DATA_DIR.`;
+Environment: NATS_URL, NATS_USER, NATS_PASSWORD, NATS_CREDS, IDM_STREAM; replay also DATABASE_URL, DATA_DIR, DATABASE_SCHEMA (as the app reads them).`;
 
 const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   publish: publishCommand,

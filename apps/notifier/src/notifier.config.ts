@@ -27,8 +27,6 @@ export const notifierEnv = {
   EMAIL_RULES: z.string().optional(),
   EMAIL_RULES_FILE: z.string().optional(),
   TEMPLATES_DIR: z.string().optional(),
-  /** Postgres schema of the notifier's tables (default `notifier`); lets several deployments or test runs share one database. */
-  DATABASE_SCHEMA: z.string().optional(),
 };
 
 /** The validated notifier configuration. */

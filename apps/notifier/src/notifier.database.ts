@@ -11,7 +11,7 @@ export const notifierEntities = [...persistenceEntities, RecipientEntity, Pendin
 export const notifierMigrations = [...persistenceMigrations, NotifierTables1732400000000];
 
 /** Opens the notifier's database (own Postgres schema `notifier`, or `<dataDir>/notifier.sqlite`) and migrates it. */
-export function openNotifierDatabase(options: { databaseUrl?: string | undefined; dataDir: string; schema?: string }): Promise<DataSource> {
+export function openNotifierDatabase(options: { databaseUrl?: string | undefined; dataDir: string; schema?: string | undefined }): Promise<DataSource> {
   return openDatabase({
     app: 'notifier',
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),

@@ -25,6 +25,11 @@ export const commonEnv = {
     .string()
     .optional()
     .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL (leave unset for embedded SQLite)'),
+  /** Postgres schema of the app's tables (default: the app's own, e.g. `notifier`); ignored on SQLite. */
+  DATABASE_SCHEMA: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^[a-z_][a-z0-9_]{0,62}$/i.test(v), 'must be a plain Postgres identifier: letters, digits and _'),
   DATA_DIR: z.string().default('./.data'),
   LOG_LEVEL: z.enum(logLevels).default('info'),
 };

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { commonEnv, readEnv } from '@idm/config';
+import { readEnv } from '@idm/config';
+import { databaseEnv } from '@idm/persistence';
 import { loadCacheKey, type LoadedCacheKey } from '../password-cache/cache-key.config.js';
 import { resolveExpirationPolicy, type ExpirationPolicy } from '../expiry/expiration-policy.js';
 import { checkTargetConfig, passwordTargetEnv, type PasswordTargetConfig } from '../targets/target-from-url.js';
 
 /** Environment variables of password-sync (besides the messaging ones). */
 export const passwordSyncEnv = {
-  DATABASE_URL: commonEnv.DATABASE_URL,
-  DATA_DIR: commonEnv.DATA_DIR,
+  ...databaseEnv,
   IDM_EMBEDDED: z
     .enum(['true', 'false'])
     .default('false')
@@ -26,7 +26,7 @@ export const passwordSyncEnv = {
 export interface PasswordSyncSettings {
   readonly databaseUrl?: string | undefined;
   readonly dataDir: string;
-  /** Postgres schema override (tests); default `password_sync`. */
+  /** Postgres schema (`DATABASE_SCHEMA`); default `password_sync`. */
   readonly schema?: string | undefined;
   readonly key: LoadedCacheKey;
   readonly policy: ExpirationPolicy;
@@ -46,6 +46,7 @@ export function loadPasswordSyncSettings(env: NodeJS.ProcessEnv = process.env): 
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
+    schema: e.DATABASE_SCHEMA,
     key: loadCacheKey({ PASSWORD_CACHE_KEY: e.PASSWORD_CACHE_KEY, PASSWORD_CACHE_KEY_FILE: e.PASSWORD_CACHE_KEY_FILE, embedded: e.IDM_EMBEDDED, dataDir: e.DATA_DIR }),
     policy: resolveExpirationPolicy(e),
     target: e,
