@@ -77,6 +77,8 @@ describe('idm CLI operating the three apps (real nats-server, SMTP, SQLite)', ()
     const table = await stack.idm(['status']);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /consumers/);
+    // Which key sealed the cached passwords, so an operator knows when a previous key can go.
+    assert.match(table.stdout, /cache key [0-9a-f]{16}: 0 cached under a previous key/);
     assert.equal(table.stdout.includes(String.fromCharCode(27)), false); // NO_COLOR and not a TTY
   });
 

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { EventPublisher, MessagingModule, NATS_CONNECTION, type MessagingConfig } from '@idm/messaging';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { PasswordChangeResponder } from './password-change/password-change.responder.js';
+import { CacheKeyResealer } from './password-cache/cache-key-resealer.js';
 import { PasswordCacheRepository } from './password-cache/password-cache.repository.js';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { openPasswordDatabase } from './password-cache/password-database.js';
@@ -60,7 +61,7 @@ export class PasswordSyncModule {
           provide: DataSource,
           useFactory: () => openPasswordDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.schema }),
         },
-        { provide: PasswordSealer, useFactory: () => new PasswordSealer(settings.key.key) },
+        { provide: PasswordSealer, useFactory: () => new PasswordSealer(settings.key.key, settings.key.previous ?? []) },
         { provide: PasswordCacheRepository, useValue: new PasswordCacheRepository() },
         {
           provide: PasswordTarget,
@@ -85,6 +86,7 @@ export class PasswordSyncModule {
         },
         PasswordChangeResponder,
         PasswordSweeper,
+        CacheKeyResealer,
         PasswordSyncStatusResponder,
         ResourceCloser,
       ],

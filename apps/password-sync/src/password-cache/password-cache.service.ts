@@ -7,7 +7,7 @@ import type { PasswordTarget } from '../targets/password-target.js';
 import { decide, type PasswordCacheDecision, type PasswordCacheInput, type PendingPasswordEvent } from './password-cache.decider.js';
 import type { PasswordCacheRepository } from './password-cache.repository.js';
 import { GroupCommit, type DeferPublish, type GroupWork } from './group-commit.js';
-import type { PasswordSealer } from './sealed-secret.js';
+import { SecretKeyMismatchError, SecretTamperedError, type PasswordSealer, type SealedSecret } from './sealed-secret.js';
 
 /** Where events go; `EventPublisher` from `@idm/messaging` fits. */
 export interface EventAppender {
@@ -39,6 +39,16 @@ export interface PasswordCacheServiceDeps {
 export interface SweepReport {
   readonly expired: number;
   readonly retried: number;
+}
+
+/** Result of one re-seal pass (see {@link PasswordCacheService.resealBatch}). */
+export interface ResealReport {
+  /** Rows moved onto the current key. */
+  readonly resealed: number;
+  /** Rows that could not be opened (tampered); left as they are, discarded on their next attempt. */
+  readonly failed: number;
+  /** Whether more rows under a previous key may be left (the batch was full). */
+  readonly more: boolean;
 }
 
 /** The reply to a password change command. */
@@ -176,6 +186,34 @@ export class PasswordCacheService {
     return { expired, retried };
   }
 
+  /**
+   * Moves up to `limit` cached secrets sealed with a previous key onto the current key, one
+   * transaction per user (row locked on Postgres, so an attempt or a new change for that user
+   * takes turns with it). A row the sealer cannot open is left alone and counted as failed.
+   */
+  async resealBatch(limit = 200): Promise<ResealReport> {
+    const { sealer, repository } = this.deps;
+    const users = await this.tx((m) => repository.sealedWith(m, sealer.previousKeyIds, limit));
+    let resealed = 0;
+    let failed = 0;
+    for (const userId of users) {
+      try {
+        const moved = await this.tx(async (m) => {
+          const state = await repository.load(m, userId);
+          if (state.status !== 'cached') return false;
+          const next = sealer.reseal(state.sealed, userId);
+          return next ? repository.reseal(m, userId, state.sealed, next) : false;
+        });
+        if (moved) resealed++;
+      } catch (err) {
+        if (!(err instanceof SecretTamperedError || err instanceof SecretKeyMismatchError)) throw err;
+        failed++;
+        this.deps.logger.error(`cached password of ${userId} cannot be re-sealed (${err.name}); it stays under its old key`);
+      }
+    }
+    return { resealed, failed, more: users.length === limit };
+  }
+
   /** Number of passwords cached now. */
   async cachedCount(): Promise<number> {
     return this.tx((m) => this.deps.repository.countCached(m));
@@ -213,6 +251,9 @@ export class PasswordCacheService {
     }
     if (plaintext) {
       try {
+        // Opened with a previous key: store it under the current key now, whatever the attempt
+        // says, so the previous key can be retired without waiting for the background pass.
+        if (state.sealed.keyId !== this.deps.sealer.keyId) await this.resealOnUse(userId, state.sealed, plaintext);
         const result = await this.deps.target.apply(userId, plaintext);
         input = { type: 'AttemptResult', userId, changedAt, target: this.deps.target.describe(), result };
       } finally {
@@ -228,6 +269,11 @@ export class PasswordCacheService {
     };
     const decision = inbox ? await this.once(inbox, record) : { duplicate: false as const, result: await this.tx(record) };
     if (!decision.duplicate) this.logOutcome(userId, decision.result);
+  }
+
+  private async resealOnUse(userId: string, from: SealedSecret, plaintext: Buffer): Promise<void> {
+    const to = this.deps.sealer.seal(plaintext, userId);
+    await this.tx((m) => this.deps.repository.reseal(m, userId, from, to));
   }
 
   private logOutcome(userId: string, d: PasswordCacheDecision): void {

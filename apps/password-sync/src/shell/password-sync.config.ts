@@ -14,6 +14,8 @@ export const passwordSyncEnv = {
     .transform((v) => v === 'true'),
   PASSWORD_CACHE_KEY: z.string().optional(),
   PASSWORD_CACHE_KEY_FILE: z.string().optional(),
+  PASSWORD_CACHE_PREVIOUS_KEYS: z.string().optional(),
+  PASSWORD_CACHE_RESEAL_INTERVAL_SECONDS: z.coerce.number().positive().max(86_400).default(60),
   // Read as text: the seed's rules turn a bad value into a default with a warning, not a refusal.
   PASSWORD_EXPIRATION_MINUTES: z.string().optional(),
   SOURCE_POLLING_INTERVAL_SECONDS: z.string().optional(),
@@ -29,6 +31,8 @@ export interface PasswordSyncSettings {
   /** Postgres schema (`DATABASE_SCHEMA`); default `password_sync`. */
   readonly schema?: string | undefined;
   readonly key: LoadedCacheKey;
+  /** Pause between background re-seal passes after a key rotation; default 60 s. */
+  readonly resealIntervalMs?: number;
   readonly policy: ExpirationPolicy;
   readonly target: PasswordTargetConfig;
   readonly sweepIntervalMs: number;
@@ -47,7 +51,14 @@ export function loadPasswordSyncSettings(env: NodeJS.ProcessEnv = process.env): 
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     schema: e.DATABASE_SCHEMA,
-    key: loadCacheKey({ PASSWORD_CACHE_KEY: e.PASSWORD_CACHE_KEY, PASSWORD_CACHE_KEY_FILE: e.PASSWORD_CACHE_KEY_FILE, embedded: e.IDM_EMBEDDED, dataDir: e.DATA_DIR }),
+    key: loadCacheKey({
+      PASSWORD_CACHE_KEY: e.PASSWORD_CACHE_KEY,
+      PASSWORD_CACHE_KEY_FILE: e.PASSWORD_CACHE_KEY_FILE,
+      PASSWORD_CACHE_PREVIOUS_KEYS: e.PASSWORD_CACHE_PREVIOUS_KEYS,
+      embedded: e.IDM_EMBEDDED,
+      dataDir: e.DATA_DIR,
+    }),
+    resealIntervalMs: Math.round(e.PASSWORD_CACHE_RESEAL_INTERVAL_SECONDS * 1000),
     policy: resolveExpirationPolicy(e),
     target: e,
     sweepIntervalMs: Math.round(e.PASSWORD_SWEEP_INTERVAL_SECONDS * 1000),
