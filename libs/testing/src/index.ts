@@ -15,4 +15,5 @@ export type { TestDatabase, SqliteTestDatabase, PostgresTestDatabase, Unavailabl
 export { givenWhenThen, FIXED_NOW } from './given-when-then.js';
 export type { Decider, Scenario, When, Then } from './given-when-then.js';
 export { anEvent } from './builders.js';
+export { secretLeaks } from './secret-leaks.js';
 export type { BuildOptions } from './builders.js';
