@@ -29,6 +29,12 @@ describe('idm CLI: usage errors and an unreachable server', () => {
     assert.match(down.stderr, /NATS server unreachable/);
   });
 
+  it('a password that is not UTF-8 is refused before anything is sent: exit 2', async () => {
+    const run = await stack.idm(['password', 'set', 'u1'], { input: Buffer.from([0x50, 0xe4, 0x73, 0x73, 0x0a]) });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /the password is not valid UTF-8/);
+  });
+
   it('the scheduler has nothing to replay: exit 2', async () => {
     assert.equal((await stack.idm(['replay', 'scheduler'])).code, 2);
   });

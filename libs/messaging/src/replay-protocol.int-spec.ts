@@ -38,7 +38,7 @@ describe('checkAppStopped against a real nats-server', () => {
     } finally {
       sub.unsubscribe();
     }
-    assert.equal(await checkAppStopped(nc, { app: 'spec-app', statusSubject: subject, force: true }), 'not-checked');
+    assert.equal(await checkAppStopped(nc, { app: 'spec-app', statusSubject: subject, force: true }), 'stopped');
   });
 
   it('a responder that never replies counts as stopped after the timeout (a hung app cannot block the replay)', async () => {

@@ -73,18 +73,18 @@ const STATUS_PROBE_TIMEOUT_MS = 2_000;
  * Asks the app's status subject once before a replay. No responder (or no answer within the
  * timeout) means the app is stopped. An answer means it still runs and would write its tables
  * while the replay rebuilds them, so the replay is refused unless `force` (then a warning goes to
- * stderr and `'running'` is returned). Any other failure (say, a permission violation) is refused too,
- * because the check could not be made; `force` skips the question altogether.
+ * stderr and `'running'` is returned). Any other failure (say, a permission violation) is refused
+ * too, because the check could not be made; with `force` it counts as stopped.
  * @throws ReplayRefusedError naming the app and the subject.
  */
-export async function checkAppStopped(nc: NatsConnection, options: { readonly app: string; readonly statusSubject: string; readonly force: boolean; readonly timeoutMs?: number }): Promise<'stopped' | 'running' | 'not-checked'> {
+export async function checkAppStopped(nc: NatsConnection, options: { readonly app: string; readonly statusSubject: string; readonly force: boolean; readonly timeoutMs?: number }): Promise<'stopped' | 'running'> {
   if (options.force) {
     const answered = await nc
       .request(options.statusSubject, '{}', { timeout: options.timeoutMs ?? STATUS_PROBE_TIMEOUT_MS })
       .then(() => true)
       .catch(() => false);
     if (answered) process.stderr.write(`${options.app} is still running: replaying anyway (--force)\n`);
-    return answered ? 'running' : 'not-checked';
+    return answered ? 'running' : 'stopped';
   }
   try {
     await nc.request(options.statusSubject, '{}', { timeout: options.timeoutMs ?? STATUS_PROBE_TIMEOUT_MS });

@@ -20,6 +20,7 @@ export class CacheKeyResealer implements OnApplicationBootstrap, BeforeApplicati
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopping = false;
+  private startupCheck: Promise<void> | undefined;
 
   constructor(
     @Inject(PasswordCacheService) private readonly service: PasswordCacheService,
@@ -28,6 +29,8 @@ export class CacheKeyResealer implements OnApplicationBootstrap, BeforeApplicati
   ) {}
 
   onApplicationBootstrap(): void {
+    // Not awaited: a slow count must not hold up the start; it only warns.
+    this.startupCheck = this.warnAboutLostKeys();
     if (this.sealer.previousKeyIds.length === 0) return;
     this.logger.log(`password cache key ${this.sealer.keyId}; previous keys ${this.sealer.previousKeyIds.join(', ')} open old rows, which are re-sealed`);
     const tick = (): void => {
@@ -37,9 +40,26 @@ export class CacheKeyResealer implements OnApplicationBootstrap, BeforeApplicati
     this.timer = setInterval(tick, this.settings.resealIntervalMs ?? DEFAULT_RESEAL_INTERVAL_MS);
   }
 
+  /** A key replaced instead of rotated leaves rows nobody can open: say so once, loudly, at start. */
+  private async warnAboutLostKeys(): Promise<void> {
+    try {
+      const usage = await this.service.keyUsage();
+      if (usage.sealedWithUnknownKey > 0) {
+        const lost = Object.keys(usage.cachedByKey).filter((id) => !this.sealer.canOpen(id));
+        this.logger.warn(
+          `${usage.sealedWithUnknownKey} cached passwords are sealed with keys this process does not hold (${lost.join(', ')}); ` +
+            'they will be discarded on their next attempt. If a key was replaced by mistake, put it back in PASSWORD_CACHE_PREVIOUS_KEYS',
+        );
+      }
+    } catch (err) {
+      this.logger.error(`cannot count cached passwords per key: ${(err as Error).message}`);
+    }
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     clearInterval(this.timer);
+    await this.startupCheck;
     await this.running;
   }
 

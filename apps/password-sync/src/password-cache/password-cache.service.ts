@@ -51,6 +51,20 @@ export interface ResealReport {
   readonly more: boolean;
 }
 
+/** Which keys sealed the cached passwords: key ids only (short hashes), never key material. */
+export interface KeyUsage {
+  /** Id of the current key. */
+  readonly current: string;
+  /** Ids of the previous keys held. */
+  readonly previous: readonly string[];
+  /** Cached rows per key id. */
+  readonly cachedByKey: Readonly<Record<string, number>>;
+  /** Rows still under a previous key: a previous key may be removed once this is 0. */
+  readonly sealedWithPreviousKey: number;
+  /** Rows under a key this process does not hold: lost, discarded on their next attempt. */
+  readonly sealedWithUnknownKey: number;
+}
+
 /** The reply to a password change command. */
 export type ChangeReply = { readonly ok: true; readonly eventId: string } | { readonly ok: false; readonly error: string };
 
@@ -212,6 +226,20 @@ export class PasswordCacheService {
       }
     }
     return { resealed, failed, more: users.length === limit };
+  }
+
+  /** How many cached rows each key sealed, against the keys this process holds. */
+  async keyUsage(): Promise<KeyUsage> {
+    const { sealer } = this.deps;
+    const cachedByKey = await this.tx((m) => this.deps.repository.cachedByKey(m));
+    let sealedWithPreviousKey = 0;
+    let sealedWithUnknownKey = 0;
+    for (const [keyId, n] of Object.entries(cachedByKey)) {
+      if (keyId === sealer.keyId) continue;
+      if (sealer.canOpen(keyId)) sealedWithPreviousKey += n;
+      else sealedWithUnknownKey += n;
+    }
+    return { current: sealer.keyId, previous: sealer.previousKeyIds, cachedByKey, sealedWithPreviousKey, sealedWithUnknownKey };
   }
 
   /** Number of passwords cached now. */

@@ -4,8 +4,7 @@ import { DataSource } from 'typeorm';
 import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
 import { z } from 'zod';
 import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
-import { PasswordCacheRepository } from '../password-cache/password-cache.repository.js';
-import { PasswordSealer } from '../password-cache/sealed-secret.js';
+import { PasswordCacheService } from '../password-cache/password-cache.service.js';
 
 
 const userQuery = z.object({ userId: z.string().min(1) });
@@ -33,8 +32,7 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(PasswordSealer) private readonly sealer: PasswordSealer,
-    @Inject(PasswordCacheRepository) private readonly repository: PasswordCacheRepository,
+    @Inject(PasswordCacheService) private readonly service: PasswordCacheService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -69,20 +67,7 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
       if (row.retry !== null && (nextRetry === null || row.retry < nextRetry)) nextRetry = row.retry;
     }
     const cached = Object.values(cachedByReason).reduce((a, b) => a + b, 0);
-    return { ok: true, cached, cachedByReason, nearestExpiry, nextRetry, keys: await this.keys() };
-  }
-
-  /** Which keys sealed the cached rows: key ids only (short hashes), never key material. */
-  private async keys(): Promise<Record<string, unknown>> {
-    const cachedByKey = await this.repository.cachedByKey(this.dataSource.manager);
-    let sealedWithPreviousKey = 0;
-    let sealedWithUnknownKey = 0;
-    for (const [keyId, n] of Object.entries(cachedByKey)) {
-      if (keyId === this.sealer.keyId) continue;
-      if (this.sealer.canOpen(keyId)) sealedWithPreviousKey += n;
-      else sealedWithUnknownKey += n;
-    }
-    return { current: this.sealer.keyId, previous: this.sealer.previousKeyIds, cachedByKey, sealedWithPreviousKey, sealedWithUnknownKey };
+    return { ok: true, cached, cachedByReason, nearestExpiry, nextRetry, keys: await this.service.keyUsage() };
   }
 
   private async user(userId: string): Promise<unknown> {
