@@ -33,8 +33,19 @@ describe('Dockerfile', () => {
     assert.match(dockerfile, /npm ci/);
     assert.match(dockerfile, /npm prune --omit=dev/);
     assert.match(dockerfile, /^USER node$/m);
-    assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-(slim|alpine)$/m);
+    assert.match(dockerfile, /^ARG NODE_IMAGE=node:(22|24)-(slim|alpine)$/m, 'runs on a current Node LTS');
     for (const m of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) assert.ok(existsSync(join(REPO_ROOT, m[1]!)), `COPY source ${m[1]} missing`);
+  });
+
+  it('has a HEALTHCHECK on a shipped script, ships the idm CLI, and ships no specs or test harnesses', () => {
+    const health = /^HEALTHCHECK .*CMD \["node", "([^"]+)"\]$/m.exec(dockerfile);
+    assert.ok(health, 'HEALTHCHECK with an exec-form node command');
+    assert.ok(existsSync(join(REPO_ROOT, health[1]!)), `${health[1]} exists`);
+    assert.match(dockerfile, new RegExp(`^COPY ${health[1]!.replace(/[.]/g, '\\.')} `, 'm'), 'the health script is copied into the runtime stage');
+    assert.match(dockerfile, /tsc -b [^\n]*apps\/cli/, 'the CLI is compiled');
+    assert.match(dockerfile, /\/usr\/local\/bin\/idm/, '`idm` is on the PATH');
+    assert.match(dockerfile, /find libs dist -name '\*spec\.\*' -delete/, 'every spec tier is removed');
+    assert.match(dockerfile, /rm -rf [^\n]*libs\/testing[^\n]*node_modules\/@idm\/testing/, '@idm/testing is not shipped');
   });
 });
 

@@ -55,6 +55,11 @@ describe('AsyncAPI document', () => {
     assert.equal(at(doc, 'components', 'schemas', 'UserAddedData', 'properties', 'email', 'format'), 'email');
   });
 
+  it('points every event message at its standalone JSON Schema under docs/schemas/', () => {
+    const doc = buildAsyncApiDocument();
+    for (const type of ALL_EVENT_TYPES) assert.equal(at(doc, 'components', 'messages', eventNameOf(type), 'x-json-schema'), `schemas/${type}.json`);
+  });
+
   it('describes the password change as a send with a reply, its password write-only, outside the stream', () => {
     const doc = buildAsyncApiDocument();
     const op = at(doc, 'operations', 'changePassword') as Json;
