@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectNats, messagingConfigFromEnv } from '@idm/messaging';
+import { connectNats, messagingConfigFromEnv, type EventStreamSettings } from '@idm/messaging';
 import { CliError } from './cli-error.js';
 
 /** One connection for a command, with the stream names from the environment. */
@@ -9,6 +9,8 @@ export interface NatsSession {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly stream: string;
+  /** The stream and its creation settings (`IDM_STREAM_REPLICAS`), for `idm setup`. */
+  readonly streamSettings: EventStreamSettings;
   readonly url: string;
   close(): Promise<void>;
 }
@@ -30,8 +32,11 @@ export async function openSession(server: string | undefined): Promise<NatsSessi
   return {
     nc,
     js: jetstream(nc),
-    jsm: await jetstreamManager(nc),
+    // No account-info probe: a password-writer identity may not call the JetStream API at all,
+    // and each command's first real call reports a missing JetStream or permission clearly.
+    jsm: await jetstreamManager(nc, { checkAPI: false }),
     stream: config.stream.name,
+    streamSettings: config.stream,
     url: config.connection.url,
     close: () => nc.close(),
   };

@@ -50,6 +50,24 @@ export class MessagingUnavailableError extends TransientError {
   }
 }
 
+/**
+ * The stream or consumer a service needs does not exist (or is out of date) and this NATS
+ * identity is not allowed to create or change it. Not transient: an operator runs `idm setup`
+ * with the admin identity (or gives the service the permission), then restarts the service.
+ */
+export class MessagingSetupError extends Error {
+  override readonly name = 'MessagingSetupError';
+  readonly code = 'IDM_MESSAGING_NOT_SET_UP';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** True for the server's `Permissions Violation` answer to a publish, request or subscription. */
+export function isPermissionViolation(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'PermissionViolationError' || /permissions violation/i.test(err.message));
+}
+
 /** A stable error code for logs, metrics and dead-letter records. */
 export function errorCode(error: unknown): string {
   if (error && typeof error === 'object' && 'code' in error) {
