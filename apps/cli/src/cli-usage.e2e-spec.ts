@@ -23,8 +23,15 @@ describe('idm CLI: usage errors and an unreachable server', () => {
     assert.match(badField.stderr, /invalid UserAdded/);
   });
 
+  it('idm setup creates both streams, and says unchanged the second time', async () => {
+    const first = await stack.idmJson<{ streams: Array<{ stream: string; action: string }> }>(['setup']);
+    assert.deepEqual(first.streams.map((s) => [s.stream, s.action]), [[stack.stream, 'created'], [`${stack.stream}_DLQ`, 'created']]);
+    const again = await stack.idmJson<{ streams: Array<{ action: string }> }>(['setup']);
+    assert.deepEqual(again.streams.map((s) => s.action), ['unchanged', 'unchanged']);
+  });
+
   it('types only an app may state are refused without --force, and nothing is appended', async () => {
-    const before = (await stack.jsm.streams.info(stack.stream).catch(() => undefined))?.state.last_seq ?? 0;
+    const before = (await stack.jsm.streams.info(stack.stream)).state.last_seq;
     for (const [type, fields] of [
       ['email-sent', ['--user-id', 'forged', '--email-type', 'NEW_USER', '--tick-id', 't1', '--recipient', 'x@example.com']],
       ['password-synced', ['--user-id', 'forged']],
@@ -34,7 +41,7 @@ describe('idm CLI: usage errors and an unreachable server', () => {
       assert.equal(refused.code, 1, `${type}: ${refused.stderr}`);
       assert.match(refused.stderr, /stated only by the app.*--force/);
     }
-    const after = (await stack.jsm.streams.info(stack.stream).catch(() => undefined))?.state.last_seq ?? 0;
+    const after = (await stack.jsm.streams.info(stack.stream)).state.last_seq;
     assert.equal(after, before);
     const password = await stack.idm(['publish', 'password-changed', '--user-id', 'forged']);
     assert.match(password.stderr, /idm password set/);

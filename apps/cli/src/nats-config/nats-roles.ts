@@ -6,10 +6,12 @@ import { AppSubjects } from '../app-subjects.js';
  * The NATS identities of idm-events. One per role, each allowed exactly its work:
  * - `scheduler`, `notifier`, `password-sync`, `directory-source`: the apps;
  * - `password-writer`: whatever submits password changes (the upstream IdM, `idm password set`);
+ * - `password-connector`: the connector that applies passwords for `PASSWORD_TARGET=nats:<subject>`
+ *   (receives them from password-sync and answers, nothing else);
  * - `subscriber`: a read-only service consuming through consumers the admin created;
  * - `admin`: the operator's CLI (`idm setup`, status, dead letters, replay, tail, publish).
  */
-export const NATS_ROLES = ['admin', 'scheduler', 'notifier', 'password-sync', 'directory-source', 'password-writer', 'subscriber'] as const;
+export const NATS_ROLES = ['admin', 'scheduler', 'notifier', 'password-sync', 'directory-source', 'password-writer', 'password-connector', 'subscriber'] as const;
 
 /** One of {@link NATS_ROLES}. */
 export type NatsRole = (typeof NATS_ROLES)[number];
@@ -123,6 +125,15 @@ export function rolePermissions(role: NatsRole, settings: RoleSettings): RolePer
       return app(eventsOf(EventTypes.UserAdded, EventTypes.UserModified), APP_CONSUMERS['directory-source'], ['idm.cmd.directory-source.>'], 'appends idm.user.*');
     case 'password-writer':
       return { role, description: 'submits password changes (upstream IdM, idm password set)', inboxPrefix: inbox, publish: [CommandSubjects.PasswordChange], subscribe: [replies], allowResponses: false };
+    case 'password-connector':
+      return {
+        role,
+        description: `applies passwords sent by password-sync on ${settings.connectorSubjects.join(', ')} and answers`,
+        inboxPrefix: inbox,
+        publish: [],
+        subscribe: [replies, ...settings.connectorSubjects],
+        allowResponses: true,
+      };
     case 'subscriber':
       return {
         role,

@@ -20,7 +20,8 @@ function userBlock(publicKey: string, p: RolePermissions): string {
     '      {',
     `        nkey: ${quote(publicKey)}`,
     '        permissions: {',
-    `          publish: { allow: ${list(p.publish, i + '  ')} }`,
+    // An empty allow-list would allow everything: deny all instead.
+    p.publish.length > 0 ? `          publish: { allow: ${list(p.publish, i + '  ')} }` : '          publish: { deny: [">"] }',
     `          subscribe: { allow: ${list(p.subscribe, i + '  ')} }`,
     ...(p.allowResponses ? ['          allow_responses: true'] : []),
     '        }',
