@@ -1,5 +1,5 @@
-# One image for the three apps; the app is chosen by the command:
-#   docker run idm-events dist/apps/notifier/main.js
+# One image for the three apps and the operator CLI; the program is chosen by the command:
+#   docker run idm-events dist/apps/notifier/main.js      (or dist/apps/cli/main.js setup)
 # Stages: deps (npm ci, with the toolchain better-sqlite3 may need) → build (tsc) → runtime
 # (production dependencies only, non-root, no compiler).
 ARG NODE_IMAGE=node:20-slim
@@ -23,7 +23,7 @@ FROM deps AS build
 COPY tsconfig.base.json tsconfig.build.json ./
 COPY libs libs
 COPY apps apps
-RUN npx tsc -b apps/scheduler apps/notifier apps/password-sync \
+RUN npx tsc -b apps/scheduler apps/notifier apps/password-sync apps/cli \
  && npm prune --omit=dev --no-audit --no-fund \
  && find libs -name '*.spec.*' -delete && find dist -name '*.spec.*' -delete
 
@@ -37,7 +37,8 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/libs libs
 COPY --from=build /app/dist/apps dist/apps
 COPY apps/scheduler/schedules.example.yaml apps/scheduler/
-RUN mkdir -p /var/lib/idm && chown node:node /var/lib/idm
+# /var/lib/idm-nats: where `idm nats-config` writes the NATS identities in docker-compose.
+RUN mkdir -p /var/lib/idm /var/lib/idm-nats && chown node:node /var/lib/idm /var/lib/idm-nats
 # The image's unprivileged `node` user (uid 1000).
 USER node
 # Health and metrics: scheduler 9101, notifier 9102, password-sync 9103 (HEALTH_PORT).
