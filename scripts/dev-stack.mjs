@@ -155,7 +155,7 @@ async function main() {
     `  health        ${apps.map((a) => `${a.name} http://127.0.0.1:${a.healthPort}/health/ready`).join(', ')}`,
     `  metrics       http://127.0.0.1:<health port>/metrics`,
     `  try it        node scripts/publish-user-added.mjs --nats ${natsUrl}${nats ? ` --env-file ${join(dataDir, 'nats-auth', 'directory-source.env')}` : ''} --user ada --email ada@example.com`,
-    ...(nats ? [`  operator      env $(grep -v '^#' ${join(dataDir, 'nats-auth', 'admin.env')} | xargs) NATS_URL=${natsUrl} node dist/apps/cli/main.js status`] : []),
+    ...(nats ? [`  operator      export NATS_URL=${natsUrl}; set -a; . ${join(dataDir, 'nats-auth', 'admin.env')}; set +a; npm run idm -- status`] : []),
     '  Ctrl-C stops everything.',
   ];
   for (const l of banner) say('dev-stack', l);
