@@ -63,9 +63,32 @@ export class MessagingSetupError extends Error {
   }
 }
 
+/** What the server refused: a publish (or request) to `subject`, or a subscription to it. */
+export interface PermissionViolation {
+  readonly operation: 'publish' | 'subscription';
+  readonly subject: string;
+}
+
+/**
+ * The server's `Permissions Violation` behind an error, if that is what it is: nats.js raises a
+ * `PermissionViolationError`, or a `RequestError` with it as the cause (a request whose reply
+ * subscription was refused).
+ */
+export function permissionViolationOf(err: unknown): PermissionViolation | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const m = /Permissions Violation for (Publish|Subscription) to "?([^"\s]+)"?/i.exec(e.message);
+    if (e.name === 'PermissionViolationError' || m) {
+      const fields = e as Error & { operation?: unknown; subject?: unknown };
+      const operation = fields.operation === 'subscription' || m?.[1]?.toLowerCase() === 'subscription' ? 'subscription' : 'publish';
+      return { operation, subject: typeof fields.subject === 'string' ? fields.subject : (m?.[2] ?? '') };
+    }
+  }
+  return undefined;
+}
+
 /** True for the server's `Permissions Violation` answer to a publish, request or subscription. */
 export function isPermissionViolation(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'PermissionViolationError' || /permissions violation/i.test(err.message));
+  return permissionViolationOf(err) !== undefined;
 }
 
 /** A stable error code for logs, metrics and dead-letter records. */

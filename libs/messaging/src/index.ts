@@ -1,7 +1,8 @@
-export { PermanentError, TransientError, WrongLastSequenceError, MessagingUnavailableError, MessagingSetupError, isPermissionViolation, errorCode, errorMessage } from './errors.js';
+export { PermanentError, TransientError, WrongLastSequenceError, MessagingUnavailableError, MessagingSetupError, isPermissionViolation, permissionViolationOf, errorCode, errorMessage } from './errors.js';
 export { DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
 export { decideSettlement, isPastDeliveryLimit } from './settlement.js';
+export type { PermissionViolation } from './errors.js';
 export type { HandlingOutcome, Settlement, SettlementPolicy, DeadLetterReason } from './settlement.js';
 export { connectNats, natsConnectOptions, redactUrl } from './nats-connection.js';
 export type { NatsConnectionConfig, NatsTlsFiles } from './nats-connection.js';

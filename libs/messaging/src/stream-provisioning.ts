@@ -1,7 +1,7 @@
 import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { STREAM_SUBJECTS } from '@idm/contracts';
-import { isPermissionViolation, MessagingSetupError } from './errors.js';
+import { isPermissionViolation, MessagingSetupError, permissionViolationOf } from './errors.js';
 
 /** The settings idm-events owns on its streams. Everything else is the operator's to tune. */
 export interface EventStreamSettings {
@@ -66,8 +66,14 @@ async function ensureStream(jsm: JetStreamManager, settings: EventStreamSettings
   try {
     existing = await jsm.streams.info(settings.name);
   } catch (err) {
-    if (isPermissionViolation(err)) {
-      throw new MessagingSetupError(`this NATS identity may not read stream ${settings.name}: does IDM_STREAM match the stream its permissions were generated for (idm nats-config --stream)?`, { cause: err });
+    const refused = permissionViolationOf(err);
+    if (refused) {
+      throw new MessagingSetupError(
+        refused.operation === 'subscription'
+          ? `this NATS identity may not receive replies on ${refused.subject}: set NATS_INBOX_PREFIX to its role's prefix (_INBOX.<role>, in the role's .env file from idm nats-config)`
+          : `this NATS identity may not read stream ${settings.name}: does IDM_STREAM match the stream its permissions were generated for (idm nats-config --stream)?`,
+        { cause: err },
+      );
     }
     if (!isNotFound(err)) throw err;
   }
