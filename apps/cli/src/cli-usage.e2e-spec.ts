@@ -53,6 +53,12 @@ describe('idm CLI: usage errors and an unreachable server', () => {
     assert.equal(forced.type, 'idm.email.abandoned');
   });
 
+  it('a missing nkey seed file exits 2 naming the variable', async () => {
+    const r = await stack.idm(['status'], { env: { NATS_NKEY_SEED_FILE: '/nonexistent/admin.nk' } });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /NATS_NKEY_SEED_FILE: cannot read the file \/nonexistent\/admin\.nk \(ENOENT\)/);
+  });
+
   it('an unreachable NATS server exits 1 with a clear message', async () => {
     const down = await stack.idm(['status', '--server', 'nats://127.0.0.1:1']);
     assert.equal(down.code, 1);

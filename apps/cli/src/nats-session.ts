@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { ConfigError } from '@idm/config';
 import { connectNats, messagingConfigFromEnv, type EventStreamSettings } from '@idm/messaging';
 import { CliError } from './cli-error.js';
 
@@ -27,6 +28,7 @@ export async function openSession(server: string | undefined): Promise<NatsSessi
   try {
     nc = await connectNats({ ...config.connection, name: 'idm-cli', connectTimeoutMs: 3_000 });
   } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 'IDM_CLI_USAGE');
     throw new CliError(`NATS server unreachable: ${(err as Error).message}`, 'IDM_CLI_UNREACHABLE', { cause: err });
   }
   return {

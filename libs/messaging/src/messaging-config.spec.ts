@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -50,9 +50,17 @@ describe('messaging configuration: authentication, inbox prefix and TLS', () => 
 
   it('an nkey seed file becomes an authenticator; a missing file names the variable, never a seed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'idm-nkey-'));
-    const seedFile = join(dir, 'admin.nk');
-    writeFileSync(seedFile, new TextDecoder().decode(nkeys.createUser().getSeed()) + '\n');
-    assert.equal(typeof natsConnectOptions({ url: 'nats://a:4222', name: 'x', nkeySeedFile: seedFile }).authenticator, 'function');
-    assert.throws(() => natsConnectOptions({ url: 'nats://a:4222', name: 'x', nkeySeedFile: join(dir, 'missing.nk') }), /NATS_NKEY_SEED_FILE file .*missing\.nk: ENOENT/);
+    try {
+      const seed = new TextDecoder().decode(nkeys.createUser().getSeed());
+      const seedFile = join(dir, 'admin.nk');
+      writeFileSync(seedFile, seed + '\n');
+      assert.equal(typeof natsConnectOptions({ url: 'nats://a:4222', name: 'x', nkeySeedFile: seedFile }).authenticator, 'function');
+      assert.throws(
+        () => natsConnectOptions({ url: 'nats://a:4222', name: 'x', nkeySeedFile: join(dir, 'missing.nk') }),
+        (err: unknown) => err instanceof ConfigError && /NATS_NKEY_SEED_FILE: cannot read the file .*missing\.nk \(ENOENT\)/.test(err.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

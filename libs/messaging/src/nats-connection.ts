@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection, type TlsOptions } from '@nats-io/nats-core';
+import { ConfigError } from '@idm/config';
 import { MessagingUnavailableError } from './errors.js';
 
 /** Mutual-TLS files (PEM). Any of them turns TLS on; the server must then offer TLS. */
@@ -36,7 +37,7 @@ export interface NatsConnectionConfig {
  * The nats.js options for a config, without connecting: authentication (user/password, `.creds`
  * or an nkey seed file — read once here, so a missing file fails the start), TLS and the inbox
  * prefix. Pure apart from reading the credential files.
- * @throws Error naming the unreadable file (never its content).
+ * @throws ConfigError naming the variable and the unreadable file (never its content).
  */
 export function natsConnectOptions(config: NatsConnectionConfig): ConnectionOptions {
   const servers = config.url.split(',').map((s) => s.trim()).filter(Boolean);
@@ -73,7 +74,8 @@ function readCredential(path: string, variable: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (cause) {
-    throw new MessagingUnavailableError(`cannot read ${variable} file ${path}: ${(cause as NodeJS.ErrnoException).code ?? 'unreadable'}`, { cause });
+    // A configuration mistake, not an outage: never retried, and the content is never quoted.
+    throw new ConfigError([`${variable}: cannot read the file ${path} (${(cause as NodeJS.ErrnoException).code ?? 'unreadable'})`]);
   }
 }
 
@@ -83,7 +85,7 @@ function readCredential(path: string, variable: string): Uint8Array {
  * (never the credentials). An authentication failure or a refused TLS handshake fails the same way.
  */
 export async function connectNats(config: NatsConnectionConfig): Promise<NatsConnection> {
-  const options = natsConnectOptions(config);
+  const options = natsConnectOptions(config); // a ConfigError here is not an outage: let it through
   const servers = options.servers as string[];
   try {
     return await connect(options);
