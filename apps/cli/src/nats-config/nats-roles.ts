@@ -64,7 +64,15 @@ const eventsOf = (...types: readonly string[]): string[] => types.map((t) => `${
  * and by the number of filters.
  */
 function ownConsumer(stream: string, name: string, manage: boolean): string[] {
-  const use = [`${API}.CONSUMER.INFO.${stream}.${name}`, `${API}.CONSUMER.MSG.NEXT.${stream}.${name}`, `$JS.ACK.${stream}.${name}.>`];
+  const use = [
+    `${API}.CONSUMER.INFO.${stream}.${name}`,
+    `${API}.CONSUMER.MSG.NEXT.${stream}.${name}`,
+    // Acks (and nak / working / term): the reply subject of each delivery. 2.9–2.12 send
+    // `$JS.ACK.<stream>.<consumer>.…`; the version 2 form of ADR-15 (opt-in from 2.14) puts a
+    // domain and an account-hash token first.
+    `$JS.ACK.${stream}.${name}.>`,
+    `$JS.ACK.*.*.${stream}.${name}.>`,
+  ];
   if (!manage) return use;
   return [
     ...use,
