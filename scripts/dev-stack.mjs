@@ -21,7 +21,7 @@ import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectNats } from '@idm/messaging';
+import { connectNats, messagingConfigFromEnv } from '@idm/messaging';
 import { startDevDirectory, DEV_DIRECTORY_SUBJECT } from './dev-stack/dev-directory.mjs';
 import { startMailCatcher } from './dev-stack/mail-catcher.mjs';
 import { findNatsServer, NATS_MISSING, startNats } from './dev-stack/nats.mjs';
@@ -92,6 +92,7 @@ async function main() {
   let natsUrl = env.NATS_URL;
   // Per-role NATS settings (NATS_NKEY_SEED_FILE, NATS_INBOX_PREFIX); empty with an external server.
   let roleEnv = () => ({});
+  const roleConnection = (role) => ({ nkeySeedFile: roleEnv(role).NATS_NKEY_SEED_FILE, inboxPrefix: roleEnv(role).NATS_INBOX_PREFIX });
   const stream = env.IDM_STREAM ? { IDM_STREAM: env.IDM_STREAM } : {};
   if (!natsUrl) {
     const bin = findNatsServer();
@@ -115,8 +116,9 @@ async function main() {
   catcher = await startMailCatcher({ dir: join(dataDir, 'mail'), smtpPort: await pickPort('DEV_SMTP_PORT', 1025), httpPort: await pickPort('DEV_MAIL_HTTP_PORT', 8025), log: (m) => say('mail', m) });
   // The dev directory plays the upstream directory: it learns users from idm.user.added and
   // answers as the password connector. It runs with the admin identity (dev tooling only).
-  const admin = roleEnv('admin');
-  nc = await connectNats({ url: natsUrl, name: 'idm-dev-stack', nkeySeedFile: admin.NATS_NKEY_SEED_FILE ?? env.NATS_NKEY_SEED_FILE, inboxPrefix: admin.NATS_INBOX_PREFIX ?? env.NATS_INBOX_PREFIX, user: env.NATS_USER, password: env.NATS_PASSWORD, creds: env.NATS_CREDS });
+  // With an external server, the shell's NATS_* settings (credentials, TLS) as the apps get them.
+  const connection = nats ? { url: natsUrl, ...roleConnection('admin') } : messagingConfigFromEnv('dev-stack', { ...env, NATS_URL: natsUrl }).connection;
+  nc = await connectNats({ ...connection, name: 'idm-dev-stack' });
   directory = startDevDirectory({ nc, file: join(dataDir, 'dev-directory.json'), log: (m) => say('directory', m) });
 
   const shared = { ...env, NATS_URL: natsUrl };

@@ -16,7 +16,7 @@ export interface NatsSession {
   close(): Promise<void>;
 }
 
-/** Connects with `NATS_URL` (or `--server`), `NATS_USER`/`NATS_PASSWORD`/`NATS_CREDS`; fails fast with a clear message. */
+/** Connects with `NATS_URL` (or `--server`) and the NATS_* credentials, inbox prefix and TLS settings; fails fast with a clear message. */
 export async function openSession(server: string | undefined): Promise<NatsSession> {
   let config;
   try {
