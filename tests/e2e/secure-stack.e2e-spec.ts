@@ -189,4 +189,17 @@ describe('secure stack: generated permissions + mutual TLS, every app with its o
     assert.ok(s.notifier && s.passwordSync && s.scheduler, `every app answers over its identity: ${status.stdout}`);
     for (const app of apps) assert.doesNotMatch(app.log(), /Permissions Violation/i, `${app.name} hit a permission it lacks:\n${app.log().slice(-2000)}`);
   });
+
+  it('replay reads the log with the admin identity; an app identity may not create the ordered consumer it needs', async () => {
+    await apps.find((a) => a.app === 'notifier')!.stop();
+    const database = { DATA_DIR: join(logDir, 'data') };
+    const refused = await idm(['replay', 'notifier', '--dry-run'], { ...envOf('notifier'), ...database });
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /replay of notifier failed: .*Permissions Violation/i);
+    const done = await idm(['replay', 'notifier', '--dry-run', '--json'], { ...envOf('admin'), ...database });
+    assert.equal(done.code, 0, done.stderr);
+    const summary = JSON.parse(done.stdout) as { read: number; undecodable: number };
+    assert.ok(summary.read >= 4, `read ${summary.read} events`);
+    assert.equal(summary.undecodable, 0);
+  });
 });
