@@ -1,6 +1,6 @@
-# One image for the apps and the `idm` CLI; the app is chosen by the command:
+# One image for the apps and the `idm` CLI; the program is chosen by the command:
 #   docker run idm-events dist/apps/notifier/main.js
-#   docker run idm-events dist/apps/cli/main.js status        (or `idm status` inside a container)
+#   docker run idm-events dist/apps/cli/main.js status        (or `idm status`, `idm setup` inside a container)
 # Stages: deps (npm ci, with the toolchain better-sqlite3 may need) → build (tsc) → runtime
 # (production dependencies only, non-root, no compiler, nothing compiled at run time).
 # Node 24 is the current LTS; CI also runs the code on the Node the build machine has (20.19+).
@@ -43,8 +43,9 @@ COPY --from=build /app/libs libs
 COPY --from=build /app/dist/apps dist/apps
 COPY apps/scheduler/schedules.example.yaml apps/scheduler/
 COPY scripts/healthcheck.mjs scripts/
+# /var/lib/idm-nats: where `idm nats-config` writes the NATS identities in docker-compose.
 # `idm` on the PATH for operators (`kubectl exec … -- idm status`).
-RUN mkdir -p /var/lib/idm && chown node:node /var/lib/idm \
+RUN mkdir -p /var/lib/idm /var/lib/idm-nats && chown node:node /var/lib/idm /var/lib/idm-nats \
  && printf '#!/bin/sh\nexec node /app/dist/apps/cli/main.js "$@"\n' > /usr/local/bin/idm && chmod 755 /usr/local/bin/idm
 # The image's unprivileged `node` user (uid 1000).
 USER node
