@@ -6,6 +6,8 @@ export type { WaitForOptions } from './wait-for.js';
 export { startNatsServer } from './nats-server.harness.js';
 export type { NatsServerHandle, NatsServerOptions } from './nats-server.harness.js';
 export { startNatsCluster } from './nats-cluster.harness.js';
+export { startPostgresServer } from './postgres-server.harness.js';
+export type { PostgresServerHandle } from './postgres-server.harness.js';
 export type { NatsClusterHandle, NatsClusterNode } from './nats-cluster.harness.js';
 export { startSmtpServer } from './smtp-server.harness.js';
 export type { SmtpServerHandle, SmtpServerOptions } from './smtp-server.harness.js';

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { createEvent, EventTypes, type IdmEvent } from '@idm/contracts';
-import { testDatabases, waitFor, type ReceivedMail, type SqliteTestDatabase } from '@idm/testing';
+import { EventTypes, type IdmEvent } from '@idm/contracts';
+import { waitFor } from '@idm/testing';
 import { EmailStack } from '../email-stack.js';
+import { publishUsers, sentAtLeast, sqliteDatabase, waitForRecipients } from './email-backlog.js';
 import { recordFault } from './fault-report.js';
 
 // Faults on the email path, injected while a backlog of welcome emails drains: real scheduler and
@@ -10,32 +11,6 @@ import { recordFault } from './fault-report.js';
 // every user must have had their email; a copy is allowed only with the same Message-ID.
 
 const USERS = 300;
-
-async function sqlite(): Promise<SqliteTestDatabase> {
-  for (const db of await testDatabases()) {
-    if (db.kind === 'sqlite' && db.unavailable === undefined) return db;
-    if (db.unavailable === undefined) await db.dispose();
-  }
-  throw new Error('no SQLite test database');
-}
-
-function userAdded(i: number): IdmEvent {
-  const userId = `fault-${i}`;
-  return createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com` }, { source: '/faults/directory', time: new Date().toISOString() });
-}
-
-/** Per recipient: how many copies arrived and whether all copies share one Message-ID. */
-function tally(mails: readonly ReceivedMail[]): { recipients: number; duplicates: number; mixedIds: string[] } {
-  const byRecipient = new Map<string, ReceivedMail[]>();
-  for (const m of mails) for (const to of m.to) byRecipient.set(to, [...(byRecipient.get(to) ?? []), m]);
-  let duplicates = 0;
-  const mixedIds: string[] = [];
-  for (const [to, copies] of byRecipient) {
-    duplicates += copies.length - 1;
-    if (new Set(copies.map((c) => c.messageId)).size > 1) mixedIds.push(to);
-  }
-  return { recipients: byRecipient.size, duplicates, mixedIds };
-}
 
 /** Events stored more than once under one id (the duplicate window failed), and users with more than one EmailSent. */
 function duplicateEvents(events: readonly IdmEvent[]): { sameId: number; emailSentTwice: number } {
@@ -48,10 +23,14 @@ function duplicateEvents(events: readonly IdmEvent[]): { sameId: number; emailSe
   return { sameId: [...ids.values()].filter((n) => n > 1).length, emailSentTwice: [...sent.values()].filter((n) => n > 1).length };
 }
 
-async function withStack(t: TestContext, body: (stack: EmailStack) => Promise<void>): Promise<void> {
-  const stack = await EmailStack.start(await sqlite());
+/** A stack with the backlog draining; `body` injects the fault once 60 emails went out. */
+async function midDrain(t: TestContext, body: (stack: EmailStack, sentAtFault: number) => Promise<void>): Promise<void> {
+  const stack = await EmailStack.start(await sqliteDatabase());
   try {
-    await body(stack);
+    await stack.startNotifier(); // creates the stream
+    await publishUsers(stack, 'fault', USERS);
+    await stack.startScheduler('* * * * * *');
+    await body(stack, await sentAtLeast(stack, 60));
   } catch (err) {
     t.diagnostic(stack.logs());
     throw err;
@@ -60,47 +39,22 @@ async function withStack(t: TestContext, body: (stack: EmailStack) => Promise<vo
   }
 }
 
-/** Publishes the backlog, starts the apps, and resolves once `sentBeforeFault` emails went out. */
-async function drainUntil(stack: EmailStack, sentBeforeFault: number): Promise<number> {
-  await stack.startNotifier(); // creates the stream
-  await Promise.all(Array.from({ length: USERS }, (_, i) => stack.log.publish(userAdded(i))));
-  await stack.startScheduler('* * * * * *');
-  let sent = 0;
-  await waitFor(
-    async () => {
-      sent = (await stack.smtp.messages()).length;
-      return sent >= sentBeforeFault;
-    },
-    { timeoutMs: 60_000, intervalMs: 20, message: `${sentBeforeFault} emails sent before the fault` },
-  );
-  return sent;
-}
-
-async function allDelivered(stack: EmailStack, timeoutMs: number): Promise<ReceivedMail[]> {
-  let mails: ReceivedMail[] = [];
-  await waitFor(
-    async () => {
-      mails = await stack.smtp.messages();
-      return tally(mails).recipients >= USERS;
-    },
-    { timeoutMs, intervalMs: 100, message: `every one of ${USERS} users emailed` },
-  ).catch(() => undefined);
-  return mails;
-}
-
 describe('faults on the email path (kill -9 while 300 emails drain)', () => {
   it('kill -9 of the notifier mid-drain (default lease 30 s): nothing lost, copies only with the same Message-ID', async (t) => {
-    await withStack(t, async (stack) => {
-      const sentAtKill = await drainUntil(stack, 60);
+    await midDrain(t, async (stack, sentAtKill) => {
       const notifier = stack.notifiers[0]!;
       const killedAt = Date.now();
       await notifier.kill();
       await notifier.restart();
-      const mails = await allDelivered(stack, 150_000);
-      const recoveryMs = Date.now() - killedAt;
-      const { recipients, duplicates, mixedIds } = tally(mails);
+      const { recipients, duplicates, mixedIds } = await waitForRecipients(stack, USERS);
       recordFault(
-        { fault: 'kill -9 notifier mid-drain, restarted (SQLite, default lease)', inFlight: `${USERS} emails, ${sentAtKill} sent`, lost: USERS - recipients, duplicated: `${duplicates} emails, same Message-ID`, recoveryMs },
+        {
+          fault: 'kill -9 notifier mid-drain, restarted (SQLite, default lease)',
+          inFlight: `${USERS} emails, ${sentAtKill} sent`,
+          lost: USERS - recipients,
+          duplicated: `${duplicates} emails, same Message-ID`,
+          recoveryMs: Date.now() - killedAt,
+        },
         (m) => t.diagnostic(m),
       );
       assert.equal(recipients, USERS, 'no user without an email');
@@ -109,15 +63,13 @@ describe('faults on the email path (kill -9 while 300 emails drain)', () => {
   });
 
   it('kill -9 of nats-server mid-drain, restarted on the same store: nothing lost, no event twice', async (t) => {
-    await withStack(t, async (stack) => {
-      const sentAtKill = await drainUntil(stack, 60);
+    await midDrain(t, async (stack, sentAtKill) => {
       const killedAt = Date.now();
       await stack.nats.kill();
       await stack.nats.restart();
-      const mails = await allDelivered(stack, 150_000);
+      const { recipients, duplicates, mixedIds } = await waitForRecipients(stack, USERS);
       const recoveryMs = Date.now() - killedAt;
       await waitFor(async () => (await stack.pendingRows()).length === 0, { timeoutMs: 60_000, message: 'every flag cleared' });
-      const { recipients, duplicates, mixedIds } = tally(mails);
       const events = duplicateEvents(await stack.log.all());
       recordFault(
         {

@@ -17,9 +17,9 @@ describe('faults on the password path', () => {
       const replies = [...passwords].map(([userId, password]) => stack.change(userId, password, 5_000));
       await waitFor(async () => (await stack.accepted()).size === CHANGES, { timeoutMs: 60_000, message: 'every change accepted (PasswordChanged logged)' });
       await waitFor(() => stack.directory.held.length > 0, { timeoutMs: 30_000, message: 'first attempts in flight' });
-      const inFlight = stack.directory.held.length;
       const killedAt = Date.now();
       await stack.app.kill();
+      const inFlight = stack.directory.held.length;
       // The directory comes back and works off what it had queued; the outcomes never reach the dead process.
       stack.directory.setMode('apply');
       await stack.app.restart();
@@ -35,7 +35,7 @@ describe('faults on the password path', () => {
       recordFault(
         {
           fault: 'kill -9 password-sync between accepting and attempting',
-          inFlight: `${CHANGES} accepted, ${inFlight} attempts in flight, 0 recorded`,
+          inFlight: `${CHANGES} accepted, ${inFlight} attempts unanswered at the kill, 0 outcomes recorded`,
           lost: lost.length,
           duplicated: `${appliedTwice} applied twice (same password, in order)`,
           recoveryMs,

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventTypes } from '@idm/contracts';
-import { testDatabases, waitFor } from '@idm/testing';
+import { waitFor } from '@idm/testing';
 import { EmailStack } from '../email-stack.js';
+import { sqliteDatabase } from './email-backlog.js';
 import { recordFault } from './fault-report.js';
 
 describe('faults on the scheduler', () => {
   it('kill -9 of the scheduler: after the restart one catch-up tick stands for the missed slots, no slot twice', async (t) => {
-    const [db, ...others] = await testDatabases();
-    for (const o of others) if (o.unavailable === undefined) await o.dispose();
-    assert.ok(db && db.kind === 'sqlite' && db.unavailable === undefined);
-    const stack = await EmailStack.start(db);
+    const stack = await EmailStack.start(await sqliteDatabase());
     try {
       await stack.startNotifier(); // provisions the stream
       const scheduler = await stack.startScheduler('* * * * * *');
