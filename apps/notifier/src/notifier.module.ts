@@ -47,7 +47,7 @@ class ResourceCloser implements OnApplicationShutdown {
   /** After the transport stopped handling: nothing sends or writes any more. */
   async onApplicationShutdown(): Promise<void> {
     await this.transport.close();
-    if (this.dataSource.isInitialized) await this.lease.retire();
+    await this.lease.stop();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

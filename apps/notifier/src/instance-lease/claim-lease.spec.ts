@@ -34,7 +34,7 @@ describe('whether a pending email may be claimed', () => {
     });
   });
 
-  describe('given an email claimed by an instance with no lease row (retired, or purged)', () => {
+  describe('given an email claimed by an instance with no lease row (purged, or deleted by hand)', () => {
     it('then it is free', () => {
       assert.equal(isClaimFree(claimedBy('gone'), undefined, cutoffs), true);
     });

@@ -43,7 +43,7 @@ export function claimCutoffs(now: Date, settings: LeaseSettings): ClaimCutoffs {
 
 /**
  * True when a run may claim the email: it is unclaimed, its claim expired, or its owner's lease
- * lapsed (or is gone: the owner retired or never registered). `ownerHeartbeat` is the owner's
+ * lapsed (or is gone: purged after a day, or deleted by hand). `ownerHeartbeat` is the owner's
  * last heartbeat, undefined when there is no lease row for it.
  */
 export function isClaimFree(claim: ClaimState, ownerHeartbeat: Date | undefined, cutoffs: ClaimCutoffs): boolean {

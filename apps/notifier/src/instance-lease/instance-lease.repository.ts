@@ -24,6 +24,8 @@ export class InstanceLeaseRepository {
    * Takes the lease at start. Every claim already stamped with this instance id belongs to a
    * previous life of this instance (no run of this process has started yet), so it is released
    * at once: a restarted instance with a stable id does not wait for its own lease to lapse.
+   * (An email of that life whose `EmailSent` is stored but not yet applied may then be sent once
+   * more, with the same Message-ID: the at-least-once case of a crash.)
    * Leases that lapsed more than `purgeBefore` ago are deleted. Returns the claims released.
    */
   async register(dataSource: DataSource, lease: InstanceLease, now: Date, purgeBefore: Date): Promise<number> {
@@ -55,29 +57,6 @@ export class InstanceLeaseRepository {
     await leases.createQueryBuilder().insert().values({ ...lease, startedAt: now, heartbeatAt: now }).orIgnore().execute();
     const current = await leases.findOneBy({ instanceId: lease.instanceId });
     return current?.incarnation === lease.incarnation ? 'restored' : 'taken-over';
-  }
-
-  /**
-   * Gives the lease up on a clean shutdown (after the last run finished): the instance's
-   * remaining claims are released and its row deleted, so nothing waits for the lease to lapse.
-   * Does nothing if another process has taken this id over.
-   */
-  async retire(dataSource: DataSource, lease: InstanceLease): Promise<void> {
-    await runInTransaction(dataSource, async (manager) => {
-      const deleted = await manager
-        .createQueryBuilder()
-        .delete()
-        .from(InstanceLeaseEntity)
-        .where('instance_id = :id AND incarnation = :incarnation', { id: lease.instanceId, incarnation: lease.incarnation })
-        .execute();
-      if ((deleted.affected ?? 0) === 0) return;
-      await manager
-        .createQueryBuilder()
-        .update(PendingEmailEntity)
-        .set({ claimedTick: null, claimedAt: null, claimToken: null, claimOwner: null })
-        .where('claim_owner = :owner', { owner: lease.instanceId })
-        .execute();
-    });
   }
 
   /** Every lease row (status, specs). */

@@ -11,8 +11,11 @@ const PURGE_AFTER_MS = 24 * 3_600_000;
 
 /**
  * Holds this process's lease in `notifier_instance`: taken at start (before the transport pulls
- * the first tick), renewed every `NOTIFIER_LEASE_HEARTBEAT_SECONDS`, given up on a clean
- * shutdown. While the heartbeat fails (database down) the lease may lapse and other replicas
+ * the first tick), renewed every `NOTIFIER_LEASE_HEARTBEAT_SECONDS`, and left to lapse on a clean
+ * shutdown. Not released then on purpose: by that time every run has finished and given back what
+ * it did not send, so the claims left are of emails whose `EmailSent` is stored but maybe not yet
+ * applied; freeing them at once could let another tick send them again. They are cleared when
+ * `EmailSent` is applied, and the lapsed lease frees any rest. While the heartbeat fails (database down) the lease may lapse and other replicas
  * take this instance's claims; that is safe, because a run renews each claim by its token right
  * before sending and skips the emails it lost.
  */
@@ -43,16 +46,10 @@ export class InstanceLeaseService implements OnApplicationBootstrap {
     this.timer.unref();
   }
 
-  /** Stops the heartbeat and gives the lease and any leftover claims back. Call after the last tick run ended. */
-  async retire(): Promise<void> {
+  /** Stops the heartbeat (the lease then lapses); call before the database is closed. */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.beating;
-    try {
-      await this.repository.retire(this.dataSource, this.lease);
-    } catch (err) {
-      // Not fatal: the lease lapses by itself and the claims follow it.
-      this.logger.warn(`could not give the lease up: ${(err as Error).message}`);
-    }
   }
 
   private async beat(): Promise<void> {
