@@ -24,10 +24,10 @@ function duplicateEvents(events: readonly IdmEvent[]): { sameId: number; emailSe
 }
 
 /** A stack with the backlog draining; `body` injects the fault once 60 emails went out. */
-async function midDrain(t: TestContext, body: (stack: EmailStack, sentAtFault: number) => Promise<void>): Promise<void> {
+async function midDrain(t: TestContext, body: (stack: EmailStack, sentAtFault: number) => Promise<void>, notifierEnv: Record<string, string> = {}): Promise<void> {
   const stack = await EmailStack.start(await sqliteDatabase());
   try {
-    await stack.startNotifier(); // creates the stream
+    await stack.startNotifier(notifierEnv); // creates the stream
     await publishUsers(stack, 'fault', USERS);
     await stack.startScheduler('* * * * * *');
     await body(stack, await sentAtLeast(stack, 60));
@@ -60,6 +60,33 @@ describe('faults on the email path (kill -9 while 300 emails drain)', () => {
       assert.equal(recipients, USERS, 'no user without an email');
       assert.deepEqual(mixedIds, [], 'a copy always carries the Message-ID of the first');
     });
+  });
+
+  it('kill -9 of a notifier with a stable NOTIFIER_INSTANCE_ID: the restarted instance frees its old claims at start, no lease wait', async (t) => {
+    await midDrain(
+      t,
+      async (stack, sentAtKill) => {
+        const notifier = stack.notifiers[0]!;
+        const killedAt = Date.now();
+        await notifier.kill();
+        await notifier.restart();
+        await notifier.waitForLog(/released \d+ claims of this instance's previous run/);
+        const { recipients, duplicates, mixedIds } = await waitForRecipients(stack, USERS);
+        recordFault(
+          {
+            fault: 'kill -9 notifier mid-drain, restarted with the same NOTIFIER_INSTANCE_ID',
+            inFlight: `${USERS} emails, ${sentAtKill} sent`,
+            lost: USERS - recipients,
+            duplicated: `${duplicates} emails, same Message-ID`,
+            recoveryMs: Date.now() - killedAt,
+          },
+          (m) => t.diagnostic(m),
+        );
+        assert.equal(recipients, USERS, 'no user without an email');
+        assert.deepEqual(mixedIds, [], 'a copy always carries the Message-ID of the first');
+      },
+      { NOTIFIER_INSTANCE_ID: 'notifier-0' },
+    );
   });
 
   it('kill -9 of nats-server mid-drain, restarted on the same store: nothing lost, no event twice', async (t) => {
