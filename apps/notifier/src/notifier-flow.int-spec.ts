@@ -15,6 +15,7 @@ import { DeliveryOutcomeService } from './pending-emails/delivery-outcome.servic
 import { EmailFlagService } from './pending-emails/email-flag.service.js';
 import type { DeliveryEvent } from './pending-emails/pending-email.evolve.js';
 import { InstanceLeaseRepository } from './instance-lease/instance-lease.repository.js';
+import type { PendingEmail } from './pending-emails/pending-email.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
 import { RecipientRepository } from './recipients/recipient.repository.js';
 import { loadTemplates } from './templates/template-store.js';
@@ -75,7 +76,10 @@ interface Harness {
   readonly outcomes: DeliveryOutcomeService;
   readonly pendingEmails: PendingEmailRepository;
   readonly transport: InFlightMeter;
-  tick(task?: string, options?: { concurrency?: number; dataSource?: DataSource }): Promise<{ tick: IdmEventOf<'idm.bulk-task.tick'>; report: TickReport }>;
+  /** One tick run; `service` keeps one service across ticks (as the app's singleton does), default a new one per tick. */
+  tick(task?: string, options?: { concurrency?: number; dataSource?: DataSource; service?: TickDeliveryService }): Promise<{ tick: IdmEventOf<'idm.bulk-task.tick'>; report: TickReport }>;
+  /** A delivery service over `pendingEmails` (default the harness's repository). */
+  service(pendingEmails?: PendingEmailRepository): TickDeliveryService;
   /** Applies every delivery event recorded so far that was not applied yet (what the notifier's own consumer does). */
   applyOutcomes(): Promise<void>;
   pendingTypes(userId: string): Promise<string[]>;
@@ -116,11 +120,16 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
     async tick(task = 'RetryEmailNotifications', options = {}) {
       tickNo += 1;
       const tick = anEvent.bulkTaskTick({ schedule: 'email-retry', task, scheduledFor: clock.now().toISOString(), firedAt: clock.now().toISOString() }, { id: `tick-${tickNo}` });
-      const service = new TickDeliveryService(
-        { dataSource: options.dataSource ?? dataSource, pendingEmails, recipients, transport, templates, sink, clock },
-        { ...settings, sendConcurrency: options.concurrency ?? settings.sendConcurrency },
-      );
+      const service =
+        options.service ??
+        new TickDeliveryService(
+          { dataSource: options.dataSource ?? dataSource, pendingEmails, recipients, transport, templates, sink, clock },
+          { ...settings, sendConcurrency: options.concurrency ?? settings.sendConcurrency },
+        );
       return { tick, report: await service.deliver(tick) };
+    },
+    service(repository = pendingEmails) {
+      return new TickDeliveryService({ dataSource, pendingEmails: repository, recipients, transport, templates, sink, clock }, settings);
     },
     async applyOutcomes() {
       const todo = sink.events.slice(applied);
@@ -390,5 +399,26 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     await assert.rejects(h.tick(), /nats unavailable/);
     const retry = await h.tick();
     assert.equal(retry.report.sent, 1, 'the failed run released its claim: the retried tick sends at once (at-least-once, same Message-ID)');
+  });
+
+  onEachDatabase('a failed tick whose release fails too (database refusing) gives the claims back before its next claim', async (h) => {
+    await smtp.setMode('accept');
+    await deliver(h, anEvent.userAdded({ userId: 'rel-1', email: 'rel1@example.com' }));
+    class RefusingRelease extends PendingEmailRepository {
+      refuse = true;
+      override async release(dataSource: DataSource, token: string, pending?: readonly PendingEmail[]): Promise<number> {
+        if (this.refuse) throw new Error('database refused the release');
+        return super.release(dataSource, token, pending);
+      }
+    }
+    const repository = new RefusingRelease();
+    const service = h.service(repository);
+    h.sink.failNext = true;
+    await assert.rejects(h.tick(undefined, { service }), /nats unavailable/, 'the tick fails with its own error, not the release\'s');
+    assert.equal((await h.tick()).report.claimed, 0, 'the claim is still held (its owner is alive)');
+    await assert.rejects(h.tick(undefined, { service }), /database refused the release/, 'while the database refuses, the run fails before claiming');
+    repository.refuse = false;
+    const { report } = await h.tick(undefined, { service });
+    assert.deepEqual([report.claimed, report.sent], [1, 1], 'leftovers released first, then claimed and sent');
   });
 });
