@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ConfigError } from '@idm/config';
 import { FIXED_NOW } from '@idm/testing';
+import { readNotifierConfig } from '../notifier.config.js';
 import { claimCutoffs, isClaimFree, leaseSettingsProblem, type ClaimState } from './claim-lease.js';
 
 const SECOND = 1000;
@@ -59,5 +61,24 @@ describe('checking lease settings', () => {
   });
   it('refuses a claim TTL shorter than the lease timeout', () => {
     assert.match(leaseSettingsProblem({ ...settings, claimTtlMs: 10 * SECOND }) ?? '', /EMAIL_CLAIM_TTL_SECONDS/);
+  });
+});
+
+describe('lease configuration of the notifier', () => {
+  const base = { SMTP_URL: 'smtp://mail.example', MAIL_FROM: 'noreply@idm.example' };
+  it('defaults: lease 30 s, heartbeat 10 s, claim TTL 900 s, random instance id', () => {
+    const config = readNotifierConfig(base);
+    assert.deepEqual(config.lease, { leaseTimeoutMs: 30_000, heartbeatMs: 10_000, claimTtlMs: 900_000 });
+    assert.equal(config.instanceId, undefined);
+  });
+  it('a heartbeat too slow for the lease timeout is a start-up error naming both variables', () => {
+    assert.throws(
+      () => readNotifierConfig({ ...base, NOTIFIER_LEASE_TIMEOUT_SECONDS: '15', NOTIFIER_LEASE_HEARTBEAT_SECONDS: '10' }),
+      (e: unknown) => e instanceof ConfigError && /NOTIFIER_LEASE_HEARTBEAT_SECONDS/.test(e.message) && /NOTIFIER_LEASE_TIMEOUT_SECONDS/.test(e.message),
+    );
+  });
+  it('NOTIFIER_INSTANCE_ID is a short name of safe characters', () => {
+    assert.equal(readNotifierConfig({ ...base, NOTIFIER_INSTANCE_ID: 'notifier-7c9f-x2' }).instanceId, 'notifier-7c9f-x2');
+    assert.throws(() => readNotifierConfig({ ...base, NOTIFIER_INSTANCE_ID: 'has space' }), ConfigError);
   });
 });
