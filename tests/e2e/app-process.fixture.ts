@@ -22,6 +22,8 @@ export interface AppProcess {
   stop(timeoutMs?: number): Promise<void>;
   /** Starts the app again with the same environment; resolves when it is ready. */
   restart(): Promise<void>;
+  /** SIGKILL — a crash with no shutdown hooks — and wait for the exit (fault tests). */
+  kill(): Promise<void>;
 }
 
 // dist/tests/e2e/<this>.js → dist/apps/<app>/main.js
@@ -98,6 +100,12 @@ export async function startApp(app: AppName, env: Readonly<Record<string, string
       );
     },
     stop,
+    async kill() {
+      const proc = child;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGKILL');
+      await exited;
+    },
     async restart() {
       await stop();
       await launch();

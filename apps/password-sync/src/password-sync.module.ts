@@ -81,6 +81,7 @@ export class PasswordSyncModule {
               policy: settings.policy,
               logger: new Logger('PasswordCache'),
               consumer: PASSWORD_SYNC_CONSUMER,
+              ...(settings.firstAttemptGraceMs !== undefined ? { firstAttemptGraceMs: settings.firstAttemptGraceMs } : {}),
             }),
           inject: [DataSource, PasswordCacheRepository, PasswordSealer, PasswordTarget, EventPublisher, Clock],
         },

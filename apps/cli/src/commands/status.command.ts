@@ -56,6 +56,10 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
       const byType = (notifier.pendingByType ?? {}) as Record<string, number>;
       out.line(`  ${String(notifier.pending)} pending emails, ${String(notifier.recipients)} recipients, oldest ${String(notifier.oldestPending ?? '-')}`);
       out.table(Object.entries(byType).map(([type, n]) => ({ type, pending: n })));
+      const instances = (notifier.instances ?? []) as Array<{ instanceId: string; heartbeatAt: string; live: boolean; claims: number }>;
+      for (const i of instances) {
+        out.line(`  instance ${i.instanceId}: ${i.live ? out.style('green', 'live') : out.style('yellow', 'lease lapsed')}, heartbeat ${i.heartbeatAt}, ${i.claims} claims`);
+      }
     }
     out.heading('password-sync');
     if (!passwords) out.line(out.style('yellow', '  no answer (not running?)'));

@@ -172,6 +172,24 @@ export class PasswordCacheRepository {
     return Object.fromEntries(rows.map((r) => [r.keyId ?? 'none', Number(r.n)]));
   }
 
+  /**
+   * Users whose cached password was accepted by `cachedBefore` and has no recorded attempt: its
+   * first attempt never ran, or its outcome was never stored (a crash in between). Oldest first.
+   */
+  async dueForFirstAttempt(manager: EntityManager, cachedBefore: Date, limit = 500): Promise<string[]> {
+    const rows = await manager
+      .createQueryBuilder(PasswordCacheRow, 'r')
+      .select(['r.userId'])
+      .where('r.state = :state', { state: 'cached' })
+      .andWhere('r.attempts = 0')
+      .andWhere('r.lastReason IS NULL')
+      .andWhere('r.cachedAt <= :before', { before: cachedBefore.toISOString() })
+      .orderBy('r.cachedAt', 'ASC')
+      .limit(limit)
+      .getMany();
+    return rows.map((r) => r.userId);
+  }
+
   /** How many passwords are cached right now (reported when they never expire). */
   async countCached(manager: EntityManager): Promise<number> {
     return manager.count(PasswordCacheRow, { where: { state: 'cached' } });

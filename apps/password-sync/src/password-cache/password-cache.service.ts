@@ -33,12 +33,20 @@ export interface PasswordCacheServiceDeps {
   readonly logger: ServiceLogger;
   /** Inbox consumer name for user events. */
   readonly consumer: string;
+  /**
+   * How long after acceptance a password with no recorded attempt is attempted by the sweeper
+   * (its first attempt never ran or its outcome was lost in a crash). Longer than a first attempt
+   * can take elsewhere (target timeout, queueing), so a live attempt is not repeated. Default 30 s.
+   */
+  readonly firstAttemptGraceMs?: number;
 }
 
 /** Result of one sweep. */
 export interface SweepReport {
   readonly expired: number;
   readonly retried: number;
+  /** Accepted passwords with no recorded attempt, attempted now (after a crash). */
+  readonly recovered: number;
 }
 
 /** Result of one re-seal pass (see {@link PasswordCacheService.resealBatch}). */
@@ -93,6 +101,8 @@ const SOURCE = '/idm/password-sync';
  */
 export class PasswordCacheService {
   private readonly writes: GroupCommit;
+  /** First attempts running in this process (`userId` NUL `changedAt`): the sweeper leaves them alone. */
+  private readonly firstAttempts = new Set<string>();
 
   constructor(private readonly deps: PasswordCacheServiceDeps) {
     this.writes = new GroupCommit(deps.dataSource);
@@ -130,12 +140,17 @@ export class PasswordCacheService {
     });
     const ignored = decision.outputs.find((o) => o.kind === 'Ignore');
     if (ignored) return { ok: false, error: `password change not accepted: ${ignored.reason}` };
+    const running = `${userId}\u0000${now.toISOString()}`;
+    this.firstAttempts.add(running);
     try {
       await this.runApplies(decision, { seed: eventId, correlationId: eventId });
     } catch (err) {
-      // The password is cached and PasswordChanged is in the log: the change is accepted; the
-      // attempt is repeated on the next UserAdded/UserModified.
+      // The password is cached and PasswordChanged is in the log: the change is accepted. With no
+      // recorded attempt, the sweeper attempts it again (see sweep); after a recorded failure the
+      // next UserAdded/UserModified does.
       this.deps.logger.error(`first attempt for ${userId} could not be recorded: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.firstAttempts.delete(running);
     }
     return { ok: true, eventId };
   }
@@ -163,8 +178,11 @@ export class PasswordCacheService {
   }
 
   /**
-   * Expires what is due and retries `target-unavailable` passwords whose backoff has elapsed.
-   * The shell runs it every few seconds; the decider decides, time is data.
+   * Expires what is due, retries `target-unavailable` passwords whose backoff has elapsed, and
+   * attempts accepted passwords that have no recorded attempt `firstAttemptGraceMs` after they were
+   * cached (the process died between accepting and attempting, or before recording the outcome),
+   * so no accepted password waits for a user event that may never come. The shell runs it at start
+   * and every few seconds; the decider decides, time is data.
    */
   async sweep(): Promise<SweepReport> {
     const now = this.deps.clock.now();
@@ -197,7 +215,25 @@ export class PasswordCacheService {
         });
       }
     }
-    return { expired, retried };
+    return { expired, retried, recovered: await this.attemptOverdue(now) };
+  }
+
+  /** The third part of {@link sweep}: accepted passwords never attempted. Returns how many were attempted. */
+  private async attemptOverdue(now: Date): Promise<number> {
+    const cachedBefore = new Date(now.getTime() - (this.deps.firstAttemptGraceMs ?? 30_000));
+    const due = await this.tx((m) => this.deps.repository.dueForFirstAttempt(m, cachedBefore));
+    let recovered = 0;
+    for (const userId of due) {
+      const state = await this.tx((m) => this.deps.repository.load(m, userId));
+      const d = decide({ type: 'AttemptOverdue', userId, cachedBefore: cachedBefore.toISOString() }, state, this.ctx(now));
+      const apply = d.outputs.find((o) => o.kind === 'ApplyPassword');
+      // Expiry is the ExpiryDue loop's; here only the attempt.
+      if (!apply || this.firstAttempts.has(`${userId}\u0000${apply.changedAt}`)) continue;
+      this.deps.logger.warn(`password of ${userId} accepted at ${apply.changedAt} has no recorded attempt; attempting it now`);
+      await this.attempt(userId, apply.changedAt, { seed: `first:${userId}:${apply.changedAt}` });
+      recovered++;
+    }
+    return recovered;
   }
 
   /**

@@ -20,6 +20,7 @@ export const passwordSyncEnv = {
   PASSWORD_EXPIRATION_MINUTES: z.string().optional(),
   SOURCE_POLLING_INTERVAL_SECONDS: z.string().optional(),
   PASSWORD_SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().max(3600).default(5),
+  PASSWORD_FIRST_ATTEMPT_GRACE_SECONDS: z.coerce.number().positive().max(3600).default(30),
   PASSWORD_COMMAND_QUEUE: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('password-sync'),
   ...passwordTargetEnv,
 };
@@ -36,6 +37,8 @@ export interface PasswordSyncSettings {
   readonly policy: ExpirationPolicy;
   readonly target: PasswordTargetConfig;
   readonly sweepIntervalMs: number;
+  /** After this long, an accepted password with no recorded attempt is attempted by the sweeper; default 30 s. */
+  readonly firstAttemptGraceMs?: number;
   /** Queue group of the command subscription: replicas share the requests. */
   readonly commandQueue: string;
 }
@@ -62,6 +65,7 @@ export function loadPasswordSyncSettings(env: NodeJS.ProcessEnv = process.env): 
     policy: resolveExpirationPolicy(e),
     target: e,
     sweepIntervalMs: Math.round(e.PASSWORD_SWEEP_INTERVAL_SECONDS * 1000),
+    firstAttemptGraceMs: Math.round(e.PASSWORD_FIRST_ATTEMPT_GRACE_SECONDS * 1000),
     commandQueue: e.PASSWORD_COMMAND_QUEUE,
   };
 }
