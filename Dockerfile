@@ -1,8 +1,10 @@
-# One image for the three apps; the app is chosen by the command:
+# One image for the apps and the `idm` CLI; the program is chosen by the command:
 #   docker run idm-events dist/apps/notifier/main.js
+#   docker run idm-events dist/apps/cli/main.js status        (or `idm status`, `idm setup` inside a container)
 # Stages: deps (npm ci, with the toolchain better-sqlite3 may need) → build (tsc) → runtime
-# (production dependencies only, non-root, no compiler).
-ARG NODE_IMAGE=node:20-slim
+# (production dependencies only, non-root, no compiler, nothing compiled at run time).
+# Node 24 is the current LTS; CI also runs the code on the Node the build machine has (20.19+).
+ARG NODE_IMAGE=node:24-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -23,9 +25,12 @@ FROM deps AS build
 COPY tsconfig.base.json tsconfig.build.json ./
 COPY libs libs
 COPY apps apps
-RUN npx tsc -b apps/scheduler apps/notifier apps/password-sync \
+# Specs (every tier: *.spec, *.int-spec, *.e2e-spec), the CLI's e2e support and the test
+# harnesses (@idm/testing) are not shipped.
+RUN npx tsc -b apps/scheduler apps/notifier apps/password-sync apps/cli \
  && npm prune --omit=dev --no-audit --no-fund \
- && find libs -name '*.spec.*' -delete && find dist -name '*.spec.*' -delete
+ && find libs dist -name '*spec.*' -delete \
+ && rm -rf dist/apps/cli/e2e libs/testing node_modules/@idm/testing
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
@@ -37,10 +42,16 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/libs libs
 COPY --from=build /app/dist/apps dist/apps
 COPY apps/scheduler/schedules.example.yaml apps/scheduler/
-RUN mkdir -p /var/lib/idm && chown node:node /var/lib/idm
+COPY scripts/healthcheck.mjs scripts/
+# /var/lib/idm-nats: where `idm nats-config` writes the NATS identities in docker-compose.
+# `idm` on the PATH for operators (`kubectl exec … -- idm status`).
+RUN mkdir -p /var/lib/idm /var/lib/idm-nats && chown node:node /var/lib/idm /var/lib/idm-nats \
+ && printf '#!/bin/sh\nexec node /app/dist/apps/cli/main.js "$@"\n' > /usr/local/bin/idm && chmod 755 /usr/local/bin/idm
 # The image's unprivileged `node` user (uid 1000).
 USER node
 # Health and metrics: scheduler 9101, notifier 9102, password-sync 9103 (HEALTH_PORT).
 EXPOSE 9101 9102 9103
+# Liveness only: a NATS or database outage is not a reason to restart the container.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["node", "scripts/healthcheck.mjs"]
 ENTRYPOINT ["node"]
 CMD ["dist/apps/notifier/main.js"]

@@ -24,6 +24,8 @@ export interface AppProcess {
   kill(): Promise<void>;
   /** Starts the app again with the same environment; resolves when it is ready. */
   restart(): Promise<void>;
+  /** SIGKILL — a crash with no shutdown hooks — and wait for the exit (fault tests). */
+  kill(): Promise<void>;
 }
 
 // dist/tests/e2e/<this>.js → dist/apps/<app>/main.js

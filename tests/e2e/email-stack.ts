@@ -38,8 +38,9 @@ export class EmailStack {
     readonly logDir: string,
   ) {}
 
-  static async start(db: SqliteTestDatabase | PostgresTestDatabase): Promise<EmailStack> {
-    const nats = await startNatsServer({ jetstream: true });
+  /** `nats`: a server (or a cluster, as a handle whose `url` lists every node) the test started; default a new one. */
+  static async start(db: SqliteTestDatabase | PostgresTestDatabase, natsServer?: NatsServerHandle): Promise<EmailStack> {
+    const nats = natsServer ?? (await startNatsServer({ jetstream: true }));
     const smtp = await startSmtpServer({ mode: 'accept' });
     const stream = `E2E_${randomBytes(4).toString('hex')}`;
     return new EmailStack(nats, smtp, db, stream, await EventLog.open(nats.url, stream), tempDir('e2e-logs'));

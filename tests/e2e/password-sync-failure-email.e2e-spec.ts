@@ -7,7 +7,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, createEvent, decodeEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats, EventPublisher } from '@idm/messaging';
-import { startNatsServer, startSlapd, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type ReceivedMail, type SlapdHandle, type SmtpServerHandle } from '@idm/testing';
+import { secretLeaks, startNatsServer, startSlapd, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type ReceivedMail, type SlapdHandle, type SmtpServerHandle } from '@idm/testing';
 import { startApp, type AppProcess } from './app-process.fixture.js';
 
 /**
@@ -33,20 +33,7 @@ const CANARY = {
 const ALL_CANARIES = Object.values(CANARY);
 
 /** Every encoding a careless write could use. */
-function leaks(haystack: Buffer | string): string[] {
-  const bytes = typeof haystack === 'string' ? Buffer.from(haystack, 'utf8') : haystack;
-  const found: string[] = [];
-  for (const c of ALL_CANARIES) {
-    const needles = {
-      utf8: Buffer.from(c, 'utf8'),
-      utf16le: Buffer.from(c, 'utf16le'),
-      base64: Buffer.from(Buffer.from(c).toString('base64').replace(/=+$/, '')),
-      hex: Buffer.from(Buffer.from(c).toString('hex')),
-    };
-    for (const [name, needle] of Object.entries(needles)) if (bytes.includes(needle)) found.push(`${c} as ${name}`);
-  }
-  return found;
-}
+const leaks = (haystack: Buffer | string): string[] => secretLeaks(haystack, ALL_CANARIES);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

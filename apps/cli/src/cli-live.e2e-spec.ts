@@ -69,14 +69,17 @@ describe('idm CLI operating the three apps (real nats-server, SMTP, SQLite)', ()
   });
 
   it('status shows the stream, consumer lag and each app’s pending work, as JSON and as a plain table', async () => {
-    const status = await stack.idmJson<{ stream: { messages: number }; consumers: Array<{ name: string; lag: number }>; notifier: { pendingByType: Record<string, number> }; scheduler: { schedules: unknown[] } }>(['status']);
+    const status = await stack.idmJson<{ stream: { messages: number }; consumers: Array<{ name: string; lag: number }>; notifier: { pendingByType: Record<string, number>; instances: Array<{ live: boolean }> }; scheduler: { schedules: unknown[] } }>(['status']);
     assert.ok(status.stream.messages > 10);
     assert.ok(status.consumers.some((c) => c.name === 'notifier'));
     assert.ok((status.notifier.pendingByType.PROFILE_CHANGED ?? 0) >= 1);
+    assert.deepEqual(status.notifier.instances.map((i) => i.live), [true], 'the running notifier holds a live lease');
     assert.equal(status.scheduler.schedules.length, 1);
     const table = await stack.idm(['status']);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /consumers/);
+    // Which key sealed the cached passwords, so an operator knows when a previous key can go.
+    assert.match(table.stdout, /cache key [0-9a-f]{16}: 0 cached under a previous key/);
     assert.equal(table.stdout.includes(String.fromCharCode(27)), false); // NO_COLOR and not a TTY
   });
 

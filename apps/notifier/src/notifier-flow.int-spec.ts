@@ -14,6 +14,8 @@ import { openNotifierDatabase } from './notifier.database.js';
 import { DeliveryOutcomeService } from './pending-emails/delivery-outcome.service.js';
 import { EmailFlagService } from './pending-emails/email-flag.service.js';
 import type { DeliveryEvent } from './pending-emails/pending-email.evolve.js';
+import { InstanceLeaseRepository } from './instance-lease/instance-lease.repository.js';
+import type { PendingEmail } from './pending-emails/pending-email.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
 import { RecipientRepository } from './recipients/recipient.repository.js';
 import { loadTemplates } from './templates/template-store.js';
@@ -74,10 +76,15 @@ interface Harness {
   readonly outcomes: DeliveryOutcomeService;
   readonly pendingEmails: PendingEmailRepository;
   readonly transport: InFlightMeter;
-  tick(task?: string, options?: { concurrency?: number; dataSource?: DataSource }): Promise<{ tick: IdmEventOf<'idm.bulk-task.tick'>; report: TickReport }>;
+  /** One tick run; `service` keeps one service across ticks (as the app's singleton does), default a new one per tick. */
+  tick(task?: string, options?: { concurrency?: number; dataSource?: DataSource; service?: TickDeliveryService }): Promise<{ tick: IdmEventOf<'idm.bulk-task.tick'>; report: TickReport }>;
+  /** A delivery service over `pendingEmails` (default the harness's repository). */
+  service(pendingEmails?: PendingEmailRepository): TickDeliveryService;
   /** Applies every delivery event recorded so far that was not applied yet (what the notifier's own consumer does). */
   applyOutcomes(): Promise<void>;
   pendingTypes(userId: string): Promise<string[]>;
+  /** Renews the spec instance's lease at the clock's time (what its heartbeat timer does). */
+  heartbeat(): Promise<void>;
 }
 
 let smtp: SmtpServerHandle;
@@ -96,9 +103,12 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
   const templates = loadTemplates(emailTypesOf(DEFAULT_EMAIL_RULES));
   const flags = new EmailFlagService({ dataSource, recipients, pendingEmails, sink, clock, rules: DEFAULT_EMAIL_RULES, source: '/idm/notifier' });
   const outcomes = new DeliveryOutcomeService(dataSource, pendingEmails);
+  const leases = new InstanceLeaseRepository();
+  const lease = { instanceId: 'spec-instance', incarnation: 'spec-incarnation' };
+  await leases.register(dataSource, lease, clock.now(), new Date(0));
   let applied = 0;
   let seq = 1000;
-  const settings = { limits: { maxAttempts: 3, maxAgeMs: 72 * HOUR }, sendConcurrency: 4, claimTtlMs: 15 * 60_000, from, source: '/idm/notifier' };
+  const settings = { limits: { maxAttempts: 3, maxAgeMs: 72 * HOUR }, sendConcurrency: 4, lease: { leaseTimeoutMs: 30_000, heartbeatMs: 10_000, claimTtlMs: 15 * 60_000 }, instanceId: 'spec-instance', from, source: '/idm/notifier' };
   return {
     dataSource,
     sink,
@@ -110,11 +120,16 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
     async tick(task = 'RetryEmailNotifications', options = {}) {
       tickNo += 1;
       const tick = anEvent.bulkTaskTick({ schedule: 'email-retry', task, scheduledFor: clock.now().toISOString(), firedAt: clock.now().toISOString() }, { id: `tick-${tickNo}` });
-      const service = new TickDeliveryService(
-        { dataSource: options.dataSource ?? dataSource, pendingEmails, recipients, transport, templates, sink, clock },
-        { ...settings, sendConcurrency: options.concurrency ?? settings.sendConcurrency },
-      );
+      const service =
+        options.service ??
+        new TickDeliveryService(
+          { dataSource: options.dataSource ?? dataSource, pendingEmails, recipients, transport, templates, sink, clock },
+          { ...settings, sendConcurrency: options.concurrency ?? settings.sendConcurrency },
+        );
       return { tick, report: await service.deliver(tick) };
+    },
+    service(repository = pendingEmails) {
+      return new TickDeliveryService({ dataSource, pendingEmails: repository, recipients, transport, templates, sink, clock }, settings);
     },
     async applyOutcomes() {
       const todo = sink.events.slice(applied);
@@ -127,6 +142,9 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
     },
     async pendingTypes(userId) {
       return [...(await pendingEmails.typesFor(dataSource, userId))].sort();
+    },
+    async heartbeat() {
+      await leases.heartbeat(dataSource, lease, clock.now());
     },
   };
 }
@@ -322,18 +340,39 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     assert.equal(second.report.sent, 2, 'PASSWORD_CHANGED and NEW_USER');
   });
 
-  onEachDatabase('a crashed run: its claim expires and a later tick resends with the same Message-ID (at-least-once)', async (h) => {
+  onEachDatabase('a crashed instance: its claims are free once its lease lapsed (30 s, not the 15 min claim TTL), resent with the same Message-ID', async (h) => {
     await smtp.setMode('accept');
     await smtp.clear();
     await deliver(h, anEvent.userAdded({ userId: 'crash-1', email: 'crash1@example.com' }));
-    // A run that claimed and then died: the claim stays.
-    assert.equal(await h.pendingEmails.claim(h.dataSource, { tickId: 'dead-tick', token: 'dead-token', now: h.clock.now(), expiredBefore: new Date(0) }), 1);
-    assert.equal((await h.tick()).report.claimed, 0, 'a live claim is respected');
-    h.clock.current = new Date(FIXED_NOW.getTime() + 16 * 60_000);
+    // Another instance took a lease, claimed, and then died (kill -9): its claim and lease row stay.
+    const leases = new InstanceLeaseRepository();
+    await leases.register(h.dataSource, { instanceId: 'dead-instance', incarnation: 'i-1' }, h.clock.now(), new Date(0));
+    const claimAt = (now: Date) => ({ tickId: 'dead-tick', token: 'dead-token', owner: 'dead-instance', now, expiredBefore: new Date(now.getTime() - 900_000), lapsedBefore: new Date(now.getTime() - 30_000) });
+    assert.equal(await h.pendingEmails.claim(h.dataSource, claimAt(h.clock.now())), 1);
+    h.clock.current = new Date(FIXED_NOW.getTime() + 29_000);
+    await h.heartbeat();
+    assert.equal((await h.tick()).report.claimed, 0, 'the claim of an instance with a live lease is respected');
+    h.clock.current = new Date(FIXED_NOW.getTime() + 31_000);
+    await h.heartbeat();
     const { report } = await h.tick();
-    assert.equal(report.sent, 1);
+    assert.equal(report.sent, 1, 'taken over at the first tick after the lease lapsed');
     const [mail] = await smtp.waitForMessages(1);
     assert.equal(mail?.messageId, `<${h.sink.ofType('idm.email.queued')[0]?.id}@idm.example>`);
+  });
+
+  onEachDatabase('a restarted instance with a stable id releases its previous life\'s claims at start; the old life cannot take the lease back', async (h) => {
+    await deliver(h, anEvent.userAdded({ userId: 'restart-1', email: 'restart1@example.com' }));
+    await deliver(h, anEvent.userAdded({ userId: 'restart-2', email: 'restart2@example.com' }));
+    const leases = new InstanceLeaseRepository();
+    const now = h.clock.now();
+    const claim = (owner: string, tickId: string) => ({ tickId, token: `${tickId}-token`, owner, now, expiredBefore: new Date(now.getTime() - 900_000), lapsedBefore: new Date(now.getTime() - 30_000) });
+    await leases.register(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-1' }, now, new Date(0));
+    assert.equal(await h.pendingEmails.claim(h.dataSource, claim('pod-0', 'tick-life-1')), 2);
+    assert.equal(await leases.register(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-2' }, now, new Date(0)), 2, 'both claims released at the restart');
+    assert.equal(await leases.heartbeat(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-1' }, now), 'taken-over', 'the old life cannot take the lease back');
+    assert.equal(await leases.heartbeat(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-2' }, now), 'renewed');
+    assert.equal(await h.pendingEmails.claim(h.dataSource, claim('pod-0', 'tick-life-2')), 2);
+    assert.equal((await leases.all(h.dataSource)).find((l) => l.instanceId === 'pod-0')?.incarnation, 'life-2');
   });
 
   onEachDatabase('two replicas ticking at once never send one email twice; sends are bounded by the concurrency', async (h, _t, open) => {
@@ -378,7 +417,7 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
   onEachDatabase('claims renewed a page at a time: a page with a lost claim is reported, and that email alone fails its renewal', async (h) => {
     for (const userId of ['page-1', 'page-2', 'page-3']) await deliver(h, anEvent.userAdded({ userId, email: `${userId}@example.com` }));
     const now = h.clock.now();
-    assert.equal(await h.pendingEmails.claim(h.dataSource, { tickId: 'tick-p', token: 'token-p', now, expiredBefore: new Date(0) }), 3);
+    assert.equal(await h.pendingEmails.claim(h.dataSource, { tickId: 'tick-p', token: 'token-p', owner: 'spec-instance', now, expiredBefore: new Date(0), lapsedBefore: new Date(0) }), 3);
     const page = await h.pendingEmails.claimed(h.dataSource, 'token-p');
     assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'token-p', now), true);
     assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'other-token', now), false, 'another run renews nothing of ours');
@@ -395,7 +434,7 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     );
   });
 
-  onEachDatabase('publish failures propagate: the flag handler is retried and republishes; a tick leaves its claim for a later resend', async (h) => {
+  onEachDatabase('publish failures propagate: the flag handler is retried and republishes; a failed tick gives its claims back for the retry', async (h) => {
     await smtp.setMode('accept');
     h.sink.failNext = true;
     const added = anEvent.userAdded({ userId: 'pub-1', email: 'pub1@example.com' });
@@ -406,8 +445,28 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
 
     h.sink.failNext = true;
     await assert.rejects(h.tick(), /nats unavailable/);
-    assert.equal((await h.tick()).report.claimed, 0, 'the failed run still holds the claim');
-    h.clock.current = new Date(FIXED_NOW.getTime() + 16 * 60_000);
-    assert.equal((await h.tick()).report.sent, 1, 'after the claim expired it is sent again (at-least-once)');
+    const retry = await h.tick();
+    assert.equal(retry.report.sent, 1, 'the failed run released its claim: the retried tick sends at once (at-least-once, same Message-ID)');
+  });
+
+  onEachDatabase('a failed tick whose release fails too (database refusing) gives the claims back before its next claim', async (h) => {
+    await smtp.setMode('accept');
+    await deliver(h, anEvent.userAdded({ userId: 'rel-1', email: 'rel1@example.com' }));
+    class RefusingRelease extends PendingEmailRepository {
+      refuse = true;
+      override async release(dataSource: DataSource, token: string, pending?: readonly PendingEmail[]): Promise<number> {
+        if (this.refuse) throw new Error('database refused the release');
+        return super.release(dataSource, token, pending);
+      }
+    }
+    const repository = new RefusingRelease();
+    const service = h.service(repository);
+    h.sink.failNext = true;
+    await assert.rejects(h.tick(undefined, { service }), /nats unavailable/, 'the tick fails with its own error, not the release\'s');
+    assert.equal((await h.tick()).report.claimed, 0, 'the claim is still held (its owner is alive)');
+    await assert.rejects(h.tick(undefined, { service }), /database refused the release/, 'while the database refuses, the run fails before claiming');
+    repository.refuse = false;
+    const { report } = await h.tick(undefined, { service });
+    assert.deepEqual([report.claimed, report.sent], [1, 1], 'leftovers released first, then claimed and sent');
   });
 });

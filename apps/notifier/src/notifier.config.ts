@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { commonEnv, readEnv, type EnvOf } from '@idm/config';
+import { commonEnv, ConfigError, readEnv, type EnvOf } from '@idm/config';
+import { leaseSettingsProblem, type LeaseSettings } from './instance-lease/claim-lease.js';
 import { loadEmailRules, type EmailRules } from './email-rules/email-rules.config.js';
 import type { DeliveryLimits } from './delivery/delivery.decider.js';
 import { parseMailFrom, parseSmtpUrl, type SmtpSettings } from './delivery/smtp-settings.js';
@@ -23,12 +24,17 @@ export const notifierEnv = {
   EMAIL_MAX_ATTEMPTS: positiveInt(50),
   EMAIL_MAX_AGE_HOURS: positiveInt(72),
   EMAIL_CLAIM_TTL_SECONDS: positiveInt(900),
+  /** Stable id of this replica (pod name); unset = random per start. Must be unique among running replicas. */
+  NOTIFIER_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" and "-", at most 64')
+    .optional(),
+  NOTIFIER_LEASE_TIMEOUT_SECONDS: positiveInt(30),
+  NOTIFIER_LEASE_HEARTBEAT_SECONDS: positiveInt(10),
   EMAIL_RETRY_TASK: z.string().min(1).default('RetryEmailNotifications'),
   EMAIL_RULES: z.string().optional(),
   EMAIL_RULES_FILE: z.string().optional(),
   TEMPLATES_DIR: z.string().optional(),
-  /** Postgres schema of the notifier's tables (default `notifier`); lets several deployments or test runs share one database. */
-  DATABASE_SCHEMA: z.string().optional(),
 };
 
 /** The validated notifier configuration. */
@@ -41,6 +47,10 @@ export interface NotifierConfig {
   readonly limits: DeliveryLimits;
   readonly sendConcurrency: number;
   readonly claimTtlMs: number;
+  /** Instance lease timing (claims die with their owner's lease). */
+  readonly lease: LeaseSettings;
+  /** `NOTIFIER_INSTANCE_ID`, or undefined for a random id per start. */
+  readonly instanceId: string | undefined;
   /** The bulk task whose ticks send the pending emails (the recipe's `RetryEmailNotifications`). */
   readonly retryTask: string;
 }
@@ -53,6 +63,13 @@ export function readNotifierConfig(source: NodeJS.ProcessEnv = process.env): Not
   const env = readEnv(notifierEnv, source);
   const endpoint = parseSmtpUrl(env.SMTP_URL);
   parseMailFrom(env.MAIL_FROM);
+  const lease: LeaseSettings = {
+    leaseTimeoutMs: env.NOTIFIER_LEASE_TIMEOUT_SECONDS * 1000,
+    heartbeatMs: env.NOTIFIER_LEASE_HEARTBEAT_SECONDS * 1000,
+    claimTtlMs: env.EMAIL_CLAIM_TTL_SECONDS * 1000,
+  };
+  const leaseProblem = leaseSettingsProblem(lease);
+  if (leaseProblem) throw new ConfigError([leaseProblem]);
   return {
     env,
     smtp: {
@@ -69,6 +86,8 @@ export function readNotifierConfig(source: NodeJS.ProcessEnv = process.env): Not
     limits: { maxAttempts: env.EMAIL_MAX_ATTEMPTS, maxAgeMs: env.EMAIL_MAX_AGE_HOURS * 3_600_000 },
     sendConcurrency: env.EMAIL_SEND_CONCURRENCY,
     claimTtlMs: env.EMAIL_CLAIM_TTL_SECONDS * 1000,
+    lease,
+    instanceId: env.NOTIFIER_INSTANCE_ID,
     retryTask: env.EMAIL_RETRY_TASK,
   };
 }

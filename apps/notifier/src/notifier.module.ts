@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/messaging';
@@ -7,10 +8,12 @@ import { NodemailerMailTransport } from './delivery/nodemailer-mail-transport.js
 import { RetryTickHandler } from './delivery/retry-tick.handler.js';
 import { TickDeliveryService } from './delivery/tick-delivery.service.js';
 import { EventSink } from './event-sink.js';
+import { InstanceLeaseService } from './instance-lease/instance-lease.service.js';
+import type { InstanceLease } from './instance-lease/instance-lease.repository.js';
 import { JetStreamEventSink } from './jetstream-event-sink.js';
 import type { NotifierConfig } from './notifier.config.js';
 import { openNotifierDatabase } from './notifier.database.js';
-import { NOTIFIER_CONFIG, NOTIFIER_SOURCE, NOTIFIER_TEMPLATES } from './notifier.tokens.js';
+import { NOTIFIER_CONFIG, NOTIFIER_INSTANCE_LEASE, NOTIFIER_SOURCE, NOTIFIER_TEMPLATES } from './notifier.tokens.js';
 import { DeliveryOutcomeHandler } from './pending-emails/delivery-outcome.handler.js';
 import { DeliveryOutcomeService } from './pending-emails/delivery-outcome.service.js';
 import { EmailFlagHandler } from './pending-emails/email-flag.handler.js';
@@ -39,10 +42,12 @@ class ResourceCloser implements OnApplicationShutdown {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(MailTransport) private readonly transport: MailTransport,
+    @Inject(InstanceLeaseService) private readonly lease: InstanceLeaseService,
   ) {}
   /** After the transport stopped handling: nothing sends or writes any more. */
   async onApplicationShutdown(): Promise<void> {
     await this.transport.close();
+    await this.lease.stop();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
@@ -52,6 +57,7 @@ class ResourceCloser implements OnApplicationShutdown {
 export class NotifierModule {
   static forRoot(options: NotifierModuleOptions): DynamicModule {
     const { config } = options;
+    const lease: InstanceLease = { instanceId: config.instanceId ?? randomUUID(), incarnation: randomUUID() };
     return {
       module: NotifierModule,
       imports: [MessagingModule.forRoot({ serviceName: 'notifier', ...(options.messaging ? { config: options.messaging } : {}) })],
@@ -59,6 +65,7 @@ export class NotifierModule {
       providers: [
         { provide: NOTIFIER_CONFIG, useValue: config },
         { provide: NOTIFIER_TEMPLATES, useValue: options.templates },
+        { provide: NOTIFIER_INSTANCE_LEASE, useValue: lease },
         { provide: Clock, useValue: options.clock ?? new SystemClock() },
         { provide: MailTransport, useFactory: () => options.transport ?? new NodemailerMailTransport(config.smtp) },
         {
@@ -87,11 +94,12 @@ export class NotifierModule {
           useFactory: (dataSource: DataSource, pendingEmails: PendingEmailRepository, recipients: RecipientRepository, transport: MailTransport, sink: EventSink, clock: Clock) =>
             new TickDeliveryService(
               { dataSource, pendingEmails, recipients, transport, templates: options.templates, sink, clock },
-              { limits: config.limits, sendConcurrency: config.sendConcurrency, claimTtlMs: config.claimTtlMs, from: config.smtp.from, source: NOTIFIER_SOURCE },
+              { limits: config.limits, sendConcurrency: config.sendConcurrency, lease: config.lease, instanceId: lease.instanceId, from: config.smtp.from, source: NOTIFIER_SOURCE },
             ),
           inject: [DataSource, PendingEmailRepository, RecipientRepository, MailTransport, EventSink, Clock],
         },
         NotifierStatusResponder,
+        InstanceLeaseService,
         ResourceCloser,
       ],
     };

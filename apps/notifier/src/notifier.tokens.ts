@@ -11,3 +11,5 @@ export const NOTIFIER_CONSUMER = 'notifier';
  * must not hold up the user events (nor their ack deadlines) meanwhile.
  */
 export const NOTIFIER_TICK_CONSUMER = 'notifier-ticks';
+/** DI token of this process's `InstanceLease` (instance id + incarnation). */
+export const NOTIFIER_INSTANCE_LEASE = Symbol('NOTIFIER_INSTANCE_LEASE');

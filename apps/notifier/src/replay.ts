@@ -1,22 +1,30 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { commonEnv, readEnv } from '@idm/config';
-import { connectNats, messagingConfigFromEnv, parseReplayArgs, stdoutSink } from '@idm/messaging';
+import { checkAppStopped, connectNats, messagingConfigFromEnv, parseReplayArgs, stdoutSink } from '@idm/messaging';
+import { readDatabaseSettings } from '@idm/persistence';
 import { openNotifierDatabase } from './notifier.database.js';
 import { replayNotifier } from './replay/notifier-replay.js';
+import { NotifierStatusSubjects } from './status/notifier-status.responder.js';
 
 /**
- * `node dist/apps/notifier/replay.js [--from-seq N | --since TIME] [--dry-run]`: rebuilds the
- * notifier's tables from the log. No SMTP, no publisher: only NATS (to read) and the database.
- * Progress and summary are JSON lines on stdout (`idm replay notifier` draws them); a failure is
- * an `error` line and exit code 1. Stop the notifier first: claims are not in the log.
+ * `node dist/apps/notifier/replay.js [--from-seq N | --since TIME] [--dry-run] [--force]`: rebuilds
+ * the notifier's tables from the log. No SMTP, no publisher: only NATS (to read) and the database,
+ * opened with the app's own settings (`DATABASE_URL`, `DATA_DIR`, `DATABASE_SCHEMA`). Progress and
+ * summary are JSON lines on stdout (`idm replay notifier` draws them); a failure is an `error`
+ * line and exit code 1. Refused while the notifier answers its status subject, unless `--force`:
+ * claims are not in the log.
  */
 async function main(): Promise<void> {
   const args = parseReplayArgs(process.argv.slice(2));
-  const env = readEnv({ DATABASE_URL: commonEnv.DATABASE_URL, DATA_DIR: commonEnv.DATA_DIR });
+  const database = readDatabaseSettings();
   const messaging = messagingConfigFromEnv('notifier-replay');
   const nc = await connectNats({ ...messaging.connection, connectTimeoutMs: 5_000 });
-  const dataSource = await openNotifierDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, ...(args.schema ? { schema: args.schema } : {}) });
+  const dataSource = await checkAppStopped(nc, { app: 'notifier', statusSubject: NotifierStatusSubjects.Status, force: args.force })
+    .then(() => openNotifierDatabase({ ...database, schema: args.schema ?? database.schema }))
+    .catch(async (err: unknown) => {
+      await nc.close();
+      throw err;
+    });
   try {
     await replayNotifier(
       { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: stdoutSink },

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { EventPublisher, MessagingModule, NATS_CONNECTION, type MessagingConfig } from '@idm/messaging';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { PasswordChangeResponder } from './password-change/password-change.responder.js';
+import { CacheKeyResealer } from './password-cache/cache-key-resealer.js';
 import { PasswordCacheRepository } from './password-cache/password-cache.repository.js';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { openPasswordDatabase } from './password-cache/password-database.js';
@@ -61,7 +62,7 @@ export class PasswordSyncModule {
           provide: DataSource,
           useFactory: () => openPasswordDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.schema }),
         },
-        { provide: PasswordSealer, useFactory: () => new PasswordSealer(settings.key.key) },
+        { provide: PasswordSealer, useFactory: () => new PasswordSealer(settings.key.key, settings.key.previous ?? []) },
         { provide: PasswordCacheRepository, useValue: new PasswordCacheRepository() },
         {
           provide: PasswordTarget,
@@ -96,11 +97,13 @@ export class PasswordSyncModule {
               policy: settings.policy,
               logger: new Logger('PasswordCache'),
               consumer: PASSWORD_SYNC_CONSUMER,
+              ...(settings.firstAttemptGraceMs !== undefined ? { firstAttemptGraceMs: settings.firstAttemptGraceMs } : {}),
             }),
           inject: [DataSource, PasswordCacheRepository, PasswordSealer, PasswordTarget, EventPublisher, Clock],
         },
         PasswordChangeResponder,
         PasswordSweeper,
+        CacheKeyResealer,
         PasswordSyncStatusResponder,
         ResourceCloser,
       ],

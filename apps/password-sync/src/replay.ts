@@ -1,25 +1,32 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { commonEnv, readEnv } from '@idm/config';
-import { connectNats, messagingConfigFromEnv, parseReplayArgs, stdoutSink } from '@idm/messaging';
+import { checkAppStopped, connectNats, messagingConfigFromEnv, parseReplayArgs, stdoutSink } from '@idm/messaging';
+import { readDatabaseSettings } from '@idm/persistence';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { openPasswordDatabase } from './password-cache/password-database.js';
 import { replayPasswordSync } from './replay/password-sync-replay.js';
+import { PasswordSyncStatusSubjects } from './status/password-sync-status.responder.js';
 
 /**
- * `node dist/apps/password-sync/replay.js [--from-seq N | --since TIME] [--dry-run]`: rebuilds
- * `password_cache` from the log. No key, no target, no publisher: only NATS (to read) and the
- * database. `PASSWORD_EXPIRATION_MINUTES` / `SOURCE_POLLING_INTERVAL_SECONDS` give the expiry of
- * replayed changes. Progress and summary are JSON lines on stdout; a failure is an `error` line
- * and exit code 1. Stop password-sync first.
+ * `node dist/apps/password-sync/replay.js [--from-seq N | --since TIME] [--dry-run] [--force]`:
+ * rebuilds `password_cache` from the log. No key, no target, no publisher: only NATS (to read) and
+ * the database, opened with the app's own settings (`DATABASE_URL`, `DATA_DIR`, `DATABASE_SCHEMA`).
+ * `PASSWORD_EXPIRATION_MINUTES` / `SOURCE_POLLING_INTERVAL_SECONDS` give the expiry of replayed
+ * changes. Progress and summary are JSON lines on stdout; a failure is an `error` line and exit
+ * code 1. Refused while password-sync answers its status subject, unless `--force`.
  */
 async function main(): Promise<void> {
   const args = parseReplayArgs(process.argv.slice(2));
-  const env = readEnv({ DATABASE_URL: commonEnv.DATABASE_URL, DATA_DIR: commonEnv.DATA_DIR });
+  const database = readDatabaseSettings();
   const policy = resolveExpirationPolicy(process.env);
   const messaging = messagingConfigFromEnv('password-sync-replay');
   const nc = await connectNats({ ...messaging.connection, connectTimeoutMs: 5_000 });
-  const dataSource = await openPasswordDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, schema: args.schema });
+  const dataSource = await checkAppStopped(nc, { app: 'password-sync', statusSubject: PasswordSyncStatusSubjects.Status, force: args.force })
+    .then(() => openPasswordDatabase({ ...database, schema: args.schema ?? database.schema }))
+    .catch(async (err: unknown) => {
+      await nc.close();
+      throw err;
+    });
   try {
     await replayPasswordSync(
       { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: stdoutSink },

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { ConstraintViolationError } from 'ldapts';
 import { readEnv } from '@idm/config';
 import type { IdmEvent } from '@idm/contracts';
-import { startSlapd, tempDir, type SlapdHandle } from '@idm/testing';
+import { secretLeaks, startSlapd, tempDir, type SlapdHandle } from '@idm/testing';
 import { loadCacheKey } from './password-cache/cache-key.config.js';
 import { decide, emptyState } from './password-cache/password-cache.decider.js';
 import { PasswordCacheRepository } from './password-cache/password-cache.repository.js';
@@ -35,21 +35,7 @@ class SteppingClock extends Clock {
 }
 
 /** Every encoding a careless write could use. */
-function leaks(haystack: Buffer | string): string[] {
-  const bytes = typeof haystack === 'string' ? Buffer.from(haystack, 'utf8') : haystack;
-  const found: string[] = [];
-  for (const c of CANARIES) {
-    for (const [name, needle] of [
-      ['utf8', Buffer.from(c, 'utf8')],
-      ['utf16le', Buffer.from(c, 'utf16le')],
-      ['base64', Buffer.from(Buffer.from(c).toString('base64').replace(/=+$/, ''))],
-      ['hex', Buffer.from(Buffer.from(c).toString('hex'))],
-    ] as const) {
-      if (bytes.includes(needle)) found.push(`${c} as ${name}`);
-    }
-  }
-  return found;
-}
+const leaks = (haystack: Buffer | string): string[] => secretLeaks(haystack, CANARIES);
 
 describe('no password in plaintext anywhere (canary)', () => {
   let slapd: SlapdHandle;

@@ -6,7 +6,7 @@ import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger } from '
 import { loadSchedules } from './schedules/schedule-config.js';
 import { schedulerEnv } from './scheduler-env.js';
 import { SchedulerModule } from './scheduler.module.js';
-import { observeScheduler, SCHEDULER_HEALTH_PORT } from './scheduler.observability.js';
+import { SCHEDULER_HEALTH_PORT, schedulerTickMetrics, startSchedulerHealth } from './scheduler.observability.js';
 
 /**
  * The scheduler: no HTTP server and no consumer, only timers, the stream and two core-NATS
@@ -31,12 +31,13 @@ async function bootstrap(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  const metrics = createAppMetrics('scheduler');
   const app = await NestFactory.createApplicationContext(
-    SchedulerModule.forRoot({ schedules, options: { source: '/idm/scheduler', graceMs: env.SCHEDULER_GRACE_SECONDS * 1000 } }),
+    SchedulerModule.forRoot({ schedules, options: { source: '/idm/scheduler', graceMs: env.SCHEDULER_GRACE_SECONDS * 1000 }, onAppended: schedulerTickMetrics(metrics) }),
     { logger: nestLogger },
   );
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  const health = await observeScheduler(app, { metrics: createAppMetrics('scheduler'), port: healthPort, logger: nestLogger });
+  const health = await startSchedulerHealth(app, { metrics, port: healthPort, logger: nestLogger });
   if (health) logger.log(`health on :${health.port}`);
   for (const s of schedules) logger.log(`${s.name}: ${s.enabled ? `${s.cron} (${s.timezone}) → ${s.task}` : 'disabled'}`);
 }

@@ -1,5 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { MessagingModule, type MessagingConfig } from '@idm/messaging';
+import { Inject, Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/messaging';
 import { Clock, SystemClock } from './clock/clock.js';
 import { SchedulerCommandsHandler } from './commands/scheduler-commands.handler.js';
 import type { Schedule } from './schedules/schedule.js';
@@ -14,6 +14,26 @@ export interface SchedulerModuleOptions {
   readonly options: SchedulerOptions;
   /** Explicit messaging settings (tests); default: `NATS_*` / `IDM_STREAM` from the environment. */
   readonly messaging?: MessagingConfig;
+  /** Told of every appended tick (metrics); registered before the start-up catch-up check runs. */
+  readonly onAppended?: AppendedListener;
+}
+
+type AppendedListener = Parameters<EventPublisher['onAppended']>[0];
+const ON_APPENDED = Symbol('ON_APPENDED');
+
+/**
+ * Registers the app's appended-event listener in `onModuleInit`, which Nest runs before any
+ * `onApplicationBootstrap`: so the catch-up tick appended at start-up is counted too.
+ */
+@Injectable()
+class AppendedListenerRegistration implements OnModuleInit {
+  constructor(
+    private readonly publisher: EventPublisher,
+    @Inject(ON_APPENDED) private readonly listener: AppendedListener | null,
+  ) {}
+  onModuleInit(): void {
+    if (this.listener) this.publisher.onAppended(this.listener);
+  }
 }
 
 /** The scheduler app: timers + start-up catch-up + operator commands, over the event stream. */
@@ -28,6 +48,8 @@ export class SchedulerModule {
         { provide: SCHEDULER_OPTIONS, useValue: config.options },
         { provide: Clock, useClass: SystemClock },
         { provide: TickLog, useClass: JetStreamTickLog },
+        { provide: ON_APPENDED, useValue: config.onAppended ?? null },
+        AppendedListenerRegistration,
         SchedulerService,
         SchedulerCommandsHandler,
       ],

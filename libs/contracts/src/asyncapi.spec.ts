@@ -43,13 +43,21 @@ describe('AsyncAPI document', () => {
     const payload = at(doc, 'components', 'messages', 'EmailSent', 'payload') as Json;
     assert.deepEqual(
       [...(payload['required'] as string[])].sort(),
-      ['data', 'datacontenttype', 'dataversion', 'id', 'source', 'specversion', 'subject', 'time', 'type'],
+      ['data', 'datacontenttype', 'id', 'source', 'specversion', 'subject', 'time', 'type'],
     );
+    // dataversion is optional on intake (absent means 1), and the document says so.
+    assert.equal(at(payload, 'properties', 'dataversion', 'const'), '1');
+    assert.match(String(at(payload, 'properties', 'dataversion', 'description')), /absent means version 1/);
     assert.equal(at(payload, 'properties', 'type', 'const'), 'idm.email.sent');
     assert.equal(at(payload, 'properties', 'data', '$ref'), '#/components/schemas/EmailSentData');
     assert.ok(at(payload, 'properties', 'correlationid'));
     assert.ok(at(payload, 'properties', 'causationid'));
     assert.equal(at(doc, 'components', 'schemas', 'UserAddedData', 'properties', 'email', 'format'), 'email');
+  });
+
+  it('points every event message at its standalone JSON Schema under docs/schemas/', () => {
+    const doc = buildAsyncApiDocument();
+    for (const type of ALL_EVENT_TYPES) assert.equal(at(doc, 'components', 'messages', eventNameOf(type), 'x-json-schema'), `schemas/${type}.json`);
   });
 
   it('describes the password change as a send with a reply, its password write-only, outside the stream', () => {

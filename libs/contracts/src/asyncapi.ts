@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { Document } from 'yaml';
 import { CommandSubjects, passwordChangeReplySchema, passwordChangeRequestSchema } from './commands.js';
-import { cloudEventEnvelopeSchema } from './envelope.js';
+import { IMPLIED_DATA_VERSION } from './envelope.js';
 import { eventDataSchemas, eventDataVersions, eventSubjectFields } from './event-data.schemas.js';
+import { eventJsonSchema, eventJsonSchemaPath, jsonSchemaOf } from './event-json-schema.js';
 import { ALL_EVENT_TYPES, eventNameOf, type EventType } from './event-types.js';
 import { STREAM_SUBJECTS } from './subjects.js';
 
@@ -19,22 +19,15 @@ type JsonObject = Record<string, unknown>;
 
 const ref = (pointer: string): JsonObject => ({ $ref: pointer });
 
-/** zod 4 → JSON Schema draft-07 (the base of the AsyncAPI Schema Object), without `$schema`. */
-function jsonSchemaOf(schema: z.ZodType): JsonObject {
-  // `input` keeps objects open (no `additionalProperties: false`): readers must ignore unknown fields.
-  const json = z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as JsonObject;
-  // The AsyncAPI Schema Object is draft-07 already; a `$schema` inside a payload only confuses tools.
-  delete json['$schema'];
-  return json;
-}
-
 const description = `Event log and commands of **idm-events**, written from the point of view of a client:
 you *receive* events and *send* commands.
 
 **Envelope.** Every event is a CloudEvents 1.0 JSON structured-mode message: \`specversion\`, \`id\`,
 \`source\`, \`type\`, \`subject\`, \`time\`, \`datacontenttype\`, \`data\`, and the extensions
 \`dataversion\` (schema version of \`data\`), \`correlationid\` and \`causationid\`. \`id\` is also the
-JetStream \`Nats-Msg-Id\` header, so re-publishing an event is deduplicated.
+JetStream \`Nats-Msg-Id\` header, so re-publishing an event is deduplicated. idm-events always writes
+\`dataversion\`; an event published by another service without it (a plain CloudEvent) is read as
+version ${IMPLIED_DATA_VERSION}, and an unknown version is refused (dead-lettered as \`unsupported-version\`).
 
 **Subjects.** An event is published on \`<type>.<key>\` where the key is the CloudEvents \`subject\`:
 the user id, or the schedule name for \`idm.bulk-task.tick\`. A key made only of ASCII letters,
@@ -57,21 +50,11 @@ function tagOf(type: EventType): string {
   return type.split('.')[1]!;
 }
 
+/** The message payload: the type's whole-event JSON Schema with `data` pointing at the shared component. */
 function eventEnvelopeSchema(type: EventType): JsonObject {
-  const keyField = eventSubjectFields[type];
-  const envelope = cloudEventEnvelopeSchema.extend({
-    type: z.literal(type).describe('The event type.'),
-    subject: z.string().min(1).describe(`Equals \`data.${keyField}\`; its escaped form is the last token of the NATS subject.`),
-    datacontenttype: z.literal('application/json').describe('Media type of `data`.'),
-    dataversion: z.literal(eventDataVersions[type]).describe('Extension: version of the schema of `data`.'),
-    data: z.unknown(),
-  });
-  const schema = jsonSchemaOf(envelope);
-  const properties = schema['properties'] as JsonObject;
-  properties['data'] = ref(`#/components/schemas/${eventNameOf(type)}Data`);
-  schema['required'] = [...((schema['required'] as string[] | undefined) ?? []).filter((f) => f !== 'data'), 'data'];
-  schema['title'] = `${eventNameOf(type)} event`;
-  return schema;
+  const { $schema: _dialect, $id: _id, description: _description, ...schema } = eventJsonSchema(type);
+  const properties = { ...(schema['properties'] as JsonObject), data: ref(`#/components/schemas/${eventNameOf(type)}Data`) };
+  return { ...schema, properties };
 }
 
 function keyParameter(type: EventType): JsonObject {
@@ -122,6 +105,9 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
       headers: ref('#/components/schemas/NatsEventHeaders'),
       correlationId: ref('#/components/correlationIds/CorrelationId'),
       payload: eventEnvelopeSchema(type),
+      // The standalone draft-07 schema of the whole event, beside this file (docs/schemas/), for
+      // validators in any language. An extension: AsyncAPI's externalDocs must be an absolute URI.
+      'x-json-schema': eventJsonSchemaPath(type),
     };
     schemas[`${name}Data`] = { title: `${name} data v${eventDataVersions[type]}`, ...jsonSchemaOf(eventDataSchemas[type]) };
   }

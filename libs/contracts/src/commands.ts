@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { userId } from './event-data.schemas.js';
+import { LONE_SURROGATE } from './subjects.js';
 
 /**
  * Core-NATS request/reply commands. They carry secrets, so they are never stored in the stream
@@ -10,12 +11,27 @@ export const CommandSubjects = {
 } as const;
 
 /**
+ * The user id of a password command: a user id ({@link userId}) that is also well-formed Unicode
+ * without control characters or the NATS wildcards `*` and `>`. Subject keys are escaped, so such
+ * an id could be stored safely, but in a command it is a mistake or a probe (`*` meaning "every
+ * user"), and a lone surrogate or a control character would corrupt logs and directory filters;
+ * refusing it with a clear reply beats caching a password nobody can apply. `.` stays allowed
+ * (`jane.doe@example.com`): it is escaped into one subject token.
+ */
+export const commandUserId = userId
+  .refine((v) => !/[*>]/.test(v), 'must not contain the NATS wildcards * or >')
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), 'must not contain control characters')
+  .refine((v) => !LONE_SURROGATE.test(v), 'must be well-formed Unicode (no lone surrogate)')
+  .describe('The user id. Not `*` or `>`, no control characters; `.` and other characters are escaped in subjects.');
+
+/**
  * Request body of `idm.cmd.password.change`. `password` is a secret: it is marked `writeOnly` /
  * `format: password` in the AsyncAPI document, and must never be logged, stored or put in an event.
  */
 export const passwordChangeRequestSchema = z
   .object({
-    userId,
+    userId: commandUserId,
     password: z
       .string()
       .min(1)

@@ -72,6 +72,37 @@ describe('decodeEvent', () => {
     });
   });
 
+  describe('a plain CloudEvent from another publisher (no dataversion extension)', () => {
+    it('reads a missing dataversion as version 1 and returns the event at the current version', () => {
+      const full = wire();
+      const { dataversion: _omitted, ...plain } = full;
+      assert.deepEqual(decodeEvent(plain), decodeEvent(full));
+      assert.equal(decodeEvent(JSON.stringify(plain)).dataversion, '1');
+    });
+
+    it('accepts the minimal CloudEvents 1.0 attribute set (no datacontenttype, no idm extensions)', () => {
+      const plain = {
+        specversion: '1.0',
+        id: 'ext-7f3a',
+        source: 'https://hr.example.com/people',
+        type: 'idm.user.added',
+        subject: 'u-77',
+        time: '2026-01-05T09:00:00Z',
+        data: { userId: 'u-77', email: 'u77@example.com' },
+      };
+      const event = decodeEvent(Buffer.from(JSON.stringify(plain)));
+      assert.equal(event.type, EventTypes.UserAdded);
+      assert.equal(event.dataversion, '1');
+      assert.equal(event.datacontenttype, 'application/json');
+      assert.equal(event.correlationid, undefined);
+    });
+
+    it('still validates data of a CloudEvent without dataversion', () => {
+      const { dataversion: _omitted, ...plain } = wire();
+      assertRejects({ ...plain, data: { ...(plain['data'] as object), email: 'nope' } }, 'data-invalid', 'data.email');
+    });
+  });
+
   describe('rejects, naming the field', () => {
     it('bytes that are not JSON', () => {
       assertRejects(Buffer.from('{"specversion":'), 'not-json', undefined);
@@ -104,6 +135,15 @@ describe('decodeEvent', () => {
 
     it('a dataversion newer than the current one', () => {
       assertRejects({ ...wire(), dataversion: '2' }, 'unsupported-version', 'dataversion');
+    });
+
+    it('an unknown far-future dataversion', () => {
+      assertRejects({ ...wire(), dataversion: '99' }, 'unsupported-version', 'dataversion');
+    });
+
+    it('an empty or null dataversion (present but not a version: not the same as absent)', () => {
+      assertRejects({ ...wire(), dataversion: '' }, 'envelope-invalid', 'dataversion');
+      assertRejects({ ...wire(), dataversion: null }, 'envelope-invalid', 'dataversion');
     });
 
     it('a malformed email in data', () => {

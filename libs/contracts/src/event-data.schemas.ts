@@ -77,6 +77,12 @@ export const eventDataSchemas = {
       scheduledFor: isoTimestamp,
       firedAt: isoTimestamp,
       catchUp: z.boolean(),
+      missedSlots: z
+        .number()
+        .int()
+        .nonnegative()
+        .optional()
+        .describe('Slots between the previous tick and this one that got no tick of their own and are folded into this one (0 for an on-time tick; absent in events written before it was added).'),
     })
     .describe('A cron schedule fired. `catchUp` marks the single tick that stands for slots missed during downtime.'),
   [EventTypes.EmailQueued]: z

@@ -52,3 +52,5 @@ export type { CreateEventOptions } from './create-event.js';
 export { CommandSubjects, passwordChangeRequestSchema, passwordChangeReplySchema } from './commands.js';
 export type { PasswordChangeRequest, PasswordChangeReply } from './commands.js';
 export { buildAsyncApiDocument, renderAsyncApiYaml, CONTRACT_VERSION, DEFAULT_STREAM_NAME } from './asyncapi.js';
+export { eventJsonSchema, eventJsonSchemaPath, renderEventJsonSchemas, JSON_SCHEMA_DIALECT } from './event-json-schema.js';
+export type { JsonSchemaObject } from './event-json-schema.js';

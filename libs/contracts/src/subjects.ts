@@ -9,7 +9,7 @@ import { isEventType, type EventType } from './event-types.js';
  */
 const PLAIN = /^[A-Za-z0-9_-]$/;
 /** An unpaired UTF-16 surrogate has no UTF-8 form, so it could not round-trip. */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+export const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Raised for a key that cannot stand in a NATS subject (empty) or an escape that does not decode. */

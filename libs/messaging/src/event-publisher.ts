@@ -1,9 +1,14 @@
 import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import { encodeEvent, subjectFor, type IdmEvent } from '@idm/contracts';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
 
 /** JetStream's error code for a failed `expected-last-subject-sequence` check. */
 const WRONG_LAST_SEQUENCE = 10071;
+/** "JetStream system temporarily unavailable": a stream without a leader (election, peer lost). */
+const TEMPORARILY_UNAVAILABLE = 10008;
+/** 100 ms, 200 ms … capped at 2 s, ±20 %: fast while a server restarts, gentle during a long election. */
+const PUBLISH_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 2_000, factor: 2, jitter: 0.2 };
 
 /** Options of one append. */
 export interface PublishOptions {
@@ -22,7 +27,13 @@ export interface PublishReceipt {
 
 /** Tuning of {@link EventPublisher}. */
 export interface EventPublisherOptions {
-  /** Attempts per event when the server does not answer (restart, leader election). Default 5. */
+  /**
+   * How long one append keeps retrying while the server does not answer (restart, JetStream
+   * leader election, a cluster node lost), ms. Default 30 s: an R3 stream elects a new leader
+   * within a few seconds; a caller that gives up earlier only turns that into a redelivery.
+   */
+  readonly retryForMs?: number;
+  /** Upper bound on attempts per event within {@link retryForMs}. Default unbounded. */
   readonly attempts?: number;
   /** Wait for each PubAck, ms. Default 5 s. */
   readonly ackTimeoutMs?: number;
@@ -34,11 +45,16 @@ export interface EventPublisherOptions {
  * crashed after publishing is deduplicated by the server, and transport-level retries here are
  * safe for the same reason.
  *
+ * Transient failures — no answer (timeout), no responders (`jetstream is not enabled` while a
+ * stream has no leader), "temporarily unavailable" — are retried with backoff (100 ms … 2 s,
+ * ±20 %) for up to `retryForMs`. A refusal (message too large, stream not found) is not retried.
+ *
  * @throws WrongLastSequenceError when an expected sequence check fails (never retried).
- * @throws MessagingUnavailableError when the server did not answer after all attempts.
+ * @throws MessagingUnavailableError when the server did not store the event within `retryForMs`.
  */
 export class EventPublisher {
   private readonly attempts: number;
+  private readonly retryForMs: number;
   private readonly ackTimeoutMs: number;
   private readonly appendedListeners: Array<(event: IdmEvent, receipt: PublishReceipt) => void> = [];
 
@@ -46,7 +62,8 @@ export class EventPublisher {
     private readonly js: JetStreamClient,
     options: EventPublisherOptions = {},
   ) {
-    this.attempts = options.attempts ?? 5;
+    this.attempts = options.attempts ?? Number.POSITIVE_INFINITY;
+    this.retryForMs = options.retryForMs ?? 30_000;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
   }
 
@@ -56,7 +73,9 @@ export class EventPublisher {
     const payload = encodeEvent(event);
     const expect = options.expectedLastSubjectSequence !== undefined ? { lastSubjectSequence: options.expectedLastSubjectSequence } : undefined;
     let lastError: unknown;
-    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+    const giveUpAt = Date.now() + this.retryForMs;
+    let attempt = 1;
+    for (; ; attempt++) {
       try {
         const ack = await this.js.publish(subject, payload, { msgID: event.id, timeout: this.ackTimeoutMs, ...(expect ? { expect } : {}) });
         const receipt = { seq: ack.seq, duplicate: ack.duplicate };
@@ -64,14 +83,20 @@ export class EventPublisher {
         return receipt;
       } catch (err) {
         if (err instanceof JetStreamApiError) {
-          if (err.apiError().err_code === WRONG_LAST_SEQUENCE) throw new WrongLastSequenceError(subject, options.expectedLastSubjectSequence ?? 0, { cause: err });
-          throw err; // a refusal (e.g. max message size) will not change on retry
+          const code = err.apiError().err_code;
+          if (code === WRONG_LAST_SEQUENCE) throw new WrongLastSequenceError(subject, options.expectedLastSubjectSequence ?? 0, { cause: err });
+          // A refusal (e.g. max message size) will not change on retry; a leaderless stream will.
+          if (code !== TEMPORARILY_UNAVAILABLE && err.status !== 503) throw err;
         }
         lastError = err;
-        await sleep(Math.min(2_000, 100 * 2 ** (attempt - 1)));
+        const delay = backoffDelay(PUBLISH_BACKOFF, attempt);
+        if (attempt >= this.attempts || Date.now() + delay >= giveUpAt) break;
+        await sleep(delay);
       }
     }
-    throw new MessagingUnavailableError(`could not append ${event.type} ${event.id} after ${this.attempts} attempts: ${(lastError as Error)?.message}`, { cause: lastError });
+    throw new MessagingUnavailableError(`could not append ${event.type} ${event.id} after ${attempt} attempts in ${Math.round(this.retryForMs / 1000)} s: ${(lastError as Error)?.message}`, {
+      cause: lastError,
+    });
   }
 
   /**

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { DiscardPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { EventTypes, createEvent, type IdmEvent, type IdmEventOf } from '@idm/contracts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@idm/testing';
@@ -148,6 +149,40 @@ describe('JetStreamTransport against a real nats-server', () => {
     assert.equal((await deadLetters()).length, 1);
   });
 
+  it('dead-letters a poison message near the max payload with a truncated, bounded record that still finds the original', async () => {
+    await startApp();
+    const poison = Buffer.from('"'.repeat(1_000_000)); // not JSON; doubles in size when escaped into the record
+    const ack = await jetstream(nc).publish('idm.user.added.big', poison);
+    await consumerIdle();
+    const [record] = await deadLetters();
+    assert.ok(record, 'the record was stored, not dropped');
+    assert.equal(record.payloadTruncated, true);
+    assert.equal(record.payloadSize, poison.length);
+    assert.equal(record.streamSequence, ack.seq);
+    assert.equal(record.stream, stream);
+    const original = await jsm.streams.getMessage(record.stream, { seq: record.streamSequence });
+    assert.equal(createHash('sha256').update(original!.data).digest('hex'), record.payloadSha256);
+  });
+
+  it('when the dead letter cannot be stored, the message is not terminated: it is retried with backoff until the record is stored', async () => {
+    const settled: string[] = [];
+    await startApp({ onSettled: (d) => settled.push(d.settlement.action) });
+    // The DLQ refuses every record for now.
+    const dlqName = deadLetterStreamName(stream);
+    const config = (await jsm.streams.info(dlqName)).config;
+    await jsm.streams.update(dlqName, { ...config, max_msgs: 0, max_msgs_per_subject: 0, max_bytes: 1, discard: DiscardPolicy.New });
+    const poison = await jetstream(nc).publish('idm.user.added.u9', 'poison');
+    await waitFor(() => settled.filter((a) => a === 'nak').length >= 2, { timeoutMs: 15_000, message: 'the failed dead letter was not retried' });
+    assert.equal(settled.includes('dead-letter'), false, 'never reported as dead-lettered while not stored');
+    const consumer = await jsm.consumers.info(stream, 'spec');
+    assert.ok(consumer.ack_floor.stream_seq < poison.seq, 'not terminated: the ack floor has not passed it');
+    await jsm.streams.update(dlqName, { ...config });
+    await consumerIdle();
+    const [record] = await deadLetters();
+    assert.equal(record?.payload, 'poison');
+    assert.equal(settled.at(-1), 'dead-letter');
+  });
+
   it('dead-letters an event whose NATS subject disagrees with its envelope', async () => {
     await startApp();
     const e = userAdded('u1');
@@ -155,6 +190,27 @@ describe('JetStreamTransport against a real nats-server', () => {
     await consumerIdle();
     const [record] = await deadLetters();
     assert.equal(record?.code, 'IDM_EVENT_INVALID:envelope-invalid');
+  });
+
+  it('handles a plain CloudEvent from another publisher (no dataversion) as version 1; an unknown version is dead-lettered', async () => {
+    const seen: IdmEvent[] = [];
+    behaviour = async (event) => {
+      seen.push(event);
+    };
+    await startApp();
+    const plain = { specversion: '1.0', id: 'hr-1', source: 'https://hr.example.com', type: 'idm.user.added', subject: 'u9', time: '2026-01-02T00:00:00Z', data: { userId: 'u9', email: 'u9@example.com' } };
+    await jetstream(nc).publish('idm.user.added.u9', JSON.stringify(plain), { msgID: plain.id });
+    await jetstream(nc).publish('idm.user.added.u9', JSON.stringify({ ...plain, id: 'hr-2', dataversion: '7' }), { msgID: 'hr-2' });
+    await consumerIdle();
+    assert.deepEqual(
+      seen.map((e) => [e.id, e.dataversion]),
+      [['hr-1', '1']],
+    );
+    const dlq = await deadLetters();
+    assert.deepEqual(
+      dlq.map((r) => r.code),
+      ['IDM_EVENT_INVALID:unsupported-version'],
+    );
   });
 
   it('dead-letters a PermanentError at once', async () => {

@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClien
 import type { NatsConnection } from '@nats-io/nats-core';
 import { lastValueFrom } from 'rxjs';
 import { DecodeError, decodeEvent, subjectFor, type IdmEvent } from '@idm/contracts';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { ensureConsumer } from './consumer-provisioning.js';
 import { deadLetterRecord, writeDeadLetter } from './dead-letter.js';
 import { errorMessage } from './errors.js';
@@ -83,6 +83,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private readonly policy: SettlementPolicy;
   private readonly ackWaitMs: number;
   private readonly concurrency: number;
+  /** Largest dead-letter record the DLQ stream and the server accept; set at start. */
+  private deadLetterMaxBytes = 1024 * 1024;
 
   constructor(private readonly options: JetStreamTransportOptions) {
     super();
@@ -107,7 +109,11 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     const jsm = await jetstreamManager(nc);
     this.js = jetstream(nc);
     await ensureEventStream(jsm, this.options.stream);
-    await ensureDeadLetterStream(jsm, this.options.stream);
+    const dlq = await ensureDeadLetterStream(jsm, this.options.stream);
+    // A record must fit both the DLQ stream's max_msg_size (-1 = unlimited) and the server's max_payload.
+    const streamLimit = dlq.info.config.max_msg_size > 0 ? dlq.info.config.max_msg_size : Number.POSITIVE_INFINITY;
+    const serverLimit = nc.info?.max_payload ?? 1024 * 1024;
+    this.deadLetterMaxBytes = Math.min(streamLimit, serverLimit);
     const features = serverFeatures(nc);
     for (const [name, handlers] of this.handlersByConsumer()) {
       await ensureConsumer(
@@ -189,8 +195,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         outcome = { kind: 'failed', error };
       }
     }
-    const settlement = decideSettlement(outcome, deliveryCount, this.policy);
-    await this.settle(consumer, msg, settlement);
+    const settlement = await this.settle(consumer, msg, decideSettlement(outcome, deliveryCount, this.policy));
     this.options.onSettled?.({ consumer, subject: msg.subject, streamSequence: msg.info.streamSequence, deliveryCount, type, eventId, correlationId, settlement, durationMs: performance.now() - started });
   }
 
@@ -209,30 +214,35 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     }
   }
 
-  private async settle(consumer: string, msg: JsMsg, settlement: Settlement): Promise<void> {
+  /** Settles the delivery; returns what was actually done (a dead letter that could not be stored is a nak). */
+  private async settle(consumer: string, msg: JsMsg, settlement: Settlement): Promise<Settlement> {
     switch (settlement.action) {
       case 'ack':
         msg.ack();
-        return;
+        return settlement;
       case 'nak':
         this.logger.warn(`${consumer}: ${msg.subject} #${msg.info.streamSequence} failed (delivery ${msg.info.deliveryCount}); retrying in ${settlement.delayMs} ms`);
         msg.nak(settlement.delayMs);
-        return;
+        return settlement;
       case 'dead-letter': {
-        const record = deadLetterRecord(msg, consumer, settlement.reason, settlement.code, settlement.message, new Date());
+        const record = deadLetterRecord(msg, consumer, settlement.reason, settlement.code, settlement.message, new Date(), this.deadLetterMaxBytes);
         try {
           await writeDeadLetter(this.js!, record);
         } catch (err) {
-          // Without the record, terminating would lose the message: retry the whole delivery later.
-          this.logger.error(`${consumer}: could not store dead letter for #${msg.info.streamSequence}: ${errorMessage(err)}`);
-          msg.nak(this.policy.backoff.maxMs);
-          return;
+          // Without the record, terminating would lose the evidence: the message stays, and the
+          // next delivery (past the limit, so the handler is not run again) tries the record again.
+          const delayMs = backoffDelay(this.policy.backoff, msg.info.deliveryCount);
+          this.logger.error(`${consumer}: could not store the dead letter of ${msg.subject} #${msg.info.streamSequence} (${settlement.reason}); not terminated, retrying in ${delayMs} ms: ${errorMessage(err)}`);
+          msg.nak(delayMs);
+          return { action: 'nak', delayMs };
         }
-        this.logger.error(`${consumer}: dead-lettered ${msg.subject} #${msg.info.streamSequence} (${settlement.reason}, ${settlement.code}): ${settlement.message}`);
+        this.logger.error(
+          `${consumer}: dead-lettered ${msg.subject} #${msg.info.streamSequence} (${settlement.reason}, ${settlement.code})${record.payloadTruncated ? ` [payload of ${record.payloadSize} bytes truncated in the record; the original is ${record.stream} #${record.streamSequence}]` : ''}: ${settlement.message}`,
+        );
         // No reason string: `+TERM <reason>` needs nats-server 2.10.4+, and 2.9 ignores the whole
         // term — the message would come back. The dead-letter record carries the reason instead.
         msg.term();
-        return;
+        return settlement;
       }
     }
   }

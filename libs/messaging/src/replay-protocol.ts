@@ -1,6 +1,7 @@
 // The command-line protocol of every app's `replay` entry point: its arguments, and the JSON
 // lines it prints, which `idm replay` renders as a progress bar. One copy here, for all apps.
 import { parseArgs } from 'node:util';
+import { errors, type NatsConnection } from '@nats-io/nats-core';
 
 /** Arguments of an app's `replay` entry point. */
 export interface ReplayArgs {
@@ -8,8 +9,10 @@ export interface ReplayArgs {
   readonly since?: Date;
   readonly dryRun: boolean;
   readonly batchSize?: number;
-  /** Postgres schema override (tests, benchmarks). */
+  /** Postgres schema; overrides `DATABASE_SCHEMA` (tests, benchmarks). */
   readonly schema?: string;
+  /** Run even though the app still answers its status subject. */
+  readonly force: boolean;
 }
 
 /** A replay argument that cannot be used; the message says which and why. */
@@ -19,7 +22,7 @@ export class ReplayArgsError extends Error {
 }
 
 /**
- * Parses `[--from-seq N | --since TIME] [--dry-run] [--batch-size N] [--schema S]`.
+ * Parses `[--from-seq N | --since TIME] [--dry-run] [--batch-size N] [--schema S] [--force]`.
  * @throws ReplayArgsError for an unknown flag, a bad number or time, or both starts at once.
  */
 export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
@@ -27,7 +30,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { 'from-seq': { type: 'string' }, since: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' }, schema: { type: 'string' } },
+      options: { 'from-seq': { type: 'string' }, since: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' }, schema: { type: 'string' }, force: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -49,11 +52,53 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
   const batchSize = positive('--batch-size', values['batch-size']);
   return {
     dryRun: values['dry-run'] ?? false,
+    force: values.force ?? false,
     ...(fromSeq !== undefined ? { fromSeq } : {}),
     ...(since ? { since } : {}),
     ...(batchSize !== undefined ? { batchSize } : {}),
     ...(values.schema ? { schema: values.schema } : {}),
   };
+}
+
+/** The app a replay is about still runs: its tables would be written by two writers at once. */
+export class ReplayRefusedError extends Error {
+  override readonly name = 'ReplayRefusedError';
+  readonly code = 'IDM_REPLAY_APP_RUNNING';
+}
+
+/** How long {@link checkAppStopped} waits for an answer before taking silence for "stopped". */
+const STATUS_PROBE_TIMEOUT_MS = 2_000;
+
+/**
+ * Asks the app's status subject once before a replay. No responder (or no answer within the
+ * timeout) means the app is stopped. An answer means it still runs and would write its tables
+ * while the replay rebuilds them, so the replay is refused unless `force` (then a warning goes to
+ * stderr and `'running'` is returned). Any other failure (say, a permission violation) is refused
+ * too, because the check could not be made; with `force` it counts as stopped.
+ * @throws ReplayRefusedError naming the app and the subject.
+ */
+export async function checkAppStopped(nc: NatsConnection, options: { readonly app: string; readonly statusSubject: string; readonly force: boolean; readonly timeoutMs?: number }): Promise<'stopped' | 'running'> {
+  if (options.force) {
+    const answered = await nc
+      .request(options.statusSubject, '{}', { timeout: options.timeoutMs ?? STATUS_PROBE_TIMEOUT_MS })
+      .then(() => true)
+      .catch(() => false);
+    if (answered) process.stderr.write(`${options.app} is still running: replaying anyway (--force)\n`);
+    return answered ? 'running' : 'stopped';
+  }
+  try {
+    await nc.request(options.statusSubject, '{}', { timeout: options.timeoutMs ?? STATUS_PROBE_TIMEOUT_MS });
+  } catch (err) {
+    if (isNoAnswer(err)) return 'stopped';
+    throw new ReplayRefusedError(`cannot tell whether ${options.app} is stopped (request on ${options.statusSubject} failed: ${(err as Error).message}); stop it and pass --force`, { cause: err });
+  }
+  throw new ReplayRefusedError(`${options.app} is still running (it answered ${options.statusSubject}): stop every replica before replaying, or pass --force`);
+}
+
+function isNoAnswer(err: unknown): boolean {
+  if (err instanceof errors.TimeoutError || err instanceof errors.NoRespondersError) return true;
+  if (err instanceof errors.RequestError) return err.isNoResponders() || err.cause instanceof errors.TimeoutError;
+  return false;
 }
 
 /**

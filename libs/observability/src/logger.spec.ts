@@ -48,6 +48,22 @@ describe('createLogger redaction', () => {
     assert.equal(log!.context, 'Notifier');
     assert.equal(error!.level, 'error');
   });
+
+  it("writes Nest's bootstrap lines at debug and the app's own lines at info", () => {
+    const out = capture();
+    const nest = new PinoNestLogger(createLogger({ app: 'notifier', level: 'debug', destination: out.stream }));
+    nest.log('NotifierModule dependencies initialized', 'InstanceLoader');
+    nest.log('Mapped {/health/live, GET} route', 'RouterExplorer');
+    nest.log('notifier ready', 'Notifier');
+    assert.deepEqual(
+      out.lines().map((l) => [l.context, l.level]),
+      [
+        ['InstanceLoader', 'debug'],
+        ['RouterExplorer', 'debug'],
+        ['Notifier', 'info'],
+      ],
+    );
+  });
 });
 
 describe('scrubUrls', () => {

@@ -13,3 +13,12 @@ describe('addOutcomeCounter', () => {
     assert.doesNotMatch(text, /outcome="idm\.user\.added"/);
   });
 });
+
+describe('createAppMetrics', () => {
+  it("exports Node's default metrics under their standard names, so stock dashboards find them", async () => {
+    const text = await createAppMetrics('spec').registry.metrics();
+    assert.match(text, /^process_cpu_user_seconds_total\{app="spec"\} /m);
+    assert.match(text, /^nodejs_heap_size_used_bytes\{app="spec"\} /m);
+    assert.doesNotMatch(text, /^idm_(process|nodejs)_/m);
+  });
+});

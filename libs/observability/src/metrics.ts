@@ -42,7 +42,7 @@ export interface AppMetrics {
 export function createAppMetrics(app: string): AppMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ app });
-  collectDefaultMetrics({ register: registry, prefix: 'idm_' });
+  collectDefaultMetrics({ register: registry });
   return {
     registry,
     eventsHandled: new Counter({ name: 'idm_events_handled_total', help: 'JetStream deliveries settled, by event type, consumer and outcome', labelNames: ['type', 'consumer', 'outcome'], registers: [registry] }),

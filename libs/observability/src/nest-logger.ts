@@ -2,15 +2,23 @@ import type { LoggerService, LogLevel } from '@nestjs/common';
 import type { Logger } from 'pino';
 
 /**
+ * Nest's own start-up contexts: one line per module, route and controller at every start. They say
+ * nothing an operator acts on, so they go to `debug` and `npm start` shows one ready line per app.
+ */
+const BOOTSTRAP_CONTEXTS: ReadonlySet<string> = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestMicroservice', 'NestApplication']);
+
+/**
  * Routes Nest's own logs (`new Logger(context).log(...)`, framework start-up lines) through pino,
  * so every line of an app is one JSON object with the same redaction. Nest's `context` becomes
- * the `context` field; an error's stack becomes `stack`.
+ * the `context` field; an error's stack becomes `stack`. Nest's bootstrap lines (`InstanceLoader`,
+ * `RouterExplorer`, …) are written at `debug`, not `info`.
  */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    const context = rest.at(-1);
+    this.write(typeof context === 'string' && BOOTSTRAP_CONTEXTS.has(context) ? 'debug' : 'info', message, rest);
   }
   error(message: unknown, ...rest: unknown[]): void {
     // Nest passes (message, stack?, context?).

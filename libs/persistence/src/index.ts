@@ -2,8 +2,10 @@ import { InboxEntry } from './inbox-entry.entity.js';
 import { PersistenceTables1732300000000 } from './persistence-tables.migration.js';
 import { ProjectionCheckpoint } from './projection-checkpoint.entity.js';
 
-export { openDatabase, schemaName } from './open-database.js';
+export { openDatabase, schemaName, MigrationLockTimeoutError } from './open-database.js';
 export type { OpenDatabaseOptions } from './open-database.js';
+export { databaseEnv, readDatabaseSettings } from './database-settings.js';
+export type { DatabaseSettings } from './database-settings.js';
 export { runInTransaction } from './run-in-transaction.js';
 export { processOnce } from './process-once.js';
 export type { ProcessOnceResult } from './process-once.js';

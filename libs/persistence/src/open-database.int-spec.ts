@@ -2,9 +2,27 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseUnavailableError, isTransientDatabaseError, openDatabase, persistenceEntities, persistenceMigrations, processOnce } from './index.js';
+import { DataSource } from 'typeorm';
+import { waitFor } from '@idm/testing';
+import { DatabaseUnavailableError, isTransientDatabaseError, MigrationLockTimeoutError, openDatabase, persistenceEntities, persistenceMigrations, processOnce } from './index.js';
+import { migrationLockName } from './open-database.js';
 import { counterValue, increment } from './spec-support/counter.fixture.js';
-import { databaseKinds, tempDir, testDatabase } from './spec-support/test-databases.js';
+import { databaseKinds, postgresUrl, tempDir, testDatabase } from './spec-support/test-databases.js';
+
+/** Sessions holding (granted) or waiting for (not granted) the schema's migration lock. */
+async function migrationLockSessions(ds: DataSource, schema: string, granted: boolean): Promise<number> {
+  // A bigint advisory key is stored as classid = high 32 bits, objid = low 32 bits, objsubid = 1.
+  const rows = (await ds.query(
+    `WITH k AS (SELECT hashtextextended($1, 0) AS h)
+     SELECT count(*)::int AS n FROM pg_locks, k
+     WHERE locktype = 'advisory' AND objsubid = 1 AND granted = $2
+       AND classid = ((h >> 32) & 4294967295)::oid AND objid = (h & 4294967295)::oid`,
+    [migrationLockName(schema), granted],
+  )) as Array<{ n: number }>;
+  return rows[0]!.n;
+}
+const migrationLockHolders = (ds: DataSource, schema: string): Promise<number> => migrationLockSessions(ds, schema, true);
+const migrationLockWaiters = (ds: DataSource, schema: string): Promise<number> => migrationLockSessions(ds, schema, false);
 
 for (const kind of databaseKinds) {
   describe(`openDatabase on ${kind}`, () => {
@@ -91,6 +109,69 @@ describe('openDatabase on postgres specifics', () => {
       );
       assert.deepEqual(await ds.query('SHOW statement_timeout'), [{ statement_timeout: '30s' }]);
     } finally {
+      await db.dispose();
+    }
+  });
+
+  test('replicas starting together on a fresh schema all open it; the migrations run once', async (t) => {
+    // Without a lock, concurrent CREATE TABLEs of the migrations table and the first migration
+    // fail on `duplicate key value violates unique constraint "pg_type_typname_nsp_index"`.
+    // Several rounds of three replicas, because a race that loses once in a while is still a crash.
+    for (let round = 0; round < 5; round++) {
+      const db = await testDatabase(t, 'postgres');
+      if (!db) return;
+      try {
+        const opened = await Promise.allSettled([db.open(), db.open(), db.open()]);
+        const failures = opened.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message)] : []));
+        assert.deepEqual(failures, [], `round ${round}`);
+        const [first] = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        const rows = (await first!.query(`SELECT name FROM "${db.schema}".migrations ORDER BY name`)) as Array<{ name: string }>;
+        assert.deepEqual(
+          rows.map((r) => r.name),
+          ['PersistenceTables1732300000000', 'SpecCounter1732300000001'],
+        );
+        // The lock is a session lock on a connection that went back to the pool: it must be free.
+        assert.equal(await migrationLockHolders(first!, db.schema!), 0);
+      } finally {
+        await db.dispose();
+      }
+    }
+  });
+
+  test('a replica waits for the migration lock, and gives up with MigrationLockTimeoutError after the timeout', async (t) => {
+    const db = await testDatabase(t, 'postgres');
+    if (!db) return;
+    const holder = new DataSource({ type: 'postgres', url: postgresUrl });
+    await holder.initialize();
+    const runner = holder.createQueryRunner();
+    try {
+      await runner.connect();
+      await runner.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [migrationLockName(db.schema!)]);
+      const options = {
+        app: db.app,
+        dataDir: db.dataDir,
+        databaseUrl: postgresUrl,
+        schema: db.schema,
+        entities: [...persistenceEntities],
+        migrations: [...persistenceMigrations],
+      };
+      const err = await openDatabase({ ...options, migrationLockTimeoutMs: 300 }).then(
+        () => assert.fail('expected openDatabase to reject while another session holds the lock'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof MigrationLockTimeoutError, String(err));
+      assert.equal(err.code, 'IDM_DB_MIGRATION_LOCK_TIMEOUT');
+      assert.match(err.message, new RegExp(`schema "${db.schema!}"`));
+      // A waiting replica proceeds as soon as the holder lets go.
+      const waiting = openDatabase(options);
+      await waitFor(async () => (await migrationLockWaiters(holder, db.schema!)) === 1, { timeoutMs: 10_000, message: 'the replica never waited on the lock' });
+      await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [migrationLockName(db.schema!)]);
+      const ds = await waiting;
+      assert.equal(await ds.showMigrations(), false);
+      await ds.destroy();
+    } finally {
+      await runner.release();
+      await holder.destroy();
       await db.dispose();
     }
   });

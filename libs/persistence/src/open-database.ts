@@ -21,12 +21,32 @@ export interface OpenDatabaseOptions {
   readonly migrations: NonNullable<DataSourceOptions['migrations']>;
   /** Log SQL (TypeORM's simple console logger). Default false. */
   readonly logging?: boolean;
+  /**
+   * Postgres: how long to wait for another replica's migrations (the schema's migration lock)
+   * before failing with {@link MigrationLockTimeoutError}. Default 5 minutes.
+   */
+  readonly migrationLockTimeoutMs?: number;
+}
+
+/**
+ * Another process held the schema's migration lock for longer than `migrationLockTimeoutMs`
+ * (a replica stuck in a long migration, or a session left open by hand). Not retried inside
+ * `openDatabase`: the app exits and its supervisor starts it again.
+ */
+export class MigrationLockTimeoutError extends Error {
+  override readonly name = 'MigrationLockTimeoutError';
+  readonly code = 'IDM_DB_MIGRATION_LOCK_TIMEOUT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }
 
 /** Longest a single Postgres statement may run before the server cancels it (57014, transient). */
 const STATEMENT_TIMEOUT_MS = 30_000;
 /** How long SQLite waits on a lock held by another process before SQLITE_BUSY. */
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+/** Default wait for another replica's migrations. */
+const MIGRATION_LOCK_TIMEOUT_MS = 300_000;
 
 /**
  * Opens and initialises the app's database, then runs pending migrations, each in its own
@@ -35,6 +55,9 @@ const SQLITE_BUSY_TIMEOUT_MS = 5_000;
  * - Postgres (`databaseUrl` set, PostgreSQL ≥ 12): tables live in the app's own schema, created
  *   if missing (`CREATE SCHEMA IF NOT EXISTS`), with the migrations table inside it and
  *   `search_path` set to it; pool of 10, 30 s statement timeout, transactions READ COMMITTED.
+ *   Creating the schema and migrating happen under a session advisory lock keyed by the schema
+ *   name, so replicas starting together migrate one after the other (the others then find
+ *   nothing pending) instead of racing on `CREATE TABLE` (`pg_type_typname_nsp_index`).
  * - SQLite (better-sqlite3): file `<dataDir>/<app>.sqlite`, WAL journal, `synchronous=FULL`
  *   (a commit is on disk before the caller acks the event: with NORMAL a power loss could undo a
  *   committed state change whose event was already acked), 5 s busy timeout. Transactions of the
@@ -53,9 +76,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
   try {
     await dataSource.initialize();
     if (dataSource.options.type === 'postgres') {
-      await ensureSchema(dataSource, schemaName(options));
+      const schema = schemaName(options);
+      await withMigrationLock(dataSource, schema, options.migrationLockTimeoutMs ?? MIGRATION_LOCK_TIMEOUT_MS, async () => {
+        await ensureSchema(dataSource, schema);
+        await dataSource.runMigrations({ transaction: 'each' });
+      });
+    } else {
+      // One SQLite file per app: SQLite's own write lock (and the busy timeout) serialises openers.
+      await dataSource.runMigrations({ transaction: 'each' });
     }
-    await dataSource.runMigrations({ transaction: 'each' });
   } catch (err) {
     if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
     if (isTransientDatabaseError(err)) {
@@ -120,6 +149,48 @@ async function sqliteOptions(options: OpenDatabaseOptions): Promise<DataSourceOp
     synchronize: false,
     logging: options.logging ?? false,
   };
+}
+
+/** The advisory-lock key text of a schema's migrations (hashed to a bigint by Postgres). */
+export function migrationLockName(schema: string): string {
+  return `idm-migrations:${schema}`;
+}
+
+/**
+ * Runs `work` while holding `pg_advisory_lock(hashtextextended('idm-migrations:<schema>', 0))` on
+ * a connection of its own. A session lock, not a transaction lock, because TypeORM runs each
+ * migration in its own transaction on another pooled connection; the lock dies with the session
+ * if the process does, so a crashed replica never leaves it behind.
+ */
+async function withMigrationLock(dataSource: DataSource, schema: string, timeoutMs: number, work: () => Promise<void>): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  const key = migrationLockName(schema);
+  try {
+    await runner.connect();
+    // The pool's 30 s statement timeout would cancel a long wait; lock_timeout bounds it instead.
+    await runner.query(`SET statement_timeout = 0`);
+    await runner.query(`SET lock_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
+    try {
+      await runner.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [key]);
+    } catch (err) {
+      if ((err as { driverError?: { code?: unknown } }).driverError?.code === '55P03') {
+        throw new MigrationLockTimeoutError(
+          `waited ${Math.round(timeoutMs / 1000)} s for the migration lock of schema "${schema}" held by another process (see pg_locks, advisory); giving up`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    try {
+      await runner.query(`RESET lock_timeout`);
+      await runner.query(`RESET statement_timeout`);
+      await work();
+    } finally {
+      await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [key]).catch(() => undefined);
+    }
+  } finally {
+    await runner.release();
+  }
 }
 
 async function ensureSchema(dataSource: DataSource, schema: string): Promise<void> {

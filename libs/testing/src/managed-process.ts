@@ -36,11 +36,11 @@ export class ManagedProcess {
     child.unref();
   }
 
-  /** Spawns `command` with `args`; output goes to `logFile` (appended). */
-  static start(command: string, args: readonly string[], logFile: string): Promise<ManagedProcess> {
+  /** Spawns `command` with `args`; output goes to `logFile` (appended). `as`: another user's uid/gid (needs root). */
+  static start(command: string, args: readonly string[], logFile: string, as?: { readonly uid: number; readonly gid: number }): Promise<ManagedProcess> {
     const fd = openSync(logFile, 'a');
     try {
-      const child = spawn(command, args, { stdio: ['ignore', fd, fd], detached: false });
+      const child = spawn(command, args, { stdio: ['ignore', fd, fd], detached: false, ...(as ? { uid: as.uid, gid: as.gid } : {}) });
       return new Promise((resolve, reject) => {
         child.once('error', (err) => reject(new HarnessError('IDM_HARNESS_START_FAILED', `could not spawn ${command}: ${err.message}`, { cause: err })));
         child.once('spawn', () => resolve(new ManagedProcess(child, logFile)));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { deadLetterStreamName, type DeadLetterRecord } from '@idm/messaging';
 import { CliError, usage } from '../cli-error.js';
 import { parse } from '../command.js';
@@ -22,6 +23,24 @@ async function readDeadLetters(session: NatsSession, limit: number): Promise<Sto
     if (msg) out.push({ seq, record: msg.json<DeadLetterRecord>() });
   }
   return out;
+}
+
+/**
+ * The payload to retry. A record whose payload was truncated (too large for the dead-letter
+ * stream) holds only a prefix: the original is read back from the event stream by its sequence,
+ * and checked against the record's hash, while the stream still retains it.
+ */
+async function originalPayload(session: NatsSession, d: StoredDeadLetter): Promise<Uint8Array> {
+  const { record } = d;
+  if (!record.payloadTruncated) return record.payloadEncoding === 'base64' ? Buffer.from(record.payload, 'base64') : Buffer.from(record.payload, 'utf8');
+  const original = await session.jsm.streams.getMessage(record.stream, { seq: record.streamSequence }).catch(() => null);
+  if (!original || createHash('sha256').update(original.data).digest('hex') !== record.payloadSha256) {
+    throw new CliError(
+      `dead letter ${d.seq}: its payload (${record.payloadSize} bytes) was truncated and ${record.stream} #${record.streamSequence} no longer holds the original; drop it instead`,
+      'IDM_CLI_NOT_FOUND',
+    );
+  }
+  return original.data;
 }
 
 function selected(all: readonly StoredDeadLetter[], seqs: readonly string[], every: boolean): StoredDeadLetter[] {
@@ -62,7 +81,7 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
     const done: Array<Record<string, unknown>> = [];
     for (const d of chosen) {
       if (sub === 'retry') {
-        const payload = d.record.payloadEncoding === 'base64' ? Buffer.from(d.record.payload, 'base64') : Buffer.from(d.record.payload, 'utf8');
+        const payload = await originalPayload(session, d);
         const ack = await session.js.publish(d.record.subject, payload);
         await session.jsm.streams.deleteMessage(deadLetterStreamName(session.stream), d.seq);
         done.push({ seq: d.seq, action: 'retried', subject: d.record.subject, newSeq: ack.seq });

@@ -26,16 +26,18 @@ function eta(pending: number, perSecond: number): string {
 }
 
 /**
- * `idm replay <app> [--from-seq N | --since TIME] [--dry-run]`: runs the app's own replay entry
- * point (`dist/apps/<app>/replay.js`, which holds the app's evolve functions and owns its tables)
- * with the same environment, draws its JSON progress lines as a bar on stderr (events/s, ETA),
- * and prints the summary. Stop the app before replaying it.
+ * `idm replay <app> [--from-seq N | --since TIME] [--dry-run] [--force]`: runs the app's own
+ * replay entry point (`dist/apps/<app>/replay.js`, which holds the app's evolve functions and owns
+ * its tables) with the same environment (so the same `DATABASE_URL`, `DATA_DIR` and
+ * `DATABASE_SCHEMA` as the app), draws its JSON progress lines as a bar on stderr (events/s, ETA),
+ * and prints the summary. The entry point refuses while the app answers its status subject;
+ * `--force` replays anyway.
  */
 export async function replayCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals, out, server } = parse(argv, { 'from-seq': { type: 'string' }, since: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' }, schema: { type: 'string' } });
+  const { values, positionals, out, server } = parse(argv, { 'from-seq': { type: 'string' }, since: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' }, schema: { type: 'string' }, force: { type: 'boolean' } });
   const app = positionals[0];
   if (app === 'scheduler') throw usage('the scheduler keeps no tables: nothing to replay');
-  if (!app || !(REPLAYABLE as readonly string[]).includes(app)) throw usage(`usage: idm replay <${REPLAYABLE.join('|')}> [--from-seq N | --since TIME] [--dry-run]`);
+  if (!app || !(REPLAYABLE as readonly string[]).includes(app)) throw usage(`usage: idm replay <${REPLAYABLE.join('|')}> [--from-seq N | --since TIME] [--dry-run] [--force]`);
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', app, 'replay.js');
   if (!existsSync(script)) throw new CliError(`${script} not found: build the app first (npx tsc -b apps/${app})`, 'IDM_CLI_FAILED');
   const args: string[] = [];
@@ -44,6 +46,7 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
   if (values['dry-run']) args.push('--dry-run');
   if (values['batch-size'] !== undefined) args.push('--batch-size', values['batch-size']);
   if (values.schema !== undefined) args.push('--schema', values.schema);
+  if (values.force) args.push('--force');
   const child = spawn(process.execPath, [script, ...args], { env: server ? { ...process.env, NATS_URL: server } : process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));

@@ -89,7 +89,7 @@ export class CliStack {
   }
 
   /** Runs `idm <args>`; killed and failed after {@link CLI_TIMEOUT_MS}. */
-  idm(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  idm(args: readonly string[], options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [CLI, ...args], { env: { ...this.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
       this.clis.add(child);
@@ -115,7 +115,7 @@ export class CliStack {
   }
 
   /** `idm <args> --json`, which must succeed; its stdout parsed. */
-  async idmJson<T>(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<T> {
+  async idmJson<T>(args: readonly string[], options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<T> {
     const run = await this.idm([...args, '--json'], options);
     assert.equal(run.code, 0, `idm ${args.join(' ')} failed: ${run.stderr}`);
     return JSON.parse(run.stdout) as T;

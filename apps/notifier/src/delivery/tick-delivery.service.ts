@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { IdmEventOf } from '@idm/contracts';
 import type { Clock } from '../clock.js';
+import { claimCutoffs, type LeaseSettings } from '../instance-lease/claim-lease.js';
 import type { PendingEmail } from '../pending-emails/pending-email.js';
 import type { PendingEmailRepository } from '../pending-emails/pending-email.repository.js';
 import { hasAddress, type Recipient } from '../recipients/recipient.decider.js';
@@ -21,8 +22,10 @@ export interface TickDeliverySettings {
   readonly limits: DeliveryLimits;
   /** Emails in flight at once; match the SMTP pool size. */
   readonly sendConcurrency: number;
-  /** After this long without renewal a claim is considered dead and may be taken over. */
-  readonly claimTtlMs: number;
+  /** When claims are taken over: the owner's lease lapsed, or (backstop) the claim TTL passed. */
+  readonly lease: LeaseSettings;
+  /** This process's instance id; claims are stamped with it and live as long as its lease. */
+  readonly instanceId: string;
   /** `MAIL_FROM`; its domain is used in the Message-IDs. */
   readonly from: string;
   /** CloudEvents source of the appended events. */
@@ -63,6 +66,8 @@ interface Run {
   readonly token: string;
   readonly directory: Map<string, Recipient>;
   readonly counts: { claimed: number; sent: number; failed: number; abandoned: number; skipped: number };
+  /** Keys (`userId` NUL `emailType`) whose outcome is stored, or whose claim was lost: not to be released. */
+  readonly settled: Set<string>;
   readonly appends: PublishWindow;
   readonly onProgress: () => void;
   /** Set when a lane failed: the other lanes start no further sends. */
@@ -82,32 +87,60 @@ interface Run {
  *
  * It changes no flag itself: flags are cleared when those events are applied. At-least-once: if
  * the process dies after the server accepted an email but before `EmailSent` is stored, the
- * claim expires and a later tick sends it again, with the same Message-ID.
- * @throws the first error of the event sink (after the sends and appends in flight settle), so the tick is retried.
+ * claim dies with the instance's lease and a later tick (of any replica) sends it again, with the
+ * same Message-ID.
+ *
+ * A run that fails gives back the claims it did not finish (no stored outcome) before it throws,
+ * so the retried tick or the next one sends them at once. If even that release fails (database
+ * down), it is retried before the next claim of this process.
+ * @throws the first error of the event sink or the database (after the sends and appends in flight settle), so the tick is retried.
  */
 export class TickDeliveryService {
+  /** Claims of failed runs whose release failed too: given back before the next claim. */
+  private readonly unreleased: Array<{ readonly token: string; readonly pending: readonly PendingEmail[] | undefined }> = [];
+
   constructor(
     private readonly ports: TickDeliveryPorts,
     private readonly settings: TickDeliverySettings,
   ) {}
 
   async deliver(tick: IdmEventOf<'idm.bulk-task.tick'>, onProgress: () => void = () => undefined): Promise<TickReport> {
-    const { dataSource, pendingEmails, recipients, clock } = this.ports;
+    const { dataSource, pendingEmails, clock } = this.ports;
     const token = randomUUID();
-    const now = clock.now();
-    await pendingEmails.claim(dataSource, { tickId: tick.id, token, now, expiredBefore: new Date(now.getTime() - this.settings.claimTtlMs) });
-    const claimed = await pendingEmails.claimed(dataSource, token);
-    const directory = await recipients.findMany(dataSource, claimed.map((p) => p.userId));
+    await this.releaseLeftovers();
+    let claimed: PendingEmail[] | undefined;
+    let run: Run | undefined;
+    try {
+      const now = clock.now();
+      await pendingEmails.claim(dataSource, { tickId: tick.id, token, owner: this.settings.instanceId, now, ...claimCutoffs(now, this.settings.lease) });
+      claimed = await pendingEmails.claimed(dataSource, token);
+      run = await this.startRun(tick, token, claimed, onProgress);
+      return await this.deliverRun(run, claimed);
+    } catch (error) {
+      // Unknown claims (the read-back failed) are released by token: none of them is settled yet.
+      const settled = run?.settled;
+      await this.giveBack(token, claimed && settled ? claimed.filter((p) => !settled.has(keyOf(p))) : claimed);
+      throw error;
+    }
+  }
+
+  private async startRun(tick: IdmEventOf<'idm.bulk-task.tick'>, token: string, claimed: readonly PendingEmail[], onProgress: () => void): Promise<Run> {
+    const directory = await this.ports.recipients.findMany(this.ports.dataSource, claimed.map((p) => p.userId));
     const lanes = Math.max(1, Math.min(this.settings.sendConcurrency, claimed.length));
-    const run: Run = {
+    return {
       tick,
       token,
       directory,
       counts: { claimed: claimed.length, sent: 0, failed: 0, abandoned: 0, skipped: 0 },
+      settled: new Set(),
       appends: new PublishWindow(lanes * UNACKED_PER_LANE),
       onProgress,
       stopped: false,
     };
+  }
+
+  private async deliverRun(run: Run, claimed: readonly PendingEmail[]): Promise<TickReport> {
+    const lanes = Math.max(1, Math.min(this.settings.sendConcurrency, claimed.length));
     // Pages small enough that every lane gets work, so a small tick is still sent in parallel.
     const pageSize = Math.max(1, Math.min(MAX_PAGE, Math.ceil(claimed.length / lanes)));
     const pages: PendingEmail[][] = [];
@@ -122,6 +155,29 @@ export class TickDeliveryService {
     failure ??= run.appends.failure;
     if (failure) throw failure.error;
     return run.counts;
+  }
+
+  /**
+   * Releases a failed run's unfinished claims. When the database refuses, they are kept for
+   * {@link releaseLeftovers}: this process is alive, so its lease would otherwise hold them
+   * until the claim TTL.
+   */
+  private async giveBack(token: string, pending: readonly PendingEmail[] | undefined): Promise<void> {
+    if (pending?.length === 0) return;
+    try {
+      await this.ports.pendingEmails.release(this.ports.dataSource, token, pending);
+    } catch {
+      this.unreleased.push({ token, pending });
+    }
+  }
+
+  /** Retries the releases that failed earlier; a failure here fails the run before it claims anything. */
+  private async releaseLeftovers(): Promise<void> {
+    while (this.unreleased.length > 0) {
+      const { token, pending } = this.unreleased[0]!;
+      await this.ports.pendingEmails.release(this.ports.dataSource, token, pending);
+      this.unreleased.shift();
+    }
   }
 
   private async deliverPage(run: Run, page: readonly PendingEmail[]): Promise<void> {
@@ -143,23 +199,25 @@ export class TickDeliveryService {
       const ctx: DeliveryContext = { tick: run.tick, now, limits: this.settings.limits, source: this.settings.source };
       const plan = planDelivery(pending, ctx);
       if (plan.kind === 'abandon') {
-        await run.appends.add(this.ports.sink.publish(plan.events), () => this.count(run, 'abandoned'));
+        await run.appends.add(this.ports.sink.publish(plan.events), () => this.settle(run, pending, 'abandoned'));
         continue;
       }
       const fresh = allRenewed && now.getTime() - renewedAt.getTime() <= MAX_RENEWAL_AGE_MS;
       if (!fresh && !(await pendingEmails.renewClaim(dataSource, pending, run.token, now))) {
-        this.count(run, 'skipped');
+        this.settle(run, pending, 'skipped');
         continue;
       }
       const outcome = await this.send(pending, run.directory.get(pending.userId));
       const events = decideDelivery(pending, plan.attempt, outcome, ctx);
       const kind = events.length === 2 ? 'abandoned' : events[0].type === 'idm.email.sent' ? 'sent' : 'failed';
       // One email's events stay in order (EmailFailed before EmailAbandoned): the sink appends them one after the other.
-      await run.appends.add(this.ports.sink.publish(events), () => this.count(run, kind));
+      await run.appends.add(this.ports.sink.publish(events), () => this.settle(run, pending, kind));
     }
   }
 
-  private count(run: Run, outcome: 'sent' | 'failed' | 'abandoned' | 'skipped'): void {
+  /** The email's outcome is stored (or its claim is another run's): the run must not give it back. */
+  private settle(run: Run, pending: PendingEmail, outcome: 'sent' | 'failed' | 'abandoned' | 'skipped'): void {
+    run.settled.add(keyOf(pending));
     run.counts[outcome] += 1;
     run.onProgress();
   }
@@ -175,4 +233,8 @@ export class TickDeliveryService {
     const result = await this.ports.transport.send({ to: recipient.email, ...rendered, messageId: messageIdFor(pending.queuedEventId, this.settings.from) });
     return result.ok ? { ok: true, messageId: result.messageId } : { ok: false, permanent: result.failure.permanent, error: result.failure.message };
   }
+}
+
+function keyOf(pending: PendingEmail): string {
+  return `${pending.userId}\u0000${pending.emailType}`;
 }

@@ -5,8 +5,8 @@ import { TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm'
  * (`UserAdded` without `email`), and the notifier keeps its display name until a `UserModified`
  * brings the address. `changeColumn` rebuilds the table on SQLite and alters it in place on Postgres.
  */
-export class RecipientEmailOptional1764460800000 implements MigrationInterface {
-  readonly name = 'RecipientEmailOptional1764460800000';
+export class RecipientEmailOptional1764600000000 implements MigrationInterface {
+  readonly name = 'RecipientEmailOptional1764600000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.changeColumn(

@@ -9,6 +9,7 @@ import { timestampColumn } from '@idm/persistence';
 @Entity({ name: 'pending_email' })
 @Index('IDX_pending_email_claimed_at', ['claimedAt'])
 @Index('IDX_pending_email_claim_token', ['claimToken'])
+@Index('IDX_pending_email_claim_owner', ['claimOwner'])
 export class PendingEmailEntity {
   @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 256 })
   userId!: string;
@@ -40,6 +41,13 @@ export class PendingEmailEntity {
 
   @Column({ name: 'claim_token', type: 'varchar', length: 64, nullable: true })
   claimToken!: string | null;
+
+  /**
+   * The notifier instance (`notifier_instance.instance_id`) whose run holds the claim; the claim
+   * lapses with that instance's lease. Null when unclaimed, or for claims from before leases.
+   */
+  @Column({ name: 'claim_owner', type: 'varchar', length: 64, nullable: true })
+  claimOwner!: string | null;
 
   /** JSON object of template values captured from the causing event. */
   @Column({ name: 'context', type: 'text', default: '{}' })

@@ -22,16 +22,27 @@ function toPending(row: PendingEmailEntity): PendingEmail {
 }
 
 function toRow(p: PendingEmail): PendingEmailEntity {
-  return Object.assign(new PendingEmailEntity(), { ...p, context: JSON.stringify(p.context) });
+  const row = Object.assign(new PendingEmailEntity(), { ...p, context: JSON.stringify(p.context) });
+  // The owner is not part of the pending email itself: it goes with the claim. Released claim →
+  // no owner; a kept claim keeps the owner already stored (undefined = column left as it is).
+  if (p.claimToken === null) row.claimOwner = null;
+  return row;
 }
 
-/** One claim request: the tick, a token unique to this run, and when older claims count as abandoned. */
+/** Keys per statement when releasing by key, well under SQLite's and Postgres' parameter limits. */
+const RELEASE_CHUNK = 200;
+
+/** One claim request: the tick, a token unique to this run, its instance, and when other claims count as abandoned. */
 export interface ClaimRequest {
   readonly tickId: string;
   readonly token: string;
+  /** The instance running the claim (`notifier_instance.instance_id`); its lease guards the claims. */
+  readonly owner: string;
   readonly now: Date;
-  /** Claims taken before this instant are expired (their run died) and may be taken over. */
+  /** Claims renewed before this instant are expired whoever holds them (a hung run) and may be taken over. */
   readonly expiredBefore: Date;
+  /** Owners whose heartbeat is older than this are dead: their claims may be taken over. */
+  readonly lapsedBefore: Date;
 }
 
 /** Reads and writes `pending_email`, including the claim that stops two runs sending one email. */
@@ -59,21 +70,54 @@ export class PendingEmailRepository {
   }
 
   /**
-   * Claims, in one conditional UPDATE, every pending email that is unclaimed or whose claim
-   * expired, for this run. Two concurrent runs (an overlapping tick, another replica) can never
-   * both claim a row: the UPDATE re-checks the condition under the row lock (Postgres) or the
-   * database write lock (SQLite). Returns the number claimed; read them with {@link claimed}.
+   * Claims, in one conditional UPDATE, every pending email that is free for this run: unclaimed,
+   * claimed by an instance whose lease lapsed (or that has no lease row any more), or claimed
+   * longer ago than the claim TTL (see `isClaimFree`, of which this is the SQL form). Two
+   * concurrent runs (an overlapping tick, another replica) can never both claim a row: the UPDATE
+   * re-checks the condition under the row lock (Postgres) or the database write lock (SQLite).
+   * Returns the number claimed; read them with {@link claimed}.
    */
   async claim(dataSource: DataSource, request: ClaimRequest): Promise<number> {
     return runInTransaction(dataSource, async (manager) => {
       const result = await manager
         .createQueryBuilder()
         .update(PendingEmailEntity)
-        .set({ claimedTick: request.tickId, claimedAt: request.now, claimToken: request.token })
-        .where('claimed_tick IS NULL OR claimed_at IS NULL OR claimed_at < :expiredBefore', { expiredBefore: request.expiredBefore.toISOString() })
+        .set({ claimedTick: request.tickId, claimedAt: request.now, claimToken: request.token, claimOwner: request.owner })
+        .where(
+          'claim_token IS NULL OR claimed_at IS NULL OR claimed_at < :expiredBefore' +
+            ' OR (claim_owner IS NOT NULL AND NOT EXISTS (SELECT 1 FROM notifier_instance WHERE notifier_instance.instance_id = claim_owner AND notifier_instance.heartbeat_at >= :lapsedBefore))',
+          { expiredBefore: request.expiredBefore.toISOString(), lapsedBefore: request.lapsedBefore.toISOString() },
+        )
         .execute();
       return result.affected ?? 0;
     });
+  }
+
+  /**
+   * Gives back this run's claims on the given emails (those it did not finish), so the next run —
+   * a retried tick, the next tick, another replica — takes them at once instead of waiting for
+   * the claim to expire. Emails another run took over meanwhile are left alone (token check).
+   * Without `pending`, every claim of the run is released. Returns the number released.
+   */
+  async release(dataSource: DataSource, token: string, pending?: readonly PendingEmail[]): Promise<number> {
+    const clear = { claimedTick: null, claimedAt: null, claimToken: null, claimOwner: null };
+    if (!pending) {
+      const result = await dataSource.createQueryBuilder().update(PendingEmailEntity).set(clear).where('claim_token = :token', { token }).execute();
+      return result.affected ?? 0;
+    }
+    let released = 0;
+    for (let i = 0; i < pending.length; i += RELEASE_CHUNK) {
+      const keys = pending.slice(i, i + RELEASE_CHUNK).map((p) => ({ userId: p.userId, emailType: p.emailType }));
+      const result = await dataSource
+        .createQueryBuilder()
+        .update(PendingEmailEntity)
+        .set(clear)
+        .whereInIds(keys)
+        .andWhere('claim_token = :token', { token })
+        .execute();
+      released += result.affected ?? 0;
+    }
+    return released;
   }
 
   /** The rows claimed by one run, oldest first. */

@@ -3,6 +3,10 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
 import { z } from 'zod';
+import { Clock } from '../clock.js';
+import { InstanceLeaseEntity } from '../instance-lease/instance-lease.entity.js';
+import type { NotifierConfig } from '../notifier.config.js';
+import { NOTIFIER_CONFIG } from '../notifier.tokens.js';
 import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
 import { RecipientEntity } from '../recipients/recipient.entity.js';
 
@@ -19,7 +23,9 @@ export const NOTIFIER_STATUS_QUEUE = 'idm-notifier';
 
 /**
  * Answers read-only questions about the notifier's own tables, so operators (and the CLI) never
- * read them directly. `status` → `{ ok, recipients, pending, pendingByType: { TYPE: n }, oldestPending }`;
+ * read them directly. `status` → `{ ok, recipients, pending, pendingByType: { TYPE: n }, oldestPending,
+ * instances: [{ instanceId, startedAt, heartbeatAt, live, claims }] }` (a lapsed instance's claims
+ * are taken over at the next tick);
  * `user` with `{ "userId" }` → `{ ok, userId, known, pending: [{ emailType, attempts, lastError, firstQueuedAt, claimed }] }`.
  */
 @Injectable()
@@ -30,6 +36,8 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(Clock) private readonly clock: Clock,
+    @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -61,7 +69,28 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
     }
     const recipients = await this.dataSource.getRepository(RecipientEntity).count();
     const pending = Object.values(pendingByType).reduce((a, b) => a + b, 0);
-    return { ok: true, recipients, pending, pendingByType, oldestPending };
+    return { ok: true, recipients, pending, pendingByType, oldestPending, instances: await this.instances() };
+  }
+
+  /** Every instance lease with its claim count; `live` by this replica's clock and lease timeout. */
+  private async instances(): Promise<unknown[]> {
+    const lapsedBefore = this.clock.now().getTime() - this.config.lease.leaseTimeoutMs;
+    const claims = (await this.dataSource
+      .getRepository(PendingEmailEntity)
+      .createQueryBuilder('p')
+      .select('p.claim_owner', 'owner')
+      .addSelect('COUNT(*)', 'n')
+      .where('p.claim_owner IS NOT NULL')
+      .groupBy('p.claim_owner')
+      .getRawMany()) as Array<{ owner: string; n: number | string }>;
+    const leases = await this.dataSource.getRepository(InstanceLeaseEntity).find({ order: { instanceId: 'ASC' } });
+    return leases.map((l) => ({
+      instanceId: l.instanceId,
+      startedAt: l.startedAt.toISOString(),
+      heartbeatAt: l.heartbeatAt.toISOString(),
+      live: l.heartbeatAt.getTime() >= lapsedBefore,
+      claims: Number(claims.find((c) => c.owner === l.instanceId)?.n ?? 0),
+    }));
   }
 
   private async user(userId: string): Promise<unknown> {

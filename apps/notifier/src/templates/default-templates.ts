@@ -32,14 +32,19 @@ The profile of your account {{userId}} was changed. If you did not expect this, 
 
 ${footer.text}`,
   },
+  // Sent when PasswordChanged is logged, i.e. when the change is accepted, not when every target
+  // has applied it: hence "requested". If it cannot be applied, PASSWORD_SYNC_FAILED follows.
   PASSWORD_CHANGED: {
-    subject: 'Your password was changed',
+    subject: 'A password change was requested for your account',
     html: `<p>Hello {{displayName}},</p>
-<p>The password of your account <strong>{{userId}}</strong> was changed. If this was not you, contact the help desk immediately.</p>
+<p>A new password was requested for your account <strong>{{userId}}</strong>. It is being applied to the connected systems; if that fails, you will get another email saying why and what to do.</p>
+<p>If this was not you, contact the help desk immediately.</p>
 ${footer.html}`,
     text: `Hello {{displayName}},
 
-The password of your account {{userId}} was changed. If this was not you, contact the help desk immediately.
+A new password was requested for your account {{userId}}. It is being applied to the connected systems; if that fails, you will get another email saying why and what to do.
+
+If this was not you, contact the help desk immediately.
 
 ${footer.text}`,
   },

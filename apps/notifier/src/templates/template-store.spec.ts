@@ -79,7 +79,16 @@ describe('templates', () => {
     const templates = loadTemplates(['NEW_USER', 'PASSWORD_CHANGED'], dir);
     assert.deepEqual(templates.get('NEW_USER'), { subject: 'Hi {{ displayName }}', html: '<b>{{userId}}</b>', text: 'id {{userId}}' });
     assert.equal(renderTemplate(templates.get('NEW_USER')!, emailValues(recipient, pending('NEW_USER'))).html, '<b>u-1001</b>');
-    assert.match(templates.get('PASSWORD_CHANGED')!.subject, /password was changed/);
+    assert.match(templates.get('PASSWORD_CHANGED')!.subject, /password change was requested/);
+  });
+
+  it('PASSWORD_CHANGED goes out when the change is accepted, before any target applied it: it says "requested", never "was changed"', () => {
+    const email = renderTemplate(loadTemplates(['PASSWORD_CHANGED']).get('PASSWORD_CHANGED')!, emailValues(recipient, pending('PASSWORD_CHANGED')));
+    for (const part of [email.subject, email.text, email.html]) {
+      assert.match(part, /requested/);
+      assert.doesNotMatch(part, /password (of your account \S+ )?was changed/i);
+    }
+    assert.match(email.text, /if that fails, you will get another email/);
   });
 
   it('a rule whose email type has no template is a start-up error naming it', () => {

@@ -7,8 +7,9 @@ import type { PasswordSyncSettings } from '../shell/password-sync.config.js';
 const REPORT_EVERY_MS = 10 * 60_000;
 
 /**
- * Runs the expiry / outage-retry sweep every `PASSWORD_SWEEP_INTERVAL_SECONDS` (default 5 s,
- * the first backoff step). Runs never overlap; a failed run is logged and the next one tries again.
+ * Runs the sweep (expiry, outage retries, accepted passwords never attempted) once at start and
+ * then every `PASSWORD_SWEEP_INTERVAL_SECONDS` (default 5 s, the first backoff step). Runs never
+ * overlap; a failed run is logged and the next one tries again.
  */
 @Injectable()
 export class PasswordSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -23,9 +24,12 @@ export class PasswordSweeper implements OnApplicationBootstrap, BeforeApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
+    const sweep = (): void => {
       if (!this.running) this.running = this.runOnce().finally(() => (this.running = undefined));
-    }, this.settings.sweepIntervalMs);
+    };
+    // At start too: what a crash left unattempted must not wait a whole interval (nor a user event).
+    sweep();
+    this.timer = setInterval(sweep, this.settings.sweepIntervalMs);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -37,7 +41,9 @@ export class PasswordSweeper implements OnApplicationBootstrap, BeforeApplicatio
   async runOnce(): Promise<void> {
     try {
       const report = await this.service.sweep();
-      if (report.expired > 0 || report.retried > 0) this.logger.log(`expired ${report.expired}, retried ${report.retried}`);
+      if (report.expired > 0 || report.retried > 0 || report.recovered > 0) {
+        this.logger.log(`expired ${report.expired}, retried ${report.retried}, attempted ${report.recovered} never attempted`);
+      }
       if (this.settings.policy.minutes === null && Date.now() - this.lastReport >= REPORT_EVERY_MS) {
         this.lastReport = Date.now();
         this.logger.warn(`${await this.service.cachedCount()} passwords cached; PASSWORD_EXPIRATION_MINUTES=-1, so none of them expires`);

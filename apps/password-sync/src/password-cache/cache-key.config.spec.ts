@@ -80,4 +80,52 @@ describe('loadCacheKey', () => {
     const loaded = loadCacheKey({ PASSWORD_CACHE_KEY: key.toString('base64'), embedded: true, dataDir: join(dir, 'unused') });
     assert.equal(loaded.source, 'env');
   });
+
+  describe('previous keys (rotation)', () => {
+    it('reads PASSWORD_CACHE_PREVIOUS_KEYS, comma or space separated', () => {
+      const [current, a, b] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+      const loaded = loadCacheKey({ PASSWORD_CACHE_KEY: current.toString('base64'), PASSWORD_CACHE_PREVIOUS_KEYS: `${a.toString('base64')}, ${b.toString('base64')}`, embedded: false, dataDir: dir });
+      assert.deepEqual(loaded.key, current);
+      assert.deepEqual(loaded.previous, [a, b]);
+      assert.deepEqual(loaded.warnings, []);
+    });
+
+    it('reads a key file with several keys: the first is current, the others previous; comments and blank lines skipped', () => {
+      const [current, a, b] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+      const path = join(dir, 'keyring');
+      writeFileSync(path, `# rotated 2026-11-30\n${current.toString('base64')}\n\n${a.toString('base64')}\n`);
+      const loaded = loadCacheKey({ PASSWORD_CACHE_KEY_FILE: path, PASSWORD_CACHE_PREVIOUS_KEYS: b.toString('base64'), embedded: false, dataDir: dir });
+      assert.deepEqual(loaded.key, current);
+      assert.deepEqual(loaded.previous, [a, b]);
+    });
+
+    it('ignores a previous key equal to the current one, with a warning that names no key', () => {
+      const current = randomBytes(32).toString('base64');
+      const loaded = loadCacheKey({ PASSWORD_CACHE_KEY: current, PASSWORD_CACHE_PREVIOUS_KEYS: current, embedded: false, dataDir: dir });
+      assert.deepEqual(loaded.previous, []);
+      assert.equal(loaded.warnings.length, 1);
+      assert.ok(!loaded.warnings[0]!.includes(current));
+    });
+
+    it('names the bad previous key by position, never by value', () => {
+      const good = randomBytes(32).toString('base64');
+      const bad = randomBytes(20).toString('base64');
+      assert.throws(
+        () => loadCacheKey({ PASSWORD_CACHE_KEY: randomBytes(32).toString('base64'), PASSWORD_CACHE_PREVIOUS_KEYS: `${good},${bad}`, embedded: false, dataDir: dir }),
+        (err: unknown) => err instanceof CacheKeyError && /PASSWORD_CACHE_PREVIOUS_KEYS \(key 2\)/.test(err.message) && !err.message.includes(bad) && !err.message.includes(good),
+      );
+      const path = join(dir, 'bad-keyring');
+      writeFileSync(path, `${good}\n${bad}\n`);
+      assert.throws(
+        () => loadCacheKey({ PASSWORD_CACHE_KEY_FILE: path, embedded: false, dataDir: dir }),
+        (err: unknown) => err instanceof CacheKeyError && /line 2/.test(err.message) && !err.message.includes(bad),
+      );
+    });
+
+    it('an empty key file is an error, not a missing key silently', () => {
+      const path = join(dir, 'empty-keyring');
+      writeFileSync(path, '# nothing yet\n\n');
+      assert.throws(() => loadCacheKey({ PASSWORD_CACHE_KEY_FILE: path, embedded: false, dataDir: dir }), /holds no key/);
+    });
+  });
 });

@@ -57,6 +57,7 @@ function given(state: PasswordCacheState) {
   };
 }
 
+const overdue = (cachedBefore: string): PasswordCacheInput => ({ type: 'AttemptOverdue', userId: U, cachedBefore });
 const change = (changedAt = T0, sealed = sealedA): PasswordCacheInput => ({ type: 'ChangePassword', userId: U, origin: 'source', sealed, changedAt });
 const userAdded: PasswordCacheInput = { type: 'UserAdded', userId: U };
 const userModified: PasswordCacheInput = { type: 'UserModified', userId: U };
@@ -132,6 +133,10 @@ describe('password cache decider', () => {
 
         it('when the retry sweep runs, then nothing happens: only an outage is retried on a timer', () => {
           given(state).when(retryDue, plus(T0, 30 * MIN)).thenIgnored('not-retryable');
+        });
+
+        it('when the sweep looks for never-attempted passwords, then nothing happens: a recorded failure waits for Add/Modify', () => {
+          given(state).when(overdue(plus(T0, 10 * MIN)), plus(T0, 10 * MIN)).thenIgnored('already-attempted');
         });
       });
     }
@@ -362,5 +367,42 @@ describe('password cache decider', () => {
           );
         });
     });
+  });
+});
+
+describe('an accepted password that was never attempted (the process died between accepting and attempting)', () => {
+  const accepted = cached({ attempts: 0, lastReason: null, lastMessage: null });
+
+  it('when the sweep runs after the grace period, then it is attempted without waiting for a user event', () => {
+    given(accepted)
+      .when(overdue(plus(T0, 1)), plus(T0, 30_001))
+      .then(({ outputs, state }) => {
+        assert.deepEqual(outputs, [{ kind: 'ApplyPassword', userId: U, changedAt: T0 }]);
+        assert.equal(state, accepted);
+      });
+  });
+
+  it('when the sweep runs within the grace period, then nothing happens (its first attempt may still be running)', () => {
+    given(accepted).when(overdue(plus(T0, -1)), plus(T0, 29_999)).thenIgnored('not-due');
+  });
+
+  it('when its expiry has passed, then it expires instead of being applied late', () => {
+    given(accepted)
+      .when(overdue(plus(T0, 61 * MIN)), plus(T0, 61 * MIN))
+      .then(({ outputs }) => assert.deepEqual(outputs[0], { kind: 'Append', event: { type: EventTypes.PasswordExpired, data: { userId: U, cachedAt: T0 } } }));
+  });
+
+  it('when it was synced meanwhile, then nothing happens', () => {
+    const synced: PasswordCacheState = { status: 'synced', userId: U, origin: 'source', changedAt: T0, cachedAt: T0, attempts: 1, syncedAt: plus(T0, 1000) };
+    given(synced).when(overdue(plus(T0, MIN)), plus(T0, MIN)).thenIgnored('nothing-cached');
+  });
+
+  it('when the attempt is then recorded, then it counts as attempt 1 and the sweep leaves it alone', () => {
+    given(accepted)
+      .when(result({ status: 'policy-violation', message: 'too short' }), plus(T0, MIN))
+      .then(({ state }) => {
+        assert.equal(state.status === 'cached' && state.attempts, 1);
+        given(state).when(overdue(plus(T0, 2 * MIN)), plus(T0, 2 * MIN)).thenIgnored('already-attempted');
+      });
   });
 });

@@ -82,6 +82,19 @@ export interface RetryDue {
   readonly userId: string;
 }
 
+/**
+ * The sweeper asks whether a password that was accepted but never attempted (or whose attempt's
+ * outcome was never recorded: the process died in between) should be attempted now. Passwords
+ * cached at or before `cachedBefore` count: the shell sets it far enough back that a first
+ * attempt still running elsewhere has finished or timed out.
+ */
+export interface AttemptOverdue {
+  readonly type: 'AttemptOverdue';
+  readonly userId: string;
+  /** ISO. */
+  readonly cachedBefore: string;
+}
+
 /** The shell could not open the sealed secret (key rotated, row tampered with); it can never be applied. */
 export interface SecretUnreadable {
   readonly type: 'SecretUnreadable';
@@ -91,10 +104,10 @@ export interface SecretUnreadable {
 }
 
 /** Everything the password cache decides on. */
-export type PasswordCacheInput = ChangePassword | UserChanged | UserRemoved | AttemptResult | ExpiryDue | RetryDue | SecretUnreadable;
+export type PasswordCacheInput = ChangePassword | UserChanged | UserRemoved | AttemptResult | ExpiryDue | RetryDue | AttemptOverdue | SecretUnreadable;
 
 /** Why an input changed nothing. */
-export type IgnoreReason = 'nothing-cached' | 'stale-change' | 'stale-attempt' | 'not-due' | 'never-expires' | 'not-retryable';
+export type IgnoreReason = 'nothing-cached' | 'stale-change' | 'stale-attempt' | 'not-due' | 'never-expires' | 'not-retryable' | 'already-attempted';
 
 type PasswordEventType =
   | typeof EventTypes.PasswordChanged
@@ -249,6 +262,15 @@ function retryDue(state: PasswordCacheState, ctx: DecideContext): PasswordCacheD
   return { outputs: [{ kind: 'ApplyPassword', userId: state.userId, changedAt: state.changedAt }], state };
 }
 
+function attemptOverdue(input: AttemptOverdue, state: PasswordCacheState, ctx: DecideContext): PasswordCacheDecision {
+  if (state.status !== 'cached') return ignore(state, 'nothing-cached');
+  if (state.expiresAt !== null && isDue(state.expiresAt, ctx.now)) return expire(state, ctx.now);
+  // A recorded failure follows the seed's rule (wait for Add/Modify; outages have their own timer).
+  if (state.attempts > 0 || state.lastReason !== null) return ignore(state, 'already-attempted');
+  if (Date.parse(state.cachedAt) > Date.parse(input.cachedBefore)) return ignore(state, 'not-due');
+  return { outputs: [{ kind: 'ApplyPassword', userId: state.userId, changedAt: state.changedAt }], state };
+}
+
 function secretUnreadable(input: SecretUnreadable, state: PasswordCacheState, ctx: DecideContext): PasswordCacheDecision {
   if (state.status !== 'cached') return ignore(state, 'nothing-cached');
   if (input.changedAt !== state.changedAt) return ignore(state, 'stale-attempt');
@@ -295,6 +317,8 @@ export function decide(input: PasswordCacheInput, state: PasswordCacheState, ctx
       return expiryDue(state, ctx);
     case 'RetryDue':
       return retryDue(state, ctx);
+    case 'AttemptOverdue':
+      return attemptOverdue(input, state, ctx);
     case 'SecretUnreadable':
       return secretUnreadable(input, state, ctx);
   }

@@ -1,7 +1,8 @@
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import type { PasswordSyncFailureReason } from '@idm/contracts';
 import { emptyState, type PasswordCacheState, type PasswordOrigin } from './password-cache.decider.js';
 import { PasswordCacheRow } from './password-cache.entity.js';
+import type { SealedSecret } from './sealed-secret.js';
 
 /** What {@link PasswordCacheRepository.save} did. */
 export type SaveOutcome = 'saved' | 'stale' | 'nothing-to-save';
@@ -131,6 +132,59 @@ export class PasswordCacheRepository {
       .andWhere('r.nextRetryAt IS NOT NULL')
       .andWhere('r.nextRetryAt <= :now', { now: now.toISOString() })
       .orderBy('r.nextRetryAt', 'ASC')
+      .limit(limit)
+      .getMany();
+    return rows.map((r) => r.userId);
+  }
+
+  /**
+   * Replaces the sealed secret of a cached row by the same secret sealed with another key, only
+   * if the row still holds exactly `from` (same key id and nonce: a nonce is fresh for every seal,
+   * so a newer change that replaced it meanwhile is never overwritten with an older password).
+   * @returns whether the row was changed.
+   */
+  async reseal(manager: EntityManager, userId: string, from: SealedSecret, to: SealedSecret): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(PasswordCacheRow)
+      .set({ ciphertext: to.ciphertext.toString('base64'), nonce: to.nonce.toString('base64'), tag: to.tag.toString('base64'), keyId: to.keyId })
+      .where({ userId, state: 'cached', keyId: from.keyId, nonce: from.nonce.toString('base64') })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Users whose cached secret is sealed with one of `keyIds`, at most `limit`. */
+  async sealedWith(manager: EntityManager, keyIds: readonly string[], limit: number): Promise<string[]> {
+    if (keyIds.length === 0) return [];
+    const rows = await manager.find(PasswordCacheRow, { select: { userId: true }, where: { state: 'cached', keyId: In([...keyIds]) }, order: { userId: 'ASC' }, take: limit });
+    return rows.map((r) => r.userId);
+  }
+
+  /** Cached rows per key id (the key that sealed them); never reads a secret column but the id. */
+  async cachedByKey(manager: EntityManager): Promise<Record<string, number>> {
+    const rows = (await manager
+      .createQueryBuilder(PasswordCacheRow, 'r')
+      .select('r.key_id', 'keyId')
+      .addSelect('COUNT(*)', 'n')
+      .where('r.state = :state', { state: 'cached' })
+      .groupBy('r.key_id')
+      .getRawMany()) as Array<{ keyId: string | null; n: number | string }>;
+    return Object.fromEntries(rows.map((r) => [r.keyId ?? 'none', Number(r.n)]));
+  }
+
+  /**
+   * Users whose cached password was accepted by `cachedBefore` and has no recorded attempt: its
+   * first attempt never ran, or its outcome was never stored (a crash in between). Oldest first.
+   */
+  async dueForFirstAttempt(manager: EntityManager, cachedBefore: Date, limit = 500): Promise<string[]> {
+    const rows = await manager
+      .createQueryBuilder(PasswordCacheRow, 'r')
+      .select(['r.userId'])
+      .where('r.state = :state', { state: 'cached' })
+      .andWhere('r.attempts = 0')
+      .andWhere('r.lastReason IS NULL')
+      .andWhere('r.cachedAt <= :before', { before: cachedBefore.toISOString() })
+      .orderBy('r.cachedAt', 'ASC')
       .limit(limit)
       .getMany();
     return rows.map((r) => r.userId);

@@ -113,3 +113,72 @@ describe('PasswordCacheService (shell order, real SQLite)', () => {
     await assert.rejects(service.onUserChanged(userAdded('u2'), 10));
   });
 });
+
+describe('PasswordCacheService: an accepted password whose first attempt left no outcome (real SQLite)', () => {
+  class SettableClock extends Clock {
+    current = new Date('2026-03-01T10:00:00.000Z');
+    now(): Date {
+      return this.current;
+    }
+  }
+  /** Dies mid-attempt the first time (the process was killed before the outcome was recorded), then applies. */
+  class DyingOnceTarget extends PasswordTarget {
+    calls = 0;
+    async apply(): Promise<ApplyResult> {
+      this.calls += 1;
+      if (this.calls === 1) throw new Error('process killed during the attempt');
+      return { status: 'applied' };
+    }
+    describe(): string {
+      return 'scripted:';
+    }
+  }
+  let dataDir: string;
+  let dataSource: DataSource;
+
+  before(async () => {
+    dataDir = tempDir('pwsync-overdue');
+    dataSource = await openPasswordDatabase({ dataDir });
+  });
+  after(async () => {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is attempted by the sweep once the grace period has passed, without any user event; PasswordSynced follows', async () => {
+    const clock = new SettableClock();
+    const target = new DyingOnceTarget();
+    const published: IdmEvent[] = [];
+    const repo = new PasswordCacheRepository();
+    const service = new PasswordCacheService({
+      dataSource,
+      repository: repo,
+      sealer: new PasswordSealer(randomBytes(32)),
+      target,
+      events: { publish: (e) => Promise.resolve(void published.push(e)) },
+      clock,
+      policy: { minutes: 60 },
+      logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+      consumer: 'password-sync',
+      firstAttemptGraceMs: 30_000,
+    });
+    const reply = await service.changePassword({ userId: 'crash-1', origin: 'source', password: Buffer.from('Accepted-Passw0rd') });
+    assert.equal(reply.ok, true, 'accepted: PasswordChanged is in the log');
+    assert.equal(target.calls, 1);
+    const left = await runInTransaction(dataSource, (m) => repo.load(m, 'crash-1'));
+    assert.equal(left.status === 'cached' && left.attempts, 0, 'no outcome recorded');
+
+    clock.current = new Date('2026-03-01T10:00:20.000Z');
+    assert.deepEqual(await service.sweep(), { expired: 0, retried: 0, recovered: 0 }, 'within the grace period: left alone');
+    clock.current = new Date('2026-03-01T10:00:31.000Z');
+    assert.deepEqual(await service.sweep(), { expired: 0, retried: 0, recovered: 1 });
+    assert.equal(target.calls, 2);
+    assert.deepEqual(
+      published.map((e) => e.type),
+      [EventTypes.PasswordChanged, EventTypes.PasswordSynced],
+    );
+    const synced = await runInTransaction(dataSource, (m) => repo.load(m, 'crash-1'));
+    assert.equal(synced.status, 'synced');
+    assert.deepEqual(await service.sweep(), { expired: 0, retried: 0, recovered: 0 }, 'nothing left to recover');
+  });
+});

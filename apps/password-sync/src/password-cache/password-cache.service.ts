@@ -7,7 +7,7 @@ import type { PasswordTarget } from '../targets/password-target.js';
 import { decide, type PasswordCacheDecision, type PasswordCacheInput, type PendingPasswordEvent } from './password-cache.decider.js';
 import type { PasswordCacheRepository } from './password-cache.repository.js';
 import { GroupCommit, type DeferPublish, type GroupWork } from './group-commit.js';
-import type { PasswordSealer } from './sealed-secret.js';
+import { SecretKeyMismatchError, SecretTamperedError, type PasswordSealer, type SealedSecret } from './sealed-secret.js';
 
 /** Where events go; `EventPublisher` from `@idm/messaging` fits. */
 export interface EventAppender {
@@ -33,12 +33,44 @@ export interface PasswordCacheServiceDeps {
   readonly logger: ServiceLogger;
   /** Inbox consumer name for user events. */
   readonly consumer: string;
+  /**
+   * How long after acceptance a password with no recorded attempt is attempted by the sweeper
+   * (its first attempt never ran or its outcome was lost in a crash). Longer than a first attempt
+   * can take elsewhere (target timeout, queueing), so a live attempt is not repeated. Default 30 s.
+   */
+  readonly firstAttemptGraceMs?: number;
 }
 
 /** Result of one sweep. */
 export interface SweepReport {
   readonly expired: number;
   readonly retried: number;
+  /** Accepted passwords with no recorded attempt, attempted now (after a crash). */
+  readonly recovered: number;
+}
+
+/** Result of one re-seal pass (see {@link PasswordCacheService.resealBatch}). */
+export interface ResealReport {
+  /** Rows moved onto the current key. */
+  readonly resealed: number;
+  /** Rows that could not be opened (tampered); left as they are, discarded on their next attempt. */
+  readonly failed: number;
+  /** Whether more rows under a previous key may be left (the batch was full). */
+  readonly more: boolean;
+}
+
+/** Which keys sealed the cached passwords: key ids only (short hashes), never key material. */
+export interface KeyUsage {
+  /** Id of the current key. */
+  readonly current: string;
+  /** Ids of the previous keys held. */
+  readonly previous: readonly string[];
+  /** Cached rows per key id. */
+  readonly cachedByKey: Readonly<Record<string, number>>;
+  /** Rows still under a previous key: a previous key may be removed once this is 0. */
+  readonly sealedWithPreviousKey: number;
+  /** Rows under a key this process does not hold: lost, discarded on their next attempt. */
+  readonly sealedWithUnknownKey: number;
 }
 
 /** The reply to a password change command. */
@@ -69,6 +101,8 @@ const SOURCE = '/idm/password-sync';
  */
 export class PasswordCacheService {
   private readonly writes: GroupCommit;
+  /** First attempts running in this process (`userId` NUL `changedAt`): the sweeper leaves them alone. */
+  private readonly firstAttempts = new Set<string>();
 
   constructor(private readonly deps: PasswordCacheServiceDeps) {
     this.writes = new GroupCommit(deps.dataSource);
@@ -106,12 +140,17 @@ export class PasswordCacheService {
     });
     const ignored = decision.outputs.find((o) => o.kind === 'Ignore');
     if (ignored) return { ok: false, error: `password change not accepted: ${ignored.reason}` };
+    const running = `${userId}\u0000${now.toISOString()}`;
+    this.firstAttempts.add(running);
     try {
       await this.runApplies(decision, { seed: eventId, correlationId: eventId });
     } catch (err) {
-      // The password is cached and PasswordChanged is in the log: the change is accepted; the
-      // attempt is repeated on the next UserAdded/UserModified.
+      // The password is cached and PasswordChanged is in the log: the change is accepted. With no
+      // recorded attempt, the sweeper attempts it again (see sweep); after a recorded failure the
+      // next UserAdded/UserModified does.
       this.deps.logger.error(`first attempt for ${userId} could not be recorded: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.firstAttempts.delete(running);
     }
     return { ok: true, eventId };
   }
@@ -156,8 +195,11 @@ export class PasswordCacheService {
   }
 
   /**
-   * Expires what is due and retries `target-unavailable` passwords whose backoff has elapsed.
-   * The shell runs it every few seconds; the decider decides, time is data.
+   * Expires what is due, retries `target-unavailable` passwords whose backoff has elapsed, and
+   * attempts accepted passwords that have no recorded attempt `firstAttemptGraceMs` after they were
+   * cached (the process died between accepting and attempting, or before recording the outcome),
+   * so no accepted password waits for a user event that may never come. The shell runs it at start
+   * and every few seconds; the decider decides, time is data.
    */
   async sweep(): Promise<SweepReport> {
     const now = this.deps.clock.now();
@@ -190,7 +232,69 @@ export class PasswordCacheService {
         });
       }
     }
-    return { expired, retried };
+    return { expired, retried, recovered: await this.attemptOverdue(now) };
+  }
+
+  /** The third part of {@link sweep}: accepted passwords never attempted. Returns how many were attempted. */
+  private async attemptOverdue(now: Date): Promise<number> {
+    const cachedBefore = new Date(now.getTime() - (this.deps.firstAttemptGraceMs ?? 30_000));
+    const due = await this.tx((m) => this.deps.repository.dueForFirstAttempt(m, cachedBefore));
+    let recovered = 0;
+    for (const userId of due) {
+      const state = await this.tx((m) => this.deps.repository.load(m, userId));
+      const d = decide({ type: 'AttemptOverdue', userId, cachedBefore: cachedBefore.toISOString() }, state, this.ctx(now));
+      const apply = d.outputs.find((o) => o.kind === 'ApplyPassword');
+      // Expiry is the ExpiryDue loop's; here only the attempt.
+      if (!apply || this.firstAttempts.has(`${userId}\u0000${apply.changedAt}`)) continue;
+      this.deps.logger.warn(`password of ${userId} accepted at ${apply.changedAt} has no recorded attempt; attempting it now`);
+      await this.attempt(userId, apply.changedAt, { seed: `first:${userId}:${apply.changedAt}` });
+      recovered++;
+    }
+    return recovered;
+  }
+
+  /**
+   * Moves up to `limit` cached secrets sealed with a previous key onto the current key: one unit
+   * of work per user (row locked on Postgres, so an attempt or a new change for that user takes
+   * turns with it), submitted together so the group commit writes them in a few transactions
+   * instead of one fsync each. A row the sealer cannot open is left alone and counted as failed.
+   */
+  async resealBatch(limit = 200): Promise<ResealReport> {
+    const { sealer, repository } = this.deps;
+    const users = await this.tx((m) => repository.sealedWith(m, sealer.previousKeyIds, limit));
+    const outcomes = await Promise.all(
+      users.map(async (userId): Promise<'resealed' | 'unchanged' | 'failed'> => {
+        try {
+          const moved = await this.tx(async (m) => {
+            const state = await repository.load(m, userId);
+            if (state.status !== 'cached') return false;
+            const next = sealer.reseal(state.sealed, userId);
+            return next ? repository.reseal(m, userId, state.sealed, next) : false;
+          });
+          return moved ? 'resealed' : 'unchanged';
+        } catch (err) {
+          if (!(err instanceof SecretTamperedError || err instanceof SecretKeyMismatchError)) throw err;
+          this.deps.logger.error(`cached password of ${userId} cannot be re-sealed (${err.name}); it stays under its old key`);
+          return 'failed';
+        }
+      }),
+    );
+    const count = (o: string): number => outcomes.filter((x) => x === o).length;
+    return { resealed: count('resealed'), failed: count('failed'), more: users.length === limit };
+  }
+
+  /** How many cached rows each key sealed, against the keys this process holds. */
+  async keyUsage(): Promise<KeyUsage> {
+    const { sealer } = this.deps;
+    const cachedByKey = await this.tx((m) => this.deps.repository.cachedByKey(m));
+    let sealedWithPreviousKey = 0;
+    let sealedWithUnknownKey = 0;
+    for (const [keyId, n] of Object.entries(cachedByKey)) {
+      if (keyId === sealer.keyId) continue;
+      if (sealer.canOpen(keyId)) sealedWithPreviousKey += n;
+      else sealedWithUnknownKey += n;
+    }
+    return { current: sealer.keyId, previous: sealer.previousKeyIds, cachedByKey, sealedWithPreviousKey, sealedWithUnknownKey };
   }
 
   /** Number of passwords cached now. */
@@ -230,6 +334,9 @@ export class PasswordCacheService {
     }
     if (plaintext) {
       try {
+        // Opened with a previous key: store it under the current key now, whatever the attempt
+        // says, so the previous key can be retired without waiting for the background pass.
+        if (state.sealed.keyId !== this.deps.sealer.keyId) await this.resealOnUse(userId, state.sealed, plaintext);
         const result = await this.deps.target.apply(userId, plaintext);
         input = { type: 'AttemptResult', userId, changedAt, target: this.deps.target.describe(), result };
       } finally {
@@ -245,6 +352,11 @@ export class PasswordCacheService {
     };
     const decision = inbox ? await this.once(inbox, record) : { duplicate: false as const, result: await this.tx(record) };
     if (!decision.duplicate) this.logOutcome(userId, decision.result);
+  }
+
+  private async resealOnUse(userId: string, from: SealedSecret, plaintext: Buffer): Promise<void> {
+    const to = this.deps.sealer.seal(plaintext, userId);
+    await this.tx((m) => this.deps.repository.reseal(m, userId, from, to));
   }
 
   private logOutcome(userId: string, d: PasswordCacheDecision): void {

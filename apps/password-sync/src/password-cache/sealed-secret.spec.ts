@@ -74,5 +74,46 @@ describe('PasswordSealer', () => {
 
   it('rejects a key that is not 32 bytes', () => {
     assert.throws(() => new PasswordSealer(randomBytes(16)), InvalidSealKeyError);
+    assert.throws(() => new PasswordSealer(randomBytes(32), [randomBytes(31)]), InvalidSealKeyError);
+  });
+
+  describe('key rotation', () => {
+    const keyA = randomBytes(32);
+    const keyB = randomBytes(32);
+    const underA = new PasswordSealer(keyA);
+    const rotated = new PasswordSealer(keyB, [keyA]);
+
+    it('seals with the current key only, and opens secrets of the current and previous keys', () => {
+      const old = underA.seal(CANARY, 'u1');
+      const fresh = rotated.seal(CANARY, 'u1');
+      assert.equal(fresh.keyId, rotated.keyId);
+      assert.notEqual(rotated.keyId, underA.keyId);
+      assert.deepEqual(rotated.previousKeyIds, [underA.keyId]);
+      assert.equal(rotated.open(old, 'u1').toString('utf8'), CANARY);
+      assert.equal(rotated.open(fresh, 'u1').toString('utf8'), CANARY);
+      assert.equal(rotated.canOpen(underA.keyId), true);
+      assert.equal(underA.canOpen(rotated.keyId), false);
+    });
+
+    it('re-seals a secret of a previous key under the current one; a current one is left alone', () => {
+      const old = underA.seal(CANARY, 'u1');
+      const moved = rotated.reseal(old, 'u1');
+      assert.ok(moved);
+      assert.equal(moved.keyId, rotated.keyId);
+      assert.notDeepEqual(moved.nonce, old.nonce);
+      // Once re-sealed, the previous key is no longer needed: a sealer without it opens the secret.
+      assert.equal(new PasswordSealer(keyB).open(moved, 'u1').toString('utf8'), CANARY);
+      assert.equal(rotated.reseal(moved, 'u1'), undefined);
+      // The user binding survives a re-seal.
+      assert.throws(() => rotated.open(moved, 'u2'), SecretTamperedError);
+    });
+
+    it('a key it does not hold is still a mismatch naming only key ids', () => {
+      const stranger = new PasswordSealer(randomBytes(32)).seal(CANARY, 'u1');
+      assert.throws(
+        () => rotated.reseal(stranger, 'u1'),
+        (err: unknown) => err instanceof SecretKeyMismatchError && err.message.includes(rotated.keyId) && err.message.includes(underA.keyId) && !err.message.includes(CANARY),
+      );
+    });
   });
 });

@@ -42,16 +42,40 @@ export function keyIdOf(key: Buffer): string {
 /**
  * Seals and opens cached passwords. The user id is bound in as additional authenticated data,
  * so a ciphertext copied onto another user's row does not open.
+ *
+ * Holds the current key and, during a key rotation, previous keys: seals always use the current
+ * key; a secret is opened with whichever key its `keyId` names, and {@link reseal} moves a secret
+ * sealed with a previous key onto the current one.
  */
 export class PasswordSealer {
   private readonly key: Buffer;
+  /** The current key's id: every new seal carries it. */
   readonly keyId: string;
+  /** Ids of the previous keys this sealer can still open, in the order given. */
+  readonly previousKeyIds: readonly string[];
+  private readonly keys = new Map<string, Buffer>();
 
-  constructor(key: Buffer) {
-    if (key.length !== KEY_BYTES) throw new InvalidSealKeyError(`the password cache key must be ${KEY_BYTES} bytes, got ${key.length}`);
-    // Own copy: the caller may zero-fill theirs.
+  constructor(key: Buffer, previous: readonly Buffer[] = []) {
+    for (const k of [key, ...previous]) {
+      if (k.length !== KEY_BYTES) throw new InvalidSealKeyError(`the password cache key must be ${KEY_BYTES} bytes, got ${k.length}`);
+    }
+    // Own copies: the caller may zero-fill theirs.
     this.key = Buffer.from(key);
     this.keyId = keyIdOf(this.key);
+    this.keys.set(this.keyId, this.key);
+    const ids: string[] = [];
+    for (const k of previous) {
+      const id = keyIdOf(k);
+      if (this.keys.has(id)) continue;
+      this.keys.set(id, Buffer.from(k));
+      ids.push(id);
+    }
+    this.previousKeyIds = ids;
+  }
+
+  /** Whether a secret sealed with `keyId` can be opened here (current or previous key). */
+  canOpen(keyId: string): boolean {
+    return this.keys.has(keyId);
   }
 
   /** Seals `plaintext` for `aad` (the user id). A string is copied into a Buffer that is zero-filled afterwards. */
@@ -69,19 +93,21 @@ export class PasswordSealer {
   }
 
   /**
-   * Opens a sealed secret for `aad`. The caller owns the returned Buffer and should `fill(0)` it
-   * as soon as the password has been handed on.
-   * @throws SecretKeyMismatchError when it was sealed under another key.
+   * Opens a sealed secret for `aad` with the key its `keyId` names. The caller owns the returned
+   * Buffer and should `fill(0)` it as soon as the password has been handed on.
+   * @throws SecretKeyMismatchError when it was sealed under a key this sealer does not hold.
    * @throws SecretTamperedError when authentication fails (wrong user, altered bytes).
    */
   open(sealed: SealedSecret, aad: string): Buffer {
-    if (sealed.keyId !== this.keyId) {
-      throw new SecretKeyMismatchError(`secret sealed with key ${sealed.keyId}, this process holds key ${this.keyId}`);
+    const key = this.keys.get(sealed.keyId);
+    if (!key) {
+      const held = [this.keyId, ...this.previousKeyIds].join(', ');
+      throw new SecretKeyMismatchError(`secret sealed with key ${sealed.keyId}, this process holds keys ${held} (current first)`);
     }
     if (sealed.nonce.length !== NONCE_BYTES || sealed.tag.length !== TAG_BYTES) {
       throw new SecretTamperedError('sealed secret has a malformed nonce or tag');
     }
-    const decipher = createDecipheriv(ALGORITHM, this.key, sealed.nonce, { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv(ALGORITHM, key, sealed.nonce, { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(sealed.tag);
     const head = decipher.update(sealed.ciphertext);
@@ -94,6 +120,21 @@ export class PasswordSealer {
     } catch (cause) {
       head.fill(0);
       throw new SecretTamperedError('sealed secret failed authentication', { cause });
+    }
+  }
+
+  /**
+   * The same secret sealed with the current key, or `undefined` when it already is. The
+   * plaintext exists only inside this call and is zero-filled before it returns.
+   * @throws SecretKeyMismatchError / SecretTamperedError as {@link open}.
+   */
+  reseal(sealed: SealedSecret, aad: string): SealedSecret | undefined {
+    if (sealed.keyId === this.keyId) return undefined;
+    const plaintext = this.open(sealed, aad);
+    try {
+      return this.seal(plaintext, aad);
+    } finally {
+      plaintext.fill(0);
     }
   }
 }

@@ -6,6 +6,8 @@ import { PasswordCacheService } from '../password-cache/password-cache.service.j
 import { PASSWORD_SYNC_SETTINGS } from '../shell/tokens.js';
 import type { PasswordSyncSettings } from '../shell/password-sync.config.js';
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Serves `idm.cmd.password.change` over core-NATS request/reply, in a queue group so replicas
  * share the load. A command, not an event: the request carries the plaintext, which must never
@@ -31,8 +33,11 @@ export class PasswordChangeResponder implements OnApplicationBootstrap, BeforeAp
           this.logger.error(`subscription failed: ${err.message}`);
           return;
         }
+        const size = msg.data.length;
         const work = this.answer(msg)
           .then((reply) => {
+            // The reason names fields and rules only, never a value: safe to log.
+            if (!reply.ok) this.logger.warn(`password change refused (${size} bytes): ${reply.error}`);
             msg.respond(JSON.stringify(reply));
           })
           .catch((e: unknown) => this.logger.error(`cannot reply: ${(e as Error).message}`))
@@ -51,17 +56,25 @@ export class PasswordChangeResponder implements OnApplicationBootstrap, BeforeAp
   private async answer(msg: Msg): Promise<PasswordChangeReply> {
     let body: unknown;
     try {
-      // JSON.parse's message quotes the input, which holds the password: never pass it on.
-      body = JSON.parse(Buffer.from(msg.data).toString('utf8'));
+      // Strict: a lenient decode turns invalid bytes into U+FFFD, and a password nobody typed
+      // would be cached and applied.
+      const text = strictUtf8.decode(msg.data);
+      try {
+        // JSON.parse's message quotes the input, which holds the password: never pass it on.
+        body = JSON.parse(text);
+      } catch {
+        return { ok: false, error: 'the request is not JSON' };
+      }
     } catch {
-      return { ok: false, error: 'the request is not JSON' };
+      return { ok: false, error: 'the request is not valid UTF-8' };
     } finally {
       msg.data.fill(0);
     }
     const parsed = passwordChangeRequestSchema.safeParse(body);
     if (!parsed.success) {
-      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
-      return { ok: false, error: `invalid request: check ${fields}; expected { "userId", "password", "origin"? }` };
+      // zod's messages name the rule (type, length, allowed values), never the value given.
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+      return { ok: false, error: `invalid request: ${[...new Set(problems)].join('; ')}; expected { "userId", "password", "origin"? }` };
     }
     const { userId, origin, password } = parsed.data;
     try {

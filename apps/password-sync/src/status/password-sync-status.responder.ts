@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
 import { z } from 'zod';
 import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
+import { PasswordCacheService } from '../password-cache/password-cache.service.js';
 
 
 const userQuery = z.object({ userId: z.string().min(1) });
@@ -18,7 +19,9 @@ export const PASSWORD_SYNC_STATUS_QUEUE = 'idm-password-sync';
 
 /**
  * Answers read-only questions about `password_cache`. Never a secret column: the queries select
- * the metadata only. `status` → `{ ok, cached, cachedByReason: { reason | "none": n }, nearestExpiry, nextRetry }`;
+ * the metadata only. `status` → `{ ok, cached, cachedByReason: { reason | "none": n }, nearestExpiry, nextRetry, keys }`,
+ * where `keys` = `{ current, previous: [ids], cachedByKey: { keyId: n }, sealedWithPreviousKey, sealedWithUnknownKey }`
+ * tells an operator when a previous key can be removed (`sealedWithPreviousKey` is 0);
  * `user` with `{ "userId" }` → `{ ok, userId, entry: { state, reason, message, attempts, changedAt, expiresAt, nextRetryAt, settledAt } | null }`.
  */
 @Injectable()
@@ -29,6 +32,7 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(PasswordCacheService) private readonly service: PasswordCacheService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -63,7 +67,7 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
       if (row.retry !== null && (nextRetry === null || row.retry < nextRetry)) nextRetry = row.retry;
     }
     const cached = Object.values(cachedByReason).reduce((a, b) => a + b, 0);
-    return { ok: true, cached, cachedByReason, nearestExpiry, nextRetry };
+    return { ok: true, cached, cachedByReason, nearestExpiry, nextRetry, keys: await this.service.keyUsage() };
   }
 
   private async user(userId: string): Promise<unknown> {

@@ -102,7 +102,7 @@ describe('SchedulerService.fire', () => {
     assert.equal(log.events.length, 2);
     assert.equal(log.events[1]!.id, reply.eventId);
     assert.notEqual(reply.eventId, slotTickId('email-retry', '2025-01-01T10:02:10.000Z'));
-    assert.deepEqual(log.events[1]!.data, { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor: '2025-01-01T10:02:10.000Z', firedAt: '2025-01-01T10:02:10.000Z', catchUp: false });
+    assert.deepEqual(log.events[1]!.data, { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor: '2025-01-01T10:02:10.000Z', firedAt: '2025-01-01T10:02:10.000Z', catchUp: false, missedSlots: 0 });
   });
 
   it('retries with the new last sequence when a slot tick lands first', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cronCalendar } from '../schedules/cron-calendar.js';
 import type { Schedule } from '../schedules/schedule.js';
-import { decideManualFire, decideTick, slotTickId, type LastTick, type TickDecision } from './tick.decider.js';
+import { decideManualFire, decideTick, MISSED_SLOTS_COUNT_LIMIT, slotTickId, type LastTick, type TickDecision } from './tick.decider.js';
 
 const everyFive: Schedule = { name: 'email-retry', cron: '*/5 * * * *', timezone: 'UTC', task: 'RetryEmailNotifications', enabled: true };
 const graceMs = 60_000;
@@ -16,8 +16,8 @@ function given(schedule: Schedule, lastTick?: LastTick) {
   };
 }
 
-function fired(schedule: Schedule, scheduledFor: string, firedAt: string, catchUp: boolean): TickDecision {
-  return { kind: 'fire', id: slotTickId(schedule.name, scheduledFor), data: { schedule: schedule.name, task: schedule.task, scheduledFor, firedAt, catchUp } };
+function fired(schedule: Schedule, scheduledFor: string, firedAt: string, catchUp: boolean, missedSlots = 0): TickDecision {
+  return { kind: 'fire', id: slotTickId(schedule.name, scheduledFor), data: { schedule: schedule.name, task: schedule.task, scheduledFor, firedAt, catchUp, missedSlots } };
 }
 
 describe('decideTick', () => {
@@ -55,11 +55,11 @@ describe('decideTick', () => {
   describe('given three slots were missed during downtime', () => {
     it('when the scheduler is back, then ONE catch-up tick stands for them, at the latest missed slot', () => {
       const decision = given(everyFive, { scheduledFor: '2025-01-01T10:00:00.000Z' }).whenCheckedAt('2025-01-01T10:17:12.000Z');
-      assert.deepEqual(decision, fired(everyFive, '2025-01-01T10:15:00.000Z', '2025-01-01T10:17:12.000Z', true));
+      assert.deepEqual(decision, fired(everyFive, '2025-01-01T10:15:00.000Z', '2025-01-01T10:17:12.000Z', true, 2));
     });
     it('when the back-up check lands exactly on a slot, then that slot is the catch-up tick', () => {
       const decision = given(everyFive, { scheduledFor: '2025-01-01T10:00:00.000Z' }).whenCheckedAt('2025-01-01T10:20:00.000Z');
-      assert.deepEqual(decision, fired(everyFive, '2025-01-01T10:20:00.000Z', '2025-01-01T10:20:00.000Z', true));
+      assert.deepEqual(decision, fired(everyFive, '2025-01-01T10:20:00.000Z', '2025-01-01T10:20:00.000Z', true, 3));
     });
   });
 
@@ -103,7 +103,11 @@ describe('decideTick', () => {
     const everySecond: Schedule = { name: 'fast', cron: '* * * * * *', timezone: 'UTC', task: 'Fast', enabled: true };
     it('when three seconds were missed, then one catch-up tick for the latest second', () => {
       const decision = given(everySecond, { scheduledFor: '2025-01-01T10:00:00.000Z' }).whenCheckedAt('2025-01-01T10:00:03.400Z');
-      assert.deepEqual(decision, fired(everySecond, '2025-01-01T10:00:03.000Z', '2025-01-01T10:00:03.400Z', true));
+      assert.deepEqual(decision, fired(everySecond, '2025-01-01T10:00:03.000Z', '2025-01-01T10:00:03.400Z', true, 2));
+    });
+    it('when a day was missed, then the catch-up tick counts the missed slots up to the limit, not all 86,399', () => {
+      const decision = given(everySecond, { scheduledFor: '2025-01-01T10:00:00.000Z' }).whenCheckedAt('2025-01-02T10:00:00.000Z');
+      assert.deepEqual(decision, fired(everySecond, '2025-01-02T10:00:00.000Z', '2025-01-02T10:00:00.000Z', true, MISSED_SLOTS_COUNT_LIMIT));
     });
   });
 });
@@ -121,7 +125,7 @@ describe('decideManualFire', () => {
     assert.deepEqual(decideManualFire(everyFive, new Date('2025-01-01T10:02:10.000Z'), 'fresh-id'), {
       kind: 'fire',
       id: 'fresh-id',
-      data: { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor: '2025-01-01T10:02:10.000Z', firedAt: '2025-01-01T10:02:10.000Z', catchUp: false },
+      data: { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor: '2025-01-01T10:02:10.000Z', firedAt: '2025-01-01T10:02:10.000Z', catchUp: false, missedSlots: 0 },
     });
   });
   it('given a disabled schedule, when an operator fires it, then nothing happens', () => {

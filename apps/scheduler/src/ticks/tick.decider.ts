@@ -32,6 +32,12 @@ export interface TickContext {
   readonly graceMs: number;
 }
 
+/**
+ * Counting missed slots walks the calendar one slot at a time; a per-second schedule down for a week
+ * would be 600,000 steps on every start. Past this many the count stops (the tick says "at least").
+ */
+export const MISSED_SLOTS_COUNT_LIMIT = 10_000;
+
 /** The tick id of a schedule slot: every replica, and every restart, derives the same one. */
 export function slotTickId(schedule: string, scheduledForIso: string): string {
   return deriveEventId('tick', schedule, scheduledForIso);
@@ -47,19 +53,26 @@ export function slotTickId(schedule: string, scheduledForIso: string): string {
  * - No last tick at all (a brand-new stream): we have no history to catch up on, so only a slot
  *   within the grace window fires (that is the timer's own firing); otherwise wait for the next slot.
  * - `catchUp` is true when slots between the last tick and this one were skipped, or this slot is
- *   older than the grace window.
+ *   older than the grace window. `missedSlots` counts the skipped ones (up to
+ *   {@link MISSED_SLOTS_COUNT_LIMIT}).
  */
 export function decideTick(schedule: Schedule, lastTick: LastTick | undefined, now: Date, context: TickContext): TickDecision {
   if (!schedule.enabled) return ignore('disabled');
   const slot = context.calendar.latestAtOrBefore(now);
   if (slot === undefined) return ignore('not-due');
   const late = now.getTime() - slot.getTime() > context.graceMs;
-  if (lastTick === undefined) return late ? ignore('not-due') : fire(schedule, slot, now, false);
+  if (lastTick === undefined) return late ? ignore('not-due') : fire(schedule, slot, now, false, 0);
   const lastAt = new Date(lastTick.scheduledFor);
   if (slot.getTime() <= lastAt.getTime()) return ignore('already-fired');
-  const firstMissed = context.calendar.nextAfter(lastAt);
-  const skipped = firstMissed !== undefined && firstMissed.getTime() < slot.getTime();
-  return fire(schedule, slot, now, skipped || late);
+  const missed = countSlotsBetween(context.calendar, lastAt, slot);
+  return fire(schedule, slot, now, missed > 0 || late, missed);
+}
+
+/** Slots strictly between `after` and `before`, counted up to {@link MISSED_SLOTS_COUNT_LIMIT}. */
+function countSlotsBetween(calendar: SlotCalendar, after: Date, before: Date): number {
+  let count = 0;
+  for (let at = calendar.nextAfter(after); at !== undefined && at.getTime() < before.getTime() && count < MISSED_SLOTS_COUNT_LIMIT; at = calendar.nextAfter(at)) count++;
+  return count;
 }
 
 /**
@@ -69,15 +82,15 @@ export function decideTick(schedule: Schedule, lastTick: LastTick | undefined, n
 export function decideManualFire(schedule: Schedule, now: Date, freshId: string): TickDecision {
   if (!schedule.enabled) return ignore('disabled');
   const at = now.toISOString();
-  return { kind: 'fire', id: freshId, data: { schedule: schedule.name, task: schedule.task, scheduledFor: at, firedAt: at, catchUp: false } };
+  return { kind: 'fire', id: freshId, data: { schedule: schedule.name, task: schedule.task, scheduledFor: at, firedAt: at, catchUp: false, missedSlots: 0 } };
 }
 
-function fire(schedule: Schedule, slot: Date, now: Date, catchUp: boolean): FireTick {
+function fire(schedule: Schedule, slot: Date, now: Date, catchUp: boolean, missedSlots: number): FireTick {
   const scheduledFor = slot.toISOString();
   return {
     kind: 'fire',
     id: slotTickId(schedule.name, scheduledFor),
-    data: { schedule: schedule.name, task: schedule.task, scheduledFor, firedAt: now.toISOString(), catchUp },
+    data: { schedule: schedule.name, task: schedule.task, scheduledFor, firedAt: now.toISOString(), catchUp, missedSlots },
   };
 }
 

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { JetStreamApiError, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
+import { anEvent } from '@idm/testing';
+import { MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
+import { EventPublisher } from './event-publisher.js';
+
+/** A JetStream client whose `publish` fails with the given errors, in order, then stores. */
+function scriptedClient(failures: Error[]): { js: JetStreamClient; calls: () => number } {
+  let calls = 0;
+  const publish = (): Promise<PubAck> => {
+    calls += 1;
+    const failure = failures.shift();
+    if (failure) return Promise.reject(failure);
+    return Promise.resolve({ stream: 'IDM_EVENTS', seq: 42, duplicate: false, domain: '' } as PubAck);
+  };
+  return { js: { publish } as unknown as JetStreamClient, calls: () => calls };
+}
+
+/** What the client throws on "no responders" (a stream without a leader); the class itself is not exported. */
+class JetStreamNotEnabled extends Error {
+  override readonly name = 'JetStreamNotEnabled';
+}
+
+const apiError = (errCode: number, code: number, description: string) => new JetStreamApiError({ err_code: errCode, code, description });
+
+describe('appending an event while the stream is failing over', () => {
+  it('when the stream has no leader for a few attempts (no responders), then it retries with backoff and stores it', async () => {
+    const client = scriptedClient([new JetStreamNotEnabled('jetstream is not enabled'), new JetStreamNotEnabled('jetstream is not enabled'), apiError(10008, 503, 'JetStream system temporarily unavailable')]);
+    const receipt = await new EventPublisher(client.js, { retryForMs: 10_000 }).publish(anEvent.userAdded());
+    assert.deepEqual(receipt, { seq: 42, duplicate: false });
+    assert.equal(client.calls(), 4);
+  });
+
+  it('when it does not come back within retryForMs, then it fails with MessagingUnavailableError naming the cause', async () => {
+    const client = scriptedClient(Array.from({ length: 100 }, () => new JetStreamNotEnabled('jetstream is not enabled')));
+    await assert.rejects(new EventPublisher(client.js, { retryForMs: 500 }).publish(anEvent.userAdded()), (err: unknown) => {
+      assert.ok(err instanceof MessagingUnavailableError);
+      assert.match(err.message, /jetstream is not enabled/);
+      return true;
+    });
+    assert.ok(client.calls() >= 2 && client.calls() < 100, `retried a few times, not 100: ${client.calls()}`);
+  });
+
+  it('when the server refuses the event (too large), then it is not retried', async () => {
+    const client = scriptedClient([apiError(10054, 400, 'message size exceeds maximum allowed')]);
+    await assert.rejects(new EventPublisher(client.js).publish(anEvent.userAdded()), JetStreamApiError);
+    assert.equal(client.calls(), 1);
+  });
+
+  it('when the expected last subject sequence does not match, then WrongLastSequenceError at once', async () => {
+    const client = scriptedClient([apiError(10071, 400, 'wrong last sequence: 7')]);
+    await assert.rejects(new EventPublisher(client.js).publish(anEvent.userAdded(), { expectedLastSubjectSequence: 3 }), WrongLastSequenceError);
+    assert.equal(client.calls(), 1);
+  });
+});
