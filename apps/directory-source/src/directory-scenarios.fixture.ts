@@ -61,7 +61,7 @@ export async function harness(driver: Pick<DirectoryDriver, 'ldap'>, overrides: 
   });
   const service = new PollService(
     { reader, snapshot: new SnapshotRepository(dataSource), events: new EventPublisher(js), now: () => new Date(), logger: quiet },
-    { mapping: { emailAttribute: 'mail', displayNameAttribute: 'displayName', reportedAttributes: ['title'] }, fullScanCron: '0 3 * * *', initialSync: 'baseline', source: '/idm/directory-source', publishConcurrency: 16, ...overrides },
+    { mapping: { emailAttribute: 'mail', displayNameAttribute: 'displayName', reportedAttributes: ['title'] }, fullScanCron: '0 3 * * *', initialSync: 'baseline', source: '/idm/directory-source', publishConcurrency: 16, removalGuardPercent: 20, ...overrides },
   );
   return {
     reader,

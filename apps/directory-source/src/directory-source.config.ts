@@ -46,6 +46,7 @@ export const directorySourceEnv = {
   SOURCE_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   SOURCE_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   SOURCE_UNREADY_AFTER_FAILURES: z.coerce.number().int().min(1).default(3),
+  SOURCE_REMOVAL_GUARD_PERCENT: z.coerce.number().min(0).max(100).default(20),
 };
 
 /** Everything the directory source needs at start, validated. */
@@ -102,7 +103,7 @@ export function loadDirectorySourceSettings(env: NodeJS.ProcessEnv = process.env
       tlsCaFile: e.SOURCE_TLS_CA_FILE,
       tlsServerName: e.SOURCE_TLS_SERVER_NAME,
     },
-    poll: { mapping, fullScanCron: e.SOURCE_FULL_SCAN_CRON, initialSync: e.SOURCE_INITIAL_SYNC, source: '/idm/directory-source', publishConcurrency: 64 },
+    poll: { mapping, fullScanCron: e.SOURCE_FULL_SCAN_CRON, initialSync: e.SOURCE_INITIAL_SYNC, source: '/idm/directory-source', publishConcurrency: 64, removalGuardPercent: e.SOURCE_REMOVAL_GUARD_PERCENT },
     intervalMs: Math.round(e.SOURCE_POLLING_INTERVAL_SECONDS * 1000),
     unreadyAfterFailures: e.SOURCE_UNREADY_AFTER_FAILURES,
   };

@@ -6,6 +6,7 @@ import { changeScenarios, harness, type DirectoryDriver } from './directory-scen
 import { DirectoryBindError, DirectoryUnavailableError } from './directory/directory-reader.js';
 import { LdapDirectoryReader } from './directory/ldap-directory-reader.js';
 import { PollLoop } from './poller/poll-loop.js';
+import { RemovalGuardError } from './poller/poll.service.js';
 
 describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', () => {
   let slapd: SlapdHandle;
@@ -48,6 +49,20 @@ describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', 
         assert.equal(added?.type, 'idm.user.added');
         assert.equal('email' in (added?.data ?? {}), false);
         assert.ok(report.events.every((e) => e.subject !== 'no-uid'));
+      } finally {
+        await h.close();
+      }
+    });
+
+    it('a full scan that would remove most users (a directory seen empty) is refused, nothing announced', async () => {
+      const h = await harness({ ldap: ldap() });
+      try {
+        for (let i = 0; i < 12; i++) await slapd.addUser(`guard-${i}`);
+        assert.equal((await h.poll()).baseline, true);
+        for (let i = 0; i < 12; i++) await slapd.deleteUser(`guard-${i}`);
+        await assert.rejects(h.poll('full'), (err: unknown) => err instanceof RemovalGuardError && /would remove 12 of \d+ users/.test(err.message));
+        assert.deepEqual(await h.stream(), []);
+        assert.equal((await h.poll('full').catch((e: unknown) => e)) instanceof RemovalGuardError, true, 'still refused: the snapshot was not changed');
       } finally {
         await h.close();
       }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { UserRemovalReason } from '@idm/contracts';
 import { FIXED_NOW } from '@idm/testing';
-import { decidePoll, missingFromScan, sourceEventId, type PollDecision, type SnapshotRow } from './snapshot.decider.js';
+import { decidePoll, exceedsRemovalGuard, missingFromScan, sourceEventId, type PollDecision, type SnapshotRow } from './snapshot.decider.js';
 import { hashReported, type ReportedValues, type SourceEntry } from './source-entry.js';
 
 function entry(userId: string, stamp: string, reported: Partial<ReportedValues> = {}, overrides: Partial<SourceEntry> = {}): SourceEntry {
@@ -143,6 +143,16 @@ describe('directory change detection', () => {
         given([rowOf(ada)]).when([changed]).events.map((e) => e.id),
         given([rowOf(ada)]).when([changed]).events.map((e) => e.id),
       );
+    });
+  });
+
+  describe('the removal guard', () => {
+    it('lets up to 10 removals through whatever the snapshot size, and more only below the share', () => {
+      assert.equal(exceedsRemovalGuard(10, 10, 20), false);
+      assert.equal(exceedsRemovalGuard(11, 100, 20), false);
+      assert.equal(exceedsRemovalGuard(21, 100, 20), true);
+      assert.equal(exceedsRemovalGuard(100_000, 100_000, 20), true, 'a scan that sees nobody');
+      assert.equal(exceedsRemovalGuard(100_000, 100_000, 100), false, '100 % turns it off');
     });
   });
 

@@ -155,6 +155,20 @@ export function decidePoll(input: PollDecisionInput): PollDecision {
   return { events, upserts, deletes, unchanged, duplicateUserIds };
 }
 
+/** Removals up to this many are never held back, whatever the snapshot's size. */
+export const REMOVAL_GUARD_FLOOR = 10;
+
+/**
+ * Would this scan remove so many users that a misconfiguration is likelier than a real clean-up?
+ * A wrong base DN, a filter typo or a bind account that lost its read rights makes a full scan
+ * see nobody — and announce every user as removed. Held back: more than {@link REMOVAL_GUARD_FLOOR}
+ * removals that are also more than `percent` % of the snapshot. `percent` ≥ 100 turns it off.
+ */
+export function exceedsRemovalGuard(removals: number, snapshotSize: number, percent: number): boolean {
+  if (percent >= 100) return false;
+  return removals > REMOVAL_GUARD_FLOOR && removals * 100 > snapshotSize * percent;
+}
+
 /**
  * Snapshot rows a full scan did not see: users deleted or moved out of the base DN / filter
  * (the shell asks the directory which). A row whose entry is present under another user id is a

@@ -1,6 +1,6 @@
 import type { IdmEvent, UserRemovalReason } from '@idm/contracts';
 import { nextCheckpoint, planPoll, type FullScanReason, type PollPlan } from '../changes/poll-plan.js';
-import { decidePoll, missingFromScan, type SnapshotRow, type UnchangedReason } from '../changes/snapshot.decider.js';
+import { decidePoll, exceedsRemovalGuard, missingFromScan, type SnapshotRow, type UnchangedReason } from '../changes/snapshot.decider.js';
 import { toSourceEntry, type EntryMapping, type EntryWarning, type RawEntry, type SkipReason, type SourceEntry } from '../changes/source-entry.js';
 import { DIALECT_DEFAULTS } from '../directory/dialect.js';
 import type { DirectoryReader, DirectorySession } from '../directory/directory-reader.js';
@@ -28,6 +28,14 @@ export interface PollSettings {
   readonly source: string;
   /** Events published at once (each awaits its PubAck). */
   readonly publishConcurrency: number;
+  /** A full scan removing more than this share of the snapshot (and more than 10 users) fails instead (see `exceedsRemovalGuard`). */
+  readonly removalGuardPercent: number;
+}
+
+/** A full scan would remove too many users at once; nothing was published or committed. */
+export class RemovalGuardError extends Error {
+  override readonly name = 'RemovalGuardError';
+  readonly code = 'IDM_SOURCE_REMOVAL_GUARD';
 }
 
 /** Collaborators of {@link PollService}. */
@@ -128,7 +136,14 @@ export class PollService {
         rows = all;
         byEntry = new Map([...all.values()].map((r) => [r.entryId, r]));
         baseline = checkpoint === undefined && all.size === 0 && this.settings.initialSync === 'baseline';
-        for (const row of missingFromScan(entries, all)) removals.set(row.userId, await this.whereabouts(session, row));
+        const missing = missingFromScan(entries, all);
+        if (exceedsRemovalGuard(missing.length, all.size, this.settings.removalGuardPercent)) {
+          throw new RemovalGuardError(
+            `the full scan would remove ${missing.length} of ${all.size} users (more than ${this.settings.removalGuardPercent} %): refused. ` +
+              'Check SOURCE_BASE_DN, SOURCE_USER_FILTER and the bind account\'s read rights; if the removals are real, raise SOURCE_REMOVAL_GUARD_PERCENT (100 = off) for one start',
+          );
+        }
+        for (const row of missing) removals.set(row.userId, await this.whereabouts(session, row));
       } else {
         const deleted = plan.dialect === 'active-directory' ? await session.deletedSince(plan.usnAbove) : [];
         await session.changedSince(plan, read);
