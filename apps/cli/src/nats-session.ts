@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connectNats, messagingConfigFromEnv } from '@idm/messaging';
+import { OperationsClient } from '@idm/operations';
 import { CliError } from './cli-error.js';
 
 /** One connection for a command, with the stream names from the environment. */
@@ -10,6 +11,8 @@ export interface NatsSession {
   readonly jsm: JetStreamManager;
   readonly stream: string;
   readonly url: string;
+  /** The queries and actions shared with the console. */
+  readonly ops: OperationsClient;
   close(): Promise<void>;
 }
 
@@ -33,27 +36,7 @@ export async function openSession(server: string | undefined): Promise<NatsSessi
     jsm: await jetstreamManager(nc),
     stream: config.stream.name,
     url: config.connection.url,
+    ops: await OperationsClient.on(nc, config.stream.name),
     close: () => nc.close(),
   };
-}
-
-/**
- * A core-NATS request with a JSON body and reply. `undefined` when no service answers (no
- * responders or timeout), so callers can report that service as down and carry on.
- */
-export async function ask(session: NatsSession, subject: string, body: unknown, timeoutMs = 3_000): Promise<Record<string, unknown> | undefined> {
-  try {
-    const reply = await session.nc.request(subject, JSON.stringify(body ?? {}), { timeout: timeoutMs });
-    return reply.json<Record<string, unknown>>();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Like {@link ask}, but a missing answer or `{ ok: false }` is an error naming the service. */
-export async function askOrFail(session: NatsSession, subject: string, body: unknown, service: string, timeoutMs = 5_000): Promise<Record<string, unknown>> {
-  const reply = await ask(session, subject, body, timeoutMs);
-  if (!reply) throw new CliError(`${service} did not answer on ${subject}: is it running?`, 'IDM_CLI_UNREACHABLE');
-  if (reply.ok !== true) throw new CliError(`${service} refused: ${String(reply.error ?? 'unknown error')}`, 'IDM_CLI_REFUSED');
-  return reply;
 }

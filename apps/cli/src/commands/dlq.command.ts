@@ -1,28 +1,8 @@
-import { deadLetterStreamName, type DeadLetterRecord } from '@idm/messaging';
+import { deadLetterStreamName } from '@idm/messaging';
+import type { StoredDeadLetter } from '@idm/operations';
 import { CliError, usage } from '../cli-error.js';
 import { parse } from '../command.js';
-import { openSession, type NatsSession } from '../nats-session.js';
-
-interface StoredDeadLetter {
-  readonly seq: number;
-  readonly record: DeadLetterRecord;
-}
-
-async function readDeadLetters(session: NatsSession, limit: number): Promise<StoredDeadLetter[]> {
-  const name = deadLetterStreamName(session.stream);
-  let info;
-  try {
-    info = await session.jsm.streams.info(name);
-  } catch {
-    return [];
-  }
-  const out: StoredDeadLetter[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0 && out.length < limit; seq++) {
-    const msg = await session.jsm.streams.getMessage(name, { seq }).catch(() => null);
-    if (msg) out.push({ seq, record: msg.json<DeadLetterRecord>() });
-  }
-  return out;
-}
+import { openSession } from '../nats-session.js';
 
 function selected(all: readonly StoredDeadLetter[], seqs: readonly string[], every: boolean): StoredDeadLetter[] {
   if (every) return [...all];
@@ -48,7 +28,7 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
   if (!Number.isInteger(limit) || limit < 1) throw usage('--limit must be a positive integer');
   const session = await openSession(server);
   try {
-    const letters = await readDeadLetters(session, sub === 'list' ? limit : Number.MAX_SAFE_INTEGER);
+    const letters = await session.ops.deadLetters(sub === 'list' ? limit : Number.MAX_SAFE_INTEGER);
     if (sub === 'list') {
       out.data(letters.map((d) => ({ seq: d.seq, ...d.record })));
       out.heading(`dead letters in ${deadLetterStreamName(session.stream)}`);
@@ -62,12 +42,10 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
     const done: Array<Record<string, unknown>> = [];
     for (const d of chosen) {
       if (sub === 'retry') {
-        const payload = d.record.payloadEncoding === 'base64' ? Buffer.from(d.record.payload, 'base64') : Buffer.from(d.record.payload, 'utf8');
-        const ack = await session.js.publish(d.record.subject, payload);
-        await session.jsm.streams.deleteMessage(deadLetterStreamName(session.stream), d.seq);
-        done.push({ seq: d.seq, action: 'retried', subject: d.record.subject, newSeq: ack.seq });
+        const newSeq = await session.ops.retryDeadLetter(d);
+        done.push({ seq: d.seq, action: 'retried', subject: d.record.subject, newSeq });
       } else {
-        await session.jsm.streams.deleteMessage(deadLetterStreamName(session.stream), d.seq);
+        await session.ops.dropDeadLetter(d);
         done.push({ seq: d.seq, action: 'dropped', subject: d.record.subject });
       }
     }

@@ -1,0 +1,25 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { OperationsClient } from '@idm/operations';
+import { AccessGuard } from './access/access.guard.js';
+import { SessionController } from './access/session.controller.js';
+import { ApiController } from './api/api.controller.js';
+import type { ConsoleConfig } from './console.config.js';
+import { CONSOLE_CONFIG, NOW, OPERATIONS } from './console.tokens.js';
+import { HealthController } from './health/health.controller.js';
+
+/** The console: pages (static files, served by main), the JSON API, login and probes. */
+@Module({})
+export class ConsoleModule {
+  static forRoot(options: { config: ConsoleConfig; ops: OperationsClient; now?: () => Date }): DynamicModule {
+    return {
+      module: ConsoleModule,
+      controllers: [SessionController, ApiController, HealthController],
+      providers: [
+        AccessGuard,
+        { provide: CONSOLE_CONFIG, useValue: options.config },
+        { provide: OPERATIONS, useValue: options.ops },
+        { provide: NOW, useValue: options.now ?? (() => new Date()) },
+      ],
+    };
+  }
+}
