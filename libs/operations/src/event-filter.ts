@@ -1,4 +1,4 @@
-import { ALL_EVENT_TYPES, eventNameOf, isEventType, keyFilter, typeFilter, type EventType } from '@idm/contracts';
+import { ALL_EVENT_TYPES, encodeSubjectKey, eventNameOf, isEventType, STREAM_SUBJECTS, typeFilter, type EventType } from '@idm/contracts';
 import { OperationsError } from './errors.js';
 
 const kebab = (s: string): string => s.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
@@ -16,15 +16,26 @@ export function findEventType(name: string): EventType | undefined {
 }
 
 /**
- * A tail filter → a subject filter: an event type or name, `user:<id>`, or a raw subject pattern
- * (`idm.…`). Empty → undefined (everything). Shared by `idm tail` and the console's live tail.
+ * The consumer filters matching every event about one key (user or schedule): one per stream
+ * subject (`idm.user.*.<key>`, `idm.password.*.<key>`, …). A single `idm.*.*.<key>` is not a
+ * subset of any one stream subject, which nats-server 2.9 requires of a consumer filter.
+ */
+export function keyFilters(key: string): string[] {
+  const token = encodeSubjectKey(key);
+  return STREAM_SUBJECTS.map((s) => s.replace(/>$/, `*.${token}`));
+}
+
+/**
+ * A tail filter → consumer filters: an event type or name (one), `user:<id>` (one per stream
+ * subject, see {@link keyFilters}), or a raw subject pattern (`idm.…`). Empty → `[]` (everything).
+ * Shared by `idm tail` and the console's live tail.
  * @throws OperationsError `IDM_OPS_USAGE` for an unknown type name.
  */
-export function tailFilter(arg: string | undefined): string | undefined {
-  if (!arg) return undefined;
-  if (arg.startsWith('user:')) return keyFilter(arg.slice(5));
-  if (arg.startsWith('idm.') && !isEventType(arg)) return arg;
+export function tailFilters(arg: string | undefined): string[] {
+  if (!arg) return [];
+  if (arg.startsWith('user:')) return keyFilters(arg.slice(5));
+  if (arg.startsWith('idm.') && !isEventType(arg)) return [arg];
   const type = findEventType(arg);
   if (!type) throw new OperationsError(`unknown event type ${JSON.stringify(arg)}; one of: ${eventTypeNames().join(', ')}`, 'IDM_OPS_USAGE');
-  return typeFilter(type);
+  return [typeFilter(type)];
 }

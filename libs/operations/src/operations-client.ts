@@ -1,9 +1,11 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { decodeEvent, EventTypes, keyFilter, typeFilter } from '@idm/contracts';
+import { decodeEvent, EventTypes, typeFilter } from '@idm/contracts';
 import { deadLetterStreamName, type DeadLetterRecord } from '@idm/messaging';
 import { AppSubjects, OPERATED_APPS } from './app-subjects.js';
 import { OperationsError } from './errors.js';
+import { keyFilters } from './event-filter.js';
+import { mergeAsync } from './merge-async.js';
 import { eventsPerMinute, groupTimeline, type EventsPerMinute, type SequencedEvent, type TimelineGroup } from './timeline.js';
 
 /** Size and time span of the event stream. */
@@ -89,6 +91,8 @@ export interface Tail extends AsyncIterable<SequencedEvent | { readonly seq: num
 
 /** Safety limit on how many messages one bounded read scans. */
 const MAX_SCAN = 50_000;
+/** A bounded read that receives nothing for this long has read everything there is. */
+const IDLE_MS = 2_000;
 
 /**
  * The queries and actions operator tools share (the `idm` CLI and the console): NATS
@@ -269,31 +273,34 @@ export class OperationsClient {
   }
 
   /**
-   * Every stored event on `filter` (oldest first), up to {@link MAX_SCAN}; undecodable messages
-   * are skipped. Reads with an ordered consumer and stops at the last stored one.
+   * Every stored event on any of `filters` (all events when empty), oldest first, up to
+   * {@link MAX_SCAN} per filter; undecodable messages are skipped. Reads with ordered consumers
+   * (one per filter: nats-server 2.9 knows one filter per consumer) and stops at the last stored one.
    */
-  async readEvents(filter: string | undefined, options: { since?: Date } = {}): Promise<SequencedEvent[]> {
+  async readEvents(filters: readonly string[], options: { since?: Date } = {}): Promise<SequencedEvent[]> {
     const out: SequencedEvent[] = [];
-    await this.scan(filter, options.since, (seq, data) => {
-      try {
-        out.push({ seq, event: decodeEvent(data) });
-      } catch {
-        // undecodable: the dead-letter page shows those
-      }
-    });
-    return out;
+    for (const filter of filters.length === 0 ? [undefined] : filters) {
+      await this.scan(filter, options.since, (seq, data) => {
+        try {
+          out.push({ seq, event: decodeEvent(data) });
+        } catch {
+          // undecodable: the dead-letter page shows those
+        }
+      });
+    }
+    return out.sort((a, b) => a.seq - b.seq);
   }
 
   /** One user's events, grouped by correlation id, newest first; at most `limit` events. */
   async timeline(userId: string, limit = 500): Promise<TimelineGroup[]> {
-    const events = await this.readEvents(keyFilter(userId));
+    const events = await this.readEvents(keyFilters(userId));
     return groupTimeline(events.slice(-limit));
   }
 
   /** Events per minute by type over the last `minutes` minutes before `now`. */
   async eventsPerMinute(now: Date, minutes = 60): Promise<EventsPerMinute> {
     const since = new Date(Math.floor(now.getTime() / 60_000) * 60_000 - (minutes - 1) * 60_000);
-    const events = await this.readEvents(undefined, { since });
+    const events = await this.readEvents([], { since });
     return eventsPerMinute(events.map((e) => ({ type: e.event.type, time: new Date(e.event.time) })), now, minutes);
   }
 
@@ -305,7 +312,7 @@ export class OperationsClient {
     const q = query.trim().toLowerCase();
     const users = new Map<string, { email: string | null; displayName: string | null }>();
     for (const type of [EventTypes.UserAdded, EventTypes.UserModified]) {
-      for (const { event } of await this.readEvents(typeFilter(type))) {
+      for (const { event } of await this.readEvents([typeFilter(type)])) {
         const data = event.data as { email?: string; displayName?: string; changes?: { email?: string; displayName?: string } };
         const current = users.get(event.subject) ?? { email: null, displayName: null };
         const email = data.email ?? data.changes?.email ?? current.email;
@@ -333,23 +340,28 @@ export class OperationsClient {
   }
 
   /**
-   * New events on `filter` as they are appended (or from `since`), like `idm tail`. Decodes
-   * each; an undecodable message is yielded with its error. Call `stop()` to end it.
+   * New events on any of `filters` (everything when empty) as they are appended, or from `since`
+   * / the start, like `idm tail`. Several filters are several ordered consumers merged in arrival
+   * order. Each message is decoded; an undecodable one is yielded with its error. `stop()` ends it.
    */
-  async tail(filter: string | undefined, options: { since?: Date; all?: boolean } = {}): Promise<Tail> {
-    const opts: Partial<OrderedConsumerOptions> = options.since
-      ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.since.toISOString() }
-      : { deliver_policy: options.all ? DeliverPolicy.All : DeliverPolicy.New };
-    // A single subject (not an array): nats-server 2.9 knows only one filter per consumer.
-    if (filter) opts.filter_subjects = filter;
-    const consumer = await this.js.consumers.get(this.stream, opts);
-    const messages = await consumer.consume();
+  async tail(filters: readonly string[], options: { since?: Date; all?: boolean } = {}): Promise<Tail> {
+    const iterators = await Promise.all(
+      (filters.length === 0 ? [undefined] : filters).map(async (filter) => {
+        const opts: Partial<OrderedConsumerOptions> = options.since
+          ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: options.since.toISOString() }
+          : { deliver_policy: options.all ? DeliverPolicy.All : DeliverPolicy.New };
+        // A single subject (not an array): nats-server 2.9 knows only one filter per consumer.
+        if (filter) opts.filter_subjects = filter;
+        return (await this.js.consumers.get(this.stream, opts)).consume();
+      }),
+    );
+    const merged = mergeAsync(iterators);
     return {
       stop: async () => {
-        await messages.close().catch(() => undefined);
+        await Promise.all(iterators.map((m) => m.close().catch(() => undefined)));
       },
       async *[Symbol.asyncIterator]() {
-        for await (const msg of messages) {
+        for await (const msg of merged) {
           try {
             yield { seq: msg.seq, event: decodeEvent(msg.data) };
           } catch (err) {
@@ -366,16 +378,18 @@ export class OperationsClient {
     if (info.state.messages === 0) return;
     if (since && new Date(info.state.last_ts).getTime() < since.getTime()) return;
     // Without a message to deliver, an ordered consumer waits for one: count first.
-    if (!since && (await this.countMatching(filter)) === 0) return;
+    if ((await this.countMatching(filter)) === 0) return;
     const opts: Partial<OrderedConsumerOptions> = since ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() } : { deliver_policy: DeliverPolicy.All };
     if (filter) opts.filter_subjects = filter;
     const consumer = await this.js.consumers.get(this.stream, opts);
     const messages = await consumer.consume();
-    // A filter with a time start can match nothing after `since`; the timer ends such a read.
-    const guard = setTimeout(() => void messages.close(), 10_000);
+    // A filter with a time start can match nothing after `since`: a read idle for IDLE_MS ends.
+    let guard = setTimeout(() => void messages.close(), IDLE_MS);
     let read = 0;
     try {
       for await (const msg of messages) {
+        clearTimeout(guard);
+        guard = setTimeout(() => void messages.close(), IDLE_MS);
         onMessage(msg.seq, msg.data);
         read += 1;
         if (msg.info.pending === 0 || read >= MAX_SCAN) break;

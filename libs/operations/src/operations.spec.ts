@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { anEvent } from '@idm/testing';
 import { OperationsError } from './errors.js';
-import { eventTypeNames, findEventType, tailFilter } from './event-filter.js';
+import { eventTypeNames, findEventType, tailFilters } from './event-filter.js';
 import { redactPayload, SECRET_PLACEHOLDER } from './redact-payload.js';
+import { mergeAsync } from './merge-async.js';
 import { eventsPerMinute, groupTimeline } from './timeline.js';
 
 describe('groupTimeline', () => {
@@ -69,17 +70,20 @@ describe('redactPayload', () => {
   });
 });
 
-describe('tailFilter', () => {
+describe('tailFilters', () => {
   it('maps a type name, a user and a raw subject; nothing is everything', () => {
-    assert.equal(tailFilter('user-added'), 'idm.user.added.*');
-    assert.equal(tailFilter('idm.email.sent'), 'idm.email.sent.*');
-    assert.equal(tailFilter('user:u-1'), 'idm.*.*.u-1');
-    assert.equal(tailFilter('idm.user.>'), 'idm.user.>');
-    assert.equal(tailFilter(''), undefined);
+    assert.deepEqual(tailFilters('user-added'), ['idm.user.added.*']);
+    assert.deepEqual(tailFilters('idm.email.sent'), ['idm.email.sent.*']);
+    assert.deepEqual(tailFilters('idm.user.>'), ['idm.user.>']);
+    assert.deepEqual(tailFilters(''), []);
+  });
+
+  it('a user is one filter per stream subject, each a subset of it (nats-server 2.9 allows no other)', () => {
+    assert.deepEqual(tailFilters('user:u-1'), ['idm.user.*.u-1', 'idm.password.*.u-1', 'idm.bulk-task.*.u-1', 'idm.email.*.u-1']);
   });
 
   it('an unknown type is a usage error listing the known ones', () => {
-    assert.throws(() => tailFilter('nope'), (err: unknown) => err instanceof OperationsError && err.code === 'IDM_OPS_USAGE' && err.message.includes('user-added'));
+    assert.throws(() => tailFilters('nope'), (err: unknown) => err instanceof OperationsError && err.code === 'IDM_OPS_USAGE' && err.message.includes('user-added'));
   });
 
   it('finds types by any spelling, and knows every contract type', () => {
@@ -87,5 +91,26 @@ describe('tailFilter', () => {
     assert.equal(findEventType('password_synced'), 'idm.password.synced');
     assert.equal(findEventType('x'), undefined);
     assert.ok(eventTypeNames().includes('email-abandoned'));
+  });
+});
+
+describe('mergeAsync', () => {
+  it('yields every item of every source and ends when all have ended', async () => {
+    async function* gen(items: number[]): AsyncGenerator<number> {
+      for (const i of items) {
+        await Promise.resolve();
+        yield i;
+      }
+    }
+    const seen: number[] = [];
+    for await (const x of mergeAsync([gen([1, 3, 5]), gen([2, 4]), gen([])])) seen.push(x);
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      [1, 2, 3, 4, 5],
+    );
+    assert.deepEqual(
+      seen.filter((x) => x % 2 === 1),
+      [1, 3, 5],
+    );
   });
 });

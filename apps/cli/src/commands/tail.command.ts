@@ -1,4 +1,4 @@
-import { tailFilter } from '@idm/operations';
+import { tailFilters } from '@idm/operations';
 import { usage } from '../cli-error.js';
 import { parse } from '../command.js';
 import { openSession } from '../nats-session.js';
@@ -9,7 +9,7 @@ import { openSession } from '../nats-session.js';
  */
 export async function tailCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals, out, server } = parse(argv, { since: { type: 'string' }, all: { type: 'boolean' }, limit: { type: 'string' } });
-  const filter = tailFilter(positionals[0]);
+  const filters = tailFilters(positionals[0]);
   let since: Date | undefined;
   if (values.since !== undefined) {
     since = new Date(values.since);
@@ -18,7 +18,7 @@ export async function tailCommand(argv: readonly string[]): Promise<number> {
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw usage('--limit must be a positive integer');
   const session = await openSession(server);
-  const tail = await session.ops.tail(filter, { ...(since ? { since } : {}), all: values.all ?? false });
+  const tail = await session.ops.tail(filters, { ...(since ? { since } : {}), all: values.all ?? false });
   const stop = (): void => void tail.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

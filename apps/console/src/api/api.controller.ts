@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Inject, Logger, Param, ParseIntPipe, Post, Q
 import { Observable } from 'rxjs';
 import { EventTypes } from '@idm/contracts';
 import { scrubUrls } from '@idm/observability';
-import { AppSubjects, OPERATED_APPS, OperationsError, redactPayload, tailFilter, type OperationsClient, type StoredDeadLetter, type Tail } from '@idm/operations';
+import { AppSubjects, OPERATED_APPS, OperationsError, redactPayload, tailFilters, type OperationsClient, type StoredDeadLetter, type Tail } from '@idm/operations';
 import { AccessGuard, ConsoleAction, type AuthenticatedRequest } from '../access/access.guard.js';
 import { NOW, OPERATIONS } from '../console.tokens.js';
 import { emailSummary, type EmailSummary } from './email-summary.js';
@@ -97,7 +97,7 @@ export class ApiController {
   async emails(): Promise<EmailSummary & { pendingByType: Record<string, number> | null }> {
     const now = this.now();
     const since = new Date(now.getTime() - 24 * 3600_000);
-    const [events, status] = await Promise.all([this.ops.readEvents('idm.email.>', { since }), this.ops.ask(AppSubjects.NotifierStatus, {})]);
+    const [events, status] = await Promise.all([this.ops.readEvents(['idm.email.>'], { since }), this.ops.ask(AppSubjects.NotifierStatus, {})]);
     return { ...emailSummary(events.map((e) => e.event), now, 24), pendingByType: (status?.pendingByType ?? null) as Record<string, number> | null };
   }
 
@@ -149,16 +149,16 @@ export class ApiController {
    */
   @Sse('tail')
   tail(@Query('filter') filter: string | undefined, @Query('since') since: string | undefined): Observable<MessageEvent> {
-    const subject = tailFilter(filter?.trim() || undefined);
+    const subjects = tailFilters(filter?.trim() || undefined);
     const from = since ? new Date(since) : undefined;
     if (from && Number.isNaN(from.getTime())) throw new OperationsError(`since must be an ISO time, got ${JSON.stringify(since)}`, 'IDM_OPS_USAGE');
     return new Observable<MessageEvent>((subscriber) => {
       let tail: Tail | undefined;
       let closed = false;
       void (async () => {
-        tail = await this.ops.tail(subject, from ? { since: from } : {});
+        tail = await this.ops.tail(subjects, from ? { since: from } : {});
         if (closed) return tail.stop();
-        subscriber.next({ type: 'ready', data: { filter: subject ?? null } });
+        subscriber.next({ type: 'ready', data: { filters: subjects } });
         for await (const item of tail) subscriber.next({ data: item });
         subscriber.complete();
       })().catch((err: unknown) => subscriber.error(err));
