@@ -17,6 +17,7 @@ COPY libs/config/package.json libs/config/
 COPY libs/contracts/package.json libs/contracts/
 COPY libs/messaging/package.json libs/messaging/
 COPY libs/observability/package.json libs/observability/
+COPY libs/operations/package.json libs/operations/
 COPY libs/persistence/package.json libs/persistence/
 COPY libs/testing/package.json libs/testing/
 RUN npm ci --no-audit --no-fund
@@ -27,10 +28,10 @@ COPY libs libs
 COPY apps apps
 # Specs (every tier: *.spec, *.int-spec, *.e2e-spec), the CLI's e2e support and the test
 # harnesses (@idm/testing) are not shipped.
-RUN npx tsc -b apps/scheduler apps/notifier apps/password-sync apps/cli \
+RUN npx tsc -b apps/scheduler apps/notifier apps/password-sync apps/cli apps/console \
  && npm prune --omit=dev --no-audit --no-fund \
  && find libs dist -name '*spec.*' -delete \
- && rm -rf dist/apps/cli/e2e libs/testing node_modules/@idm/testing
+ && rm -rf dist/apps/cli/e2e dist/apps/console/e2e libs/testing node_modules/@idm/testing
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
@@ -43,13 +44,15 @@ COPY --from=build /app/libs libs
 COPY --from=build /app/dist/apps dist/apps
 COPY apps/scheduler/schedules.example.yaml apps/scheduler/
 COPY scripts/healthcheck.mjs scripts/
+# The console's pages (plain HTML/CSS/JS, no build step), where dist/apps/console looks for them.
+COPY apps/console/public apps/console/public/
 # `idm` on the PATH for operators (`kubectl exec … -- idm status`).
 RUN mkdir -p /var/lib/idm && chown node:node /var/lib/idm \
  && printf '#!/bin/sh\nexec node /app/dist/apps/cli/main.js "$@"\n' > /usr/local/bin/idm && chmod 755 /usr/local/bin/idm
 # The image's unprivileged `node` user (uid 1000).
 USER node
-# Health and metrics: scheduler 9101, notifier 9102, password-sync 9103 (HEALTH_PORT).
-EXPOSE 9101 9102 9103
+# Health and metrics: scheduler 9101, notifier 9102, password-sync 9103 (HEALTH_PORT); console 9110.
+EXPOSE 9101 9102 9103 9110
 # Liveness only: a NATS or database outage is not a reason to restart the container.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["node", "scripts/healthcheck.mjs"]
 ENTRYPOINT ["node"]

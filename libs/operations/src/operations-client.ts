@@ -158,9 +158,11 @@ export class OperationsClient {
     };
   }
 
+  /** The stream's durable consumers (the apps'); ephemeral ones (tails, reads like these) are left out. */
   async consumers(): Promise<ConsumerFacts[]> {
     const out: ConsumerFacts[] = [];
     for await (const c of this.jsm.consumers.list(this.stream)) {
+      if (!c.config.durable_name) continue;
       out.push({ name: c.name, lag: c.num_pending, unacked: c.num_ack_pending, redelivered: c.num_redelivered, delivered: c.delivered.stream_seq });
     }
     return out;
