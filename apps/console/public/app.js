@@ -426,6 +426,34 @@ function tail(query) {
   stopView = () => source?.close();
 }
 
+// ---- dev mail catcher ---------------------------------------------------------------------------
+
+async function mailList() {
+  const r = await api('/api/mail');
+  if (!r.enabled) return page('Dev inbox', h('p', {}, 'No mail catcher here: the dev stack (npm start) sets CONSOLE_MAIL_DIR.'));
+  page(
+    'Dev inbox',
+    h('p', { class: 'muted' }, 'Messages the dev stack\'s mail catcher received (nothing is relayed), newest first.'),
+    table('Messages', [['Received', (m) => fmt.time(m.receivedAt)], ['To', (m) => m.to.join(', ')], ['Subject', (m) => h('a', { href: `#/mail/${encodeURIComponent(m.id)}` }, m.subject || '(no subject)')]], r.messages, 'no mail yet.'),
+  );
+}
+
+async function mailMessage(id) {
+  const m = await api(`/api/mail/${encodeURIComponent(id)}`);
+  page(
+    m.subject || '(no subject)',
+    h('p', {}, h('a', { href: '#/mail' }, '← Dev inbox'), ' · ', h('a', { href: `/api/mail/${encodeURIComponent(id)}/html`, target: '_blank', rel: 'noopener' }, 'HTML on its own')),
+    h('dl', { class: 'facts' }, h('dt', {}, 'From'), h('dd', {}, fmt.text(m.from)), h('dt', {}, 'To'), h('dd', {}, fmt.text(m.to)), m.cc ? [h('dt', {}, 'Cc'), h('dd', {}, m.cc)] : '', h('dt', {}, 'Date'), h('dd', {}, fmt.time(m.date)), h('dt', {}, 'Message-ID'), h('dd', {}, fmt.text(m.messageId))),
+    h('h2', {}, 'HTML'),
+    m.hasHtml ? h('iframe', { class: 'mail', title: 'HTML part (sandboxed: no scripts, no network)', sandbox: '', src: `/api/mail/${encodeURIComponent(id)}/html` }) : h('p', { class: 'muted' }, 'No HTML part.'),
+    h('h2', {}, 'Text'),
+    m.text ? h('pre', { id: 'mail-text' }, m.text) : h('p', { class: 'muted' }, 'No text part.'),
+    h('h2', {}, 'Attachments'),
+    table('Attachments', [['File', (a) => fmt.text(a.filename)], ['Type', (a) => a.contentType], ['Size', (a) => fmt.bytes(a.size), 'num']], m.attachments, 'none.'),
+    h('details', {}, h('summary', {}, 'All headers'), table('Headers', [['Name', (x) => x.name], ['Value', (x) => x.value]], m.headers)),
+  );
+}
+
 // ---- login and routing ------------------------------------------------------------------------
 
 function login() {
@@ -461,6 +489,8 @@ const ROUTES = [
   [/^\/dead-letters$/, () => deadLetters()],
   [/^\/replay$/, () => replay()],
   [/^\/tail$/, (_m, q) => tail(q)],
+  [/^\/mail\/(.+)$/, (m) => mailMessage(decodeURIComponent(m[1]))],
+  [/^\/mail$/, () => mailList()],
 ];
 
 async function route() {
@@ -476,6 +506,7 @@ async function route() {
   }
   try {
     session = await api('/api/session');
+    document.getElementById('nav-mail').hidden = !session.mailInbox;
     document.getElementById('who').textContent = `${session.operator}${session.actionsAllowed ? ' · actions on' : ' · read-only'}`;
     for (const [re, render] of ROUTES) {
       const m = re.exec(path || '/');

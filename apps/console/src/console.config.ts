@@ -10,6 +10,7 @@ export const consoleEnv = {
   CONSOLE_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`)').optional(),
   CONSOLE_ALLOW_ACTIONS: z.enum(['true', 'false']).default('false'),
   CONSOLE_PUBLIC_DIR: z.string().optional(),
+  CONSOLE_MAIL_DIR: z.string().optional(),
 };
 
 /** The console's settings, read and checked once at start. */
@@ -22,6 +23,8 @@ export interface ConsoleConfig {
   readonly allowActions: boolean;
   /** Where the browser files are (index.html, app.js, app.css). */
   readonly publicDir: string;
+  /** The dev mail catcher's folder: shows its inbox (dev stack only). */
+  readonly mailDir: string | undefined;
 }
 
 /** Hosts only this machine can reach. */
@@ -42,5 +45,5 @@ export function consoleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Cons
   if (!e.CONSOLE_TOKEN && !isLoopback(e.CONSOLE_HOST)) {
     throw new ConfigError([`CONSOLE_TOKEN: required when CONSOLE_HOST (${e.CONSOLE_HOST}) is not a loopback address`]);
   }
-  return { host: e.CONSOLE_HOST, port: e.CONSOLE_PORT, token: e.CONSOLE_TOKEN, allowActions: e.CONSOLE_ALLOW_ACTIONS === 'true', publicDir: e.CONSOLE_PUBLIC_DIR ?? DEFAULT_PUBLIC_DIR };
+  return { host: e.CONSOLE_HOST, port: e.CONSOLE_PORT, token: e.CONSOLE_TOKEN, allowActions: e.CONSOLE_ALLOW_ACTIONS === 'true', publicDir: e.CONSOLE_PUBLIC_DIR ?? DEFAULT_PUBLIC_DIR, mailDir: e.CONSOLE_MAIL_DIR };
 }

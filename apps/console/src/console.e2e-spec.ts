@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createTransport } from 'nodemailer';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CommandSubjects, encodeEvent, eventSubject } from '@idm/contracts';
 import { writeDeadLetter } from '@idm/messaging';
@@ -35,7 +36,8 @@ describe('the console in a real browser (Chromium, nats-server, the apps)', { sk
     stack.startApp('scheduler');
     stack.startApp('notifier');
     stack.startApp('password-sync');
-    [admin, readOnly] = await Promise.all([stack.startConsole({ CONSOLE_TOKEN: TOKEN, CONSOLE_ALLOW_ACTIONS: 'true' }), stack.startConsole({})]);
+    await stack.startMailCatcher();
+    [admin, readOnly] = await Promise.all([stack.startConsole({ CONSOLE_TOKEN: TOKEN, CONSOLE_ALLOW_ACTIONS: 'true', CONSOLE_MAIL_DIR: stack.mailDir }), stack.startConsole({})]);
     await waitFor(
       async () => {
         const res = await fetch(new URL('/api/overview', admin.url), { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -159,6 +161,29 @@ describe('the console in a real browser (Chromium, nats-server, the apps)', { sk
     await waitFor(async () => (await apiGet<{ emails: { known: boolean } | null }>('/api/users/u-dlq')).emails?.known === true, { message: 'retried event handled', timeoutMs: 30_000, intervalMs: 500 });
     await waitFor(() => admin.logs().includes(`retried dead letter ${seq}`), { message: 'the action is in the audit log', timeoutMs: 10_000, intervalMs: 100 });
     assert.match(admin.logs(), new RegExp(`bearer@|session@`));
+  });
+
+  it('the dev inbox renders a caught message: headers, text, HTML in a sandboxed frame that runs no script, attachments listed', async () => {
+    const transport = createTransport({ host: '127.0.0.1', port: stack.catcher!.smtpPort, secure: false, ignoreTLS: true });
+    await transport.sendMail({
+      from: 'IDM <noreply@idm.example>',
+      to: 'Ada <ada@example.com>',
+      subject: 'Welcome, Ada',
+      text: 'Hello Ada, your account is ready.',
+      html: '<h1 id="hello">Hello <em>Ada</em></h1><script>document.body.setAttribute("data-ran", "yes")</script>',
+      attachments: [{ filename: 'terms.txt', content: 'the terms' }],
+    });
+    transport.close();
+    await page.goto(`${admin.url}#/mail`);
+    await page.getByRole('link', { name: 'Welcome, Ada' }).click();
+    await page.getByRole('heading', { name: 'Welcome, Ada' }).waitFor();
+    assert.match((await page.locator('#mail-text').textContent()) ?? '', /your account is ready/);
+    await page.getByRole('cell', { name: 'terms.txt' }).waitFor();
+    const frame = page.locator('iframe.mail');
+    assert.equal(await frame.getAttribute('sandbox'), '');
+    await page.frameLocator('iframe.mail').locator('#hello').waitFor();
+    assert.equal(await page.frameLocator('iframe.mail').locator('body').getAttribute('data-ran'), null);
+    await shot('mail-1280');
   });
 
   it('with actions off, retry / drop / fire are refused (403) and the pages offer none', async () => {

@@ -2,5 +2,7 @@
 export const CONSOLE_CONFIG = Symbol('CONSOLE_CONFIG');
 /** DI token of the shared {@link OperationsClient}. */
 export const OPERATIONS = Symbol('OPERATIONS');
+/** DI token of the dev mail catcher's inbox ({@link DevInbox}), or null when there is none. */
+export const DEV_INBOX = Symbol('DEV_INBOX');
 /** DI token of the console's clock: `() => Date` (time as data for the chart and countdowns). */
 export const NOW = Symbol('NOW');

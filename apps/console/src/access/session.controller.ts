@@ -37,7 +37,7 @@ export class SessionController {
   /** 401 when not logged in (the page then shows the login form). */
   @Get('api/session')
   @UseGuards(AccessGuard)
-  session(@Req() req: AuthenticatedRequest): { operator: string; actionsAllowed: boolean; tokenRequired: boolean } {
-    return { operator: req.operator ?? 'unknown', actionsAllowed: this.config.allowActions, tokenRequired: this.config.token !== undefined };
+  session(@Req() req: AuthenticatedRequest): { operator: string; actionsAllowed: boolean; tokenRequired: boolean; mailInbox: boolean } {
+    return { operator: req.operator ?? 'unknown', actionsAllowed: this.config.allowActions, tokenRequired: this.config.token !== undefined, mailInbox: this.config.mailDir !== undefined };
   }
 }

@@ -42,6 +42,10 @@ export interface ConsoleProcess {
 export class ConsoleStack {
   readonly stream = `CON_${randomBytes(3).toString('hex')}`;
   readonly dataDir = tempDir('idm-console-e2e');
+  /** The dev mail catcher's folder (the console's CONSOLE_MAIL_DIR). */
+  readonly mailDir = tempDir('idm-console-mail');
+  /** The dev stack's mail catcher (scripts/dev-stack/mail-catcher.mjs), started by {@link startMailCatcher}. */
+  catcher: { smtpPort: number; close(): Promise<void> } | undefined;
   nats!: NatsServerHandle;
   smtp!: SmtpServerHandle;
   nc!: NatsConnection;
@@ -67,6 +71,15 @@ export class ConsoleStack {
     delete env.DATABASE_URL;
     for (const k of Object.keys(env)) if (k.startsWith('CONSOLE_')) delete env[k];
     this.env = env;
+  }
+
+  /** Starts the dev stack's own mail catcher on free loopback ports, storing into {@link mailDir}. */
+  async startMailCatcher(): Promise<number> {
+    const mod = (await import(join(DIST_APPS, '..', '..', 'scripts', 'dev-stack', 'mail-catcher.mjs'))) as {
+      startMailCatcher(o: { dir: string; smtpPort: number; httpPort: number; log: (m: string) => void }): Promise<{ smtpPort: number; close(): Promise<void> }>;
+    };
+    this.catcher = await mod.startMailCatcher({ dir: this.mailDir, smtpPort: 0, httpPort: 0, log: () => undefined });
+    return this.catcher.smtpPort;
   }
 
   startApp(app: StackApp): void {
@@ -122,6 +135,8 @@ export class ConsoleStack {
     this.connector?.unsubscribe();
     await this.nc?.close();
     await this.smtp?.dispose();
+    await this.catcher?.close();
+    rmSync(this.mailDir, { recursive: true, force: true });
     await this.nats?.dispose();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
