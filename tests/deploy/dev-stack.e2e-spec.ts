@@ -18,7 +18,7 @@ function alive(pid: number): boolean {
 describe('npm start (scripts/dev-stack.mjs)', () => {
   it('brings the stack up, mails a new user, and stops every child on SIGINT', async () => {
     const dataDir = tempDir('idm-dev-stack-');
-    const [nats, smtp, http, h1, h2, h3] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [nats, smtp, http, h1, h2, h3, consolePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DEV_DATA_DIR: dataDir,
@@ -28,6 +28,7 @@ describe('npm start (scripts/dev-stack.mjs)', () => {
       DEV_SCHEDULER_HEALTH_PORT: String(h1),
       DEV_NOTIFIER_HEALTH_PORT: String(h2),
       DEV_PASSWORD_SYNC_HEALTH_PORT: String(h3),
+      DEV_CONSOLE_PORT: String(consolePort),
       EMAIL_RETRY_CRON: '*/2 * * * * *',
       NO_COLOR: '1',
     };
@@ -40,8 +41,9 @@ describe('npm start (scripts/dev-stack.mjs)', () => {
     try {
       await waitFor(() => output.includes('dev stack ready') || stack.exitCode !== null, { timeoutMs: 120_000, intervalMs: 200, message: 'dev stack ready' });
       assert.match(output, /dev stack ready/, output);
-      const pids = [...output.matchAll(/(?:nats-server|scheduler|notifier|password-sync) started, pid (\d+)/g)].map((m) => Number(m[1]));
-      assert.equal(pids.length, 4, output);
+      const pids = [...output.matchAll(/(?:nats-server|scheduler|notifier|password-sync|console) started, pid (\d+)/g)].map((m) => Number(m[1]));
+      assert.equal(pids.length, 5, output);
+      assert.match(output, new RegExp(`console +http://127\\.0\\.0\\.1:${consolePort}/`));
 
       const ready = await fetch(`http://127.0.0.1:${h2}/health/ready`);
       assert.equal(ready.status, 200);
@@ -68,6 +70,10 @@ describe('npm start (scripts/dev-stack.mjs)', () => {
       assert.match(readFileSync(join(dataDir, 'mail', `${mail.id}.eml`), 'utf8'), /grace/);
       const inbox = (await (await fetch(`http://127.0.0.1:${http}/api/messages`)).json()) as unknown[];
       assert.equal(inbox.length >= 1, true);
+      // The console shows the catcher's inbox (loopback: no token in the dev stack).
+      const viaConsole = (await (await fetch(`http://127.0.0.1:${consolePort}/api/mail`)).json()) as { enabled: boolean; messages: Array<{ id: string }> };
+      assert.equal(viaConsole.enabled, true);
+      assert.ok(viaConsole.messages.some((m) => m.id === mail.id));
 
       stack.kill('SIGINT');
       const result = await exited;
