@@ -300,8 +300,40 @@ async function user(id) {
 
 // ---- emails -----------------------------------------------------------------------------------
 
-async function emails() {
+async function emails(query) {
   const e = await api('/api/emails');
+  const previewUser = query.get('preview') ?? '';
+  const userInput = h('input', { type: 'text', id: 'preview-user', name: 'preview', value: previewUser, autocomplete: 'off' });
+  const previewForm = h(
+    'form',
+    {
+      class: 'inline',
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        const v = userInput.value.trim();
+        location.hash = v ? `#/emails?preview=${encodeURIComponent(v)}` : '#/emails';
+      },
+    },
+    h('label', { for: 'preview-user' }, 'Preview every template for user', userInput),
+    h('button', { class: 'primary' }, 'Preview'),
+  );
+  let previews = [];
+  if (previewUser) {
+    const p = await api(`/api/emails/preview?userId=${encodeURIComponent(previewUser)}`);
+    previews = [
+      p.known ? '' : h('p', { class: 'warn' }, `The notifier has no address for ${previewUser}: sample values are used.`),
+      ...p.previews.map((x) =>
+        h(
+          'section',
+          { class: 'group', 'aria-label': `template ${x.emailType}`, 'data-email-type': x.emailType },
+          h('h3', {}, x.emailType),
+          h('p', {}, h('strong', {}, 'Subject: '), x.subject),
+          h('iframe', { class: 'mail', title: `${x.emailType}, HTML part (sandboxed)`, sandbox: '', src: `/api/emails/preview/html?userId=${encodeURIComponent(previewUser)}&emailType=${encodeURIComponent(x.emailType)}` }),
+          h('details', {}, h('summary', {}, 'Text part'), h('pre', {}, x.text)),
+        ),
+      ),
+    ];
+  }
   const types = Object.keys(e.byType).sort();
   const pending = Object.entries(e.pendingByType ?? {}).map(([type, n]) => ({ type, n }));
   page(
@@ -319,6 +351,9 @@ async function emails() {
       e.hours.map((_, i) => i).filter((i) => e.perHour.queued[i] + e.perHour.sent[i] + e.perHour.failed[i] + e.perHour.abandoned[i] > 0).reverse(),
       'no email events.',
     ),
+    h('h2', {}, 'Template preview'),
+    previewForm,
+    ...previews,
   );
 }
 
@@ -485,7 +520,7 @@ const ROUTES = [
   [/^\/?$/, () => overview()],
   [/^\/users\/(.+)$/, (m) => user(decodeURIComponent(m[1]))],
   [/^\/users$/, (_m, q) => users(q)],
-  [/^\/emails$/, () => emails()],
+  [/^\/emails$/, (_m, q) => emails(q)],
   [/^\/dead-letters$/, () => deadLetters()],
   [/^\/replay$/, () => replay()],
   [/^\/tail$/, (_m, q) => tail(q)],

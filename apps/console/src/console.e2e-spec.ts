@@ -113,6 +113,20 @@ describe('the console in a real browser (Chromium, nats-server, the apps)', { sk
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it('the emails page previews every template for a user, the HTML in a sandboxed frame with the name escaped', async () => {
+    await page.goto(`${admin.url}#/emails`);
+    await page.getByLabel('Preview every template for user').fill('u-html');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const welcome = page.locator('section[data-email-type="NEW_USER"]');
+    await welcome.waitFor();
+    assert.match((await welcome.textContent()) ?? '', /Subject: /);
+    const frame = welcome.frameLocator('iframe.mail');
+    await frame.locator('body').waitFor();
+    assert.match((await frame.locator('body').textContent()) ?? '', /<b>Bold<\/b>/);
+    assert.equal(await frame.locator('b, img').count(), 0);
+    await shot('emails-1280');
+  });
+
   it('the live tail shows an event appended after it opened', async () => {
     await page.goto(`${admin.url}#/tail`);
     await page.locator('#tail-state[data-ready]').waitFor();

@@ -6,6 +6,7 @@
 export const AppSubjects = {
   NotifierStatus: 'idm.cmd.notifier.status',
   NotifierUser: 'idm.cmd.notifier.user',
+  NotifierPreview: 'idm.cmd.notifier.preview',
   PasswordSyncStatus: 'idm.cmd.password-sync.status',
   PasswordSyncUser: 'idm.cmd.password-sync.user',
   SchedulerList: 'idm.cmd.scheduler.list',

@@ -63,6 +63,14 @@ export interface UserReport {
   readonly passwordSyncAnswered: boolean;
 }
 
+/** One email template rendered for a user, as the notifier would send it. */
+export interface EmailPreview {
+  readonly emailType: string;
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+}
+
 /** A dead letter with its sequence in the dead-letter stream. */
 export interface StoredDeadLetter {
   readonly seq: number;
@@ -212,6 +220,16 @@ export class OperationsClient {
       password: entry,
       passwordSyncAnswered: passwords !== undefined,
     };
+  }
+
+  /**
+   * The notifier's templates (or one) rendered for a user; `known` is false when the notifier has
+   * no address for the user (sample values were used). Nothing is sent.
+   * @throws OperationsError when the notifier does not answer or knows no such email type.
+   */
+  async emailPreviews(userId: string, emailType?: string): Promise<{ known: boolean; previews: EmailPreview[] }> {
+    const reply = await this.askOrFail(AppSubjects.NotifierPreview, { userId, ...(emailType ? { emailType } : {}) }, 'the notifier');
+    return { known: reply.known === true, previews: (reply.previews ?? []) as EmailPreview[] };
   }
 
   /** @throws OperationsError when the scheduler does not answer. */

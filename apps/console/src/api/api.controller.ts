@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Inject, Logger, Param, ParseIntPipe, Post, Query, Req, Sse, UseFilters, UseGuards, type MessageEvent } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Logger, Param, ParseIntPipe, Post, Query, Req, Res, Sse, UseFilters, UseGuards, type MessageEvent } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { EventTypes } from '@idm/contracts';
 import { scrubUrls } from '@idm/observability';
@@ -7,6 +7,7 @@ import { AccessGuard, ConsoleAction, type AuthenticatedRequest } from '../access
 import { NOW, OPERATIONS } from '../console.tokens.js';
 import { emailSummary, type EmailSummary } from './email-summary.js';
 import { OperationsErrorFilter } from './operations-error.filter.js';
+import { SANDBOXED_HTML_CSP } from './sandboxed-html.js';
 
 /** A dead letter as the page shows it: secrets redacted, URL credentials scrubbed. */
 export interface DeadLetterView {
@@ -99,6 +100,24 @@ export class ApiController {
     const since = new Date(now.getTime() - 24 * 3600_000);
     const [events, status] = await Promise.all([this.ops.readEvents(['idm.email.>'], { since }), this.ops.ask(AppSubjects.NotifierStatus, {})]);
     return { ...emailSummary(events.map((e) => e.event), now, 24), pendingByType: (status?.pendingByType ?? null) as Record<string, number> | null };
+  }
+
+  /** The templates rendered for a user (text parts and subjects; the HTML comes from `preview/html`). */
+  @Get('emails/preview')
+  async previews(@Query('userId') userId: string | undefined): Promise<{ known: boolean; previews: Array<{ emailType: string; subject: string; text: string }> }> {
+    if (!userId?.trim()) throw new OperationsError('give a userId', 'IDM_OPS_USAGE');
+    const r = await this.ops.emailPreviews(userId.trim());
+    return { known: r.known, previews: r.previews.map((p) => ({ emailType: p.emailType, subject: p.subject, text: p.text })) };
+  }
+
+  /** One template's HTML for a sandboxed frame, with its own CSP (no script, no network). */
+  @Get('emails/preview/html')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  async previewHtml(@Query('userId') userId: string | undefined, @Query('emailType') emailType: string | undefined, @Res({ passthrough: true }) res: { setHeader(name: string, value: string): void }): Promise<string> {
+    if (!userId?.trim() || !emailType?.trim()) throw new OperationsError('give a userId and an emailType', 'IDM_OPS_USAGE');
+    const r = await this.ops.emailPreviews(userId.trim(), emailType.trim());
+    res.setHeader('Content-Security-Policy', SANDBOXED_HTML_CSP);
+    return r.previews[0]?.html ?? '';
   }
 
   @Get('dead-letters')

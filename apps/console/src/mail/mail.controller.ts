@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Inject, NotFoundException, Param, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { AccessGuard } from '../access/access.guard.js';
+import { SANDBOXED_HTML_CSP } from '../api/sandboxed-html.js';
 import { OperationsErrorFilter } from '../api/operations-error.filter.js';
 import { DEV_INBOX } from '../console.tokens.js';
 import type { DevInbox, InboxEntry, ParsedMessage } from './dev-inbox.js';
@@ -35,7 +36,7 @@ export class MailController {
   async html(@Param('id') id: string, @Res({ passthrough: true }) res: { setHeader(name: string, value: string): void }): Promise<string> {
     const html = await this.on.html(id);
     if (html === null) throw new NotFoundException('this message has no HTML part');
-    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'");
+    res.setHeader('Content-Security-Policy', SANDBOXED_HTML_CSP);
     return html;
   }
 }

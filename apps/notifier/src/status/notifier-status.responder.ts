@@ -3,15 +3,24 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
 import { z } from 'zod';
+import { NOTIFIER_TEMPLATES } from '../notifier.tokens.js';
 import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
+import { emailValues } from '../templates/email-values.js';
+import { renderTemplate } from '../templates/template-renderer.js';
+import type { TemplateSet } from '../templates/template-store.js';
 import { RecipientEntity } from '../recipients/recipient.entity.js';
 
 
 const userQuery = z.object({ userId: z.string().min(1) });
+const previewQuery = z.object({ userId: z.string().min(1), emailType: z.string().min(1).optional() });
+
+/** What a preview of a password-sync failure email says when no real failure is at hand. */
+const SAMPLE_CONTEXT: Readonly<Record<string, string>> = { passwordOrigin: 'source', syncFailureReason: 'policy-violation' };
 /** Operator queries the notifier answers (core-NATS request/reply; the `idm` CLI asks them). */
 export const NotifierStatusSubjects = {
   Status: 'idm.cmd.notifier.status',
   User: 'idm.cmd.notifier.user',
+  Preview: 'idm.cmd.notifier.preview',
 } as const;
 
 /** Queue group: one replica answers each query. */
@@ -20,7 +29,10 @@ export const NOTIFIER_STATUS_QUEUE = 'idm-notifier';
 /**
  * Answers read-only questions about the notifier's own tables, so operators (and the CLI) never
  * read them directly. `status` → `{ ok, recipients, pending, pendingByType: { TYPE: n }, oldestPending }`;
- * `user` with `{ "userId" }` → `{ ok, userId, known, pending: [{ emailType, attempts, lastError, firstQueuedAt, claimed }] }`.
+ * `user` with `{ "userId" }` → `{ ok, userId, known, pending: [{ emailType, attempts, lastError, firstQueuedAt, claimed }] }`;
+ * `preview` with `{ "userId", "emailType"? }` → `{ ok, userId, known, previews: [{ emailType, subject, html, text }] }`:
+ * each template (or the one asked for) rendered for that user as it would be sent (a user the
+ * notifier does not know gets sample values). Nothing is sent or stored.
  */
 @Injectable()
 export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -30,6 +42,7 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(NOTIFIER_TEMPLATES) private readonly templates: TemplateSet,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -37,6 +50,10 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
     this.serve(NotifierStatusSubjects.User, (msg) => {
       const request = parseRequest(msg, userQuery, '{ "userId": "<id>" }');
       return request.ok ? this.user(request.value.userId) : Promise.resolve(request.reply);
+    });
+    this.serve(NotifierStatusSubjects.Preview, (msg) => {
+      const request = parseRequest(msg, previewQuery, '{ "userId": "<id>", "emailType"?: "<TYPE>" }');
+      return request.ok ? this.preview(request.value.userId, request.value.emailType) : Promise.resolve(request.reply);
     });
   }
 
@@ -73,6 +90,24 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
       known: recipient !== null,
       pending: rows.map((r) => ({ emailType: r.emailType, attempts: r.attempts, lastError: r.lastError, firstQueuedAt: r.firstQueuedAt.toISOString(), claimed: r.claimedTick !== null })),
     };
+  }
+
+  private async preview(userId: string, emailType: string | undefined): Promise<unknown> {
+    if (emailType !== undefined && !this.templates.has(emailType)) return { ok: false, error: `no template for email type ${emailType}; known: ${[...this.templates.keys()].join(', ')}` };
+    const row = await this.dataSource.getRepository(RecipientEntity).findOneBy({ userId });
+    const recipient = row ? { userId, email: row.email, displayName: row.displayName, updatedSeq: row.updatedSeq } : { userId, email: `${userId}@example.com`, displayName: null, updatedSeq: 0 };
+    const pendingRows = await this.dataSource.getRepository(PendingEmailEntity).find({ where: { userId } });
+    const previews = [...this.templates.entries()]
+      .filter(([type]) => emailType === undefined || type === emailType)
+      .map(([type, template]) => {
+        // The captured context of a real pending email of that type, else sample values.
+        const captured = pendingRows.find((p) => p.emailType === type)?.context;
+        const context = captured ? (JSON.parse(captured) as Record<string, string>) : SAMPLE_CONTEXT;
+        const now = new Date(0);
+        const values = emailValues(recipient, { userId, emailType: type, queuedEventId: 'preview', queuedAt: now, firstQueuedAt: now, attempts: 0, lastError: null, claimedTick: null, claimedAt: null, claimToken: null, context });
+        return { emailType: type, ...renderTemplate(template, values) };
+      });
+    return { ok: true, userId, known: row !== null, previews };
   }
 
   private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
