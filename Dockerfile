@@ -1,6 +1,7 @@
 # One image for the apps and the `idm` CLI; the app is chosen by the command:
 #   docker run idm-events dist/apps/notifier/main.js
 #   docker run idm-events dist/apps/cli/main.js status        (or `idm status` inside a container)
+#   docker run idm-events dist/apps/cli/main.js setup         (NATS identities and permissions, see docs/security.md)
 # Stages: deps (npm ci, with the toolchain better-sqlite3 may need) → build (tsc) → runtime
 # (production dependencies only, non-root, no compiler, nothing compiled at run time).
 # Node 24 is the current LTS; CI also runs the code on the Node the build machine has (20.19+).
@@ -47,7 +48,8 @@ COPY scripts/healthcheck.mjs scripts/
 # The console's pages (plain HTML/CSS/JS, no build step), where dist/apps/console looks for them.
 COPY apps/console/public apps/console/public/
 # `idm` on the PATH for operators (`kubectl exec … -- idm status`).
-RUN mkdir -p /var/lib/idm && chown node:node /var/lib/idm \
+# /var/lib/idm-nats: where `idm nats-config` writes the NATS identities in docker-compose.
+RUN mkdir -p /var/lib/idm /var/lib/idm-nats && chown node:node /var/lib/idm /var/lib/idm-nats \
  && printf '#!/bin/sh\nexec node /app/dist/apps/cli/main.js "$@"\n' > /usr/local/bin/idm && chmod 755 /usr/local/bin/idm
 # The image's unprivileged `node` user (uid 1000).
 USER node

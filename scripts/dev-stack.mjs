@@ -2,10 +2,14 @@
 // The whole system on one machine (`npm start`): a local nats-server with JetStream, a mail catcher
 // (SMTP on loopback + a web inbox), a dev password directory, and the three apps on embedded
 // SQLite — readable logs in one terminal, Ctrl-C stops everything. See docs/operations.md.
+// Authentication is on, as in production: `idm nats-config` writes one nkey per role into
+// <data>/nats-auth (kept across runs), `idm setup` creates the streams with the admin identity,
+// and each app connects with its own role.
 //
 // Environment (all optional):
 //   DEV_DATA_DIR          data folder (default .data): nats/, mail/, <app>/ SQLite + cache key
-//   NATS_URL              use this NATS server (with JetStream) instead of starting one
+//   NATS_URL              use this NATS server (with JetStream) instead of starting one; the apps
+//                         then use NATS_NKEY_SEED_FILE / NATS_USER … from this environment as given
 //   DEV_NATS_PORT         port of the started nats-server (4222)
 //   DEV_SMTP_PORT         mail catcher SMTP port (1025); DEV_MAIL_HTTP_PORT web inbox (8025)
 //   DEV_SCHEDULER_HEALTH_PORT / DEV_NOTIFIER_HEALTH_PORT / DEV_PASSWORD_SYNC_HEALTH_PORT (9101-9103)
@@ -14,12 +18,12 @@
 //   EMAIL_RETRY_CRON      how often pending emails are sent (dev default: every 10 s)
 //   PASSWORD_TARGET       default nats:idm.dev.directory (the built-in dev directory)
 //   DEV_JSON_LOGS=true    print the apps' JSON lines as they are
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect } from '@nats-io/transport-node';
+import { connectNats, messagingConfigFromEnv } from '@idm/messaging';
 import { startDevDirectory, DEV_DIRECTORY_SUBJECT } from './dev-stack/dev-directory.mjs';
 import { startMailCatcher } from './dev-stack/mail-catcher.mjs';
 import { findNatsServer, NATS_MISSING, startNats } from './dev-stack/nats.mjs';
@@ -90,23 +94,41 @@ async function main() {
   });
 
   let natsUrl = env.NATS_URL;
+  // Per-role NATS settings (NATS_NKEY_SEED_FILE, NATS_INBOX_PREFIX); empty with an external server.
+  let roleEnv = () => ({});
+  const roleConnection = (role) => ({ nkeySeedFile: roleEnv(role).NATS_NKEY_SEED_FILE, inboxPrefix: roleEnv(role).NATS_INBOX_PREFIX });
+  const stream = env.IDM_STREAM ? { IDM_STREAM: env.IDM_STREAM } : {};
   if (!natsUrl) {
     const bin = findNatsServer();
     if (!bin) fail(NATS_MISSING);
     const natsPort = await pickPort('DEV_NATS_PORT', 4222);
-    nats = await startNats({ bin, port: natsPort, storeDir: join(dataDir, 'nats'), onLine: (l) => process.stdout.write(`${prettyLine('nats', l, colour)}\n`) });
+    const authDir = join(dataDir, 'nats-auth');
+    idm(['nats-config', '--out', authDir, '--connector-subject', DEV_DIRECTORY_SUBJECT], stream);
+    const configFile = join(authDir, 'nats-server.conf');
+    writeFileSync(configFile, 'include "idm-auth.conf"\n');
+    roleEnv = (role) => readEnvFile(join(authDir, `${role}.env`));
+    nats = await startNats({ bin, port: natsPort, storeDir: join(dataDir, 'nats'), configFile, onLine: (l) => process.stdout.write(`${prettyLine('nats', l, colour)}\n`) });
     trackDetached(nats);
     say('dev-stack', `nats-server started, pid ${nats.pid}, JetStream store ${join(dataDir, 'nats')}`);
     natsUrl = `nats://127.0.0.1:${natsPort}`;
     nats.once('exit', () => void (stopping || stop(1, 'nats-server exited')));
+    // The streams are created once, by the admin identity; the apps' roles may not create them.
+    idm(['setup'], { ...stream, NATS_URL: natsUrl, ...roleEnv('admin') });
+    say('dev-stack', `authentication on: one nkey per role in ${authDir}; streams set up with the admin identity`);
   }
 
   catcher = await startMailCatcher({ dir: join(dataDir, 'mail'), smtpPort: await pickPort('DEV_SMTP_PORT', 1025), httpPort: await pickPort('DEV_MAIL_HTTP_PORT', 8025), log: (m) => say('mail', m) });
-  nc = await connect({ servers: natsUrl, name: 'idm-dev-stack' });
+  // The dev directory plays the upstream directory: it learns users from idm.user.added and
+  // answers as the password connector. It runs with the admin identity (dev tooling only).
+  // With an external server, the shell's NATS_* settings (credentials, TLS) as the apps get them.
+  const connection = nats ? { url: natsUrl, ...roleConnection('admin') } : messagingConfigFromEnv('dev-stack', { ...env, NATS_URL: natsUrl }).connection;
+  nc = await connectNats({ ...connection, name: 'idm-dev-stack' });
   directory = startDevDirectory({ nc, file: join(dataDir, 'dev-directory.json'), log: (m) => say('directory', m) });
 
   const shared = { ...env, NATS_URL: natsUrl };
   for (const k of ['DATABASE_URL', 'HEALTH_PORT', 'DATA_DIR']) delete shared[k];
+  // With our own server, each app gets its role's identity and nothing from this shell.
+  if (nats) for (const k of ['NATS_USER', 'NATS_PASSWORD', 'NATS_CREDS', 'NATS_NKEY_SEED_FILE', 'NATS_INBOX_PREFIX']) delete shared[k];
   const own = {
     scheduler: { EMAIL_RETRY_CRON: env.EMAIL_RETRY_CRON ?? '*/10 * * * * *' },
     notifier: { SMTP_URL: `smtp://127.0.0.1:${catcher.smtpPort}`, MAIL_FROM: env.MAIL_FROM ?? 'IDM (dev) <noreply@example.com>' },
@@ -119,7 +141,7 @@ async function main() {
   for (const app of apps) {
     const child = spawn(process.execPath, [join(root, 'dist/apps', app.name, 'main.js')], {
       cwd: root,
-      env: { ...shared, ...own[app.name], DATA_DIR: join(dataDir, app.name), HEALTH_PORT: String(app.healthPort) },
+      env: { ...shared, ...roleEnv(app.name), ...own[app.name], DATA_DIR: join(dataDir, app.name), HEALTH_PORT: String(app.healthPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Own process group: a terminal's Ctrl-C reaches only this script, which then stops each
       // app once, in order (a second signal would cut a Nest shutdown short).
@@ -142,10 +164,27 @@ async function main() {
     `  mail inbox    http://127.0.0.1:${catcher.httpPort}  (SMTP 127.0.0.1:${catcher.smtpPort}, files in ${join(dataDir, 'mail')})`,
     `  health        ${apps.map((a) => `${a.name} http://127.0.0.1:${a.healthPort}/health/ready`).join(', ')}`,
     `  metrics       http://127.0.0.1:<health port>/metrics`,
-    `  try it        node scripts/publish-user-added.mjs --nats ${natsUrl} --user ada --email ada@example.com`,
+    `  try it        node scripts/publish-user-added.mjs --nats ${natsUrl}${nats ? ` --env-file ${join(dataDir, 'nats-auth', 'directory-source.env')}` : ''} --user ada --email ada@example.com`,
+    ...(nats ? [`  operator      export NATS_URL=${natsUrl}; set -a; . ${join(dataDir, 'nats-auth', 'admin.env')}; set +a; npm run idm -- status`] : []),
     '  Ctrl-C stops everything.',
   ];
   for (const l of banner) say('dev-stack', l);
+}
+
+/** Runs the built CLI (`dist/apps/cli/main.js`) synchronously; a failure stops the start with its message. */
+function idm(args, extraEnv) {
+  const r = spawnSync(process.execPath, [join(root, 'dist/apps/cli/main.js'), ...args], { cwd: root, env: { PATH: env.PATH, NO_COLOR: '1', ...extraEnv }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`idm ${args[0]} failed: ${(r.stderr || r.stdout).trim()}`);
+}
+
+/** `KEY=value` lines of a file written by `idm nats-config`. */
+function readEnvFile(path) {
+  const out = {};
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line);
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
 }
 
 function trackDetached(child, name = 'nats') {

@@ -22,12 +22,13 @@ export const NATS_MISSING = [
 ].join('\n');
 
 /**
- * Starts nats-server on 127.0.0.1:<port> with JetStream storing under <storeDir>, waits until it
- * accepts connections. Returns the child process.
+ * Starts nats-server on 127.0.0.1:<port> with JetStream storing under <storeDir> (and the
+ * permissions of <configFile>, when given), waits until it accepts connections. Returns the child.
  */
-export async function startNats({ bin, port, storeDir, onLine }) {
+export async function startNats({ bin, port, storeDir, configFile, onLine }) {
   mkdirSync(storeDir, { recursive: true });
-  const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, '-n', 'idm-dev'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [...(configFile ? ['-c', configFile] : []), '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, '-n', 'idm-dev'];
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   for (const s of [child.stdout, child.stderr]) {
     let buf = '';
     s.setEncoding('utf8');

@@ -8,6 +8,7 @@ import { REPO_ROOT } from './repo-root.js';
 
 interface ComposeService {
   image?: string;
+  restart?: string;
   build?: { context: string; dockerfile?: string; target?: string };
   command?: string[];
   environment?: Record<string, string>;
@@ -75,12 +76,13 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('has a healthcheck on every service and depends only on services that exist, healthy', () => {
+  it('has a healthcheck on every long-running service and depends only on services that exist, healthy or (one-shot) completed', () => {
+    const oneShot = (name: string) => compose.services[name]?.restart === 'no';
     for (const [name, s] of Object.entries(compose.services)) {
-      assert.ok(s.healthcheck?.test?.length, `${name} has no healthcheck`);
+      if (!oneShot(name)) assert.ok(s.healthcheck?.test?.length, `${name} has no healthcheck`);
       for (const [dep, cond] of Object.entries(s.depends_on ?? {})) {
         assert.ok(compose.services[dep], `${name} depends on missing ${dep}`);
-        assert.equal(cond.condition, 'service_healthy');
+        assert.equal(cond.condition, oneShot(dep) ? 'service_completed_successfully' : 'service_healthy', `${name} → ${dep}`);
       }
     }
     for (const name of appServices) {
@@ -99,6 +101,30 @@ describe('docker-compose.yml', () => {
     assert.ok(compose.services.notifier!.environment?.SMTP_URL?.startsWith('smtp://mailpit:'));
     assert.ok(compose.services.notifier!.environment?.MAIL_FROM);
     assert.ok(compose.services['password-sync']!.environment?.PASSWORD_TARGET);
+  });
+
+  it('runs NATS with authentication: generated permissions, streams set up by the admin, each app on its own role', () => {
+    const config = compose.services['nats-config']!;
+    assert.deepEqual(config.command?.slice(0, 2), ['dist/apps/cli/main.js', 'nats-config']);
+    const out = config.command![config.command!.indexOf('--out') + 1]!;
+    const volume = config.volumes!.find((v) => v.endsWith(`:${out}`))!.split(':')[0]!;
+    // nats-server reads the generated idm-auth.conf from that volume through its include.
+    const natsMount = compose.services.nats!.volumes!.find((v) => v.startsWith(`${volume}:`))!;
+    const conf = readFileSync(join(REPO_ROOT, 'deploy/nats/nats.conf'), 'utf8');
+    const include = /^include\s+"([^"]+)"/m.exec(conf)?.[1];
+    assert.ok(include, 'nats.conf includes the generated permissions');
+    assert.equal(join('/etc/nats', include), join(natsMount.split(':')[1]!, 'idm-auth.conf'));
+    assert.doesNotMatch(conf, /^\s*(authorization|no_auth_user)\b/m, 'no other way in');
+    const setup = compose.services.setup!;
+    assert.deepEqual(setup.command, ['dist/apps/cli/main.js', 'setup']);
+    assert.equal(setup.environment?.NATS_NKEY_SEED_FILE, `${out}/admin.nk`);
+    for (const name of appServices) {
+      const env = compose.services[name]!.environment!;
+      assert.equal(env.NATS_NKEY_SEED_FILE, `${out}/${name}.nk`, name);
+      assert.equal(env.NATS_INBOX_PREFIX, `_INBOX.${name}`, name);
+      assert.ok(compose.services[name]!.volumes?.includes(`${volume}:${out}:ro`), `${name} mounts the identities read-only`);
+      assert.equal(compose.services[name]!.depends_on?.setup?.condition, 'service_completed_successfully', `${name} starts after idm setup`);
+    }
   });
 
   it('declares every named volume it mounts', () => {

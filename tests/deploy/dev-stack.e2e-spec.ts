@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connectNats } from '@idm/messaging';
 import { freePort, tempDir, waitFor } from '@idm/testing';
 import { REPO_ROOT } from './repo-root.js';
 
@@ -47,7 +48,13 @@ describe('npm start (scripts/dev-stack.mjs)', () => {
 
       const ready = await fetch(`http://127.0.0.1:${h2}/health/ready`);
       assert.equal(ready.status, 200);
-      const published = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/publish-user-added.mjs'), '--nats', `nats://127.0.0.1:${nats}`, '--user', 'grace', '--email', 'grace@example.com', '--name', 'Grace Hopper'], {
+      // Authentication is on: without an identity nothing gets in; the directory-source role may add users.
+      await assert.rejects(connectNats({ url: `nats://127.0.0.1:${nats}`, name: 'anonymous', connectTimeoutMs: 5_000 }), /Authorization|authentication/i);
+      const anonymous = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/publish-user-added.mjs'), '--nats', `nats://127.0.0.1:${nats}`, '--user', 'eve', '--email', 'eve@example.com'], { cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } });
+      assert.notEqual(anonymous.status, 0);
+      const roleEnv = join(dataDir, 'nats-auth', 'directory-source.env');
+      assert.ok(output.includes(`--env-file ${roleEnv}`), 'the banner shows how to publish with an identity');
+      const published = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/publish-user-added.mjs'), '--nats', `nats://127.0.0.1:${nats}`, '--env-file', roleEnv, '--user', 'grace', '--email', 'grace@example.com', '--name', 'Grace Hopper'], {
         cwd: REPO_ROOT,
         encoding: 'utf8',
       });

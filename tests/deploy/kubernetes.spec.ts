@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Job } from 'kubernetes-models/batch/v1/Job';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -16,6 +17,7 @@ import { REPO_ROOT } from './repo-root.js';
 /** Each kind we ship, validated against the Kubernetes OpenAPI schema that kubernetes-models compiles in. */
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
+  'batch/v1/Job': Job,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'v1/ConfigMap': ConfigMap,
   'v1/Namespace': Namespace,
@@ -31,28 +33,32 @@ interface Manifest {
 }
 
 const base = join(REPO_ROOT, 'deploy/k8s');
-const kustomization = parse(readFileSync(join(base, 'kustomization.yaml'), 'utf8')) as { resources: string[]; namespace: string };
 
-/** Kustomize rendering for a plain base: every document of every listed resource. */
-function render(): Manifest[] {
-  return kustomization.resources.flatMap((file) =>
-    parseAllDocuments(readFileSync(join(base, file), 'utf8')).map((doc) => {
-      assert.equal(doc.errors.length, 0, `${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
+/** Kustomize rendering for plain kustomizations: every document of every listed resource, overlays recursively. */
+function render(dir: string): Manifest[] {
+  const k = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+  return k.resources.flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return render(path);
+    return parseAllDocuments(readFileSync(path, 'utf8')).map((doc) => {
+      assert.equal(doc.errors.length, 0, `${entry}: ${doc.errors.map((e) => e.message).join('; ')}`);
       return doc.toJS() as Manifest;
-    }),
-  );
+    });
+  });
 }
 
-const manifests = render();
+const kustomization = parse(readFileSync(join(base, 'kustomization.yaml'), 'utf8')) as { namespace: string };
+const manifests = render(base);
+const example = render(join(base, 'example'));
 const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
 const deployments = byKind('Deployment') as unknown as IDeployment[];
 /** JetStreamTransport's default drain timeout (`drainTimeoutMs`), seconds. */
 const DRAIN_TIMEOUT_SECONDS = 25;
 
 describe('deploy/k8s (Kustomize base)', () => {
-  it('validates every manifest against the Kubernetes schemas', () => {
+  it('validates every manifest (base and example overlay) against the Kubernetes schemas', () => {
     assert.ok(manifests.length >= 10);
-    for (const m of manifests) {
+    for (const m of [...manifests, ...example]) {
       const Model = MODELS[`${m.apiVersion}/${m.kind}`];
       assert.ok(Model, `no schema for ${m.apiVersion} ${m.kind}`);
       assert.doesNotThrow(() => new Model(m as never).validate(), `${m.kind} ${m.metadata?.name}`);
@@ -92,14 +98,54 @@ describe('deploy/k8s (Kustomize base)', () => {
     assert.equal(images.size, 1);
   });
 
+  it('holds no Secret: applying the base never overwrites real secrets; the example overlay adds the placeholder one', () => {
+    assert.deepEqual(byKind('Secret'), []);
+    assert.deepEqual(
+      example.filter((m) => m.kind === 'Secret').map((m) => m.metadata.name),
+      ['idm-secrets'],
+    );
+    assert.equal(example.length, manifests.length + 1);
+    const overlay = parse(readFileSync(join(base, 'example', 'kustomization.yaml'), 'utf8')) as { namespace: string };
+    assert.equal(overlay.namespace, kustomization.namespace);
+  });
+
+  it('each app connects with its own NATS identity (nkey seed Secret idm-nats-<app>, its inbox prefix), never a shared password', () => {
+    for (const d of deployments) {
+      const name = d.metadata!.name!;
+      const pod = d.spec!.template.spec!;
+      const c = pod.containers[0]!;
+      const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+      assert.equal(env.NATS_USER, undefined, `${name}: no shared NATS user`);
+      assert.equal(env.NATS_INBOX_PREFIX, `_INBOX.${name}`);
+      const volume = pod.volumes?.find((v) => v.secret?.secretName === `idm-nats-${name}`);
+      assert.ok(volume, `${name}: mounts the idm-nats-${name} Secret`);
+      const mount = c.volumeMounts?.find((m) => m.name === volume.name);
+      assert.ok(mount?.readOnly, `${name}: read-only mount`);
+      assert.equal(env.NATS_NKEY_SEED_FILE, `${mount.mountPath}/${volume.secret!.items![0]!.path}`);
+      assert.equal(volume.secret!.items![0]!.key, 'seed');
+    }
+  });
+
+  it('runs idm setup as a Job with the admin identity, from the apps\' image', () => {
+    const [job] = byKind('Job') as unknown as Array<{ spec: { template: { spec: { restartPolicy: string; containers: Array<{ image: string; args: string[]; env: Array<{ name: string; value: string }> }>; volumes: Array<{ secret?: { secretName: string } }> } } } }>;
+    assert.ok(job);
+    const pod = job.spec.template.spec;
+    const c = pod.containers[0]!;
+    assert.deepEqual(c.args, ['dist/apps/cli/main.js', 'setup']);
+    assert.equal(c.image, deployments[0]!.spec!.template.spec!.containers[0]!.image);
+    assert.equal(c.env.find((e) => e.name === 'NATS_INBOX_PREFIX')?.value, '_INBOX.admin');
+    assert.ok(pod.volumes.some((v) => v.secret?.secretName === 'idm-nats-admin'));
+    assert.equal(pod.restartPolicy, 'OnFailure');
+  });
+
   it('takes secrets from the Secret and sets only variables the apps read', async () => {
     const known = await envNamesByApp();
     const config = byKind('ConfigMap')[0] as unknown as { metadata: { name: string }; data: Record<string, string> };
-    const secret = byKind('Secret')[0] as unknown as { metadata: { name: string }; stringData: Record<string, string> };
+    const secret = example.find((m) => m.kind === 'Secret') as unknown as { metadata: { name: string }; stringData: Record<string, string> };
     const readByAny = (k: string) => Object.values(known).some((s) => s.has(k));
     for (const key of Object.keys(config.data)) assert.ok(readByAny(key), `ConfigMap key ${key} is read by no app`);
     for (const key of Object.keys(secret.stringData)) assert.ok(readByAny(key), `Secret key ${key} is read by no app`);
-    for (const key of ['SMTP_URL', 'NATS_PASSWORD', 'PASSWORD_CACHE_KEY', 'DATABASE_URL']) assert.ok(key in secret.stringData, `Secret has ${key}`);
+    for (const key of ['SMTP_URL', 'PASSWORD_CACHE_KEY', 'DATABASE_URL']) assert.ok(key in secret.stringData, `Secret has ${key}`);
     for (const key of Object.keys(config.data)) assert.doesNotMatch(key, /PASSWORD$|_KEY$|SMTP_URL|DATABASE_URL/, `${key} belongs in the Secret`);
     for (const d of deployments) {
       const name = d.metadata!.name! as keyof typeof known;
@@ -132,5 +178,17 @@ describe('deploy/nats-values.yaml (official NATS chart)', () => {
     assert.equal(values.config.jetstream.fileStore.pvc.enabled, true);
     assert.equal(values.config.jetstream.merge.sync_interval, 'always');
     assert.match(values.container.image.tag, /^2\.(1[0-9]|[2-9]\d)\./);
+  });
+
+  it('turns authentication on with the idm nats-config file, and fails closed without it', () => {
+    const values = parse(readFileSync(join(REPO_ROOT, 'deploy/nats-values.yaml'), 'utf8')) as { config: { merge: Record<string, string> }; configMap: { merge: { data: Record<string, string> } } };
+    const included = values.config.merge['00$include'];
+    assert.equal(included, 'idm-auth.conf');
+    const placeholder = values.configMap.merge.data[included];
+    assert.ok(placeholder, 'the ConfigMap holds the included file');
+    // Not a public nkey (U + 55 base32 characters): nats-server refuses to start with it.
+    const nkey = /nkey:\s*"([^"]+)"/.exec(placeholder)?.[1] ?? '';
+    assert.doesNotMatch(nkey, /^U[A-Z2-7]{55}$/);
+    assert.doesNotMatch(placeholder, /no_auth_user|authorization/);
   });
 });

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { IdmEvent, IdmEventOf } from '@idm/contracts';
-import { connectNats, EventPublisher, readStreamInBatches } from '@idm/messaging';
+import { connectNats, EventPublisher, readStreamInBatches, type NatsConnectionConfig } from '@idm/messaging';
 
 /**
  * The test's view of the event stream: publishes as an outside producer would, and reads back
@@ -19,8 +19,9 @@ export class EventLog {
     readonly publisher: EventPublisher,
   ) {}
 
-  static async open(url: string, stream: string): Promise<EventLog> {
-    const nc = await connectNats({ url, name: 'e2e-spec' });
+  /** Opens on `url` without credentials, or with a whole connection config (auth, TLS). */
+  static async open(server: string | NatsConnectionConfig, stream: string): Promise<EventLog> {
+    const nc = await connectNats(typeof server === 'string' ? { url: server, name: 'e2e-spec' } : server);
     const js = jetstream(nc);
     return new EventLog(nc, js, await jetstreamManager(nc), stream, new EventPublisher(js));
   }

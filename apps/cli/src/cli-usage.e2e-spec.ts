@@ -23,6 +23,42 @@ describe('idm CLI: usage errors and an unreachable server', () => {
     assert.match(badField.stderr, /invalid UserAdded/);
   });
 
+  it('idm setup creates both streams, and says unchanged the second time', async () => {
+    const first = await stack.idmJson<{ streams: Array<{ stream: string; action: string }> }>(['setup']);
+    assert.deepEqual(first.streams.map((s) => [s.stream, s.action]), [[stack.stream, 'created'], [`${stack.stream}_DLQ`, 'created']]);
+    const again = await stack.idmJson<{ streams: Array<{ action: string }> }>(['setup']);
+    assert.deepEqual(again.streams.map((s) => s.action), ['unchanged', 'unchanged']);
+  });
+
+  it('types only an app may state are refused without --force, and nothing is appended', async () => {
+    const before = (await stack.jsm.streams.info(stack.stream)).state.last_seq;
+    for (const [type, fields] of [
+      ['email-sent', ['--user-id', 'forged', '--email-type', 'NEW_USER', '--tick-id', 't1', '--recipient', 'x@example.com']],
+      ['password-synced', ['--user-id', 'forged']],
+      ['bulk-task-tick', ['--schedule', 'nightly']],
+    ] as const) {
+      const refused = await stack.idm(['publish', type, ...fields]);
+      assert.equal(refused.code, 1, `${type}: ${refused.stderr}`);
+      assert.match(refused.stderr, /stated only by the app.*--force/);
+    }
+    const after = (await stack.jsm.streams.info(stack.stream)).state.last_seq;
+    assert.equal(after, before);
+    const password = await stack.idm(['publish', 'password-changed', '--user-id', 'forged']);
+    assert.match(password.stderr, /idm password set/);
+  });
+
+  it('--force appends an app-only type (a repair)', async () => {
+    const forced = await stack.idmJson<{ ok: boolean; type: string }>(['publish', 'email-abandoned', '--force', '--user-id', 'repair-1', '--email-type', 'NEW_USER', '--last-error', 'manual repair', '--attempts', '3']);
+    assert.equal(forced.ok, true);
+    assert.equal(forced.type, 'idm.email.abandoned');
+  });
+
+  it('a missing nkey seed file exits 2 naming the variable', async () => {
+    const r = await stack.idm(['status'], { env: { NATS_NKEY_SEED_FILE: '/nonexistent/admin.nk' } });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /NATS_NKEY_SEED_FILE: cannot read the file \/nonexistent\/admin\.nk \(ENOENT\)/);
+  });
+
   it('an unreachable NATS server exits 1 with a clear message', async () => {
     const down = await stack.idm(['status', '--server', 'nats://127.0.0.1:1']);
     assert.equal(down.code, 1);

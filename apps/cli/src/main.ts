@@ -2,17 +2,19 @@
 import { OperationsError } from '@idm/operations';
 import { CliError, fromOperationsError } from './cli-error.js';
 import { dlqCommand } from './commands/dlq.command.js';
+import { natsConfigCommand } from './commands/nats-config.command.js';
 import { passwordCommand } from './commands/password.command.js';
 import { publishCommand } from './commands/publish.command.js';
 import { replayCommand } from './commands/replay.command.js';
 import { schedulesCommand } from './commands/schedules.command.js';
+import { setupCommand } from './commands/setup.command.js';
 import { statusCommand } from './commands/status.command.js';
 import { tailCommand } from './commands/tail.command.js';
 import { userCommand } from './commands/user.command.js';
 
 const HELP = `idm — operate idm-events
 
-  idm publish <type> --<field> value …   append an event (types: user-added, password-changed, …)
+  idm publish <type> --<field> value …   append an event (user-added, user-modified; types apps state need --force)
   idm password set <user>                send a password change (read without echo, or from stdin)
   idm tail [filter] [--since TIME|--all] print events as they arrive (filter: type, user:<id>, subject)
   idm status                             stream, consumers and lag, dead letters, apps' pending work
@@ -20,9 +22,13 @@ const HELP = `idm — operate idm-events
   idm dlq list | retry <seq…> | drop <seq…>
   idm schedules list | fire <name>
   idm replay <notifier|password-sync> [--from-seq N | --since TIME] [--dry-run]
+  idm setup                              create or update the streams (admin identity; before the apps start)
+  idm nats-config --out DIR              write nats-server permissions and one nkey per role (offline)
 
 Common flags: --json (machine-readable), --server nats://host:4222 (default NATS_URL).
-Environment: NATS_URL, NATS_USER, NATS_PASSWORD, NATS_CREDS, IDM_STREAM; replay also DATABASE_URL, DATA_DIR.`;
+Environment: NATS_URL, NATS_USER/NATS_PASSWORD, NATS_CREDS or NATS_NKEY_SEED_FILE, NATS_INBOX_PREFIX,
+NATS_TLS_CA_FILE, NATS_TLS_CERT_FILE, NATS_TLS_KEY_FILE, IDM_STREAM; replay also DATABASE_URL, DATA_DIR.
+Roles: password set needs password-writer (or admin); every other command that connects needs admin.`;
 
 const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   publish: publishCommand,
@@ -33,6 +39,8 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = {
   dlq: dlqCommand,
   schedules: schedulesCommand,
   replay: replayCommand,
+  setup: setupCommand,
+  'nats-config': natsConfigCommand,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

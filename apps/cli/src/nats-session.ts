@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { connectNats, messagingConfigFromEnv } from '@idm/messaging';
+import { ConfigError } from '@idm/config';
+import { connectNats, messagingConfigFromEnv, type EventStreamSettings } from '@idm/messaging';
 import { OperationsClient } from '@idm/operations';
 import { CliError } from './cli-error.js';
 
@@ -10,13 +11,15 @@ export interface NatsSession {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly stream: string;
+  /** The stream and its creation settings (`IDM_STREAM_REPLICAS`), for `idm setup`. */
+  readonly streamSettings: EventStreamSettings;
   readonly url: string;
   /** The queries and actions shared with the console. */
   readonly ops: OperationsClient;
   close(): Promise<void>;
 }
 
-/** Connects with `NATS_URL` (or `--server`), `NATS_USER`/`NATS_PASSWORD`/`NATS_CREDS`; fails fast with a clear message. */
+/** Connects with `NATS_URL` (or `--server`) and the NATS_* credentials, inbox prefix and TLS settings; fails fast with a clear message. */
 export async function openSession(server: string | undefined): Promise<NatsSession> {
   let config;
   try {
@@ -28,13 +31,17 @@ export async function openSession(server: string | undefined): Promise<NatsSessi
   try {
     nc = await connectNats({ ...config.connection, name: 'idm-cli', connectTimeoutMs: 3_000 });
   } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 'IDM_CLI_USAGE');
     throw new CliError(`NATS server unreachable: ${(err as Error).message}`, 'IDM_CLI_UNREACHABLE', { cause: err });
   }
   return {
     nc,
     js: jetstream(nc),
-    jsm: await jetstreamManager(nc),
+    // No account-info probe: a password-writer identity may not call the JetStream API at all,
+    // and each command's first real call reports a missing JetStream or permission clearly.
+    jsm: await jetstreamManager(nc, { checkAPI: false }),
     stream: config.stream.name,
+    streamSettings: config.stream,
     url: config.connection.url,
     ops: await OperationsClient.on(nc, config.stream.name),
     close: () => nc.close(),

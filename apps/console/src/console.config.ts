@@ -11,6 +11,7 @@ export const consoleEnv = {
   CONSOLE_ALLOW_ACTIONS: z.enum(['true', 'false']).default('false'),
   CONSOLE_PUBLIC_DIR: z.string().optional(),
   CONSOLE_MAIL_DIR: z.string().optional(),
+  CONSOLE_ACTIONS_NKEY_SEED_FILE: z.string().optional(),
 };
 
 /** The console's settings, read and checked once at start. */
@@ -25,6 +26,11 @@ export interface ConsoleConfig {
   readonly publicDir: string;
   /** The dev mail catcher's folder: shows its inbox (dev stack only). */
   readonly mailDir: string | undefined;
+  /**
+   * With NATS permissions on, the admin identity's seed file: actions (retry, drop, fire) use a
+   * second connection with it, reads stay on the console's read-only role.
+   */
+  readonly actionsSeedFile: string | undefined;
 }
 
 /** Hosts only this machine can reach. */
@@ -45,5 +51,5 @@ export function consoleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Cons
   if (!e.CONSOLE_TOKEN && !isLoopback(e.CONSOLE_HOST)) {
     throw new ConfigError([`CONSOLE_TOKEN: required when CONSOLE_HOST (${e.CONSOLE_HOST}) is not a loopback address`]);
   }
-  return { host: e.CONSOLE_HOST, port: e.CONSOLE_PORT, token: e.CONSOLE_TOKEN, allowActions: e.CONSOLE_ALLOW_ACTIONS === 'true', publicDir: e.CONSOLE_PUBLIC_DIR ?? DEFAULT_PUBLIC_DIR, mailDir: e.CONSOLE_MAIL_DIR };
+  return { host: e.CONSOLE_HOST, port: e.CONSOLE_PORT, token: e.CONSOLE_TOKEN, allowActions: e.CONSOLE_ALLOW_ACTIONS === 'true', publicDir: e.CONSOLE_PUBLIC_DIR ?? DEFAULT_PUBLIC_DIR, mailDir: e.CONSOLE_MAIL_DIR, actionsSeedFile: e.CONSOLE_ACTIONS_NKEY_SEED_FILE };
 }

@@ -4,7 +4,7 @@ import { AccessGuard } from './access/access.guard.js';
 import { SessionController } from './access/session.controller.js';
 import { ApiController } from './api/api.controller.js';
 import type { ConsoleConfig } from './console.config.js';
-import { CONSOLE_CONFIG, DEV_INBOX, NOW, OPERATIONS } from './console.tokens.js';
+import { ACTIONS, CONSOLE_CONFIG, DEV_INBOX, NOW, OPERATIONS } from './console.tokens.js';
 import { DevInbox } from './mail/dev-inbox.js';
 import { MailController } from './mail/mail.controller.js';
 import { HealthController } from './health/health.controller.js';
@@ -12,7 +12,7 @@ import { HealthController } from './health/health.controller.js';
 /** The console: pages (static files, served by main), the JSON API, login and probes. */
 @Module({})
 export class ConsoleModule {
-  static forRoot(options: { config: ConsoleConfig; ops: OperationsClient; now?: () => Date }): DynamicModule {
+  static forRoot(options: { config: ConsoleConfig; ops: OperationsClient; actions?: OperationsClient; now?: () => Date }): DynamicModule {
     return {
       module: ConsoleModule,
       controllers: [SessionController, ApiController, MailController, HealthController],
@@ -20,6 +20,7 @@ export class ConsoleModule {
         AccessGuard,
         { provide: CONSOLE_CONFIG, useValue: options.config },
         { provide: OPERATIONS, useValue: options.ops },
+        { provide: ACTIONS, useValue: options.actions ?? options.ops },
         { provide: DEV_INBOX, useValue: options.config.mailDir ? new DevInbox(options.config.mailDir) : null },
         { provide: NOW, useValue: options.now ?? (() => new Date()) },
       ],

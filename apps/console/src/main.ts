@@ -9,6 +9,9 @@ import { OperationsClient } from '@idm/operations';
 import { consoleConfigFromEnv } from './console.config.js';
 import { ConsoleModule } from './console.module.js';
 
+/** The admin role's inbox prefix (`idm nats-config`): its replies arrive only there. */
+const ADMIN_INBOX_PREFIX = '_INBOX.admin';
+
 /**
  * The operator console: one process serving the pages, a small JSON API and Server-Sent Events.
  * It talks to the apps only the way the `idm` CLI does (request/reply on their status subjects,
@@ -33,7 +36,12 @@ async function bootstrap(): Promise<void> {
   }
   const nc = await connectNats(messaging.connection);
   const ops = await OperationsClient.on(nc, messaging.stream.name);
-  const app = await NestFactory.create<NestExpressApplication>(ConsoleModule.forRoot({ config, ops }), { logger: nestLogger });
+  // With NATS permissions on, the console's own role only reads; actions connect as the admin.
+  const adminNc = config.actionsSeedFile
+    ? await connectNats({ ...messaging.connection, user: undefined, password: undefined, creds: undefined, nkeySeedFile: config.actionsSeedFile, inboxPrefix: ADMIN_INBOX_PREFIX, name: 'idm-console-actions' })
+    : undefined;
+  const actions = adminNc ? await OperationsClient.on(adminNc, messaging.stream.name) : undefined;
+  const app = await NestFactory.create<NestExpressApplication>(ConsoleModule.forRoot({ config, ops, ...(actions ? { actions } : {}) }), { logger: nestLogger });
   app.disable('x-powered-by');
   app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
     // No inline script, no remote anything: the pages load only their own files.
@@ -53,6 +61,7 @@ async function bootstrap(): Promise<void> {
   process.stdout.write(JSON.stringify({ console: url }) + '\n');
   const close = async (): Promise<void> => {
     await nc.drain().catch(() => undefined);
+    await adminNc?.drain().catch(() => undefined);
   };
   process.once('SIGTERM', () => void close());
   process.once('SIGINT', () => void close());

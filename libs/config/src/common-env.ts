@@ -17,6 +17,22 @@ export const commonEnv = {
   NATS_USER: z.string().optional(),
   NATS_PASSWORD: z.string().optional(),
   NATS_CREDS: z.string().optional(),
+  /** A file holding a user nkey seed (`SU…`), as written by `idm nats-config`. */
+  NATS_NKEY_SEED_FILE: z.string().optional(),
+  /**
+   * Prefix of this client's reply subjects. Permissions grant each role only its own prefix
+   * (`_INBOX.<role>`), so a role cannot read another's replies.
+   */
+  NATS_INBOX_PREFIX: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(v), 'must be dot-separated tokens without wildcards, e.g. _INBOX.notifier'),
+  /** CA bundle that signed the NATS server certificate (PEM). */
+  NATS_TLS_CA_FILE: z.string().optional(),
+  /** Client certificate (PEM) for mutual TLS; needs NATS_TLS_KEY_FILE. */
+  NATS_TLS_CERT_FILE: z.string().optional(),
+  /** Private key (PEM) of NATS_TLS_CERT_FILE. */
+  NATS_TLS_KEY_FILE: z.string().optional(),
   IDM_STREAM: z
     .string()
     .default('IDM_EVENTS')

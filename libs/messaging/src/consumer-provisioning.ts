@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
+import { isPermissionViolation, MessagingSetupError } from './errors.js';
 import type { ServerFeatures } from './server-features.js';
 
 /** What a durable pull consumer of idm-events is made of. */
@@ -32,8 +33,24 @@ export function consumerFilter(types: readonly string[], features: ServerFeature
  * pending, filters). `max_deliver` is unlimited on the server on purpose: the transport counts
  * deliveries itself and dead-letters at its own limit, so a message is never silently parked by
  * the server when the process died on its last delivery.
+ *
+ * Needs the JetStream API subjects for this consumer only (`CONSUMER.INFO`, `CONSUMER.CREATE`,
+ * `CONSUMER.DURABLE.CREATE`, and `CONSUMER.DELETE` when 2.9 must recreate it); a refusal is a
+ * {@link MessagingSetupError}.
  */
 export async function ensureConsumer(jsm: JetStreamManager, spec: ConsumerSpec, features: ServerFeatures): Promise<ConsumerInfo> {
+  try {
+    return await provisionConsumer(jsm, spec, features);
+  } catch (err) {
+    if (!isPermissionViolation(err)) throw err;
+    throw new MessagingSetupError(
+      `this NATS identity may not create or update consumer ${spec.name} on ${spec.stream}: give the service the role \`idm nats-config\` generates for it (it may manage its own consumers), or create the consumer with the admin identity`,
+      { cause: err },
+    );
+  }
+}
+
+async function provisionConsumer(jsm: JetStreamManager, spec: ConsumerSpec, features: ServerFeatures): Promise<ConsumerInfo> {
   const owned: Partial<ConsumerConfig> = {
     description: `idm-events consumer ${spec.name}`,
     ack_policy: AckPolicy.Explicit,

@@ -50,6 +50,47 @@ export class MessagingUnavailableError extends TransientError {
   }
 }
 
+/**
+ * The stream or consumer a service needs does not exist (or is out of date) and this NATS
+ * identity is not allowed to create or change it. Not transient: an operator runs `idm setup`
+ * with the admin identity (or gives the service the permission), then restarts the service.
+ */
+export class MessagingSetupError extends Error {
+  override readonly name = 'MessagingSetupError';
+  readonly code = 'IDM_MESSAGING_NOT_SET_UP';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** What the server refused: a publish (or request) to `subject`, or a subscription to it. */
+export interface PermissionViolation {
+  readonly operation: 'publish' | 'subscription';
+  readonly subject: string;
+}
+
+/**
+ * The server's `Permissions Violation` behind an error, if that is what it is: nats.js raises a
+ * `PermissionViolationError`, or a `RequestError` with it as the cause (a request whose reply
+ * subscription was refused).
+ */
+export function permissionViolationOf(err: unknown): PermissionViolation | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const m = /Permissions Violation for (Publish|Subscription) to "?([^"\s]+)"?/i.exec(e.message);
+    if (e.name === 'PermissionViolationError' || m) {
+      const fields = e as Error & { operation?: unknown; subject?: unknown };
+      const operation = fields.operation === 'subscription' || m?.[1]?.toLowerCase() === 'subscription' ? 'subscription' : 'publish';
+      return { operation, subject: typeof fields.subject === 'string' ? fields.subject : (m?.[2] ?? '') };
+    }
+  }
+  return undefined;
+}
+
+/** True for the server's `Permissions Violation` answer to a publish, request or subscription. */
+export function isPermissionViolation(err: unknown): boolean {
+  return permissionViolationOf(err) !== undefined;
+}
+
 /** A stable error code for logs, metrics and dead-letter records. */
 export function errorCode(error: unknown): string {
   if (error && typeof error === 'object' && 'code' in error) {

@@ -1,10 +1,11 @@
-export { PermanentError, TransientError, WrongLastSequenceError, MessagingUnavailableError, errorCode, errorMessage } from './errors.js';
+export { PermanentError, TransientError, WrongLastSequenceError, MessagingUnavailableError, MessagingSetupError, isPermissionViolation, permissionViolationOf, errorCode, errorMessage } from './errors.js';
 export { DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
 export { decideSettlement, isPastDeliveryLimit } from './settlement.js';
+export type { PermissionViolation } from './errors.js';
 export type { HandlingOutcome, Settlement, SettlementPolicy, DeadLetterReason } from './settlement.js';
-export { connectNats, redactUrl } from './nats-connection.js';
-export type { NatsConnectionConfig } from './nats-connection.js';
+export { connectNats, natsConnectOptions, redactUrl } from './nats-connection.js';
+export type { NatsConnectionConfig, NatsTlsFiles } from './nats-connection.js';
 export { serverFeatures, atLeast, parseVersion } from './server-features.js';
 export type { ServerFeatures } from './server-features.js';
 export { ensureEventStream, ensureDeadLetterStream, deadLetterStreamName, DEAD_LETTER_SUBJECT_PREFIX, EVENT_STREAM_DEFAULTS } from './stream-provisioning.js';

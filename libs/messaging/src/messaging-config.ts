@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, readEnv } from '@idm/config';
+import { commonEnv, ConfigError, readEnv } from '@idm/config';
 import type { JetStreamTransportOptions } from './jetstream-transport.js';
 import type { NatsConnectionConfig } from './nats-connection.js';
 import type { EventStreamSettings } from './stream-provisioning.js';
@@ -12,6 +12,11 @@ export const messagingEnv = {
   NATS_USER: commonEnv.NATS_USER,
   NATS_PASSWORD: commonEnv.NATS_PASSWORD,
   NATS_CREDS: commonEnv.NATS_CREDS,
+  NATS_NKEY_SEED_FILE: commonEnv.NATS_NKEY_SEED_FILE,
+  NATS_INBOX_PREFIX: commonEnv.NATS_INBOX_PREFIX,
+  NATS_TLS_CA_FILE: commonEnv.NATS_TLS_CA_FILE,
+  NATS_TLS_CERT_FILE: commonEnv.NATS_TLS_CERT_FILE,
+  NATS_TLS_KEY_FILE: commonEnv.NATS_TLS_KEY_FILE,
   IDM_STREAM: commonEnv.IDM_STREAM,
   IDM_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).optional(),
   IDM_MAX_DELIVER: positiveInt(10),
@@ -36,8 +41,22 @@ export interface MessagingConfig {
  */
 export function messagingConfigFromEnv(serviceName: string, env: NodeJS.ProcessEnv = process.env): MessagingConfig {
   const e = readEnv(messagingEnv, env);
+  const problems: string[] = [];
+  if ((e.NATS_TLS_CERT_FILE === undefined) !== (e.NATS_TLS_KEY_FILE === undefined)) problems.push('NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together: set both for mutual TLS, or neither');
+  const methods = [e.NATS_USER !== undefined && 'NATS_USER', e.NATS_CREDS !== undefined && 'NATS_CREDS', e.NATS_NKEY_SEED_FILE !== undefined && 'NATS_NKEY_SEED_FILE'].filter(Boolean);
+  if (methods.length > 1) problems.push(`${methods.join(', ')}: choose one way to authenticate`);
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
-    connection: { url: e.NATS_URL, user: e.NATS_USER, password: e.NATS_PASSWORD, creds: e.NATS_CREDS, name: `idm-${serviceName}` },
+    connection: {
+      url: e.NATS_URL,
+      user: e.NATS_USER,
+      password: e.NATS_PASSWORD,
+      creds: e.NATS_CREDS,
+      nkeySeedFile: e.NATS_NKEY_SEED_FILE,
+      inboxPrefix: e.NATS_INBOX_PREFIX,
+      tls: { caFile: e.NATS_TLS_CA_FILE, certFile: e.NATS_TLS_CERT_FILE, keyFile: e.NATS_TLS_KEY_FILE },
+      name: `idm-${serviceName}`,
+    },
     stream: { name: e.IDM_STREAM, ...(e.IDM_STREAM_REPLICAS !== undefined ? { replicas: e.IDM_STREAM_REPLICAS } : {}) },
     maxDeliver: e.IDM_MAX_DELIVER,
     ackWaitMs: e.IDM_ACK_WAIT_SECONDS * 1000,

@@ -1,6 +1,7 @@
 import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { STREAM_SUBJECTS } from '@idm/contracts';
+import { isPermissionViolation, MessagingSetupError, permissionViolationOf } from './errors.js';
 
 /** The settings idm-events owns on its streams. Everything else is the operator's to tune. */
 export interface EventStreamSettings {
@@ -35,7 +36,9 @@ function isNotFound(err: unknown): boolean {
  * the duplicate window, max message size and replicas from `settings`, direct get on.
  * On an existing stream it only adds missing idm subjects (never removes others) and changes
  * replicas if `settings.replicas` was given; every other setting an operator changed is kept.
- * Works on nats-server 2.9+.
+ * With an identity that may only read stream info (every app role of `idm nats-config`), an
+ * up-to-date stream is left alone and a missing or outdated one fails with
+ * {@link MessagingSetupError} telling the operator to run `idm setup`. Works on nats-server 2.9+.
  */
 export async function ensureEventStream(jsm: JetStreamManager, settings: EventStreamSettings): Promise<ProvisionResult> {
   return ensureStream(jsm, settings, [...STREAM_SUBJECTS], 'idm-events: the event log');
@@ -63,6 +66,15 @@ async function ensureStream(jsm: JetStreamManager, settings: EventStreamSettings
   try {
     existing = await jsm.streams.info(settings.name);
   } catch (err) {
+    const refused = permissionViolationOf(err);
+    if (refused) {
+      throw new MessagingSetupError(
+        refused.operation === 'subscription'
+          ? `this NATS identity may not receive replies on ${refused.subject}: set NATS_INBOX_PREFIX to its role's prefix (_INBOX.<role>, in the role's .env file from idm nats-config)`
+          : `this NATS identity may not read stream ${settings.name}: does IDM_STREAM match the stream its permissions were generated for (idm nats-config --stream)?`,
+        { cause: err },
+      );
+    }
     if (!isNotFound(err)) throw err;
   }
   if (!existing) {
@@ -84,6 +96,7 @@ async function ensureStream(jsm: JetStreamManager, settings: EventStreamSettings
     try {
       return { action: 'created', info: await jsm.streams.add(config) };
     } catch (err) {
+      if (isPermissionViolation(err)) throw notSetUp(`stream ${settings.name} does not exist`, err);
       // Another replica created it between our info and add: fall through to the update path.
       existing = await jsm.streams.info(settings.name).catch(() => {
         throw err;
@@ -94,10 +107,21 @@ async function ensureStream(jsm: JetStreamManager, settings: EventStreamSettings
   const missing = subjects.filter((s) => !(current.subjects ?? []).includes(s));
   const replicasChange = settings.replicas !== undefined && settings.replicas !== current.num_replicas;
   if (missing.length === 0 && !replicasChange) return { action: 'unchanged', info: existing };
-  const info = await jsm.streams.update(settings.name, {
-    ...current,
-    subjects: [...(current.subjects ?? []), ...missing],
-    ...(replicasChange ? { num_replicas: settings.replicas } : {}),
-  });
+  let info: StreamInfo;
+  try {
+    info = await jsm.streams.update(settings.name, {
+      ...current,
+      subjects: [...(current.subjects ?? []), ...missing],
+      ...(replicasChange ? { num_replicas: settings.replicas } : {}),
+    });
+  } catch (err) {
+    const why = missing.length > 0 ? `stream ${settings.name} lacks the subjects ${missing.join(', ')}` : `stream ${settings.name} has ${current.num_replicas} replicas, not ${settings.replicas}`;
+    if (isPermissionViolation(err)) throw notSetUp(why, err);
+    throw err;
+  }
   return { action: 'updated', info };
+}
+
+function notSetUp(what: string, cause: unknown): MessagingSetupError {
+  return new MessagingSetupError(`${what} and this NATS identity may not change streams: run \`idm setup\` with the admin identity first`, { cause });
 }

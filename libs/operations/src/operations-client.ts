@@ -116,9 +116,13 @@ export class OperationsClient {
     readonly stream: string,
   ) {}
 
-  /** A client on an open connection for the event stream `stream`. */
+  /**
+   * A client on an open connection for the event stream `stream`. Makes no request: with NATS
+   * permissions on, an identity that may not call the JetStream API (a password writer) can still
+   * hold one, and each query's first call reports a missing permission clearly.
+   */
   static async on(nc: NatsConnection, stream: string): Promise<OperationsClient> {
-    return new OperationsClient(nc, jetstream(nc), await jetstreamManager(nc), stream);
+    return new OperationsClient(nc, jetstream(nc), await jetstreamManager(nc, { checkAPI: false }), stream);
   }
 
   /**

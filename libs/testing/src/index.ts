@@ -5,6 +5,8 @@ export { waitFor } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
 export { startNatsServer } from './nats-server.harness.js';
 export type { NatsServerHandle, NatsServerOptions } from './nats-server.harness.js';
+export { createTlsFiles } from './tls-certificates.js';
+export type { TlsFiles } from './tls-certificates.js';
 export { startSmtpServer } from './smtp-server.harness.js';
 export type { SmtpServerHandle, SmtpServerOptions } from './smtp-server.harness.js';
 export type { ReceivedMail, SmtpMode, SmtpModeOptions, SmtpStage } from './received-mail.js';

@@ -13,13 +13,23 @@ export interface NatsServerOptions {
   readonly jetstream?: boolean;
   /** Extra `nats-server` arguments, appended after the harness's own. */
   readonly args?: readonly string[];
+  /**
+   * A configuration file (`-c`), e.g. the `idm-auth.conf` include of `idm nats-config` wrapped in
+   * a main file. The harness's own flags (address, ports, JetStream store) still win over it.
+   */
+  readonly configFile?: string;
+  /**
+   * Serve TLS with this certificate; with `verifyClientsWith`, mutual TLS: clients must present a
+   * certificate signed by that CA. The URL becomes `tls://127.0.0.1:<port>`.
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly verifyClientsWith?: string };
   /** How long to wait for the server to become ready (default 15 000 ms). */
   readonly startTimeoutMs?: number;
 }
 
 /** A running (or stopped, restartable) `nats-server`. */
 export interface NatsServerHandle {
-  /** `nats://127.0.0.1:<port>`. */
+  /** `nats://127.0.0.1:<port>`, or `tls://…` when started with {@link NatsServerOptions.tls}. */
   readonly url: string;
   /** Client port on 127.0.0.1; kept across {@link NatsServerHandle.restart}. */
   readonly port: number;
@@ -71,7 +81,21 @@ async function startOnce(options: NatsServerOptions): Promise<NatsServerHandle> 
   const unregisterDir = onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
   const monitorPort = await freePort();
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), ...(jetstream ? ['-js', '-sd', storeDir] : []), ...(options.args ?? [])];
+  const tls = options.tls
+    ? ['--tls', '--tlscert', options.tls.certFile, '--tlskey', options.tls.keyFile, ...(options.tls.verifyClientsWith ? ['--tlsverify', '--tlscacert', options.tls.verifyClientsWith] : [])]
+    : [];
+  const args = [
+    ...(options.configFile ? ['-c', options.configFile] : []),
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-m',
+    String(monitorPort),
+    ...(jetstream ? ['-js', '-sd', storeDir] : []),
+    ...tls,
+    ...(options.args ?? []),
+  ];
   const timeoutMs = options.startTimeoutMs ?? 15_000;
 
   let current: ManagedProcess | undefined;
@@ -99,7 +123,7 @@ async function startOnce(options: NatsServerOptions): Promise<NatsServerHandle> 
     if (current) await current.signal(signal);
   };
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `${options.tls ? 'tls' : 'nats'}://127.0.0.1:${port}`,
     port,
     monitorPort,
     storeDir,

@@ -9,6 +9,23 @@ const NUMBER_FIELDS = new Set(['attempt', 'attempts']);
 const BOOLEAN_FIELDS = new Set(['catchUp', 'permanent']);
 const JSON_FIELDS = new Set(['changes', 'causationEvent']);
 
+/**
+ * Types only an app may state: they record what an app did (sent an email, applied a password,
+ * fired a schedule). Appended by hand, they would clear a pending email or a cached password
+ * with nothing having happened. `PasswordChanged` goes through `idm password set`.
+ */
+export const APP_ONLY_TYPES: ReadonlySet<EventType> = new Set([
+  EventTypes.EmailQueued,
+  EventTypes.EmailSent,
+  EventTypes.EmailFailed,
+  EventTypes.EmailAbandoned,
+  EventTypes.PasswordChanged,
+  EventTypes.PasswordSynced,
+  EventTypes.PasswordSyncFailed,
+  EventTypes.PasswordExpired,
+  EventTypes.BulkTaskTick,
+]);
+
 /** `user-added`, `UserAdded` or `idm.user.added` → the event type; a usage error otherwise. */
 export function resolveEventType(name: string): EventType {
   const type = findEventType(name);
@@ -43,6 +60,8 @@ function fieldValue(field: string, raw: string): unknown {
  * `idm publish <type> --<field> value … [--data JSON] [--subject S] [--id ID] [--time ISO]`.
  * Field flags are the event's data fields in kebab case (`--user-id`, `--email-type`); the data is
  * validated by `@idm/contracts` before anything is sent, so a bad flag never reaches the log.
+ * Types in {@link APP_ONLY_TYPES} are refused without `--force`; with `idm nats-config`
+ * permissions only the admin identity could append them anyway.
  */
 export async function publishCommand(argv: readonly string[]): Promise<number> {
   const [typeArg, ...rest] = argv;
@@ -51,11 +70,16 @@ export async function publishCommand(argv: readonly string[]): Promise<number> {
   const data: Record<string, unknown> = {};
   const stamp: { subject?: string; id?: string; time?: string } = {};
   let json = false;
+  let force = false;
   let server: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i]!;
     if (flag === '--json') {
       json = true;
+      continue;
+    }
+    if (flag === '--force') {
+      force = true;
       continue;
     }
     if (!flag.startsWith('--')) throw usage(`unexpected argument ${JSON.stringify(flag)}`);
@@ -71,6 +95,10 @@ export async function publishCommand(argv: readonly string[]): Promise<number> {
       }
     } else if (name === 'subject' || name === 'id' || name === 'time') stamp[name] = value;
     else data[camel(name)] = fieldValue(camel(name), value);
+  }
+  if (APP_ONLY_TYPES.has(type) && !force) {
+    const hint = type === EventTypes.PasswordChanged ? 'use `idm password set`, or ' : '';
+    throw new CliError(`${eventNameOf(type)} is stated only by the app that did the work; ${hint}add --force to append it anyway (repairs only)`, 'IDM_CLI_REFUSED');
   }
   let event: IdmEvent;
   try {

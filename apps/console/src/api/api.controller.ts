@@ -4,7 +4,7 @@ import { EventTypes } from '@idm/contracts';
 import { scrubUrls } from '@idm/observability';
 import { AppSubjects, OPERATED_APPS, OperationsError, redactPayload, tailFilters, type OperationsClient, type StoredDeadLetter, type Tail } from '@idm/operations';
 import { AccessGuard, ConsoleAction, type AuthenticatedRequest } from '../access/access.guard.js';
-import { NOW, OPERATIONS } from '../console.tokens.js';
+import { ACTIONS, NOW, OPERATIONS } from '../console.tokens.js';
 import { emailSummary, type EmailSummary } from './email-summary.js';
 import { OperationsErrorFilter } from './operations-error.filter.js';
 import { SANDBOXED_HTML_CSP } from './sandboxed-html.js';
@@ -58,6 +58,7 @@ export class ApiController {
   constructor(
     @Inject(OPERATIONS) private readonly ops: OperationsClient,
     @Inject(NOW) private readonly now: () => Date,
+    @Inject(ACTIONS) private readonly actions: OperationsClient,
   ) {}
 
   @Get('overview')
@@ -129,8 +130,8 @@ export class ApiController {
   @ConsoleAction()
   @HttpCode(200)
   async retry(@Param('seq', ParseIntPipe) seq: number, @Req() req: AuthenticatedRequest): Promise<{ seq: number; newSeq: number }> {
-    const letter = await this.ops.deadLetter(seq);
-    const newSeq = await this.ops.retryDeadLetter(letter);
+    const letter = await this.actions.deadLetter(seq);
+    const newSeq = await this.actions.retryDeadLetter(letter);
     this.audit.log(`${req.operator ?? 'unknown'} retried dead letter ${seq} (${letter.record.subject}, consumer ${letter.record.consumer}) as event ${newSeq}`);
     return { seq, newSeq };
   }
@@ -139,8 +140,8 @@ export class ApiController {
   @ConsoleAction()
   @HttpCode(200)
   async drop(@Param('seq', ParseIntPipe) seq: number, @Req() req: AuthenticatedRequest): Promise<{ seq: number }> {
-    const letter = await this.ops.deadLetter(seq);
-    await this.ops.dropDeadLetter(letter);
+    const letter = await this.actions.deadLetter(seq);
+    await this.actions.dropDeadLetter(letter);
     this.audit.log(`${req.operator ?? 'unknown'} dropped dead letter ${seq} (${letter.record.subject}, consumer ${letter.record.consumer})`);
     return { seq };
   }
@@ -149,7 +150,7 @@ export class ApiController {
   @ConsoleAction()
   @HttpCode(200)
   async fire(@Param('name') name: string, @Req() req: AuthenticatedRequest): Promise<Record<string, unknown>> {
-    const reply = await this.ops.fireSchedule(name);
+    const reply = await this.actions.fireSchedule(name);
     this.audit.log(`${req.operator ?? 'unknown'} fired schedule ${name}: tick ${String(reply.eventId)}`);
     return reply;
   }
