@@ -15,17 +15,18 @@ async function keysOf(compiled: string, exportName: string): Promise<string[]> {
 }
 
 /** Every environment variable each app reads, from the apps' own validated shapes. */
-export async function envNamesByApp(): Promise<Record<'scheduler' | 'notifier' | 'password-sync', Set<string>>> {
+export async function envNamesByApp(): Promise<Record<'scheduler' | 'notifier' | 'password-sync' | 'console', Set<string>>> {
   const shared = [...Object.keys(messagingEnv), ...EXTRA];
   return {
     scheduler: new Set([...(await keysOf('scheduler/scheduler-env.js', 'schedulerEnv')), ...shared]),
     notifier: new Set([...(await keysOf('notifier/notifier.config.js', 'notifierEnv')), ...Object.keys(commonEnv), ...shared]),
     'password-sync': new Set([...(await keysOf('password-sync/shell/password-sync.config.js', 'passwordSyncEnv')), ...shared]),
+    console: new Set([...(await keysOf('console/console.config.js', 'consoleEnv')), ...shared]),
   };
 }
 
 /** Maps an image command (`dist/apps/<app>/main.js`) to the app name. */
-export function appOfCommand(args: readonly string[] | undefined): 'scheduler' | 'notifier' | 'password-sync' | undefined {
-  const m = /^dist\/apps\/(scheduler|notifier|password-sync)\/main\.js$/.exec(args?.[0] ?? '');
-  return m?.[1] as 'scheduler' | 'notifier' | 'password-sync' | undefined;
+export function appOfCommand(args: readonly string[] | undefined): 'scheduler' | 'notifier' | 'password-sync' | 'console' | undefined {
+  const m = /^dist\/apps\/(scheduler|notifier|password-sync|console)\/main\.js$/.exec(args?.[0] ?? '');
+  return m?.[1] as 'scheduler' | 'notifier' | 'password-sync' | 'console' | undefined;
 }

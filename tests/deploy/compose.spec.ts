@@ -25,7 +25,7 @@ interface ComposeFile {
 const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
 const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]!);
-const appServices = ['scheduler', 'notifier', 'password-sync'] as const;
+const appServices = ['scheduler', 'notifier', 'password-sync', 'console'] as const;
 
 describe('Dockerfile', () => {
   it('is multi-stage, builds with npm ci, prunes dev dependencies and runs as non-root', () => {
