@@ -43,6 +43,8 @@ export interface RolePermissions {
   /** Reply subjects of this role: `NATS_INBOX_PREFIX` of its clients. */
   readonly inboxPrefix: string;
   readonly publish: readonly string[];
+  /** Exceptions to `publish` (the server applies deny over allow); empty for most roles. */
+  readonly publishDeny?: readonly string[];
   readonly subscribe: readonly string[];
   /** May answer requests it received (publish once to their reply subject): responders only. */
   readonly allowResponses: boolean;
@@ -176,6 +178,14 @@ export function rolePermissions(role: NatsRole, settings: RoleSettings): RolePer
           AppSubjects.PasswordSyncUser,
           AppSubjects.SchedulerList,
         ],
+        // Never the apps' or the subscribers' durable consumers: no reading their deliveries away,
+        // no changing them. (An ephemeral consumer of its own it needs; that is all it can create.)
+        publishDeny: [...Object.values(APP_CONSUMERS).flat(), ...settings.subscriberConsumers].flatMap((c) => [
+          `${API}.CONSUMER.*.${s}.${c}`,
+          `${API}.CONSUMER.*.${s}.${c}.>`,
+          `${API}.CONSUMER.MSG.NEXT.${s}.${c}`,
+          `${API}.CONSUMER.DURABLE.CREATE.${s}.${c}`,
+        ]),
         subscribe: [replies],
         allowResponses: false,
       };
