@@ -1,3 +1,4 @@
+import { appVersion } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
@@ -78,7 +79,7 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
     }
     const recipients = await this.dataSource.getRepository(RecipientEntity).count();
     const pending = Object.values(pendingByType).reduce((a, b) => a + b, 0);
-    return { ok: true, recipients, pending, pendingByType, oldestPending };
+    return { ok: true, version: appVersion(), recipients, pending, pendingByType, oldestPending };
   }
 
   private async user(userId: string): Promise<unknown> {
