@@ -397,17 +397,55 @@ async function deadLetters() {
 
 // ---- replay -----------------------------------------------------------------------------------
 
+function replayState(p) {
+  if (!p) return h('span', { class: 'muted' }, 'none seen since the console started');
+  const l = p.line;
+  if (l.kind === 'start') return `started ${fmt.time(p.at)}${l.dryRun ? ' (dry run)' : ''}`;
+  if (l.kind === 'progress') {
+    const total = l.read + l.pending;
+    return h('span', {}, h('progress', { max: String(total || 1), value: String(l.read), 'aria-label': `${p.app} replay progress` }), ` ${fmt.num(l.read)} / ${fmt.num(total)} read, ${fmt.num(l.eventsPerSecond)}/s, at seq ${l.seq}`);
+  }
+  if (l.kind === 'summary') return h('span', { class: 'ok' }, `done ${fmt.time(p.at)}${l.dryRun ? ' (dry run)' : ''}: ${fmt.num(l.read)} read, ${fmt.num(l.applied)} applied, ${fmt.num(l.undecodable)} undecodable, up to seq ${l.lastSeq}, ${fmt.num(l.eventsPerSecond)}/s`);
+  return h('span', { class: 'bad' }, `failed ${fmt.time(p.at)}: ${l.message}`);
+}
+
+function replayTable(r) {
+  return h(
+    'div',
+    { id: 'replay-apps' },
+    table(
+      'Replayable apps',
+      [
+        ['App', (a) => a.app],
+        ['Events to read', (a) => fmt.num(a.plan.count), 'num'],
+        ['First sequence', (a) => fmt.text(a.plan.firstSeq), 'num'],
+        ['Last sequence', (a) => fmt.text(a.plan.lastSeq), 'num'],
+        ['Consumer at', (a) => (a.consumer ? fmt.num(a.consumer.delivered) : 'no consumer'), 'num'],
+        ['Lag', (a) => (a.consumer ? fmt.num(a.consumer.lag) : '–'), 'num'],
+        ['Last replay', (a) => replayState(a.progress)],
+      ],
+      r.apps,
+    ),
+  );
+}
+
 async function replay() {
   const r = await api('/api/replay');
   page(
     'Replay',
-    h('p', {}, 'What replaying an app would read: its projections are rebuilt from the whole stream. Run it with ', h('code', {}, 'idm replay <app> [--dry-run]'), ' (the app stopped), which shows the progress.'),
-    table(
-      'Replayable apps',
-      [['App', (a) => a.app], ['Events to read', (a) => fmt.num(a.plan.count), 'num'], ['First sequence', (a) => fmt.text(a.plan.firstSeq), 'num'], ['Last sequence', (a) => fmt.text(a.plan.lastSeq), 'num'], ['Consumer at', (a) => (a.consumer ? fmt.num(a.consumer.delivered) : 'no consumer'), 'num'], ['Lag', (a) => (a.consumer ? fmt.num(a.consumer.lag) : '–'), 'num']],
-      r.apps,
-    ),
+    h('p', {}, 'What replaying an app would read: its projections are rebuilt from the whole stream. Run it with ', h('code', {}, 'idm replay <app> [--dry-run]'), ' (the app stopped); a running replay shows here as it goes.'),
+    replayTable(r),
   );
+  // Follows a running replay in place (no re-render of the page, no focus move).
+  const timer = setInterval(async () => {
+    try {
+      const next = await api('/api/replay');
+      document.getElementById('replay-apps')?.replaceWith(replayTable(next));
+    } catch {
+      // the next tick tries again
+    }
+  }, 1500);
+  stopView = () => clearInterval(timer);
 }
 
 // ---- live tail --------------------------------------------------------------------------------

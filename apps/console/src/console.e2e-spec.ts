@@ -200,6 +200,16 @@ describe('the console in a real browser (Chromium, nats-server, the apps)', { sk
     await shot('mail-1280');
   });
 
+  it('the replay page shows what a replay would read, and a replay run elsewhere as it goes and when done', async () => {
+    await page.goto(`${admin.url}#/replay`);
+    const row = page.getByRole('row', { name: /notifier/ });
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', /none seen/);
+    assert.equal(await stack.replay('notifier', ['--dry-run']), 0);
+    await row.getByText(/done .*\(dry run\)/).waitFor({ timeout: 30_000 });
+    await shot('replay-1280');
+  });
+
   it('with actions off, retry / drop / fire are refused (403) and the pages offer none', async () => {
     const res = await fetch(new URL('/api/schedules/email-retry/fire', readOnly.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 403);

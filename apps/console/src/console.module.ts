@@ -7,6 +7,7 @@ import type { ConsoleConfig } from './console.config.js';
 import { ACTIONS, CONSOLE_CONFIG, DEV_INBOX, NOW, OPERATIONS } from './console.tokens.js';
 import { DevInbox } from './mail/dev-inbox.js';
 import { MailController } from './mail/mail.controller.js';
+import { ReplayWatcher } from './replay/replay-watcher.js';
 import { HealthController } from './health/health.controller.js';
 
 /** The console: pages (static files, served by main), the JSON API, login and probes. */
@@ -18,6 +19,7 @@ export class ConsoleModule {
       controllers: [SessionController, ApiController, MailController, HealthController],
       providers: [
         AccessGuard,
+        ReplayWatcher,
         { provide: CONSOLE_CONFIG, useValue: options.config },
         { provide: OPERATIONS, useValue: options.ops },
         { provide: ACTIONS, useValue: options.actions ?? options.ops },

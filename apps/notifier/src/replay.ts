@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { commonEnv, readEnv } from '@idm/config';
-import { connectNats, messagingConfigFromEnv, parseReplayArgs, stdoutSink } from '@idm/messaging';
+import { connectNats, messagingConfigFromEnv, natsProgressSink, parseReplayArgs, stdoutSink, teeSink } from '@idm/messaging';
 import { openNotifierDatabase } from './notifier.database.js';
 import { replayNotifier } from './replay/notifier-replay.js';
 
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const dataSource = await openNotifierDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, ...(args.schema ? { schema: args.schema } : {}) });
   try {
     await replayNotifier(
-      { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: stdoutSink },
+      { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: teeSink(stdoutSink, natsProgressSink(nc, 'notifier')) },
       {
         stream: messaging.stream.name,
         dryRun: args.dryRun,
@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     );
   } finally {
     await dataSource.destroy();
-    await nc.close();
+    // Drain, not close: the last progress lines (the summary) reach the console.
+    await nc.drain();
   }
 }
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { commonEnv, readEnv } from '@idm/config';
-import { connectNats, messagingConfigFromEnv, parseReplayArgs, stdoutSink } from '@idm/messaging';
+import { connectNats, messagingConfigFromEnv, natsProgressSink, parseReplayArgs, stdoutSink, teeSink } from '@idm/messaging';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { openPasswordDatabase } from './password-cache/password-database.js';
 import { replayPasswordSync } from './replay/password-sync-replay.js';
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const dataSource = await openPasswordDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR, schema: args.schema });
   try {
     await replayPasswordSync(
-      { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: stdoutSink },
+      { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: teeSink(stdoutSink, natsProgressSink(nc, 'password-sync')) },
       {
         stream: messaging.stream.name,
         policy,
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     );
   } finally {
     await dataSource.destroy();
-    await nc.close();
+    // Drain, not close: the last progress lines (the summary) reach the console.
+    await nc.drain();
   }
 }
 

@@ -1,6 +1,7 @@
 // The command-line protocol of every app's `replay` entry point: its arguments, and the JSON
 // lines it prints, which `idm replay` renders as a progress bar. One copy here, for all apps.
 import { parseArgs } from 'node:util';
+import type { NatsConnection } from '@nats-io/nats-core';
 
 /** Arguments of an app's `replay` entry point. */
 export interface ReplayArgs {
@@ -89,4 +90,37 @@ export const stdoutSink: ReplaySink = (line) => {
 /** Events per second over `elapsedMs`, rounded. */
 export function rate(events: number, elapsedMs: number): number {
   return elapsedMs <= 0 ? 0 : Math.round((events * 1000) / elapsedMs);
+}
+
+/**
+ * Core-NATS subjects a running replay announces its lines on, `idm.replay.progress.<app>`
+ * (outside the stream's subjects: never stored). The console shows them while a replay runs.
+ */
+export const REPLAY_PROGRESS_PREFIX = 'idm.replay.progress';
+
+/** The progress subject of one app's replay. */
+export function replayProgressSubject(app: string): string {
+  return `${REPLAY_PROGRESS_PREFIX}.${app}`;
+}
+
+/**
+ * Publishes each line on {@link replayProgressSubject} (fire and forget: nobody listening, or a
+ * permission refusal, never slows or fails the replay).
+ */
+export function natsProgressSink(nc: NatsConnection, app: string): ReplaySink {
+  const subject = replayProgressSubject(app);
+  return (line) => {
+    try {
+      if (!nc.isClosed()) nc.publish(subject, JSON.stringify(line));
+    } catch {
+      // best effort: the stdout lines are the record
+    }
+  };
+}
+
+/** One sink writing to several. */
+export function teeSink(...sinks: readonly ReplaySink[]): ReplaySink {
+  return (line) => {
+    for (const sink of sinks) sink(line);
+  };
 }

@@ -1,5 +1,5 @@
 import { CommandSubjects, EventTypes } from '@idm/contracts';
-import { DEAD_LETTER_SUBJECT_PREFIX, deadLetterStreamName } from '@idm/messaging';
+import { DEAD_LETTER_SUBJECT_PREFIX, deadLetterStreamName, REPLAY_PROGRESS_PREFIX } from '@idm/messaging';
 import { AppSubjects } from '@idm/operations';
 
 /**
@@ -186,7 +186,8 @@ export function rolePermissions(role: NatsRole, settings: RoleSettings): RolePer
           `${API}.CONSUMER.MSG.NEXT.${s}.${c}`,
           `${API}.CONSUMER.DURABLE.CREATE.${s}.${c}`,
         ]),
-        subscribe: [replies],
+        // Running replays announce their progress there (core NATS, never stored).
+        subscribe: [replies, `${REPLAY_PROGRESS_PREFIX}.*`],
         allowResponses: false,
       };
   }

@@ -5,6 +5,7 @@ import { scrubUrls } from '@idm/observability';
 import { AppSubjects, OPERATED_APPS, OperationsError, redactPayload, tailFilters, type OperationsClient, type StoredDeadLetter, type Tail } from '@idm/operations';
 import { AccessGuard, ConsoleAction, type AuthenticatedRequest } from '../access/access.guard.js';
 import { ACTIONS, NOW, OPERATIONS } from '../console.tokens.js';
+import { ReplayWatcher } from '../replay/replay-watcher.js';
 import { emailSummary, type EmailSummary } from './email-summary.js';
 import { OperationsErrorFilter } from './operations-error.filter.js';
 import { SANDBOXED_HTML_CSP } from './sandboxed-html.js';
@@ -59,6 +60,7 @@ export class ApiController {
     @Inject(OPERATIONS) private readonly ops: OperationsClient,
     @Inject(NOW) private readonly now: () => Date,
     @Inject(ACTIONS) private readonly actions: OperationsClient,
+    @Inject(ReplayWatcher) private readonly replays: ReplayWatcher,
   ) {}
 
   @Get('overview')
@@ -158,8 +160,14 @@ export class ApiController {
   @Get('replay')
   async replay(): Promise<{ apps: unknown[] }> {
     const [plan, consumers] = await Promise.all([this.ops.replayPlan(), this.ops.consumers()]);
+    const progress = this.replays.progress();
     return {
-      apps: OPERATED_APPS.filter((a) => a.replayable).map((a) => ({ app: a.name, plan, consumer: consumers.find((c) => c.name === a.name) ?? null })),
+      apps: OPERATED_APPS.filter((a) => a.replayable).map((a) => ({
+        app: a.name,
+        plan,
+        consumer: consumers.find((c) => c.name === a.name) ?? null,
+        progress: progress.find((p) => p.app === a.name) ?? null,
+      })),
     };
   }
 

@@ -111,6 +111,13 @@ export class ConsoleStack {
     });
   }
 
+  /** Runs an app's replay entry point (`dist/apps/<app>/replay.js`) to the end; resolves with its exit code. */
+  replay(app: 'notifier' | 'password-sync', args: readonly string[]): Promise<number> {
+    const child = spawn(process.execPath, [join(DIST_APPS, app, 'replay.js'), ...args], { env: { ...this.env, ...APP_ENV[app], LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    this.children.push(child);
+    return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  }
+
   /** Appends an event as an app would (with its id as the message id). */
   async publish(event: IdmEvent): Promise<number> {
     return (await this.js.publish(eventSubject(event), encodeEvent(event), { msgID: event.id })).seq;
