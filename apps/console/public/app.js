@@ -263,7 +263,7 @@ async function user(id) {
             ['Type', (p) => p.emailType],
             ['Attempts', (p) => String(p.attempts), 'num'],
             ['Last error', (p) => fmt.text(p.lastError)],
-            ['Error class', (p) => (p.lastError ? (/\b4\d\d\b|timeout|ECONN|temporar/i.test(p.lastError) ? 'transient' : 'other') : '–')],
+            ['Error class', (p) => fmt.text(p.errorClass)],
             ['Queued at', (p) => fmt.time(p.firstQueuedAt)],
             ['Next tick', () => nextTick],
             ['Claimed', (p) => (p.claimed ? 'sending' : 'waiting')],

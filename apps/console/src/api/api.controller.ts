@@ -84,10 +84,16 @@ export class ApiController {
     const reportOk = !(report instanceof OperationsError);
     if ((!reportOk || !report.known) && timeline.length === 0) throw new OperationsError(`unknown user ${JSON.stringify(id)}: no event, no pending email, no cached password`, 'IDM_OPS_NOT_FOUND');
     const added = timeline.flatMap((g) => g.events).find((e) => e.event.type === EventTypes.UserAdded || e.event.type === EventTypes.UserModified);
+    // The class of each pending email's last error, from its last EmailFailed in the log.
+    const failures = timeline.flatMap((g) => g.events).filter((e) => e.event.type === EventTypes.EmailFailed);
+    const errorClass = (emailType: string): 'permanent' | 'transient' | null => {
+      const last = failures.filter((f) => (f.event.data as { emailType: string }).emailType === emailType).sort((a, b) => b.seq - a.seq)[0];
+      return last ? ((last.event.data as { permanent: boolean }).permanent ? 'permanent' : 'transient') : null;
+    };
     return {
       userId: id,
       profile: added ? added.event.data : null,
-      emails: reportOk ? report.emails : null,
+      emails: reportOk && report.emails ? { ...report.emails, pending: report.emails.pending.map((p) => ({ ...p, errorClass: errorClass(p.emailType) })) } : null,
       password: reportOk ? report.password : null,
       passwordSyncAnswered: reportOk ? report.passwordSyncAnswered : false,
       // Event data never holds a plaintext password; redacted anyway, like dead-letter payloads.
