@@ -580,6 +580,7 @@ async function route() {
   try {
     session = await api('/api/session');
     document.getElementById('nav-mail').hidden = !session.mailInbox;
+    document.getElementById('logout').hidden = !session.tokenRequired;
     document.getElementById('who').textContent = `${session.operator}${session.actionsAllowed ? ' · actions on' : ' · read-only'}`;
     for (const [re, render] of ROUTES) {
       const m = re.exec(path || '/');
@@ -591,6 +592,14 @@ async function route() {
     page('Error', h('p', { class: 'bad' }, err.message));
   }
 }
+
+document.getElementById('logout').addEventListener('click', async () => {
+  await api('/logout', { method: 'POST', body: '{}' }).catch(() => undefined);
+  session = null;
+  document.getElementById('logout').hidden = true;
+  document.getElementById('who').textContent = '';
+  login();
+});
 
 window.addEventListener('hashchange', () => void route());
 void route();
