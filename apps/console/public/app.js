@@ -146,7 +146,7 @@ function chart(data) {
   return h(
     'figure',
     { class: 'chart' },
-    h('figcaption', {}, `Events per minute, last ${n} minutes (max ${max}/min)`),
+    h('figcaption', {}, `Events per minute, last ${n} minutes (max ${max}/min)${data.partial ? ' — busier than the console reads: only the newest 50,000 events are counted' : ''}`),
     svg,
     h('ul', { class: 'legend' }, types.map((t, k) => h('li', {}, h('span', { class: 'swatch', style: { background: PALETTE[k % PALETTE.length] } }), `${t}: ${data.byType[t].reduce((a, b) => a + b, 0)}`))),
   );

@@ -97,7 +97,7 @@ export interface Tail extends AsyncIterable<SequencedEvent | { readonly seq: num
   stop(): Promise<void>;
 }
 
-/** Safety limit on how many messages one bounded read scans. */
+/** Default safety limit on how many messages one bounded read scans (`maxScan`). */
 const MAX_SCAN = 50_000;
 /** A bounded read that receives nothing for this long has read everything there is. */
 const IDLE_MS = 2_000;
@@ -114,6 +114,8 @@ export class OperationsClient {
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
     readonly stream: string,
+    /** Most messages one bounded read scans (per filter). */
+    private readonly maxScan: number,
   ) {}
 
   /**
@@ -121,8 +123,8 @@ export class OperationsClient {
    * permissions on, an identity that may not call the JetStream API (a password writer) can still
    * hold one, and each query's first call reports a missing permission clearly.
    */
-  static async on(nc: NatsConnection, stream: string): Promise<OperationsClient> {
-    return new OperationsClient(nc, jetstream(nc), await jetstreamManager(nc, { checkAPI: false }), stream);
+  static async on(nc: NatsConnection, stream: string, options: { maxScan?: number } = {}): Promise<OperationsClient> {
+    return new OperationsClient(nc, jetstream(nc), await jetstreamManager(nc, { checkAPI: false }), stream, options.maxScan ?? MAX_SCAN);
   }
 
   /**
@@ -301,10 +303,10 @@ export class OperationsClient {
    * {@link MAX_SCAN} per filter; undecodable messages are skipped. Reads with ordered consumers
    * (one per filter: nats-server 2.9 knows one filter per consumer) and stops at the last stored one.
    */
-  async readEvents(filters: readonly string[], options: { since?: Date } = {}): Promise<SequencedEvent[]> {
+  async readEvents(filters: readonly string[], options: { since?: Date; fromSeq?: number } = {}): Promise<SequencedEvent[]> {
     const out: SequencedEvent[] = [];
     for (const filter of filters.length === 0 ? [undefined] : filters) {
-      await this.scan(filter, options.since, (seq, data) => {
+      await this.scan(filter, options, (seq, data) => {
         try {
           out.push({ seq, event: decodeEvent(data) });
         } catch {
@@ -321,11 +323,19 @@ export class OperationsClient {
     return groupTimeline(events.slice(-limit));
   }
 
-  /** Events per minute by type over the last `minutes` minutes before `now`. */
-  async eventsPerMinute(now: Date, minutes = 60): Promise<EventsPerMinute> {
+  /**
+   * Events per minute by type over the last `minutes` minutes before `now`. On a log busier than
+   * {@link MAX_SCAN} events in that window only the newest MAX_SCAN are counted (`partial`), so
+   * the recent minutes are always complete.
+   */
+  async eventsPerMinute(now: Date, minutes = 60): Promise<EventsPerMinute & { readonly partial: boolean }> {
     const since = new Date(Math.floor(now.getTime() / 60_000) * 60_000 - (minutes - 1) * 60_000);
-    const events = await this.readEvents([], { since });
-    return eventsPerMinute(events.map((e) => ({ type: e.event.type, time: new Date(e.event.time) })), now, minutes);
+    const state = (await this.jsm.streams.info(this.stream)).state;
+    const windowStart = state.last_seq - this.maxScan + 1;
+    const capped = state.messages > this.maxScan && windowStart > state.first_seq;
+    const events = capped ? await this.readEvents([], { fromSeq: windowStart }) : await this.readEvents([], { since });
+    const partial = capped && events.length > 0 && new Date(events[0]!.event.time).getTime() > since.getTime();
+    return { ...eventsPerMinute(events.map((e) => ({ type: e.event.type, time: new Date(e.event.time) })), now, minutes), partial };
   }
 
   /**
@@ -396,14 +406,20 @@ export class OperationsClient {
     };
   }
 
-  /** Calls `onMessage` for each stored message on `filter` (from `since`), stopping at the last one. */
-  private async scan(filter: string | undefined, since: Date | undefined, onMessage: (seq: number, data: Uint8Array) => void): Promise<void> {
+  /** Calls `onMessage` for each stored message on `filter` (from `since` or `fromSeq`), stopping at the last one. */
+  private async scan(filter: string | undefined, from: { since?: Date; fromSeq?: number }, onMessage: (seq: number, data: Uint8Array) => void): Promise<void> {
+    const since = from.since;
     const info = await this.jsm.streams.info(this.stream);
     if (info.state.messages === 0) return;
     if (since && new Date(info.state.last_ts).getTime() < since.getTime()) return;
     // Without a message to deliver, an ordered consumer waits for one: count first.
     if ((await this.countMatching(filter)) === 0) return;
-    const opts: Partial<OrderedConsumerOptions> = since ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() } : { deliver_policy: DeliverPolicy.All };
+    if (from.fromSeq !== undefined && from.fromSeq > info.state.last_seq) return;
+    const opts: Partial<OrderedConsumerOptions> = since
+      ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() }
+      : from.fromSeq !== undefined
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from.fromSeq }
+        : { deliver_policy: DeliverPolicy.All };
     if (filter) opts.filter_subjects = filter;
     const consumer = await this.js.consumers.get(this.stream, opts);
     const messages = await consumer.consume();
@@ -416,7 +432,7 @@ export class OperationsClient {
         guard = setTimeout(() => void messages.close(), IDLE_MS);
         onMessage(msg.seq, msg.data);
         read += 1;
-        if (msg.info.pending === 0 || read >= MAX_SCAN) break;
+        if (msg.info.pending === 0 || read >= this.maxScan) break;
       }
     } finally {
       clearTimeout(guard);
