@@ -124,6 +124,11 @@ describe('the console in a real browser (Chromium, nats-server, the apps)', { sk
     await frame.locator('body').waitFor();
     assert.match((await frame.locator('body').textContent()) ?? '', /<b>Bold<\/b>/);
     assert.equal(await frame.locator('b, img').count(), 0);
+    // Every template's frame renders (each is its own request to the notifier).
+    const sections = page.locator('section[data-email-type]');
+    const count = await sections.count();
+    assert.ok(count >= 3, `${count} templates`);
+    for (let i = 0; i < count; i++) await sections.nth(i).frameLocator('iframe.mail').locator('body *').first().waitFor();
     await shot('emails-1280');
   });
 
