@@ -19,13 +19,16 @@ export class SessionController {
   /** Sets an HttpOnly, SameSite=Strict session cookie when the token matches. */
   @Post('login')
   @HttpCode(204)
-  login(@Body() body: { token?: unknown } | undefined, @Res({ passthrough: true }) res: CookieResponse): void {
+  login(@Body() body: { token?: unknown } | undefined, @Req() req: AuthenticatedRequest, @Res({ passthrough: true }) res: CookieResponse): void {
     const token = this.config.token;
     const given = typeof body?.token === 'string' ? Buffer.from(body.token) : Buffer.alloc(0);
     if (token === undefined) return;
     const expected = Buffer.from(token);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new UnauthorizedException('invalid token');
-    res.cookie(SESSION_COOKIE, sessionValue(token), { httpOnly: true, sameSite: 'strict', path: '/', secure: false, maxAge: 12 * 3600 * 1000 });
+    // Secure when the browser reached us over HTTPS (directly or through a TLS-terminating proxy):
+    // the flag only restricts where the cookie is sent, so trusting the header cannot weaken it.
+    const https = (req.socket as { encrypted?: boolean }).encrypted === true || req.headers['x-forwarded-proto'] === 'https';
+    res.cookie(SESSION_COOKIE, sessionValue(token), { httpOnly: true, sameSite: 'strict', path: '/', secure: https, maxAge: 12 * 3600 * 1000 });
   }
 
   @Post('logout')
