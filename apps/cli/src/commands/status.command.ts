@@ -16,6 +16,11 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
     out.heading(`stream ${session.stream}`);
     out.line(`  ${stream.messages} events, ${(stream.bytes / 1024).toFixed(1)} KiB, seq ${stream.firstSeq}..${stream.lastSeq}`);
     out.line(`  dead letters: ${dlq === 0 ? out.style('green', '0') : out.style('red', String(dlq))}`);
+    out.heading('apps');
+    out.table(
+      report.apps.map((a) => ({ app: a.name, answers: a.up ? 'yes' : 'no', version: a.version ?? '-' })),
+      ['app', 'answers', 'version'],
+    );
     out.heading('consumers');
     out.table(
       consumers.map((c) => ({ ...c })),
