@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const apps = ['scheduler', 'notifier', 'password-sync'];
+const apps = ['scheduler', 'notifier', 'password-sync', 'console'];
 const deepLibImport = { group: ['@idm/*/*'], message: 'Import a lib through its package name only (its index.ts).' };
 
 export default tseslint.config(

@@ -15,6 +15,8 @@
 //   DEV_NATS_PORT         port of the started nats-server (4222)
 //   DEV_SMTP_PORT         mail catcher SMTP port (1025); DEV_MAIL_HTTP_PORT web inbox (8025)
 //   DEV_SCHEDULER_HEALTH_PORT / DEV_NOTIFIER_HEALTH_PORT / DEV_PASSWORD_SYNC_HEALTH_PORT (9101-9103)
+//   DEV_CONSOLE_PORT      the operator console (9110, loopback, no token; actions on unless
+//                         CONSOLE_ALLOW_ACTIONS=false); it also shows the mail catcher's inbox
 //   EMAIL_RETRY_CRON      how often pending emails are sent (dev default: every 10 s)
 //   PASSWORD_TARGET       default nats:idm.dev.directory (the built-in dev directory)
 //   DEV_DIRECTORY_SOURCE_HEALTH_PORT (9104); SOURCE_POLLING_INTERVAL_SECONDS (dev default 5)
@@ -71,6 +73,8 @@ const apps = [
   { name: 'scheduler', healthPortVar: 'DEV_SCHEDULER_HEALTH_PORT', healthPort: 9101 },
   { name: 'notifier', healthPortVar: 'DEV_NOTIFIER_HEALTH_PORT', healthPort: 9102 },
   { name: 'password-sync', healthPortVar: 'DEV_PASSWORD_SYNC_HEALTH_PORT', healthPort: 9103 },
+  // The console serves its probes on its own port.
+  { name: 'console', healthPortVar: 'DEV_CONSOLE_PORT', healthPort: 9110 },
 ];
 
 const running = []; // { name, child, exited: Promise }
@@ -156,8 +160,11 @@ async function main() {
     notifier: { SMTP_URL: `smtp://127.0.0.1:${catcher.smtpPort}`, MAIL_FROM: env.MAIL_FROM ?? 'IDM (dev) <noreply@example.com>' },
     'password-sync': { IDM_EMBEDDED: 'true', PASSWORD_TARGET: env.PASSWORD_TARGET ?? `nats:${DEV_DIRECTORY_SUBJECT}` },
     'directory-source': sourceEnv,
+    console: { CONSOLE_HOST: '127.0.0.1', CONSOLE_MAIL_DIR: join(dataDir, 'mail'), CONSOLE_ALLOW_ACTIONS: env.CONSOLE_ALLOW_ACTIONS ?? 'true' },
   };
   for (const app of apps) app.healthPort = await pickPort(app.healthPortVar, app.healthPort);
+  const consoleApp = apps.find((a) => a.name === 'console');
+  own.console.CONSOLE_PORT = String(consoleApp.healthPort);
   for (const app of apps) {
     const child = spawn(process.execPath, [join(root, 'dist/apps', app.name, 'main.js')], {
       cwd: root,
@@ -180,6 +187,7 @@ async function main() {
   const banner = [
     'dev stack ready',
     `  NATS          ${natsUrl}`,
+    `  console       http://127.0.0.1:${consoleApp.healthPort}/  (users, dead letters, live tail; dev inbox at #/mail)`,
     `  mail inbox    http://127.0.0.1:${catcher.httpPort}  (SMTP 127.0.0.1:${catcher.smtpPort}, files in ${join(dataDir, 'mail')})`,
     `  health        ${apps.map((a) => `${a.name} http://127.0.0.1:${a.healthPort}/health/ready`).join(', ')}`,
     `  metrics       http://127.0.0.1:<health port>/metrics`,

@@ -15,7 +15,7 @@ async function keysOf(compiled: string, exportName: string): Promise<string[]> {
 }
 
 /** The apps that run as services. */
-export type AppName = 'scheduler' | 'notifier' | 'password-sync' | 'directory-source';
+export type AppName = 'scheduler' | 'notifier' | 'password-sync' | 'directory-source' | 'console';
 
 /** Every environment variable each app reads, from the apps' own validated shapes. */
 export async function envNamesByApp(): Promise<Record<AppName, Set<string>>> {
@@ -25,11 +25,12 @@ export async function envNamesByApp(): Promise<Record<AppName, Set<string>>> {
     notifier: new Set([...(await keysOf('notifier/notifier.config.js', 'notifierEnv')), ...Object.keys(commonEnv), ...shared]),
     'password-sync': new Set([...(await keysOf('password-sync/shell/password-sync.config.js', 'passwordSyncEnv')), ...shared]),
     'directory-source': new Set([...(await keysOf('directory-source/directory-source.config.js', 'directorySourceEnv')), ...shared]),
+    console: new Set([...(await keysOf('console/console.config.js', 'consoleEnv')), ...shared]),
   };
 }
 
 /** Maps an image command (`dist/apps/<app>/main.js`) to the app name. */
 export function appOfCommand(args: readonly string[] | undefined): AppName | undefined {
-  const m = /^dist\/apps\/(scheduler|notifier|password-sync|directory-source)\/main\.js$/.exec(args?.[0] ?? '');
+  const m = /^dist\/apps\/(scheduler|notifier|password-sync|directory-source|console)\/main\.js$/.exec(args?.[0] ?? '');
   return m?.[1] as AppName | undefined;
 }

@@ -25,7 +25,7 @@ interface ComposeFile {
 const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
 const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]!);
-const appServices = ['scheduler', 'notifier', 'password-sync', 'directory-source'] as const;
+const appServices = ['scheduler', 'notifier', 'password-sync', 'directory-source', 'console'] as const;
 
 describe('Dockerfile', () => {
   it('is multi-stage, builds with npm ci, prunes dev dependencies and runs as non-root', () => {
@@ -44,6 +44,7 @@ describe('Dockerfile', () => {
     assert.ok(existsSync(join(REPO_ROOT, health[1]!)), `${health[1]} exists`);
     assert.match(dockerfile, new RegExp(`^COPY ${health[1]!.replace(/[.]/g, '\\.')} `, 'm'), 'the health script is copied into the runtime stage');
     assert.match(dockerfile, /tsc -b [^\n]*apps\/cli/, 'the CLI is compiled');
+    for (const app of appServices) assert.match(dockerfile, new RegExp(`tsc -b [^\\n]*apps/${app}[ \\\\]`), `${app} is compiled into the image`);
     assert.match(dockerfile, /\/usr\/local\/bin\/idm/, '`idm` is on the PATH');
     assert.match(dockerfile, /find libs dist -name '\*spec\.\*' -delete/, 'every spec tier is removed');
     assert.match(dockerfile, /rm -rf [^\n]*libs\/testing[^\n]*node_modules\/@idm\/testing/, '@idm/testing is not shipped');

@@ -20,7 +20,7 @@ function alive(pid: number): boolean {
 describe('npm start (scripts/dev-stack.mjs)', () => {
   it('brings the stack up, mails a new user, and stops every child on SIGINT', async () => {
     const dataDir = tempDir('idm-dev-stack-');
-    const [nats, smtp, http, h1, h2, h3, h4] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [nats, smtp, http, h1, h2, h3, h4, consolePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DEV_DATA_DIR: dataDir,
@@ -32,6 +32,7 @@ describe('npm start (scripts/dev-stack.mjs)', () => {
       DEV_PASSWORD_SYNC_HEALTH_PORT: String(h3),
       DEV_DIRECTORY_SOURCE_HEALTH_PORT: String(h4),
       SOURCE_POLLING_INTERVAL_SECONDS: '1',
+      DEV_CONSOLE_PORT: String(consolePort),
       EMAIL_RETRY_CRON: '*/2 * * * * *',
       NO_COLOR: '1',
     };
@@ -44,11 +45,12 @@ describe('npm start (scripts/dev-stack.mjs)', () => {
     try {
       await waitFor(() => output.includes('dev stack ready') || stack.exitCode !== null, { timeoutMs: 120_000, intervalMs: 200, message: 'dev stack ready' });
       assert.match(output, /dev stack ready/, output);
-      const pids = [...output.matchAll(/(?:nats-server|scheduler|notifier|password-sync|directory-source) started, pid (\d+)/g)].map((m) => Number(m[1]));
+      const pids = [...output.matchAll(/(?:nats-server|scheduler|notifier|password-sync|directory-source|console) started, pid (\d+)/g)].map((m) => Number(m[1]));
       // The directory source runs when slapd is installed (CI installs it), and says so when not.
       const withDirectory = existsSync(join(dataDir, 'dev-slapd.json'));
-      assert.equal(pids.length, withDirectory ? 5 : 4, output);
+      assert.equal(pids.length, withDirectory ? 6 : 5, output);
       if (!withDirectory) assert.match(output, /slapd is not installed/);
+      assert.match(output, new RegExp(`console +http://127\\.0\\.0\\.1:${consolePort}/`));
 
       const ready = await fetch(`http://127.0.0.1:${h2}/health/ready`);
       assert.equal(ready.status, 200);
@@ -90,6 +92,10 @@ describe('npm start (scripts/dev-stack.mjs)', () => {
       }
       const inbox = (await (await fetch(`http://127.0.0.1:${http}/api/messages`)).json()) as unknown[];
       assert.equal(inbox.length >= 1, true);
+      // The console shows the catcher's inbox (loopback: no token in the dev stack).
+      const viaConsole = (await (await fetch(`http://127.0.0.1:${consolePort}/api/mail`)).json()) as { enabled: boolean; messages: Array<{ id: string }> };
+      assert.equal(viaConsole.enabled, true);
+      assert.ok(viaConsole.messages.some((m) => m.id === mail.id));
 
       stack.kill('SIGINT');
       const result = await exited;

@@ -71,8 +71,8 @@ describe('deploy/k8s (Kustomize base)', () => {
     assert.throws(() => new Deployment(broken as never).validate(), /name/);
   });
 
-  it('runs the apps from one image with probes, resources, graceful termination and a PDB', () => {
-    assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), ['directory-source', 'notifier', 'password-sync', 'scheduler']);
+  it('runs the apps and the console from one image with probes, resources, graceful termination and a PDB', () => {
+    assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), ['console', 'directory-source', 'notifier', 'password-sync', 'scheduler']);
     const images = new Set<string>();
     for (const d of deployments) {
       const name = d.metadata!.name!;
@@ -169,6 +169,18 @@ describe('deploy/k8s (Kustomize base)', () => {
     assert.ok(secretOf('notifier').includes('SMTP_URL'));
     assert.ok(secretOf('password-sync').includes('PASSWORD_CACHE_KEY'));
     assert.ok(secretOf('directory-source').includes('SOURCE_BIND_PASSWORD'));
+    assert.ok(secretOf('console').includes('CONSOLE_TOKEN'));
+  });
+
+  it('exposes the console only inside the cluster (ClusterIP, no Ingress), listening beyond loopback with a token and actions off', () => {
+    const service = byKind('Service').find((s) => s.metadata.name === 'console') as unknown as { spec: { type: string } };
+    assert.equal(service.spec.type, 'ClusterIP');
+    assert.deepEqual(byKind('Ingress'), []);
+    const c = deployments.find((d) => d.metadata!.name === 'console')!.spec!.template.spec!.containers[0]!;
+    const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom?.secretKeyRef?.key]));
+    assert.equal(env.CONSOLE_HOST, '0.0.0.0');
+    assert.equal(env.CONSOLE_TOKEN, 'CONSOLE_TOKEN');
+    assert.equal(env.CONSOLE_ALLOW_ACTIONS, 'false');
   });
 });
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { waitFor } from '@idm/testing';
 
 /** The apps an end-to-end test can start; each is `dist/apps/<app>/main.js`. */
-export type AppName = 'password-sync' | 'notifier' | 'scheduler' | 'directory-source';
+export type AppName = 'password-sync' | 'notifier' | 'scheduler' | 'directory-source' | 'console';
 
 /** A built app running as its own process, as in production. */
 export interface AppProcess {

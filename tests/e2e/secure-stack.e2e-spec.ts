@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { createEvent, EventTypes } from '@idm/contracts';
-import { connectNats, type NatsConnectionConfig } from '@idm/messaging';
+import { createEvent, encodeEvent, EventTypes, eventSubject } from '@idm/contracts';
+import { jetstream } from '@nats-io/jetstream';
+import { boundedDeadLetterRecord, connectNats, writeDeadLetter, type NatsConnectionConfig } from '@idm/messaging';
 import { createTlsFiles, startNatsServer, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type SmtpServerHandle, type TlsFiles } from '@idm/testing';
 import { startApp, type AppProcess } from './app-process.fixture.js';
 import { EventLog } from './event-log.js';
@@ -25,7 +26,7 @@ import { EventLog } from './event-log.js';
 
 const CLI = fileURLToPath(new URL('../../apps/cli/main.js', import.meta.url));
 const CONNECTOR = 'idm.directory.connector';
-type Role = 'admin' | 'scheduler' | 'notifier' | 'password-sync' | 'directory-source' | 'password-writer' | 'password-connector';
+type Role = 'admin' | 'scheduler' | 'notifier' | 'password-sync' | 'directory-source' | 'password-writer' | 'password-connector' | 'console';
 
 /** Runs `idm <args>` with `env` only (plus PATH); resolves with its exit code and output. */
 function idm(args: readonly string[], env: Record<string, string>, input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -188,6 +189,51 @@ describe('secure stack: generated permissions + mutual TLS, every app with its o
     const s = JSON.parse(status.stdout) as Record<string, unknown>;
     assert.ok(s.notifier && s.passwordSync && s.scheduler, `every app answers over its identity: ${status.stdout}`);
     for (const app of apps) assert.doesNotMatch(app.log(), /Permissions Violation/i, `${app.name} hit a permission it lacks:\n${app.log().slice(-2000)}`);
+  });
+
+  it('the console reads everything on its read-only role, and its actions go through the admin identity', async () => {
+    const consoleApp = await startApp(
+      'console',
+      { ...envOf('console'), LOG_LEVEL: 'info', CONSOLE_PORT: '0', CONSOLE_TOKEN: 'secure-stack-console-token', CONSOLE_ALLOW_ACTIONS: 'true', CONSOLE_ACTIONS_NKEY_SEED_FILE: envOf('admin').NATS_NKEY_SEED_FILE! },
+      logDir,
+      { ready: /\{"console":"http/ },
+    );
+    apps.push(consoleApp);
+    const url = /\{"console":"([^"]+)"\}/.exec(consoleApp.log())![1]!;
+    const call = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+      const res = await fetch(new URL(path, url), { ...init, headers: { authorization: 'Bearer secure-stack-console-token', 'content-type': 'application/json', ...init.headers } });
+      assert.equal(res.status, 200, `${path}: ${res.status} ${await res.clone().text()}`);
+      return (await res.json()) as T;
+    };
+    const overview = await call<{ apps: Array<{ name: string; up: boolean }>; consumers: Array<{ name: string }>; chart: { byType: Record<string, number[]> } }>('/api/overview');
+    assert.deepEqual(overview.apps.filter((a) => !a.up), [], 'every app answers the console role');
+    assert.ok(overview.consumers.some((c) => c.name === 'notifier'));
+    assert.ok(overview.chart.byType[EventTypes.EmailSent], 'the chart read the log through an ordered consumer');
+    const ada = await call<{ password: { state: string } | null; timeline: Array<{ events: Array<{ event: { type: string } }> }> }>('/api/users/ada');
+    assert.equal(ada.password?.state, 'synced');
+    assert.ok(ada.timeline.flatMap((g) => g.events).some((e) => e.event.type === EventTypes.EmailSent));
+    const previews = await call<{ previews: Array<{ emailType: string }> }>('/api/emails/preview?userId=ada');
+    assert.ok(previews.previews.some((p) => p.emailType === 'NEW_USER'));
+
+    // A dead letter (as a consumer that gave up would store it) is retried with the admin identity.
+    const admin = await connectNats(connectionOf('admin'));
+    try {
+      const event = createEvent(EventTypes.UserAdded, 'grace', { userId: 'grace', email: 'grace@example.com', displayName: 'Grace' }, { source: '/test/directory', time: new Date() });
+      await writeDeadLetter(
+        jetstream(admin),
+        boundedDeadLetterRecord({ consumer: 'notifier', reason: 'max-deliveries', code: 'IDM_TEST', error: 'gave up', stream, streamSequence: 1, subject: eventSubject(event), deliveryCount: 10, data: Buffer.from(encodeEvent(event)), headers: {}, now: new Date() }, 1 << 20),
+      );
+    } finally {
+      await admin.close();
+    }
+    const { letters } = await call<{ letters: Array<{ seq: number; subject: string }> }>('/api/dead-letters');
+    const letter = letters.find((l) => l.subject.endsWith('.grace'))!;
+    assert.ok(letter, 'the console lists the dead letter');
+    await call(`/api/dead-letters/${letter.seq}/retry`, { method: 'POST', body: '{}' });
+    await waitFor(async () => (await log.ofType(EventTypes.UserAdded, 'grace')).length === 1, { message: 'the retried event is in the log', timeoutMs: 30_000, intervalMs: 200 });
+    assert.match(consoleApp.log(), /retried dead letter/);
+    assert.doesNotMatch(consoleApp.log(), /Permissions Violation/i, consoleApp.log().slice(-2000));
+    await consoleApp.stop();
   });
 
   it('replay reads the log with the admin identity; an app identity may not create the ordered consumer it needs', async () => {

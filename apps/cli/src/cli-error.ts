@@ -1,3 +1,5 @@
+import type { OperationsError, OperationsErrorCode } from '@idm/operations';
+
 /** A failure the CLI reports as one clear line and a non-zero exit; never a stack trace. */
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -18,6 +20,17 @@ export class CliError extends Error {
 
 /** Every code the CLI may fail with. */
 export type CliErrorCode = 'IDM_CLI_USAGE' | 'IDM_CLI_UNREACHABLE' | 'IDM_CLI_NOT_FOUND' | 'IDM_CLI_REFUSED' | 'IDM_CLI_FAILED';
+
+/** An {@link OperationsError} (shared with the console) as the CLI reports it. */
+export function fromOperationsError(err: OperationsError): CliError {
+  const code: Record<OperationsErrorCode, CliErrorCode> = {
+    IDM_OPS_NOT_FOUND: 'IDM_CLI_NOT_FOUND',
+    IDM_OPS_UNREACHABLE: 'IDM_CLI_UNREACHABLE',
+    IDM_OPS_REFUSED: 'IDM_CLI_REFUSED',
+    IDM_OPS_USAGE: 'IDM_CLI_USAGE',
+  };
+  return new CliError(err.message, code[err.code], { cause: err });
+}
 
 /** A usage error (bad flag, missing argument). */
 export const usage = (message: string): CliError => new CliError(message, 'IDM_CLI_USAGE');

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { CliError } from './cli-error.js';
+import { OperationsError } from '@idm/operations';
+import { CliError, fromOperationsError } from './cli-error.js';
 import { dlqCommand } from './commands/dlq.command.js';
 import { natsConfigCommand } from './commands/nats-config.command.js';
 import { passwordCommand } from './commands/password.command.js';
@@ -59,7 +60,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const cli = err instanceof CliError ? err : new CliError(err instanceof Error ? err.message : String(err), 'IDM_CLI_FAILED');
+    const cli = err instanceof CliError ? err : err instanceof OperationsError ? fromOperationsError(err) : new CliError(err instanceof Error ? err.message : String(err), 'IDM_CLI_FAILED');
     process.stderr.write(`idm: ${cli.message}\n`);
     process.exitCode = cli.exitCode;
   },

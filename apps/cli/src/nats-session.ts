@@ -2,6 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from '@nats-io/nats-core';
 import { ConfigError } from '@idm/config';
 import { connectNats, messagingConfigFromEnv, type EventStreamSettings } from '@idm/messaging';
+import { OperationsClient } from '@idm/operations';
 import { CliError } from './cli-error.js';
 
 /** One connection for a command, with the stream names from the environment. */
@@ -13,6 +14,8 @@ export interface NatsSession {
   /** The stream and its creation settings (`IDM_STREAM_REPLICAS`), for `idm setup`. */
   readonly streamSettings: EventStreamSettings;
   readonly url: string;
+  /** The queries and actions shared with the console. */
+  readonly ops: OperationsClient;
   close(): Promise<void>;
 }
 
@@ -40,27 +43,7 @@ export async function openSession(server: string | undefined): Promise<NatsSessi
     stream: config.stream.name,
     streamSettings: config.stream,
     url: config.connection.url,
+    ops: await OperationsClient.on(nc, config.stream.name),
     close: () => nc.close(),
   };
-}
-
-/**
- * A core-NATS request with a JSON body and reply. `undefined` when no service answers (no
- * responders or timeout), so callers can report that service as down and carry on.
- */
-export async function ask(session: NatsSession, subject: string, body: unknown, timeoutMs = 3_000): Promise<Record<string, unknown> | undefined> {
-  try {
-    const reply = await session.nc.request(subject, JSON.stringify(body ?? {}), { timeout: timeoutMs });
-    return reply.json<Record<string, unknown>>();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Like {@link ask}, but a missing answer or `{ ok: false }` is an error naming the service. */
-export async function askOrFail(session: NatsSession, subject: string, body: unknown, service: string, timeoutMs = 5_000): Promise<Record<string, unknown>> {
-  const reply = await ask(session, subject, body, timeoutMs);
-  if (!reply) throw new CliError(`${service} did not answer on ${subject}: is it running?`, 'IDM_CLI_UNREACHABLE');
-  if (reply.ok !== true) throw new CliError(`${service} refused: ${String(reply.error ?? 'unknown error')}`, 'IDM_CLI_REFUSED');
-  return reply;
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { checkAppStopped, connectNats, messagingConfigFromEnv, parseReplayArgs, stdoutSink } from '@idm/messaging';
+import { checkAppStopped, connectNats, messagingConfigFromEnv, natsProgressSink, parseReplayArgs, stdoutSink, teeSink } from '@idm/messaging';
 import { readDatabaseSettings } from '@idm/persistence';
 import { openNotifierDatabase } from './notifier.database.js';
 import { replayNotifier } from './replay/notifier-replay.js';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     });
   try {
     await replayNotifier(
-      { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: stdoutSink },
+      { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: teeSink(stdoutSink, natsProgressSink(nc, 'notifier')) },
       {
         stream: messaging.stream.name,
         dryRun: args.dryRun,
@@ -38,7 +38,8 @@ async function main(): Promise<void> {
     );
   } finally {
     await dataSource.destroy();
-    await nc.close();
+    // Drain, not close: the last progress lines (the summary) reach the console.
+    await nc.drain();
   }
 }
 

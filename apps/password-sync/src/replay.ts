@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { checkAppStopped, connectNats, messagingConfigFromEnv, parseReplayArgs, stdoutSink } from '@idm/messaging';
+import { checkAppStopped, connectNats, messagingConfigFromEnv, natsProgressSink, parseReplayArgs, stdoutSink, teeSink } from '@idm/messaging';
 import { readDatabaseSettings } from '@idm/persistence';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { openPasswordDatabase } from './password-cache/password-database.js';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     });
   try {
     await replayPasswordSync(
-      { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: stdoutSink },
+      { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: teeSink(stdoutSink, natsProgressSink(nc, 'password-sync')) },
       {
         stream: messaging.stream.name,
         policy,
@@ -41,7 +41,8 @@ async function main(): Promise<void> {
     );
   } finally {
     await dataSource.destroy();
-    await nc.close();
+    // Drain, not close: the last progress lines (the summary) reach the console.
+    await nc.drain();
   }
 }
 

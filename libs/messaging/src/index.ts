@@ -33,5 +33,5 @@ export { readStreamInBatches } from './stream-batches.js';
 export type { StreamEntry, StreamBatchOptions, StreamBatchProgress, StreamBatchResult } from './stream-batches.js';
 export { serveRequests, parseRequest } from './request-responder.js';
 export type { ResponderLogger, ParsedRequest } from './request-responder.js';
-export { parseReplayArgs, ReplayArgsError, ReplayRefusedError, checkAppStopped, stdoutSink, rate } from './replay-protocol.js';
+export { parseReplayArgs, ReplayArgsError, ReplayRefusedError, checkAppStopped, stdoutSink, rate, REPLAY_PROGRESS_PREFIX, replayProgressSubject, natsProgressSink, teeSink } from './replay-protocol.js';
 export type { ReplayArgs, ReplayLine, ReplaySink } from './replay-protocol.js';

@@ -135,3 +135,36 @@ export const stdoutSink: ReplaySink = (line) => {
 export function rate(events: number, elapsedMs: number): number {
   return elapsedMs <= 0 ? 0 : Math.round((events * 1000) / elapsedMs);
 }
+
+/**
+ * Core-NATS subjects a running replay announces its lines on, `idm.replay.progress.<app>`
+ * (outside the stream's subjects: never stored). The console shows them while a replay runs.
+ */
+export const REPLAY_PROGRESS_PREFIX = 'idm.replay.progress';
+
+/** The progress subject of one app's replay. */
+export function replayProgressSubject(app: string): string {
+  return `${REPLAY_PROGRESS_PREFIX}.${app}`;
+}
+
+/**
+ * Publishes each line on {@link replayProgressSubject} (fire and forget: nobody listening, or a
+ * permission refusal, never slows or fails the replay).
+ */
+export function natsProgressSink(nc: NatsConnection, app: string): ReplaySink {
+  const subject = replayProgressSubject(app);
+  return (line) => {
+    try {
+      if (!nc.isClosed()) nc.publish(subject, JSON.stringify(line));
+    } catch {
+      // best effort: the stdout lines are the record
+    }
+  };
+}
+
+/** One sink writing to several. */
+export function teeSink(...sinks: readonly ReplaySink[]): ReplaySink {
+  return (line) => {
+    for (const sink of sinks) sink(line);
+  };
+}

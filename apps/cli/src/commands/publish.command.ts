@@ -1,5 +1,6 @@
-import { ALL_EVENT_TYPES, createEvent, EventTypes, eventNameOf, isEventType, type EventType, type IdmEvent } from '@idm/contracts';
+import { createEvent, EventTypes, eventNameOf, type EventType, type IdmEvent } from '@idm/contracts';
 import { EventPublisher } from '@idm/messaging';
+import { eventTypeNames, findEventType } from '@idm/operations';
 import { CliError, usage } from '../cli-error.js';
 import { openSession } from '../nats-session.js';
 
@@ -25,12 +26,10 @@ export const APP_ONLY_TYPES: ReadonlySet<EventType> = new Set([
   EventTypes.BulkTaskTick,
 ]);
 
-/** `user-added`, `UserAdded` or `idm.user.added` → the event type. */
+/** `user-added`, `UserAdded` or `idm.user.added` → the event type; a usage error otherwise. */
 export function resolveEventType(name: string): EventType {
-  if (isEventType(name)) return name;
-  const compact = name.replace(/[-_.]/g, '').toLowerCase();
-  const type = ALL_EVENT_TYPES.find((t) => eventNameOf(t).toLowerCase() === compact);
-  if (!type) throw usage(`unknown event type ${JSON.stringify(name)}; one of: ${ALL_EVENT_TYPES.map((t) => kebab(eventNameOf(t))).join(', ')}`);
+  const type = findEventType(name);
+  if (!type) throw usage(`unknown event type ${JSON.stringify(name)}; one of: ${eventTypeNames().join(', ')}`);
   return type;
 }
 

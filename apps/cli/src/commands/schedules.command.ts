@@ -1,7 +1,6 @@
 import { usage } from '../cli-error.js';
-import { AppSubjects } from '../app-subjects.js';
 import { parse } from '../command.js';
-import { askOrFail, openSession } from '../nats-session.js';
+import { openSession } from '../nats-session.js';
 
 /** `idm schedules list | fire <name>`: asks the scheduler (`idm.cmd.scheduler.list` / `.fire`). */
 export async function schedulesCommand(argv: readonly string[]): Promise<number> {
@@ -12,8 +11,7 @@ export async function schedulesCommand(argv: readonly string[]): Promise<number>
   const session = await openSession(server);
   try {
     if (sub === 'list') {
-      const reply = await askOrFail(session, AppSubjects.SchedulerList, {}, 'the scheduler');
-      const schedules = (reply.schedules ?? []) as Array<Record<string, unknown>>;
+      const schedules = await session.ops.schedules();
       out.data(schedules);
       out.table(
         schedules.map((s) => ({ ...s, lastTick: (s.lastTick as { scheduledFor?: string } | null)?.scheduledFor ?? s.lastTick ?? null })),
@@ -21,7 +19,7 @@ export async function schedulesCommand(argv: readonly string[]): Promise<number>
       );
       return 0;
     }
-    const reply = await askOrFail(session, AppSubjects.SchedulerFire, { schedule: name }, 'the scheduler');
+    const reply = await session.ops.fireSchedule(name);
     out.data(reply);
     out.line(`${out.style('green', 'fired')} ${name}: tick ${String(reply.eventId)}`);
     return 0;

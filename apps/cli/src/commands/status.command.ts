@@ -1,27 +1,5 @@
-import { JetStreamApiError } from '@nats-io/jetstream';
-import { deadLetterStreamName } from '@idm/messaging';
-import { CliError } from '../cli-error.js';
-import { AppSubjects } from '../app-subjects.js';
 import { parse } from '../command.js';
-import { ask, openSession, type NatsSession } from '../nats-session.js';
-
-async function streamFacts(session: NatsSession): Promise<{ messages: number; bytes: number; firstSeq: number; lastSeq: number }> {
-  try {
-    const info = await session.jsm.streams.info(session.stream);
-    return { messages: info.state.messages, bytes: info.state.bytes, firstSeq: info.state.first_seq, lastSeq: info.state.last_seq };
-  } catch (err) {
-    if (err instanceof JetStreamApiError) throw new CliError(`stream ${session.stream} not found: ${err.message}`, 'IDM_CLI_NOT_FOUND');
-    throw err;
-  }
-}
-
-async function deadLetters(session: NatsSession): Promise<number> {
-  try {
-    return (await session.jsm.streams.info(deadLetterStreamName(session.stream))).state.messages;
-  } catch {
-    return 0;
-  }
-}
+import { openSession } from '../nats-session.js';
 
 /**
  * `idm status`: the log (size, consumers and their lag, dead letters) from JetStream, and what
@@ -32,24 +10,22 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
   const { out, server } = parse(argv, {});
   const session = await openSession(server);
   try {
-    const stream = await streamFacts(session);
-    const consumers: Array<Record<string, unknown>> = [];
-    for await (const c of session.jsm.consumers.list(session.stream)) {
-      consumers.push({ name: c.name, lag: c.num_pending, unacked: c.num_ack_pending, redelivered: c.num_redelivered, delivered: c.delivered.stream_seq });
-    }
-    const [dlq, notifier, passwords, scheduler] = await Promise.all([
-      deadLetters(session),
-      ask(session, AppSubjects.NotifierStatus, {}),
-      ask(session, AppSubjects.PasswordSyncStatus, {}),
-      ask(session, AppSubjects.SchedulerList, {}),
-    ]);
-    const result = { stream: { name: session.stream, ...stream }, consumers, deadLetters: dlq, notifier: notifier ?? null, passwordSync: passwords ?? null, scheduler: scheduler ?? null };
-    out.data(result);
+    const report = await session.ops.status();
+    const { stream, consumers, deadLetters: dlq, notifier, passwordSync: passwords, scheduler } = report;
+    out.data(report);
     out.heading(`stream ${session.stream}`);
     out.line(`  ${stream.messages} events, ${(stream.bytes / 1024).toFixed(1)} KiB, seq ${stream.firstSeq}..${stream.lastSeq}`);
     out.line(`  dead letters: ${dlq === 0 ? out.style('green', '0') : out.style('red', String(dlq))}`);
+    out.heading('apps');
+    out.table(
+      report.apps.map((a) => ({ app: a.name, answers: a.up ? 'yes' : 'no', version: a.version ?? '-' })),
+      ['app', 'answers', 'version'],
+    );
     out.heading('consumers');
-    out.table(consumers, ['name', 'lag', 'unacked', 'redelivered', 'delivered']);
+    out.table(
+      consumers.map((c) => ({ ...c })),
+      ['name', 'lag', 'unacked', 'redelivered', 'delivered'],
+    );
     out.heading('notifier');
     if (!notifier) out.line(out.style('yellow', '  no answer (not running?)'));
     else {

@@ -1,17 +1,7 @@
-import { DeliverPolicy, type OrderedConsumerOptions } from '@nats-io/jetstream';
-import { decodeEvent, isEventType, keyFilter, typeFilter } from '@idm/contracts';
+import { tailFilters } from '@idm/operations';
 import { usage } from '../cli-error.js';
 import { parse } from '../command.js';
 import { openSession } from '../nats-session.js';
-import { resolveEventType } from './publish.command.js';
-
-/** A filter argument → a subject filter: an event type or name, `user:<id>`, or a raw subject pattern. */
-export function tailFilter(arg: string | undefined): string | undefined {
-  if (!arg) return undefined;
-  if (arg.startsWith('user:')) return keyFilter(arg.slice(5));
-  if (arg.startsWith('idm.') && !isEventType(arg)) return arg;
-  return typeFilter(resolveEventType(arg));
-}
 
 /**
  * `idm tail [filter] [--since TIME | --all] [--limit N]`: prints events as they are stored (new
@@ -19,7 +9,7 @@ export function tailFilter(arg: string | undefined): string | undefined {
  */
 export async function tailCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals, out, server } = parse(argv, { since: { type: 'string' }, all: { type: 'boolean' }, limit: { type: 'string' } });
-  const filter = tailFilter(positionals[0]);
+  const filters = tailFilters(positionals[0]);
   let since: Date | undefined;
   if (values.since !== undefined) {
     since = new Date(values.since);
@@ -28,26 +18,20 @@ export async function tailCommand(argv: readonly string[]): Promise<number> {
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw usage('--limit must be a positive integer');
   const session = await openSession(server);
-  const options: Partial<OrderedConsumerOptions> = since
-    ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() }
-    : { deliver_policy: values.all ? DeliverPolicy.All : DeliverPolicy.New };
-  // A single subject (not an array): nats-server 2.9 knows only one filter per consumer.
-  if (filter) options.filter_subjects = filter;
-  const consumer = await session.js.consumers.get(session.stream, options);
-  const messages = await consumer.consume();
-  const stop = (): void => void messages.close();
+  const tail = await session.ops.tail(filters, { ...(since ? { since } : {}), all: values.all ?? false });
+  const stop = (): void => void tail.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   let count = 0;
   try {
-    for await (const msg of messages) {
+    for await (const item of tail) {
       let line: string;
-      try {
-        const e = decodeEvent(msg.data);
-        if (out.json) line = JSON.stringify({ seq: msg.seq, event: e });
-        else line = `${out.style('dim', String(msg.seq).padStart(6))} ${out.style('dim', e.time)} ${out.style('cyan', e.type)} ${e.subject} ${JSON.stringify(e.data)}`;
-      } catch (err) {
-        line = out.json ? JSON.stringify({ seq: msg.seq, subject: msg.subject, error: (err as Error).message }) : `${msg.seq} ${msg.subject} ${out.style('red', `undecodable: ${(err as Error).message}`)}`;
+      if ('event' in item) {
+        const e = item.event;
+        if (out.json) line = JSON.stringify({ seq: item.seq, event: e });
+        else line = `${out.style('dim', String(item.seq).padStart(6))} ${out.style('dim', e.time)} ${out.style('cyan', e.type)} ${e.subject} ${JSON.stringify(e.data)}`;
+      } else {
+        line = out.json ? JSON.stringify(item) : `${item.seq} ${item.subject} ${out.style('red', `undecodable: ${item.error}`)}`;
       }
       process.stdout.write(line + '\n');
       count += 1;
@@ -56,7 +40,7 @@ export async function tailCommand(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    await messages.close().catch(() => undefined);
+    await tail.stop();
     await session.close();
   }
   return 0;

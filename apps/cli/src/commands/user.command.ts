@@ -1,15 +1,6 @@
 import { CliError, usage } from '../cli-error.js';
-import { AppSubjects } from '../app-subjects.js';
 import { parse } from '../command.js';
-import { ask, openSession } from '../nats-session.js';
-
-interface PendingRow {
-  readonly emailType: string;
-  readonly attempts: number;
-  readonly lastError: string | null;
-  readonly firstQueuedAt: string;
-  readonly claimed: boolean;
-}
+import { openSession } from '../nats-session.js';
 
 /**
  * `idm user <id>`: pending operations for one user, from the apps that own them — pending email
@@ -22,19 +13,18 @@ export async function userCommand(argv: readonly string[]): Promise<number> {
   if (!userId) throw usage('usage: idm user <id>');
   const session = await openSession(server);
   try {
-    const [notifier, passwords] = await Promise.all([ask(session, AppSubjects.NotifierUser, { userId }), ask(session, AppSubjects.PasswordSyncUser, { userId })]);
-    if (!notifier && !passwords) throw new CliError('neither the notifier nor password-sync answered: are they running?', 'IDM_CLI_UNREACHABLE');
-    const pending = (notifier?.pending ?? []) as PendingRow[];
-    const entry = (passwords?.entry ?? null) as Record<string, unknown> | null;
-    const known = notifier?.known === true || pending.length > 0 || entry !== null;
-    if (!known) throw new CliError(`unknown user ${JSON.stringify(userId)}: no recipient, no pending email, no cached password`, 'IDM_CLI_NOT_FOUND');
-    out.data({ userId, emails: notifier ? { known: notifier.known, pending } : null, password: passwords ? entry : null });
+    const report = await session.ops.user(userId);
+    const notifier = report.emails;
+    const pending = notifier?.pending ?? [];
+    const entry = report.password;
+    if (!report.known) throw new CliError(`unknown user ${JSON.stringify(userId)}: no recipient, no pending email, no cached password`, 'IDM_CLI_NOT_FOUND');
+    out.data({ userId, emails: notifier, password: report.passwordSyncAnswered ? entry : null });
     out.heading(`user ${userId}`);
     out.heading('pending emails');
     if (!notifier) out.line(out.style('yellow', '  notifier did not answer'));
     else out.table(pending.map((p) => ({ ...p, lastError: p.lastError ?? '-' })), ['emailType', 'attempts', 'lastError', 'firstQueuedAt', 'claimed']);
     out.heading('password');
-    if (!passwords) out.line(out.style('yellow', '  password-sync did not answer'));
+    if (!report.passwordSyncAnswered) out.line(out.style('yellow', '  password-sync did not answer'));
     else if (!entry) out.line(out.style('dim', '  nothing cached'));
     else out.table([entry], ['state', 'reason', 'attempts', 'expiresAt', 'nextRetryAt', 'changedAt']);
     return 0;

@@ -1,6 +1,6 @@
 import { CommandSubjects, EventTypes } from '@idm/contracts';
-import { DEAD_LETTER_SUBJECT_PREFIX, deadLetterStreamName } from '@idm/messaging';
-import { AppSubjects } from '../app-subjects.js';
+import { DEAD_LETTER_SUBJECT_PREFIX, deadLetterStreamName, REPLAY_PROGRESS_PREFIX } from '@idm/messaging';
+import { AppSubjects } from '@idm/operations';
 
 /**
  * The NATS identities of idm-events. One per role, each allowed exactly its work:
@@ -9,9 +9,11 @@ import { AppSubjects } from '../app-subjects.js';
  * - `password-connector`: the connector that applies passwords for `PASSWORD_TARGET=nats:<subject>`
  *   (receives them from password-sync and answers, nothing else);
  * - `subscriber`: a read-only service consuming through consumers the admin created;
+ * - `console`: the operator console reading (status queries, stream and dead-letter reads, tails);
+ *   its actions (retry, drop, fire) use an admin identity (`CONSOLE_ACTIONS_NKEY_SEED_FILE`);
  * - `admin`: the operator's CLI (`idm setup`, status, dead letters, replay, tail, publish).
  */
-export const NATS_ROLES = ['admin', 'scheduler', 'notifier', 'password-sync', 'directory-source', 'password-writer', 'password-connector', 'subscriber'] as const;
+export const NATS_ROLES = ['admin', 'scheduler', 'notifier', 'password-sync', 'directory-source', 'password-writer', 'password-connector', 'subscriber', 'console'] as const;
 
 /** One of {@link NATS_ROLES}. */
 export type NatsRole = (typeof NATS_ROLES)[number];
@@ -41,6 +43,8 @@ export interface RolePermissions {
   /** Reply subjects of this role: `NATS_INBOX_PREFIX` of its clients. */
   readonly inboxPrefix: string;
   readonly publish: readonly string[];
+  /** Exceptions to `publish` (the server applies deny over allow); empty for most roles. */
+  readonly publishDeny?: readonly string[];
   readonly subscribe: readonly string[];
   /** May answer requests it received (publish once to their reply subject): responders only. */
   readonly allowResponses: boolean;
@@ -119,7 +123,7 @@ export function rolePermissions(role: NatsRole, settings: RoleSettings): RolePer
       return app(
         eventsOf(EventTypes.EmailQueued, EventTypes.EmailSent, EventTypes.EmailFailed, EventTypes.EmailAbandoned),
         APP_CONSUMERS.notifier,
-        [AppSubjects.NotifierStatus, AppSubjects.NotifierUser],
+        [AppSubjects.NotifierStatus, AppSubjects.NotifierUser, AppSubjects.NotifierPreview],
         'appends idm.email.*, consumes through notifier and notifier-ticks',
       );
     case 'password-sync':
@@ -149,6 +153,41 @@ export function rolePermissions(role: NatsRole, settings: RoleSettings): RolePer
         inboxPrefix: inbox,
         publish: [`${API}.INFO`, `${API}.STREAM.INFO.${s}`, ...settings.subscriberConsumers.flatMap((c) => ownConsumer(s, c, false))],
         subscribe: [replies],
+        allowResponses: false,
+      };
+    case 'console':
+      return {
+        role,
+        description: 'operator console, read-only: asks the apps (status, user, preview, schedules list), reads the stream and dead letters through ephemeral ordered consumers; no fire, no publish, no delete',
+        inboxPrefix: inbox,
+        publish: [
+          ...appBase(s),
+          `${API}.CONSUMER.LIST.${s}`,
+          `${API}.STREAM.MSG.GET.${deadLetterStreamName(s)}`,
+          // Ordered consumers (tails, timelines): ephemeral, named by the client. 2.9 creates them
+          // on CONSUMER.CREATE.<stream>, 2.10+ on CONSUMER.CREATE.<stream>.<name>[.<filter>]; a
+          // subject cannot tell an ephemeral from a durable there (docs/security.md).
+          `${API}.CONSUMER.CREATE.${s}`,
+          `${API}.CONSUMER.CREATE.${s}.>`,
+          `${API}.CONSUMER.INFO.${s}.*`,
+          `${API}.CONSUMER.MSG.NEXT.${s}.*`,
+          AppSubjects.NotifierStatus,
+          AppSubjects.NotifierUser,
+          AppSubjects.NotifierPreview,
+          AppSubjects.PasswordSyncStatus,
+          AppSubjects.PasswordSyncUser,
+          AppSubjects.SchedulerList,
+        ],
+        // Never the apps' or the subscribers' durable consumers: no reading their deliveries away,
+        // no changing them. (An ephemeral consumer of its own it needs; that is all it can create.)
+        publishDeny: [...Object.values(APP_CONSUMERS).flat(), ...settings.subscriberConsumers].flatMap((c) => [
+          `${API}.CONSUMER.*.${s}.${c}`,
+          `${API}.CONSUMER.*.${s}.${c}.>`,
+          `${API}.CONSUMER.MSG.NEXT.${s}.${c}`,
+          `${API}.CONSUMER.DURABLE.CREATE.${s}.${c}`,
+        ]),
+        // Running replays announce their progress there (core NATS, never stored).
+        subscribe: [replies, `${REPLAY_PROGRESS_PREFIX}.*`],
         allowResponses: false,
       };
   }

@@ -21,7 +21,9 @@ function userBlock(publicKey: string, p: RolePermissions): string {
     `        nkey: ${quote(publicKey)}`,
     '        permissions: {',
     // An empty allow-list would allow everything: deny all instead.
-    p.publish.length > 0 ? `          publish: { allow: ${list(p.publish, i + '  ')} }` : '          publish: { deny: [">"] }',
+    p.publish.length > 0
+      ? `          publish: { allow: ${list(p.publish, i + '  ')}${p.publishDeny?.length ? `, deny: ${list(p.publishDeny, i + '  ')}` : ''} }`
+      : '          publish: { deny: [">"] }',
     `          subscribe: { allow: ${list(p.subscribe, i + '  ')} }`,
     ...(p.allowResponses ? ['          allow_responses: true'] : []),
     '        }',

@@ -1,3 +1,4 @@
+import { appVersion } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
@@ -6,16 +7,24 @@ import { z } from 'zod';
 import { Clock } from '../clock.js';
 import { InstanceLeaseEntity } from '../instance-lease/instance-lease.entity.js';
 import type { NotifierConfig } from '../notifier.config.js';
-import { NOTIFIER_CONFIG } from '../notifier.tokens.js';
+import { NOTIFIER_CONFIG, NOTIFIER_TEMPLATES } from '../notifier.tokens.js';
 import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
+import { emailValues } from '../templates/email-values.js';
+import { renderTemplate } from '../templates/template-renderer.js';
+import type { TemplateSet } from '../templates/template-store.js';
 import { RecipientEntity } from '../recipients/recipient.entity.js';
 
 
 const userQuery = z.object({ userId: z.string().min(1) });
+const previewQuery = z.object({ userId: z.string().min(1), emailType: z.string().min(1).optional() });
+
+/** What a preview of a password-sync failure email says when no real failure is at hand. */
+const SAMPLE_CONTEXT: Readonly<Record<string, string>> = { passwordOrigin: 'source', syncFailureReason: 'policy-violation' };
 /** Operator queries the notifier answers (core-NATS request/reply; the `idm` CLI asks them). */
 export const NotifierStatusSubjects = {
   Status: 'idm.cmd.notifier.status',
   User: 'idm.cmd.notifier.user',
+  Preview: 'idm.cmd.notifier.preview',
 } as const;
 
 /** Queue group: one replica answers each query. */
@@ -23,10 +32,13 @@ export const NOTIFIER_STATUS_QUEUE = 'idm-notifier';
 
 /**
  * Answers read-only questions about the notifier's own tables, so operators (and the CLI) never
- * read them directly. `status` → `{ ok, recipients, pending, pendingByType: { TYPE: n }, oldestPending,
+ * read them directly. `status` → `{ ok, version, recipients, pending, pendingByType: { TYPE: n }, oldestPending,
  * instances: [{ instanceId, startedAt, heartbeatAt, live, claims }] }` (a lapsed instance's claims
  * are taken over at the next tick);
- * `user` with `{ "userId" }` → `{ ok, userId, known, pending: [{ emailType, attempts, lastError, firstQueuedAt, claimed }] }`.
+ * `user` with `{ "userId" }` → `{ ok, userId, known, pending: [{ emailType, attempts, lastError, firstQueuedAt, claimed }] }`;
+ * `preview` with `{ "userId", "emailType"? }` → `{ ok, userId, known, previews: [{ emailType, subject, html, text }] }`:
+ * each template (or the one asked for) rendered for that user as it would be sent (a user the
+ * notifier does not know gets sample values). Nothing is sent or stored.
  */
 @Injectable()
 export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -38,6 +50,7 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
+    @Inject(NOTIFIER_TEMPLATES) private readonly templates: TemplateSet,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -45,6 +58,10 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
     this.serve(NotifierStatusSubjects.User, (msg) => {
       const request = parseRequest(msg, userQuery, '{ "userId": "<id>" }');
       return request.ok ? this.user(request.value.userId) : Promise.resolve(request.reply);
+    });
+    this.serve(NotifierStatusSubjects.Preview, (msg) => {
+      const request = parseRequest(msg, previewQuery, '{ "userId": "<id>", "emailType"?: "<TYPE>" }');
+      return request.ok ? this.preview(request.value.userId, request.value.emailType) : Promise.resolve(request.reply);
     });
   }
 
@@ -69,7 +86,7 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
     }
     const recipients = await this.dataSource.getRepository(RecipientEntity).count();
     const pending = Object.values(pendingByType).reduce((a, b) => a + b, 0);
-    return { ok: true, recipients, pending, pendingByType, oldestPending, instances: await this.instances() };
+    return { ok: true, version: appVersion(), recipients, pending, pendingByType, oldestPending, instances: await this.instances() };
   }
 
   /** Every instance lease with its claim count; `live` by this replica's clock and lease timeout. */
@@ -102,6 +119,25 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
       known: recipient !== null,
       pending: rows.map((r) => ({ emailType: r.emailType, attempts: r.attempts, lastError: r.lastError, firstQueuedAt: r.firstQueuedAt.toISOString(), claimed: r.claimedTick !== null })),
     };
+  }
+
+  private async preview(userId: string, emailType: string | undefined): Promise<unknown> {
+    if (emailType !== undefined && !this.templates.has(emailType)) return { ok: false, error: `no template for email type ${emailType}; known: ${[...this.templates.keys()].join(', ')}` };
+    const row = await this.dataSource.getRepository(RecipientEntity).findOneBy({ userId });
+    // A known user without an address yet still gets a preview; the address shows as a placeholder.
+    const recipient = row ? { userId, email: row.email ?? '(no address yet)', displayName: row.displayName, updatedSeq: row.updatedSeq } : { userId, email: `${userId}@example.com`, displayName: null, updatedSeq: 0 };
+    const pendingRows = await this.dataSource.getRepository(PendingEmailEntity).find({ where: { userId } });
+    const previews = [...this.templates.entries()]
+      .filter(([type]) => emailType === undefined || type === emailType)
+      .map(([type, template]) => {
+        // The captured context of a real pending email of that type, else sample values.
+        const captured = pendingRows.find((p) => p.emailType === type)?.context;
+        const context = captured ? (JSON.parse(captured) as Record<string, string>) : SAMPLE_CONTEXT;
+        const now = new Date(0);
+        const values = emailValues(recipient, { userId, emailType: type, queuedEventId: 'preview', queuedAt: now, firstQueuedAt: now, attempts: 0, lastError: null, claimedTick: null, claimedAt: null, claimToken: null, context });
+        return { emailType: type, ...renderTemplate(template, values) };
+      });
+    return { ok: true, userId, known: row !== null, previews };
   }
 
   private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {

@@ -1,3 +1,4 @@
+import { appVersion } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
@@ -67,7 +68,7 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
       if (row.retry !== null && (nextRetry === null || row.retry < nextRetry)) nextRetry = row.retry;
     }
     const cached = Object.values(cachedByReason).reduce((a, b) => a + b, 0);
-    return { ok: true, cached, cachedByReason, nearestExpiry, nextRetry, keys: await this.service.keyUsage() };
+    return { ok: true, version: appVersion(), cached, cachedByReason, nearestExpiry, nextRetry, keys: await this.service.keyUsage() };
   }
 
   private async user(userId: string): Promise<unknown> {

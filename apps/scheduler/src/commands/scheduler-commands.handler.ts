@@ -1,3 +1,4 @@
+import { appVersion } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
@@ -20,7 +21,7 @@ export class SchedulerCommandsHandler implements OnApplicationBootstrap, BeforeA
   ) {}
 
   onApplicationBootstrap(): void {
-    this.serve(SchedulerCommandSubjects.List, async () => ({ ok: true, schedules: await this.scheduler.list() }));
+    this.serve(SchedulerCommandSubjects.List, async () => ({ ok: true, version: appVersion(), schedules: await this.scheduler.list() }));
     this.serve(SchedulerCommandSubjects.Fire, async (msg) => {
       const request = parseRequest(msg, fireRequestSchema, '{ "schedule": "<name>" }');
       return request.ok ? this.scheduler.fire(request.value.schedule) : request.reply;
