@@ -104,6 +104,14 @@ describe('Samba AD domain controller harness', { skip: sambaAdUnavailable() }, (
     }
   });
 
+  test('halt takes the DC down (connections refused), resume brings it back with its data', async () => {
+    await ad.createUser({ sAMAccountName: 'h.frank', password: 'Before-Halt-1' });
+    await ad.halt();
+    assert.equal(await ad.canBind('h.frank', 'Before-Halt-1'), false);
+    await ad.resume();
+    assert.equal(await ad.canBind('h.frank', 'Before-Halt-1'), true);
+  });
+
   test('the service account may set pwdLastSet=0 (must change at next logon)', async () => {
     const dn = await ad.createUser({ sAMAccountName: 'h.erin' });
     await asService(ad, (c) =>

@@ -151,6 +151,13 @@ export interface SambaAdHandle {
    * the UPN `<name>@idm.test`, which survives a move). How a spec proves a password was applied.
    */
   canBind(user: string, password: string): Promise<boolean>;
+  /**
+   * Stops the DC process but keeps its data and the lock: the directory is down (connections are
+   * refused) until {@link resume}. For outage scenarios. No-op when halted.
+   */
+  halt(): Promise<void>;
+  /** Starts the DC again on the same data; resolves when it answers an LDAPS bind. */
+  resume(): Promise<void>;
   /** Stops the DC, removes its copy and releases the machine-wide lock. Idempotent. */
   stop(): Promise<void>;
 }
@@ -281,6 +288,28 @@ function copyTemplate(template: string, target: string): void {
   writeFileSync(conf, readFileSync(conf, 'utf8').split(recorded).join(target));
 }
 
+const LDAPS_URL = 'ldaps://127.0.0.1:636';
+const ADMIN_DN = `CN=Administrator,CN=Users,${BASE_DN}`;
+/** Samba names its self-signed certificate after the DC's FQDN, upper-case host part, CN only. */
+const TLS_SERVER_NAME = `${HOST.toUpperCase()}.${DOMAIN}`;
+const caFileOf = (dir: string): string => join(dir, 'private', 'tls', 'ca.pem');
+
+function ldapsClient(caFile: string): Client {
+  return new Client({ url: LDAPS_URL, timeout: 30_000, connectTimeout: 10_000, tlsOptions: { ca: [readFileSync(caFile)], servername: TLS_SERVER_NAME } });
+}
+
+async function canBindOverLdaps(caFile: string, dn: string, password: string): Promise<boolean> {
+  const c = ldapsClient(caFile);
+  try {
+    await c.bind(dn, password);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.unbind().catch(() => undefined);
+  }
+}
+
 /** Resolves when nothing accepts connections on 127.0.0.1:`port` (a previous DC has let go of it). */
 function portRefuses(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -339,18 +368,26 @@ export async function startSambaAd(options: SambaAdOptions = {}): Promise<SambaA
       intervalMs: 200,
       message: 'ports 389 and 636 to be free (is another LDAP server running outside the lock?)',
     });
-    proc = await ManagedProcess.start(samba, ['-i', '-M', 'single', '-s', smbConf, '--debuglevel=1'], logFile);
-    if (proc.pid !== undefined) lock.recordChild(proc.pid, smbConf);
-    const handle = makeHandle({ dir: copy, smbConf, logFile, info: template.info, lock, proc, unregisterDir });
-    const started = proc;
-    await started.untilReady(
-      waitFor(() => handle.canBind(handle.adminDn, handle.adminPassword), {
-        timeoutMs: options.startTimeoutMs ?? 120_000,
-        intervalMs: 200,
-        message: `Samba AD DC at ${handle.ldapsUrl} (log ${logFile})`,
-      }),
-      'samba',
-    );
+    const launch = async (): Promise<ManagedProcess> => {
+      const started = await ManagedProcess.start(samba, ['-i', '-M', 'single', '-s', smbConf, '--debuglevel=1'], logFile);
+      if (started.pid !== undefined) lock.recordChild(started.pid, smbConf);
+      try {
+        await started.untilReady(
+          waitFor(() => canBindOverLdaps(caFileOf(copy), ADMIN_DN, template.info.adminPassword), {
+            timeoutMs: options.startTimeoutMs ?? 120_000,
+            intervalMs: 200,
+            message: `Samba AD DC at ${LDAPS_URL} (log ${logFile})`,
+          }),
+          'samba',
+        );
+      } catch (err) {
+        await started.signal('SIGKILL');
+        throw err;
+      }
+      return started;
+    };
+    proc = await launch();
+    const handle = makeHandle({ dir: copy, smbConf, logFile, info: template.info, lock, proc, unregisterDir, launch });
     // Samba generated its TLS key and CA on first start; keep them in the template so later
     // copies skip the key generation.
     const tls = join(template.dir, 'private', 'tls');
@@ -376,13 +413,13 @@ function makeHandle(ctx: {
   lock: MachineLock;
   proc: ManagedProcess;
   unregisterDir: () => void;
+  launch: () => Promise<ManagedProcess>;
 }): SambaAdHandle {
-  const ldapsUrl = 'ldaps://127.0.0.1:636';
-  const caFile = join(ctx.dir, 'private', 'tls', 'ca.pem');
-  const tlsServerName = `${HOST.toUpperCase()}.${DOMAIN}`;
-  const adminDn = `CN=Administrator,CN=Users,${BASE_DN}`;
-  const tlsOptions = (): { ca: Buffer[]; servername: string } => ({ ca: [readFileSync(caFile)], servername: tlsServerName });
-  const client = (): Client => new Client({ url: ldapsUrl, timeout: 30_000, connectTimeout: 10_000, tlsOptions: tlsOptions() });
+  const ldapsUrl = LDAPS_URL;
+  const caFile = caFileOf(ctx.dir);
+  const adminDn = ADMIN_DN;
+  let proc: ManagedProcess = ctx.proc;
+  const client = (): Client => ldapsClient(caFile);
 
   const withAdmin = async <T>(work: (c: Client) => Promise<T>): Promise<T> => {
     const c = client();
@@ -439,7 +476,7 @@ function makeHandle(ctx: {
     ldapUrl: 'ldap://127.0.0.1:389',
     ldapsUrl,
     caFile,
-    tlsServerName,
+    tlsServerName: TLS_SERVER_NAME,
     baseDn: BASE_DN,
     usersDn: PEOPLE,
     domain: DOMAIN,
@@ -499,21 +536,18 @@ function makeHandle(ctx: {
         }
         if (changes.length > 0) await c.modify(BASE_DN, changes);
       }),
-    async canBind(user, password) {
-      const c = client();
-      try {
-        await c.bind(user.includes('=') ? user : `${user}@${DOMAIN}`, password);
-        return true;
-      } catch {
-        return false;
-      } finally {
-        await c.unbind().catch(() => undefined);
-      }
+    canBind: (user, password) => canBindOverLdaps(caFile, user.includes('=') ? user : `${user}@${DOMAIN}`, password),
+    async halt() {
+      await proc.signal('SIGTERM');
+    },
+    async resume() {
+      if (proc.running) return;
+      proc = await ctx.launch();
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await ctx.proc.signal('SIGTERM');
+      await proc.signal('SIGTERM');
       rmSync(ctx.dir, { recursive: true, force: true });
       ctx.unregisterDir();
       ctx.lock.release();
