@@ -15,15 +15,7 @@ describePasswordSyncScenarios(
       throw err;
     }
     return {
-      targetEnv: {
-        PASSWORD_TARGET: ad.ldapsUrl,
-        PASSWORD_TARGET_DIALECT: 'active-directory',
-        PASSWORD_TARGET_TLS_CA_FILE: ad.caFile,
-        PASSWORD_TARGET_TLS_SERVER_NAME: ad.tlsServerName,
-        PASSWORD_TARGET_BIND_DN: ad.serviceBindDn,
-        PASSWORD_TARGET_BIND_PASSWORD: ad.serviceBindPassword,
-        PASSWORD_TARGET_BASE_DN: ad.usersDn,
-      },
+      targetEnv: ad.passwordTargetEnv,
       policyMessage: /^0000052D: Constraint violation - check_password_restrictions: the password is too short\. It should be equal or longer than 8 characters!$/,
       addUser: async (userId, password) => void (await ad.createUser({ sAMAccountName: userId, ...(password === undefined ? {} : { password }) })),
       canBind: (userId, password) => ad.canBind(userId, password),

@@ -120,6 +120,11 @@ export interface SambaAdHandle {
    */
   readonly serviceBindDn: string;
   readonly serviceBindPassword: string;
+  /**
+   * password-sync's `PASSWORD_TARGET*` settings for this DC: LDAPS with the DC's CA and certificate
+   * name, the active-directory dialect, the service account, `usersDn` as the base DN.
+   */
+  readonly passwordTargetEnv: Readonly<Record<string, string>>;
   /** The copy's `etc/smb.conf`, for `samba-tool … -s <smbConf>`. */
   readonly smbConf: string;
   /** The DC's stdout/stderr. */
@@ -419,6 +424,7 @@ function makeHandle(ctx: {
   const caFile = caFileOf(ctx.dir);
   const adminDn = ADMIN_DN;
   let proc: ManagedProcess = ctx.proc;
+  const serviceBindDn = `CN=${SERVICE_ACCOUNT},CN=Users,${BASE_DN}`;
   const client = (): Client => ldapsClient(caFile);
 
   const withAdmin = async <T>(work: (c: Client) => Promise<T>): Promise<T> => {
@@ -484,8 +490,17 @@ function makeHandle(ctx: {
     netbiosDomain: NETBIOS_DOMAIN,
     adminDn,
     adminPassword: ctx.info.adminPassword,
-    serviceBindDn: `CN=${SERVICE_ACCOUNT},CN=Users,${BASE_DN}`,
+    serviceBindDn,
     serviceBindPassword: ctx.info.serviceBindPassword,
+    passwordTargetEnv: {
+      PASSWORD_TARGET: ldapsUrl,
+      PASSWORD_TARGET_DIALECT: 'active-directory',
+      PASSWORD_TARGET_TLS_CA_FILE: caFile,
+      PASSWORD_TARGET_TLS_SERVER_NAME: TLS_SERVER_NAME,
+      PASSWORD_TARGET_BIND_DN: serviceBindDn,
+      PASSWORD_TARGET_BIND_PASSWORD: ctx.info.serviceBindPassword,
+      PASSWORD_TARGET_BASE_DN: PEOPLE,
+    },
     smbConf: ctx.smbConf,
     logFile: ctx.logFile,
     userDn,
