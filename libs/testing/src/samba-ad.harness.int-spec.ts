@@ -104,6 +104,18 @@ describe('Samba AD domain controller harness', { skip: sambaAdUnavailable() }, (
     }
   });
 
+  test('an administrative reset is checked for length and complexity only: history and minimum age do not apply', async () => {
+    const dn = await ad.createUser({ sAMAccountName: 'h.gina' });
+    await ad.setPasswordPolicy({ historyLength: 24, minAgeDays: 1 });
+    try {
+      await asService(ad, (c) => c.modify(dn, resetTo('Repeated-Pass-1')));
+      await asService(ad, (c) => c.modify(dn, resetTo('Repeated-Pass-1')));
+      assert.equal(await ad.canBind('h.gina', 'Repeated-Pass-1'), true);
+    } finally {
+      await ad.setPasswordPolicy({ minAgeDays: 0 });
+    }
+  });
+
   test('halt takes the DC down (connections refused), resume brings it back with its data', async () => {
     await ad.createUser({ sAMAccountName: 'h.frank', password: 'Before-Halt-1' });
     await ad.halt();
