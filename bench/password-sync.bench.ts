@@ -137,7 +137,7 @@ async function runPipeline(
   targetEnv: Record<string, string>,
   userOf: (i: number) => string,
   passwordOf: (i: number) => string,
-): Promise<{ seconds: number; synced: number; failed: number; cpuSeconds: number }> {
+): Promise<{ seconds: number; synced: number; failed: number; retried: number; cpuSeconds: number }> {
   const logFile = join(workDir, `password-sync-${stream}.log`);
   const fd = openSync(logFile, 'a');
   const app = spawn(process.execPath, [...(process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? []), fileURLToPath(new URL('../apps/password-sync/main.js', import.meta.url))], {
@@ -163,15 +163,25 @@ async function runPipeline(
     // Ready when the responder answers (an invalid request changes nothing); LOG_LEVEL=warn hides the ready line.
     await waitFor(() => nc.request(CommandSubjects.PasswordChange, '{}', { timeout: 1_000 }).then(() => true), { timeoutMs: 30_000, message: `password-sync ready (log ${logFile})` });
     let failed = 0;
-    const seconds = await pool(n, CONCURRENCY, () => Promise.resolve(nc), async (c, i) => {
+    const started = performance.now();
+    const replySeconds = await pool(n, CONCURRENCY, () => Promise.resolve(nc), async (c, i) => {
       const msg = await c.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: userOf(i), password: passwordOf(i) }), { timeout: 60_000 });
       if (!msg.json<PasswordChangeReply>().ok) failed++;
     }, () => Promise.resolve());
-    // The reply comes after the first attempt's outcome is recorded: count what the log holds.
+    // The reply comes after the first attempt's outcome is recorded; an attempt that timed out
+    // under load is retried by the sweeper. The row ends with the last PasswordSynced (or 5 min).
     const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(stream, { subjects_filter: 'idm.password.synced.>' });
-    const synced = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
-    return { seconds, synced, failed, cpuSeconds: cpuSecondsOf(app.pid) };
+    const countSynced = async () => {
+      const info = await jsm.streams.info(stream, { subjects_filter: 'idm.password.synced.>' });
+      return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+    };
+    let synced = await countSynced();
+    const retried = n - synced;
+    if (synced < n) {
+      await waitFor(async () => (synced = await countSynced()) >= n, { timeoutMs: 300_000, intervalMs: 200, message: 'every PasswordSynced' }).catch(() => undefined);
+    }
+    const seconds = synced >= n ? (performance.now() - started) / 1000 : replySeconds;
+    return { seconds, synced, failed, retried, cpuSeconds: cpuSecondsOf(app.pid) };
   } catch (err) {
     console.error(`bench failed; password-sync's log ends with:\n${readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n')}`);
     throw err;
@@ -208,7 +218,7 @@ async function activeDirectoryRows(workDir: string): Promise<void> {
 
     const setupStarted = performance.now();
     const chunk = Math.ceil(AD_N / 8);
-    await Promise.all(Array.from({ length: 8 }, (_, c) => ad.createUsers(Array.from({ length: Math.max(0, Math.min(chunk, AD_N - c * chunk)) }, (_, k) => ({ sAMAccountName: sam(c * chunk + k) })))));
+    await Promise.all(Array.from({ length: 8 }, (_, c) => ad.createUsers(Array.from({ length: Math.max(0, Math.min(chunk, AD_N - c * chunk)) }, (_, k) => ({ sAMAccountName: sam(c * chunk + k), password: null })))));
     const addSeconds = (performance.now() - setupStarted) / 1000;
 
     const rawSeconds = await pool(AD_N, CONCURRENCY, bound(ad.serviceBindDn, ad.serviceBindPassword), async (client, i) => {
@@ -216,7 +226,7 @@ async function activeDirectoryRows(workDir: string): Promise<void> {
       await client.modify(ad.userDn(sam(i)), unicodePwd(`Raw-${i}-Passw0rd`));
     }, unbind);
 
-    const { seconds, synced, failed, cpuSeconds } = await runPipeline(nats, workDir, 'BENCH_AD', AD_N, { ...ad.passwordTargetEnv }, sam, (i) => `Sync-${i}-Passw0rd`);
+    const { seconds, synced, failed, retried, cpuSeconds } = await runPipeline(nats, workDir, 'BENCH_AD', AD_N, { ...ad.passwordTargetEnv }, sam, (i) => `Sync-${i}-Passw0rd`);
     // Proof, not just events: a sample of users binds with the synced password.
     const sample = [0, Math.floor(AD_N / 2), AD_N - 1];
     const binds = await Promise.all(sample.map((i) => ad.canBind(sam(i), `Sync-${i}-Passw0rd`)));
@@ -226,12 +236,12 @@ async function activeDirectoryRows(workDir: string): Promise<void> {
     console.log('| path | passwords | seconds | per second |');
     console.log('|---|---:|---:|---:|');
     for (const [name, s] of [
-      ['bulk user create (set-up, Administrator)', addSeconds],
+      ['bulk user create without password (set-up, Administrator)', addSeconds],
       ['raw LDAPS unicodePwd replace (ldapts)', rawSeconds],
       ['password-sync command → AD → PasswordSynced', seconds],
     ] as const) console.log(`| ${name} | ${AD_N} | ${s.toFixed(2)} | ${rate(s)} |`);
     const ratio = rawSeconds / seconds;
-    console.log(`\nPasswordSynced events: ${synced} of ${AD_N}; failed replies: ${failed}; sample binds with the synced password: ${binds.filter(Boolean).length} of ${binds.length}`);
+    console.log(`\nPasswordSynced events: ${synced} of ${AD_N} (${retried} after a retry); failed replies: ${failed}; sample binds with the synced password: ${binds.filter(Boolean).length} of ${binds.length}`);
     console.log(`password-sync CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / AD_N) * 1000).toFixed(2)} ms per password, start-up included); load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`);
     console.log(`pipeline / raw rate: ${(ratio * 100).toFixed(0)} % (goal ≥ 80 %: ${ratio >= 0.8 ? 'met' : 'MISSED'})`);
   } finally {

@@ -62,7 +62,9 @@ describe('Samba AD domain controller harness', { skip: sambaAdUnavailable() }, (
   });
 
   test('the service account resets passwords under OU=People, with non-ASCII, quotes and backslashes', async () => {
-    const dn = await ad.createUser({ sAMAccountName: 'h.bob' });
+    // Created without any password (bulk set-up): enabled, nobody can bind until the reset.
+    const dn = await ad.createUser({ sAMAccountName: 'h.bob', password: null });
+    assert.equal(await ad.canBind('h.bob', ''), false);
     const password = 'Grüße "quoted" \\back\\slash ñ-9';
     await asService(ad, (c) => c.modify(dn, resetTo(password)));
     assert.equal(await ad.canBind('h.bob', password), true);
