@@ -168,6 +168,11 @@ export interface SambaAdHandle {
   halt(): Promise<void>;
   /** Starts the DC again on the same data; resolves when it answers an LDAPS bind. */
   resume(): Promise<void>;
+  /**
+   * CPU seconds (user + system) the running DC process has used so far, from `/proc` (Linux,
+   * 100 ticks per second); NaN when unknown. For benchmarks: what the DC itself spent.
+   */
+  cpuSeconds(): number;
   /** Stops the DC, removes its copy and releases the machine-wide lock. Idempotent. */
   stop(): Promise<void>;
 }
@@ -562,6 +567,15 @@ function makeHandle(ctx: {
     canBind: (user, password) => canBindOverLdaps(caFile, user.includes('=') ? user : `${user}@${DOMAIN}`, password),
     async halt() {
       await proc.signal('SIGTERM');
+    },
+    cpuSeconds() {
+      try {
+        const stat = readFileSync(`/proc/${String(proc.pid)}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(fields[11]) + Number(fields[12])) / 100;
+      } catch {
+        return Number.NaN;
+      }
     },
     async resume() {
       if (proc.running) return;
