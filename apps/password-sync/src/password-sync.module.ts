@@ -76,8 +76,8 @@ export class PasswordSyncModule {
                 logger.log(`${target.describe()}: dialect ${await target.prepare()}`);
               } catch (err) {
                 if (err instanceof PasswordTargetConfigError) throw err;
-                // An unreachable directory must not stop the start: passwords are cached and retried.
-                logger.warn(`could not reach ${target.describe()} at start (${err instanceof Error ? err.message : String(err)}); attempts retry`);
+                // An unreachable or refusing directory must not stop the start: passwords are cached and retried.
+                logger.warn(`could not check ${target.describe()} at start (${err instanceof Error ? err.message : String(err)}); passwords are cached and retried`);
               }
             }
             return target;

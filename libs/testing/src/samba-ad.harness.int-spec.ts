@@ -62,7 +62,9 @@ describe('Samba AD domain controller harness', { skip: sambaAdUnavailable() }, (
   });
 
   test('the service account resets passwords under OU=People, with non-ASCII, quotes and backslashes', async () => {
-    const dn = await ad.createUser({ sAMAccountName: 'h.bob' });
+    // Created without any password (bulk set-up): enabled, nobody can bind until the reset.
+    const dn = await ad.createUser({ sAMAccountName: 'h.bob', password: null });
+    assert.equal(await ad.canBind('h.bob', ''), false);
     const password = 'Grüße "quoted" \\back\\slash ñ-9';
     await asService(ad, (c) => c.modify(dn, resetTo(password)));
     assert.equal(await ad.canBind('h.bob', password), true);
@@ -102,6 +104,26 @@ describe('Samba AD domain controller harness', { skip: sambaAdUnavailable() }, (
     } finally {
       await ad.setPasswordPolicy({ minLength: 7, complexity: true });
     }
+  });
+
+  test('an administrative reset is checked for length and complexity only: history and minimum age do not apply', async () => {
+    const dn = await ad.createUser({ sAMAccountName: 'h.gina' });
+    await ad.setPasswordPolicy({ historyLength: 24, minAgeDays: 1 });
+    try {
+      await asService(ad, (c) => c.modify(dn, resetTo('Repeated-Pass-1')));
+      await asService(ad, (c) => c.modify(dn, resetTo('Repeated-Pass-1')));
+      assert.equal(await ad.canBind('h.gina', 'Repeated-Pass-1'), true);
+    } finally {
+      await ad.setPasswordPolicy({ minAgeDays: 0 });
+    }
+  });
+
+  test('halt takes the DC down (connections refused), resume brings it back with its data', async () => {
+    await ad.createUser({ sAMAccountName: 'h.frank', password: 'Before-Halt-1' });
+    await ad.halt();
+    assert.equal(await ad.canBind('h.frank', 'Before-Halt-1'), false);
+    await ad.resume();
+    assert.equal(await ad.canBind('h.frank', 'Before-Halt-1'), true);
   });
 
   test('the service account may set pwdLastSet=0 (must change at next logon)', async () => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Attribute, Change, Client, type Entry } from 'ldapts';
 import { findBinary } from './find-binary.js';
@@ -35,6 +35,7 @@ const USER_CLASS = 'bf967aba-0de6-11d0-a285-00aa003049e2';
 /** userAccountControl bits. */
 const UAC_ACCOUNTDISABLE = 0x2;
 const UAC_NORMAL_ACCOUNT = 0x200;
+const UAC_PASSWD_NOTREQD = 0x20;
 
 /**
  * What the Samba AD DC (Debian 4.17) answers when an administrative reset (`replace unicodePwd`)
@@ -75,8 +76,12 @@ export interface SambaAdPasswordPolicy {
 export interface SambaAdUserSpec {
   /** `sAMAccountName` (max 20 characters); also the `cn` and the UPN's local part. */
   readonly sAMAccountName: string;
-  /** Initial password; default a random compliant one nobody knows (the account is still enabled). */
-  readonly password?: string;
+  /**
+   * Initial password; default a random compliant one nobody knows (the account is still enabled).
+   * `null`: no password at all (`PASSWD_NOTREQD`), which skips the DC's key derivation — many
+   * times faster, for bulk set-up; nobody can bind until a password is set.
+   */
+  readonly password?: string | null;
   readonly mail?: string;
   readonly givenName?: string;
   readonly sn?: string;
@@ -120,6 +125,11 @@ export interface SambaAdHandle {
    */
   readonly serviceBindDn: string;
   readonly serviceBindPassword: string;
+  /**
+   * password-sync's `PASSWORD_TARGET*` settings for this DC: LDAPS with the DC's CA and certificate
+   * name, the active-directory dialect, the service account, `usersDn` as the base DN.
+   */
+  readonly passwordTargetEnv: Readonly<Record<string, string>>;
   /** The copy's `etc/smb.conf`, for `samba-tool … -s <smbConf>`. */
   readonly smbConf: string;
   /** The DC's stdout/stderr. */
@@ -151,6 +161,18 @@ export interface SambaAdHandle {
    * the UPN `<name>@idm.test`, which survives a move). How a spec proves a password was applied.
    */
   canBind(user: string, password: string): Promise<boolean>;
+  /**
+   * Stops the DC process but keeps its data and the lock: the directory is down (connections are
+   * refused) until {@link resume}. For outage scenarios. No-op when halted.
+   */
+  halt(): Promise<void>;
+  /** Starts the DC again on the same data; resolves when it answers an LDAPS bind. */
+  resume(): Promise<void>;
+  /**
+   * CPU seconds (user + system) the running DC process has used so far, from `/proc` (Linux,
+   * 100 ticks per second); NaN when unknown. For benchmarks: what the DC itself spent.
+   */
+  cpuSeconds(): number;
   /** Stops the DC, removes its copy and releases the machine-wide lock. Idempotent. */
   stop(): Promise<void>;
 }
@@ -238,7 +260,10 @@ async function ensureTemplate(toolBinary: string, version: string): Promise<{ di
   if (existsSync(infoFile)) return { dir, info: JSON.parse(readFileSync(infoFile, 'utf8')) as TemplateInfo };
 
   const build = `${dir}.build-${process.pid}`;
-  rmSync(build, { recursive: true, force: true });
+  // Builds interrupted by a killed process: nobody else builds while we hold the lock.
+  for (const name of readdirSync(tmpdir())) {
+    if (name.startsWith(`${basename(dir)}.build-`)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
   const info: TemplateInfo = {
     sambaVersion: version,
     adminPassword: `Adm-${randomBytes(12).toString('base64url')}-1a`,
@@ -279,6 +304,28 @@ function copyTemplate(template: string, target: string): void {
   const recorded = (JSON.parse(readFileSync(join(template, 'idm-template.json'), 'utf8')) as { templateDir: string }).templateDir;
   const conf = join(target, 'etc', 'smb.conf');
   writeFileSync(conf, readFileSync(conf, 'utf8').split(recorded).join(target));
+}
+
+const LDAPS_URL = 'ldaps://127.0.0.1:636';
+const ADMIN_DN = `CN=Administrator,CN=Users,${BASE_DN}`;
+/** Samba names its self-signed certificate after the DC's FQDN, upper-case host part, CN only. */
+const TLS_SERVER_NAME = `${HOST.toUpperCase()}.${DOMAIN}`;
+const caFileOf = (dir: string): string => join(dir, 'private', 'tls', 'ca.pem');
+
+function ldapsClient(caFile: string): Client {
+  return new Client({ url: LDAPS_URL, timeout: 30_000, connectTimeout: 10_000, tlsOptions: { ca: [readFileSync(caFile)], servername: TLS_SERVER_NAME } });
+}
+
+async function canBindOverLdaps(caFile: string, dn: string, password: string): Promise<boolean> {
+  const c = ldapsClient(caFile);
+  try {
+    await c.bind(dn, password);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.unbind().catch(() => undefined);
+  }
 }
 
 /** Resolves when nothing accepts connections on 127.0.0.1:`port` (a previous DC has let go of it). */
@@ -339,18 +386,26 @@ export async function startSambaAd(options: SambaAdOptions = {}): Promise<SambaA
       intervalMs: 200,
       message: 'ports 389 and 636 to be free (is another LDAP server running outside the lock?)',
     });
-    proc = await ManagedProcess.start(samba, ['-i', '-M', 'single', '-s', smbConf, '--debuglevel=1'], logFile);
-    if (proc.pid !== undefined) lock.recordChild(proc.pid, smbConf);
-    const handle = makeHandle({ dir: copy, smbConf, logFile, info: template.info, lock, proc, unregisterDir });
-    const started = proc;
-    await started.untilReady(
-      waitFor(() => handle.canBind(handle.adminDn, handle.adminPassword), {
-        timeoutMs: options.startTimeoutMs ?? 120_000,
-        intervalMs: 200,
-        message: `Samba AD DC at ${handle.ldapsUrl} (log ${logFile})`,
-      }),
-      'samba',
-    );
+    const launch = async (): Promise<ManagedProcess> => {
+      const started = await ManagedProcess.start(samba, ['-i', '-M', 'single', '-s', smbConf, '--debuglevel=1'], logFile);
+      if (started.pid !== undefined) lock.recordChild(started.pid, smbConf);
+      try {
+        await started.untilReady(
+          waitFor(() => canBindOverLdaps(caFileOf(copy), ADMIN_DN, template.info.adminPassword), {
+            timeoutMs: options.startTimeoutMs ?? 120_000,
+            intervalMs: 200,
+            message: `Samba AD DC at ${LDAPS_URL} (log ${logFile})`,
+          }),
+          'samba',
+        );
+      } catch (err) {
+        await started.signal('SIGKILL');
+        throw err;
+      }
+      return started;
+    };
+    proc = await launch();
+    const handle = makeHandle({ dir: copy, smbConf, logFile, info: template.info, lock, proc, unregisterDir, launch });
     // Samba generated its TLS key and CA on first start; keep them in the template so later
     // copies skip the key generation.
     const tls = join(template.dir, 'private', 'tls');
@@ -376,13 +431,14 @@ function makeHandle(ctx: {
   lock: MachineLock;
   proc: ManagedProcess;
   unregisterDir: () => void;
+  launch: () => Promise<ManagedProcess>;
 }): SambaAdHandle {
-  const ldapsUrl = 'ldaps://127.0.0.1:636';
-  const caFile = join(ctx.dir, 'private', 'tls', 'ca.pem');
-  const tlsServerName = `${HOST.toUpperCase()}.${DOMAIN}`;
-  const adminDn = `CN=Administrator,CN=Users,${BASE_DN}`;
-  const tlsOptions = (): { ca: Buffer[]; servername: string } => ({ ca: [readFileSync(caFile)], servername: tlsServerName });
-  const client = (): Client => new Client({ url: ldapsUrl, timeout: 30_000, connectTimeout: 10_000, tlsOptions: tlsOptions() });
+  const ldapsUrl = LDAPS_URL;
+  const caFile = caFileOf(ctx.dir);
+  const adminDn = ADMIN_DN;
+  let proc: ManagedProcess = ctx.proc;
+  const serviceBindDn = `CN=${SERVICE_ACCOUNT},CN=Users,${BASE_DN}`;
+  const client = (): Client => ldapsClient(caFile);
 
   const withAdmin = async <T>(work: (c: Client) => Promise<T>): Promise<T> => {
     const c = client();
@@ -416,12 +472,12 @@ function makeHandle(ctx: {
       sAMAccountName: spec.sAMAccountName,
       userPrincipalName: `${spec.sAMAccountName}@${DOMAIN}`,
       ...optional,
-      userAccountControl: String(UAC_NORMAL_ACCOUNT | (spec.disabled === true ? UAC_ACCOUNTDISABLE : 0)),
+      userAccountControl: String(UAC_NORMAL_ACCOUNT | (spec.disabled === true ? UAC_ACCOUNTDISABLE : 0) | (spec.password === null ? UAC_PASSWD_NOTREQD : 0)),
     };
     await c.add(dn, [
       ...Object.entries(attributes).map(([type, value]) => new Attribute({ type, values: ([] as string[]).concat(value) })),
       // Over LDAPS the password can be set in the add itself, so the account is enabled at once.
-      new Attribute({ type: 'unicodePwd', values: [unicodePwd(spec.password ?? randomPassword())] }),
+      ...(spec.password === null ? [] : [new Attribute({ type: 'unicodePwd', values: [unicodePwd(spec.password ?? randomPassword())] })]),
     ]);
     return dn;
   };
@@ -439,7 +495,7 @@ function makeHandle(ctx: {
     ldapUrl: 'ldap://127.0.0.1:389',
     ldapsUrl,
     caFile,
-    tlsServerName,
+    tlsServerName: TLS_SERVER_NAME,
     baseDn: BASE_DN,
     usersDn: PEOPLE,
     domain: DOMAIN,
@@ -447,8 +503,17 @@ function makeHandle(ctx: {
     netbiosDomain: NETBIOS_DOMAIN,
     adminDn,
     adminPassword: ctx.info.adminPassword,
-    serviceBindDn: `CN=${SERVICE_ACCOUNT},CN=Users,${BASE_DN}`,
+    serviceBindDn,
     serviceBindPassword: ctx.info.serviceBindPassword,
+    passwordTargetEnv: {
+      PASSWORD_TARGET: ldapsUrl,
+      PASSWORD_TARGET_DIALECT: 'active-directory',
+      PASSWORD_TARGET_TLS_CA_FILE: caFile,
+      PASSWORD_TARGET_TLS_SERVER_NAME: TLS_SERVER_NAME,
+      PASSWORD_TARGET_BIND_DN: serviceBindDn,
+      PASSWORD_TARGET_BIND_PASSWORD: ctx.info.serviceBindPassword,
+      PASSWORD_TARGET_BASE_DN: PEOPLE,
+    },
     smbConf: ctx.smbConf,
     logFile: ctx.logFile,
     userDn,
@@ -499,21 +564,27 @@ function makeHandle(ctx: {
         }
         if (changes.length > 0) await c.modify(BASE_DN, changes);
       }),
-    async canBind(user, password) {
-      const c = client();
+    canBind: (user, password) => canBindOverLdaps(caFile, user.includes('=') ? user : `${user}@${DOMAIN}`, password),
+    async halt() {
+      await proc.signal('SIGTERM');
+    },
+    cpuSeconds() {
       try {
-        await c.bind(user.includes('=') ? user : `${user}@${DOMAIN}`, password);
-        return true;
+        const stat = readFileSync(`/proc/${String(proc.pid)}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(fields[11]) + Number(fields[12])) / 100;
       } catch {
-        return false;
-      } finally {
-        await c.unbind().catch(() => undefined);
+        return Number.NaN;
       }
+    },
+    async resume() {
+      if (proc.running) return;
+      proc = await ctx.launch();
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await ctx.proc.signal('SIGTERM');
+      await proc.signal('SIGTERM');
       rmSync(ctx.dir, { recursive: true, force: true });
       ctx.unregisterDir();
       ctx.lock.release();

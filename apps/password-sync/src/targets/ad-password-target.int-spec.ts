@@ -133,6 +133,9 @@ describe('LdapPasswordTarget, active-directory dialect, against a real Samba AD 
     const wrong = target({ bindPassword: 'Wrong-Bind-Pass-1' });
     const problems: string[] = [];
     wrong.onConfigurationProblem((p) => problems.push(p));
+    // At start already: prepare() fails and reports the problem.
+    await assert.rejects(wrong.prepare(), (err: Error) => err.name === 'InvalidCredentialsError');
+    assert.equal(problems.length, 1);
     const refused = await wrong.apply('t.anna', 'Whatever-Pass-1');
     assert.equal(refused.status, 'target-unavailable');
     assert.match(refused.status === 'target-unavailable' ? refused.message : '', /49 invalidCredentials.*PASSWORD_TARGET_BIND_DN and PASSWORD_TARGET_BIND_PASSWORD/);
@@ -146,7 +149,7 @@ describe('LdapPasswordTarget, active-directory dialect, against a real Samba AD 
     assert.equal(denied.status, 'target-unavailable');
     assert.match(denied.status === 'target-unavailable' ? denied.message : '', /50 insufficientAccessRights.*Reset Password right/);
     assert.equal(await ad.canBind('t.outside', 'Outside-Initial-1'), true);
-    assert.equal(problems.length, 2);
+    assert.equal(problems.length, 3);
   });
 
   it('a certificate that does not carry the expected name, or an unknown CA, is a target-unavailable TLS problem', async () => {

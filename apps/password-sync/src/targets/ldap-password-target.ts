@@ -134,6 +134,11 @@ export class LdapPasswordTarget extends PasswordTarget {
       client = await this.connection();
       reusable = true;
       return (await this.dialect(client)).dialect;
+    } catch (err) {
+      // A wrong service password or CA shows at start as the configuration problem it is.
+      const problem = err instanceof PasswordTargetConfigError ? undefined : this.mapError(err, '', this.options.dialect === 'active-directory' ? 'active-directory' : 'rfc3062').configurationProblem;
+      if (problem !== undefined) this.reportConfigurationProblem(problem);
+      throw err;
     } finally {
       await this.giveBack(client, reusable);
     }
