@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { addConsumerLagGauge, addGauge, addOutcomeCounter, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import { addConsumerLagGauge, addGauge, addOutcomeCounter, ageSeconds, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER } from './notifier.tokens.js';
 import { PendingEmailEntity } from './pending-emails/pending-email.entity.js';
 
@@ -13,7 +13,8 @@ export const NOTIFIER_HEALTH_PORT = 9102;
 
 /**
  * The notifier's metrics and health server: emails sent / failed / abandoned (counted from the
- * events it appends), pending emails (rows in `pending_email`), consumer lag, and readiness =
+ * events it appends), pending emails (rows in `pending_email`) and the oldest one's age, consumer
+ * lag, and readiness =
  * NATS connected, consumers pulling, database answering.
  */
 export async function observeNotifier(
@@ -31,6 +32,12 @@ export async function observeNotifier(
   });
   app.get(EventPublisher).onAppended(appendedObserver(metrics, countEmails));
   addGauge(metrics, 'idm_pending_emails', 'Emails flagged and not yet sent or abandoned', () => dataSource.getRepository(PendingEmailEntity).count());
+  // The backlog's age, not only its size: a few emails stuck for hours are the incident a steady
+  // count hides. first_queued_at survives re-flags, so a retried email keeps its real age.
+  addGauge(metrics, 'idm_pending_email_oldest_age_seconds', 'Age of the oldest pending email (since first flagged), 0 when none', async () => {
+    const oldest = await dataSource.getRepository(PendingEmailEntity).find({ select: { userId: true, emailType: true, firstQueuedAt: true }, order: { firstQueuedAt: 'ASC' }, take: 1 });
+    return ageSeconds(oldest[0]?.firstQueuedAt ?? null, new Date());
+  });
   const jsm = await jetstreamManager(nc);
   addConsumerLagGauge(metrics, () =>
     Promise.all([NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER].map(async (c) => [c, (await jsm.consumers.info(deps.messaging.stream.name, c)).num_pending] as const)),

@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { addConsumerLagGauge, addCounter, addGauge, addOutcomeCounter, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import { addConsumerLagGauge, addCounter, addGauge, addOutcomeCounter, appendedObserver, secondsLeft, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.module.js';
 import { PasswordTarget } from './targets/password-target.js';
@@ -14,7 +14,8 @@ export const PASSWORD_SYNC_HEALTH_PORT = 9103;
 
 /**
  * password-sync's metrics and health server: passwords synced / failed / expired (from the events
- * it appends — never a password or a user id as a label), cached passwords, consumer lag, and
+ * it appends — never a password or a user id as a label), cached passwords, the earliest expiry,
+ * the target-unavailable streak, consumer lag, and
  * readiness = NATS connected, consumer pulling, database answering.
  */
 export async function observePasswordSync(
@@ -39,6 +40,22 @@ export async function observePasswordSync(
   );
   app.get(PasswordTarget).onConfigurationProblem(() => problems.inc());
   addGauge(metrics, 'idm_cached_passwords', 'Passwords cached and not yet synced or expired', () => cache.cachedCount());
+  // One read per scrape feeds both gauges below (both collect() calls of a scrape share it).
+  let health: ReturnType<typeof cache.cachedHealth> | null = null;
+  const cachedHealth = (): ReturnType<typeof cache.cachedHealth> => {
+    health ??= cache.cachedHealth().finally(() => setImmediate(() => (health = null)));
+    return health;
+  };
+  // A password about to expire unsynced is a user who will have to set it again: alert before.
+  addGauge(metrics, 'idm_cached_password_next_expiry_seconds', 'Seconds until the earliest cached password expires unsynced (+Inf when none expires)', async () =>
+    secondsLeft((await cachedHealth()).earliestExpiresAt, new Date()),
+  );
+  addGauge(
+    metrics,
+    'idm_password_target_unavailable_streak',
+    'Longest run of consecutive target-unavailable failures of one cached password (0 when the target answers)',
+    async () => (await cachedHealth()).longestUnavailableStreak,
+  );
   const jsm = await jetstreamManager(nc);
   addConsumerLagGauge(metrics, async () => [[PASSWORD_SYNC_CONSUMER, (await jsm.consumers.info(deps.messaging.stream.name, PASSWORD_SYNC_CONSUMER)).num_pending] as const]);
   if (deps.port === null) return null;
