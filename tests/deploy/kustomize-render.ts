@@ -37,7 +37,8 @@ function merge(target: Json, patch: Json): Json {
 }
 
 function loadDocs(path: string, label: string): Manifest[] {
-  return parseAllDocuments(readFileSync(path, 'utf8')).map((doc) => {
+  // YAML 1.1 as Kubernetes reads it (0440 is octal, as in a Secret volume's defaultMode).
+  return parseAllDocuments(readFileSync(path, 'utf8'), { version: '1.1' }).map((doc) => {
     assert.equal(doc.errors.length, 0, `${label}: ${doc.errors.map((e) => e.message).join('; ')}`);
     return doc.toJS() as Manifest;
   });
