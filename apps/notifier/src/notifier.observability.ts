@@ -7,6 +7,7 @@ import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type Messagin
 import { addConsumerLagGauge, addGauge, addOutcomeCounter, ageSeconds, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER } from './notifier.tokens.js';
 import { PendingEmailEntity } from './pending-emails/pending-email.entity.js';
+import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
 
 /** Default `HEALTH_PORT` of the notifier (scheduler 9101, password-sync 9103). */
 export const NOTIFIER_HEALTH_PORT = 9102;
@@ -34,10 +35,10 @@ export async function observeNotifier(
   addGauge(metrics, 'idm_pending_emails', 'Emails flagged and not yet sent or abandoned', () => dataSource.getRepository(PendingEmailEntity).count());
   // The backlog's age, not only its size: a few emails stuck for hours are the incident a steady
   // count hides. first_queued_at survives re-flags, so a retried email keeps its real age.
-  addGauge(metrics, 'idm_pending_email_oldest_age_seconds', 'Age of the oldest pending email (since first flagged), 0 when none', async () => {
-    const oldest = await dataSource.getRepository(PendingEmailEntity).find({ select: { userId: true, emailType: true, firstQueuedAt: true }, order: { firstQueuedAt: 'ASC' }, take: 1 });
-    return ageSeconds(oldest[0]?.firstQueuedAt ?? null, new Date());
-  });
+  const pendingEmails = new PendingEmailRepository();
+  addGauge(metrics, 'idm_pending_email_oldest_age_seconds', 'Age of the oldest pending email (since first flagged), 0 when none', async () =>
+    ageSeconds(await pendingEmails.oldestFirstQueuedAt(dataSource), new Date()),
+  );
   const jsm = await jetstreamManager(nc);
   addConsumerLagGauge(metrics, () =>
     Promise.all([NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER].map(async (c) => [c, (await jsm.consumers.info(deps.messaging.stream.name, c)).num_pending] as const)),
