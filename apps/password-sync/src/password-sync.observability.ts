@@ -7,6 +7,7 @@ import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type Messagin
 import { addConsumerLagGauge, addCounter, addGauge, addOutcomeCounter, appendedObserver, secondsLeft, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.module.js';
+import { Clock } from './shell/clock.js';
 import { PasswordTarget } from './targets/password-target.js';
 
 /** Default `HEALTH_PORT` of password-sync (scheduler 9101, notifier 9102). */
@@ -27,6 +28,8 @@ export async function observePasswordSync(
   const dataSource = app.get(DataSource);
   const nc = app.get<NatsConnection>(NATS_CONNECTION);
   const cache = app.get(PasswordCacheService);
+  // The app's clock, as the cache uses for expiresAt (a manual one in the specs).
+  const clock = app.get(Clock);
   const countOutcomes = addOutcomeCounter(metrics, 'idm_password_outcomes_total', 'Cached-password outcomes: synced, sync_failed (each failed attempt), expired', {
     [EventTypes.PasswordSynced]: 'synced',
     [EventTypes.PasswordSyncFailed]: 'sync_failed',
@@ -48,7 +51,7 @@ export async function observePasswordSync(
   };
   // A password about to expire unsynced is a user who will have to set it again: alert before.
   addGauge(metrics, 'idm_cached_password_next_expiry_seconds', 'Seconds until the earliest cached password expires unsynced (+Inf when none expires)', async () =>
-    secondsLeft((await cachedHealth()).earliestExpiresAt, new Date()),
+    secondsLeft((await cachedHealth()).earliestExpiresAt, clock.now()),
   );
   addGauge(
     metrics,
