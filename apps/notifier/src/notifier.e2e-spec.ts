@@ -10,7 +10,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { createEvent, decodeEvent, EventTypes, type IdmEvent } from '@idm/contracts';
 import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics } from '@idm/observability';
-import { startNatsServer, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type SmtpServerHandle } from '@idm/testing';
+import { metricValue, startNatsServer, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type SmtpServerHandle } from '@idm/testing';
 import { DataSource } from 'typeorm';
 import { emailTypesOf } from './email-rules/email-rules.config.js';
 import { readNotifierConfig } from './notifier.config.js';
@@ -105,11 +105,7 @@ describe('notifier end to end (nats-server, SMTP server, SQLite)', () => {
     const metrics = createAppMetrics('notifier');
     const ready = { isReady: () => true } as unknown as JetStreamTransport;
     await observeNotifier(app, ready, { metrics, messaging, port: null, logger: { log() {}, error() {}, warn() {} } });
-    const scrape = async (name: string): Promise<number> => {
-      const m = new RegExp(`^${name}\\{app="notifier"\\} (\\S+)$`, 'm').exec(await metrics.registry.metrics());
-      assert.ok(m, `${name} exported`);
-      return Number(m[1]);
-    };
+    const scrape = async (name: string): Promise<number> => metricValue(await metrics.registry.metrics(), `${name}{app="notifier"}`);
     const repo = new PendingEmailRepository();
     const dataSource = app.get(DataSource);
     assert.equal(await repo.oldestFirstQueuedAt(dataSource), null);

@@ -9,7 +9,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, createEvent, decodeEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics } from '@idm/observability';
-import { startNatsServer, startSlapd, tempDir, waitFor, type NatsServerHandle, type SlapdHandle } from '@idm/testing';
+import { metricValue, startNatsServer, startSlapd, tempDir, waitFor, type NatsServerHandle, type SlapdHandle } from '@idm/testing';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { PASSWORD_SYNC_CONSUMER, PasswordSyncModule } from './password-sync.module.js';
@@ -229,11 +229,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     const metrics = createAppMetrics('password-sync');
     const ready = { isReady: () => true } as unknown as JetStreamTransport;
     await observePasswordSync(app, ready, { metrics, messaging, port: null, logger: { log() {}, error() {}, warn() {} } });
-    const scrape = async (name: string): Promise<number> => {
-      const m = new RegExp(`^${name}\\{app="password-sync"\\} (\\S+)$`, 'm').exec(await metrics.registry.metrics());
-      assert.ok(m, `${name} exported`);
-      return Number(m[1]);
-    };
+    const scrape = async (name: string): Promise<number> => metricValue(await metrics.registry.metrics(), `${name}{app="password-sync"}`);
     const cachedBefore = await scrape('idm_cached_passwords');
     assert.equal((await change('gauges', 'Gauges-Passw0rd')).ok, true); // not in the directory: cached
     assert.equal(await scrape('idm_cached_passwords'), cachedBefore + 1);
