@@ -314,7 +314,7 @@ describe('deploy/monitoring (ServiceMonitor, PrometheusRule, Grafana dashboard)'
     }
     assert.equal(new Set(alerts.map((a) => a.alert)).size, alerts.length, 'alert names are unique');
     const uses = (metric: string) => alerts.some((a) => metricNames(a.expr).includes(metric));
-    for (const metric of ['idm_consumer_pending_messages', 'idm_dead_letters_total', 'idm_pending_email_oldest_age_seconds', 'idm_cached_password_next_expiry_seconds', 'idm_ticks_missed_total', 'idm_ticks_fired_total', 'idm_password_target_unavailable_streak', 'up']) {
+    for (const metric of ['idm_consumer_pending_messages', 'idm_dead_letter_messages', 'idm_pending_email_oldest_age_seconds', 'idm_cached_password_next_expiry_seconds', 'idm_ticks_missed_total', 'idm_ticks_fired_total', 'idm_password_target_unavailable_streak', 'up']) {
       assert.ok(uses(metric), `an alert on ${metric}`);
     }
     const ops = readFileSync(join(REPO_ROOT, 'docs/operations.md'), 'utf8');
@@ -322,7 +322,7 @@ describe('deploy/monitoring (ServiceMonitor, PrometheusRule, Grafana dashboard)'
   });
 
   it('takes max/min, never sum, of the gauges every replica exports with the same value', () => {
-    const shared = ['idm_pending_emails', 'idm_pending_email_oldest_age_seconds', 'idm_cached_passwords', 'idm_cached_password_next_expiry_seconds', 'idm_password_target_unavailable_streak', 'idm_consumer_pending_messages', 'idm_source_poll_failures_in_a_row', 'idm_source_snapshot_users'];
+    const shared = ['idm_dead_letter_messages', 'idm_pending_emails', 'idm_pending_email_oldest_age_seconds', 'idm_cached_passwords', 'idm_cached_password_next_expiry_seconds', 'idm_password_target_unavailable_streak', 'idm_consumer_pending_messages', 'idm_source_poll_failures_in_a_row', 'idm_source_snapshot_users'];
     for (const { where, expr } of shippedExpressions()) {
       for (const g of shared) {
         if (!metricNames(expr).includes(g)) continue;

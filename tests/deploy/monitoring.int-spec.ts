@@ -64,6 +64,7 @@ describe('deploy/monitoring metric names against what the apps export', () => {
       assert.ok(exported.has(name), `${name} exported`);
     }
     assert.deepEqual(exported.get('idm_consumer_pending_messages')?.sort(), ['notifier', 'password-sync']);
+    assert.deepEqual(exported.get('idm_dead_letter_messages')?.sort(), ['notifier', 'password-sync']);
     assert.deepEqual(exported.get('idm_ticks_fired_total'), ['scheduler']);
     assert.equal(exported.has('idm_no_such_metric_total'), false);
   });

@@ -7,7 +7,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { createEvent, decodeEvent, EventTypes, type IdmEvent } from '@idm/contracts';
+import { createEvent, decodeEvent, EventTypes, subjectFor, type IdmEvent } from '@idm/contracts';
 import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics } from '@idm/observability';
 import { metricValue, startNatsServer, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type SmtpServerHandle } from '@idm/testing';
@@ -124,5 +124,10 @@ describe('notifier end to end (nats-server, SMTP server, SQLite)', () => {
     await waitFor(async () => (await repo.typesFor(dataSource, 'e2e-3')).size === 0, { message: 'sent', timeoutMs: 20_000 });
     assert.equal(await scrape('idm_pending_emails'), 0);
     assert.equal(await scrape('idm_pending_email_oldest_age_seconds'), 0);
+
+    // A poison message on a subject the notifier consumes: dead-lettered, and the DLQ gauge counts it.
+    assert.equal(await scrape('idm_dead_letter_messages'), 0);
+    await jetstream(nc).publish(subjectFor(EventTypes.UserAdded, 'e2e-poison'), 'not an event');
+    await waitFor(async () => (await scrape('idm_dead_letter_messages')) === 1, { message: 'one dead letter', timeoutMs: 20_000 });
   });
 });

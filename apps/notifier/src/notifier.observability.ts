@@ -3,7 +3,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
-import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
+import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { addConsumerLagGauge, addGauge, addOutcomeCounter, ageSeconds, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER } from './notifier.tokens.js';
 import { PendingEmailEntity } from './pending-emails/pending-email.entity.js';
@@ -40,6 +40,8 @@ export async function observeNotifier(
     ageSeconds(await pendingEmails.oldestFirstQueuedAt(dataSource), new Date()),
   );
   const jsm = await jetstreamManager(nc);
+  // Dead letters waiting for an operator (`idm dlq list`): a state, so the alert clears once they are retried or dropped.
+  addGauge(metrics, 'idm_dead_letter_messages', 'Records in the dead-letter stream <stream>_DLQ (all consumers)', async () => (await jsm.streams.info(deadLetterStreamName(deps.messaging.stream.name))).state.messages);
   addConsumerLagGauge(metrics, () =>
     Promise.all([NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER].map(async (c) => [c, (await jsm.consumers.info(deps.messaging.stream.name, c)).num_pending] as const)),
   );

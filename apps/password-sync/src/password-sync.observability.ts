@@ -3,7 +3,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
-import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
+import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { addConsumerLagGauge, addCounter, addGauge, addOutcomeCounter, appendedObserver, secondsLeft, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.module.js';
@@ -60,6 +60,8 @@ export async function observePasswordSync(
     async () => (await cachedHealth()).longestUnavailableStreak,
   );
   const jsm = await jetstreamManager(nc);
+  // Dead letters waiting for an operator (`idm dlq list`): a state, so the alert clears once they are retried or dropped.
+  addGauge(metrics, 'idm_dead_letter_messages', 'Records in the dead-letter stream <stream>_DLQ (all consumers)', async () => (await jsm.streams.info(deadLetterStreamName(deps.messaging.stream.name))).state.messages);
   addConsumerLagGauge(metrics, async () => [[PASSWORD_SYNC_CONSUMER, (await jsm.consumers.info(deps.messaging.stream.name, PASSWORD_SYNC_CONSUMER)).num_pending] as const]);
   if (deps.port === null) return null;
   return startHealthServer({
