@@ -7,13 +7,15 @@ import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { createEvent, decodeEvent, EventTypes, type IdmEvent } from '@idm/contracts';
+import { createEvent, decodeEvent, EventTypes, subjectFor, type IdmEvent } from '@idm/contracts';
 import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { startNatsServer, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type SmtpServerHandle } from '@idm/testing';
+import { createAppMetrics } from '@idm/observability';
+import { metricValue, startNatsServer, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type SmtpServerHandle } from '@idm/testing';
 import { DataSource } from 'typeorm';
 import { emailTypesOf } from './email-rules/email-rules.config.js';
 import { readNotifierConfig } from './notifier.config.js';
 import { NotifierModule } from './notifier.module.js';
+import { observeNotifier } from './notifier.observability.js';
 import { NOTIFIER_CONSUMER } from './notifier.tokens.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
 import { loadTemplates } from './templates/template-store.js';
@@ -26,6 +28,7 @@ describe('notifier end to end (nats-server, SMTP server, SQLite)', () => {
   let jsm: JetStreamManager;
   let publisher: EventPublisher;
   let dataDir: string;
+  let messaging: MessagingConfig;
   const stream = `NOTIFIER_${randomBytes(3).toString('hex')}`;
 
   before(async () => {
@@ -33,7 +36,7 @@ describe('notifier end to end (nats-server, SMTP server, SQLite)', () => {
     smtp = await startSmtpServer({ mode: 'accept' });
     dataDir = tempDir('notifier-e2e');
     const config = readNotifierConfig({ SMTP_URL: smtp.url, MAIL_FROM: 'IDM <noreply@idm.example>', DATA_DIR: dataDir, EMAIL_SEND_CONCURRENCY: '4', SMTP_MAX_CONNECTIONS: '4' });
-    const messaging: MessagingConfig = { connection: { url: nats.url, name: 'notifier-spec' }, stream: { name: stream }, maxDeliver: 5, ackWaitMs: 10_000, concurrency: 4, deliverPolicy: 'all' };
+    messaging = { connection: { url: nats.url, name: 'notifier-spec' }, stream: { name: stream }, maxDeliver: 5, ackWaitMs: 10_000, concurrency: 4, deliverPolicy: 'all' };
     app = await NestFactory.createMicroservice(NotifierModule.forRoot({ config, templates: loadTemplates(emailTypesOf(config.rules)), messaging }), {
       strategy: new JetStreamTransport({ connection: messaging.connection, stream: messaging.stream, consumer: NOTIFIER_CONSUMER, ackWaitMs: 10_000 }),
       logger: ['error', 'warn'],
@@ -96,5 +99,35 @@ describe('notifier end to end (nats-server, SMTP server, SQLite)', () => {
     assert.equal(failed.length, 1);
     assert.equal(failed[0]?.type === 'idm.email.failed' && failed[0].data.permanent, true);
     await smtp.setMode('accept');
+  });
+
+  it('metrics: pending emails and the oldest one\'s age while an email waits for its tick, 0 once sent', async () => {
+    const metrics = createAppMetrics('notifier');
+    const ready = { isReady: () => true } as unknown as JetStreamTransport;
+    await observeNotifier(app, ready, { metrics, messaging, port: null, logger: { log() {}, error() {}, warn() {} } });
+    const scrape = async (name: string): Promise<number> => metricValue(await metrics.registry.metrics(), `${name}{app="notifier"}`);
+    const repo = new PendingEmailRepository();
+    const dataSource = app.get(DataSource);
+    assert.equal(await repo.oldestFirstQueuedAt(dataSource), null);
+    assert.equal(await scrape('idm_pending_email_oldest_age_seconds'), 0);
+
+    await publisher.publish(createEvent(EventTypes.UserAdded, 'e2e-3', { userId: 'e2e-3', email: 'e2e3@example.com' }, { source: '/spec', time: at() }));
+    await waitFor(async () => (await repo.typesFor(dataSource, 'e2e-3')).size === 1, { message: 'flagged', timeoutMs: 20_000 });
+    const [type] = await repo.typesFor(dataSource, 'e2e-3');
+    const pending = await repo.find(dataSource, 'e2e-3', type!);
+    assert.deepEqual(await repo.oldestFirstQueuedAt(dataSource), pending!.firstQueuedAt);
+    assert.equal(await scrape('idm_pending_emails'), 1);
+    const age = await scrape('idm_pending_email_oldest_age_seconds');
+    assert.ok(Number.isFinite(age) && age >= 0, `age ${age}`);
+
+    await publisher.publish(tick(3));
+    await waitFor(async () => (await repo.typesFor(dataSource, 'e2e-3')).size === 0, { message: 'sent', timeoutMs: 20_000 });
+    assert.equal(await scrape('idm_pending_emails'), 0);
+    assert.equal(await scrape('idm_pending_email_oldest_age_seconds'), 0);
+
+    // A poison message on a subject the notifier consumes: dead-lettered, and the DLQ gauge counts it.
+    assert.equal(await scrape('idm_dead_letter_messages'), 0);
+    await jetstream(nc).publish(subjectFor(EventTypes.UserAdded, 'e2e-poison'), 'not an event');
+    await waitFor(async () => (await scrape('idm_dead_letter_messages')) === 1, { message: 'one dead letter', timeoutMs: 20_000 });
   });
 });

@@ -8,10 +8,12 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, createEvent, decodeEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { startNatsServer, startSlapd, tempDir, waitFor, type NatsServerHandle, type SlapdHandle } from '@idm/testing';
+import { createAppMetrics } from '@idm/observability';
+import { metricValue, startNatsServer, startSlapd, tempDir, waitFor, type NatsServerHandle, type SlapdHandle } from '@idm/testing';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { PASSWORD_SYNC_CONSUMER, PasswordSyncModule } from './password-sync.module.js';
+import { observePasswordSync } from './password-sync.observability.js';
 import { Clock } from './shell/clock.js';
 import type { PasswordSyncSettings } from './shell/password-sync.config.js';
 
@@ -34,6 +36,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
   let publisher: EventPublisher;
   let app: INestMicroservice;
   let dataDir: string;
+  let messaging: MessagingConfig;
   const clock = new ManualClock();
   const stream = `PWSYNC_${randomBytes(3).toString('hex')}`;
   const sentPasswords: string[] = [];
@@ -58,7 +61,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
       sweepIntervalMs: 3_600_000,
       commandQueue: 'password-sync',
     };
-    const messaging: MessagingConfig = {
+    messaging = {
       connection: { url: nats.url, name: 'pwsync-spec' },
       stream: { name: stream },
       maxDeliver: 5,
@@ -220,5 +223,29 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     const all = await events();
     const text = JSON.stringify(all);
     for (const p of sentPasswords) assert.equal(text.includes(p), false, `a password reached the stream`);
+  });
+
+  it('metrics: cached passwords, seconds to the earliest expiry, the target-unavailable streak', async () => {
+    const metrics = createAppMetrics('password-sync');
+    const ready = { isReady: () => true } as unknown as JetStreamTransport;
+    await observePasswordSync(app, ready, { metrics, messaging, port: null, logger: { log() {}, error() {}, warn() {} } });
+    const scrape = async (name: string): Promise<number> => metricValue(await metrics.registry.metrics(), `${name}{app="password-sync"}`);
+    const cachedBefore = await scrape('idm_cached_passwords');
+    assert.equal((await change('gauges', 'Gauges-Passw0rd')).ok, true); // not in the directory: cached
+    assert.equal(await scrape('idm_cached_passwords'), cachedBefore + 1);
+    // PASSWORD_EXPIRATION_MINUTES=60 on the manual clock: exactly an hour left.
+    assert.equal(await scrape('idm_cached_password_next_expiry_seconds'), 3600);
+    assert.equal(await scrape('idm_password_target_unavailable_streak'), 0);
+    await slapd.stop();
+    try {
+      assert.equal((await change('gauges-outage', 'Gauges-Outage-Passw0rd')).ok, true);
+      assert.equal(await scrape('idm_password_target_unavailable_streak'), 1);
+      clock.advance(5_000);
+      await sweep();
+      assert.equal(await scrape('idm_password_target_unavailable_streak'), 2);
+      assert.equal(await scrape('idm_cached_password_next_expiry_seconds'), 3595);
+    } finally {
+      await slapd.start();
+    }
   });
 });

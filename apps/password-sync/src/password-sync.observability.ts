@@ -3,10 +3,11 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
-import { EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { addConsumerLagGauge, addCounter, addGauge, addOutcomeCounter, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
+import { addConsumerLagGauge, addCounter, addGauge, addOutcomeCounter, appendedObserver, secondsLeft, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.module.js';
+import { Clock } from './shell/clock.js';
 import { PasswordTarget } from './targets/password-target.js';
 
 /** Default `HEALTH_PORT` of password-sync (scheduler 9101, notifier 9102). */
@@ -14,7 +15,8 @@ export const PASSWORD_SYNC_HEALTH_PORT = 9103;
 
 /**
  * password-sync's metrics and health server: passwords synced / failed / expired (from the events
- * it appends — never a password or a user id as a label), cached passwords, consumer lag, and
+ * it appends — never a password or a user id as a label), cached passwords, the earliest expiry,
+ * the target-unavailable streak, consumer lag, and
  * readiness = NATS connected, consumer pulling, database answering.
  */
 export async function observePasswordSync(
@@ -26,6 +28,8 @@ export async function observePasswordSync(
   const dataSource = app.get(DataSource);
   const nc = app.get<NatsConnection>(NATS_CONNECTION);
   const cache = app.get(PasswordCacheService);
+  // The app's clock, as the cache uses for expiresAt (a manual one in the specs).
+  const clock = app.get(Clock);
   const countOutcomes = addOutcomeCounter(metrics, 'idm_password_outcomes_total', 'Cached-password outcomes: synced, sync_failed (each failed attempt), expired', {
     [EventTypes.PasswordSynced]: 'synced',
     [EventTypes.PasswordSyncFailed]: 'sync_failed',
@@ -39,7 +43,25 @@ export async function observePasswordSync(
   );
   app.get(PasswordTarget).onConfigurationProblem(() => problems.inc());
   addGauge(metrics, 'idm_cached_passwords', 'Passwords cached and not yet synced or expired', () => cache.cachedCount());
+  // One read per scrape feeds both gauges below (both collect() calls of a scrape share it).
+  let health: ReturnType<typeof cache.cachedHealth> | null = null;
+  const cachedHealth = (): ReturnType<typeof cache.cachedHealth> => {
+    health ??= cache.cachedHealth().finally(() => setImmediate(() => (health = null)));
+    return health;
+  };
+  // A password about to expire unsynced is a user who will have to set it again: alert before.
+  addGauge(metrics, 'idm_cached_password_next_expiry_seconds', 'Seconds until the earliest cached password expires unsynced (+Inf when none expires)', async () =>
+    secondsLeft((await cachedHealth()).earliestExpiresAt, clock.now()),
+  );
+  addGauge(
+    metrics,
+    'idm_password_target_unavailable_streak',
+    'Longest run of consecutive target-unavailable failures of one cached password (0 when the target answers)',
+    async () => (await cachedHealth()).longestUnavailableStreak,
+  );
   const jsm = await jetstreamManager(nc);
+  // Dead letters waiting for an operator (`idm dlq list`): a state, so the alert clears once they are retried or dropped.
+  addGauge(metrics, 'idm_dead_letter_messages', 'Records in the dead-letter stream <stream>_DLQ (all consumers)', async () => (await jsm.streams.info(deadLetterStreamName(deps.messaging.stream.name))).state.messages);
   addConsumerLagGauge(metrics, async () => [[PASSWORD_SYNC_CONSUMER, (await jsm.consumers.info(deps.messaging.stream.name, PASSWORD_SYNC_CONSUMER)).num_pending] as const]);
   if (deps.port === null) return null;
   return startHealthServer({

@@ -21,4 +21,13 @@ describe('schedulerTickMetrics', () => {
     assert.match(text, /^idm_ticks_catch_up_total\{schedule="email-retry",app="scheduler"\} 2$/m);
     assert.match(text, /^idm_ticks_missed_total\{schedule="email-retry",app="scheduler"\} 3$/m);
   });
+
+  it('starts every configured schedule at 0, so a scheduler that never ticks is visible', async () => {
+    const metrics = createAppMetrics('scheduler');
+    schedulerTickMetrics(metrics, ['email-retry', 'nightly']);
+    const text = await metrics.registry.metrics();
+    for (const name of ['idm_ticks_fired_total', 'idm_ticks_missed_total', 'idm_ticks_catch_up_total']) {
+      for (const schedule of ['email-retry', 'nightly']) assert.match(text, new RegExp(`^${name}\\{schedule="${schedule}",app="scheduler"\\} 0$`, 'm'));
+    }
+  });
 });

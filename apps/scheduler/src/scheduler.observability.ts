@@ -10,12 +10,16 @@ export const SCHEDULER_HEALTH_PORT = 9101;
 /**
  * The scheduler's metrics: ticks fired per schedule, catch-up ticks, and the slots they stand for
  * (missed while no scheduler ran). Returns the appended-event listener to hand to the module, so
- * the start-up catch-up tick is counted as well.
+ * the start-up catch-up tick is counted as well. `schedules`: the configured schedule names, whose
+ * series start at 0.
  */
-export function schedulerTickMetrics(metrics: AppMetrics): (event: AppendedFacts) => void {
+export function schedulerTickMetrics(metrics: AppMetrics, schedules: readonly string[] = []): (event: AppendedFacts) => void {
   const fired = addCounter(metrics, 'idm_ticks_fired_total', 'BulkTaskTick events appended, by schedule', ['schedule']);
   const missed = addCounter(metrics, 'idm_ticks_missed_total', 'Schedule slots that got no tick of their own (folded into a catch-up tick)', ['schedule']);
   const catchUps = addCounter(metrics, 'idm_ticks_catch_up_total', 'Catch-up ticks appended (late, or standing for missed slots)', ['schedule']);
+  // Every configured schedule's series exists from the start at 0: a scheduler that never ticks
+  // after a restart shows `increase(...) == 0` (the "no ticks" alert) instead of no series at all.
+  for (const schedule of schedules) for (const c of [fired, missed, catchUps]) c.inc({ schedule }, 0);
   return appendedObserver(metrics, (event) => {
     if (event.type !== EventTypes.BulkTaskTick) return;
     const data = event.data as BulkTaskTickData;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { addOutcomeCounter, appendedObserver, createAppMetrics } from './metrics.js';
+import { addOutcomeCounter, ageSeconds, appendedObserver, addGauge, createAppMetrics, secondsLeft } from './metrics.js';
 
 describe('addOutcomeCounter', () => {
   it('counts appended events of the mapped types by outcome, and ignores the rest', async () => {
@@ -20,5 +20,25 @@ describe('createAppMetrics', () => {
     assert.match(text, /^process_cpu_user_seconds_total\{app="spec"\} /m);
     assert.match(text, /^nodejs_heap_size_used_bytes\{app="spec"\} /m);
     assert.doesNotMatch(text, /^idm_(process|nodejs)_/m);
+  });
+});
+
+describe('ageSeconds / secondsLeft (queue-age and deadline gauges)', () => {
+  const now = new Date('2026-01-01T12:00:00.000Z');
+
+  it('gives the age of the oldest item, 0 for an empty queue, never negative', () => {
+    assert.equal(ageSeconds(new Date('2026-01-01T11:45:00.000Z'), now), 900);
+    assert.equal(ageSeconds(null, now), 0);
+    assert.equal(ageSeconds(new Date('2026-01-01T12:00:02.000Z'), now), 0);
+  });
+
+  it('gives the seconds to the earliest deadline, +Inf without one, 0 once passed', async () => {
+    assert.equal(secondsLeft(new Date('2026-01-01T12:10:00.000Z'), now), 600);
+    assert.equal(secondsLeft(null, now), Number.POSITIVE_INFINITY);
+    assert.equal(secondsLeft(new Date('2026-01-01T11:59:00.000Z'), now), 0);
+    // Prometheus reads +Inf: a `< 600` alert stays quiet when nothing is cached.
+    const metrics = createAppMetrics('t');
+    addGauge(metrics, 'idm_test_seconds_left', 'test', () => secondsLeft(null, now));
+    assert.match(await metrics.registry.metrics(), /^idm_test_seconds_left\{app="t"\} \+Inf$/m);
   });
 });

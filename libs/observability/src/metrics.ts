@@ -145,6 +145,25 @@ export function addConsumerLagGauge(metrics: AppMetrics, read: () => Promise<Rea
   });
 }
 
+/**
+ * Age in seconds of the oldest item of a queue (`since` = its timestamp) at `now`; 0 for an empty
+ * queue (`since` null), never negative (a clock a little behind the database's). Time is data: the
+ * shell passes `now`.
+ */
+export function ageSeconds(since: Date | null, now: Date): number {
+  if (since === null) return 0;
+  return Math.max(0, (now.getTime() - since.getTime()) / 1000);
+}
+
+/**
+ * Seconds left until the earliest deadline `until` at `now`: `+Inf` when nothing has a deadline
+ * (so a `< N` alert stays quiet), 0 once it has passed (not yet handled by the next tick).
+ */
+export function secondsLeft(until: Date | null, now: Date): number {
+  if (until === null) return Number.POSITIVE_INFINITY;
+  return Math.max(0, (until.getTime() - now.getTime()) / 1000);
+}
+
 /** One line per settlement: debug for acks, warn for retries, error for dead letters. */
 function logSettlement(logger: Logger, d: SettledFacts): void {
   const fields = {

@@ -27,3 +27,4 @@ export { startSambaAd, sambaAdUnavailable, SAMBA_AD_POLICY_VIOLATION } from './s
 export type { SambaAdHandle, SambaAdOptions, SambaAdPasswordPolicy, SambaAdUserSpec } from './samba-ad.harness.js';
 export { acquireMachineLock } from './machine-lock.js';
 export type { MachineLock, MachineLockOptions, MachineLockOwner } from './machine-lock.js';
+export { metricValue } from './metrics-text.js';

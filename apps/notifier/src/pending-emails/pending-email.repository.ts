@@ -52,6 +52,12 @@ export class PendingEmailRepository {
     return row ? toPending(row) : undefined;
   }
 
+  /** When the oldest pending email was first flagged (null when none is pending): the backlog's age. */
+  async oldestFirstQueuedAt(target: Target): Promise<Date | null> {
+    const [oldest] = await target.getRepository(PendingEmailEntity).find({ select: { userId: true, emailType: true, firstQueuedAt: true }, order: { firstQueuedAt: 'ASC' }, take: 1 });
+    return oldest?.firstQueuedAt ?? null;
+  }
+
   /** The email types pending for a user. */
   async typesFor(target: Target, userId: string): Promise<Set<string>> {
     const rows = await target.getRepository(PendingEmailEntity).find({ select: { emailType: true }, where: { userId } });

@@ -1,8 +1,14 @@
-import { In, type EntityManager } from 'typeorm';
+import { In, IsNull, Not, type EntityManager } from 'typeorm';
 import type { PasswordSyncFailureReason } from '@idm/contracts';
 import { emptyState, type PasswordCacheState, type PasswordOrigin } from './password-cache.decider.js';
 import { PasswordCacheRow } from './password-cache.entity.js';
 import type { SealedSecret } from './sealed-secret.js';
+
+/** The cached rows as the alerts see them ({@link PasswordCacheRepository.cachedHealth}). */
+export interface CachedHealth {
+  readonly earliestExpiresAt: Date | null;
+  readonly longestUnavailableStreak: number;
+}
 
 /** What {@link PasswordCacheRepository.save} did. */
 export type SaveOutcome = 'saved' | 'stale' | 'nothing-to-save';
@@ -193,5 +199,15 @@ export class PasswordCacheRepository {
   /** How many passwords are cached right now (reported when they never expire). */
   async countCached(manager: EntityManager): Promise<number> {
     return manager.count(PasswordCacheRow, { where: { state: 'cached' } });
+  }
+
+  /**
+   * What the alerts need about the cached rows: the earliest expiry (null when none expires) and
+   * the longest run of `target-unavailable` failures of one password (0 when the target answers).
+   */
+  async cachedHealth(manager: EntityManager): Promise<CachedHealth> {
+    const [earliest] = await manager.find(PasswordCacheRow, { select: { userId: true, expiresAt: true }, where: { state: 'cached', expiresAt: Not(IsNull()) }, order: { expiresAt: 'ASC' }, take: 1 });
+    const [longest] = await manager.find(PasswordCacheRow, { select: { userId: true, unavailableStreak: true }, where: { state: 'cached' }, order: { unavailableStreak: 'DESC' }, take: 1 });
+    return { earliestExpiresAt: earliest?.expiresAt ?? null, longestUnavailableStreak: longest?.unavailableStreak ?? 0 };
   }
 }

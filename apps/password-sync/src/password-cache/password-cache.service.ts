@@ -5,7 +5,7 @@ import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
 import type { Clock } from '../shell/clock.js';
 import type { PasswordTarget } from '../targets/password-target.js';
 import { decide, type PasswordCacheDecision, type PasswordCacheInput, type PendingPasswordEvent } from './password-cache.decider.js';
-import type { PasswordCacheRepository } from './password-cache.repository.js';
+import type { CachedHealth, PasswordCacheRepository } from './password-cache.repository.js';
 import { GroupCommit, type DeferPublish, type GroupWork } from './group-commit.js';
 import { SecretKeyMismatchError, SecretTamperedError, type PasswordSealer, type SealedSecret } from './sealed-secret.js';
 
@@ -300,6 +300,11 @@ export class PasswordCacheService {
   /** Number of passwords cached now. */
   async cachedCount(): Promise<number> {
     return this.tx((m) => this.deps.repository.countCached(m));
+  }
+
+  /** Earliest expiry and longest target-unavailable streak of the cached passwords (for the metrics). */
+  async cachedHealth(): Promise<CachedHealth> {
+    return this.tx((m) => this.deps.repository.cachedHealth(m));
   }
 
   private ctx(now: Date) {
