@@ -208,7 +208,8 @@ describe('the console in a real browser (Chromium, nats-server, the apps)', { sk
     const row = page.getByRole('row', { name: /notifier/ });
     await row.waitFor();
     assert.match((await row.textContent()) ?? '', /none seen/);
-    assert.equal(await stack.replay('notifier', ['--dry-run']), 0);
+    // The notifier is running in this stack, so a replay is refused unless forced; a dry run writes nothing.
+    assert.equal(await stack.replay('notifier', ['--dry-run', '--force']), 0);
     await row.getByText(/done .*\(dry run\)/).waitFor({ timeout: 30_000 });
     await shot('replay-1280');
   });
