@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { EventPublisher, NATS_CONNECTION } from '@idm/messaging';
-import { addCounter, addGauge, addOutcomeCounter, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import { addCounter, addGauge, addOutcomeCounter, appendedObserver, readinessChecks, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { PollLoop } from './poller/poll-loop.js';
 import { PollService } from './poller/poll.service.js';
 import { SnapshotRepository } from './snapshot/snapshot.repository.js';
@@ -51,13 +51,8 @@ export async function observeDirectorySource(
     registry: metrics.registry,
     logger: deps.logger,
     checks: [
-      {
-        name: 'nats',
-        check: () => {
-          if (nc.isClosed()) throw new Error('NATS connection closed');
-        },
-      },
-      { name: 'database', check: async () => void (await dataSource.query('SELECT 1')) },
+      readinessChecks.nats(nc),
+      readinessChecks.database(dataSource),
       {
         name: 'directory',
         check: () => {

@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { addConsumerLagGauge, addGauge, addOutcomeCounter, ageSeconds, appendedObserver, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import { addConsumerLagGauge, addGauge, addOutcomeCounter, ageSeconds, appendedObserver, readinessChecks, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER } from './notifier.tokens.js';
 import { PendingEmailEntity } from './pending-emails/pending-email.entity.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
@@ -51,17 +51,9 @@ export async function observeNotifier(
     registry: metrics.registry,
     logger: deps.logger,
     checks: [
-      { name: 'nats', check: () => assertOpen(nc) },
-      { name: 'consumers', check: () => assertReady(transport) },
-      { name: 'database', check: async () => void (await dataSource.query('SELECT 1')) },
+      readinessChecks.nats(nc),
+      readinessChecks.consumers(transport),
+      readinessChecks.database(dataSource),
     ],
   });
-}
-
-function assertOpen(nc: NatsConnection): void {
-  if (nc.isClosed()) throw new Error('NATS connection closed');
-}
-
-function assertReady(transport: JetStreamTransport): void {
-  if (!transport.isReady()) throw new Error('consumers not pulling');
 }

@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { addConsumerLagGauge, addCounter, addGauge, addOutcomeCounter, appendedObserver, secondsLeft, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import { addConsumerLagGauge, addCounter, addGauge, addOutcomeCounter, appendedObserver, readinessChecks, secondsLeft, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.module.js';
 import { Clock } from './shell/clock.js';
@@ -69,19 +69,9 @@ export async function observePasswordSync(
     registry: metrics.registry,
     logger: deps.logger,
     checks: [
-      {
-        name: 'nats',
-        check: () => {
-          if (nc.isClosed()) throw new Error('NATS connection closed');
-        },
-      },
-      {
-        name: 'consumers',
-        check: () => {
-          if (!transport.isReady()) throw new Error('consumer not pulling');
-        },
-      },
-      { name: 'database', check: async () => void (await dataSource.query('SELECT 1')) },
+      readinessChecks.nats(nc),
+      readinessChecks.consumers(transport),
+      readinessChecks.database(dataSource),
     ],
   });
 }

@@ -2,7 +2,7 @@ import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { EventTypes, type BulkTaskTickData } from '@idm/contracts';
 import { NATS_CONNECTION } from '@idm/messaging';
-import { addCounter, appendedObserver, startHealthServer, type AppendedFacts, type AppMetrics, type HealthServer } from '@idm/observability';
+import { addCounter, appendedObserver, readinessChecks, startHealthServer, type AppendedFacts, type AppMetrics, type HealthServer } from '@idm/observability';
 
 /** Default `HEALTH_PORT` of the scheduler (notifier 9102, password-sync 9103). */
 export const SCHEDULER_HEALTH_PORT = 9101;
@@ -40,13 +40,6 @@ export async function startSchedulerHealth(
     port: deps.port,
     registry: deps.metrics.registry,
     logger: deps.logger,
-    checks: [
-      {
-        name: 'nats',
-        check: () => {
-          if (nc.isClosed()) throw new Error('NATS connection closed');
-        },
-      },
-    ],
+    checks: [readinessChecks.nats(nc)],
   });
 }

@@ -5,5 +5,6 @@ export { REDACT_PATHS, REDACTED, scrubUrls, scrubDeep } from './redact.js';
 export { createAppMetrics, settledObserver, appendedObserver, addGauge, addCounter, addOutcomeCounter, addConsumerLagGauge, ageSeconds, secondsLeft } from './metrics.js';
 export type { AppMetrics, SettledFacts, AppendedFacts } from './metrics.js';
 export { startHealthServer } from './health-server.js';
+export { readinessChecks } from './readiness-checks.js';
 export type { HealthServer, HealthServerOptions, ReadinessCheck } from './health-server.js';
 export { healthPortFrom, HealthPortError } from './health-port.js';
