@@ -39,52 +39,49 @@ async function midDrain(t: TestContext, body: (stack: EmailStack, sentAtFault: n
   }
 }
 
+/**
+ * Kills the first notifier with SIGKILL, restarts it (then `afterRestart`), waits until every user
+ * has their email and records the row: nothing lost, copies only with the first Message-ID.
+ */
+async function killNotifierAndCount(
+  t: TestContext,
+  stack: EmailStack,
+  sentAtKill: number,
+  fault: string,
+  afterRestart: (notifier: EmailStack['notifiers'][number]) => Promise<unknown> = async () => undefined,
+): Promise<void> {
+  const notifier = stack.notifiers[0]!;
+  const killedAt = Date.now();
+  await notifier.kill();
+  await notifier.restart();
+  await afterRestart(notifier);
+  const { recipients, duplicates, mixedIds } = await waitForRecipients(stack, USERS);
+  recordFault(
+    {
+      fault,
+      inFlight: `${USERS} emails, ${sentAtKill} sent`,
+      lost: USERS - recipients,
+      duplicated: `${duplicates} emails, same Message-ID`,
+      recoveryMs: Date.now() - killedAt,
+    },
+    (m) => t.diagnostic(m),
+  );
+  assert.equal(recipients, USERS, 'no user without an email');
+  assert.deepEqual(mixedIds, [], 'a copy always carries the Message-ID of the first');
+}
+
 describe('faults on the email path (kill -9 while 300 emails drain)', () => {
   it('kill -9 of the notifier mid-drain (default lease 30 s): nothing lost, copies only with the same Message-ID', async (t) => {
-    await midDrain(t, async (stack, sentAtKill) => {
-      const notifier = stack.notifiers[0]!;
-      const killedAt = Date.now();
-      await notifier.kill();
-      await notifier.restart();
-      const { recipients, duplicates, mixedIds } = await waitForRecipients(stack, USERS);
-      recordFault(
-        {
-          fault: 'kill -9 notifier mid-drain, restarted (SQLite, default lease)',
-          inFlight: `${USERS} emails, ${sentAtKill} sent`,
-          lost: USERS - recipients,
-          duplicated: `${duplicates} emails, same Message-ID`,
-          recoveryMs: Date.now() - killedAt,
-        },
-        (m) => t.diagnostic(m),
-      );
-      assert.equal(recipients, USERS, 'no user without an email');
-      assert.deepEqual(mixedIds, [], 'a copy always carries the Message-ID of the first');
-    });
+    await midDrain(t, (stack, sentAtKill) => killNotifierAndCount(t, stack, sentAtKill, 'kill -9 notifier mid-drain, restarted (SQLite, default lease)'));
   });
 
   it('kill -9 of a notifier with a stable NOTIFIER_INSTANCE_ID: the restarted instance frees its old claims at start, no lease wait', async (t) => {
     await midDrain(
       t,
-      async (stack, sentAtKill) => {
-        const notifier = stack.notifiers[0]!;
-        const killedAt = Date.now();
-        await notifier.kill();
-        await notifier.restart();
-        await notifier.waitForLog(/released \d+ claims of this instance's previous run/);
-        const { recipients, duplicates, mixedIds } = await waitForRecipients(stack, USERS);
-        recordFault(
-          {
-            fault: 'kill -9 notifier mid-drain, restarted with the same NOTIFIER_INSTANCE_ID',
-            inFlight: `${USERS} emails, ${sentAtKill} sent`,
-            lost: USERS - recipients,
-            duplicated: `${duplicates} emails, same Message-ID`,
-            recoveryMs: Date.now() - killedAt,
-          },
-          (m) => t.diagnostic(m),
-        );
-        assert.equal(recipients, USERS, 'no user without an email');
-        assert.deepEqual(mixedIds, [], 'a copy always carries the Message-ID of the first');
-      },
+      (stack, sentAtKill) =>
+        killNotifierAndCount(t, stack, sentAtKill, 'kill -9 notifier mid-drain, restarted with the same NOTIFIER_INSTANCE_ID', (notifier) =>
+          notifier.waitForLog(/released \d+ claims of this instance's previous run/),
+        ),
       { NOTIFIER_INSTANCE_ID: 'notifier-0' },
     );
   });
