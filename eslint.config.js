@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const apps = ['scheduler', 'notifier', 'password-sync', 'console'];
+const apps = ['scheduler', 'notifier', 'password-sync', 'directory-source', 'console', 'cli'];
 const deepLibImport = { group: ['@idm/*/*'], message: 'Import a lib through its package name only (its index.ts).' };
 
 export default tseslint.config(
@@ -16,7 +16,15 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
@@ -41,7 +49,12 @@ export default tseslint.config(
           patterns: [
             deepLibImport,
             { group: ['**/libs/**'], message: 'Import libs by package name (@idm/<lib>).' },
-            ...apps.filter((a) => a !== app).map((other) => ({ group: [`**/${other}/**`, `**/apps/${other}*`], message: 'Apps never import each other: talk through events.' })),
+            ...apps
+              .filter((a) => a !== app)
+              .map((other) => ({
+                group: [`**/${other}/**`, `**/apps/${other}*`],
+                message: 'Apps never import each other: talk through events.',
+              })),
           ],
         },
       ],

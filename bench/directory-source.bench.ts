@@ -19,7 +19,20 @@ import { printTable, startBenchApp, type BenchRow } from './bench-support.js';
 const N = Number(process.env.BENCH_USERS ?? 100_000);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
 const PAGE = 500;
-const ATTRIBUTES = ['uid', 'sAMAccountName', 'mail', 'displayName', 'givenName', 'sn', 'title', 'telephoneNumber', 'entryUUID', 'entryCSN', 'modifyTimestamp', 'pwdAccountLockedTime'];
+const ATTRIBUTES = [
+  'uid',
+  'sAMAccountName',
+  'mail',
+  'displayName',
+  'givenName',
+  'sn',
+  'title',
+  'telephoneNumber',
+  'entryUUID',
+  'entryCSN',
+  'modifyTimestamp',
+  'pwdAccountLockedTime',
+];
 const uid = (i: number) => `user-${String(i).padStart(6, '0')}`;
 
 interface PollFigures {
@@ -32,8 +45,17 @@ interface PollFigures {
 
 /** The poll lines the app logged (`<kind>: N entries read, …, R LDAP request(s) in S s (read …)`), oldest first. */
 function pollLines(log: string, kind: RegExp): PollFigures[] {
-  const re = new RegExp(`${kind.source}: (\\d+) entries read, (?:(\\d+) event\\(s\\)|[^,]*, nothing announced), (\\d+) LDAP request\\(s\\) in ([\\d.]+) s \\(([^)]*)\\)`, 'g');
-  return [...log.matchAll(re)].map((m) => ({ entries: Number(m[1]), events: Number(m[2] ?? 0), requests: Number(m[3]), seconds: Number(m[4]), phases: m[5]! }));
+  const re = new RegExp(
+    `${kind.source}: (\\d+) entries read, (?:(\\d+) event\\(s\\)|[^,]*, nothing announced), (\\d+) LDAP request\\(s\\) in ([\\d.]+) s \\(([^)]*)\\)`,
+    'g',
+  );
+  return [...log.matchAll(re)].map((m) => ({
+    entries: Number(m[1]),
+    events: Number(m[2] ?? 0),
+    requests: Number(m[3]),
+    seconds: Number(m[4]),
+    phases: m[5]!,
+  }));
 }
 
 async function main(): Promise<void> {
@@ -62,7 +84,12 @@ async function main(): Promise<void> {
     t = performance.now();
     let rawEntries = 0;
     let rawPages = 0;
-    for await (const page of raw.searchPaginated(slapd.baseDn, { scope: 'sub', filter: '(objectClass=inetOrgPerson)', attributes: ATTRIBUTES, paged: { pageSize: PAGE } })) {
+    for await (const page of raw.searchPaginated(slapd.baseDn, {
+      scope: 'sub',
+      filter: '(objectClass=inetOrgPerson)',
+      attributes: ATTRIBUTES,
+      paged: { pageSize: PAGE },
+    })) {
       rawEntries += page.searchEntries.length;
       rawPages += 1;
     }
@@ -89,32 +116,64 @@ async function main(): Promise<void> {
       workDir,
     );
     try {
-      const baseline = await waitFor(() => pollLines(app.log(), /full scan \(first-start\)/)[0], { timeoutMs: 600_000, intervalMs: 200, message: 'the baseline scan' });
+      const baseline = await waitFor(() => pollLines(app.log(), /full scan \(first-start\)/)[0], {
+        timeoutMs: 600_000,
+        intervalMs: 200,
+        message: 'the baseline scan',
+      });
 
       const admin = new Client({ url: slapd.url });
       await admin.bind(slapd.bindDn, slapd.bindPassword);
-      const modify = (i: number, title: string) => admin.modify(slapd.userDn(uid(i)), [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: [title] }) })]);
+      const modify = (i: number, title: string) =>
+        admin.modify(slapd.userDn(uid(i)), [
+          new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: [title] }) }),
+        ]);
       // Warm-up: the first change query after a bulk load re-reads the load's last overlap window
       // (deduplicated by entryCSN, no events); one small change moves the checkpoint past it.
       await modify(N - 1, 'warm-up');
-      const warmUp = await waitFor(() => pollLines(app.log(), /change query/)[0], { timeoutMs: 120_000, intervalMs: 100, message: 'the warm-up poll' });
+      const warmUp = await waitFor(() => pollLines(app.log(), /change query/)[0], {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+        message: 'the warm-up poll',
+      });
       const step = Math.max(1, Math.floor(N / CHANGES));
       for (let k = 0; k < CHANGES; k++) await modify((k * step) % N, `changed ${k}`);
       await admin.unbind();
-      const changed = await waitFor(() => pollLines(app.log(), /change query/).find((p) => p.events >= CHANGES), { timeoutMs: 120_000, intervalMs: 100, message: 'the poll of the changes' });
-      console.log(`warm-up poll (1 change right after the load): ${warmUp.entries} entries read, ${warmUp.requests} LDAP requests, ${warmUp.seconds} s (${warmUp.phases})`);
+      const changed = await waitFor(() => pollLines(app.log(), /change query/).find((p) => p.events >= CHANGES), {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+        message: 'the poll of the changes',
+      });
+      console.log(
+        `warm-up poll (1 change right after the load): ${warmUp.entries} entries read, ${warmUp.requests} LDAP requests, ${warmUp.seconds} s (${warmUp.phases})`,
+      );
       console.log(`baseline phases: ${baseline.phases}; change poll phases: ${changed.phases}`);
 
       const rawRow: BenchRow = { name: `raw paged ldapts search (${rawPages} pages of ${PAGE})`, items: rawEntries, seconds: rawSeconds };
       printTable(
         `directory-source baseline scan, ${N} entries (slapd, SQLite snapshot)`,
-        [rawRow, { name: 'directory-source baseline scan (read, hash, snapshot)', items: baseline.entries, seconds: baseline.seconds, note: `${baseline.requests} LDAP requests` }],
+        [
+          rawRow,
+          {
+            name: 'directory-source baseline scan (read, hash, snapshot)',
+            items: baseline.entries,
+            seconds: baseline.seconds,
+            note: `${baseline.requests} LDAP requests`,
+          },
+        ],
         rawRow,
         'entries',
       );
       printTable(
         `directory-source poll with ${CHANGES} changed entries among ${N}`,
-        [{ name: 'change query → UserModified events stored → commit', items: changed.entries, seconds: changed.seconds, note: `${changed.events} events, ${changed.requests} LDAP requests (goal: < 2 s)` }],
+        [
+          {
+            name: 'change query → UserModified events stored → commit',
+            items: changed.entries,
+            seconds: changed.seconds,
+            note: `${changed.events} events, ${changed.requests} LDAP requests (goal: < 2 s)`,
+          },
+        ],
         undefined,
         'entries',
       );

@@ -20,20 +20,32 @@ import { printTable, startBenchApp, type BenchRow } from './bench-support.js';
 
 const N = Number(process.env.BENCH_EMAILS ?? 10_000);
 /** BENCH_SEND_CONCURRENCY: the notifier's EMAIL_SEND_CONCURRENCY for the run (default: the app's). */
-const sendConcurrency: Record<string, string> = process.env.BENCH_SEND_CONCURRENCY ? { EMAIL_SEND_CONCURRENCY: process.env.BENCH_SEND_CONCURRENCY } : {};
+const sendConcurrency: Record<string, string> = process.env.BENCH_SEND_CONCURRENCY
+  ? { EMAIL_SEND_CONCURRENCY: process.env.BENCH_SEND_CONCURRENCY }
+  : {};
 const CONNECTIONS = 8;
 const now = () => new Date().toISOString();
 
 /** Runs `work` over 0..n-1 with `lanes` in flight. */
 async function lanes(n: number, width: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) await work(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < n) await work(next++);
+    }),
+  );
 }
 
 async function rawNodemailer(smtp: SmtpServerHandle): Promise<BenchRow> {
-  const transporter = nodemailer.createTransport({ pool: true, host: smtp.host, port: smtp.port, secure: false, ignoreTLS: true, maxConnections: CONNECTIONS, maxMessages: 100 });
+  const transporter = nodemailer.createTransport({
+    pool: true,
+    host: smtp.host,
+    port: smtp.port,
+    secure: false,
+    ignoreTLS: true,
+    maxConnections: CONNECTIONS,
+    maxMessages: 100,
+  });
   const started = performance.now();
   await lanes(N, CONNECTIONS, async (i) => {
     await transporter.sendMail({
@@ -71,7 +83,17 @@ async function notifierDrain(smtp: SmtpServerHandle, kind: 'sqlite' | 'postgres'
   const logDir = tempDir('bench-notifier');
   const app = await startBenchApp(
     'notifier',
-    { NATS_URL: nats.url, IDM_STREAM: stream, SMTP_URL: smtp.url, MAIL_FROM: 'IDM <noreply@idm.example>', LOG_LEVEL: 'info', HEALTH_PORT: 'off', DATA_DIR: logDir, ...sendConcurrency, ...database },
+    {
+      NATS_URL: nats.url,
+      IDM_STREAM: stream,
+      SMTP_URL: smtp.url,
+      MAIL_FROM: 'IDM <noreply@idm.example>',
+      LOG_LEVEL: 'info',
+      HEALTH_PORT: 'off',
+      DATA_DIR: logDir,
+      ...sendConcurrency,
+      ...database,
+    },
     logDir,
   );
   const nc = await connectNats({ url: nats.url, name: 'bench' });
@@ -83,22 +105,43 @@ async function notifierDrain(smtp: SmtpServerHandle, kind: 'sqlite' | 'postgres'
     let lastSeq = 0;
     await lanes(N, 64, async (i) => {
       const userId = `user-${i}`;
-      const { seq } = await publisher.publish(createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com`, displayName: `User ${i}` }, { source: '/bench', time: now() }));
+      const { seq } = await publisher.publish(
+        createEvent(
+          EventTypes.UserAdded,
+          userId,
+          { userId, email: `${userId}@example.com`, displayName: `User ${i}` },
+          { source: '/bench', time: now() },
+        ),
+      );
       lastSeq = Math.max(lastSeq, seq);
     });
-    await waitFor(async () => (await jsm.consumers.info(stream, 'notifier')).ack_floor.stream_seq >= lastSeq, { timeoutMs: 600_000, intervalMs: 250, message: 'users added' });
+    await waitFor(async () => (await jsm.consumers.info(stream, 'notifier')).ack_floor.stream_seq >= lastSeq, {
+      timeoutMs: 600_000,
+      intervalMs: 250,
+      message: 'users added',
+    });
     const seedSeconds = (performance.now() - seedStart) / 1000;
 
     await smtp.clear();
     const done = nthEmailSent(js, stream, N);
     const started = performance.now();
     await publisher.publish(
-      createEvent(EventTypes.BulkTaskTick, 'email-retry', { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor: now(), firedAt: now(), catchUp: false }, { source: '/bench', time: now() }),
+      createEvent(
+        EventTypes.BulkTaskTick,
+        'email-retry',
+        { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor: now(), firedAt: now(), catchUp: false },
+        { source: '/bench', time: now() },
+      ),
     );
     const seconds = ((await done) - started) / 1000;
     const received = (await smtp.messages()).length;
     if (received !== N) throw new Error(`the sink received ${received} emails, expected ${N}`);
-    return { name: `notifier process, ${kind}: tick → ${N}th EmailSent`, items: N, seconds, note: `flagging ${N} users took ${seedSeconds.toFixed(1)} s (${(N / seedSeconds).toFixed(0)}/s)` };
+    return {
+      name: `notifier process, ${kind}: tick → ${N}th EmailSent`,
+      items: N,
+      seconds,
+      note: `flagging ${N} users took ${seedSeconds.toFixed(1)} s (${(N / seedSeconds).toFixed(0)}/s)`,
+    };
   } finally {
     await nc.close();
     await app.stop();
@@ -119,7 +162,13 @@ async function main(): Promise<void> {
         continue;
       }
       try {
-        rows.push(await notifierDrain(smtp, db.kind, db.kind === 'sqlite' ? { DATA_DIR: db.dataDir } : { DATABASE_URL: db.databaseUrl, DATABASE_SCHEMA: db.schema }));
+        rows.push(
+          await notifierDrain(
+            smtp,
+            db.kind,
+            db.kind === 'sqlite' ? { DATA_DIR: db.dataDir } : { DATABASE_URL: db.databaseUrl, DATABASE_SCHEMA: db.schema },
+          ),
+        );
       } finally {
         await db.dispose();
       }

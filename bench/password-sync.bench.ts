@@ -8,7 +8,16 @@ import { Attribute, BerWriter, Change, Client } from 'ldapts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { CommandSubjects, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
-import { sambaAdUnavailable, startNatsServer, startSambaAd, startSlapd, tempDir, waitFor, type NatsServerHandle, type SlapdHandle } from '@idm/testing';
+import {
+  sambaAdUnavailable,
+  startNatsServer,
+  startSambaAd,
+  startSlapd,
+  tempDir,
+  waitFor,
+  type NatsServerHandle,
+  type SlapdHandle,
+} from '@idm/testing';
 
 /**
  * 18,000 password changes (the seed's bulk example) through the whole path — command →
@@ -35,7 +44,13 @@ const PASSWORD_MODIFY_OID = '1.3.6.1.4.1.4203.1.11.1';
 const uid = (i: number) => `bench-${String(i).padStart(6, '0')}`;
 
 /** Runs `work(i)` for i in [0, n) with `concurrency` workers; `setup` gives each worker its own resource. */
-async function pool<R>(n: number, concurrency: number, setup: () => Promise<R>, work: (r: R, i: number) => Promise<void>, teardown: (r: R) => Promise<void>): Promise<number> {
+async function pool<R>(
+  n: number,
+  concurrency: number,
+  setup: () => Promise<R>,
+  work: (r: R, i: number) => Promise<void>,
+  teardown: (r: R) => Promise<void>,
+): Promise<number> {
   let next = 0;
   const resources = await Promise.all(Array.from({ length: concurrency }, setup));
   const started = performance.now();
@@ -83,20 +98,40 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
   };
   const unbind = (client: Client) => client.unbind();
 
-  const addSeconds = await pool(N, CONCURRENCY, bound(slapd.bindDn, slapd.bindPassword), async (client, i) => {
-    await client.add(slapd.userDn(uid(i)), { objectClass: 'inetOrgPerson', uid: uid(i), cn: uid(i), sn: uid(i) });
-  }, unbind);
+  const addSeconds = await pool(
+    N,
+    CONCURRENCY,
+    bound(slapd.bindDn, slapd.bindPassword),
+    async (client, i) => {
+      await client.add(slapd.userDn(uid(i)), { objectClass: 'inetOrgPerson', uid: uid(i), cn: uid(i), sn: uid(i) });
+    },
+    unbind,
+  );
 
-  const rawSeconds = await pool(N, CONCURRENCY, bound(slapd.serviceBindDn, slapd.serviceBindPassword), async (client, i) => {
-    await client.exop(PASSWORD_MODIFY_OID, passwordModify(slapd.userDn(uid(i)), `Raw-${i}-Passw0rd`));
-  }, unbind);
+  const rawSeconds = await pool(
+    N,
+    CONCURRENCY,
+    bound(slapd.serviceBindDn, slapd.serviceBindPassword),
+    async (client, i) => {
+      await client.exop(PASSWORD_MODIFY_OID, passwordModify(slapd.userDn(uid(i)), `Raw-${i}-Passw0rd`));
+    },
+    unbind,
+  );
 
-  const pipeline = await runPipeline(nats, workDir, 'BENCH', N, {
-    PASSWORD_TARGET: slapd.url,
-    PASSWORD_TARGET_BIND_DN: slapd.serviceBindDn,
-    PASSWORD_TARGET_BIND_PASSWORD: slapd.serviceBindPassword,
-    PASSWORD_TARGET_BASE_DN: slapd.baseDn,
-  }, uid, (i) => `Sync-${i}-Passw0rd`);
+  const pipeline = await runPipeline(
+    nats,
+    workDir,
+    'BENCH',
+    N,
+    {
+      PASSWORD_TARGET: slapd.url,
+      PASSWORD_TARGET_BIND_DN: slapd.serviceBindDn,
+      PASSWORD_TARGET_BIND_PASSWORD: slapd.serviceBindPassword,
+      PASSWORD_TARGET_BASE_DN: slapd.baseDn,
+    },
+    uid,
+    (i) => `Sync-${i}-Passw0rd`,
+  );
   const { seconds: pipelineSeconds, synced, failed, retried, cpuSeconds } = pipeline;
 
   const rate = (s: number) => Math.round(N / s);
@@ -110,8 +145,12 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
   console.log('|---|---:|---:|---:|');
   for (const [name, n, s] of rows) console.log(`| ${name} | ${n} | ${s.toFixed(2)} | ${rate(s)} |`);
   const ratio = rawSeconds / pipelineSeconds;
-  console.log(`\nPasswordSynced events: ${synced} of ${N} (${retried} after a retry); failed replies: ${failed}; password-sync CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / N) * 1000).toFixed(2)} ms per password, start-up included)`);
-  console.log(`pipeline / raw rate: ${(ratio * 100).toFixed(0)} % (goal ≥ 50 %: ${ratio >= 0.5 ? 'met' : 'MISSED'}); under 30 s: ${pipelineSeconds < 30 ? 'met' : 'MISSED'}`);
+  console.log(
+    `\nPasswordSynced events: ${synced} of ${N} (${retried} after a retry); failed replies: ${failed}; password-sync CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / N) * 1000).toFixed(2)} ms per password, start-up included)`,
+  );
+  console.log(
+    `pipeline / raw rate: ${(ratio * 100).toFixed(0)} % (goal ≥ 50 %: ${ratio >= 0.5 ? 'met' : 'MISSED'}); under 30 s: ${pipelineSeconds < 30 ? 'met' : 'MISSED'}`,
+  );
 }
 
 /** utime + stime of a live process, in seconds (Linux; 100 clock ticks per second); NaN elsewhere. */
@@ -140,34 +179,52 @@ async function runPipeline(
 ): Promise<{ seconds: number; synced: number; failed: number; retried: number; cpuSeconds: number }> {
   const logFile = join(workDir, `password-sync-${stream}.log`);
   const fd = openSync(logFile, 'a');
-  const app = spawn(process.execPath, [...(process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? []), fileURLToPath(new URL('../apps/password-sync/main.js', import.meta.url))], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NATS_URL: nats.url,
-      IDM_STREAM: stream,
-      DATA_DIR: join(workDir, `data-${stream}`),
-      PASSWORD_CACHE_KEY: randomBytes(32).toString('base64'),
-      ...targetEnv,
-      // The seed's rule of thumb for 18,000 passwords.
-      PASSWORD_EXPIRATION_MINUTES: '300',
-      LOG_LEVEL: 'warn',
-      HEALTH_PORT: 'off',
-      // The same LDAP concurrency as the raw run.
-      PASSWORD_TARGET_POOL_SIZE: String(CONCURRENCY),
+  const app = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      fileURLToPath(new URL('../apps/password-sync/main.js', import.meta.url)),
+    ],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NATS_URL: nats.url,
+        IDM_STREAM: stream,
+        DATA_DIR: join(workDir, `data-${stream}`),
+        PASSWORD_CACHE_KEY: randomBytes(32).toString('base64'),
+        ...targetEnv,
+        // The seed's rule of thumb for 18,000 passwords.
+        PASSWORD_EXPIRATION_MINUTES: '300',
+        LOG_LEVEL: 'warn',
+        HEALTH_PORT: 'off',
+        // The same LDAP concurrency as the raw run.
+        PASSWORD_TARGET_POOL_SIZE: String(CONCURRENCY),
+      },
+      stdio: ['ignore', fd, fd],
     },
-    stdio: ['ignore', fd, fd],
-  });
+  );
   closeSync(fd);
   const nc = await connectNats({ url: nats.url, name: 'bench' });
   try {
     // Ready when the responder answers (an invalid request changes nothing); LOG_LEVEL=warn hides the ready line.
-    await waitFor(() => nc.request(CommandSubjects.PasswordChange, '{}', { timeout: 1_000 }).then(() => true), { timeoutMs: 30_000, message: `password-sync ready (log ${logFile})` });
+    await waitFor(() => nc.request(CommandSubjects.PasswordChange, '{}', { timeout: 1_000 }).then(() => true), {
+      timeoutMs: 30_000,
+      message: `password-sync ready (log ${logFile})`,
+    });
     let failed = 0;
     const started = performance.now();
-    const replySeconds = await pool(n, CONCURRENCY, () => Promise.resolve(nc), async (c, i) => {
-      const msg = await c.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: userOf(i), password: passwordOf(i) }), { timeout: 60_000 });
-      if (!msg.json<PasswordChangeReply>().ok) failed++;
-    }, () => Promise.resolve());
+    const replySeconds = await pool(
+      n,
+      CONCURRENCY,
+      () => Promise.resolve(nc),
+      async (c, i) => {
+        const msg = await c.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: userOf(i), password: passwordOf(i) }), {
+          timeout: 60_000,
+        });
+        if (!msg.json<PasswordChangeReply>().ok) failed++;
+      },
+      () => Promise.resolve(),
+    );
     // The reply comes after the first attempt's outcome is recorded; an attempt that timed out
     // under load is retried by the sweeper. The row ends with the last PasswordSynced (or 5 min).
     const jsm = await jetstreamManager(nc);
@@ -178,7 +235,11 @@ async function runPipeline(
     let synced = await countSynced();
     const retried = n - synced;
     if (synced < n) {
-      await waitFor(async () => (synced = await countSynced()) >= n, { timeoutMs: 300_000, intervalMs: 200, message: 'every PasswordSynced' }).catch(() => undefined);
+      await waitFor(async () => (synced = await countSynced()) >= n, {
+        timeoutMs: 300_000,
+        intervalMs: 200,
+        message: 'every PasswordSynced',
+      }).catch(() => undefined);
     }
     const seconds = synced >= n ? (performance.now() - started) / 1000 : replySeconds;
     return { seconds, synced, failed, retried, cpuSeconds: cpuSecondsOf(app.pid) };
@@ -214,44 +275,79 @@ async function activeDirectoryRows(workDir: string): Promise<void> {
       return client;
     };
     const unbind = (client: Client) => client.unbind();
-    const unicodePwd = (password: string) => new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${password}"`, 'utf16le')] }) });
+    const unicodePwd = (password: string) =>
+      new Change({
+        operation: 'replace',
+        modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${password}"`, 'utf16le')] }),
+      });
 
     // With an initial password: both measured rows then replace an existing password. The first
     // password of an account is cheaper for the DC (no history to keep: ~20 vs ~30 ms of its CPU
     // here), which would favour whichever row came first.
     const setupStarted = performance.now();
     const chunk = Math.ceil(AD_N / 8);
-    await Promise.all(Array.from({ length: 8 }, (_, c) => ad.createUsers(Array.from({ length: Math.max(0, Math.min(chunk, AD_N - c * chunk)) }, (_, k) => ({ sAMAccountName: sam(c * chunk + k) })))));
+    await Promise.all(
+      Array.from({ length: 8 }, (_, c) =>
+        ad.createUsers(
+          Array.from({ length: Math.max(0, Math.min(chunk, AD_N - c * chunk)) }, (_, k) => ({ sAMAccountName: sam(c * chunk + k) })),
+        ),
+      ),
+    );
     const addSeconds = (performance.now() - setupStarted) / 1000;
 
     const dcBeforeRaw = ad.cpuSeconds();
-    const rawSeconds = await pool(AD_N, CONCURRENCY, bound(ad.serviceBindDn, ad.serviceBindPassword), async (client, i) => {
-      // The DN is known here; the pipeline also searches by sAMAccountName first.
-      await client.modify(ad.userDn(sam(i)), unicodePwd(`Raw-${i}-Passw0rd`));
-    }, unbind);
+    const rawSeconds = await pool(
+      AD_N,
+      CONCURRENCY,
+      bound(ad.serviceBindDn, ad.serviceBindPassword),
+      async (client, i) => {
+        // The DN is known here; the pipeline also searches by sAMAccountName first.
+        await client.modify(ad.userDn(sam(i)), unicodePwd(`Raw-${i}-Passw0rd`));
+      },
+      unbind,
+    );
     const dcRaw = ad.cpuSeconds() - dcBeforeRaw;
 
     const dcBeforePipeline = ad.cpuSeconds();
-    const { seconds, synced, failed, retried, cpuSeconds } = await runPipeline(nats, workDir, 'BENCH_AD', AD_N, { ...ad.passwordTargetEnv }, sam, (i) => `Sync-${i}-Passw0rd`);
+    const { seconds, synced, failed, retried, cpuSeconds } = await runPipeline(
+      nats,
+      workDir,
+      'BENCH_AD',
+      AD_N,
+      { ...ad.passwordTargetEnv },
+      sam,
+      (i) => `Sync-${i}-Passw0rd`,
+    );
     const dcPipeline = ad.cpuSeconds() - dcBeforePipeline;
     // Proof, not just events: a sample of users binds with the synced password.
     const sample = [0, Math.floor(AD_N / 2), AD_N - 1];
     const binds = await Promise.all(sample.map((i) => ad.canBind(sam(i), `Sync-${i}-Passw0rd`)));
 
     const rate = (s: number) => Math.round(AD_N / s);
-    console.log(`\npassword-sync bench, Active Directory: ${AD_N} passwords, pool ${CONCURRENCY}, Samba AD DC ${ad.ldapsUrl} (-M single), SQLite\n`);
+    console.log(
+      `\npassword-sync bench, Active Directory: ${AD_N} passwords, pool ${CONCURRENCY}, Samba AD DC ${ad.ldapsUrl} (-M single), SQLite\n`,
+    );
     console.log('| path | passwords | seconds | per second |');
     console.log('|---|---:|---:|---:|');
     for (const [name, s] of [
       ['bulk user create with a password (set-up, Administrator)', addSeconds],
       ['raw LDAPS unicodePwd replace (ldapts)', rawSeconds],
       ['password-sync command → AD → PasswordSynced', seconds],
-    ] as const) console.log(`| ${name} | ${AD_N} | ${s.toFixed(2)} | ${rate(s)} |`);
+    ] as const)
+      console.log(`| ${name} | ${AD_N} | ${s.toFixed(2)} | ${rate(s)} |`);
     const ratio = rawSeconds / seconds;
-    console.log(`\nPasswordSynced events: ${synced} of ${AD_N} (${retried} after a retry); failed replies: ${failed}; sample binds with the synced password: ${binds.filter(Boolean).length} of ${binds.length}`);
+    console.log(
+      `\nPasswordSynced events: ${synced} of ${AD_N} (${retried} after a retry); failed replies: ${failed}; sample binds with the synced password: ${binds.filter(Boolean).length} of ${binds.length}`,
+    );
     const perPassword = (cpu: number) => `${((cpu / AD_N) * 1000).toFixed(1)} ms per password`;
-    console.log(`DC CPU: raw ${dcRaw.toFixed(1)} s (${perPassword(dcRaw)}, ${((dcRaw / rawSeconds) * 100).toFixed(0)} % of one core), pipeline ${dcPipeline.toFixed(1)} s (${perPassword(dcPipeline)}, ${((dcPipeline / seconds) * 100).toFixed(0)} % of one core)`);
-    console.log(`password-sync CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / AD_N) * 1000).toFixed(2)} ms per password, start-up included); load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs`);
+    console.log(
+      `DC CPU: raw ${dcRaw.toFixed(1)} s (${perPassword(dcRaw)}, ${((dcRaw / rawSeconds) * 100).toFixed(0)} % of one core), pipeline ${dcPipeline.toFixed(1)} s (${perPassword(dcPipeline)}, ${((dcPipeline / seconds) * 100).toFixed(0)} % of one core)`,
+    );
+    console.log(
+      `password-sync CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / AD_N) * 1000).toFixed(2)} ms per password, start-up included); load average at the end ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} on ${cpus().length} CPUs`,
+    );
     console.log(`pipeline / raw rate: ${(ratio * 100).toFixed(0)} % (goal ≥ 80 %: ${ratio >= 0.8 ? 'met' : 'MISSED'})`);
   } finally {
     await Promise.all([ad.stop(), nats.dispose()]);

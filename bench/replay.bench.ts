@@ -26,10 +26,19 @@ const EVENTS_PER_USER = 5;
 function eventsOf(i: number): IdmEvent[] {
   const userId = `user-${i}`;
   const added = anEvent.userAdded({ userId, email: `${userId}@example.com`, displayName: `User ${i}` });
-  const queued = anEvent.emailQueued({ userId, emailType: 'NEW_USER', causationEvent: { id: added.id, type: added.type } }, { causedBy: added });
-  const sent = anEvent.emailSent({ userId, emailType: 'NEW_USER', messageId: `<m-${i}@idm.bench>`, attempt: 1, tick: 'tick-1' }, { causedBy: queued });
+  const queued = anEvent.emailQueued(
+    { userId, emailType: 'NEW_USER', causationEvent: { id: added.id, type: added.type } },
+    { causedBy: added },
+  );
+  const sent = anEvent.emailSent(
+    { userId, emailType: 'NEW_USER', messageId: `<m-${i}@idm.bench>`, attempt: 1, tick: 'tick-1' },
+    { causedBy: queued },
+  );
   const changed = anEvent.passwordChanged({ userId });
-  const outcome = i % 3 === 0 ? anEvent.passwordSyncFailed({ userId, reason: 'policy-violation', message: 'too short', attempt: 1 }, { causedBy: changed }) : anEvent.passwordSynced({ userId }, { causedBy: changed });
+  const outcome =
+    i % 3 === 0
+      ? anEvent.passwordSyncFailed({ userId, reason: 'policy-violation', message: 'too short', attempt: 1 }, { causedBy: changed })
+      : anEvent.passwordSynced({ userId }, { causedBy: changed });
   return [added, queued, sent, changed, outcome];
 }
 
@@ -75,10 +84,17 @@ interface Summary {
 }
 
 /** Runs an app's replay entry point to completion and returns its summary line. */
-async function replay(app: 'notifier' | 'password-sync', env: Record<string, string>, args: readonly string[]): Promise<{ summary: Summary; wallSeconds: number }> {
+async function replay(
+  app: 'notifier' | 'password-sync',
+  env: Record<string, string>,
+  args: readonly string[],
+): Promise<{ summary: Summary; wallSeconds: number }> {
   const script = fileURLToPath(new URL(`../apps/${app}/replay.js`, import.meta.url));
   const started = performance.now();
-  const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
   let summary: Summary | undefined;
   let error: string | undefined;
@@ -121,8 +137,15 @@ async function main(): Promise<void> {
           const env = db.kind === 'sqlite' ? { ...common, DATA_DIR: db.dataDir } : { ...common, DATABASE_URL: db.databaseUrl };
           const args = db.kind === 'sqlite' ? [] : ['--schema', `${db.schema}_${app.replace('-', '_')}`];
           const { summary, wallSeconds } = await replay(app, env, args);
-          const tables = Object.entries(summary.rows).map(([t, n]) => `${t} ${n}`).join(', ');
-          rows.push({ name: `${app} replay → ${db.kind}`, items: summary.read, seconds: summary.elapsedMs / 1000, note: `${wallSeconds.toFixed(1)} s wall with start-up; ${tables}` });
+          const tables = Object.entries(summary.rows)
+            .map(([t, n]) => `${t} ${n}`)
+            .join(', ');
+          rows.push({
+            name: `${app} replay → ${db.kind}`,
+            items: summary.read,
+            seconds: summary.elapsedMs / 1000,
+            note: `${wallSeconds.toFixed(1)} s wall with start-up; ${tables}`,
+          });
         }
       } finally {
         if (db.kind === 'postgres') {

@@ -67,7 +67,8 @@ function freePort() {
 const dataDir = resolve(root, env.DEV_DATA_DIR ?? '.data');
 const colour = process.stdout.isTTY && !env.NO_COLOR;
 const json = env.DEV_JSON_LOGS === 'true';
-const say = (source, msg) => process.stdout.write(`${prettyLine(source, JSON.stringify({ level: 'info', time: new Date().toISOString(), msg }), colour)}\n`);
+const say = (source, msg) =>
+  process.stdout.write(`${prettyLine(source, JSON.stringify({ level: 'info', time: new Date().toISOString(), msg }), colour)}\n`);
 
 const apps = [
   { name: 'scheduler', healthPortVar: 'DEV_SCHEDULER_HEALTH_PORT', healthPort: 9101 },
@@ -87,7 +88,8 @@ let stopping = false;
 
 async function main() {
   for (const app of apps) {
-    if (!existsSync(join(root, 'dist/apps', app.name, 'main.js'))) fail(`dist/apps/${app.name}/main.js is missing: run \`npm run build\` first (\`npm start\` does both).`);
+    if (!existsSync(join(root, 'dist/apps', app.name, 'main.js')))
+      fail(`dist/apps/${app.name}/main.js is missing: run \`npm run build\` first (\`npm start\` does both).`);
   }
   mkdirSync(dataDir, { recursive: true });
   process.on('SIGINT', () => void stop(0, 'SIGINT'));
@@ -112,7 +114,13 @@ async function main() {
     const configFile = join(authDir, 'nats-server.conf');
     writeFileSync(configFile, 'include "idm-auth.conf"\n');
     roleEnv = (role) => readEnvFile(join(authDir, `${role}.env`));
-    nats = await startNats({ bin, port: natsPort, storeDir: join(dataDir, 'nats'), configFile, onLine: (l) => process.stdout.write(`${prettyLine('nats', l, colour)}\n`) });
+    nats = await startNats({
+      bin,
+      port: natsPort,
+      storeDir: join(dataDir, 'nats'),
+      configFile,
+      onLine: (l) => process.stdout.write(`${prettyLine('nats', l, colour)}\n`),
+    });
     trackDetached(nats);
     say('dev-stack', `nats-server started, pid ${nats.pid}, JetStream store ${join(dataDir, 'nats')}`);
     natsUrl = `nats://127.0.0.1:${natsPort}`;
@@ -122,11 +130,18 @@ async function main() {
     say('dev-stack', `authentication on: one nkey per role in ${authDir}; streams set up with the admin identity`);
   }
 
-  catcher = await startMailCatcher({ dir: join(dataDir, 'mail'), smtpPort: await pickPort('DEV_SMTP_PORT', 1025), httpPort: await pickPort('DEV_MAIL_HTTP_PORT', 8025), log: (m) => say('mail', m) });
+  catcher = await startMailCatcher({
+    dir: join(dataDir, 'mail'),
+    smtpPort: await pickPort('DEV_SMTP_PORT', 1025),
+    httpPort: await pickPort('DEV_MAIL_HTTP_PORT', 8025),
+    log: (m) => say('mail', m),
+  });
   // The dev directory plays the upstream directory: it learns users from idm.user.added and
   // answers as the password connector. It runs with the admin identity (dev tooling only).
   // With an external server, the shell's NATS_* settings (credentials, TLS) as the apps get them.
-  const connection = nats ? { url: natsUrl, ...roleConnection('admin') } : messagingConfigFromEnv('dev-stack', { ...env, NATS_URL: natsUrl }).connection;
+  const connection = nats
+    ? { url: natsUrl, ...roleConnection('admin') }
+    : messagingConfigFromEnv('dev-stack', { ...env, NATS_URL: natsUrl }).connection;
   nc = await connectNats({ ...connection, name: 'idm-dev-stack' });
   directory = startDevDirectory({ nc, file: join(dataDir, 'dev-directory.json'), log: (m) => say('directory', m) });
 
@@ -137,7 +152,11 @@ async function main() {
     // The dev directory is fresh on every start, so the source's snapshot must be too.
     rmSync(join(dataDir, 'directory-source'), { recursive: true, force: true });
     const credentials = join(dataDir, 'dev-slapd.json');
-    writeFileSync(credentials, JSON.stringify({ url: devSlapd.url, baseDn: devSlapd.baseDn, bindDn: devSlapd.bindDn, bindPassword: devSlapd.bindPassword }, null, 2), { mode: 0o600 });
+    writeFileSync(
+      credentials,
+      JSON.stringify({ url: devSlapd.url, baseDn: devSlapd.baseDn, bindDn: devSlapd.bindDn, bindPassword: devSlapd.bindPassword }, null, 2),
+      { mode: 0o600 },
+    );
     say('directory', `slapd (OpenLDAP) on ${devSlapd.url}, users under ${devSlapd.baseDn}; admin credentials in ${credentials}`);
     apps.push({ name: 'directory-source', healthPortVar: 'DEV_DIRECTORY_SOURCE_HEALTH_PORT', healthPort: 9104 });
     Object.assign(sourceEnv, {
@@ -148,7 +167,10 @@ async function main() {
       SOURCE_DIALECT: 'openldap',
     });
   } else {
-    say('dev-stack', 'slapd is not installed (apt-get install slapd): the directory source does not run; publish users with scripts/publish-user-added.mjs');
+    say(
+      'dev-stack',
+      'slapd is not installed (apt-get install slapd): the directory source does not run; publish users with scripts/publish-user-added.mjs',
+    );
   }
 
   const shared = { ...env, NATS_URL: natsUrl, SOURCE_POLLING_INTERVAL_SECONDS: env.SOURCE_POLLING_INTERVAL_SECONDS ?? '5' };
@@ -160,7 +182,11 @@ async function main() {
     notifier: { SMTP_URL: `smtp://127.0.0.1:${catcher.smtpPort}`, MAIL_FROM: env.MAIL_FROM ?? 'IDM (dev) <noreply@example.com>' },
     'password-sync': { IDM_EMBEDDED: 'true', PASSWORD_TARGET: env.PASSWORD_TARGET ?? `nats:${DEV_DIRECTORY_SUBJECT}` },
     'directory-source': sourceEnv,
-    console: { CONSOLE_HOST: '127.0.0.1', CONSOLE_MAIL_DIR: join(dataDir, 'mail'), CONSOLE_ALLOW_ACTIONS: env.CONSOLE_ALLOW_ACTIONS ?? 'true' },
+    console: {
+      CONSOLE_HOST: '127.0.0.1',
+      CONSOLE_MAIL_DIR: join(dataDir, 'mail'),
+      CONSOLE_ALLOW_ACTIONS: env.CONSOLE_ALLOW_ACTIONS ?? 'true',
+    },
   };
   for (const app of apps) app.healthPort = await pickPort(app.healthPortVar, app.healthPort);
   const consoleApp = apps.find((a) => a.name === 'console');
@@ -192,8 +218,14 @@ async function main() {
     `  health        ${apps.map((a) => `${a.name} http://127.0.0.1:${a.healthPort}/health/ready`).join(', ')}`,
     `  metrics       http://127.0.0.1:<health port>/metrics`,
     `  try it        node scripts/publish-user-added.mjs --nats ${natsUrl}${nats ? ` --env-file ${join(dataDir, 'nats-auth', 'directory-source.env')}` : ''} --user ada --email ada@example.com`,
-    ...(nats ? [`  operator      export NATS_URL=${natsUrl}; set -a; . ${join(dataDir, 'nats-auth', 'admin.env')}; set +a; npm run idm -- status`] : []),
-    ...(devSlapd ? [`  directory     ${devSlapd.url} base ${devSlapd.baseDn}: add a user (credentials in ${join(dataDir, 'dev-slapd.json')}) and the source announces it`] : []),
+    ...(nats
+      ? [`  operator      export NATS_URL=${natsUrl}; set -a; . ${join(dataDir, 'nats-auth', 'admin.env')}; set +a; npm run idm -- status`]
+      : []),
+    ...(devSlapd
+      ? [
+          `  directory     ${devSlapd.url} base ${devSlapd.baseDn}: add a user (credentials in ${join(dataDir, 'dev-slapd.json')}) and the source announces it`,
+        ]
+      : []),
     '  Ctrl-C stops everything.',
   ];
   for (const l of banner) say('dev-stack', l);
@@ -201,7 +233,11 @@ async function main() {
 
 /** Runs the built CLI (`dist/apps/cli/main.js`) synchronously; a failure stops the start with its message. */
 function idm(args, extraEnv) {
-  const r = spawnSync(process.execPath, [join(root, 'dist/apps/cli/main.js'), ...args], { cwd: root, env: { PATH: env.PATH, NO_COLOR: '1', ...extraEnv }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'dist/apps/cli/main.js'), ...args], {
+    cwd: root,
+    env: { PATH: env.PATH, NO_COLOR: '1', ...extraEnv },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`idm ${args[0]} failed: ${(r.stderr || r.stdout).trim()}`);
 }
 

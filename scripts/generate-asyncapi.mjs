@@ -18,10 +18,16 @@ const { renderAsyncApiYaml, renderEventJsonSchemas } = await import(lib.href);
 const docs = fileURLToPath(new URL('docs/', root));
 const wanted = new Map([['asyncapi.yaml', renderAsyncApiYaml()], ...renderEventJsonSchemas()]);
 const schemaDir = join(docs, 'schemas');
-const extra = existsSync(schemaDir) ? readdirSync(schemaDir).map((f) => `schemas/${f}`).filter((f) => !wanted.has(f)) : [];
+const extra = existsSync(schemaDir)
+  ? readdirSync(schemaDir)
+      .map((f) => `schemas/${f}`)
+      .filter((f) => !wanted.has(f))
+  : [];
 
 if (process.argv.includes('--check')) {
-  const stale = [...wanted].filter(([path, text]) => !existsSync(join(docs, path)) || readFileSync(join(docs, path), 'utf8') !== text).map(([path]) => path);
+  const stale = [...wanted]
+    .filter(([path, text]) => !existsSync(join(docs, path)) || readFileSync(join(docs, path), 'utf8') !== text)
+    .map(([path]) => path);
   if (stale.length || extra.length) {
     console.error(`stale in docs/: ${[...stale, ...extra].join(', ')} — run \`npm run asyncapi\``);
     process.exit(1);
@@ -31,5 +37,7 @@ if (process.argv.includes('--check')) {
   mkdirSync(schemaDir, { recursive: true });
   for (const [path, text] of wanted) writeFileSync(join(docs, path), text);
   for (const path of extra) rmSync(join(docs, path));
-  console.log(`wrote docs/asyncapi.yaml and ${wanted.size - 1} schemas under docs/schemas/${extra.length ? `; removed ${extra.join(', ')}` : ''}`);
+  console.log(
+    `wrote docs/asyncapi.yaml and ${wanted.size - 1} schemas under docs/schemas/${extra.length ? `; removed ${extra.join(', ')}` : ''}`,
+  );
 }

@@ -28,10 +28,17 @@ if (values['env-file']) {
   }
 }
 if (!values.user || !values.email) {
-  process.stderr.write('usage: publish-user-added.mjs --user <id> --email <address> [--name <display name>] [--nats <url>] [--env-file <role>.env]\n');
+  process.stderr.write(
+    'usage: publish-user-added.mjs --user <id> --email <address> [--name <display name>] [--nats <url>] [--env-file <role>.env]\n',
+  );
   process.exit(2);
 }
-const event = createEvent(EventTypes.UserAdded, values.user, { userId: values.user, email: values.email, displayName: values.name ?? values.user }, { source: '/idm/dev/publish-user-added', time: new Date().toISOString() });
+const event = createEvent(
+  EventTypes.UserAdded,
+  values.user,
+  { userId: values.user, email: values.email, displayName: values.name ?? values.user },
+  { source: '/idm/dev/publish-user-added', time: new Date().toISOString() },
+);
 const { connection } = messagingConfigFromEnv('publish-user-added', { ...process.env, ...fileEnv, NATS_URL: values.nats });
 const nc = await connectNats(connection);
 try {

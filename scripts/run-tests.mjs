@@ -81,10 +81,14 @@ process.exit(failedRun ? 1 : 0);
 /** Runs one phase's files with the TAP reporter, passing its output through and counting its summary. */
 function runPhase(phase, env) {
   const counts = { pass: 0, fail: 0, skipped: 0, cancelled: 0 };
-  const child = spawn(process.execPath, ['--test', '--test-reporter=tap', `--test-concurrency=${phase.concurrency}`, '--test-timeout=240000', ...phase.files], {
-    stdio: ['inherit', 'pipe', 'inherit'],
-    env,
-  });
+  const child = spawn(
+    process.execPath,
+    ['--test', '--test-reporter=tap', `--test-concurrency=${phase.concurrency}`, '--test-timeout=240000', ...phase.files],
+    {
+      stdio: ['inherit', 'pipe', 'inherit'],
+      env,
+    },
+  );
   let rest = '';
   child.stdout.on('data', (chunk) => {
     process.stdout.write(chunk);
@@ -101,7 +105,13 @@ function runPhase(phase, env) {
 
 /** The fault suite's summary: one row per injected fault, as the tests recorded them. */
 function printFaultTable(file) {
-  const rows = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  const rows = existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
   const columns = [
     ['fault', 'fault'],
     ['work in flight', 'inFlight'],

@@ -38,7 +38,8 @@ export function startDevDirectory({ nc, file, log }) {
       try {
         const { userId, password } = msg.json();
         if (!users.has(userId)) reply = { status: 'user-not-found', message: `no user ${userId} in the dev directory` };
-        else if (typeof password !== 'string' || password.length < MIN_LENGTH) reply = { status: 'policy-violation', message: `password must be at least ${MIN_LENGTH} characters` };
+        else if (typeof password !== 'string' || password.length < MIN_LENGTH)
+          reply = { status: 'policy-violation', message: `password must be at least ${MIN_LENGTH} characters` };
         else reply = { status: 'applied' };
         log(`directory: password for ${userId}: ${reply.status}`);
       } catch {

@@ -10,7 +10,10 @@ import { SMTPServer } from 'smtp-server';
 export function readInbox(dir) {
   const index = join(dir, 'index.jsonl');
   if (!existsSync(index)) return [];
-  return readFileSync(index, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(index, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 function header(raw, name) {
@@ -23,11 +26,17 @@ function header(raw, name) {
 // RFC 2047 encoded words (=?UTF-8?B?...?= / ?Q?), enough for subjects nodemailer writes.
 function decodeWords(text) {
   return text.replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=\s*/g, (_m, _cs, enc, data) =>
-    enc.toUpperCase() === 'B' ? Buffer.from(data, 'base64').toString('utf8') : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
+    enc.toUpperCase() === 'B'
+      ? Buffer.from(data, 'base64').toString('utf8')
+      : Buffer.from(
+          data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, h) => String.fromCharCode(parseInt(h, 16))),
+          'latin1',
+        ).toString('utf8'),
   );
 }
 
-const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const escapeHtml = (s) =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
 /**
  * Starts the catcher. Returns { smtpPort, httpPort, close() }.
@@ -93,17 +102,24 @@ export async function startMailCatcher({ dir, smtpPort, httpPort, host = '127.0.
         return;
       }
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><meta charset="utf-8"><title>${escapeHtml(header(raw, 'Subject'))}</title><p><a href="/">← inbox</a> · <a href="/messages/${m[1]}.eml">raw</a></p><pre>${escapeHtml(raw)}</pre>`);
+      res.end(
+        `<!doctype html><meta charset="utf-8"><title>${escapeHtml(header(raw, 'Subject'))}</title><p><a href="/">← inbox</a> · <a href="/messages/${m[1]}.eml">raw</a></p><pre>${escapeHtml(raw)}</pre>`,
+      );
       return;
     }
     if (url.pathname === '/') {
       const rows = messages
         .slice()
         .reverse()
-        .map((e) => `<tr><td>${escapeHtml(e.receivedAt)}</td><td>${escapeHtml(e.to.join(', '))}</td><td><a href="/messages/${e.id}">${escapeHtml(e.subject || '(no subject)')}</a></td></tr>`)
+        .map(
+          (e) =>
+            `<tr><td>${escapeHtml(e.receivedAt)}</td><td>${escapeHtml(e.to.join(', '))}</td><td><a href="/messages/${e.id}">${escapeHtml(e.subject || '(no subject)')}</a></td></tr>`,
+        )
         .join('');
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>idm dev inbox</title><h1>idm dev inbox (${messages.length})</h1><table border="1" cellpadding="4"><tr><th>received</th><th>to</th><th>subject</th></tr>${rows}</table>`);
+      res.end(
+        `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>idm dev inbox</title><h1>idm dev inbox (${messages.length})</h1><table border="1" cellpadding="4"><tr><th>received</th><th>to</th><th>subject</th></tr>${rows}</table>`,
+      );
       return;
     }
     res.writeHead(404).end('not found');

@@ -43,7 +43,8 @@ export async function startNats({ bin, port, storeDir, configFile, onLine }) {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const result = await Promise.race([exited.then((e) => ({ exited: e })), canConnect(port).then((ok) => ({ ok }))]);
-    if ('exited' in result) throw new Error(`nats-server exited at start (code ${result.exited.code}); is port ${port} in use? Set DEV_NATS_PORT.`);
+    if ('exited' in result)
+      throw new Error(`nats-server exited at start (code ${result.exited.code}); is port ${port} in use? Set DEV_NATS_PORT.`);
     if (result.ok) return child;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -45,7 +45,12 @@ export interface StartOptions {
  * `<logDir>/<name>.log`, and resolves once it logs its ready line. A process that exits first
  * fails the start with its log.
  */
-export async function startApp(app: AppName, env: Readonly<Record<string, string>>, logDir: string, options: StartOptions = {}): Promise<AppProcess> {
+export async function startApp(
+  app: AppName,
+  env: Readonly<Record<string, string>>,
+  logDir: string,
+  options: StartOptions = {},
+): Promise<AppProcess> {
   const name = options.name ?? app;
   const ready = options.ready ?? /ready:/;
   const logFile = join(logDir, `${name}.log`);
@@ -55,7 +60,10 @@ export async function startApp(app: AppName, env: Readonly<Record<string, string
 
   const launch = async (): Promise<void> => {
     const fd = openSync(logFile, 'a');
-    const proc = spawn(process.execPath, [mainOf(app)], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', fd, fd] });
+    const proc = spawn(process.execPath, [mainOf(app)], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      stdio: ['ignore', fd, fd],
+    });
     closeSync(fd);
     child = proc;
     let gone = false;
@@ -95,7 +103,8 @@ export async function startApp(app: AppName, env: Readonly<Record<string, string
       await waitFor(
         () => {
           if (pattern.test(log())) return true;
-          if (child?.exitCode !== null || child?.signalCode !== null) throw new Error(`${name} exited before logging ${pattern}:\n${log().slice(-2000)}`);
+          if (child?.exitCode !== null || child?.signalCode !== null)
+            throw new Error(`${name} exited before logging ${pattern}:\n${log().slice(-2000)}`);
           return false;
         },
         { message: `${name} to log ${pattern}`, timeoutMs },

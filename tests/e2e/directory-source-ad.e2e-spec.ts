@@ -7,7 +7,17 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, decodeEvent, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
-import { sambaAdUnavailable, startNatsServer, startSambaAd, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type SambaAdHandle, type SmtpServerHandle } from '@idm/testing';
+import {
+  sambaAdUnavailable,
+  startNatsServer,
+  startSambaAd,
+  startSmtpServer,
+  tempDir,
+  waitFor,
+  type NatsServerHandle,
+  type SambaAdHandle,
+  type SmtpServerHandle,
+} from '@idm/testing';
 import { startApp, type AppProcess } from './app-process.fixture.js';
 
 /**
@@ -33,7 +43,13 @@ describe('directory source + password-sync + notifier against Active Directory (
     [nats, smtp] = await Promise.all([startNatsServer({ jetstream: true }), startSmtpServer({ mode: 'accept' })]);
     ad = await startSambaAd();
     workDir = tempDir('e2e-directory-source-ad');
-    const common = { NATS_URL: nats.url, IDM_STREAM: stream, IDM_ACK_WAIT_SECONDS: '10', HEALTH_PORT: 'off', SOURCE_POLLING_INTERVAL_SECONDS: '1' };
+    const common = {
+      NATS_URL: nats.url,
+      IDM_STREAM: stream,
+      IDM_ACK_WAIT_SECONDS: '10',
+      HEALTH_PORT: 'off',
+      SOURCE_POLLING_INTERVAL_SECONDS: '1',
+    };
     apps.push(
       await startApp(
         'directory-source',
@@ -71,7 +87,13 @@ describe('directory source + password-sync + notifier against Active Directory (
         workDir,
       ),
     );
-    apps.push(await startApp('notifier', { ...common, DATA_DIR: join(workDir, 'notifier-data'), SMTP_URL: smtp.url, MAIL_FROM: 'IDM <noreply@idm.example>' }, workDir));
+    apps.push(
+      await startApp(
+        'notifier',
+        { ...common, DATA_DIR: join(workDir, 'notifier-data'), SMTP_URL: smtp.url, MAIL_FROM: 'IDM <noreply@idm.example>' },
+        workDir,
+      ),
+    );
     nc = await connectNats({ url: nats.url, name: 'e2e-directory-source-ad' });
     jsm = await jetstreamManager(nc);
     await apps[0]!.waitForLog(/full scan \(first-start\): \d+ entries read, baseline recorded/, 60_000);
@@ -97,18 +119,33 @@ describe('directory source + password-sync + notifier against Active Directory (
 
   it('a password set before the AD account exists is applied once the source announces it, proven by binding', async () => {
     const password = `Ad-Loop-${randomBytes(4).toString('hex')}-1a`;
-    const reply = (await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: 'ad.newcomer', password }), { timeout: 30_000 })).json<PasswordChangeReply>();
+    const reply = (
+      await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: 'ad.newcomer', password }), { timeout: 30_000 })
+    ).json<PasswordChangeReply>();
     assert.equal(reply.ok, true);
-    await waitFor(async () => (await about('ad.newcomer', 'idm.password.sync-failed')).length > 0, { timeoutMs: 60_000, message: 'PasswordSyncFailed(user-not-found)' });
+    await waitFor(async () => (await about('ad.newcomer', 'idm.password.sync-failed')).length > 0, {
+      timeoutMs: 60_000,
+      message: 'PasswordSyncFailed(user-not-found)',
+    });
     const [failed] = await about('ad.newcomer', 'idm.password.sync-failed');
     assert.equal(failed?.type === 'idm.password.sync-failed' && failed.data.reason, 'user-not-found');
 
     await ad.createUser({ sAMAccountName: 'ad.newcomer', mail: 'ad.newcomer@example.com', displayName: 'AD Newcomer' });
-    await waitFor(async () => (await about('ad.newcomer', 'idm.user.added')).length > 0, { timeoutMs: 60_000, message: 'UserAdded from the directory source' });
-    await waitFor(async () => (await about('ad.newcomer', 'idm.password.synced')).length > 0, { timeoutMs: 60_000, message: 'PasswordSynced' });
+    await waitFor(async () => (await about('ad.newcomer', 'idm.user.added')).length > 0, {
+      timeoutMs: 60_000,
+      message: 'UserAdded from the directory source',
+    });
+    await waitFor(async () => (await about('ad.newcomer', 'idm.password.synced')).length > 0, {
+      timeoutMs: 60_000,
+      message: 'PasswordSynced',
+    });
     assert.equal(await ad.canBind('ad.newcomer', password), true);
     const [added] = await about('ad.newcomer', 'idm.user.added');
-    assert.deepEqual(added?.type === 'idm.user.added' && [added.data.email, added.data.displayName, added.data.attributes?.['enabled']], ['ad.newcomer@example.com', 'AD Newcomer', true]);
+    assert.deepEqual(added?.type === 'idm.user.added' && [added.data.email, added.data.displayName, added.data.attributes?.['enabled']], [
+      'ad.newcomer@example.com',
+      'AD Newcomer',
+      true,
+    ]);
   });
 });
 

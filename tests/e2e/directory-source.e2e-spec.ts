@@ -7,7 +7,16 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, decodeEvent, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
-import { startNatsServer, startSlapd, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type SlapdHandle, type SmtpServerHandle } from '@idm/testing';
+import {
+  startNatsServer,
+  startSlapd,
+  startSmtpServer,
+  tempDir,
+  waitFor,
+  type NatsServerHandle,
+  type SlapdHandle,
+  type SmtpServerHandle,
+} from '@idm/testing';
 import { startApp, type AppProcess } from './app-process.fixture.js';
 
 /**
@@ -30,11 +39,21 @@ describe('directory source + password-sync + notifier as processes against slapd
   const stream = `E2E_DIRSRC_${randomBytes(3).toString('hex').toUpperCase()}`;
 
   before(async () => {
-    [nats, slapd, smtp] = await Promise.all([startNatsServer({ jetstream: true }), startSlapd({ ppolicyMinLength: 8 }), startSmtpServer({ mode: 'accept' })]);
+    [nats, slapd, smtp] = await Promise.all([
+      startNatsServer({ jetstream: true }),
+      startSlapd({ ppolicyMinLength: 8 }),
+      startSmtpServer({ mode: 'accept' }),
+    ]);
     workDir = tempDir('e2e-directory-source');
     await slapd.addUser('existing-1', { mail: 'existing1@example.com' });
     // HEALTH_PORT=off: fixed default ports would collide with other tests running in parallel.
-    const common = { NATS_URL: nats.url, IDM_STREAM: stream, IDM_ACK_WAIT_SECONDS: '10', HEALTH_PORT: 'off', SOURCE_POLLING_INTERVAL_SECONDS: '1' };
+    const common = {
+      NATS_URL: nats.url,
+      IDM_STREAM: stream,
+      IDM_ACK_WAIT_SECONDS: '10',
+      HEALTH_PORT: 'off',
+      SOURCE_POLLING_INTERVAL_SECONDS: '1',
+    };
     source = await startApp(
       'directory-source',
       {
@@ -64,7 +83,11 @@ describe('directory source + password-sync + notifier as processes against slapd
       },
       workDir,
     );
-    notifier = await startApp('notifier', { ...common, DATA_DIR: join(workDir, 'notifier-data'), SMTP_URL: smtp.url, MAIL_FROM: 'IDM <noreply@idm.example>' }, workDir);
+    notifier = await startApp(
+      'notifier',
+      { ...common, DATA_DIR: join(workDir, 'notifier-data'), SMTP_URL: smtp.url, MAIL_FROM: 'IDM <noreply@idm.example>' },
+      workDir,
+    );
     nc = await connectNats({ url: nats.url, name: 'e2e-directory-source' });
     jsm = await jetstreamManager(nc);
     await source.waitForLog(/full scan \(first-start\): \d+ entries read, baseline recorded/);
@@ -95,12 +118,21 @@ describe('directory source + password-sync + notifier as processes against slapd
     const password = `Closed-${randomBytes(4).toString('hex')}-Loop`;
     const msg = await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: 'newcomer', password }), { timeout: 20_000 });
     assert.equal(msg.json<PasswordChangeReply>().ok, true);
-    await waitFor(async () => (await about('newcomer', 'idm.password.sync-failed')).length > 0, { timeoutMs: 30_000, message: 'PasswordSyncFailed(user-not-found)' });
+    await waitFor(async () => (await about('newcomer', 'idm.password.sync-failed')).length > 0, {
+      timeoutMs: 30_000,
+      message: 'PasswordSyncFailed(user-not-found)',
+    });
     assert.equal((await about('newcomer', 'idm.password.sync-failed'))[0]?.data['reason' as never], 'user-not-found');
 
     await slapd.addUser('newcomer', { mail: 'newcomer@example.com' });
-    await waitFor(async () => (await about('newcomer', 'idm.user.added')).length > 0, { timeoutMs: 30_000, message: 'UserAdded from the directory source' });
-    await waitFor(async () => (await about('newcomer', 'idm.password.synced')).length > 0, { timeoutMs: 30_000, message: 'PasswordSynced' });
+    await waitFor(async () => (await about('newcomer', 'idm.user.added')).length > 0, {
+      timeoutMs: 30_000,
+      message: 'UserAdded from the directory source',
+    });
+    await waitFor(async () => (await about('newcomer', 'idm.password.synced')).length > 0, {
+      timeoutMs: 30_000,
+      message: 'PasswordSynced',
+    });
     assert.equal(await slapd.canBind(slapd.userDn('newcomer'), password), true);
     const added = await about('newcomer', 'idm.user.added');
     assert.equal(added.length, 1);
@@ -117,7 +149,11 @@ describe('directory source + password-sync + notifier as processes against slapd
     await slapd.addUsers(users);
     await source.restart();
     const countAdded = async () => (await jsm.streams.info(stream)).state.messages - before;
-    await waitFor(async () => (await countAdded()) > 0, { timeoutMs: 60_000, intervalMs: 5, message: 'the poll to start publishing' }).catch((err: unknown) => {
+    await waitFor(async () => (await countAdded()) > 0, {
+      timeoutMs: 60_000,
+      intervalMs: 5,
+      message: 'the poll to start publishing',
+    }).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}; directory-source log:\n${source.log().slice(-3000)}`);
     });
     await source.kill();

@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { DataSource } from 'typeorm';
 import { connectNats } from '@idm/messaging';
-import { startNatsServer, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type PostgresTestDatabase, type SmtpServerHandle, type SqliteTestDatabase } from '@idm/testing';
+import {
+  startNatsServer,
+  startSmtpServer,
+  tempDir,
+  waitFor,
+  type NatsServerHandle,
+  type PostgresTestDatabase,
+  type SmtpServerHandle,
+  type SqliteTestDatabase,
+} from '@idm/testing';
 import { startApp, type AppProcess } from './app-process.fixture.js';
 import { EventLog } from './event-log.js';
 
@@ -54,7 +63,9 @@ export class EmailStack {
   /** Starts a notifier process and waits until it consumes. */
   async startNotifier(extra: Record<string, string> = {}): Promise<AppProcess> {
     const database: Record<string, string> =
-      this.db.kind === 'sqlite' ? { DATA_DIR: this.db.dataDir } : { DATABASE_URL: this.db.databaseUrl, DATABASE_SCHEMA: this.db.schema, DATA_DIR: this.logDir };
+      this.db.kind === 'sqlite'
+        ? { DATA_DIR: this.db.dataDir }
+        : { DATABASE_URL: this.db.databaseUrl, DATABASE_SCHEMA: this.db.schema, DATA_DIR: this.logDir };
     const app = await startApp(
       'notifier',
       {
@@ -89,11 +100,20 @@ export class EmailStack {
   /** Rows of `pending_email`, read straight from the notifier's database. */
   async pendingRows(): Promise<PendingRow[]> {
     this.peek ??= await new DataSource(
-      this.db.kind === 'sqlite' ? { type: 'better-sqlite3', database: join(this.db.dataDir, 'notifier.sqlite') } : { type: 'postgres', url: this.db.databaseUrl },
+      this.db.kind === 'sqlite'
+        ? { type: 'better-sqlite3', database: join(this.db.dataDir, 'notifier.sqlite') }
+        : { type: 'postgres', url: this.db.databaseUrl },
     ).initialize();
     const table = this.db.kind === 'sqlite' ? 'pending_email' : `"${this.db.schema}".pending_email`;
-    const rows = (await this.peek.query(`SELECT user_id, email_type, attempts, claimed_tick FROM ${table} ORDER BY user_id, email_type`)) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({ userId: String(r.user_id), emailType: String(r.email_type), attempts: Number(r.attempts), claimedTick: r.claimed_tick === null ? null : String(r.claimed_tick) }));
+    const rows = (await this.peek.query(
+      `SELECT user_id, email_type, attempts, claimed_tick FROM ${table} ORDER BY user_id, email_type`,
+    )) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      userId: String(r.user_id),
+      emailType: String(r.email_type),
+      attempts: Number(r.attempts),
+      claimedTick: r.claimed_tick === null ? null : String(r.claimed_tick),
+    }));
   }
 
   /** Waits until the notifier's tick consumer has acknowledged every message up to `seq`. */

@@ -90,9 +90,15 @@ describe('password-sync as a process: bad password commands get clear replies, n
   }
 
   it('refuses user ids with NATS wildcards or control characters, saying why', async () => {
-    assertRefused(await send(JSON.stringify({ userId: 'users.*', password: CANARY.wildcard })), /userId: must not contain the NATS wildcards \* or >/);
+    assertRefused(
+      await send(JSON.stringify({ userId: 'users.*', password: CANARY.wildcard })),
+      /userId: must not contain the NATS wildcards \* or >/,
+    );
     assertRefused(await send(JSON.stringify({ userId: '>', password: CANARY.gt })), /userId: must not contain the NATS wildcards/);
-    assertRefused(await send(JSON.stringify({ userId: 'eve\r\nINFO forged log line', password: CANARY.control })), /userId: must not contain control characters/);
+    assertRefused(
+      await send(JSON.stringify({ userId: 'eve\r\nINFO forged log line', password: CANARY.control })),
+      /userId: must not contain control characters/,
+    );
     assertRefused(await send(JSON.stringify({ userId: 'x\ud800', password: CANARY.control })), /userId: must be well-formed Unicode/);
   });
 
@@ -104,13 +110,20 @@ describe('password-sync as a process: bad password commands get clear replies, n
   });
 
   it('refuses bytes that are not UTF-8 instead of caching a mangled password', async () => {
-    const body = Buffer.concat([Buffer.from(`{"userId":"u-latin","password":"${CANARY.notUtf8}`), Buffer.from([0xff, 0xfe, 0xe9]), Buffer.from('"}')]);
+    const body = Buffer.concat([
+      Buffer.from(`{"userId":"u-latin","password":"${CANARY.notUtf8}`),
+      Buffer.from([0xff, 0xfe, 0xe9]),
+      Buffer.from('"}'),
+    ]);
     assertRefused(await send(body), /^the request is not valid UTF-8$/);
   });
 
   it('refuses broken JSON and a bad field without echoing the request', async () => {
     assertRefused(await send(`{"userId":"u-broken","password":"${CANARY.brokenJson}`), /^the request is not JSON$/);
-    assertRefused(await send(JSON.stringify({ userId: 'u-origin', password: CANARY.badOrigin, origin: 'nowhere' })), /origin: Invalid option/);
+    assertRefused(
+      await send(JSON.stringify({ userId: 'u-origin', password: CANARY.badOrigin, origin: 'nowhere' })),
+      /origin: Invalid option/,
+    );
     assertRefused(await send(JSON.stringify({ userId: 42, password: 'x' })), /userId: Invalid input: expected string/);
     assertRefused(await send('null'), /\(root\): Invalid input: expected object/);
   });
@@ -119,7 +132,10 @@ describe('password-sync as a process: bad password commands get clear replies, n
     const reply = await send(JSON.stringify({ userId: 'jane.doe', password: CANARY.dotted }));
     assert.equal(reply.ok, true, JSON.stringify(reply));
     const info = await jsm.streams.info(stream, { subjects_filter: '>' });
-    assert.deepEqual(Object.keys(info.state.subjects ?? {}).sort(), ['idm.password.changed.jane~2Edoe', 'idm.password.sync-failed.jane~2Edoe']);
+    assert.deepEqual(Object.keys(info.state.subjects ?? {}).sort(), [
+      'idm.password.changed.jane~2Edoe',
+      'idm.password.sync-failed.jane~2Edoe',
+    ]);
     assert.deepEqual(applied, ['jane.doe']);
   });
 

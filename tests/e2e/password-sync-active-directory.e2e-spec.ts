@@ -16,8 +16,10 @@ describePasswordSyncScenarios(
     }
     return {
       targetEnv: ad.passwordTargetEnv,
-      policyMessage: /^0000052D: Constraint violation - check_password_restrictions: the password is too short\. It should be equal or longer than 8 characters!$/,
-      addUser: async (userId, password) => void (await ad.createUser({ sAMAccountName: userId, ...(password === undefined ? {} : { password }) })),
+      policyMessage:
+        /^0000052D: Constraint violation - check_password_restrictions: the password is too short\. It should be equal or longer than 8 characters!$/,
+      addUser: async (userId, password) =>
+        void (await ad.createUser({ sAMAccountName: userId, ...(password === undefined ? {} : { password }) })),
       canBind: (userId, password) => ad.canBind(userId, password),
       halt: () => ad.halt(),
       resume: () => ad.resume(),

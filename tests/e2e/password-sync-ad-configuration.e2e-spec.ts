@@ -6,7 +6,16 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
-import { freePort, sambaAdUnavailable, startNatsServer, startSambaAd, tempDir, waitFor, type NatsServerHandle, type SambaAdHandle } from '@idm/testing';
+import {
+  freePort,
+  sambaAdUnavailable,
+  startNatsServer,
+  startSambaAd,
+  tempDir,
+  waitFor,
+  type NatsServerHandle,
+  type SambaAdHandle,
+} from '@idm/testing';
 import { startApp, type AppProcess } from './app-process.fixture.js';
 
 /**
@@ -45,19 +54,30 @@ describe('password-sync process against Samba AD: configuration mistakes are ref
 
   /** The DC's settings on plain ldap:// (without the TLS settings, which plain LDAP refuses on their own). */
   const plain = (dialect: string): Record<string, string> => {
-    const env: Record<string, string> = { ...base(), ...ad.passwordTargetEnv, PASSWORD_TARGET: ad.ldapUrl, PASSWORD_TARGET_DIALECT: dialect };
+    const env: Record<string, string> = {
+      ...base(),
+      ...ad.passwordTargetEnv,
+      PASSWORD_TARGET: ad.ldapUrl,
+      PASSWORD_TARGET_DIALECT: dialect,
+    };
     delete env.PASSWORD_TARGET_TLS_CA_FILE;
     delete env.PASSWORD_TARGET_TLS_SERVER_NAME;
     return env;
   };
 
   it('refuses PASSWORD_TARGET_DIALECT=active-directory on plain ldap:// at start, saying why', async () => {
-    await assert.rejects(startApp('password-sync', plain('active-directory'), workDir, { name: 'plain-explicit' }), /exited during start-up[\s\S]*only over an encrypted connection/);
+    await assert.rejects(
+      startApp('password-sync', plain('active-directory'), workDir, { name: 'plain-explicit' }),
+      /exited during start-up[\s\S]*only over an encrypted connection/,
+    );
   });
 
   it('refuses auto on plain ldap:// once the rootDSE says Active Directory, before sending credentials', async () => {
     const env = plain('auto');
-    await assert.rejects(startApp('password-sync', env, workDir, { name: 'plain-auto' }), /exited during start-up[\s\S]*is Active Directory: .*only over an encrypted connection/);
+    await assert.rejects(
+      startApp('password-sync', env, workDir, { name: 'plain-auto' }),
+      /exited during start-up[\s\S]*is Active Directory: .*only over an encrypted connection/,
+    );
   });
 
   it('with a wrong service password: starts, caches, logs an error naming the settings, and counts it', async () => {
@@ -70,9 +90,15 @@ describe('password-sync process against Samba AD: configuration mistakes are ref
     );
     apps.push(app);
     await ad.createUser({ sAMAccountName: 'cfg.user', password: 'Initial-Pass-1' });
-    const reply = (await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: 'cfg.user', password: 'Never-Applied-Pass-1' }), { timeout: 20_000 })).json<PasswordChangeReply>();
+    const reply = (
+      await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: 'cfg.user', password: 'Never-Applied-Pass-1' }), {
+        timeout: 20_000,
+      })
+    ).json<PasswordChangeReply>();
     assert.equal(reply.ok, true, 'the change is accepted and cached');
-    await app.waitForLog(/"level":"error".*fix the target configuration: the directory refused the service account's credentials \(49 invalidCredentials.*PASSWORD_TARGET_BIND_DN and PASSWORD_TARGET_BIND_PASSWORD/);
+    await app.waitForLog(
+      /"level":"error".*fix the target configuration: the directory refused the service account's credentials \(49 invalidCredentials.*PASSWORD_TARGET_BIND_DN and PASSWORD_TARGET_BIND_PASSWORD/,
+    );
     const metrics = await waitFor(
       async () => {
         const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();

@@ -36,7 +36,12 @@ class CountingHandler {
 class CountingModule {}
 
 const userAdded = (userId: string, n: number) =>
-  createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com` }, { source: '/spec', time: new Date(Date.UTC(2026, 0, 1, 0, 0, n)) });
+  createEvent(
+    EventTypes.UserAdded,
+    userId,
+    { userId, email: `${userId}@example.com` },
+    { source: '/spec', time: new Date(Date.UTC(2026, 0, 1, 0, 0, n)) },
+  );
 
 describe('exactly-once state change under redelivery (real nats-server)', () => {
   let server: NatsServerHandle;

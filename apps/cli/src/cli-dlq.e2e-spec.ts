@@ -30,7 +30,11 @@ describe('idm dlq against the notifier and password-sync (real nats-server, SQLi
     assert.equal(retried[0]!.action, 'retried');
     assert.equal(retried[0]!.newSeq, before + 1);
     // Still undecodable: dead-lettered again by each consumer that receives it.
-    await waitFor(async () => (await stack.idmJson<unknown[]>(['dlq', 'list'])).length >= letters.length, { message: 'retried message dead-lettered again', timeoutMs: 30_000, intervalMs: 500 });
+    await waitFor(async () => (await stack.idmJson<unknown[]>(['dlq', 'list'])).length >= letters.length, {
+      message: 'retried message dead-lettered again',
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
     const all = await stack.idmJson<Array<{ seq: number }>>(['dlq', 'list']);
     const dropped = await stack.idmJson<Array<{ action: string }>>(['dlq', 'drop', '--all']);
     assert.equal(dropped.length, all.length);

@@ -18,7 +18,16 @@ describe('idm CLI operating the three apps (real nats-server, SMTP, SQLite)', ()
 
   it('publish adds users; password set syncs, fails on policy and expires an unknown user’s password, never echoing it', async () => {
     for (const u of ['ok-1', 'weak-1', 'ok-2']) {
-      const r = await stack.idmJson<{ seq: number }>(['publish', 'user-added', '--user-id', u, '--email', `${u}@example.com`, '--display-name', `User ${u}`]);
+      const r = await stack.idmJson<{ seq: number }>([
+        'publish',
+        'user-added',
+        '--user-id',
+        u,
+        '--email',
+        `${u}@example.com`,
+        '--display-name',
+        `User ${u}`,
+      ]);
       assert.ok(r.seq > 0);
     }
     for (const u of ['ok-1', 'weak-1', 'ghost-1']) {
@@ -27,7 +36,11 @@ describe('idm CLI operating the three apps (real nats-server, SMTP, SQLite)', ()
       assert.doesNotMatch(r.stdout + r.stderr, /S3cret-pass/);
     }
     await waitFor(() => stack.count('idm.password.synced', 'ok-1'), { message: 'ok-1 synced', timeoutMs: 30_000, intervalMs: 200 });
-    await waitFor(() => stack.count('idm.password.sync-failed', 'weak-1'), { message: 'weak-1 failed', timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(() => stack.count('idm.password.sync-failed', 'weak-1'), {
+      message: 'weak-1 failed',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     await waitFor(() => stack.count('idm.password.expired', 'ghost-1'), { message: 'ghost-1 expired', timeoutMs: 40_000, intervalMs: 200 });
     const failed = (await stack.events()).find((e) => e.type === 'idm.password.sync-failed' && e.subject === 'weak-1');
     assert.equal((failed?.data as { reason?: string } | undefined)?.reason, 'policy-violation');
@@ -48,7 +61,10 @@ describe('idm CLI operating the three apps (real nats-server, SMTP, SQLite)', ()
   });
 
   it('user shows pending emails with attempts and error, and a password’s state without its secret; an unknown user exits 1', async () => {
-    const user = await stack.idmJson<{ emails: { pending: Array<{ emailType: string; attempts: number; lastError: string }> } }>(['user', 'ok-2']);
+    const user = await stack.idmJson<{ emails: { pending: Array<{ emailType: string; attempts: number; lastError: string }> } }>([
+      'user',
+      'ok-2',
+    ]);
     assert.ok(user.emails.pending.some((p) => p.attempts >= 1 && p.lastError.length > 0));
     // weak-1's password was refused, then expired (0.1 minutes).
     const weak = await waitFor(
@@ -69,11 +85,20 @@ describe('idm CLI operating the three apps (real nats-server, SMTP, SQLite)', ()
   });
 
   it('status shows the stream, consumer lag and each app’s pending work, as JSON and as a plain table', async () => {
-    const status = await stack.idmJson<{ stream: { messages: number }; consumers: Array<{ name: string; lag: number }>; notifier: { pendingByType: Record<string, number>; instances: Array<{ live: boolean }> }; scheduler: { schedules: unknown[] } }>(['status']);
+    const status = await stack.idmJson<{
+      stream: { messages: number };
+      consumers: Array<{ name: string; lag: number }>;
+      notifier: { pendingByType: Record<string, number>; instances: Array<{ live: boolean }> };
+      scheduler: { schedules: unknown[] };
+    }>(['status']);
     assert.ok(status.stream.messages > 10);
     assert.ok(status.consumers.some((c) => c.name === 'notifier'));
     assert.ok((status.notifier.pendingByType.PROFILE_CHANGED ?? 0) >= 1);
-    assert.deepEqual(status.notifier.instances.map((i) => i.live), [true], 'the running notifier holds a live lease');
+    assert.deepEqual(
+      status.notifier.instances.map((i) => i.live),
+      [true],
+      'the running notifier holds a live lease',
+    );
     assert.equal(status.scheduler.schedules.length, 1);
     const table = await stack.idm(['status']);
     assert.equal(table.code, 0, table.stderr);
@@ -86,8 +111,14 @@ describe('idm CLI operating the three apps (real nats-server, SMTP, SQLite)', ()
   it('tail prints stored events, filtered by type', async () => {
     const run = await stack.idm(['tail', 'user-added', '--all', '--limit', '3', '--json']);
     assert.equal(run.code, 0, run.stderr);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: { subject: string } });
-    assert.deepEqual(lines.map((l) => l.event.subject), ['ok-1', 'weak-1', 'ok-2']);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: { subject: string } });
+    assert.deepEqual(
+      lines.map((l) => l.event.subject),
+      ['ok-1', 'weak-1', 'ok-2'],
+    );
   });
 
   it('replay rebuilds each app into a fresh database identical to the live one, appending nothing and mailing nothing', async () => {
@@ -97,7 +128,11 @@ describe('idm CLI operating the three apps (real nats-server, SMTP, SQLite)', ()
     await stack.appsReady(['password-sync']);
     const r = await stack.idm(['password', 'set', 'weak-2'], { input: 'x\n' });
     assert.equal(r.code, 0, r.stderr);
-    await waitFor(() => stack.count('idm.password.sync-failed', 'weak-2'), { message: 'weak-2 failed', timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(() => stack.count('idm.password.sync-failed', 'weak-2'), {
+      message: 'weak-2 failed',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     await stack.settled();
     await stack.stopApp('notifier');
     await stack.stopApp('password-sync');
@@ -111,7 +146,10 @@ describe('idm CLI operating the three apps (real nats-server, SMTP, SQLite)', ()
     const { dataDir, freshDir } = stack;
     assert.ok(rowsOf(dataDir, 'notifier', 'pending_email', 'user_id').length >= 1);
     assert.deepEqual(rowsOf(freshDir, 'notifier', 'recipient', 'user_id'), rowsOf(dataDir, 'notifier', 'recipient', 'user_id'));
-    assert.deepEqual(rowsOf(freshDir, 'notifier', 'pending_email', 'user_id, email_type'), rowsOf(dataDir, 'notifier', 'pending_email', 'user_id, email_type'));
+    assert.deepEqual(
+      rowsOf(freshDir, 'notifier', 'pending_email', 'user_id, email_type'),
+      rowsOf(dataDir, 'notifier', 'pending_email', 'user_id, email_type'),
+    );
 
     const p = await stack.idm(['replay', 'password-sync', '--json'], fresh);
     assert.equal(p.code, 0, p.stderr);

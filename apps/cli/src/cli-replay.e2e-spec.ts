@@ -13,7 +13,10 @@ describe('idm replay: the app’s DATABASE_SCHEMA, refused while the app runs (r
   let unavailable: string | undefined;
   let admin: DataSource | undefined;
   const schemas: Record<Exclude<AppName, 'scheduler'>, string> = { notifier: '', 'password-sync': '' };
-  const envOf = (app: Exclude<AppName, 'scheduler'>): NodeJS.ProcessEnv => ({ DATABASE_URL: pg!.databaseUrl, DATABASE_SCHEMA: schemas[app] });
+  const envOf = (app: Exclude<AppName, 'scheduler'>): NodeJS.ProcessEnv => ({
+    DATABASE_URL: pg!.databaseUrl,
+    DATABASE_SCHEMA: schemas[app],
+  });
 
   before(async () => {
     const [sqlite, postgres] = await testDatabases();
@@ -48,8 +51,16 @@ describe('idm replay: the app’s DATABASE_SCHEMA, refused while the app runs (r
     for (const u of ['ok-1', 'ok-2']) await stack.idmJson(['publish', 'user-added', '--user-id', u, '--email', `${u}@example.com`]);
     // The fake connector does not know `ghost-` users: the password stays cached.
     assert.equal((await stack.idm(['password', 'set', 'ghost-1'], { input: 'Gh0st-pass\n' })).code, 0);
-    await waitFor(async () => (await rows('notifier', 'recipient', 'user_id')).length === 2, { message: 'recipients in the notifier schema', timeoutMs: 30_000, intervalMs: 200 });
-    await waitFor(async () => (await rows('password-sync', 'password_cache', 'user_id')).length === 1, { message: 'cached password in the password-sync schema', timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(async () => (await rows('notifier', 'recipient', 'user_id')).length === 2, {
+      message: 'recipients in the notifier schema',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
+    await waitFor(async () => (await rows('password-sync', 'password_cache', 'user_id')).length === 1, {
+      message: 'cached password in the password-sync schema',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     await stack.settled();
   });
 
@@ -63,7 +74,9 @@ describe('idm replay: the app’s DATABASE_SCHEMA, refused while the app runs (r
       assert.deepEqual(await rows(app, app === 'notifier' ? 'recipient' : 'password_cache', '*'), before, `${app}: nothing written`);
     }
     // --force gets past the check (a dry run, so the live app's tables are not rebuilt under it).
-    const forced = await stack.idmJson<{ dryRun: boolean; read: number }>(['replay', 'notifier', '--force', '--dry-run'], { env: envOf('notifier') });
+    const forced = await stack.idmJson<{ dryRun: boolean; read: number }>(['replay', 'notifier', '--force', '--dry-run'], {
+      env: envOf('notifier'),
+    });
     assert.equal(forced.dryRun, true);
     assert.ok(forced.read > 0);
   });
@@ -89,6 +102,8 @@ describe('idm replay: the app’s DATABASE_SCHEMA, refused while the app runs (r
     const p = await stack.idmJson<{ rows: Record<string, number> }>(['replay', 'password-sync'], { env: envOf('password-sync') });
     assert.equal(p.rows.password_cache, 1);
     // The log never held the secret, and its row was deleted: the entry comes back discarded.
-    assert.deepEqual(await rows('password-sync', 'password_cache', 'user_id, state, changed_at, ciphertext'), [{ ...cached[0], state: 'discarded', ciphertext: null }]);
+    assert.deepEqual(await rows('password-sync', 'password_cache', 'user_id, state, changed_at, ciphertext'), [
+      { ...cached[0], state: 'discarded', ciphertext: null },
+    ]);
   });
 });

@@ -26,9 +26,18 @@ describe('idm CLI: usage errors and an unreachable server', () => {
 
   it('idm setup creates both streams, and says unchanged the second time', async () => {
     const first = await stack.idmJson<{ streams: Array<{ stream: string; action: string }> }>(['setup']);
-    assert.deepEqual(first.streams.map((s) => [s.stream, s.action]), [[stack.stream, 'created'], [`${stack.stream}_DLQ`, 'created']]);
+    assert.deepEqual(
+      first.streams.map((s) => [s.stream, s.action]),
+      [
+        [stack.stream, 'created'],
+        [`${stack.stream}_DLQ`, 'created'],
+      ],
+    );
     const again = await stack.idmJson<{ streams: Array<{ action: string }> }>(['setup']);
-    assert.deepEqual(again.streams.map((s) => s.action), ['unchanged', 'unchanged']);
+    assert.deepEqual(
+      again.streams.map((s) => s.action),
+      ['unchanged', 'unchanged'],
+    );
   });
 
   it('types only an app may state are refused without --force, and nothing is appended', async () => {
@@ -49,7 +58,19 @@ describe('idm CLI: usage errors and an unreachable server', () => {
   });
 
   it('--force appends an app-only type (a repair)', async () => {
-    const forced = await stack.idmJson<{ ok: boolean; type: string }>(['publish', 'email-abandoned', '--force', '--user-id', 'repair-1', '--email-type', 'NEW_USER', '--last-error', 'manual repair', '--attempts', '3']);
+    const forced = await stack.idmJson<{ ok: boolean; type: string }>([
+      'publish',
+      'email-abandoned',
+      '--force',
+      '--user-id',
+      'repair-1',
+      '--email-type',
+      'NEW_USER',
+      '--last-error',
+      'manual repair',
+      '--attempts',
+      '3',
+    ]);
     assert.equal(forced.ok, true);
     assert.equal(forced.type, 'idm.email.abandoned');
   });

@@ -13,7 +13,9 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Parsed flags and positionals of one command, plus its output. */
 export interface Parsed<O extends Options> {
-  readonly values: { [K in keyof (O & typeof COMMON_OPTIONS)]?: (O & typeof COMMON_OPTIONS)[K] extends { type: 'boolean' } ? boolean : string };
+  readonly values: {
+    [K in keyof (O & typeof COMMON_OPTIONS)]?: (O & typeof COMMON_OPTIONS)[K] extends { type: 'boolean' } ? boolean : string;
+  };
   readonly positionals: string[];
   readonly out: Output;
   readonly server: string | undefined;

@@ -60,7 +60,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const cli = err instanceof CliError ? err : err instanceof OperationsError ? fromOperationsError(err) : new CliError(err instanceof Error ? err.message : String(err), 'IDM_CLI_FAILED');
+    const cli =
+      err instanceof CliError
+        ? err
+        : err instanceof OperationsError
+          ? fromOperationsError(err)
+          : new CliError(err instanceof Error ? err.message : String(err), 'IDM_CLI_FAILED');
     process.stderr.write(`idm: ${cli.message}\n`);
     process.exitCode = cli.exitCode;
   },

@@ -39,7 +39,12 @@ export function createOutput(options: { json: boolean; stream?: NodeJS.WriteStre
       const cols = columns ?? Object.keys(rows[0]!);
       const cell = (v: unknown): string => (v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
       const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-      const fmt = (values: string[]): string => '  ' + values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+      const fmt = (values: string[]): string =>
+        '  ' +
+        values
+          .map((v, i) => v.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd();
       stream.write(style('dim', fmt(cols.map((c) => c.toUpperCase()))) + '\n');
       for (const r of rows) stream.write(fmt(cols.map((c) => cell(r[c]))) + '\n');
     },

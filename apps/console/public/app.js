@@ -34,10 +34,14 @@ class HttpError extends Error {
 }
 
 async function api(path, options = {}) {
-  const res = await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json', ...(options.body ? { 'content-type': 'application/json' } : {}) }, ...options });
+  const res = await fetch(path, {
+    credentials: 'same-origin',
+    headers: { accept: 'application/json', ...(options.body ? { 'content-type': 'application/json' } : {}) },
+    ...options,
+  });
   if (res.status === 204) return null;
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new HttpError(res.status, Array.isArray(body.message) ? body.message.join('; ') : body.message ?? res.statusText);
+  if (!res.ok) throw new HttpError(res.status, Array.isArray(body.message) ? body.message.join('; ') : (body.message ?? res.statusText));
   return body;
 }
 
@@ -74,8 +78,26 @@ function table(caption, columns, rows, empty = 'Nothing here.') {
       'table',
       {},
       h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, columns.map(([label, , cls]) => h('th', { scope: 'col', class: cls }, label)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, columns.map(([, cell, cls]) => h('td', { class: cls }, cell(r)))))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map(([label, , cls]) => h('th', { scope: 'col', class: cls }, label)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((r) =>
+          h(
+            'tr',
+            {},
+            columns.map(([, cell, cls]) => h('td', { class: cls }, cell(r))),
+          ),
+        ),
+      ),
     ),
   );
 }
@@ -111,7 +133,20 @@ function page(title, ...content) {
 
 // ---- overview ---------------------------------------------------------------------------------
 
-const PALETTE = ['#0a58ca', '#1a7f37', '#cf222e', '#9a6700', '#8250df', '#bf3989', '#0e7490', '#57606a', '#d4a72c', '#4f46e5', '#65a30d', '#be123c'];
+const PALETTE = [
+  '#0a58ca',
+  '#1a7f37',
+  '#cf222e',
+  '#9a6700',
+  '#8250df',
+  '#bf3989',
+  '#0e7490',
+  '#57606a',
+  '#d4a72c',
+  '#4f46e5',
+  '#65a30d',
+  '#be123c',
+];
 
 function chart(data) {
   const types = Object.keys(data.byType).sort();
@@ -123,7 +158,10 @@ function chart(data) {
   svg.setAttribute('viewBox', `0 0 ${n * 10} 100`);
   svg.setAttribute('preserveAspectRatio', 'none');
   svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `Events per minute over the last ${n} minutes, ${totals.reduce((a, b) => a + b, 0)} in all; the table below has the numbers.`);
+  svg.setAttribute(
+    'aria-label',
+    `Events per minute over the last ${n} minutes, ${totals.reduce((a, b) => a + b, 0)} in all; the table below has the numbers.`,
+  );
   data.minutes.forEach((_, i) => {
     let y = 100;
     types.forEach((t, k) => {
@@ -146,9 +184,24 @@ function chart(data) {
   return h(
     'figure',
     { class: 'chart' },
-    h('figcaption', {}, `Events per minute, last ${n} minutes (max ${max}/min)${data.partial ? ' — busier than the console reads: only the newest 50,000 events are counted' : ''}`),
+    h(
+      'figcaption',
+      {},
+      `Events per minute, last ${n} minutes (max ${max}/min)${data.partial ? ' — busier than the console reads: only the newest 50,000 events are counted' : ''}`,
+    ),
     svg,
-    h('ul', { class: 'legend' }, types.map((t, k) => h('li', {}, h('span', { class: 'swatch', style: { background: PALETTE[k % PALETTE.length] } }), `${t}: ${data.byType[t].reduce((a, b) => a + b, 0)}`))),
+    h(
+      'ul',
+      { class: 'legend' },
+      types.map((t, k) =>
+        h(
+          'li',
+          {},
+          h('span', { class: 'swatch', style: { background: PALETTE[k % PALETTE.length] } }),
+          `${t}: ${data.byType[t].reduce((a, b) => a + b, 0)}`,
+        ),
+      ),
+    ),
   );
 }
 
@@ -161,14 +214,72 @@ async function overview() {
     h(
       'div',
       { class: 'cards' },
-      h('section', { class: 'card', 'aria-labelledby': 'c-stream' }, h('h2', { id: 'c-stream' }, `Stream ${s.name}`), h('div', { class: 'big' }, `${fmt.num(s.messages)} events`), h('div', { class: 'muted' }, `${fmt.bytes(s.bytes)}, seq ${s.firstSeq}–${s.lastSeq}`), h('div', { class: 'muted' }, `first ${fmt.time(s.firstTime)}`), h('div', { class: 'muted' }, `last ${fmt.time(s.lastTime)}`)),
-      h('section', { class: 'card', 'aria-labelledby': 'c-dlq' }, h('h2', { id: 'c-dlq' }, 'Dead letters'), h('div', { class: `big ${o.deadLetters ? 'bad' : 'ok'}` }, String(o.deadLetters)), h('a', { href: '#/dead-letters' }, 'Inspect dead letters')),
-      h('section', { class: 'card', 'aria-labelledby': 'c-apps' }, h('h2', { id: 'c-apps' }, 'Apps'), h('ul', { class: 'events' }, o.apps.map((a) => h('li', {}, h('span', { class: a.up ? 'ok' : 'bad' }, a.up ? '● up' : '○ no answer'), ` ${a.name}`, a.version ? h('span', { class: 'muted' }, ` v${a.version}`) : '')))),
-      o.notifier ? h('section', { class: 'card', 'aria-labelledby': 'c-mail' }, h('h2', { id: 'c-mail' }, 'Pending emails'), h('div', { class: 'big' }, fmt.num(o.notifier.pending)), h('div', { class: 'muted' }, `${fmt.num(o.notifier.recipients)} recipients, oldest ${fmt.time(o.notifier.oldestPending)}`)) : '',
-      o.passwordSync ? h('section', { class: 'card', 'aria-labelledby': 'c-pw' }, h('h2', { id: 'c-pw' }, 'Cached passwords'), h('div', { class: 'big' }, fmt.num(o.passwordSync.cached)), h('div', { class: 'muted' }, `next retry ${fmt.time(o.passwordSync.nextRetry)}`), h('div', { class: 'muted' }, `nearest expiry ${fmt.time(o.passwordSync.nearestExpiry)}`)) : '',
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'c-stream' },
+        h('h2', { id: 'c-stream' }, `Stream ${s.name}`),
+        h('div', { class: 'big' }, `${fmt.num(s.messages)} events`),
+        h('div', { class: 'muted' }, `${fmt.bytes(s.bytes)}, seq ${s.firstSeq}–${s.lastSeq}`),
+        h('div', { class: 'muted' }, `first ${fmt.time(s.firstTime)}`),
+        h('div', { class: 'muted' }, `last ${fmt.time(s.lastTime)}`),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'c-dlq' },
+        h('h2', { id: 'c-dlq' }, 'Dead letters'),
+        h('div', { class: `big ${o.deadLetters ? 'bad' : 'ok'}` }, String(o.deadLetters)),
+        h('a', { href: '#/dead-letters' }, 'Inspect dead letters'),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'c-apps' },
+        h('h2', { id: 'c-apps' }, 'Apps'),
+        h(
+          'ul',
+          { class: 'events' },
+          o.apps.map((a) =>
+            h(
+              'li',
+              {},
+              h('span', { class: a.up ? 'ok' : 'bad' }, a.up ? '● up' : '○ no answer'),
+              ` ${a.name}`,
+              a.version ? h('span', { class: 'muted' }, ` v${a.version}`) : '',
+            ),
+          ),
+        ),
+      ),
+      o.notifier
+        ? h(
+            'section',
+            { class: 'card', 'aria-labelledby': 'c-mail' },
+            h('h2', { id: 'c-mail' }, 'Pending emails'),
+            h('div', { class: 'big' }, fmt.num(o.notifier.pending)),
+            h('div', { class: 'muted' }, `${fmt.num(o.notifier.recipients)} recipients, oldest ${fmt.time(o.notifier.oldestPending)}`),
+          )
+        : '',
+      o.passwordSync
+        ? h(
+            'section',
+            { class: 'card', 'aria-labelledby': 'c-pw' },
+            h('h2', { id: 'c-pw' }, 'Cached passwords'),
+            h('div', { class: 'big' }, fmt.num(o.passwordSync.cached)),
+            h('div', { class: 'muted' }, `next retry ${fmt.time(o.passwordSync.nextRetry)}`),
+            h('div', { class: 'muted' }, `nearest expiry ${fmt.time(o.passwordSync.nearestExpiry)}`),
+          )
+        : '',
     ),
     chart(o.chart),
-    table('Consumers', [['Name', (c) => c.name], ['Lag', (c) => fmt.num(c.lag), 'num'], ['Unacked', (c) => fmt.num(c.unacked), 'num'], ['Redelivered', (c) => fmt.num(c.redelivered), 'num'], ['Delivered up to', (c) => fmt.num(c.delivered), 'num']], o.consumers),
+    table(
+      'Consumers',
+      [
+        ['Name', (c) => c.name],
+        ['Lag', (c) => fmt.num(c.lag), 'num'],
+        ['Unacked', (c) => fmt.num(c.unacked), 'num'],
+        ['Redelivered', (c) => fmt.num(c.redelivered), 'num'],
+        ['Delivered up to', (c) => fmt.num(c.delivered), 'num'],
+      ],
+      o.consumers,
+    ),
     o.scheduler
       ? table(
           'Schedules',
@@ -220,7 +331,16 @@ async function users(query) {
   if (q) {
     const r = await api(`/api/users?q=${encodeURIComponent(q)}`);
     content.push(
-      table('Matching users', [['User', (u) => h('a', { href: `#/users/${encodeURIComponent(u.userId)}` }, u.userId)], ['Email', (u) => fmt.text(u.email)], ['Display name', (u) => fmt.text(u.displayName)]], r.matches, 'no user added with that id or email.'),
+      table(
+        'Matching users',
+        [
+          ['User', (u) => h('a', { href: `#/users/${encodeURIComponent(u.userId)}` }, u.userId)],
+          ['Email', (u) => fmt.text(u.email)],
+          ['Display name', (u) => fmt.text(u.displayName)],
+        ],
+        r.matches,
+        'no user added with that id or email.',
+      ),
       h('p', {}, h('a', { href: `#/users/${encodeURIComponent(q)}` }, `Open user “${q}” directly`)),
     );
   }
@@ -231,17 +351,27 @@ function passwordCard(p, answered) {
   if (!answered) return h('p', { class: 'warn' }, 'password-sync did not answer.');
   if (!p) return h('p', { class: 'muted' }, 'No password cached for this user.');
   const state = h('span', { class: p.state === 'synced' ? 'ok' : p.state === 'cached' ? 'warn' : 'bad' }, p.state);
-  const expires = h('span', { 'data-countdown': p.expiresAt ?? '' }, p.expiresAt ? `${fmt.time(p.expiresAt)} (${countdown(p.expiresAt)})` : '–');
+  const expires = h(
+    'span',
+    { 'data-countdown': p.expiresAt ?? '' },
+    p.expiresAt ? `${fmt.time(p.expiresAt)} (${countdown(p.expiresAt)})` : '–',
+  );
   return h(
     'dl',
     { class: 'facts', id: 'password' },
-    h('dt', {}, 'State'), h('dd', { 'data-testid': 'password-state' }, state),
-    h('dt', {}, 'Reason'), h('dd', {}, fmt.text(p.reason)),
+    h('dt', {}, 'State'),
+    h('dd', { 'data-testid': 'password-state' }, state),
+    h('dt', {}, 'Reason'),
+    h('dd', {}, fmt.text(p.reason)),
     p.message ? [h('dt', {}, 'Message'), h('dd', {}, p.message)] : '',
-    h('dt', {}, 'Attempts'), h('dd', {}, fmt.text(p.attempts)),
-    h('dt', {}, 'Changed at'), h('dd', {}, fmt.time(p.changedAt)),
-    h('dt', {}, 'Expires'), h('dd', {}, expires),
-    h('dt', {}, 'Next retry'), h('dd', {}, p.nextRetryAt ? `${fmt.time(p.nextRetryAt)} (${countdown(p.nextRetryAt)})` : '–'),
+    h('dt', {}, 'Attempts'),
+    h('dd', {}, fmt.text(p.attempts)),
+    h('dt', {}, 'Changed at'),
+    h('dd', {}, fmt.time(p.changedAt)),
+    h('dt', {}, 'Expires'),
+    h('dd', {}, expires),
+    h('dt', {}, 'Next retry'),
+    h('dd', {}, p.nextRetryAt ? `${fmt.time(p.nextRetryAt)} (${countdown(p.nextRetryAt)})` : '–'),
     p.settledAt ? [h('dt', {}, 'Settled at'), h('dd', {}, fmt.time(p.settledAt))] : '',
   );
 }
@@ -252,7 +382,14 @@ async function user(id) {
   const nextTick = u.nextTick ? `${fmt.time(u.nextTick)} (${countdown(u.nextTick)})` : '–';
   page(
     `User ${id}`,
-    h('dl', { class: 'facts' }, h('dt', {}, 'Email'), h('dd', {}, fmt.text(profile.email ?? profile.changes?.email)), h('dt', {}, 'Display name'), h('dd', { 'data-testid': 'display-name' }, fmt.text(profile.displayName ?? profile.changes?.displayName))),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, 'Email'),
+      h('dd', {}, fmt.text(profile.email ?? profile.changes?.email)),
+      h('dt', {}, 'Display name'),
+      h('dd', { 'data-testid': 'display-name' }, fmt.text(profile.displayName ?? profile.changes?.displayName)),
+    ),
     h('h2', {}, 'Password'),
     passwordCard(u.password, u.passwordSyncAnswered),
     h('h2', {}, 'Pending emails'),
@@ -284,7 +421,19 @@ async function user(id) {
               'section',
               { class: 'group', 'aria-label': `correlation ${g.correlationId}` },
               h('h3', {}, `correlation ${g.correlationId}`),
-              h('ol', { class: 'events', reversed: true }, g.events.map((e) => h('li', {}, h('span', { class: 'muted' }, `#${e.seq} ${fmt.time(e.event.time)} `), h('span', { class: 'type' }, e.event.type), h('pre', {}, fmt.json(e.event.data))))),
+              h(
+                'ol',
+                { class: 'events', reversed: true },
+                g.events.map((e) =>
+                  h(
+                    'li',
+                    {},
+                    h('span', { class: 'muted' }, `#${e.seq} ${fmt.time(e.event.time)} `),
+                    h('span', { class: 'type' }, e.event.type),
+                    h('pre', {}, fmt.json(e.event.data)),
+                  ),
+                ),
+              ),
             ),
           ),
         ),
@@ -328,7 +477,12 @@ async function emails(query) {
           { class: 'group', 'aria-label': `template ${x.emailType}`, 'data-email-type': x.emailType },
           h('h3', {}, x.emailType),
           h('p', {}, h('strong', {}, 'Subject: '), x.subject),
-          h('iframe', { class: 'mail', title: `${x.emailType}, HTML part (sandboxed)`, sandbox: '', src: `/api/emails/preview/html?userId=${encodeURIComponent(previewUser)}&emailType=${encodeURIComponent(x.emailType)}` }),
+          h('iframe', {
+            class: 'mail',
+            title: `${x.emailType}, HTML part (sandboxed)`,
+            sandbox: '',
+            src: `/api/emails/preview/html?userId=${encodeURIComponent(previewUser)}&emailType=${encodeURIComponent(x.emailType)}`,
+          }),
           h('details', {}, h('summary', {}, 'Text part'), h('pre', {}, x.text)),
         ),
       ),
@@ -338,17 +492,42 @@ async function emails(query) {
   const pending = Object.entries(e.pendingByType ?? {}).map(([type, n]) => ({ type, n }));
   page(
     'Emails',
-    e.pendingByType ? table('Pending now, by type', [['Type', (r) => r.type], ['Pending', (r) => fmt.num(r.n), 'num']], pending, 'nothing pending.') : h('p', { class: 'warn' }, 'The notifier did not answer.'),
+    e.pendingByType
+      ? table(
+          'Pending now, by type',
+          [
+            ['Type', (r) => r.type],
+            ['Pending', (r) => fmt.num(r.n), 'num'],
+          ],
+          pending,
+          'nothing pending.',
+        )
+      : h('p', { class: 'warn' }, 'The notifier did not answer.'),
     table(
       'Last 24 hours, by type',
-      [['Type', (t) => t], ['Queued', (t) => fmt.num(e.byType[t].queued), 'num'], ['Sent', (t) => fmt.num(e.byType[t].sent), 'num'], ['Failed attempts', (t) => fmt.num(e.byType[t].failed), 'num'], ['Abandoned', (t) => fmt.num(e.byType[t].abandoned), 'num']],
+      [
+        ['Type', (t) => t],
+        ['Queued', (t) => fmt.num(e.byType[t].queued), 'num'],
+        ['Sent', (t) => fmt.num(e.byType[t].sent), 'num'],
+        ['Failed attempts', (t) => fmt.num(e.byType[t].failed), 'num'],
+        ['Abandoned', (t) => fmt.num(e.byType[t].abandoned), 'num'],
+      ],
       types,
       'no email events.',
     ),
     table(
       'Per hour',
-      [['Hour', (i) => fmt.time(e.hours[i])], ['Queued', (i) => e.perHour.queued[i], 'num'], ['Sent', (i) => e.perHour.sent[i], 'num'], ['Failed', (i) => e.perHour.failed[i], 'num'], ['Abandoned', (i) => e.perHour.abandoned[i], 'num']],
-      e.hours.map((_, i) => i).filter((i) => e.perHour.queued[i] + e.perHour.sent[i] + e.perHour.failed[i] + e.perHour.abandoned[i] > 0).reverse(),
+      [
+        ['Hour', (i) => fmt.time(e.hours[i])],
+        ['Queued', (i) => e.perHour.queued[i], 'num'],
+        ['Sent', (i) => e.perHour.sent[i], 'num'],
+        ['Failed', (i) => e.perHour.failed[i], 'num'],
+        ['Abandoned', (i) => e.perHour.abandoned[i], 'num'],
+      ],
+      e.hours
+        .map((_, i) => i)
+        .filter((i) => e.perHour.queued[i] + e.perHour.sent[i] + e.perHour.failed[i] + e.perHour.abandoned[i] > 0)
+        .reverse(),
       'no email events.',
     ),
     h('h2', {}, 'Template preview'),
@@ -362,7 +541,12 @@ async function emails(query) {
 async function deadLetters() {
   const { letters } = await api('/api/dead-letters');
   const act = async (d, action) => {
-    const ok = await confirmDialog(action === 'retry' ? `Retry dead letter ${d.seq}? Its message is appended again on ${d.subject}.` : `Drop dead letter ${d.seq}? It is removed for good.`, action === 'retry' ? 'Retry' : 'Drop');
+    const ok = await confirmDialog(
+      action === 'retry'
+        ? `Retry dead letter ${d.seq}? Its message is appended again on ${d.subject}.`
+        : `Drop dead letter ${d.seq}? It is removed for good.`,
+      action === 'retry' ? 'Retry' : 'Drop',
+    );
     if (!ok) return;
     try {
       const r = await api(`/api/dead-letters/${d.seq}/${action}`, { method: 'POST', body: '{}' });
@@ -384,10 +568,29 @@ async function deadLetters() {
               'section',
               { class: 'group', 'data-seq': d.seq, 'aria-label': `dead letter ${d.seq}` },
               h('h2', {}, `#${d.seq} · ${d.reason} · ${d.subject}`),
-              h('dl', { class: 'facts' }, h('dt', {}, 'Consumer'), h('dd', {}, d.consumer), h('dt', {}, 'Original sequence'), h('dd', {}, String(d.streamSequence)), h('dt', {}, 'Deliveries'), h('dd', {}, String(d.deliveryCount)), h('dt', {}, 'Error'), h('dd', {}, `${d.code}: ${d.error}`), h('dt', {}, 'At'), h('dd', {}, fmt.time(d.deadLetteredAt))),
+              h(
+                'dl',
+                { class: 'facts' },
+                h('dt', {}, 'Consumer'),
+                h('dd', {}, d.consumer),
+                h('dt', {}, 'Original sequence'),
+                h('dd', {}, String(d.streamSequence)),
+                h('dt', {}, 'Deliveries'),
+                h('dd', {}, String(d.deliveryCount)),
+                h('dt', {}, 'Error'),
+                h('dd', {}, `${d.code}: ${d.error}`),
+                h('dt', {}, 'At'),
+                h('dd', {}, fmt.time(d.deadLetteredAt)),
+              ),
               h('details', {}, h('summary', {}, 'Payload (secrets redacted)'), h('pre', {}, d.payload)),
               session?.actionsAllowed
-                ? h('p', {}, h('button', { class: 'primary', onclick: () => act(d, 'retry') }, `Retry ${d.seq}`), ' ', h('button', { onclick: () => act(d, 'drop') }, `Drop ${d.seq}`))
+                ? h(
+                    'p',
+                    {},
+                    h('button', { class: 'primary', onclick: () => act(d, 'retry') }, `Retry ${d.seq}`),
+                    ' ',
+                    h('button', { onclick: () => act(d, 'drop') }, `Drop ${d.seq}`),
+                  )
                 : h('p', { class: 'muted' }, 'Actions are off (CONSOLE_ALLOW_ACTIONS).'),
             ),
           ),
@@ -403,9 +606,19 @@ function replayState(p) {
   if (l.kind === 'start') return `started ${fmt.time(p.at)}${l.dryRun ? ' (dry run)' : ''}`;
   if (l.kind === 'progress') {
     const total = l.read + l.pending;
-    return h('span', {}, h('progress', { max: String(total || 1), value: String(l.read), 'aria-label': `${p.app} replay progress` }), ` ${fmt.num(l.read)} / ${fmt.num(total)} read, ${fmt.num(l.eventsPerSecond)}/s, at seq ${l.seq}`);
+    return h(
+      'span',
+      {},
+      h('progress', { max: String(total || 1), value: String(l.read), 'aria-label': `${p.app} replay progress` }),
+      ` ${fmt.num(l.read)} / ${fmt.num(total)} read, ${fmt.num(l.eventsPerSecond)}/s, at seq ${l.seq}`,
+    );
   }
-  if (l.kind === 'summary') return h('span', { class: 'ok' }, `done ${fmt.time(p.at)}${l.dryRun ? ' (dry run)' : ''}: ${fmt.num(l.read)} read, ${fmt.num(l.applied)} applied, ${fmt.num(l.undecodable)} undecodable, up to seq ${l.lastSeq}, ${fmt.num(l.eventsPerSecond)}/s`);
+  if (l.kind === 'summary')
+    return h(
+      'span',
+      { class: 'ok' },
+      `done ${fmt.time(p.at)}${l.dryRun ? ' (dry run)' : ''}: ${fmt.num(l.read)} read, ${fmt.num(l.applied)} applied, ${fmt.num(l.undecodable)} undecodable, up to seq ${l.lastSeq}, ${fmt.num(l.eventsPerSecond)}/s`,
+    );
   return h('span', { class: 'bad' }, `failed ${fmt.time(p.at)}: ${l.message}`);
 }
 
@@ -433,7 +646,13 @@ async function replay() {
   const r = await api('/api/replay');
   page(
     'Replay',
-    h('p', {}, 'What replaying an app would read: its projections are rebuilt from the whole stream. Run it with ', h('code', {}, 'idm replay <app> [--dry-run]'), ' (the app stopped); a running replay shows here as it goes.'),
+    h(
+      'p',
+      {},
+      'What replaying an app would read: its projections are rebuilt from the whole stream. Run it with ',
+      h('code', {}, 'idm replay <app> [--dry-run]'),
+      ' (the app stopped); a running replay shows here as it goes.',
+    ),
     replayTable(r),
   );
   // Follows a running replay in place (no re-render of the page, no focus move).
@@ -451,7 +670,13 @@ async function replay() {
 // ---- live tail --------------------------------------------------------------------------------
 
 function tail(query) {
-  const filterInput = h('input', { type: 'text', id: 'tail-filter', name: 'filter', value: query.get('filter') ?? '', placeholder: 'user-added, user:<id>, idm.email.>' });
+  const filterInput = h('input', {
+    type: 'text',
+    id: 'tail-filter',
+    name: 'filter',
+    value: query.get('filter') ?? '',
+    placeholder: 'user-added, user:<id>, idm.email.>',
+  });
   const list = h('ol', { class: 'events', id: 'tail-events', 'aria-live': 'polite', reversed: true });
   const state = h('p', { class: 'muted', id: 'tail-state' }, 'Connecting…');
   let source;
@@ -467,7 +692,14 @@ function tail(query) {
     source.onmessage = (m) => {
       const item = JSON.parse(m.data);
       const li = item.event
-        ? h('li', {}, h('span', { class: 'muted' }, `#${item.seq} ${fmt.time(item.event.time)} `), h('span', { class: 'type' }, item.event.type), ` ${item.event.subject} `, h('code', {}, JSON.stringify(item.event.data)))
+        ? h(
+            'li',
+            {},
+            h('span', { class: 'muted' }, `#${item.seq} ${fmt.time(item.event.time)} `),
+            h('span', { class: 'type' }, item.event.type),
+            ` ${item.event.subject} `,
+            h('code', {}, JSON.stringify(item.event.data)),
+          )
         : h('li', {}, h('span', { class: 'bad' }, `#${item.seq} ${item.subject}: undecodable (${item.error})`));
       list.prepend(li);
       while (list.childElementCount > 500) list.lastElementChild.remove();
@@ -490,7 +722,18 @@ function tail(query) {
       },
       h('label', { for: 'tail-filter' }, 'Filter (as idm tail)', filterInput),
       h('button', { class: 'primary' }, 'Apply'),
-      h('button', { type: 'button', onclick: () => { source?.close(); state.textContent = 'Stopped.'; state.removeAttribute('data-ready'); } }, 'Stop'),
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: () => {
+            source?.close();
+            state.textContent = 'Stopped.';
+            state.removeAttribute('data-ready');
+          },
+        },
+        'Stop',
+      ),
     ),
     state,
     list,
@@ -506,8 +749,17 @@ async function mailList() {
   if (!r.enabled) return page('Dev inbox', h('p', {}, 'No mail catcher here: the dev stack (npm start) sets CONSOLE_MAIL_DIR.'));
   page(
     'Dev inbox',
-    h('p', { class: 'muted' }, 'Messages the dev stack\'s mail catcher received (nothing is relayed), newest first.'),
-    table('Messages', [['Received', (m) => fmt.time(m.receivedAt)], ['To', (m) => m.to.join(', ')], ['Subject', (m) => h('a', { href: `#/mail/${encodeURIComponent(m.id)}` }, m.subject || '(no subject)')]], r.messages, 'no mail yet.'),
+    h('p', { class: 'muted' }, "Messages the dev stack's mail catcher received (nothing is relayed), newest first."),
+    table(
+      'Messages',
+      [
+        ['Received', (m) => fmt.time(m.receivedAt)],
+        ['To', (m) => m.to.join(', ')],
+        ['Subject', (m) => h('a', { href: `#/mail/${encodeURIComponent(m.id)}` }, m.subject || '(no subject)')],
+      ],
+      r.messages,
+      'no mail yet.',
+    ),
   );
 }
 
@@ -515,15 +767,61 @@ async function mailMessage(id) {
   const m = await api(`/api/mail/${encodeURIComponent(id)}`);
   page(
     m.subject || '(no subject)',
-    h('p', {}, h('a', { href: '#/mail' }, '← Dev inbox'), ' · ', h('a', { href: `/api/mail/${encodeURIComponent(id)}/html`, target: '_blank', rel: 'noopener' }, 'HTML on its own')),
-    h('dl', { class: 'facts' }, h('dt', {}, 'From'), h('dd', {}, fmt.text(m.from)), h('dt', {}, 'To'), h('dd', {}, fmt.text(m.to)), m.cc ? [h('dt', {}, 'Cc'), h('dd', {}, m.cc)] : '', h('dt', {}, 'Date'), h('dd', {}, fmt.time(m.date)), h('dt', {}, 'Message-ID'), h('dd', {}, fmt.text(m.messageId))),
+    h(
+      'p',
+      {},
+      h('a', { href: '#/mail' }, '← Dev inbox'),
+      ' · ',
+      h('a', { href: `/api/mail/${encodeURIComponent(id)}/html`, target: '_blank', rel: 'noopener' }, 'HTML on its own'),
+    ),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, 'From'),
+      h('dd', {}, fmt.text(m.from)),
+      h('dt', {}, 'To'),
+      h('dd', {}, fmt.text(m.to)),
+      m.cc ? [h('dt', {}, 'Cc'), h('dd', {}, m.cc)] : '',
+      h('dt', {}, 'Date'),
+      h('dd', {}, fmt.time(m.date)),
+      h('dt', {}, 'Message-ID'),
+      h('dd', {}, fmt.text(m.messageId)),
+    ),
     h('h2', {}, 'HTML'),
-    m.hasHtml ? h('iframe', { class: 'mail', title: 'HTML part (sandboxed: no scripts, no network)', sandbox: '', src: `/api/mail/${encodeURIComponent(id)}/html` }) : h('p', { class: 'muted' }, 'No HTML part.'),
+    m.hasHtml
+      ? h('iframe', {
+          class: 'mail',
+          title: 'HTML part (sandboxed: no scripts, no network)',
+          sandbox: '',
+          src: `/api/mail/${encodeURIComponent(id)}/html`,
+        })
+      : h('p', { class: 'muted' }, 'No HTML part.'),
     h('h2', {}, 'Text'),
     m.text ? h('pre', { id: 'mail-text' }, m.text) : h('p', { class: 'muted' }, 'No text part.'),
     h('h2', {}, 'Attachments'),
-    table('Attachments', [['File', (a) => fmt.text(a.filename)], ['Type', (a) => a.contentType], ['Size', (a) => fmt.bytes(a.size), 'num']], m.attachments, 'none.'),
-    h('details', {}, h('summary', {}, 'All headers'), table('Headers', [['Name', (x) => x.name], ['Value', (x) => x.value]], m.headers)),
+    table(
+      'Attachments',
+      [
+        ['File', (a) => fmt.text(a.filename)],
+        ['Type', (a) => a.contentType],
+        ['Size', (a) => fmt.bytes(a.size), 'num'],
+      ],
+      m.attachments,
+      'none.',
+    ),
+    h(
+      'details',
+      {},
+      h('summary', {}, 'All headers'),
+      table(
+        'Headers',
+        [
+          ['Name', (x) => x.name],
+          ['Value', (x) => x.value],
+        ],
+        m.headers,
+      ),
+    ),
   );
 }
 

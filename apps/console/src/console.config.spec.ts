@@ -13,10 +13,16 @@ describe('consoleConfigFromEnv', () => {
     assert.match(c.publicDir, /apps[/\\]console[/\\]public$/);
   });
   it('refuses to listen beyond loopback without a token', () => {
-    assert.throws(() => consoleConfigFromEnv({ CONSOLE_HOST: '0.0.0.0' }), (err: unknown) => err instanceof ConfigError && /CONSOLE_TOKEN/.test(err.message));
+    assert.throws(
+      () => consoleConfigFromEnv({ CONSOLE_HOST: '0.0.0.0' }),
+      (err: unknown) => err instanceof ConfigError && /CONSOLE_TOKEN/.test(err.message),
+    );
   });
   it('refuses a short token and a bad actions switch, naming both', () => {
-    assert.throws(() => consoleConfigFromEnv({ CONSOLE_TOKEN: 'short', CONSOLE_ALLOW_ACTIONS: 'yes' }), (err: unknown) => err instanceof ConfigError && /CONSOLE_TOKEN/.test(err.message) && /CONSOLE_ALLOW_ACTIONS/.test(err.message));
+    assert.throws(
+      () => consoleConfigFromEnv({ CONSOLE_TOKEN: 'short', CONSOLE_ALLOW_ACTIONS: 'yes' }),
+      (err: unknown) => err instanceof ConfigError && /CONSOLE_TOKEN/.test(err.message) && /CONSOLE_ALLOW_ACTIONS/.test(err.message),
+    );
   });
   it('takes a token, a public host and actions on', () => {
     const c = consoleConfigFromEnv({ CONSOLE_HOST: '0.0.0.0', CONSOLE_TOKEN: 'x'.repeat(24), CONSOLE_ALLOW_ACTIONS: 'true' });

@@ -51,5 +51,13 @@ export function consoleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Cons
   if (!e.CONSOLE_TOKEN && !isLoopback(e.CONSOLE_HOST)) {
     throw new ConfigError([`CONSOLE_TOKEN: required when CONSOLE_HOST (${e.CONSOLE_HOST}) is not a loopback address`]);
   }
-  return { host: e.CONSOLE_HOST, port: e.CONSOLE_PORT, token: e.CONSOLE_TOKEN, allowActions: e.CONSOLE_ALLOW_ACTIONS === 'true', publicDir: e.CONSOLE_PUBLIC_DIR ?? DEFAULT_PUBLIC_DIR, mailDir: e.CONSOLE_MAIL_DIR, actionsSeedFile: e.CONSOLE_ACTIONS_NKEY_SEED_FILE };
+  return {
+    host: e.CONSOLE_HOST,
+    port: e.CONSOLE_PORT,
+    token: e.CONSOLE_TOKEN,
+    allowActions: e.CONSOLE_ALLOW_ACTIONS === 'true',
+    publicDir: e.CONSOLE_PUBLIC_DIR ?? DEFAULT_PUBLIC_DIR,
+    mailDir: e.CONSOLE_MAIL_DIR,
+    actionsSeedFile: e.CONSOLE_ACTIONS_NKEY_SEED_FILE,
+  };
 }

@@ -38,14 +38,27 @@ async function bootstrap(): Promise<void> {
   const ops = await OperationsClient.on(nc, messaging.stream.name);
   // With NATS permissions on, the console's own role only reads; actions connect as the admin.
   const adminNc = config.actionsSeedFile
-    ? await connectNats({ ...messaging.connection, user: undefined, password: undefined, creds: undefined, nkeySeedFile: config.actionsSeedFile, inboxPrefix: ADMIN_INBOX_PREFIX, name: 'idm-console-actions' })
+    ? await connectNats({
+        ...messaging.connection,
+        user: undefined,
+        password: undefined,
+        creds: undefined,
+        nkeySeedFile: config.actionsSeedFile,
+        inboxPrefix: ADMIN_INBOX_PREFIX,
+        name: 'idm-console-actions',
+      })
     : undefined;
   const actions = adminNc ? await OperationsClient.on(adminNc, messaging.stream.name) : undefined;
-  const app = await NestFactory.create<NestExpressApplication>(ConsoleModule.forRoot({ config, ops, ...(actions ? { actions } : {}) }), { logger: nestLogger });
+  const app = await NestFactory.create<NestExpressApplication>(ConsoleModule.forRoot({ config, ops, ...(actions ? { actions } : {}) }), {
+    logger: nestLogger,
+  });
   app.disable('x-powered-by');
   app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
     // No inline script, no remote anything: the pages load only their own files.
-    res.setHeader('Content-Security-Policy', "default-src 'self'; frame-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; frame-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();
@@ -56,7 +69,9 @@ async function bootstrap(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`;
-  logger.log(`console on ${url} (NATS ${redactUrl(messaging.connection.url)}, stream ${messaging.stream.name}, token ${config.token ? 'required' : 'not required on loopback'}, actions ${config.allowActions ? 'on' : 'off'})`);
+  logger.log(
+    `console on ${url} (NATS ${redactUrl(messaging.connection.url)}, stream ${messaging.stream.name}, token ${config.token ? 'required' : 'not required on loopback'}, actions ${config.allowActions ? 'on' : 'off'})`,
+  );
   // One machine-readable line for the dev stack and the specs: where the console listens.
   process.stdout.write(JSON.stringify({ console: url }) + '\n');
   const close = async (): Promise<void> => {

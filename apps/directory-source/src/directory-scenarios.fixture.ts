@@ -61,7 +61,15 @@ export async function harness(driver: Pick<DirectoryDriver, 'ldap'>, overrides: 
   });
   const service = new PollService(
     { reader, snapshot: new SnapshotRepository(dataSource), events: new EventPublisher(js), now: () => new Date(), logger: quiet },
-    { mapping: { emailAttribute: 'mail', displayNameAttribute: 'displayName', reportedAttributes: ['title'] }, fullScanCron: '0 3 * * *', initialSync: 'baseline', source: '/idm/directory-source', publishConcurrency: 16, removalGuardPercent: 20, ...overrides },
+    {
+      mapping: { emailAttribute: 'mail', displayNameAttribute: 'displayName', reportedAttributes: ['title'] },
+      fullScanCron: '0 3 * * *',
+      initialSync: 'baseline',
+      source: '/idm/directory-source',
+      publishConcurrency: 16,
+      removalGuardPercent: 20,
+      ...overrides,
+    },
   );
   return {
     reader,
@@ -120,7 +128,12 @@ export function changeScenarios(name: string, start: () => Promise<DirectoryDriv
       const report = await h.poll();
       assert.equal(report.kind, 'incremental');
       assert.deepEqual(
-        brief(report.events).map((e) => [e.type, e.subject, (e.data as { email?: string }).email, (e.data as { displayName?: string }).displayName]),
+        brief(report.events).map((e) => [
+          e.type,
+          e.subject,
+          (e.data as { email?: string }).email,
+          (e.data as { displayName?: string }).displayName,
+        ]),
         [['idm.user.added', 'ds-carol', 'carol@example.com', 'Carol Shaw']],
       );
     });
@@ -131,7 +144,9 @@ export function changeScenarios(name: string, start: () => Promise<DirectoryDriv
 
     step('a reported attribute modified: exactly one UserModified with only that change', async (h) => {
       await driver.modify('ds-ada', { title: 'Analyst' });
-      assert.deepEqual(brief((await h.poll()).events), [{ type: 'idm.user.modified', subject: 'ds-ada', data: { userId: 'ds-ada', changes: { title: 'Analyst' } } }]);
+      assert.deepEqual(brief((await h.poll()).events), [
+        { type: 'idm.user.modified', subject: 'ds-ada', data: { userId: 'ds-ada', changes: { title: 'Analyst' } } },
+      ]);
     });
 
     step('an unreported attribute modified: nothing', async (h) => {
@@ -142,13 +157,19 @@ export function changeScenarios(name: string, start: () => Promise<DirectoryDriv
     step('a mail address appears: UserModified carries it as email', async (h) => {
       await driver.modify('ds-bob', { mail: 'bob@example.com' });
       assert.deepEqual(brief((await h.poll()).events), [
-        { type: 'idm.user.modified', subject: 'ds-bob', data: { userId: 'ds-bob', email: 'bob@example.com', changes: { mail: 'bob@example.com' } } },
+        {
+          type: 'idm.user.modified',
+          subject: 'ds-bob',
+          data: { userId: 'ds-bob', email: 'bob@example.com', changes: { mail: 'bob@example.com' } },
+        },
       ]);
     });
 
     step('an account disabled: UserModified changes.enabled = false', async (h) => {
       await driver.disable('ds-bob');
-      assert.deepEqual(brief((await h.poll()).events), [{ type: 'idm.user.modified', subject: 'ds-bob', data: { userId: 'ds-bob', changes: { enabled: false } } }]);
+      assert.deepEqual(brief((await h.poll()).events), [
+        { type: 'idm.user.modified', subject: 'ds-bob', data: { userId: 'ds-bob', changes: { enabled: false } } },
+      ]);
     });
 
     step('deleted and moved out of the base DN: UserRemoved deleted / moved-out-of-scope at the full scan', async (h) => {
@@ -183,4 +204,3 @@ export function changeScenarios(name: string, start: () => Promise<DirectoryDriv
     });
   });
 }
-

@@ -31,14 +31,28 @@ describe('directory source against Active Directory (real Samba AD DC, nats-serv
     };
     const driver: DirectoryDriver = {
       dialect: 'active-directory',
-      ldap: { url: dc.ldapsUrl, startTls: false, bindDn: dc.serviceBindDn, bindPassword: dc.serviceBindPassword, baseDn: dc.usersDn, tlsCaFile: dc.caFile, tlsServerName: dc.tlsServerName },
+      ldap: {
+        url: dc.ldapsUrl,
+        startTls: false,
+        bindDn: dc.serviceBindDn,
+        bindPassword: dc.serviceBindPassword,
+        baseDn: dc.usersDn,
+        tlsCaFile: dc.caFile,
+        tlsServerName: dc.tlsServerName,
+      },
       create: async (id, attrs) => void (await dc.createUser({ sAMAccountName: id, ...attrs })),
       modify: async (id, changes) => {
         const dn = (await dc.findUserDn(id))!;
         await asAdmin((c) =>
           c.modify(
             dn,
-            Object.entries(changes).map(([type, v]) => new Change({ operation: v === null ? 'delete' : 'replace', modification: new Attribute({ type, values: v === null ? [] : [v] }) })),
+            Object.entries(changes).map(
+              ([type, v]) =>
+                new Change({
+                  operation: v === null ? 'delete' : 'replace',
+                  modification: new Attribute({ type, values: v === null ? [] : [v] }),
+                }),
+            ),
           ),
         );
       },
@@ -49,5 +63,4 @@ describe('directory source against Active Directory (real Samba AD DC, nats-serv
     };
     return driver;
   });
-
 });

@@ -54,10 +54,20 @@ describe('directory-source configuration', () => {
   });
 
   it('names every faulty variable at once and never echoes the bind password', () => {
-    const message = problems({ ...minimal, SOURCE_URL: 'http://dc1', SOURCE_DIALECT: 'novell', SOURCE_ATTRIBUTES: 'title,not an attribute', SOURCE_POLLING_INTERVAL_SECONDS: '0' });
-    for (const name of ['SOURCE_URL', 'SOURCE_DIALECT', 'SOURCE_ATTRIBUTES', 'SOURCE_POLLING_INTERVAL_SECONDS']) assert.match(message, new RegExp(name));
+    const message = problems({
+      ...minimal,
+      SOURCE_URL: 'http://dc1',
+      SOURCE_DIALECT: 'novell',
+      SOURCE_ATTRIBUTES: 'title,not an attribute',
+      SOURCE_POLLING_INTERVAL_SECONDS: '0',
+    });
+    for (const name of ['SOURCE_URL', 'SOURCE_DIALECT', 'SOURCE_ATTRIBUTES', 'SOURCE_POLLING_INTERVAL_SECONDS'])
+      assert.match(message, new RegExp(name));
     assert.doesNotMatch(message, /S3cret-Bind-Pw/);
-    assert.match(problems({ SOURCE_URL: minimal.SOURCE_URL }), /SOURCE_BIND_DN[\s\S]*SOURCE_BIND_PASSWORD|SOURCE_BIND_PASSWORD[\s\S]*SOURCE_BIND_DN/);
+    assert.match(
+      problems({ SOURCE_URL: minimal.SOURCE_URL }),
+      /SOURCE_BIND_DN[\s\S]*SOURCE_BIND_PASSWORD|SOURCE_BIND_PASSWORD[\s\S]*SOURCE_BIND_DN/,
+    );
   });
 
   it('refuses a cron that does not parse, and StartTLS on an ldaps:// URL', () => {

@@ -73,11 +73,13 @@ export function loadDirectorySourceSettings(env: NodeJS.ProcessEnv = process.env
   } catch (err) {
     throw new ConfigError([`SOURCE_FULL_SCAN_CRON: not a cron expression (${(err as Error).message})`]);
   }
-  if (e.SOURCE_STARTTLS && e.SOURCE_URL.startsWith('ldaps:')) throw new ConfigError(['SOURCE_STARTTLS: StartTLS needs an ldap:// SOURCE_URL (ldaps:// is TLS already)']);
+  if (e.SOURCE_STARTTLS && e.SOURCE_URL.startsWith('ldaps:'))
+    throw new ConfigError(['SOURCE_STARTTLS: StartTLS needs an ldap:// SOURCE_URL (ldaps:// is TLS already)']);
   const fixedDialect: SourceDialect | 'auto' = e.SOURCE_DIALECT;
   const userFilter = (dialect: SourceDialect): string => e.SOURCE_USER_FILTER ?? DIALECT_DEFAULTS[dialect].userFilter;
   // With `auto` the id attribute follows the dialect found; an explicit setting wins.
-  const userIdAttribute = e.SOURCE_USER_ID_ATTRIBUTE ?? (fixedDialect === 'auto' ? undefined : DIALECT_DEFAULTS[fixedDialect].userIdAttribute);
+  const userIdAttribute =
+    e.SOURCE_USER_ID_ATTRIBUTE ?? (fixedDialect === 'auto' ? undefined : DIALECT_DEFAULTS[fixedDialect].userIdAttribute);
   const idAttributes = userIdAttribute ? [userIdAttribute] : Object.values(DIALECT_DEFAULTS).map((d) => d.userIdAttribute);
   const mapping = {
     ...(userIdAttribute ? { userIdAttribute } : {}),
@@ -103,7 +105,14 @@ export function loadDirectorySourceSettings(env: NodeJS.ProcessEnv = process.env
       tlsCaFile: e.SOURCE_TLS_CA_FILE,
       tlsServerName: e.SOURCE_TLS_SERVER_NAME,
     },
-    poll: { mapping, fullScanCron: e.SOURCE_FULL_SCAN_CRON, initialSync: e.SOURCE_INITIAL_SYNC, source: '/idm/directory-source', publishConcurrency: 64, removalGuardPercent: e.SOURCE_REMOVAL_GUARD_PERCENT },
+    poll: {
+      mapping,
+      fullScanCron: e.SOURCE_FULL_SCAN_CRON,
+      initialSync: e.SOURCE_INITIAL_SYNC,
+      source: '/idm/directory-source',
+      publishConcurrency: 64,
+      removalGuardPercent: e.SOURCE_REMOVAL_GUARD_PERCENT,
+    },
     intervalMs: Math.round(e.SOURCE_POLLING_INTERVAL_SECONDS * 1000),
     unreadyAfterFailures: e.SOURCE_UNREADY_AFTER_FAILURES,
   };

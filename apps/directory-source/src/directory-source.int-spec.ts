@@ -17,7 +17,13 @@ describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', 
   after(async () => {
     await slapd?.dispose();
   });
-  const ldap = () => ({ url: slapd.url, startTls: false, bindDn: slapd.serviceBindDn, bindPassword: slapd.serviceBindPassword, baseDn: slapd.baseDn });
+  const ldap = () => ({
+    url: slapd.url,
+    startTls: false,
+    bindDn: slapd.serviceBindDn,
+    bindPassword: slapd.serviceBindPassword,
+    baseDn: slapd.baseDn,
+  });
 
   changeScenarios('OpenLDAP (slapd)', async () => {
     const driver: DirectoryDriver = {
@@ -60,9 +66,16 @@ describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', 
         for (let i = 0; i < 12; i++) await slapd.addUser(`guard-${i}`);
         assert.equal((await h.poll()).baseline, true);
         for (let i = 0; i < 12; i++) await slapd.deleteUser(`guard-${i}`);
-        await assert.rejects(h.poll('full'), (err: unknown) => err instanceof RemovalGuardError && /would remove 12 of \d+ users/.test(err.message));
+        await assert.rejects(
+          h.poll('full'),
+          (err: unknown) => err instanceof RemovalGuardError && /would remove 12 of \d+ users/.test(err.message),
+        );
         assert.deepEqual(await h.stream(), []);
-        assert.equal((await h.poll('full').catch((e: unknown) => e)) instanceof RemovalGuardError, true, 'still refused: the snapshot was not changed');
+        assert.equal(
+          (await h.poll('full').catch((e: unknown) => e)) instanceof RemovalGuardError,
+          true,
+          'still refused: the snapshot was not changed',
+        );
       } finally {
         await h.close();
       }
@@ -71,7 +84,11 @@ describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', 
     it('directory down or credentials refused: the poll fails, readiness turns false after consecutive failures, and recovers', async () => {
       const h = await harness({ ldap: ldap() });
       const warnings: string[] = [];
-      const loop = new PollLoop(h.service, { intervalMs: 3_600_000, unreadyAfter: 2 }, { log: () => undefined, warn: (m) => warnings.push(m) });
+      const loop = new PollLoop(
+        h.service,
+        { intervalMs: 3_600_000, unreadyAfter: 2 },
+        { log: () => undefined, warn: (m) => warnings.push(m) },
+      );
       try {
         await loop.runOnce();
         await slapd.stop();
@@ -79,7 +96,10 @@ describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', 
         assert.equal(loop.ready, true, 'one failure is not yet unready');
         await assert.rejects(loop.runOnce(), DirectoryUnavailableError);
         assert.equal(loop.ready, false);
-        assert.match(warnings.at(-1) ?? '', /poll failed \(2 in a row\).*readiness is now false: DirectoryUnavailableError \[IDM_SOURCE_DIRECTORY_UNAVAILABLE\]/);
+        assert.match(
+          warnings.at(-1) ?? '',
+          /poll failed \(2 in a row\).*readiness is now false: DirectoryUnavailableError \[IDM_SOURCE_DIRECTORY_UNAVAILABLE\]/,
+        );
         await slapd.start();
         await loop.runOnce();
         assert.equal(loop.ready, true);

@@ -45,7 +45,10 @@ export class DirectorySourceModule {
       imports: [MessagingModule.forRoot({ serviceName: 'directory-source', ...(options.messaging ? { config: options.messaging } : {}) })],
       providers: [
         { provide: DIRECTORY_SOURCE_SETTINGS, useValue: settings },
-        { provide: DataSource, useFactory: () => openSourceDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.schema }) },
+        {
+          provide: DataSource,
+          useFactory: () => openSourceDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.schema }),
+        },
         { provide: SnapshotRepository, useFactory: (ds: DataSource) => new SnapshotRepository(ds), inject: [DataSource] },
         { provide: DirectoryReader, useValue: options.reader ?? new LdapDirectoryReader(settings.ldap) },
         {
@@ -57,7 +60,11 @@ export class DirectorySourceModule {
         {
           provide: PollLoop,
           useFactory: (service: PollService) =>
-            new PollLoop(service, { intervalMs: settings.intervalMs, unreadyAfter: settings.unreadyAfterFailures }, new Logger('DirectorySource')),
+            new PollLoop(
+              service,
+              { intervalMs: settings.intervalMs, unreadyAfter: settings.unreadyAfterFailures },
+              new Logger('DirectorySource'),
+            ),
           inject: [PollService],
         },
         Lifecycle,

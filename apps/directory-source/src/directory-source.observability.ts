@@ -3,7 +3,16 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { EventPublisher, NATS_CONNECTION } from '@idm/messaging';
-import { addCounter, addGauge, addOutcomeCounter, appendedObserver, readinessChecks, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import {
+  addCounter,
+  addGauge,
+  addOutcomeCounter,
+  appendedObserver,
+  readinessChecks,
+  startHealthServer,
+  type AppMetrics,
+  type HealthServer,
+} from '@idm/observability';
 import { PollLoop } from './poller/poll-loop.js';
 import { PollService } from './poller/poll.service.js';
 import { SnapshotRepository } from './snapshot/snapshot.repository.js';
@@ -26,15 +35,30 @@ export async function observeDirectorySource(
   const dataSource = app.get(DataSource);
   const loop = app.get(PollLoop);
   const snapshot = app.get(SnapshotRepository);
-  const countUsers = addOutcomeCounter(metrics, 'idm_source_user_events_total', 'User events appended by the directory source: added, modified, removed', {
-    [EventTypes.UserAdded]: 'added',
-    [EventTypes.UserModified]: 'modified',
-    [EventTypes.UserRemoved]: 'removed',
-  });
+  const countUsers = addOutcomeCounter(
+    metrics,
+    'idm_source_user_events_total',
+    'User events appended by the directory source: added, modified, removed',
+    {
+      [EventTypes.UserAdded]: 'added',
+      [EventTypes.UserModified]: 'modified',
+      [EventTypes.UserRemoved]: 'removed',
+    },
+  );
   app.get(EventPublisher).onAppended(appendedObserver(metrics, countUsers));
   const polls = addCounter(metrics, 'idm_source_polls_total', 'Polls of the directory by kind (full, incremental)', ['kind']);
-  const skipped = addCounter(metrics, 'idm_source_entries_skipped_total', 'Directory entries skipped (no user id, no stable id, no change stamp)', ['reason']);
-  const warnings = addCounter(metrics, 'idm_source_entry_warnings_total', 'Directory entries read with a problem (e.g. a mail value that is not an address)', ['warning']);
+  const skipped = addCounter(
+    metrics,
+    'idm_source_entries_skipped_total',
+    'Directory entries skipped (no user id, no stable id, no change stamp)',
+    ['reason'],
+  );
+  const warnings = addCounter(
+    metrics,
+    'idm_source_entry_warnings_total',
+    'Directory entries read with a problem (e.g. a mail value that is not an address)',
+    ['warning'],
+  );
   let lastRequests = 0;
   app.get(PollService).onPoll((report) => {
     polls.inc({ kind: report.kind });
@@ -43,7 +67,12 @@ export async function observeDirectorySource(
     lastRequests = report.requests;
   });
   addGauge(metrics, 'idm_source_last_poll_ldap_requests', 'LDAP requests sent by the last successful poll', () => lastRequests);
-  addGauge(metrics, 'idm_source_poll_failures_in_a_row', 'Consecutive failed polls (0 after a success)', () => loop.state.consecutiveFailures);
+  addGauge(
+    metrics,
+    'idm_source_poll_failures_in_a_row',
+    'Consecutive failed polls (0 after a success)',
+    () => loop.state.consecutiveFailures,
+  );
   addGauge(metrics, 'idm_source_snapshot_users', 'Users in the source snapshot', () => snapshot.count());
   if (deps.port === null) return null;
   return startHealthServer({

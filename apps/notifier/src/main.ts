@@ -38,12 +38,17 @@ async function bootstrap(): Promise<void> {
   }
   const metrics = createAppMetrics('notifier');
   const transport = new JetStreamTransport(transportOptions(messaging, NOTIFIER_CONSUMER, { onSettled: settledObserver(metrics, pino) }));
-  const app = await NestFactory.createMicroservice(NotifierModule.forRoot({ config, templates, messaging }), { strategy: transport, logger: nestLogger });
+  const app = await NestFactory.createMicroservice(NotifierModule.forRoot({ config, templates, messaging }), {
+    strategy: transport,
+    logger: nestLogger,
+  });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen();
   const health = await observeNotifier(app, transport, { metrics, messaging, port: healthPort, logger: nestLogger });
   if (!config.smtp.rejectUnauthorized) logger.warn('SMTP_TLS_REJECT_UNAUTHORIZED=false: the mail server certificate is NOT verified');
-  logger.log(`ready: SMTP ${config.smtp.safeUrl}, email types ${[...templates.keys()].join(', ')}, retry task ${config.retryTask}${health ? `, health on :${health.port}` : ''}`);
+  logger.log(
+    `ready: SMTP ${config.smtp.safeUrl}, email types ${[...templates.keys()].join(', ')}, retry task ${config.retryTask}${health ? `, health on :${health.port}` : ''}`,
+  );
 }
 
 bootstrap().catch((err: unknown) => {

@@ -77,7 +77,10 @@ interface Harness {
   readonly pendingEmails: PendingEmailRepository;
   readonly transport: InFlightMeter;
   /** One tick run; `service` keeps one service across ticks (as the app's singleton does), default a new one per tick. */
-  tick(task?: string, options?: { concurrency?: number; dataSource?: DataSource; service?: TickDeliveryService }): Promise<{ tick: IdmEventOf<'idm.bulk-task.tick'>; report: TickReport }>;
+  tick(
+    task?: string,
+    options?: { concurrency?: number; dataSource?: DataSource; service?: TickDeliveryService },
+  ): Promise<{ tick: IdmEventOf<'idm.bulk-task.tick'>; report: TickReport }>;
   /** A delivery service over `pendingEmails` (default the harness's repository). */
   service(pendingEmails?: PendingEmailRepository): TickDeliveryService;
   /** Applies every delivery event recorded so far that was not applied yet (what the notifier's own consumer does). */
@@ -97,18 +100,41 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
   const pendingEmails = new PendingEmailRepository();
   const from = 'IDM <noreply@idm.example>';
   const transport = new InFlightMeter(
-    new NodemailerMailTransport({ ...parseSmtpUrl(smtp.url), from, rejectUnauthorized: true, maxConnections: 4, connectionTimeoutMs: 3000, greetingTimeoutMs: 3000, socketTimeoutMs: 5000 }),
+    new NodemailerMailTransport({
+      ...parseSmtpUrl(smtp.url),
+      from,
+      rejectUnauthorized: true,
+      maxConnections: 4,
+      connectionTimeoutMs: 3000,
+      greetingTimeoutMs: 3000,
+      socketTimeoutMs: 5000,
+    }),
   );
   t.after(() => transport.close());
   const templates = loadTemplates(emailTypesOf(DEFAULT_EMAIL_RULES));
-  const flags = new EmailFlagService({ dataSource, recipients, pendingEmails, sink, clock, rules: DEFAULT_EMAIL_RULES, source: '/idm/notifier' });
+  const flags = new EmailFlagService({
+    dataSource,
+    recipients,
+    pendingEmails,
+    sink,
+    clock,
+    rules: DEFAULT_EMAIL_RULES,
+    source: '/idm/notifier',
+  });
   const outcomes = new DeliveryOutcomeService(dataSource, pendingEmails);
   const leases = new InstanceLeaseRepository();
   const lease = { instanceId: 'spec-instance', incarnation: 'spec-incarnation' };
   await leases.register(dataSource, lease, clock.now(), new Date(0));
   let applied = 0;
   let seq = 1000;
-  const settings = { limits: { maxAttempts: 3, maxAgeMs: 72 * HOUR }, sendConcurrency: 4, lease: { leaseTimeoutMs: 30_000, heartbeatMs: 10_000, claimTtlMs: 15 * 60_000 }, instanceId: 'spec-instance', from, source: '/idm/notifier' };
+  const settings = {
+    limits: { maxAttempts: 3, maxAgeMs: 72 * HOUR },
+    sendConcurrency: 4,
+    lease: { leaseTimeoutMs: 30_000, heartbeatMs: 10_000, claimTtlMs: 15 * 60_000 },
+    instanceId: 'spec-instance',
+    from,
+    source: '/idm/notifier',
+  };
   return {
     dataSource,
     sink,
@@ -119,7 +145,10 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
     transport,
     async tick(task = 'RetryEmailNotifications', options = {}) {
       tickNo += 1;
-      const tick = anEvent.bulkTaskTick({ schedule: 'email-retry', task, scheduledFor: clock.now().toISOString(), firedAt: clock.now().toISOString() }, { id: `tick-${tickNo}` });
+      const tick = anEvent.bulkTaskTick(
+        { schedule: 'email-retry', task, scheduledFor: clock.now().toISOString(), firedAt: clock.now().toISOString() },
+        { id: `tick-${tickNo}` },
+      );
       const service =
         options.service ??
         new TickDeliveryService(
@@ -161,7 +190,10 @@ function onEachDatabase(name: string, body: (h: Harness, t: TestContext, open: (
           t2.skip(db.unavailable);
           return;
         }
-        const open = () => openNotifierDatabase(db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema });
+        const open = () =>
+          openNotifierDatabase(
+            db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema },
+          );
         const opened: DataSource[] = [];
         const openTracked = async () => {
           const ds = await open();
@@ -187,99 +219,125 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     await smtp.dispose();
   });
 
-  onEachDatabase('flags: several types per user side by side, the same type twice stays one, redelivery republishes the same EmailQueued', async (h) => {
-    await smtp.setMode('accept');
-    const added = anEvent.userAdded({ userId: 'flag-1', email: 'flag1@example.com' });
-    const [queued] = await deliver(h, added);
-    assert.equal(queued?.type === 'idm.email.queued' ? queued.data.emailType : undefined, 'NEW_USER');
-    await deliver(h, anEvent.userModified({ userId: 'flag-1', changes: { displayName: 'Ada K' } }));
-    await deliver(h, anEvent.userModified({ userId: 'flag-1', changes: { displayName: 'Ada Kg' } }));
-    await deliver(h, anEvent.passwordChanged({ userId: 'flag-1' }));
-    assert.deepEqual(await h.pendingTypes('flag-1'), ['NEW_USER', 'PASSWORD_CHANGED', 'PROFILE_CHANGED']);
-    assert.equal(h.sink.ofType('idm.email.queued').length, 3);
+  onEachDatabase(
+    'flags: several types per user side by side, the same type twice stays one, redelivery republishes the same EmailQueued',
+    async (h) => {
+      await smtp.setMode('accept');
+      const added = anEvent.userAdded({ userId: 'flag-1', email: 'flag1@example.com' });
+      const [queued] = await deliver(h, added);
+      assert.equal(queued?.type === 'idm.email.queued' ? queued.data.emailType : undefined, 'NEW_USER');
+      await deliver(h, anEvent.userModified({ userId: 'flag-1', changes: { displayName: 'Ada K' } }));
+      await deliver(h, anEvent.userModified({ userId: 'flag-1', changes: { displayName: 'Ada Kg' } }));
+      await deliver(h, anEvent.passwordChanged({ userId: 'flag-1' }));
+      assert.deepEqual(await h.pendingTypes('flag-1'), ['NEW_USER', 'PASSWORD_CHANGED', 'PROFILE_CHANGED']);
+      assert.equal(h.sink.ofType('idm.email.queued').length, 3);
 
-    const again = await deliver(h, added);
-    assert.deepEqual(again, [queued], 'an inbox hit republishes the identical EmailQueued');
-  });
+      const again = await deliver(h, added);
+      assert.deepEqual(again, [queued], 'an inbox hit republishes the identical EmailQueued');
+    },
+  );
 
-  onEachDatabase('no address yet: NEW_USER waits until a UserModified brings the address, then greets by the kept display name', async (h) => {
-    await smtp.setMode('accept');
-    await smtp.clear();
-    await deliver(h, anEvent.userAdded({ userId: 'nomail-1', email: undefined, displayName: 'Grace Hopper' }));
-    assert.deepEqual(await h.pendingTypes('nomail-1'), ['NEW_USER']);
-    const first = await h.tick();
-    assert.equal(first.report.failed, 1);
-    assert.equal(h.sink.ofType('idm.email.failed').at(-1)?.data.error, 'no email address known for the user yet');
-    await h.applyOutcomes();
-    assert.equal((await smtp.messages()).length, 0);
+  onEachDatabase(
+    'no address yet: NEW_USER waits until a UserModified brings the address, then greets by the kept display name',
+    async (h) => {
+      await smtp.setMode('accept');
+      await smtp.clear();
+      await deliver(h, anEvent.userAdded({ userId: 'nomail-1', email: undefined, displayName: 'Grace Hopper' }));
+      assert.deepEqual(await h.pendingTypes('nomail-1'), ['NEW_USER']);
+      const first = await h.tick();
+      assert.equal(first.report.failed, 1);
+      assert.equal(h.sink.ofType('idm.email.failed').at(-1)?.data.error, 'no email address known for the user yet');
+      await h.applyOutcomes();
+      assert.equal((await smtp.messages()).length, 0);
 
-    // The source reports the mail attribute once it appears; the display name was kept from UserAdded.
-    await deliver(h, anEvent.userModified({ userId: 'nomail-1', email: 'grace@example.com', changes: { mail: 'grace@example.com' } }));
-    const second = await h.tick();
-    assert.equal(second.report.sent, 2, 'the waiting NEW_USER and the PROFILE_CHANGED the new address raised');
-    const mails = await smtp.messages();
-    assert.deepEqual(mails.map((m) => m.to), [['grace@example.com'], ['grace@example.com']]);
-    assert.ok(mails.every((m) => /Grace Hopper/.test(m.text ?? '')), 'both greet by the display name kept from UserAdded');
-  });
+      // The source reports the mail attribute once it appears; the display name was kept from UserAdded.
+      await deliver(h, anEvent.userModified({ userId: 'nomail-1', email: 'grace@example.com', changes: { mail: 'grace@example.com' } }));
+      const second = await h.tick();
+      assert.equal(second.report.sent, 2, 'the waiting NEW_USER and the PROFILE_CHANGED the new address raised');
+      const mails = await smtp.messages();
+      assert.deepEqual(
+        mails.map((m) => m.to),
+        [['grace@example.com'], ['grace@example.com']],
+      );
+      assert.ok(
+        mails.every((m) => /Grace Hopper/.test(m.text ?? '')),
+        'both greet by the display name kept from UserAdded',
+      );
+    },
+  );
 
-  onEachDatabase('UserRemoved: pending emails abandoned with the removal as last error, recipient forgotten; a redelivery appends the same abandons', async (h) => {
-    await smtp.setMode('accept');
-    await smtp.clear();
-    await deliver(h, anEvent.userAdded({ userId: 'gone-1', email: 'gone1@example.com' }));
-    await deliver(h, anEvent.passwordChanged({ userId: 'gone-1' }));
-    assert.deepEqual(await h.pendingTypes('gone-1'), ['NEW_USER', 'PASSWORD_CHANGED']);
+  onEachDatabase(
+    'UserRemoved: pending emails abandoned with the removal as last error, recipient forgotten; a redelivery appends the same abandons',
+    async (h) => {
+      await smtp.setMode('accept');
+      await smtp.clear();
+      await deliver(h, anEvent.userAdded({ userId: 'gone-1', email: 'gone1@example.com' }));
+      await deliver(h, anEvent.passwordChanged({ userId: 'gone-1' }));
+      assert.deepEqual(await h.pendingTypes('gone-1'), ['NEW_USER', 'PASSWORD_CHANGED']);
 
-    const removed = anEvent.userRemoved({ userId: 'gone-1', reason: 'moved-out-of-scope' });
-    const abandons = await deliver(h, removed);
-    assert.deepEqual(
-      abandons.map((e) => (e.type === 'idm.email.abandoned' ? [e.data.emailType, e.data.lastError, e.causationid] : e.type)),
-      [
-        ['NEW_USER', 'user removed from the source directory (moved-out-of-scope)', removed.id],
-        ['PASSWORD_CHANGED', 'user removed from the source directory (moved-out-of-scope)', removed.id],
-      ],
-    );
-    assert.equal(await new RecipientRepository().find(h.dataSource, 'gone-1'), undefined, 'the recipient is forgotten');
-    const again = await deliver(h, removed);
-    assert.deepEqual(again.map((e) => e.id), abandons.map((e) => e.id), 'an inbox hit rebuilds the identical ids while the flags remain');
+      const removed = anEvent.userRemoved({ userId: 'gone-1', reason: 'moved-out-of-scope' });
+      const abandons = await deliver(h, removed);
+      assert.deepEqual(
+        abandons.map((e) => (e.type === 'idm.email.abandoned' ? [e.data.emailType, e.data.lastError, e.causationid] : e.type)),
+        [
+          ['NEW_USER', 'user removed from the source directory (moved-out-of-scope)', removed.id],
+          ['PASSWORD_CHANGED', 'user removed from the source directory (moved-out-of-scope)', removed.id],
+        ],
+      );
+      assert.equal(await new RecipientRepository().find(h.dataSource, 'gone-1'), undefined, 'the recipient is forgotten');
+      const again = await deliver(h, removed);
+      assert.deepEqual(
+        again.map((e) => e.id),
+        abandons.map((e) => e.id),
+        'an inbox hit rebuilds the identical ids while the flags remain',
+      );
 
-    await h.applyOutcomes();
-    assert.deepEqual(await h.pendingTypes('gone-1'), [], 'applying EmailAbandoned clears the flags');
-    assert.deepEqual(await deliver(h, removed), [], 'nothing left to abandon');
-    const tick = await h.tick();
-    assert.equal(tick.report.claimed, 0);
-    assert.equal((await smtp.messages()).length, 0);
-  });
+      await h.applyOutcomes();
+      assert.deepEqual(await h.pendingTypes('gone-1'), [], 'applying EmailAbandoned clears the flags');
+      assert.deepEqual(await deliver(h, removed), [], 'nothing left to abandon');
+      const tick = await h.tick();
+      assert.equal(tick.report.claimed, 0);
+      assert.equal((await smtp.messages()).length, 0);
+    },
+  );
 
-  onEachDatabase('tick: sends every pending email once, flags clear only when EmailSent is applied, an overlapping tick sends nothing', async (h) => {
-    await smtp.setMode('accept');
-    await smtp.clear();
-    await deliver(h, anEvent.userAdded({ userId: 'tick-1', email: 'tick1@example.com', displayName: 'Tick <One>' }));
-    await deliver(h, anEvent.passwordChanged({ userId: 'tick-1' }));
-    await deliver(h, anEvent.userAdded({ userId: 'tick-2', email: 'tick2@example.com' }));
-    await deliver(h, anEvent.passwordSyncFailed({ userId: 'tick-2', reason: 'policy-violation' }));
+  onEachDatabase(
+    'tick: sends every pending email once, flags clear only when EmailSent is applied, an overlapping tick sends nothing',
+    async (h) => {
+      await smtp.setMode('accept');
+      await smtp.clear();
+      await deliver(h, anEvent.userAdded({ userId: 'tick-1', email: 'tick1@example.com', displayName: 'Tick <One>' }));
+      await deliver(h, anEvent.passwordChanged({ userId: 'tick-1' }));
+      await deliver(h, anEvent.userAdded({ userId: 'tick-2', email: 'tick2@example.com' }));
+      await deliver(h, anEvent.passwordSyncFailed({ userId: 'tick-2', reason: 'policy-violation' }));
 
-    const ignored = await h.tick('SomethingElse');
-    assert.equal(ignored.report.claimed, 4, 'the service itself does not filter; the handler does');
-    // That run sent them. Nothing is cleared yet: flags clear when EmailSent is applied.
-    assert.deepEqual(await h.pendingTypes('tick-1'), ['NEW_USER', 'PASSWORD_CHANGED']);
+      const ignored = await h.tick('SomethingElse');
+      assert.equal(ignored.report.claimed, 4, 'the service itself does not filter; the handler does');
+      // That run sent them. Nothing is cleared yet: flags clear when EmailSent is applied.
+      assert.deepEqual(await h.pendingTypes('tick-1'), ['NEW_USER', 'PASSWORD_CHANGED']);
 
-    const overlapping = await h.tick();
-    assert.deepEqual(overlapping.report, { claimed: 0, sent: 0, failed: 0, abandoned: 0, skipped: 0 });
+      const overlapping = await h.tick();
+      assert.deepEqual(overlapping.report, { claimed: 0, sent: 0, failed: 0, abandoned: 0, skipped: 0 });
 
-    await h.applyOutcomes();
-    assert.deepEqual(await h.pendingTypes('tick-1'), []);
-    assert.deepEqual(await h.pendingTypes('tick-2'), []);
-    const mails = await smtp.waitForMessages(4);
-    assert.equal(mails.length, 4);
-    const sent = h.sink.ofType('idm.email.sent');
-    assert.equal(sent.length, 4);
-    const queuedIds = h.sink.ofType('idm.email.queued').map((q) => q.id);
-    for (const mail of mails) assert.ok(queuedIds.some((id) => mail.messageId === `<${id}@idm.example>`), `Message-ID ${mail.messageId} derives from an EmailQueued id`);
-    const syncMail = mails.find((m) => m.to[0] === 'tick2@example.com' && /could not be applied/.test(m.subject ?? ''));
-    assert.match(syncMail?.text ?? '', /password policy/);
-    const welcome = mails.find((m) => m.to[0] === 'tick1@example.com' && /Welcome/.test(m.subject ?? ''));
-    assert.match(welcome?.html ?? '', /Tick &lt;One&gt;/);
-  });
+      await h.applyOutcomes();
+      assert.deepEqual(await h.pendingTypes('tick-1'), []);
+      assert.deepEqual(await h.pendingTypes('tick-2'), []);
+      const mails = await smtp.waitForMessages(4);
+      assert.equal(mails.length, 4);
+      const sent = h.sink.ofType('idm.email.sent');
+      assert.equal(sent.length, 4);
+      const queuedIds = h.sink.ofType('idm.email.queued').map((q) => q.id);
+      for (const mail of mails)
+        assert.ok(
+          queuedIds.some((id) => mail.messageId === `<${id}@idm.example>`),
+          `Message-ID ${mail.messageId} derives from an EmailQueued id`,
+        );
+      const syncMail = mails.find((m) => m.to[0] === 'tick2@example.com' && /could not be applied/.test(m.subject ?? ''));
+      assert.match(syncMail?.text ?? '', /password policy/);
+      const welcome = mails.find((m) => m.to[0] === 'tick1@example.com' && /Welcome/.test(m.subject ?? ''));
+      assert.match(welcome?.html ?? '', /Tick &lt;One&gt;/);
+    },
+  );
 
   onEachDatabase('transient failure: EmailFailed keeps the flag, the next tick retries and sends', async (h) => {
     await deliver(h, anEvent.userAdded({ userId: 'temp-1', email: 'temp1@example.com' }));
@@ -340,40 +398,68 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     assert.equal(second.report.sent, 2, 'PASSWORD_CHANGED and NEW_USER');
   });
 
-  onEachDatabase('a crashed instance: its claims are free once its lease lapsed (30 s, not the 15 min claim TTL), resent with the same Message-ID', async (h) => {
-    await smtp.setMode('accept');
-    await smtp.clear();
-    await deliver(h, anEvent.userAdded({ userId: 'crash-1', email: 'crash1@example.com' }));
-    // Another instance took a lease, claimed, and then died (kill -9): its claim and lease row stay.
-    const leases = new InstanceLeaseRepository();
-    await leases.register(h.dataSource, { instanceId: 'dead-instance', incarnation: 'i-1' }, h.clock.now(), new Date(0));
-    const claimAt = (now: Date) => ({ tickId: 'dead-tick', token: 'dead-token', owner: 'dead-instance', now, expiredBefore: new Date(now.getTime() - 900_000), lapsedBefore: new Date(now.getTime() - 30_000) });
-    assert.equal(await h.pendingEmails.claim(h.dataSource, claimAt(h.clock.now())), 1);
-    h.clock.current = new Date(FIXED_NOW.getTime() + 29_000);
-    await h.heartbeat();
-    assert.equal((await h.tick()).report.claimed, 0, 'the claim of an instance with a live lease is respected');
-    h.clock.current = new Date(FIXED_NOW.getTime() + 31_000);
-    await h.heartbeat();
-    const { report } = await h.tick();
-    assert.equal(report.sent, 1, 'taken over at the first tick after the lease lapsed');
-    const [mail] = await smtp.waitForMessages(1);
-    assert.equal(mail?.messageId, `<${h.sink.ofType('idm.email.queued')[0]?.id}@idm.example>`);
-  });
+  onEachDatabase(
+    'a crashed instance: its claims are free once its lease lapsed (30 s, not the 15 min claim TTL), resent with the same Message-ID',
+    async (h) => {
+      await smtp.setMode('accept');
+      await smtp.clear();
+      await deliver(h, anEvent.userAdded({ userId: 'crash-1', email: 'crash1@example.com' }));
+      // Another instance took a lease, claimed, and then died (kill -9): its claim and lease row stay.
+      const leases = new InstanceLeaseRepository();
+      await leases.register(h.dataSource, { instanceId: 'dead-instance', incarnation: 'i-1' }, h.clock.now(), new Date(0));
+      const claimAt = (now: Date) => ({
+        tickId: 'dead-tick',
+        token: 'dead-token',
+        owner: 'dead-instance',
+        now,
+        expiredBefore: new Date(now.getTime() - 900_000),
+        lapsedBefore: new Date(now.getTime() - 30_000),
+      });
+      assert.equal(await h.pendingEmails.claim(h.dataSource, claimAt(h.clock.now())), 1);
+      h.clock.current = new Date(FIXED_NOW.getTime() + 29_000);
+      await h.heartbeat();
+      assert.equal((await h.tick()).report.claimed, 0, 'the claim of an instance with a live lease is respected');
+      h.clock.current = new Date(FIXED_NOW.getTime() + 31_000);
+      await h.heartbeat();
+      const { report } = await h.tick();
+      assert.equal(report.sent, 1, 'taken over at the first tick after the lease lapsed');
+      const [mail] = await smtp.waitForMessages(1);
+      assert.equal(mail?.messageId, `<${h.sink.ofType('idm.email.queued')[0]?.id}@idm.example>`);
+    },
+  );
 
-  onEachDatabase('a restarted instance with a stable id releases its previous life\'s claims at start; the old life cannot take the lease back', async (h) => {
-    await deliver(h, anEvent.userAdded({ userId: 'restart-1', email: 'restart1@example.com' }));
-    await deliver(h, anEvent.userAdded({ userId: 'restart-2', email: 'restart2@example.com' }));
-    const leases = new InstanceLeaseRepository();
-    const now = h.clock.now();
-    const claim = (owner: string, tickId: string) => ({ tickId, token: `${tickId}-token`, owner, now, expiredBefore: new Date(now.getTime() - 900_000), lapsedBefore: new Date(now.getTime() - 30_000) });
-    await leases.register(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-1' }, now, new Date(0));
-    assert.equal(await h.pendingEmails.claim(h.dataSource, claim('pod-0', 'tick-life-1')), 2);
-    assert.equal(await leases.register(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-2' }, now, new Date(0)), 2, 'both claims released at the restart');
-    assert.equal(await leases.heartbeat(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-1' }, now), 'taken-over', 'the old life cannot take the lease back');
-    assert.equal(await leases.heartbeat(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-2' }, now), 'renewed');
-    assert.equal(await h.pendingEmails.claim(h.dataSource, claim('pod-0', 'tick-life-2')), 2);
-    assert.equal((await leases.all(h.dataSource)).find((l) => l.instanceId === 'pod-0')?.incarnation, 'life-2');
-  });
+  onEachDatabase(
+    "a restarted instance with a stable id releases its previous life's claims at start; the old life cannot take the lease back",
+    async (h) => {
+      await deliver(h, anEvent.userAdded({ userId: 'restart-1', email: 'restart1@example.com' }));
+      await deliver(h, anEvent.userAdded({ userId: 'restart-2', email: 'restart2@example.com' }));
+      const leases = new InstanceLeaseRepository();
+      const now = h.clock.now();
+      const claim = (owner: string, tickId: string) => ({
+        tickId,
+        token: `${tickId}-token`,
+        owner,
+        now,
+        expiredBefore: new Date(now.getTime() - 900_000),
+        lapsedBefore: new Date(now.getTime() - 30_000),
+      });
+      await leases.register(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-1' }, now, new Date(0));
+      assert.equal(await h.pendingEmails.claim(h.dataSource, claim('pod-0', 'tick-life-1')), 2);
+      assert.equal(
+        await leases.register(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-2' }, now, new Date(0)),
+        2,
+        'both claims released at the restart',
+      );
+      assert.equal(
+        await leases.heartbeat(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-1' }, now),
+        'taken-over',
+        'the old life cannot take the lease back',
+      );
+      assert.equal(await leases.heartbeat(h.dataSource, { instanceId: 'pod-0', incarnation: 'life-2' }, now), 'renewed');
+      assert.equal(await h.pendingEmails.claim(h.dataSource, claim('pod-0', 'tick-life-2')), 2);
+      assert.equal((await leases.all(h.dataSource)).find((l) => l.instanceId === 'pod-0')?.incarnation, 'life-2');
+    },
+  );
 
   onEachDatabase('two replicas ticking at once never send one email twice; sends are bounded by the concurrency', async (h, _t, open) => {
     await smtp.setMode('accept');
@@ -399,7 +485,9 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     const failed = anEvent.emailFailed({ userId: 'batch-4', emailType: 'NEW_USER', tick: 'tick-b', attempt: 1, error: '451 later' });
     const gone = anEvent.emailSent({ userId: 'batch-none', emailType: 'NEW_USER', tick: 'tick-b' });
     const events = [...sent, failed, gone];
-    const first = await Promise.all(events.map((e, i) => h.outcomes.apply(e as DeliveryEvent, { consumer: 'notifier', streamSequence: 5000 + i })));
+    const first = await Promise.all(
+      events.map((e, i) => h.outcomes.apply(e as DeliveryEvent, { consumer: 'notifier', streamSequence: 5000 + i })),
+    );
     assert.deepEqual(
       first.map((o) => (typeof o === 'string' ? o : o.kind)),
       ['delete', 'delete', 'delete', 'save', 'ignore'],
@@ -409,45 +497,70 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     assert.equal(row?.attempts, 1);
     assert.equal(row?.lastError, '451 later');
 
-    const again = await Promise.all(events.map((e, i) => h.outcomes.apply(e as DeliveryEvent, { consumer: 'notifier', streamSequence: 5000 + i })));
+    const again = await Promise.all(
+      events.map((e, i) => h.outcomes.apply(e as DeliveryEvent, { consumer: 'notifier', streamSequence: 5000 + i })),
+    );
     assert.deepEqual(again, ['duplicate', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
     assert.equal((await h.pendingEmails.find(h.dataSource, 'batch-4', 'NEW_USER'))?.attempts, 1, 'the failure was not counted twice');
   });
 
-  onEachDatabase('claims renewed a page at a time: a page with a lost claim is reported, and that email alone fails its renewal', async (h) => {
-    for (const userId of ['page-1', 'page-2', 'page-3']) await deliver(h, anEvent.userAdded({ userId, email: `${userId}@example.com` }));
-    const now = h.clock.now();
-    assert.equal(await h.pendingEmails.claim(h.dataSource, { tickId: 'tick-p', token: 'token-p', owner: 'spec-instance', now, expiredBefore: new Date(0), lapsedBefore: new Date(0) }), 3);
-    const page = await h.pendingEmails.claimed(h.dataSource, 'token-p');
-    assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'token-p', now), true);
-    assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'other-token', now), false, 'another run renews nothing of ours');
-    await h.outcomes.apply(anEvent.emailSent({ userId: 'page-2', emailType: 'NEW_USER', tick: 'tick-p' }) as DeliveryEvent, { consumer: 'notifier', streamSequence: 6000 });
-    assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'token-p', now), false);
-    const alone = await Promise.all(page.map((p) => h.pendingEmails.renewClaim(h.dataSource, p, 'token-p', now)));
-    assert.deepEqual(
-      page.map((p, i) => [p.userId, alone[i]]),
-      [
-        ['page-1', true],
-        ['page-2', false],
-        ['page-3', true],
-      ],
-    );
-  });
+  onEachDatabase(
+    'claims renewed a page at a time: a page with a lost claim is reported, and that email alone fails its renewal',
+    async (h) => {
+      for (const userId of ['page-1', 'page-2', 'page-3']) await deliver(h, anEvent.userAdded({ userId, email: `${userId}@example.com` }));
+      const now = h.clock.now();
+      assert.equal(
+        await h.pendingEmails.claim(h.dataSource, {
+          tickId: 'tick-p',
+          token: 'token-p',
+          owner: 'spec-instance',
+          now,
+          expiredBefore: new Date(0),
+          lapsedBefore: new Date(0),
+        }),
+        3,
+      );
+      const page = await h.pendingEmails.claimed(h.dataSource, 'token-p');
+      assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'token-p', now), true);
+      assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'other-token', now), false, 'another run renews nothing of ours');
+      await h.outcomes.apply(anEvent.emailSent({ userId: 'page-2', emailType: 'NEW_USER', tick: 'tick-p' }) as DeliveryEvent, {
+        consumer: 'notifier',
+        streamSequence: 6000,
+      });
+      assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'token-p', now), false);
+      const alone = await Promise.all(page.map((p) => h.pendingEmails.renewClaim(h.dataSource, p, 'token-p', now)));
+      assert.deepEqual(
+        page.map((p, i) => [p.userId, alone[i]]),
+        [
+          ['page-1', true],
+          ['page-2', false],
+          ['page-3', true],
+        ],
+      );
+    },
+  );
 
-  onEachDatabase('publish failures propagate: the flag handler is retried and republishes; a failed tick gives its claims back for the retry', async (h) => {
-    await smtp.setMode('accept');
-    h.sink.failNext = true;
-    const added = anEvent.userAdded({ userId: 'pub-1', email: 'pub1@example.com' });
-    await assert.rejects(deliver(h, added), /nats unavailable/);
-    assert.deepEqual(await h.pendingTypes('pub-1'), ['NEW_USER'], 'state and inbox were committed before publishing');
-    const retried = await deliver(h, added);
-    assert.equal(retried.length, 1, 'the inbox hit rebuilds the EmailQueued');
+  onEachDatabase(
+    'publish failures propagate: the flag handler is retried and republishes; a failed tick gives its claims back for the retry',
+    async (h) => {
+      await smtp.setMode('accept');
+      h.sink.failNext = true;
+      const added = anEvent.userAdded({ userId: 'pub-1', email: 'pub1@example.com' });
+      await assert.rejects(deliver(h, added), /nats unavailable/);
+      assert.deepEqual(await h.pendingTypes('pub-1'), ['NEW_USER'], 'state and inbox were committed before publishing');
+      const retried = await deliver(h, added);
+      assert.equal(retried.length, 1, 'the inbox hit rebuilds the EmailQueued');
 
-    h.sink.failNext = true;
-    await assert.rejects(h.tick(), /nats unavailable/);
-    const retry = await h.tick();
-    assert.equal(retry.report.sent, 1, 'the failed run released its claim: the retried tick sends at once (at-least-once, same Message-ID)');
-  });
+      h.sink.failNext = true;
+      await assert.rejects(h.tick(), /nats unavailable/);
+      const retry = await h.tick();
+      assert.equal(
+        retry.report.sent,
+        1,
+        'the failed run released its claim: the retried tick sends at once (at-least-once, same Message-ID)',
+      );
+    },
+  );
 
   onEachDatabase('a failed tick whose release fails too (database refusing) gives the claims back before its next claim', async (h) => {
     await smtp.setMode('accept');
@@ -462,9 +575,13 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     const repository = new RefusingRelease();
     const service = h.service(repository);
     h.sink.failNext = true;
-    await assert.rejects(h.tick(undefined, { service }), /nats unavailable/, 'the tick fails with its own error, not the release\'s');
+    await assert.rejects(h.tick(undefined, { service }), /nats unavailable/, "the tick fails with its own error, not the release's");
     assert.equal((await h.tick()).report.claimed, 0, 'the claim is still held (its owner is alive)');
-    await assert.rejects(h.tick(undefined, { service }), /database refused the release/, 'while the database refuses, the run fails before claiming');
+    await assert.rejects(
+      h.tick(undefined, { service }),
+      /database refused the release/,
+      'while the database refuses, the run fails before claiming',
+    );
     repository.refuse = false;
     const { report } = await h.tick(undefined, { service });
     assert.deepEqual([report.claimed, report.sent], [1, 1], 'leftovers released first, then claimed and sent');

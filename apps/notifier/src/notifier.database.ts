@@ -11,10 +11,19 @@ import { RecipientEntity } from './recipients/recipient.entity.js';
 export const notifierEntities = [...persistenceEntities, RecipientEntity, PendingEmailEntity, InstanceLeaseEntity];
 
 /** Migrations in order: shared tables first. */
-export const notifierMigrations = [...persistenceMigrations, NotifierTables1732400000000, NotifierInstanceLease1764500000000, RecipientEmailOptional1764600000000];
+export const notifierMigrations = [
+  ...persistenceMigrations,
+  NotifierTables1732400000000,
+  NotifierInstanceLease1764500000000,
+  RecipientEmailOptional1764600000000,
+];
 
 /** Opens the notifier's database (own Postgres schema `notifier`, or `<dataDir>/notifier.sqlite`) and migrates it. */
-export function openNotifierDatabase(options: { databaseUrl?: string | undefined; dataDir: string; schema?: string | undefined }): Promise<DataSource> {
+export function openNotifierDatabase(options: {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  schema?: string | undefined;
+}): Promise<DataSource> {
   return openDatabase({
     app: 'notifier',
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),

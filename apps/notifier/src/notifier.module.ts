@@ -72,7 +72,11 @@ export class NotifierModule {
           provide: DataSource,
           useFactory: () => {
             const schema = options.schema ?? config.env.DATABASE_SCHEMA;
-            return openNotifierDatabase({ databaseUrl: config.env.DATABASE_URL, dataDir: config.env.DATA_DIR, ...(schema ? { schema } : {}) });
+            return openNotifierDatabase({
+              databaseUrl: config.env.DATABASE_URL,
+              dataDir: config.env.DATA_DIR,
+              ...(schema ? { schema } : {}),
+            });
           },
         },
         { provide: EventSink, useFactory: (publisher: EventPublisher) => new JetStreamEventSink(publisher), inject: [EventPublisher] },
@@ -80,21 +84,41 @@ export class NotifierModule {
         { provide: PendingEmailRepository, useValue: new PendingEmailRepository() },
         {
           provide: EmailFlagService,
-          useFactory: (dataSource: DataSource, recipients: RecipientRepository, pendingEmails: PendingEmailRepository, sink: EventSink, clock: Clock) =>
-            new EmailFlagService({ dataSource, recipients, pendingEmails, sink, clock, rules: config.rules, source: NOTIFIER_SOURCE }),
+          useFactory: (
+            dataSource: DataSource,
+            recipients: RecipientRepository,
+            pendingEmails: PendingEmailRepository,
+            sink: EventSink,
+            clock: Clock,
+          ) => new EmailFlagService({ dataSource, recipients, pendingEmails, sink, clock, rules: config.rules, source: NOTIFIER_SOURCE }),
           inject: [DataSource, RecipientRepository, PendingEmailRepository, EventSink, Clock],
         },
         {
           provide: DeliveryOutcomeService,
-          useFactory: (dataSource: DataSource, pendingEmails: PendingEmailRepository) => new DeliveryOutcomeService(dataSource, pendingEmails),
+          useFactory: (dataSource: DataSource, pendingEmails: PendingEmailRepository) =>
+            new DeliveryOutcomeService(dataSource, pendingEmails),
           inject: [DataSource, PendingEmailRepository],
         },
         {
           provide: TickDeliveryService,
-          useFactory: (dataSource: DataSource, pendingEmails: PendingEmailRepository, recipients: RecipientRepository, transport: MailTransport, sink: EventSink, clock: Clock) =>
+          useFactory: (
+            dataSource: DataSource,
+            pendingEmails: PendingEmailRepository,
+            recipients: RecipientRepository,
+            transport: MailTransport,
+            sink: EventSink,
+            clock: Clock,
+          ) =>
             new TickDeliveryService(
               { dataSource, pendingEmails, recipients, transport, templates: options.templates, sink, clock },
-              { limits: config.limits, sendConcurrency: config.sendConcurrency, lease: config.lease, instanceId: lease.instanceId, from: config.smtp.from, source: NOTIFIER_SOURCE },
+              {
+                limits: config.limits,
+                sendConcurrency: config.sendConcurrency,
+                lease: config.lease,
+                instanceId: lease.instanceId,
+                from: config.smtp.from,
+                source: NOTIFIER_SOURCE,
+              },
             ),
           inject: [DataSource, PendingEmailRepository, RecipientRepository, MailTransport, EventSink, Clock],
         },

@@ -4,7 +4,17 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { addConsumerLagGauge, addGauge, addOutcomeCounter, ageSeconds, appendedObserver, readinessChecks, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import {
+  addConsumerLagGauge,
+  addGauge,
+  addOutcomeCounter,
+  ageSeconds,
+  appendedObserver,
+  readinessChecks,
+  startHealthServer,
+  type AppMetrics,
+  type HealthServer,
+} from '@idm/observability';
 import { NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER } from './notifier.tokens.js';
 import { PendingEmailEntity } from './pending-emails/pending-email.entity.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
@@ -32,28 +42,38 @@ export async function observeNotifier(
     [EventTypes.EmailAbandoned]: 'abandoned',
   });
   app.get(EventPublisher).onAppended(appendedObserver(metrics, countEmails));
-  addGauge(metrics, 'idm_pending_emails', 'Emails flagged and not yet sent or abandoned', () => dataSource.getRepository(PendingEmailEntity).count());
+  addGauge(metrics, 'idm_pending_emails', 'Emails flagged and not yet sent or abandoned', () =>
+    dataSource.getRepository(PendingEmailEntity).count(),
+  );
   // The backlog's age, not only its size: a few emails stuck for hours are the incident a steady
   // count hides. first_queued_at survives re-flags, so a retried email keeps its real age.
   const pendingEmails = new PendingEmailRepository();
-  addGauge(metrics, 'idm_pending_email_oldest_age_seconds', 'Age of the oldest pending email (since first flagged), 0 when none', async () =>
-    ageSeconds(await pendingEmails.oldestFirstQueuedAt(dataSource), new Date()),
+  addGauge(
+    metrics,
+    'idm_pending_email_oldest_age_seconds',
+    'Age of the oldest pending email (since first flagged), 0 when none',
+    async () => ageSeconds(await pendingEmails.oldestFirstQueuedAt(dataSource), new Date()),
   );
   const jsm = await jetstreamManager(nc);
   // Dead letters waiting for an operator (`idm dlq list`): a state, so the alert clears once they are retried or dropped.
-  addGauge(metrics, 'idm_dead_letter_messages', 'Records in the dead-letter stream <stream>_DLQ (all consumers)', async () => (await jsm.streams.info(deadLetterStreamName(deps.messaging.stream.name))).state.messages);
+  addGauge(
+    metrics,
+    'idm_dead_letter_messages',
+    'Records in the dead-letter stream <stream>_DLQ (all consumers)',
+    async () => (await jsm.streams.info(deadLetterStreamName(deps.messaging.stream.name))).state.messages,
+  );
   addConsumerLagGauge(metrics, () =>
-    Promise.all([NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER].map(async (c) => [c, (await jsm.consumers.info(deps.messaging.stream.name, c)).num_pending] as const)),
+    Promise.all(
+      [NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER].map(
+        async (c) => [c, (await jsm.consumers.info(deps.messaging.stream.name, c)).num_pending] as const,
+      ),
+    ),
   );
   if (deps.port === null) return null;
   return startHealthServer({
     port: deps.port,
     registry: metrics.registry,
     logger: deps.logger,
-    checks: [
-      readinessChecks.nats(nc),
-      readinessChecks.consumers(transport),
-      readinessChecks.database(dataSource),
-    ],
+    checks: [readinessChecks.nats(nc), readinessChecks.consumers(transport), readinessChecks.database(dataSource)],
   });
 }

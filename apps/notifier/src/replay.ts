@@ -1,6 +1,14 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { checkAppStopped, connectNats, messagingConfigFromEnv, natsProgressSink, parseReplayArgs, stdoutSink, teeSink } from '@idm/messaging';
+import {
+  checkAppStopped,
+  connectNats,
+  messagingConfigFromEnv,
+  natsProgressSink,
+  parseReplayArgs,
+  stdoutSink,
+  teeSink,
+} from '@idm/messaging';
 import { readDatabaseSettings } from '@idm/persistence';
 import { openNotifierDatabase } from './notifier.database.js';
 import { replayNotifier } from './replay/notifier-replay.js';

@@ -83,9 +83,21 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         resealIntervalMs: 3_600_000,
         commandQueue: 'password-sync',
       };
-      const messaging: MessagingConfig = { connection: { url: nats.url, name: 'rotation-app' }, stream: { name: stream }, maxDeliver: 5, ackWaitMs: 10_000, concurrency: 2, deliverPolicy: 'all' };
+      const messaging: MessagingConfig = {
+        connection: { url: nats.url, name: 'rotation-app' },
+        stream: { name: stream },
+        maxDeliver: 5,
+        ackWaitMs: 10_000,
+        concurrency: 2,
+        deliverPolicy: 'all',
+      };
       app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ settings, messaging }), {
-        strategy: new JetStreamTransport({ connection: messaging.connection, stream: messaging.stream, consumer: PASSWORD_SYNC_CONSUMER, ackWaitMs: 10_000 }),
+        strategy: new JetStreamTransport({
+          connection: messaging.connection,
+          stream: messaging.stream,
+          consumer: PASSWORD_SYNC_CONSUMER,
+          ackWaitMs: 10_000,
+        }),
         logger: false,
       });
       await app.listen();
@@ -108,15 +120,22 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
     async function addToDirectoryAndAnnounce(userId: string): Promise<void> {
       directory.known.add(`${kind}:${userId}`);
-      await publisher.publish(createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com` }, { source: '/spec', time: new Date() }));
-      await waitFor(async () => (await passwordEvents(userId)).some((e) => e.type === EventTypes.PasswordSynced), { message: `PasswordSynced for ${userId}`, timeoutMs: 20_000 });
+      await publisher.publish(
+        createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com` }, { source: '/spec', time: new Date() }),
+      );
+      await waitFor(async () => (await passwordEvents(userId)).some((e) => e.type === EventTypes.PasswordSynced), {
+        message: `PasswordSynced for ${userId}`,
+        timeoutMs: 20_000,
+      });
     }
 
     it('caches passwords under key A', async (t) => {
       if (db.unavailable !== undefined) return t.skip(db.unavailable);
       await startApp(keyA, []);
       for (const [userId, password] of Object.entries(passwords)) {
-        const reply = (await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId, password }), { timeout: 20_000 })).json<PasswordChangeReply>();
+        const reply = (
+          await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId, password }), { timeout: 20_000 })
+        ).json<PasswordChangeReply>();
         assert.equal(reply.ok, true);
       }
       const keys = await keysStatus();
@@ -136,7 +155,13 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         },
         { message: 'rows re-sealed under key B', timeoutMs: 20_000 },
       );
-      assert.deepEqual(keys, { current: keyIdOf(keyB), previous: [keyIdOf(keyA)], cachedByKey: { [keyIdOf(keyB)]: 2 }, sealedWithPreviousKey: 0, sealedWithUnknownKey: 0 });
+      assert.deepEqual(keys, {
+        current: keyIdOf(keyB),
+        previous: [keyIdOf(keyA)],
+        cachedByKey: { [keyIdOf(keyB)]: 2 },
+        sealedWithPreviousKey: 0,
+        sealedWithUnknownKey: 0,
+      });
       await addToDirectoryAndAnnounce('alice');
       assert.equal(directory.received.get(`${kind}:alice`), passwords.alice);
     });
@@ -144,7 +169,13 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     it('after re-sealing, key A can be removed: the remaining cached password is applied with B alone', async (t) => {
       if (db.unavailable !== undefined) return t.skip(db.unavailable);
       await startApp(keyB, []);
-      assert.deepEqual(await keysStatus(), { current: keyIdOf(keyB), previous: [], cachedByKey: { [keyIdOf(keyB)]: 1 }, sealedWithPreviousKey: 0, sealedWithUnknownKey: 0 });
+      assert.deepEqual(await keysStatus(), {
+        current: keyIdOf(keyB),
+        previous: [],
+        cachedByKey: { [keyIdOf(keyB)]: 1 },
+        sealedWithPreviousKey: 0,
+        sealedWithUnknownKey: 0,
+      });
       await addToDirectoryAndAnnounce('bob');
       assert.equal(directory.received.get(`${kind}:bob`), passwords.bob);
       assert.deepEqual((await keysStatus()).cachedByKey, {});
@@ -153,7 +184,14 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     it('a row under a key nobody holds any more is reported, not silently kept', async (t) => {
       if (db.unavailable !== undefined) return t.skip(db.unavailable);
       // Cached under B; then B is dropped without a pass having moved the row to C.
-      assert.equal((await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: 'carol', password: 'Carol-pass-1' }), { timeout: 20_000 })).json<PasswordChangeReply>().ok, true);
+      assert.equal(
+        (
+          await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: 'carol', password: 'Carol-pass-1' }), {
+            timeout: 20_000,
+          })
+        ).json<PasswordChangeReply>().ok,
+        true,
+      );
       const keyC = randomBytes(32);
       await startApp(keyC, []);
       const keys = await keysStatus();
@@ -201,16 +239,35 @@ describe('re-seal on use (service and SQLite, no background pass)', () => {
           consumer: 'password-sync',
         });
       const notFound = new ScriptedTarget(() => ({ status: 'user-not-found', message: 'no such user' }));
-      assert.equal((await service(new PasswordSealer(keyA), notFound).changePassword({ userId: 'dave', origin: 'source', password: Buffer.from('Dave-pass-1') })).ok, true);
+      assert.equal(
+        (
+          await service(new PasswordSealer(keyA), notFound).changePassword({
+            userId: 'dave',
+            origin: 'source',
+            password: Buffer.from('Dave-pass-1'),
+          })
+        ).ok,
+        true,
+      );
       assert.deepEqual(await repository.cachedByKey(dataSource.manager), { [keyIdOf(keyA)]: 1 });
 
-      const userAdded = createEvent(EventTypes.UserAdded, 'dave', { userId: 'dave', email: 'dave@example.com' }, { source: '/spec', time: new Date() });
+      const userAdded = createEvent(
+        EventTypes.UserAdded,
+        'dave',
+        { userId: 'dave', email: 'dave@example.com' },
+        { source: '/spec', time: new Date() },
+      );
       await service(new PasswordSealer(keyB, [keyA]), notFound).onUserChanged(userAdded, 1);
       assert.deepEqual(notFound.received, ['Dave-pass-1', 'Dave-pass-1']);
       assert.deepEqual(await repository.cachedByKey(dataSource.manager), { [keyIdOf(keyB)]: 1 });
 
       const applied = new ScriptedTarget(() => ({ status: 'applied' }));
-      const userModified = createEvent(EventTypes.UserModified, 'dave', { userId: 'dave', changes: { title: 'x' } }, { source: '/spec', time: new Date() });
+      const userModified = createEvent(
+        EventTypes.UserModified,
+        'dave',
+        { userId: 'dave', changes: { title: 'x' } },
+        { source: '/spec', time: new Date() },
+      );
       await service(new PasswordSealer(keyB), applied).onUserChanged(userModified, 2);
       assert.deepEqual(applied.received, ['Dave-pass-1']);
       assert.deepEqual(await repository.cachedByKey(dataSource.manager), {});

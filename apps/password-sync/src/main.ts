@@ -33,13 +33,20 @@ async function bootstrap(): Promise<void> {
   }
   for (const warning of [...settings.key.warnings, ...settings.policy.warnings]) logger.warn(warning);
   const metrics = createAppMetrics('password-sync');
-  const transport = new JetStreamTransport(transportOptions(messaging, PASSWORD_SYNC_CONSUMER, { onSettled: settledObserver(metrics, pino) }));
-  const app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ settings, messaging }), { strategy: transport, logger: nestLogger });
+  const transport = new JetStreamTransport(
+    transportOptions(messaging, PASSWORD_SYNC_CONSUMER, { onSettled: settledObserver(metrics, pino) }),
+  );
+  const app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ settings, messaging }), {
+    strategy: transport,
+    logger: nestLogger,
+  });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen();
   const health = await observePasswordSync(app, transport, { metrics, messaging, port: healthPort, logger: nestLogger });
   const expiry = settings.policy.minutes === null ? 'never' : `${settings.policy.minutes} min`;
-  logger.log(`ready: target ${scrubUrls(settings.target.PASSWORD_TARGET)}, expiry ${expiry}, key ${settings.key.source}${health ? `, health on :${health.port}` : ''}`);
+  logger.log(
+    `ready: target ${scrubUrls(settings.target.PASSWORD_TARGET)}, expiry ${expiry}, key ${settings.key.source}${health ? `, health on :${health.port}` : ''}`,
+  );
 }
 
 bootstrap().catch((err: unknown) => {

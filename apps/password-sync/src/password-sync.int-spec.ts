@@ -27,7 +27,6 @@ class ManualClock extends Clock {
   }
 }
 
-
 describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
   let nats: NatsServerHandle;
   let slapd: SlapdHandle;
@@ -70,7 +69,12 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
       deliverPolicy: 'all',
     };
     app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ settings, messaging, clock }), {
-      strategy: new JetStreamTransport({ connection: messaging.connection, stream: messaging.stream, consumer: PASSWORD_SYNC_CONSUMER, ackWaitMs: 10_000 }),
+      strategy: new JetStreamTransport({
+        connection: messaging.connection,
+        stream: messaging.stream,
+        consumer: PASSWORD_SYNC_CONSUMER,
+        ackWaitMs: 10_000,
+      }),
       logger: false,
     });
     await app.listen();
@@ -106,8 +110,10 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     return (await events()).filter((e) => e.subject === userId && e.type.startsWith('idm.password.'));
   }
 
-  const userAdded = (userId: string) => createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com` }, { source: '/spec', time: clock.now() });
-  const userModified = (userId: string) => createEvent(EventTypes.UserModified, userId, { userId, changes: { title: 'x' } }, { source: '/spec', time: clock.now() });
+  const userAdded = (userId: string) =>
+    createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com` }, { source: '/spec', time: clock.now() });
+  const userModified = (userId: string) =>
+    createEvent(EventTypes.UserModified, userId, { userId, changes: { title: 'x' } }, { source: '/spec', time: clock.now() });
   const sweep = () => app.get(PasswordSweeper).runOnce();
 
   it('caches a password for a user not yet in the directory and applies it when UserAdded arrives', async () => {
@@ -121,7 +127,9 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
 
     const dn = await slapd.addUser('newbie');
     await publisher.publish(userAdded('newbie'));
-    const synced = await waitFor(async () => (await eventsFor('newbie')).find((e) => e.type === EventTypes.PasswordSynced), { message: 'PasswordSynced for newbie' });
+    const synced = await waitFor(async () => (await eventsFor('newbie')).find((e) => e.type === EventTypes.PasswordSynced), {
+      message: 'PasswordSynced for newbie',
+    });
     assert.equal(synced.type === EventTypes.PasswordSynced && synced.data.attempt, 2);
     assert.equal(await slapd.canBind(dn, 'Newbie-Passw0rd'), true);
   });
@@ -137,7 +145,9 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
 
     // Retried on modification: fails again (another email), still cached.
     await publisher.publish(userModified('markus'));
-    await waitFor(async () => (await eventsFor('markus')).filter((e) => e.type === EventTypes.PasswordSyncFailed).length === 2, { message: 'second failure' });
+    await waitFor(async () => (await eventsFor('markus')).filter((e) => e.type === EventTypes.PasswordSyncFailed).length === 2, {
+      message: 'second failure',
+    });
 
     clock.advance(1_000);
     assert.equal((await change('markus', 'Compliant-Passw0rd')).ok, true);
@@ -149,7 +159,10 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     assert.equal((await change('contractor', 'Contract-Passw0rd')).ok, true);
     clock.advance(59 * 60_000);
     await sweep();
-    assert.equal((await eventsFor('contractor')).some((e) => e.type === EventTypes.PasswordExpired), false);
+    assert.equal(
+      (await eventsFor('contractor')).some((e) => e.type === EventTypes.PasswordExpired),
+      false,
+    );
     clock.advance(2 * 60_000);
     await sweep();
     assert.equal((await eventsFor('contractor')).at(-1)?.type, EventTypes.PasswordExpired);
@@ -159,19 +172,29 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     await publisher.publish(added);
     // Marker: a later event for another user is handled after this one only if the first was settled.
     await publisher.publish(userModified('newbie'));
-    await waitFor(async () => {
-      const info = await jsm.consumers.info(stream, PASSWORD_SYNC_CONSUMER);
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    }, { message: 'consumer caught up' });
+    await waitFor(
+      async () => {
+        const info = await jsm.consumers.info(stream, PASSWORD_SYNC_CONSUMER);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: 'consumer caught up' },
+    );
     assert.equal((await eventsFor('contractor')).at(-1)?.type, EventTypes.PasswordExpired);
     assert.equal(await slapd.canBind(dn, 'Contract-Passw0rd'), false);
   });
 
   it('destroys the cached password of a removed user at once: PasswordExpired(user-removed), a later UserAdded applies nothing', async () => {
     assert.equal((await change('leaver', 'Leaver-Passw0rd')).ok, true);
-    const removed = createEvent(EventTypes.UserRemoved, 'leaver', { userId: 'leaver', reason: 'deleted' }, { source: '/spec', time: clock.now() });
+    const removed = createEvent(
+      EventTypes.UserRemoved,
+      'leaver',
+      { userId: 'leaver', reason: 'deleted' },
+      { source: '/spec', time: clock.now() },
+    );
     await publisher.publish(removed);
-    const expired = await waitFor(async () => (await eventsFor('leaver')).find((e) => e.type === EventTypes.PasswordExpired), { message: 'PasswordExpired for leaver' });
+    const expired = await waitFor(async () => (await eventsFor('leaver')).find((e) => e.type === EventTypes.PasswordExpired), {
+      message: 'PasswordExpired for leaver',
+    });
     assert.equal(expired.type === EventTypes.PasswordExpired && expired.data.reason, 'user-removed');
     assert.equal(expired.causationid, removed.id);
     // A redelivery of the removal (same id) appends nothing more.
@@ -179,11 +202,17 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     const dn = await slapd.addUser('leaver', { password: 'Initial-Passw0rd' });
     await publisher.publish(userAdded('leaver'));
     await publisher.publish(userModified('newbie'));
-    await waitFor(async () => {
-      const info = await jsm.consumers.info(stream, PASSWORD_SYNC_CONSUMER);
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    }, { message: 'consumer caught up' });
-    assert.deepEqual((await eventsFor('leaver')).map((e) => e.type), [EventTypes.PasswordChanged, EventTypes.PasswordSyncFailed, EventTypes.PasswordExpired]);
+    await waitFor(
+      async () => {
+        const info = await jsm.consumers.info(stream, PASSWORD_SYNC_CONSUMER);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: 'consumer caught up' },
+    );
+    assert.deepEqual(
+      (await eventsFor('leaver')).map((e) => e.type),
+      [EventTypes.PasswordChanged, EventTypes.PasswordSyncFailed, EventTypes.PasswordExpired],
+    );
     assert.equal(await slapd.canBind(dn, 'Leaver-Passw0rd'), false);
   });
 
@@ -214,7 +243,9 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     const reply = bad.json<PasswordChangeReply>();
     assert.equal(reply.ok, false);
     assert.equal(JSON.stringify(reply).includes('Leak-Me-Not-1'), false);
-    const missing = (await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: 'x', password: '' }), { timeout: 10_000 })).json<PasswordChangeReply>();
+    const missing = (
+      await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId: 'x', password: '' }), { timeout: 10_000 })
+    ).json<PasswordChangeReply>();
     assert.equal(missing.ok, false);
     assert.match(missing.ok ? '' : missing.error, /password/);
   });

@@ -77,7 +77,9 @@ export class PasswordSyncModule {
               } catch (err) {
                 if (err instanceof PasswordTargetConfigError) throw err;
                 // An unreachable or refusing directory must not stop the start: passwords are cached and retried.
-                logger.warn(`could not check ${target.describe()} at start (${err instanceof Error ? err.message : String(err)}); passwords are cached and retried`);
+                logger.warn(
+                  `could not check ${target.describe()} at start (${err instanceof Error ? err.message : String(err)}); passwords are cached and retried`,
+                );
               }
             }
             return target;
@@ -86,7 +88,14 @@ export class PasswordSyncModule {
         },
         {
           provide: PasswordCacheService,
-          useFactory: (dataSource: DataSource, repository: PasswordCacheRepository, sealer: PasswordSealer, target: PasswordTarget, events: EventPublisher, clock: Clock) =>
+          useFactory: (
+            dataSource: DataSource,
+            repository: PasswordCacheRepository,
+            sealer: PasswordSealer,
+            target: PasswordTarget,
+            events: EventPublisher,
+            clock: Clock,
+          ) =>
             new PasswordCacheService({
               dataSource,
               repository,

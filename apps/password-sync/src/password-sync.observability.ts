@@ -4,7 +4,18 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { addConsumerLagGauge, addCounter, addGauge, addOutcomeCounter, appendedObserver, readinessChecks, secondsLeft, startHealthServer, type AppMetrics, type HealthServer } from '@idm/observability';
+import {
+  addConsumerLagGauge,
+  addCounter,
+  addGauge,
+  addOutcomeCounter,
+  appendedObserver,
+  readinessChecks,
+  secondsLeft,
+  startHealthServer,
+  type AppMetrics,
+  type HealthServer,
+} from '@idm/observability';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.module.js';
 import { Clock } from './shell/clock.js';
@@ -30,11 +41,16 @@ export async function observePasswordSync(
   const cache = app.get(PasswordCacheService);
   // The app's clock, as the cache uses for expiresAt (a manual one in the specs).
   const clock = app.get(Clock);
-  const countOutcomes = addOutcomeCounter(metrics, 'idm_password_outcomes_total', 'Cached-password outcomes: synced, sync_failed (each failed attempt), expired', {
-    [EventTypes.PasswordSynced]: 'synced',
-    [EventTypes.PasswordSyncFailed]: 'sync_failed',
-    [EventTypes.PasswordExpired]: 'expired',
-  });
+  const countOutcomes = addOutcomeCounter(
+    metrics,
+    'idm_password_outcomes_total',
+    'Cached-password outcomes: synced, sync_failed (each failed attempt), expired',
+    {
+      [EventTypes.PasswordSynced]: 'synced',
+      [EventTypes.PasswordSyncFailed]: 'sync_failed',
+      [EventTypes.PasswordExpired]: 'expired',
+    },
+  );
   app.get(EventPublisher).onAppended(appendedObserver(metrics, countOutcomes));
   const problems = addCounter(
     metrics,
@@ -50,8 +66,11 @@ export async function observePasswordSync(
     return health;
   };
   // A password about to expire unsynced is a user who will have to set it again: alert before.
-  addGauge(metrics, 'idm_cached_password_next_expiry_seconds', 'Seconds until the earliest cached password expires unsynced (+Inf when none expires)', async () =>
-    secondsLeft((await cachedHealth()).earliestExpiresAt, clock.now()),
+  addGauge(
+    metrics,
+    'idm_cached_password_next_expiry_seconds',
+    'Seconds until the earliest cached password expires unsynced (+Inf when none expires)',
+    async () => secondsLeft((await cachedHealth()).earliestExpiresAt, clock.now()),
   );
   addGauge(
     metrics,
@@ -61,17 +80,20 @@ export async function observePasswordSync(
   );
   const jsm = await jetstreamManager(nc);
   // Dead letters waiting for an operator (`idm dlq list`): a state, so the alert clears once they are retried or dropped.
-  addGauge(metrics, 'idm_dead_letter_messages', 'Records in the dead-letter stream <stream>_DLQ (all consumers)', async () => (await jsm.streams.info(deadLetterStreamName(deps.messaging.stream.name))).state.messages);
-  addConsumerLagGauge(metrics, async () => [[PASSWORD_SYNC_CONSUMER, (await jsm.consumers.info(deps.messaging.stream.name, PASSWORD_SYNC_CONSUMER)).num_pending] as const]);
+  addGauge(
+    metrics,
+    'idm_dead_letter_messages',
+    'Records in the dead-letter stream <stream>_DLQ (all consumers)',
+    async () => (await jsm.streams.info(deadLetterStreamName(deps.messaging.stream.name))).state.messages,
+  );
+  addConsumerLagGauge(metrics, async () => [
+    [PASSWORD_SYNC_CONSUMER, (await jsm.consumers.info(deps.messaging.stream.name, PASSWORD_SYNC_CONSUMER)).num_pending] as const,
+  ]);
   if (deps.port === null) return null;
   return startHealthServer({
     port: deps.port,
     registry: metrics.registry,
     logger: deps.logger,
-    checks: [
-      readinessChecks.nats(nc),
-      readinessChecks.consumers(transport),
-      readinessChecks.database(dataSource),
-    ],
+    checks: [readinessChecks.nats(nc), readinessChecks.consumers(transport), readinessChecks.database(dataSource)],
   });
 }

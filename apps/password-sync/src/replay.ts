@@ -1,6 +1,14 @@
 import 'reflect-metadata';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { checkAppStopped, connectNats, messagingConfigFromEnv, natsProgressSink, parseReplayArgs, stdoutSink, teeSink } from '@idm/messaging';
+import {
+  checkAppStopped,
+  connectNats,
+  messagingConfigFromEnv,
+  natsProgressSink,
+  parseReplayArgs,
+  stdoutSink,
+  teeSink,
+} from '@idm/messaging';
 import { readDatabaseSettings } from '@idm/persistence';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { openPasswordDatabase } from './password-cache/password-database.js';
@@ -21,7 +29,11 @@ async function main(): Promise<void> {
   const policy = resolveExpirationPolicy(process.env);
   const messaging = messagingConfigFromEnv('password-sync-replay');
   const nc = await connectNats({ ...messaging.connection, connectTimeoutMs: 5_000 });
-  const dataSource = await checkAppStopped(nc, { app: 'password-sync', statusSubject: PasswordSyncStatusSubjects.Status, force: args.force })
+  const dataSource = await checkAppStopped(nc, {
+    app: 'password-sync',
+    statusSubject: PasswordSyncStatusSubjects.Status,
+    force: args.force,
+  })
     .then(() => openPasswordDatabase({ ...database, schema: args.schema ?? database.schema }))
     .catch(async (err: unknown) => {
       await nc.close();

@@ -57,7 +57,13 @@ describe('no password in plaintext anywhere (canary)', () => {
       dataSource,
       repository: new PasswordCacheRepository(),
       sealer: new PasswordSealer(randomBytes(32)),
-      target: new LdapPasswordTarget({ url: slapd.url, bindDn: slapd.serviceBindDn, bindPassword: slapd.serviceBindPassword, baseDn: slapd.baseDn, timeoutMs: 5_000 }),
+      target: new LdapPasswordTarget({
+        url: slapd.url,
+        bindDn: slapd.serviceBindDn,
+        bindPassword: slapd.serviceBindPassword,
+        baseDn: slapd.baseDn,
+        timeoutMs: 5_000,
+      }),
       events: { publish: (e) => Promise.resolve(published.push(JSON.parse(JSON.stringify(e)) as IdmEvent)) },
       clock,
       policy: { minutes: 60 },
@@ -113,7 +119,13 @@ describe('no password in plaintext anywhere (canary)', () => {
   it('runs the canaries through the decider and the error mapping', () => {
     const sealer = new PasswordSealer(randomBytes(32));
     const decision = decide(
-      { type: 'ChangePassword', userId: 'u', origin: 'source', sealed: sealer.seal(CANARY_LONG, 'u'), changedAt: '2026-03-01T10:00:00.000Z' },
+      {
+        type: 'ChangePassword',
+        userId: 'u',
+        origin: 'source',
+        sealed: sealer.seal(CANARY_LONG, 'u'),
+        changedAt: '2026-03-01T10:00:00.000Z',
+      },
       emptyState('u'),
       { now: new Date('2026-03-01T10:00:00.000Z'), policy: { minutes: 60 } },
     );
@@ -123,7 +135,12 @@ describe('no password in plaintext anywhere (canary)', () => {
     errors.push(JSON.stringify(mapLdapError(new Error(`socket hang up while sending ${CANARY_LONG}`), Buffer.from(CANARY_LONG))));
     // Configuration errors never echo a secret-looking variable.
     try {
-      readEnv(passwordSyncEnv, { PASSWORD_TARGET: 'ftp://nope', PASSWORD_CACHE_KEY: CANARY_LONG, PASSWORD_TARGET_BIND_PASSWORD: CANARY_SHORT, PASSWORD_SWEEP_INTERVAL_SECONDS: CANARY_LONG });
+      readEnv(passwordSyncEnv, {
+        PASSWORD_TARGET: 'ftp://nope',
+        PASSWORD_CACHE_KEY: CANARY_LONG,
+        PASSWORD_TARGET_BIND_PASSWORD: CANARY_SHORT,
+        PASSWORD_SWEEP_INTERVAL_SECONDS: CANARY_LONG,
+      });
     } catch (err) {
       errors.push((err as Error).message);
     }

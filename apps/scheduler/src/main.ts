@@ -33,7 +33,14 @@ async function bootstrap(): Promise<void> {
   }
   const metrics = createAppMetrics('scheduler');
   const app = await NestFactory.createApplicationContext(
-    SchedulerModule.forRoot({ schedules, options: { source: '/idm/scheduler', graceMs: env.SCHEDULER_GRACE_SECONDS * 1000 }, onAppended: schedulerTickMetrics(metrics, schedules.filter((s) => s.enabled).map((s) => s.name)) }),
+    SchedulerModule.forRoot({
+      schedules,
+      options: { source: '/idm/scheduler', graceMs: env.SCHEDULER_GRACE_SECONDS * 1000 },
+      onAppended: schedulerTickMetrics(
+        metrics,
+        schedules.filter((s) => s.enabled).map((s) => s.name),
+      ),
+    }),
     { logger: nestLogger },
   );
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);

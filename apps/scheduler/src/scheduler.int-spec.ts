@@ -23,7 +23,13 @@ afterEach(async () => {
   await nats.dispose();
 });
 
-const everySecond: Schedule = { name: 'every-second', cron: '* * * * * *', timezone: 'UTC', task: 'RetryEmailNotifications', enabled: true };
+const everySecond: Schedule = {
+  name: 'every-second',
+  cron: '* * * * * *',
+  timezone: 'UTC',
+  task: 'RetryEmailNotifications',
+  enabled: true,
+};
 
 function messagingConfig(stream: string): MessagingConfig {
   return {
@@ -57,7 +63,8 @@ async function ticksIn(stream: string, schedule: string): Promise<TickEvent[]> {
     const out: TickEvent[] = [];
     for (let seq = 1; seq <= lastSeq; seq++) {
       const stored = await reader.at(seq);
-      if (stored && stored.event.type === EventTypes.BulkTaskTick && subjectFor(stored.event.type, stored.event.subject) === subject) out.push(stored.event);
+      if (stored && stored.event.type === EventTypes.BulkTaskTick && subjectFor(stored.event.type, stored.event.subject) === subject)
+        out.push(stored.event);
     }
     return out;
   } finally {
@@ -83,7 +90,10 @@ describe('scheduler on a real nats-server', () => {
       const a2 = await startReplica(stream, [everySecond]);
       try {
         const seen = (await ticksIn(stream, everySecond.name)).length;
-        await waitFor(async () => (await ticksIn(stream, everySecond.name)).length >= seen + 3, { message: '3 more ticks', timeoutMs: 20_000 });
+        await waitFor(async () => (await ticksIn(stream, everySecond.name)).length >= seen + 3, {
+          message: '3 more ticks',
+          timeoutMs: 20_000,
+        });
       } finally {
         await a2.close();
       }
@@ -109,7 +119,10 @@ describe('scheduler on a real nats-server', () => {
     const restartedAt = Math.floor(Date.now() / 1000) * 1000;
     const second = await startReplica(stream, [everySecond]);
     try {
-      await waitFor(async () => (await ticksIn(stream, everySecond.name)).length > before.length, { message: 'a tick after the downtime', timeoutMs: 20_000 });
+      await waitFor(async () => (await ticksIn(stream, everySecond.name)).length > before.length, {
+        message: 'a tick after the downtime',
+        timeoutMs: 20_000,
+      });
     } finally {
       await second.close();
     }
@@ -119,7 +132,10 @@ describe('scheduler on a real nats-server', () => {
     assert.equal(afterDowntime[0]!.data.catchUp, true, 'the first tick after downtime is the catch-up tick');
     // No tick stands for a slot inside the downtime: the catch-up is the latest missed slot.
     for (const t of afterDowntime) {
-      assert.ok(Date.parse(t.data.scheduledFor) >= restartedAt, `slot ${t.data.scheduledFor} inside the downtime (${lastBefore.data.scheduledFor} … ${new Date(restartedAt).toISOString()}) was ticked`);
+      assert.ok(
+        Date.parse(t.data.scheduledFor) >= restartedAt,
+        `slot ${t.data.scheduledFor} inside the downtime (${lastBefore.data.scheduledFor} … ${new Date(restartedAt).toISOString()}) was ticked`,
+      );
     }
   });
 
@@ -129,22 +145,33 @@ describe('scheduler on a real nats-server', () => {
     const app = await startReplica(stream, [yearly]);
     const nc = await connect({ servers: nats.url });
     try {
-      const fired = (await nc.request(SchedulerCommandSubjects.Fire, JSON.stringify({ schedule: 'new-year' }), { timeout: 5_000 })).json<{ ok: boolean; eventId: string }>();
+      const fired = (await nc.request(SchedulerCommandSubjects.Fire, JSON.stringify({ schedule: 'new-year' }), { timeout: 5_000 })).json<{
+        ok: boolean;
+        eventId: string;
+      }>();
       assert.equal(fired.ok, true);
       const ticks = await ticksIn(stream, 'new-year');
       assert.equal(ticks.length, 1);
       assert.equal(ticks[0]!.id, fired.eventId);
       assert.equal(ticks[0]!.data.catchUp, false);
 
-      const listed = (await nc.request(SchedulerCommandSubjects.List, '', { timeout: 5_000 })).json<{ ok: boolean; schedules: Array<Record<string, unknown>> }>();
+      const listed = (await nc.request(SchedulerCommandSubjects.List, '', { timeout: 5_000 })).json<{
+        ok: boolean;
+        schedules: Array<Record<string, unknown>>;
+      }>();
       assert.equal(listed.ok, true);
       assert.equal(listed.schedules.length, 1);
       const [entry] = listed.schedules;
-      assert.deepEqual({ name: entry!.name, cron: entry!.cron, timezone: entry!.timezone, task: entry!.task, enabled: entry!.enabled }, { name: 'new-year', cron: '0 0 1 1 *', timezone: 'Europe/Berlin', task: 'Yearly', enabled: true });
+      assert.deepEqual(
+        { name: entry!.name, cron: entry!.cron, timezone: entry!.timezone, task: entry!.task, enabled: entry!.enabled },
+        { name: 'new-year', cron: '0 0 1 1 *', timezone: 'Europe/Berlin', task: 'Yearly', enabled: true },
+      );
       assert.match(String(entry!.nextRun), /^\d{4}-12-31T23:00:00\.000Z$/);
       assert.equal((entry!.lastTick as { id: string }).id, fired.eventId);
 
-      const unknown = (await nc.request(SchedulerCommandSubjects.Fire, JSON.stringify({ schedule: 'nope' }), { timeout: 5_000 })).json<unknown>();
+      const unknown = (
+        await nc.request(SchedulerCommandSubjects.Fire, JSON.stringify({ schedule: 'nope' }), { timeout: 5_000 })
+      ).json<unknown>();
       assert.deepEqual(unknown, { ok: false, error: 'unknown schedule "nope"' });
       const malformed = (await nc.request(SchedulerCommandSubjects.Fire, 'not json', { timeout: 5_000 })).json<unknown>();
       assert.deepEqual(malformed, { ok: false, error: 'the request is not JSON' });

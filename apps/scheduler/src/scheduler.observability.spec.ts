@@ -5,7 +5,10 @@ import { createAppMetrics } from '@idm/observability';
 import { schedulerTickMetrics } from './scheduler.observability.js';
 
 function tick(data: { catchUp: boolean; missedSlots?: number }): { type: string; data: unknown } {
-  return { type: EventTypes.BulkTaskTick, data: { schedule: 'email-retry', task: 'T', scheduledFor: '2025-01-01T10:15:00.000Z', firedAt: '2025-01-01T10:17:12.000Z', ...data } };
+  return {
+    type: EventTypes.BulkTaskTick,
+    data: { schedule: 'email-retry', task: 'T', scheduledFor: '2025-01-01T10:15:00.000Z', firedAt: '2025-01-01T10:17:12.000Z', ...data },
+  };
 }
 
 describe('schedulerTickMetrics', () => {
@@ -27,7 +30,8 @@ describe('schedulerTickMetrics', () => {
     schedulerTickMetrics(metrics, ['email-retry', 'nightly']);
     const text = await metrics.registry.metrics();
     for (const name of ['idm_ticks_fired_total', 'idm_ticks_missed_total', 'idm_ticks_catch_up_total']) {
-      for (const schedule of ['email-retry', 'nightly']) assert.match(text, new RegExp(`^${name}\\{schedule="${schedule}",app="scheduler"\\} 0$`, 'm'));
+      for (const schedule of ['email-retry', 'nightly'])
+        assert.match(text, new RegExp(`^${name}\\{schedule="${schedule}",app="scheduler"\\} 0$`, 'm'));
     }
   });
 });

@@ -2,7 +2,15 @@ import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { EventTypes, type BulkTaskTickData } from '@idm/contracts';
 import { NATS_CONNECTION } from '@idm/messaging';
-import { addCounter, appendedObserver, readinessChecks, startHealthServer, type AppendedFacts, type AppMetrics, type HealthServer } from '@idm/observability';
+import {
+  addCounter,
+  appendedObserver,
+  readinessChecks,
+  startHealthServer,
+  type AppendedFacts,
+  type AppMetrics,
+  type HealthServer,
+} from '@idm/observability';
 
 /** Default `HEALTH_PORT` of the scheduler (notifier 9102, password-sync 9103). */
 export const SCHEDULER_HEALTH_PORT = 9101;
@@ -15,8 +23,15 @@ export const SCHEDULER_HEALTH_PORT = 9101;
  */
 export function schedulerTickMetrics(metrics: AppMetrics, schedules: readonly string[] = []): (event: AppendedFacts) => void {
   const fired = addCounter(metrics, 'idm_ticks_fired_total', 'BulkTaskTick events appended, by schedule', ['schedule']);
-  const missed = addCounter(metrics, 'idm_ticks_missed_total', 'Schedule slots that got no tick of their own (folded into a catch-up tick)', ['schedule']);
-  const catchUps = addCounter(metrics, 'idm_ticks_catch_up_total', 'Catch-up ticks appended (late, or standing for missed slots)', ['schedule']);
+  const missed = addCounter(
+    metrics,
+    'idm_ticks_missed_total',
+    'Schedule slots that got no tick of their own (folded into a catch-up tick)',
+    ['schedule'],
+  );
+  const catchUps = addCounter(metrics, 'idm_ticks_catch_up_total', 'Catch-up ticks appended (late, or standing for missed slots)', [
+    'schedule',
+  ]);
   // Every configured schedule's series exists from the start at 0: a scheduler that never ticks
   // after a restart shows `increase(...) == 0` (the "no ticks" alert) instead of no series at all.
   for (const schedule of schedules) for (const c of [fired, missed, catchUps]) c.inc({ schedule }, 0);

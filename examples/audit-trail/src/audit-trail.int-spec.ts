@@ -43,7 +43,13 @@ describe('example: an audit-trail service subscribing to idm-events', () => {
       await publisher.publish(anEvent.emailSent({ userId: 'a', emailType: 'NEW_USER' }));
       const service = await startAuditTrail(nc, js, jsm, { stream, durable: 'audit-trail', startFrom: 'all' });
       await waitFor(() => (service.trail().byUser.get('a')?.length ?? 0) === 2, { message: 'two outcomes for a' });
-      assert.deepEqual(service.trail().byUser.get('a')?.map((e) => e.kind), ['password-failed', 'email-sent']);
+      assert.deepEqual(
+        service
+          .trail()
+          .byUser.get('a')
+          ?.map((e) => e.kind),
+        ['password-failed', 'email-sent'],
+      );
       await service.stop();
 
       await publisher.publish(anEvent.passwordSynced({ userId: 'a' }));

@@ -18,7 +18,14 @@ export interface AuditTrail {
 export const EMPTY_TRAIL: AuditTrail = { lastSeq: 0, byUser: new Map() };
 
 /** The event types this service subscribes to: outcomes only, never the whole log. */
-export const AUDIT_TYPES = ['idm.password.synced', 'idm.password.sync-failed', 'idm.password.expired', 'idm.email.sent', 'idm.email.failed', 'idm.email.abandoned'];
+export const AUDIT_TYPES = [
+  'idm.password.synced',
+  'idm.password.sync-failed',
+  'idm.password.expired',
+  'idm.email.sent',
+  'idm.email.failed',
+  'idm.email.abandoned',
+];
 
 function entryOf(event: IdmEvent, seq: number): AuditEntry | undefined {
   const base = { seq, at: event.time };
@@ -32,7 +39,11 @@ function entryOf(event: IdmEvent, seq: number): AuditEntry | undefined {
     case 'idm.email.sent':
       return { ...base, kind: 'email-sent', detail: `${event.data.emailType} (attempt ${event.data.attempt})` };
     case 'idm.email.failed':
-      return { ...base, kind: 'email-failed', detail: `${event.data.emailType}: ${event.data.error}${event.data.permanent ? ' (permanent)' : ''}` };
+      return {
+        ...base,
+        kind: 'email-failed',
+        detail: `${event.data.emailType}: ${event.data.error}${event.data.permanent ? ' (permanent)' : ''}`,
+      };
     case 'idm.email.abandoned':
       return { ...base, kind: 'email-abandoned', detail: `${event.data.emailType} after ${event.data.attempts} attempts` };
     default:

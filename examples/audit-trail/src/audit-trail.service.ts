@@ -36,7 +36,12 @@ function startPolicy(from: StartFrom): Partial<ConsumerConfig> {
  * Ack rules: ack after the projection applied the event; `term` what can never be decoded (it will
  * not get better: log it and move on); `nak` with a delay on a transient failure of your own store.
  */
-export async function startAuditTrail(nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager, options: AuditTrailOptions): Promise<AuditTrailService> {
+export async function startAuditTrail(
+  nc: NatsConnection,
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  options: AuditTrailOptions,
+): Promise<AuditTrailService> {
   // Creating a durable that exists with the same config is a no-op; the start position applies only at creation.
   await jsm.consumers.add(options.stream, {
     durable_name: options.durable,

@@ -13,7 +13,10 @@ export const commonEnv = {
   NATS_URL: z
     .string()
     .default('nats://127.0.0.1:4222')
-    .refine((v) => v.split(',').every((u) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u.trim())), 'must be one or more nats:// or tls:// URLs, comma-separated'),
+    .refine(
+      (v) => v.split(',').every((u) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u.trim())),
+      'must be one or more nats:// or tls:// URLs, comma-separated',
+    ),
   NATS_USER: z.string().optional(),
   NATS_PASSWORD: z.string().optional(),
   NATS_CREDS: z.string().optional(),
@@ -26,7 +29,10 @@ export const commonEnv = {
   NATS_INBOX_PREFIX: z
     .string()
     .optional()
-    .refine((v) => v === undefined || /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(v), 'must be dot-separated tokens without wildcards, e.g. _INBOX.notifier'),
+    .refine(
+      (v) => v === undefined || /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(v),
+      'must be dot-separated tokens without wildcards, e.g. _INBOX.notifier',
+    ),
   /** CA bundle that signed the NATS server certificate (PEM). */
   NATS_TLS_CA_FILE: z.string().optional(),
   /** Client certificate (PEM) for mutual TLS; needs NATS_TLS_KEY_FILE. */

@@ -41,10 +41,16 @@ describe('AsyncAPI document', () => {
   it('carries the full CloudEvents envelope with the typed data', () => {
     const doc = buildAsyncApiDocument();
     const payload = at(doc, 'components', 'messages', 'EmailSent', 'payload') as Json;
-    assert.deepEqual(
-      [...(payload['required'] as string[])].sort(),
-      ['data', 'datacontenttype', 'id', 'source', 'specversion', 'subject', 'time', 'type'],
-    );
+    assert.deepEqual([...(payload['required'] as string[])].sort(), [
+      'data',
+      'datacontenttype',
+      'id',
+      'source',
+      'specversion',
+      'subject',
+      'time',
+      'type',
+    ]);
     // dataversion is optional on intake (absent means 1), and the document says so.
     assert.equal(at(payload, 'properties', 'dataversion', 'const'), '1');
     assert.match(String(at(payload, 'properties', 'dataversion', 'description')), /absent means version 1/);
@@ -57,7 +63,8 @@ describe('AsyncAPI document', () => {
 
   it('points every event message at its standalone JSON Schema under docs/schemas/', () => {
     const doc = buildAsyncApiDocument();
-    for (const type of ALL_EVENT_TYPES) assert.equal(at(doc, 'components', 'messages', eventNameOf(type), 'x-json-schema'), `schemas/${type}.json`);
+    for (const type of ALL_EVENT_TYPES)
+      assert.equal(at(doc, 'components', 'messages', eventNameOf(type), 'x-json-schema'), `schemas/${type}.json`);
   });
 
   it('describes the password change as a send with a reply, its password write-only, outside the stream', () => {
@@ -71,6 +78,8 @@ describe('AsyncAPI document', () => {
     assert.equal(password['format'], 'password');
     const streamSubjects = at(doc, 'x-jetstream', 'subjects') as string[];
     assert.ok(streamSubjects.every((s) => !CommandSubjects.PasswordChange.startsWith(s.slice(0, -1))));
-    assert.ok(!Object.keys(at(doc, 'components', 'schemas') as Json).some((k) => k.toLowerCase().includes('password') && k.includes('Request')));
+    assert.ok(
+      !Object.keys(at(doc, 'components', 'schemas') as Json).some((k) => k.toLowerCase().includes('password') && k.includes('Request')),
+    );
   });
 });

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { passwordChangeRequestSchema } from './commands.js';
 
-const request = (userId: unknown, password: unknown = 'S3cret-pass', extra: Record<string, unknown> = {}) => passwordChangeRequestSchema.safeParse({ userId, password, ...extra });
+const request = (userId: unknown, password: unknown = 'S3cret-pass', extra: Record<string, unknown> = {}) =>
+  passwordChangeRequestSchema.safeParse({ userId, password, ...extra });
 const problems = (r: ReturnType<typeof request>) => (r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
 
 describe('passwordChangeRequestSchema', () => {

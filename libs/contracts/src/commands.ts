@@ -36,7 +36,11 @@ export const passwordChangeRequestSchema = z
       .string()
       .min(1)
       .max(1024)
-      .meta({ writeOnly: true, format: 'password', description: 'The new password. Secret: never logged, stored in the stream or echoed in a reply.' }),
+      .meta({
+        writeOnly: true,
+        format: 'password',
+        description: 'The new password. Secret: never logged, stored in the stream or echoed in a reply.',
+      }),
     origin: z.enum(['source', 'vault']).default('source').describe('Where the change was made.'),
   })
   .describe('Ask idm-events to apply a new password for a user.');

@@ -12,7 +12,10 @@ const added = sampleData[EventTypes.UserAdded];
 describe('createEvent', () => {
   describe('given no cause', () => {
     it('stamps a CloudEvents 1.0 envelope with a fresh id that is its own correlation id', () => {
-      const event = createEvent(EventTypes.UserAdded, added.subject, added.data, { source: '/idm/spec', time: new Date('2024-05-01T10:00:00Z') });
+      const event = createEvent(EventTypes.UserAdded, added.subject, added.data, {
+        source: '/idm/spec',
+        time: new Date('2024-05-01T10:00:00Z'),
+      });
       assert.equal(event.specversion, '1.0');
       assert.equal(event.type, 'idm.user.added');
       assert.equal(event.subject, 'u1001');
@@ -32,7 +35,11 @@ describe('createEvent', () => {
   });
 
   describe('given a cause', () => {
-    const cause = createEvent(EventTypes.UserAdded, added.subject, added.data, { ...sampleOptions, id: 'cause-1', correlationId: 'corr-1' });
+    const cause = createEvent(EventTypes.UserAdded, added.subject, added.data, {
+      ...sampleOptions,
+      id: 'cause-1',
+      correlationId: 'corr-1',
+    });
     const queued = sampleData[EventTypes.EmailQueued];
 
     it('sets causationid to the cause id and carries its correlation id over', () => {
@@ -49,7 +56,11 @@ describe('createEvent', () => {
     it('derives the same id on a retry, and a different one per discriminator', () => {
       const first = createEvent(EventTypes.EmailQueued, queued.subject, queued.data, { ...sampleOptions, causedBy: cause });
       const retry = createEvent(EventTypes.EmailQueued, queued.subject, queued.data, { ...sampleOptions, causedBy: cause });
-      const other = createEvent(EventTypes.EmailQueued, queued.subject, queued.data, { ...sampleOptions, causedBy: cause, discriminator: ['NEW_USER'] });
+      const other = createEvent(EventTypes.EmailQueued, queued.subject, queued.data, {
+        ...sampleOptions,
+        causedBy: cause,
+        discriminator: ['NEW_USER'],
+      });
       assert.equal(first.id, retry.id);
       assert.equal(first.id, deriveEventId('cause-1', EventTypes.EmailQueued, queued.subject));
       assert.notEqual(first.id, other.id);

@@ -32,8 +32,14 @@ export interface CreateEventOptions {
  * @throws DecodeError naming the field (`data.email`, `subject`, `time`, …) when the event would be
  * invalid — a programming error, caught at the source rather than by every consumer.
  */
-export function createEvent<T extends EventType>(type: T, subject: string, data: EventDataMap[T], options: CreateEventOptions): IdmEventOf<T> {
-  const id = options.id ?? (options.causedBy ? deriveEventId(options.causedBy.id, type, subject, ...(options.discriminator ?? [])) : newEventId());
+export function createEvent<T extends EventType>(
+  type: T,
+  subject: string,
+  data: EventDataMap[T],
+  options: CreateEventOptions,
+): IdmEventOf<T> {
+  const id =
+    options.id ?? (options.causedBy ? deriveEventId(options.causedBy.id, type, subject, ...(options.discriminator ?? [])) : newEventId());
   const correlationid = options.causedBy ? (options.causedBy.correlationid ?? options.causedBy.id) : (options.correlationId ?? id);
   let time: string;
   if (typeof options.time === 'string') {

@@ -71,7 +71,12 @@ export function decodeEvent(input: Uint8Array | string | unknown): IdmEvent {
   let version = env.dataversion;
   while (version !== current) {
     const up = upcasters[type]?.[version];
-    if (!up) throw new DecodeError('unsupported-version', `${type} dataversion ${JSON.stringify(version)} is not supported (current is ${current})`, 'dataversion');
+    if (!up)
+      throw new DecodeError(
+        'unsupported-version',
+        `${type} dataversion ${JSON.stringify(version)} is not supported (current is ${current})`,
+        'dataversion',
+      );
     data = up(data);
     version = String(Number(version) + 1);
   }

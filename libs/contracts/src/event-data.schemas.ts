@@ -82,7 +82,9 @@ export const eventDataSchemas = {
         .int()
         .nonnegative()
         .optional()
-        .describe('Slots between the previous tick and this one that got no tick of their own and are folded into this one (0 for an on-time tick; absent in events written before it was added).'),
+        .describe(
+          'Slots between the previous tick and this one that got no tick of their own and are folded into this one (0 for an on-time tick; absent in events written before it was added).',
+        ),
     })
     .describe('A cron schedule fired. `catchUp` marks the single tick that stands for slots missed during downtime.'),
   [EventTypes.EmailQueued]: z

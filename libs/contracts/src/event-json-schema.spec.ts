@@ -36,7 +36,9 @@ describe('JSON Schema per event type', () => {
   });
 
   it('refuses a missing data field, a wrong type, a wrong dataversion and a malformed time, naming where', () => {
-    const valid = JSON.parse(JSON.stringify(createEvent(EventTypes.UserAdded, 'u1001', sampleData[EventTypes.UserAdded].data, sampleOptions))) as Record<string, unknown>;
+    const valid = JSON.parse(
+      JSON.stringify(createEvent(EventTypes.UserAdded, 'u1001', sampleData[EventTypes.UserAdded].data, sampleOptions)),
+    ) as Record<string, unknown>;
     const validate = validatorFor(EventTypes.UserAdded);
     const { userId: _userId, ...dataWithoutUser } = valid['data'] as Record<string, unknown>;
     assert.ok(validate({ ...valid, data: dataWithoutUser }).some((e) => e.includes('userId')));
@@ -46,13 +48,20 @@ describe('JSON Schema per event type', () => {
   });
 
   it('accepts an event without dataversion (a plain CloudEvent, read as version 1), as the decoder does', () => {
-    const { dataversion: _omitted, ...plain } = JSON.parse(JSON.stringify(createEvent(EventTypes.UserAdded, 'u1001', sampleData[EventTypes.UserAdded].data, sampleOptions))) as Record<string, unknown>;
+    const { dataversion: _omitted, ...plain } = JSON.parse(
+      JSON.stringify(createEvent(EventTypes.UserAdded, 'u1001', sampleData[EventTypes.UserAdded].data, sampleOptions)),
+    ) as Record<string, unknown>;
     assert.deepEqual(validatorFor(EventTypes.UserAdded)(plain), []);
     assert.equal(decodeEvent(plain).dataversion, '1');
   });
 
   it('keeps objects open, so a reader accepts fields added in a later minor version', () => {
-    const event = JSON.parse(JSON.stringify(createEvent(EventTypes.EmailSent, 'u1001', sampleData[EventTypes.EmailSent].data, sampleOptions))) as Record<string, unknown>;
-    assert.deepEqual(validatorFor(EventTypes.EmailSent)({ ...event, newextension: 'x', data: { ...(event['data'] as object), newField: 1 } }), []);
+    const event = JSON.parse(
+      JSON.stringify(createEvent(EventTypes.EmailSent, 'u1001', sampleData[EventTypes.EmailSent].data, sampleOptions)),
+    ) as Record<string, unknown>;
+    assert.deepEqual(
+      validatorFor(EventTypes.EmailSent)({ ...event, newextension: 'x', data: { ...(event['data'] as object), newField: 1 } }),
+      [],
+    );
   });
 });

@@ -27,7 +27,24 @@ describe('subject keys', () => {
   });
 
   describe('any other key', () => {
-    const keys = ['jane.doe@example.com', 'a b', 'tab\there', 'new\nline', '*', '>', 'a.*.>', '~', '~7E', 'café', 'Ünïcödé', '用户', '👩‍💻', '😀x😀', '%2E', 'a/b\\c'];
+    const keys = [
+      'jane.doe@example.com',
+      'a b',
+      'tab\there',
+      'new\nline',
+      '*',
+      '>',
+      'a.*.>',
+      '~',
+      '~7E',
+      'café',
+      'Ünïcödé',
+      '用户',
+      '👩‍💻',
+      '😀x😀',
+      '%2E',
+      'a/b\\c',
+    ];
     for (const key of keys) {
       it(`round-trips ${JSON.stringify(key)} through a single safe token`, () => {
         const token = encodeSubjectKey(key);
@@ -100,7 +117,14 @@ describe('event subjects', () => {
       assert.deepEqual(parseEventSubject('idm.bulk-task.tick.~F0~9F~98~80'), { type: 'idm.bulk-task.tick', key: '😀' });
     });
 
-    for (const subject of ['idm.user.added', 'idm.user.added.a.b', 'idm.user.deleted.u1', 'idm.cmd.password.change', 'other.user.added.u1', 'idm.user.added.~41']) {
+    for (const subject of [
+      'idm.user.added',
+      'idm.user.added.a.b',
+      'idm.user.deleted.u1',
+      'idm.cmd.password.change',
+      'other.user.added.u1',
+      'idm.user.added.~41',
+    ]) {
       it(`returns undefined for ${subject}`, () => {
         assert.equal(parseEventSubject(subject), undefined);
       });

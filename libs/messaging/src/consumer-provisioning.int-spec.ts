@@ -15,7 +15,9 @@ describe('consumerFilter', () => {
     assert.deepEqual(consumerFilter(['idm.user.added'], v29), { filter_subject: 'idm.user.added.*' });
   });
   it('uses filter_subjects for several types on 2.10+', () => {
-    assert.deepEqual(consumerFilter(['idm.user.modified', 'idm.user.added'], v210), { filter_subjects: ['idm.user.added.*', 'idm.user.modified.*'] });
+    assert.deepEqual(consumerFilter(['idm.user.modified', 'idm.user.added'], v210), {
+      filter_subjects: ['idm.user.added.*', 'idm.user.modified.*'],
+    });
   });
   it('uses no filter for several types on 2.9', () => {
     assert.deepEqual(consumerFilter(['idm.user.modified', 'idm.user.added'], v29), {});
@@ -36,7 +38,14 @@ describe('ensureConsumer against a real nats-server', () => {
     await nc.close();
     await server.dispose();
   });
-  const spec = (types: string[], ackWaitMs = 5_000): ConsumerSpec => ({ stream: 'C', name: 'c', types, ackWaitMs, maxAckPending: 100, deliverPolicy: 'all' });
+  const spec = (types: string[], ackWaitMs = 5_000): ConsumerSpec => ({
+    stream: 'C',
+    name: 'c',
+    types,
+    ackWaitMs,
+    maxAckPending: 100,
+    deliverPolicy: 'all',
+  });
 
   it('is idempotent and updates what it owns', async () => {
     const a = await ensureConsumer(jsm, spec(['idm.user.added']), serverFeatures(nc));

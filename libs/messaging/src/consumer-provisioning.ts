@@ -1,4 +1,12 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { isPermissionViolation, MessagingSetupError } from './errors.js';
 import type { ServerFeatures } from './server-features.js';
@@ -21,7 +29,10 @@ export interface ConsumerSpec {
  * `filter_subjects` on 2.10+; on 2.9 several types get no filter at all, and the transport acks
  * the events it has no handler for (correct, but the consumer reads the whole stream).
  */
-export function consumerFilter(types: readonly string[], features: ServerFeatures): Pick<ConsumerConfig, 'filter_subject' | 'filter_subjects'> {
+export function consumerFilter(
+  types: readonly string[],
+  features: ServerFeatures,
+): Pick<ConsumerConfig, 'filter_subject' | 'filter_subjects'> {
   const subjects = [...new Set(types)].sort().map((t) => `${t}.*`);
   if (subjects.length === 1) return { filter_subject: subjects[0] };
   if (features.multipleConsumerFilters) return { filter_subjects: subjects };
@@ -85,7 +96,12 @@ async function provisionConsumer(jsm: JetStreamManager, spec: ConsumerSpec, feat
   // come again: handlers are idempotent through the inbox).
   const resumeAt = updated.ack_floor.stream_seq + 1;
   await jsm.consumers.delete(spec.stream, spec.name);
-  return jsm.consumers.add(spec.stream, { ...owned, durable_name: spec.name, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: resumeAt });
+  return jsm.consumers.add(spec.stream, {
+    ...owned,
+    durable_name: spec.name,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: resumeAt,
+  });
 }
 
 function sameFilter(a: Partial<ConsumerConfig>, b: Partial<ConsumerConfig>): boolean {

@@ -45,7 +45,10 @@ export function deadLetterSubject(consumer: string): string {
 }
 
 /** The parts of a delivery a dead-letter record is made of (what {@link deadLetterRecord} reads from a `JsMsg`). */
-export type DeadLetterSource = Pick<DeadLetterRecord, 'consumer' | 'reason' | 'code' | 'error' | 'stream' | 'streamSequence' | 'subject' | 'deliveryCount' | 'headers'> & {
+export type DeadLetterSource = Pick<
+  DeadLetterRecord,
+  'consumer' | 'reason' | 'code' | 'error' | 'stream' | 'streamSequence' | 'subject' | 'deliveryCount' | 'headers'
+> & {
   readonly data: Uint8Array;
   readonly now: Date;
 };
@@ -66,7 +69,10 @@ export function boundedDeadLetterRecord(source: DeadLetterSource, maxBytes: numb
     consumer: source.consumer,
     reason: source.reason,
     code: source.code,
-    error: source.error.length > MAX_ERROR_CHARS ? `${source.error.slice(0, MAX_ERROR_CHARS)}… (${source.error.length} characters)` : source.error,
+    error:
+      source.error.length > MAX_ERROR_CHARS
+        ? `${source.error.slice(0, MAX_ERROR_CHARS)}… (${source.error.length} characters)`
+        : source.error,
     stream: source.stream,
     streamSequence: source.streamSequence,
     subject: source.subject,
@@ -106,11 +112,31 @@ function serialisedSize(record: DeadLetterRecord): number {
 }
 
 /** Builds the record for a delivery (see {@link boundedDeadLetterRecord}). */
-export function deadLetterRecord(msg: JsMsg, consumer: string, reason: DeadLetterReason, code: string, error: string, now: Date, maxBytes: number): DeadLetterRecord {
+export function deadLetterRecord(
+  msg: JsMsg,
+  consumer: string,
+  reason: DeadLetterReason,
+  code: string,
+  error: string,
+  now: Date,
+  maxBytes: number,
+): DeadLetterRecord {
   const headers: Record<string, string[]> = {};
   if (msg.headers) for (const [k, v] of msg.headers) headers[k] = v;
   return boundedDeadLetterRecord(
-    { consumer, reason, code, error, stream: msg.info.stream, streamSequence: msg.info.streamSequence, subject: msg.subject, deliveryCount: msg.info.deliveryCount, data: msg.data, headers, now },
+    {
+      consumer,
+      reason,
+      code,
+      error,
+      stream: msg.info.stream,
+      streamSequence: msg.info.streamSequence,
+      subject: msg.subject,
+      deliveryCount: msg.info.deliveryCount,
+      data: msg.data,
+      headers,
+      now,
+    },
     maxBytes,
   );
 }

@@ -26,7 +26,11 @@ const apiError = (errCode: number, code: number, description: string) => new Jet
 
 describe('appending an event while the stream is failing over', () => {
   it('when the stream has no leader for a few attempts (no responders), then it retries with backoff and stores it', async () => {
-    const client = scriptedClient([new JetStreamNotEnabled('jetstream is not enabled'), new JetStreamNotEnabled('jetstream is not enabled'), apiError(10008, 503, 'JetStream system temporarily unavailable')]);
+    const client = scriptedClient([
+      new JetStreamNotEnabled('jetstream is not enabled'),
+      new JetStreamNotEnabled('jetstream is not enabled'),
+      apiError(10008, 503, 'JetStream system temporarily unavailable'),
+    ]);
     const receipt = await new EventPublisher(client.js, { retryForMs: 10_000 }).publish(anEvent.userAdded());
     assert.deepEqual(receipt, { seq: 42, duplicate: false });
     assert.equal(client.calls(), 4);
@@ -50,7 +54,10 @@ describe('appending an event while the stream is failing over', () => {
 
   it('when the expected last subject sequence does not match, then WrongLastSequenceError at once', async () => {
     const client = scriptedClient([apiError(10071, 400, 'wrong last sequence: 7')]);
-    await assert.rejects(new EventPublisher(client.js).publish(anEvent.userAdded(), { expectedLastSubjectSequence: 3 }), WrongLastSequenceError);
+    await assert.rejects(
+      new EventPublisher(client.js).publish(anEvent.userAdded(), { expectedLastSubjectSequence: 3 }),
+      WrongLastSequenceError,
+    );
     assert.equal(client.calls(), 1);
   });
 });

@@ -71,7 +71,8 @@ export class EventPublisher {
   async publish(event: IdmEvent, options: PublishOptions = {}): Promise<PublishReceipt> {
     const subject = subjectFor(event.type, event.subject);
     const payload = encodeEvent(event);
-    const expect = options.expectedLastSubjectSequence !== undefined ? { lastSubjectSequence: options.expectedLastSubjectSequence } : undefined;
+    const expect =
+      options.expectedLastSubjectSequence !== undefined ? { lastSubjectSequence: options.expectedLastSubjectSequence } : undefined;
     let lastError: unknown;
     const giveUpAt = Date.now() + this.retryForMs;
     let attempt = 1;
@@ -84,7 +85,8 @@ export class EventPublisher {
       } catch (err) {
         if (err instanceof JetStreamApiError) {
           const code = err.apiError().err_code;
-          if (code === WRONG_LAST_SEQUENCE) throw new WrongLastSequenceError(subject, options.expectedLastSubjectSequence ?? 0, { cause: err });
+          if (code === WRONG_LAST_SEQUENCE)
+            throw new WrongLastSequenceError(subject, options.expectedLastSubjectSequence ?? 0, { cause: err });
           // A refusal (e.g. max message size) will not change on retry; a leaderless stream will.
           if (code !== TEMPORARILY_UNAVAILABLE && err.status !== 503) throw err;
         }
@@ -94,9 +96,12 @@ export class EventPublisher {
         await sleep(delay);
       }
     }
-    throw new MessagingUnavailableError(`could not append ${event.type} ${event.id} after ${attempt} attempts in ${Math.round(this.retryForMs / 1000)} s: ${(lastError as Error)?.message}`, {
-      cause: lastError,
-    });
+    throw new MessagingUnavailableError(
+      `could not append ${event.type} ${event.id} after ${attempt} attempts in ${Math.round(this.retryForMs / 1000)} s: ${(lastError as Error)?.message}`,
+      {
+        cause: lastError,
+      },
+    );
   }
 
   /**

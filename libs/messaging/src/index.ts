@@ -1,4 +1,14 @@
-export { PermanentError, TransientError, WrongLastSequenceError, MessagingUnavailableError, MessagingSetupError, isPermissionViolation, permissionViolationOf, errorCode, errorMessage } from './errors.js';
+export {
+  PermanentError,
+  TransientError,
+  WrongLastSequenceError,
+  MessagingUnavailableError,
+  MessagingSetupError,
+  isPermissionViolation,
+  permissionViolationOf,
+  errorCode,
+  errorMessage,
+} from './errors.js';
 export { DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
 export { decideSettlement, isPastDeliveryLimit } from './settlement.js';
@@ -8,7 +18,13 @@ export { connectNats, natsConnectOptions, redactUrl } from './nats-connection.js
 export type { NatsConnectionConfig, NatsTlsFiles } from './nats-connection.js';
 export { serverFeatures, atLeast, parseVersion } from './server-features.js';
 export type { ServerFeatures } from './server-features.js';
-export { ensureEventStream, ensureDeadLetterStream, deadLetterStreamName, DEAD_LETTER_SUBJECT_PREFIX, EVENT_STREAM_DEFAULTS } from './stream-provisioning.js';
+export {
+  ensureEventStream,
+  ensureDeadLetterStream,
+  deadLetterStreamName,
+  DEAD_LETTER_SUBJECT_PREFIX,
+  EVENT_STREAM_DEFAULTS,
+} from './stream-provisioning.js';
 export type { EventStreamSettings, ProvisionResult } from './stream-provisioning.js';
 export { ensureConsumer, consumerFilter } from './consumer-provisioning.js';
 export type { ConsumerSpec } from './consumer-provisioning.js';
@@ -33,5 +49,16 @@ export { readStreamInBatches } from './stream-batches.js';
 export type { StreamEntry, StreamBatchOptions, StreamBatchProgress, StreamBatchResult } from './stream-batches.js';
 export { serveRequests, parseRequest } from './request-responder.js';
 export type { ResponderLogger, ParsedRequest } from './request-responder.js';
-export { parseReplayArgs, ReplayArgsError, ReplayRefusedError, checkAppStopped, stdoutSink, rate, REPLAY_PROGRESS_PREFIX, replayProgressSubject, natsProgressSink, teeSink } from './replay-protocol.js';
+export {
+  parseReplayArgs,
+  ReplayArgsError,
+  ReplayRefusedError,
+  checkAppStopped,
+  stdoutSink,
+  rate,
+  REPLAY_PROGRESS_PREFIX,
+  replayProgressSubject,
+  natsProgressSink,
+  teeSink,
+} from './replay-protocol.js';
 export type { ReplayArgs, ReplayLine, ReplaySink } from './replay-protocol.js';

@@ -33,7 +33,12 @@ class TestModule {}
 
 const t0 = new Date('2026-01-01T00:00:00Z');
 function userAdded(userId: string, n = 0): IdmEventOf<'idm.user.added'> {
-  return createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com`, displayName: `User ${n}` }, { source: '/test', time: new Date(t0.getTime() + n) });
+  return createEvent(
+    EventTypes.UserAdded,
+    userId,
+    { userId, email: `${userId}@example.com`, displayName: `User ${n}` },
+    { source: '/test', time: new Date(t0.getTime() + n) },
+  );
 }
 
 describe('JetStreamTransport against a real nats-server', () => {
@@ -108,7 +113,14 @@ describe('JetStreamTransport against a real nats-server', () => {
     await startApp();
     const events = ['u1', 'u2', 'u3'].map((u, i) => userAdded(u, i));
     await publisher.publishAll(events);
-    await publisher.publish(createEvent(EventTypes.EmailQueued, 'u1', { userId: 'u1', emailType: 'NEW_USER', causationEvent: { id: events[0]!.id, type: EventTypes.UserAdded } }, { source: '/test', time: t0 }));
+    await publisher.publish(
+      createEvent(
+        EventTypes.EmailQueued,
+        'u1',
+        { userId: 'u1', emailType: 'NEW_USER', causationEvent: { id: events[0]!.id, type: EventTypes.UserAdded } },
+        { source: '/test', time: t0 },
+      ),
+    );
     await consumerIdle();
     assert.deepEqual(seen.sort(), events.map((e) => e.id).sort());
   });
@@ -172,7 +184,10 @@ describe('JetStreamTransport against a real nats-server', () => {
     const config = (await jsm.streams.info(dlqName)).config;
     await jsm.streams.update(dlqName, { ...config, max_msgs: 0, max_msgs_per_subject: 0, max_bytes: 1, discard: DiscardPolicy.New });
     const poison = await jetstream(nc).publish('idm.user.added.u9', 'poison');
-    await waitFor(() => settled.filter((a) => a === 'nak').length >= 2, { timeoutMs: 15_000, message: 'the failed dead letter was not retried' });
+    await waitFor(() => settled.filter((a) => a === 'nak').length >= 2, {
+      timeoutMs: 15_000,
+      message: 'the failed dead letter was not retried',
+    });
     assert.equal(settled.includes('dead-letter'), false, 'never reported as dead-lettered while not stored');
     const consumer = await jsm.consumers.info(stream, 'spec');
     assert.ok(consumer.ack_floor.stream_seq < poison.seq, 'not terminated: the ack floor has not passed it');
@@ -198,7 +213,15 @@ describe('JetStreamTransport against a real nats-server', () => {
       seen.push(event);
     };
     await startApp();
-    const plain = { specversion: '1.0', id: 'hr-1', source: 'https://hr.example.com', type: 'idm.user.added', subject: 'u9', time: '2026-01-02T00:00:00Z', data: { userId: 'u9', email: 'u9@example.com' } };
+    const plain = {
+      specversion: '1.0',
+      id: 'hr-1',
+      source: 'https://hr.example.com',
+      type: 'idm.user.added',
+      subject: 'u9',
+      time: '2026-01-02T00:00:00Z',
+      data: { userId: 'u9', email: 'u9@example.com' },
+    };
     await jetstream(nc).publish('idm.user.added.u9', JSON.stringify(plain), { msgID: plain.id });
     await jetstream(nc).publish('idm.user.added.u9', JSON.stringify({ ...plain, id: 'hr-2', dataversion: '7' }), { msgID: 'hr-2' });
     await consumerIdle();
@@ -256,7 +279,10 @@ describe('JetStreamTransport against a real nats-server', () => {
       maxPerUser = Math.max(maxPerUser, n);
       maxOverall = Math.max(maxOverall, overall);
       await new Promise((r) => setTimeout(r, 5));
-      order.set(event.subject, [...(order.get(event.subject) ?? []), Number((event.data as { displayName: string }).displayName.split(' ')[1])]);
+      order.set(event.subject, [
+        ...(order.get(event.subject) ?? []),
+        Number((event.data as { displayName: string }).displayName.split(' ')[1]),
+      ]);
       inFlight.set(event.subject, n - 1);
       overall--;
     };
@@ -316,7 +342,15 @@ describe('the event log across a nats-server kill -9', () => {
           // Not acknowledged: the caller would retry; it is allowed to be missing.
         }
       }
-      await waitFor(async () => !nc.isClosed() && (await jsm.streams.info('KILL').then(() => true, () => false)), { timeoutMs: 20_000, message: 'server did not come back' });
+      await waitFor(
+        async () =>
+          !nc.isClosed() &&
+          (await jsm.streams.info('KILL').then(
+            () => true,
+            () => false,
+          )),
+        { timeoutMs: 20_000, message: 'server did not come back' },
+      );
       const info = await jsm.streams.info('KILL');
       const stored = new Set<string>();
       for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {

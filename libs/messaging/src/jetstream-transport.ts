@@ -181,7 +181,10 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     let correlationId: string | undefined;
     let outcome: HandlingOutcome;
     if (isPastDeliveryLimit(deliveryCount, this.policy)) {
-      outcome = { kind: 'failed', error: new Error(`delivery ${deliveryCount} is past the limit of ${this.policy.maxDeliver}; the handler was not run again`) };
+      outcome = {
+        kind: 'failed',
+        error: new Error(`delivery ${deliveryCount} is past the limit of ${this.policy.maxDeliver}; the handler was not run again`),
+      };
     } else {
       try {
         const event = decodeDelivery(msg);
@@ -196,7 +199,17 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       }
     }
     const settlement = await this.settle(consumer, msg, decideSettlement(outcome, deliveryCount, this.policy));
-    this.options.onSettled?.({ consumer, subject: msg.subject, streamSequence: msg.info.streamSequence, deliveryCount, type, eventId, correlationId, settlement, durationMs: performance.now() - started });
+    this.options.onSettled?.({
+      consumer,
+      subject: msg.subject,
+      streamSequence: msg.info.streamSequence,
+      deliveryCount,
+      type,
+      eventId,
+      correlationId,
+      settlement,
+      durationMs: performance.now() - started,
+    });
   }
 
   private async invoke(handler: MessageHandler, event: IdmEvent, consumer: string, msg: JsMsg): Promise<HandlingOutcome> {
@@ -221,18 +234,30 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         msg.ack();
         return settlement;
       case 'nak':
-        this.logger.warn(`${consumer}: ${msg.subject} #${msg.info.streamSequence} failed (delivery ${msg.info.deliveryCount}); retrying in ${settlement.delayMs} ms`);
+        this.logger.warn(
+          `${consumer}: ${msg.subject} #${msg.info.streamSequence} failed (delivery ${msg.info.deliveryCount}); retrying in ${settlement.delayMs} ms`,
+        );
         msg.nak(settlement.delayMs);
         return settlement;
       case 'dead-letter': {
-        const record = deadLetterRecord(msg, consumer, settlement.reason, settlement.code, settlement.message, new Date(), this.deadLetterMaxBytes);
+        const record = deadLetterRecord(
+          msg,
+          consumer,
+          settlement.reason,
+          settlement.code,
+          settlement.message,
+          new Date(),
+          this.deadLetterMaxBytes,
+        );
         try {
           await writeDeadLetter(this.js!, record);
         } catch (err) {
           // Without the record, terminating would lose the evidence: the message stays, and the
           // next delivery (past the limit, so the handler is not run again) tries the record again.
           const delayMs = backoffDelay(this.policy.backoff, msg.info.deliveryCount);
-          this.logger.error(`${consumer}: could not store the dead letter of ${msg.subject} #${msg.info.streamSequence} (${settlement.reason}); not terminated, retrying in ${delayMs} ms: ${errorMessage(err)}`);
+          this.logger.error(
+            `${consumer}: could not store the dead letter of ${msg.subject} #${msg.info.streamSequence} (${settlement.reason}); not terminated, retrying in ${delayMs} ms: ${errorMessage(err)}`,
+          );
           msg.nak(delayMs);
           return { action: 'nak', delayMs };
         }
@@ -292,6 +317,7 @@ function keyOf(subject: string): string {
 function decodeDelivery(msg: JsMsg): IdmEvent {
   const event = decodeEvent(msg.data);
   const expected = subjectFor(event.type, event.subject);
-  if (expected !== msg.subject) throw new DecodeError('envelope-invalid', `published on ${msg.subject} but its type and subject say ${expected}`, 'subject');
+  if (expected !== msg.subject)
+    throw new DecodeError('envelope-invalid', `published on ${msg.subject} but its type and subject say ${expected}`, 'subject');
   return event;
 }

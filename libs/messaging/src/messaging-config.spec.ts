@@ -25,7 +25,13 @@ describe('messaging configuration: authentication, inbox prefix and TLS', () => 
 
   it('a certificate without its key (or the reverse) and two ways to authenticate are refused at once, naming the variables', () => {
     assert.throws(
-      () => messagingConfigFromEnv('cli', { NATS_TLS_CERT_FILE: '/c.pem', NATS_USER: 'u', NATS_PASSWORD: 'secret-pw', NATS_NKEY_SEED_FILE: '/s.nk' }),
+      () =>
+        messagingConfigFromEnv('cli', {
+          NATS_TLS_CERT_FILE: '/c.pem',
+          NATS_USER: 'u',
+          NATS_PASSWORD: 'secret-pw',
+          NATS_NKEY_SEED_FILE: '/s.nk',
+        }),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         assert.equal(err.problems.length, 2);
@@ -57,7 +63,8 @@ describe('messaging configuration: authentication, inbox prefix and TLS', () => 
       assert.equal(typeof natsConnectOptions({ url: 'nats://a:4222', name: 'x', nkeySeedFile: seedFile }).authenticator, 'function');
       assert.throws(
         () => natsConnectOptions({ url: 'nats://a:4222', name: 'x', nkeySeedFile: join(dir, 'missing.nk') }),
-        (err: unknown) => err instanceof ConfigError && /NATS_NKEY_SEED_FILE: cannot read the file .*missing\.nk \(ENOENT\)/.test(err.message),
+        (err: unknown) =>
+          err instanceof ConfigError && /NATS_NKEY_SEED_FILE: cannot read the file .*missing\.nk \(ENOENT\)/.test(err.message),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

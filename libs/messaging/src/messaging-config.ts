@@ -42,8 +42,13 @@ export interface MessagingConfig {
 export function messagingConfigFromEnv(serviceName: string, env: NodeJS.ProcessEnv = process.env): MessagingConfig {
   const e = readEnv(messagingEnv, env);
   const problems: string[] = [];
-  if ((e.NATS_TLS_CERT_FILE === undefined) !== (e.NATS_TLS_KEY_FILE === undefined)) problems.push('NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together: set both for mutual TLS, or neither');
-  const methods = [e.NATS_USER !== undefined && 'NATS_USER', e.NATS_CREDS !== undefined && 'NATS_CREDS', e.NATS_NKEY_SEED_FILE !== undefined && 'NATS_NKEY_SEED_FILE'].filter(Boolean);
+  if ((e.NATS_TLS_CERT_FILE === undefined) !== (e.NATS_TLS_KEY_FILE === undefined))
+    problems.push('NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together: set both for mutual TLS, or neither');
+  const methods = [
+    e.NATS_USER !== undefined && 'NATS_USER',
+    e.NATS_CREDS !== undefined && 'NATS_CREDS',
+    e.NATS_NKEY_SEED_FILE !== undefined && 'NATS_NKEY_SEED_FILE',
+  ].filter(Boolean);
   if (methods.length > 1) problems.push(`${methods.join(', ')}: choose one way to authenticate`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -66,7 +71,11 @@ export function messagingConfigFromEnv(serviceName: string, env: NodeJS.ProcessE
 }
 
 /** Transport options for a service's default consumer, from a {@link MessagingConfig}. */
-export function transportOptions(config: MessagingConfig, consumer: string, extra: Partial<JetStreamTransportOptions> = {}): JetStreamTransportOptions {
+export function transportOptions(
+  config: MessagingConfig,
+  consumer: string,
+  extra: Partial<JetStreamTransportOptions> = {},
+): JetStreamTransportOptions {
   return {
     connection: config.connection,
     stream: config.stream,

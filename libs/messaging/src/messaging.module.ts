@@ -65,7 +65,8 @@ export class MessagingModule {
         { provide: EventPublisher, useFactory: (js: JetStreamClient) => new EventPublisher(js), inject: [JETSTREAM_CLIENT] },
         {
           provide: EventReader,
-          useFactory: async (nc: NatsConnection, config: MessagingConfig) => new EventReader(await jetstreamManager(nc), config.stream.name),
+          useFactory: async (nc: NatsConnection, config: MessagingConfig) =>
+            new EventReader(await jetstreamManager(nc), config.stream.name),
           inject: [NATS_CONNECTION, MESSAGING_CONFIG],
         },
         ConnectionCloser,

@@ -40,7 +40,10 @@ export interface NatsConnectionConfig {
  * @throws ConfigError naming the variable and the unreadable file (never its content).
  */
 export function natsConnectOptions(config: NatsConnectionConfig): ConnectionOptions {
-  const servers = config.url.split(',').map((s) => s.trim()).filter(Boolean);
+  const servers = config.url
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const options: ConnectionOptions = {
     servers,
     name: config.name,
@@ -90,7 +93,9 @@ export async function connectNats(config: NatsConnectionConfig): Promise<NatsCon
   try {
     return await connect(options);
   } catch (cause) {
-    throw new MessagingUnavailableError(`cannot connect to NATS at ${servers.map(redactUrl).join(', ')}: ${(cause as Error).message}`, { cause });
+    throw new MessagingUnavailableError(`cannot connect to NATS at ${servers.map(redactUrl).join(', ')}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
 }
 

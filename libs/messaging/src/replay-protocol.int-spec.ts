@@ -23,7 +23,9 @@ describe('checkAppStopped against a real nats-server', () => {
   });
 
   it('an app that answers is running: refused without --force, allowed (and reported) with it', async () => {
-    const sub = nc.subscribe(subject, { queue: 'spec', callback: (_e, msg) => {
+    const sub = nc.subscribe(subject, {
+      queue: 'spec',
+      callback: (_e, msg) => {
         msg.respond('{"ok":true}');
       },
     });

@@ -4,8 +4,18 @@ import { parseReplayArgs, rate, ReplayArgsError } from './replay-protocol.js';
 
 describe('parseReplayArgs', () => {
   it('reads every flag', () => {
-    assert.deepEqual(parseReplayArgs(['--from-seq', '42', '--dry-run', '--batch-size', '500', '--schema', 's1']), { dryRun: true, force: false, fromSeq: 42, batchSize: 500, schema: 's1' });
-    assert.deepEqual(parseReplayArgs(['--since', '2026-01-01T00:00:00Z', '--force']), { dryRun: false, force: true, since: new Date('2026-01-01T00:00:00Z') });
+    assert.deepEqual(parseReplayArgs(['--from-seq', '42', '--dry-run', '--batch-size', '500', '--schema', 's1']), {
+      dryRun: true,
+      force: false,
+      fromSeq: 42,
+      batchSize: 500,
+      schema: 's1',
+    });
+    assert.deepEqual(parseReplayArgs(['--since', '2026-01-01T00:00:00Z', '--force']), {
+      dryRun: false,
+      force: true,
+      since: new Date('2026-01-01T00:00:00Z'),
+    });
     assert.deepEqual(parseReplayArgs([]), { dryRun: false, force: false });
   });
   it('rejects what it cannot use, saying which flag', () => {

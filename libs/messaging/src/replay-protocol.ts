@@ -30,7 +30,14 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { 'from-seq': { type: 'string' }, since: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' }, schema: { type: 'string' }, force: { type: 'boolean' } },
+      options: {
+        'from-seq': { type: 'string' },
+        since: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        'batch-size': { type: 'string' },
+        schema: { type: 'string' },
+        force: { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -77,7 +84,10 @@ const STATUS_PROBE_TIMEOUT_MS = 2_000;
  * too, because the check could not be made; with `force` it counts as stopped.
  * @throws ReplayRefusedError naming the app and the subject.
  */
-export async function checkAppStopped(nc: NatsConnection, options: { readonly app: string; readonly statusSubject: string; readonly force: boolean; readonly timeoutMs?: number }): Promise<'stopped' | 'running'> {
+export async function checkAppStopped(
+  nc: NatsConnection,
+  options: { readonly app: string; readonly statusSubject: string; readonly force: boolean; readonly timeoutMs?: number },
+): Promise<'stopped' | 'running'> {
   if (options.force) {
     const answered = await nc
       .request(options.statusSubject, '{}', { timeout: options.timeoutMs ?? STATUS_PROBE_TIMEOUT_MS })
@@ -90,9 +100,14 @@ export async function checkAppStopped(nc: NatsConnection, options: { readonly ap
     await nc.request(options.statusSubject, '{}', { timeout: options.timeoutMs ?? STATUS_PROBE_TIMEOUT_MS });
   } catch (err) {
     if (isNoAnswer(err)) return 'stopped';
-    throw new ReplayRefusedError(`cannot tell whether ${options.app} is stopped (request on ${options.statusSubject} failed: ${(err as Error).message}); stop it and pass --force`, { cause: err });
+    throw new ReplayRefusedError(
+      `cannot tell whether ${options.app} is stopped (request on ${options.statusSubject} failed: ${(err as Error).message}); stop it and pass --force`,
+      { cause: err },
+    );
   }
-  throw new ReplayRefusedError(`${options.app} is still running (it answered ${options.statusSubject}): stop every replica before replaying, or pass --force`);
+  throw new ReplayRefusedError(
+    `${options.app} is still running (it answered ${options.statusSubject}): stop every replica before replaying, or pass --force`,
+  );
 }
 
 function isNoAnswer(err: unknown): boolean {
@@ -106,7 +121,14 @@ function isNoAnswer(err: unknown): boolean {
  * progress bar and a summary.
  */
 export type ReplayLine =
-  | { readonly kind: 'start'; readonly app: string; readonly stream: string; readonly fromSeq: number | null; readonly since: string | null; readonly dryRun: boolean }
+  | {
+      readonly kind: 'start';
+      readonly app: string;
+      readonly stream: string;
+      readonly fromSeq: number | null;
+      readonly since: string | null;
+      readonly dryRun: boolean;
+    }
   | { readonly kind: 'progress'; readonly read: number; readonly pending: number; readonly seq: number; readonly eventsPerSecond: number }
   | {
       readonly kind: 'summary';

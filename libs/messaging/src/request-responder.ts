@@ -8,7 +8,8 @@ export interface ResponderLogger {
 }
 
 /** The body of a JSON request, validated, or the reply to send when it is not valid. */
-export type ParsedRequest<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reply: { ok: false; error: string } };
+export type ParsedRequest<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reply: { ok: false; error: string } };
 
 /**
  * Parses a request body as JSON and validates it. The reply on failure says what was expected
@@ -30,7 +31,13 @@ export function parseRequest<T>(msg: Msg, schema: ZodType<T>, expected: string):
  * Every request gets a JSON reply: `answer`'s value, or `{ ok: false, error }` when it throws.
  * Errors are logged by message only. Unsubscribe the returned subscription on shutdown.
  */
-export function serveRequests(nc: NatsConnection, subject: string, queue: string, answer: (msg: Msg) => Promise<unknown>, logger: ResponderLogger): Subscription {
+export function serveRequests(
+  nc: NatsConnection,
+  subject: string,
+  queue: string,
+  answer: (msg: Msg) => Promise<unknown>,
+  logger: ResponderLogger,
+): Subscription {
   return nc.subscribe(subject, {
     queue,
     callback: (err, msg) => {

@@ -35,10 +35,17 @@ describe('the settlement table', () => {
   describe('transient failure', () => {
     it('naks with a delay that doubles per delivery', () => {
       const delays = [1, 2, 3, 4].map((n) => decideSettlement({ kind: 'failed', error: new TransientError('smtp 421') }, n, policy));
-      assert.deepEqual(delays, [1_000, 2_000, 4_000, 8_000].map((delayMs) => ({ action: 'nak', delayMs })));
+      assert.deepEqual(
+        delays,
+        [1_000, 2_000, 4_000, 8_000].map((delayMs) => ({ action: 'nak', delayMs })),
+      );
     });
     it('caps the delay', () => {
-      const s = decideSettlement({ kind: 'failed', error: new Error('db down') }, 4, { ...policy, maxDeliver: 100, backoff: { ...policy.backoff, maxMs: 5_000 } });
+      const s = decideSettlement({ kind: 'failed', error: new Error('db down') }, 4, {
+        ...policy,
+        maxDeliver: 100,
+        backoff: { ...policy.backoff, maxMs: 5_000 },
+      });
       assert.deepEqual(s, { action: 'nak', delayMs: 5_000 });
     });
     it('treats an unknown thrown value as transient', () => {

@@ -4,9 +4,7 @@ import { PermanentError, errorCode, errorMessage } from './errors.js';
 
 /** What happened when a delivered message was offered to its handler. */
 export type HandlingOutcome =
-  | { readonly kind: 'handled' }
-  | { readonly kind: 'no-handler' }
-  | { readonly kind: 'failed'; readonly error: unknown };
+  { readonly kind: 'handled' } | { readonly kind: 'no-handler' } | { readonly kind: 'failed'; readonly error: unknown };
 
 /** Why a message was dead-lettered. Stable: part of the dead-letter record. */
 export type DeadLetterReason = 'undecodable' | 'permanent-failure' | 'max-deliveries';
@@ -38,17 +36,29 @@ export interface SettlementPolicy {
  * A delivery count already past the limit (the process died while handling, repeatedly) is
  * dead-lettered without running the handler again, so a poison message cannot crash-loop a service.
  */
-export function decideSettlement(outcome: HandlingOutcome, deliveryCount: number, policy: SettlementPolicy, random?: () => number): Settlement {
+export function decideSettlement(
+  outcome: HandlingOutcome,
+  deliveryCount: number,
+  policy: SettlementPolicy,
+  random?: () => number,
+): Settlement {
   switch (outcome.kind) {
     case 'handled':
     case 'no-handler':
       return { action: 'ack' };
     case 'failed': {
       const { error } = outcome;
-      if (error instanceof DecodeError) return { action: 'dead-letter', reason: 'undecodable', code: `${error.code}:${error.failure}`, message: error.message };
-      if (error instanceof PermanentError) return { action: 'dead-letter', reason: 'permanent-failure', code: error.code, message: error.message };
+      if (error instanceof DecodeError)
+        return { action: 'dead-letter', reason: 'undecodable', code: `${error.code}:${error.failure}`, message: error.message };
+      if (error instanceof PermanentError)
+        return { action: 'dead-letter', reason: 'permanent-failure', code: error.code, message: error.message };
       if (deliveryCount >= policy.maxDeliver) {
-        return { action: 'dead-letter', reason: 'max-deliveries', code: errorCode(error), message: `failed ${deliveryCount} deliveries; last error: ${errorMessage(error)}` };
+        return {
+          action: 'dead-letter',
+          reason: 'max-deliveries',
+          code: errorCode(error),
+          message: `failed ${deliveryCount} deliveries; last error: ${errorMessage(error)}`,
+        };
       }
       return { action: 'nak', delayMs: backoffDelay(policy.backoff, deliveryCount, random) };
     }

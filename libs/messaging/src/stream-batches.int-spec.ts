@@ -53,7 +53,10 @@ describe('readStreamInBatches against a real nats-server', () => {
   });
 
   it('filters by one subject, and by several on any server version', async () => {
-    assert.deepEqual(await read(['idm.user.>']), [0, 1, 2, 3, 4].map((i) => `idm.user.added:u${i}`));
+    assert.deepEqual(
+      await read(['idm.user.>']),
+      [0, 1, 2, 3, 4].map((i) => `idm.user.added:u${i}`),
+    );
     const two = await read(['idm.user.>', 'idm.email.>']);
     assert.equal(two.length, 10);
     assert.ok(two.every((t) => !t.startsWith('idm.password')));

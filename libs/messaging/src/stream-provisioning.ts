@@ -1,4 +1,13 @@
-import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
+import {
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+  type StreamInfo,
+} from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { STREAM_SUBJECTS } from '@idm/contracts';
 import { isPermissionViolation, MessagingSetupError, permissionViolationOf } from './errors.js';
@@ -50,7 +59,12 @@ export async function ensureEventStream(jsm: JetStreamManager, settings: EventSt
  * inspection and replay by operators. Same ownership rules as {@link ensureEventStream}.
  */
 export async function ensureDeadLetterStream(jsm: JetStreamManager, settings: EventStreamSettings): Promise<ProvisionResult> {
-  return ensureStream(jsm, { ...settings, name: deadLetterStreamName(settings.name) }, [DEAD_LETTER_SUBJECT_PREFIX + '.>'], 'idm-events: dead letters');
+  return ensureStream(
+    jsm,
+    { ...settings, name: deadLetterStreamName(settings.name) },
+    [DEAD_LETTER_SUBJECT_PREFIX + '.>'],
+    'idm-events: dead letters',
+  );
 }
 
 /** Subject prefix of dead-letter records: `idm.dlq.<consumer>`. */
@@ -61,7 +75,12 @@ export function deadLetterStreamName(eventStream: string): string {
   return `${eventStream}_DLQ`;
 }
 
-async function ensureStream(jsm: JetStreamManager, settings: EventStreamSettings, subjects: string[], description: string): Promise<ProvisionResult> {
+async function ensureStream(
+  jsm: JetStreamManager,
+  settings: EventStreamSettings,
+  subjects: string[],
+  description: string,
+): Promise<ProvisionResult> {
   let existing: StreamInfo | undefined;
   try {
     existing = await jsm.streams.info(settings.name);
@@ -115,7 +134,10 @@ async function ensureStream(jsm: JetStreamManager, settings: EventStreamSettings
       ...(replicasChange ? { num_replicas: settings.replicas } : {}),
     });
   } catch (err) {
-    const why = missing.length > 0 ? `stream ${settings.name} lacks the subjects ${missing.join(', ')}` : `stream ${settings.name} has ${current.num_replicas} replicas, not ${settings.replicas}`;
+    const why =
+      missing.length > 0
+        ? `stream ${settings.name} lacks the subjects ${missing.join(', ')}`
+        : `stream ${settings.name} has ${current.num_replicas} replicas, not ${settings.replicas}`;
     if (isPermissionViolation(err)) throw notSetUp(why, err);
     throw err;
   }
@@ -123,5 +145,7 @@ async function ensureStream(jsm: JetStreamManager, settings: EventStreamSettings
 }
 
 function notSetUp(what: string, cause: unknown): MessagingSetupError {
-  return new MessagingSetupError(`${what} and this NATS identity may not change streams: run \`idm setup\` with the admin identity first`, { cause });
+  return new MessagingSetupError(`${what} and this NATS identity may not change streams: run \`idm setup\` with the admin identity first`, {
+    cause,
+  });
 }

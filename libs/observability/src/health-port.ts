@@ -14,6 +14,7 @@ export function healthPortFrom(env: NodeJS.ProcessEnv, fallback: number): number
   if (!raw) return fallback;
   if (raw === 'off') return null;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HealthPortError(`HEALTH_PORT must be a port number (0-65535) or "off", got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new HealthPortError(`HEALTH_PORT must be a port number (0-65535) or "off", got ${JSON.stringify(raw)}`);
   return port;
 }

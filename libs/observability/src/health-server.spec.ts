@@ -34,7 +34,12 @@ describe('startHealthServer', () => {
       assert.match(await notReady.text(), /nats/);
 
       settledObserver(metrics)({ consumer: 'notifier', type: 'idm.user.added', settlement: { action: 'ack' }, durationMs: 12 });
-      settledObserver(metrics)({ consumer: 'notifier', type: undefined, settlement: { action: 'dead-letter', reason: 'undecodable' }, durationMs: 1 });
+      settledObserver(metrics)({
+        consumer: 'notifier',
+        type: undefined,
+        settlement: { action: 'dead-letter', reason: 'undecodable' },
+        durationMs: 1,
+      });
       const text = await (await fetch(`${base}/metrics`)).text();
       assert.match(text, /idm_events_handled_total\{type="idm\.user\.added",consumer="notifier",outcome="ack",app="spec"\} 1/);
       assert.match(text, /idm_dead_letters_total\{consumer="notifier",type="undecodable",reason="undecodable",app="spec"\} 1/);

@@ -87,7 +87,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   })
   class HealthServerModule {}
 
-  const app: INestApplication = await NestFactory.create(HealthServerModule, { logger: options.logger ?? ['error', 'warn'], abortOnError: false });
+  const app: INestApplication = await NestFactory.create(HealthServerModule, {
+    logger: options.logger ?? ['error', 'warn'],
+    abortOnError: false,
+  });
   await app.listen(options.port, options.host ?? '0.0.0.0');
   const address = app.getHttpServer().address() as { port: number } | string | null;
   const port = typeof address === 'object' && address ? address.port : options.port;

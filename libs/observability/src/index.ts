@@ -2,7 +2,17 @@ export { createLogger } from './logger.js';
 export type { Logger, LoggerOptions, LogLevelName } from './logger.js';
 export { PinoNestLogger } from './nest-logger.js';
 export { REDACT_PATHS, REDACTED, scrubUrls, scrubDeep } from './redact.js';
-export { createAppMetrics, settledObserver, appendedObserver, addGauge, addCounter, addOutcomeCounter, addConsumerLagGauge, ageSeconds, secondsLeft } from './metrics.js';
+export {
+  createAppMetrics,
+  settledObserver,
+  appendedObserver,
+  addGauge,
+  addCounter,
+  addOutcomeCounter,
+  addConsumerLagGauge,
+  ageSeconds,
+  secondsLeft,
+} from './metrics.js';
 export type { AppMetrics, SettledFacts, AppendedFacts } from './metrics.js';
 export { startHealthServer } from './health-server.js';
 export { readinessChecks } from './readiness-checks.js';

@@ -5,7 +5,10 @@ import { addOutcomeCounter, ageSeconds, appendedObserver, addGauge, createAppMet
 describe('addOutcomeCounter', () => {
   it('counts appended events of the mapped types by outcome, and ignores the rest', async () => {
     const metrics = createAppMetrics('spec');
-    const observe = appendedObserver(metrics, addOutcomeCounter(metrics, 'idm_spec_outcomes_total', 'spec', { 'idm.email.sent': 'sent', 'idm.email.failed': 'failed' }));
+    const observe = appendedObserver(
+      metrics,
+      addOutcomeCounter(metrics, 'idm_spec_outcomes_total', 'spec', { 'idm.email.sent': 'sent', 'idm.email.failed': 'failed' }),
+    );
     for (const type of ['idm.email.sent', 'idm.email.sent', 'idm.email.failed', 'idm.user.added']) observe({ type, data: {} });
     const text = await metrics.registry.metrics();
     assert.match(text, /idm_spec_outcomes_total\{outcome="sent",app="spec"\} 2/);

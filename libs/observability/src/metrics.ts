@@ -45,7 +45,12 @@ export function createAppMetrics(app: string): AppMetrics {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    eventsHandled: new Counter({ name: 'idm_events_handled_total', help: 'JetStream deliveries settled, by event type, consumer and outcome', labelNames: ['type', 'consumer', 'outcome'], registers: [registry] }),
+    eventsHandled: new Counter({
+      name: 'idm_events_handled_total',
+      help: 'JetStream deliveries settled, by event type, consumer and outcome',
+      labelNames: ['type', 'consumer', 'outcome'],
+      registers: [registry],
+    }),
     handlerSeconds: new Histogram({
       name: 'idm_handler_duration_seconds',
       help: 'Time from delivery to settlement',
@@ -53,8 +58,18 @@ export function createAppMetrics(app: string): AppMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
-    deadLetters: new Counter({ name: 'idm_dead_letters_total', help: 'Deliveries dead-lettered (undecodable, permanent error, or past the delivery limit)', labelNames: ['consumer', 'type', 'reason'], registers: [registry] }),
-    eventsPublished: new Counter({ name: 'idm_events_published_total', help: 'Events appended to the log by this app, by type', labelNames: ['type'], registers: [registry] }),
+    deadLetters: new Counter({
+      name: 'idm_dead_letters_total',
+      help: 'Deliveries dead-lettered (undecodable, permanent error, or past the delivery limit)',
+      labelNames: ['consumer', 'type', 'reason'],
+      registers: [registry],
+    }),
+    eventsPublished: new Counter({
+      name: 'idm_events_published_total',
+      help: 'Events appended to the log by this app, by type',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
   };
 }
 
@@ -69,7 +84,8 @@ export function settledObserver(metrics: AppMetrics, logger?: Logger): (delivery
       const type = d.type ?? 'undecodable';
       metrics.eventsHandled.inc({ type, consumer: d.consumer, outcome: d.settlement.action });
       metrics.handlerSeconds.observe({ type, consumer: d.consumer }, d.durationMs / 1000);
-      if (d.settlement.action === 'dead-letter') metrics.deadLetters.inc({ consumer: d.consumer, type, reason: d.settlement.reason ?? 'unknown' });
+      if (d.settlement.action === 'dead-letter')
+        metrics.deadLetters.inc({ consumer: d.consumer, type, reason: d.settlement.reason ?? 'unknown' });
     } catch {
       // A metric must never change how a message is settled.
     }
@@ -108,7 +124,12 @@ export function addGauge(metrics: AppMetrics, name: string, help: string, read: 
 }
 
 /** Registers an app-specific counter in the app's registry. */
-export function addCounter<L extends string = never>(metrics: AppMetrics, name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+export function addCounter<L extends string = never>(
+  metrics: AppMetrics,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Counter<L> {
   return new Counter<L>({ name, help, labelNames, registers: [metrics.registry] });
 }
 
@@ -117,7 +138,12 @@ export function addCounter<L extends string = never>(metrics: AppMetrics, name: 
  * an appended event whose type is a key of `outcomes` increments the counter with that outcome
  * label (e.g. `idm.email.sent` → `sent`). Labels never carry ids.
  */
-export function addOutcomeCounter(metrics: AppMetrics, name: string, help: string, outcomes: Readonly<Record<string, string>>): (event: AppendedFacts) => void {
+export function addOutcomeCounter(
+  metrics: AppMetrics,
+  name: string,
+  help: string,
+  outcomes: Readonly<Record<string, string>>,
+): (event: AppendedFacts) => void {
   const counter = addCounter(metrics, name, help, ['outcome']);
   return (event) => {
     const outcome = outcomes[event.type];
@@ -176,7 +202,11 @@ function logSettlement(logger: Logger, d: SettledFacts): void {
     outcome: d.settlement.action,
     ms: Math.round(d.durationMs),
   };
-  if (d.settlement.action === 'dead-letter') logger.error({ ...fields, reason: d.settlement.reason, error: d.settlement.message }, `dead-lettered ${d.type ?? 'an undecodable message'}`);
+  if (d.settlement.action === 'dead-letter')
+    logger.error(
+      { ...fields, reason: d.settlement.reason, error: d.settlement.message },
+      `dead-lettered ${d.type ?? 'an undecodable message'}`,
+    );
   else if (d.settlement.action === 'nak') logger.warn({ ...fields, error: d.settlement.message }, `${d.type ?? 'message'} will be retried`);
   else logger.debug(fields, `handled ${d.type ?? 'message'}`);
 }

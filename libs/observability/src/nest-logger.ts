@@ -5,7 +5,14 @@ import type { Logger } from 'pino';
  * Nest's own start-up contexts: one line per module, route and controller at every start. They say
  * nothing an operator acts on, so they go to `debug` and `npm start` shows one ready line per app.
  */
-const BOOTSTRAP_CONTEXTS: ReadonlySet<string> = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestMicroservice', 'NestApplication']);
+const BOOTSTRAP_CONTEXTS: ReadonlySet<string> = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+  'NestMicroservice',
+  'NestApplication',
+]);
 
 /**
  * Routes Nest's own logs (`new Logger(context).log(...)`, framework start-up lines) through pino,

@@ -39,7 +39,9 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]+)(?::([^\s/@]*))?@/
  * second line of defence after {@link REDACT_PATHS}, which only sees field names.
  */
 export function scrubUrls(text: string): string {
-  return text.replace(URL_CREDENTIALS, (_m, scheme: string, user: string, pass: string | undefined) => (pass === undefined ? `${scheme}***@` : `${scheme}${user}:***@`));
+  return text.replace(URL_CREDENTIALS, (_m, scheme: string, user: string, pass: string | undefined) =>
+    pass === undefined ? `${scheme}***@` : `${scheme}${user}:***@`,
+  );
 }
 
 /** Deep copy of `value` with every string passed through {@link scrubUrls}; cycles become `[circular]`. */
@@ -49,7 +51,12 @@ export function scrubDeep(value: unknown, seen: WeakSet<object> = new WeakSet())
   if (seen.has(value)) return '[circular]';
   seen.add(value);
   if (value instanceof Error) {
-    return { type: value.name, message: scrubUrls(value.message), ...(value.stack ? { stack: scrubUrls(value.stack) } : {}), ...('code' in value ? { code: (value as { code: unknown }).code } : {}) };
+    return {
+      type: value.name,
+      message: scrubUrls(value.message),
+      ...(value.stack ? { stack: scrubUrls(value.stack) } : {}),
+      ...('code' in value ? { code: (value as { code: unknown }).code } : {}),
+    };
   }
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, seen));
   if (Buffer.isBuffer(value)) return REDACTED;

@@ -36,6 +36,7 @@ export function tailFilters(arg: string | undefined): string[] {
   if (arg.startsWith('user:')) return keyFilters(arg.slice(5));
   if (arg.startsWith('idm.') && !isEventType(arg)) return [arg];
   const type = findEventType(arg);
-  if (!type) throw new OperationsError(`unknown event type ${JSON.stringify(arg)}; one of: ${eventTypeNames().join(', ')}`, 'IDM_OPS_USAGE');
+  if (!type)
+    throw new OperationsError(`unknown event type ${JSON.stringify(arg)}; one of: ${eventTypeNames().join(', ')}`, 'IDM_OPS_USAGE');
   return [typeFilter(type)];
 }

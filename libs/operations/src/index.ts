@@ -7,4 +7,16 @@ export { redactPayload, SECRET_PLACEHOLDER } from './redact-payload.js';
 export { groupTimeline, eventsPerMinute } from './timeline.js';
 export type { SequencedEvent, TimelineGroup, EventsPerMinute } from './timeline.js';
 export { OperationsClient } from './operations-client.js';
-export type { StreamFacts, ConsumerFacts, AppAnswer, StatusReport, PendingEmail, EmailPreview, UserReport, StoredDeadLetter, ReplayPlan, UserMatch, Tail } from './operations-client.js';
+export type {
+  StreamFacts,
+  ConsumerFacts,
+  AppAnswer,
+  StatusReport,
+  PendingEmail,
+  EmailPreview,
+  UserReport,
+  StoredDeadLetter,
+  ReplayPlan,
+  UserMatch,
+  Tail,
+} from './operations-client.js';

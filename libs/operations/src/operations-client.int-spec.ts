@@ -3,7 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { encodeEvent, eventSubject, type IdmEvent } from '@idm/contracts';
-import { boundedDeadLetterRecord, connectNats, ensureDeadLetterStream, ensureEventStream, EventPublisher, writeDeadLetter } from '@idm/messaging';
+import {
+  boundedDeadLetterRecord,
+  connectNats,
+  ensureDeadLetterStream,
+  ensureEventStream,
+  EventPublisher,
+  writeDeadLetter,
+} from '@idm/messaging';
 import { anEvent, startNatsServer, waitFor, type NatsServerHandle } from '@idm/testing';
 import { OperationsClient } from './operations-client.js';
 import { keyFilters } from './event-filter.js';
@@ -39,15 +46,23 @@ describe('OperationsClient (real nats-server)', () => {
     await publish(anEvent.userAdded({ userId: 'bob', email: 'bob@example.com' }, { time: new Date() }));
     assert.equal(keyFilters('ada').length, 4);
     const groups = await ops.timeline('ada');
-    assert.deepEqual(groups.map((g) => g.events.map((e) => e.event.type)), [['idm.password.changed'], ['idm.email.queued', 'idm.user.added']]);
+    assert.deepEqual(
+      groups.map((g) => g.events.map((e) => e.event.type)),
+      [['idm.password.changed'], ['idm.email.queued', 'idm.user.added']],
+    );
     assert.deepEqual(await ops.timeline('nobody'), []);
-    assert.deepEqual((await ops.findUsers('bob@')).map((u) => u.userId), ['bob']);
+    assert.deepEqual(
+      (await ops.findUsers('bob@')).map((u) => u.userId),
+      ['bob'],
+    );
   });
 
   it('past maxScan events in the window, the chart counts the newest only and says it is partial', async () => {
     for (let i = 0; i < 6; i++) await publish(anEvent.userAdded({ userId: `many-${i}`, email: `m${i}@example.com` }, { time: new Date() }));
     const chart = await ops.eventsPerMinute(new Date(), 60);
-    const total = Object.values(chart.byType).flat().reduce((a, b) => a + b, 0);
+    const total = Object.values(chart.byType)
+      .flat()
+      .reduce((a, b) => a + b, 0);
     assert.equal(total, 5);
     // 10 events in the window, 5 read: the chart cannot know the window's start, and says so.
     assert.equal(chart.partial, true);
@@ -75,7 +90,22 @@ describe('OperationsClient (real nats-server)', () => {
     for (const consumer of ['notifier', 'password-sync']) {
       await writeDeadLetter(
         ops.js,
-        boundedDeadLetterRecord({ consumer, reason: 'undecodable', code: 'X', error: 'e', stream, streamSequence: 1, subject: eventSubject(event), deliveryCount: 1, data: Buffer.from(encodeEvent(event)), headers: {}, now: new Date() }, 1 << 20),
+        boundedDeadLetterRecord(
+          {
+            consumer,
+            reason: 'undecodable',
+            code: 'X',
+            error: 'e',
+            stream,
+            streamSequence: 1,
+            subject: eventSubject(event),
+            deliveryCount: 1,
+            data: Buffer.from(encodeEvent(event)),
+            headers: {},
+            now: new Date(),
+          },
+          1 << 20,
+        ),
       );
     }
     const letters = await ops.deadLetters();

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import {
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type OrderedConsumerOptions,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { decodeEvent, EventTypes, typeFilter } from '@idm/contracts';
 import { deadLetterStreamName, type DeadLetterRecord } from '@idm/messaging';
@@ -178,7 +185,13 @@ export class OperationsClient {
     const out: ConsumerFacts[] = [];
     for await (const c of this.jsm.consumers.list(this.stream)) {
       if (!c.config.durable_name) continue;
-      out.push({ name: c.name, lag: c.num_pending, unacked: c.num_ack_pending, redelivered: c.num_redelivered, delivered: c.delivered.stream_seq });
+      out.push({
+        name: c.name,
+        lag: c.num_pending,
+        unacked: c.num_ack_pending,
+        redelivered: c.num_redelivered,
+        delivered: c.delivered.stream_seq,
+      });
     }
     return out;
   }
@@ -195,7 +208,11 @@ export class OperationsClient {
   /** The log and every app's own report. Only a missing stream fails; a silent app is `null`. */
   async status(): Promise<StatusReport> {
     const stream = await this.streamFacts();
-    const [consumers, deadLetters, ...answers] = await Promise.all([this.consumers(), this.deadLetterCount(), ...OPERATED_APPS.map((a) => this.ask(a.statusSubject, {}))]);
+    const [consumers, deadLetters, ...answers] = await Promise.all([
+      this.consumers(),
+      this.deadLetterCount(),
+      ...OPERATED_APPS.map((a) => this.ask(a.statusSubject, {})),
+    ]);
     const byName = new Map(OPERATED_APPS.map((a, i) => [a.name, answers[i] ?? null]));
     return {
       stream,
@@ -216,8 +233,12 @@ export class OperationsClient {
    * @throws OperationsError `IDM_OPS_UNREACHABLE` when neither app answers.
    */
   async user(userId: string): Promise<UserReport> {
-    const [notifier, passwords] = await Promise.all([this.ask(AppSubjects.NotifierUser, { userId }), this.ask(AppSubjects.PasswordSyncUser, { userId })]);
-    if (!notifier && !passwords) throw new OperationsError('neither the notifier nor password-sync answered: are they running?', 'IDM_OPS_UNREACHABLE');
+    const [notifier, passwords] = await Promise.all([
+      this.ask(AppSubjects.NotifierUser, { userId }),
+      this.ask(AppSubjects.PasswordSyncUser, { userId }),
+    ]);
+    if (!notifier && !passwords)
+      throw new OperationsError('neither the notifier nor password-sync answered: are they running?', 'IDM_OPS_UNREACHABLE');
     const pending = (notifier?.pending ?? []) as PendingEmail[];
     const entry = (passwords?.entry ?? null) as Record<string, unknown> | null;
     return {
@@ -351,7 +372,14 @@ export class OperationsClient {
     const capped = state.messages > this.maxScan && windowStart > state.first_seq;
     const events = capped ? await this.readEvents([], { fromSeq: windowStart }) : await this.readEvents([], { since });
     const partial = capped && events.length > 0 && new Date(events[0]!.event.time).getTime() > since.getTime();
-    return { ...eventsPerMinute(events.map((e) => ({ type: e.event.type, time: new Date(e.event.time) })), now, minutes), partial };
+    return {
+      ...eventsPerMinute(
+        events.map((e) => ({ type: e.event.type, time: new Date(e.event.time) })),
+        now,
+        minutes,
+      ),
+      partial,
+    };
   }
 
   /**
@@ -423,7 +451,11 @@ export class OperationsClient {
   }
 
   /** Calls `onMessage` for each stored message on `filter` (from `since` or `fromSeq`), stopping at the last one. */
-  private async scan(filter: string | undefined, from: { since?: Date; fromSeq?: number }, onMessage: (seq: number, data: Uint8Array) => void): Promise<void> {
+  private async scan(
+    filter: string | undefined,
+    from: { since?: Date; fromSeq?: number },
+    onMessage: (seq: number, data: Uint8Array) => void,
+  ): Promise<void> {
     const since = from.since;
     const info = await this.jsm.streams.info(this.stream);
     if (info.state.messages === 0) return;

@@ -59,7 +59,9 @@ describe('eventsPerMinute', () => {
 
 describe('redactPayload', () => {
   it('replaces secret-looking fields at any depth, never showing their length', () => {
-    const out = redactPayload(JSON.stringify({ data: { userId: 'u-1', password: 'hunter2', nested: [{ ciphertext: 'abc', apiToken: 't' }] }, key: 'k' }));
+    const out = redactPayload(
+      JSON.stringify({ data: { userId: 'u-1', password: 'hunter2', nested: [{ ciphertext: 'abc', apiToken: 't' }] }, key: 'k' }),
+    );
     assert.doesNotMatch(out, /hunter2|abc|"t"|"k"/);
     assert.equal(JSON.parse(out).data.password, SECRET_PLACEHOLDER);
     assert.equal(JSON.parse(out).data.userId, 'u-1');
@@ -83,7 +85,10 @@ describe('tailFilters', () => {
   });
 
   it('an unknown type is a usage error listing the known ones', () => {
-    assert.throws(() => tailFilters('nope'), (err: unknown) => err instanceof OperationsError && err.code === 'IDM_OPS_USAGE' && err.message.includes('user-added'));
+    assert.throws(
+      () => tailFilters('nope'),
+      (err: unknown) => err instanceof OperationsError && err.code === 'IDM_OPS_USAGE' && err.message.includes('user-added'),
+    );
   });
 
   it('finds types by any spelling, and knows every contract type', () => {

@@ -41,7 +41,11 @@ export interface EventsPerMinute {
  * Buckets events (by their stored time) into the `minutes` whole minutes ending with the one that
  * holds `now`. Events outside the window are ignored. Pure: time arrives as data.
  */
-export function eventsPerMinute(events: ReadonlyArray<{ readonly type: string; readonly time: Date }>, now: Date, minutes: number): EventsPerMinute {
+export function eventsPerMinute(
+  events: ReadonlyArray<{ readonly type: string; readonly time: Date }>,
+  now: Date,
+  minutes: number,
+): EventsPerMinute {
   const lastStart = Math.floor(now.getTime() / 60_000) * 60_000;
   const firstStart = lastStart - (minutes - 1) * 60_000;
   const starts = Array.from({ length: minutes }, (_, i) => firstStart + i * 60_000);

@@ -7,7 +7,19 @@ function coded(code: string, message = 'boom'): Error {
 }
 
 describe('isTransientDatabaseError', () => {
-  for (const code of ['ECONNREFUSED', 'ECONNRESET', '40001', '40P01', '57P01', '08006', '08001', '53300', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED']) {
+  for (const code of [
+    'ECONNREFUSED',
+    'ECONNRESET',
+    '40001',
+    '40P01',
+    '57P01',
+    '08006',
+    '08001',
+    '53300',
+    'SQLITE_BUSY',
+    'SQLITE_BUSY_SNAPSHOT',
+    'SQLITE_LOCKED',
+  ]) {
     test(`is true for ${code}`, () => {
       assert.equal(isTransientDatabaseError(coded(code)), true);
     });

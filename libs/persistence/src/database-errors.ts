@@ -22,7 +22,12 @@ const transientErrnoCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 
 const transientPostgresCodes = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '57014', '53300']);
 
 /** pg raises these without a code when the socket dies or the pool cannot hand out a client. */
-const transientMessages = [/connection terminated/i, /timeout exceeded when trying to connect/i, /connection is not established/i, /client has encountered a connection error/i];
+const transientMessages = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /connection is not established/i,
+  /client has encountered a connection error/i,
+];
 
 /**
  * Whether retrying the same work later may succeed: a lost or refused connection,

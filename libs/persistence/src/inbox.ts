@@ -31,7 +31,13 @@ export class Inbox {
    * wait for that transaction, then return `false` if it committed), `true` when this
    * transaction now owns the event.
    */
-  static async record(manager: EntityManager, consumer: string, eventId: string, streamSeq: number | undefined, now: Date = new Date()): Promise<boolean> {
+  static async record(
+    manager: EntityManager,
+    consumer: string,
+    eventId: string,
+    streamSeq: number | undefined,
+    now: Date = new Date(),
+  ): Promise<boolean> {
     checkKey(consumer, eventId);
     const p = (i: number): string => placeholder(manager, i);
     const rows = (await manager.query(

@@ -4,7 +4,15 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { waitFor } from '@idm/testing';
-import { DatabaseUnavailableError, isTransientDatabaseError, MigrationLockTimeoutError, openDatabase, persistenceEntities, persistenceMigrations, processOnce } from './index.js';
+import {
+  DatabaseUnavailableError,
+  isTransientDatabaseError,
+  MigrationLockTimeoutError,
+  openDatabase,
+  persistenceEntities,
+  persistenceMigrations,
+  processOnce,
+} from './index.js';
 import { migrationLockName } from './open-database.js';
 import { counterValue, increment } from './spec-support/counter.fixture.js';
 import { databaseKinds, postgresUrl, tempDir, testDatabase } from './spec-support/test-databases.js';
@@ -40,7 +48,9 @@ for (const kind of databaseKinds) {
         await first.destroy();
         const second = await db.open();
         assert.equal(await second.showMigrations(), false);
-        const rows = (await second.query(`SELECT name FROM ${kind === 'postgres' ? `"${db.schema}".` : ''}migrations ORDER BY name`)) as Array<{ name: string }>;
+        const rows = (await second.query(
+          `SELECT name FROM ${kind === 'postgres' ? `"${db.schema}".` : ''}migrations ORDER BY name`,
+        )) as Array<{ name: string }>;
         assert.deepEqual(
           rows.map((r) => r.name),
           ['PersistenceTables1732300000000', 'SpecCounter1732300000001'],
@@ -100,7 +110,9 @@ describe('openDatabase on postgres specifics', () => {
     if (!db) return;
     try {
       const ds = await db.open();
-      const rows = (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [db.schema])) as Array<{
+      const rows = (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [
+        db.schema,
+      ])) as Array<{
         table_name: string;
       }>;
       assert.deepEqual(
@@ -164,7 +176,10 @@ describe('openDatabase on postgres specifics', () => {
       assert.match(err.message, new RegExp(`schema "${db.schema!}"`));
       // A waiting replica proceeds as soon as the holder lets go.
       const waiting = openDatabase(options);
-      await waitFor(async () => (await migrationLockWaiters(holder, db.schema!)) === 1, { timeoutMs: 10_000, message: 'the replica never waited on the lock' });
+      await waitFor(async () => (await migrationLockWaiters(holder, db.schema!)) === 1, {
+        timeoutMs: 10_000,
+        message: 'the replica never waited on the lock',
+      });
       await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [migrationLockName(db.schema!)]);
       const ds = await waiting;
       assert.equal(await ds.showMigrations(), false);

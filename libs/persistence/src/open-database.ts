@@ -89,7 +89,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
     if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
     if (isTransientDatabaseError(err)) {
       const reason = err instanceof Error ? err.message : String(err);
-      throw new DatabaseUnavailableError(scrubSecret(`cannot open database for ${options.app} at ${where}: ${reason}`, databaseUrl), { cause: err });
+      throw new DatabaseUnavailableError(scrubSecret(`cannot open database for ${options.app} at ${where}: ${reason}`, databaseUrl), {
+        cause: err,
+      });
     }
     if (databaseUrl !== undefined && err instanceof Error) err.message = scrubSecret(err.message, databaseUrl);
     throw err;

@@ -28,7 +28,9 @@ for (const kind of databaseKinds) {
       if (!db) return;
       try {
         const ds = await db.open();
-        const outcomes = await Promise.all(Array.from({ length: 20 }, () => processOnce(ds, 'notifier', 'evt-race', 3, (m) => increment(m, 'race'))));
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, () => processOnce(ds, 'notifier', 'evt-race', 3, (m) => increment(m, 'race'))),
+        );
         assert.equal(outcomes.filter((o) => !o.duplicate).length, 1);
         assert.equal(outcomes.filter((o) => o.duplicate).length, 19);
         assert.equal(await counterValue(ds.manager, 'race'), 1);
@@ -47,7 +49,9 @@ for (const kind of databaseKinds) {
         // the shared row is only used where transactions are serialised.
         const shared = kind === 'sqlite';
         const outcomes = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => processOnce(ds, 'notifier', `evt-${i}`, i + 1, (m) => increment(m, shared ? 'sum' : `row-${i}`))),
+          Array.from({ length: 50 }, (_, i) =>
+            processOnce(ds, 'notifier', `evt-${i}`, i + 1, (m) => increment(m, shared ? 'sum' : `row-${i}`)),
+          ),
         );
         assert.ok(outcomes.every((o) => !o.duplicate));
         if (shared) assert.equal(await counterValue(ds.manager, 'sum'), 50);

@@ -32,7 +32,10 @@ export async function processOnce<T>(
       return { duplicate: false, result: await work(manager) };
     });
   } catch (err) {
-    if ((err as { driverError?: { code?: unknown } }).driverError?.code === UNIQUE_VIOLATION && (await Inbox.seen(dataSource, consumer, eventId))) {
+    if (
+      (err as { driverError?: { code?: unknown } }).driverError?.code === UNIQUE_VIOLATION &&
+      (await Inbox.seen(dataSource, consumer, eventId))
+    ) {
       return { duplicate: true };
     }
     throw err;

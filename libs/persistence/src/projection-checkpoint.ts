@@ -22,9 +22,10 @@ export async function advanceCheckpoint(manager: EntityManager, projection: stri
 
 /** The last stream sequence `projection` has applied, or `undefined` if it never advanced. */
 export async function readCheckpoint(target: SqlTarget, projection: string): Promise<number | undefined> {
-  const rows = (await target.query(`SELECT last_seq FROM ${tableOf(target, ProjectionCheckpoint)} WHERE projection = ${placeholder(target, 0)}`, [
-    projection,
-  ])) as Array<{ last_seq: number | string }>;
+  const rows = (await target.query(
+    `SELECT last_seq FROM ${tableOf(target, ProjectionCheckpoint)} WHERE projection = ${placeholder(target, 0)}`,
+    [projection],
+  )) as Array<{ last_seq: number | string }>;
   const row = rows[0];
   return row === undefined ? undefined : Number(row.last_seq);
 }

@@ -21,8 +21,14 @@ test('anEvent overrides data, subject and stamp; causedBy derives a deterministi
   const added = anEvent.userAdded({ userId: 'u-42', email: 'grace@example.com' });
   assert.equal(added.subject, 'u-42');
   assert.equal(added.data.email, 'grace@example.com');
-  const queuedA = anEvent.emailQueued({ userId: 'u-42', causationEvent: { id: added.id, type: EventTypes.UserAdded } }, { causedBy: added });
-  const queuedB = anEvent.emailQueued({ userId: 'u-42', causationEvent: { id: added.id, type: EventTypes.UserAdded } }, { causedBy: added });
+  const queuedA = anEvent.emailQueued(
+    { userId: 'u-42', causationEvent: { id: added.id, type: EventTypes.UserAdded } },
+    { causedBy: added },
+  );
+  const queuedB = anEvent.emailQueued(
+    { userId: 'u-42', causationEvent: { id: added.id, type: EventTypes.UserAdded } },
+    { causedBy: added },
+  );
   assert.equal(queuedA.id, queuedB.id);
   assert.equal(queuedA.causationid, added.id);
   const tick = anEvent.bulkTaskTick({ schedule: 'nightly' }, { time: '2025-06-01T00:00:00.000Z' });

@@ -42,7 +42,14 @@ export const anEvent = {
     return build(EventTypes.PasswordSynced, d.userId, d, options);
   },
   passwordSyncFailed: (data: Partial<EventDataMap['idm.password.sync-failed']> = {}, options: BuildOptions = {}) => {
-    const d = { userId: 'u-1001', reason: 'target-unavailable' as const, message: 'directory unavailable', attempt: 1, expiresAt: null, ...data };
+    const d = {
+      userId: 'u-1001',
+      reason: 'target-unavailable' as const,
+      message: 'directory unavailable',
+      attempt: 1,
+      expiresAt: null,
+      ...data,
+    };
     return build(EventTypes.PasswordSyncFailed, d.userId, d, options);
   },
   passwordExpired: (data: Partial<EventDataMap['idm.password.expired']> = {}, options: BuildOptions = {}) => {
@@ -62,11 +69,24 @@ export const anEvent = {
     return build(EventTypes.EmailSent, d.userId, d, options);
   },
   emailFailed: (data: Partial<EventDataMap['idm.email.failed']> = {}, options: BuildOptions = {}) => {
-    const d = { userId: 'u-1001', emailType: 'NEW_USER', error: '451 try again later', permanent: false, attempt: 1, tick: 'tick-1', ...data };
+    const d = {
+      userId: 'u-1001',
+      emailType: 'NEW_USER',
+      error: '451 try again later',
+      permanent: false,
+      attempt: 1,
+      tick: 'tick-1',
+      ...data,
+    };
     return build(EventTypes.EmailFailed, d.userId, d, options);
   },
   emailAbandoned: (data: Partial<EventDataMap['idm.email.abandoned']> = {}, options: BuildOptions = {}) => {
     const d = { userId: 'u-1001', emailType: 'NEW_USER', attempts: 3, lastError: '550 mailbox unavailable', ...data };
     return build(EventTypes.EmailAbandoned, d.userId, d, options);
   },
-} satisfies { [K in keyof typeof EventTypes as Uncapitalize<K>]: (data?: Partial<EventDataMap[(typeof EventTypes)[K]]>, options?: BuildOptions) => IdmEventOf<(typeof EventTypes)[K]> };
+} satisfies {
+  [K in keyof typeof EventTypes as Uncapitalize<K>]: (
+    data?: Partial<EventDataMap[(typeof EventTypes)[K]]>,
+    options?: BuildOptions,
+  ) => IdmEventOf<(typeof EventTypes)[K]>;
+};

@@ -27,12 +27,21 @@ describe('givenWhenThen', () => {
 
   test('folds the given events and compares outputs, with a fixed default time', () => {
     const at = FIXED_NOW.toISOString();
-    spec.given({ type: 'incremented', by: 4, at }).when({ type: 'increment', by: 2 }).then([{ type: 'incremented', by: 2, at }]);
-    spec.given().when({ type: 'increment', by: 1 }, new Date('2030-01-01T00:00:00Z')).then([{ type: 'incremented', by: 1, at: '2030-01-01T00:00:00.000Z' }]);
+    spec
+      .given({ type: 'incremented', by: 4, at })
+      .when({ type: 'increment', by: 2 })
+      .then([{ type: 'incremented', by: 2, at }]);
+    spec
+      .given()
+      .when({ type: 'increment', by: 1 }, new Date('2030-01-01T00:00:00Z'))
+      .then([{ type: 'incremented', by: 1, at: '2030-01-01T00:00:00.000Z' }]);
   });
 
   test('thenThrows checks the error class and message', () => {
-    spec.givenState({ count: 9 }).when({ type: 'increment', by: 2 }).thenThrows(LimitExceeded, /would be 11/);
+    spec
+      .givenState({ count: 9 })
+      .when({ type: 'increment', by: 2 })
+      .thenThrows(LimitExceeded, /would be 11/);
     assert.throws(() => spec.given().when({ type: 'increment', by: 1 }).thenThrows(LimitExceeded), assert.AssertionError);
   });
 
@@ -47,7 +56,11 @@ describe('givenWhenThen', () => {
   });
 
   test('default "nothing" also covers objects whose lists are all empty', () => {
-    const effects = givenWhenThen<string, null, never, { events: string[]; effects: string[] }>({ initialState: null, decide: () => ({ events: [], effects: [] }), evolve: (s) => s });
+    const effects = givenWhenThen<string, null, never, { events: string[]; effects: string[] }>({
+      initialState: null,
+      decide: () => ({ events: [], effects: [] }),
+      evolve: (s) => s,
+    });
     effects.given().when('tick').thenNothing();
   });
 });

@@ -58,7 +58,9 @@ function defaultIsNothing(output: unknown): boolean {
  * ```
  * Assertions use `node:assert/strict` and throw `AssertionError` on mismatch.
  */
-export function givenWhenThen<TCommand, TState, TEvent, TOutput>(decider: Decider<TCommand, TState, TEvent, TOutput>): Scenario<TCommand, TState, TEvent, TOutput> {
+export function givenWhenThen<TCommand, TState, TEvent, TOutput>(
+  decider: Decider<TCommand, TState, TEvent, TOutput>,
+): Scenario<TCommand, TState, TEvent, TOutput> {
   const isNothing = decider.isNothing?.bind(decider) ?? defaultIsNothing;
   const whenFrom = (state: TState): When<TCommand, TOutput> => ({
     when(command, now = FIXED_NOW) {

@@ -19,7 +19,10 @@ function deadPid(): number {
 function plantLock(name: string, owner: Record<string, unknown>): string {
   const path = join(tmpdir(), `idm-${name}.lock`);
   mkdirSync(path);
-  writeFileSync(join(path, 'owner.json'), JSON.stringify({ hostname: hostname(), acquiredAt: 'earlier', purpose: 'planted by spec', ...owner }));
+  writeFileSync(
+    join(path, 'owner.json'),
+    JSON.stringify({ hostname: hostname(), acquiredAt: 'earlier', purpose: 'planted by spec', ...owner }),
+  );
   return path;
 }
 

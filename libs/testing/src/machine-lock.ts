@@ -135,7 +135,10 @@ export async function acquireMachineLock(name: string, options: MachineLockOptio
       continue;
     }
     if (Date.now() >= deadline) {
-      throw new HarnessError('IDM_HARNESS_TIMEOUT', `timed out after ${timeoutMs} ms waiting for the machine-wide lock ${path}, held by ${describe(owner)}`);
+      throw new HarnessError(
+        'IDM_HARNESS_TIMEOUT',
+        `timed out after ${timeoutMs} ms waiting for the machine-wide lock ${path}, held by ${describe(owner)}`,
+      );
     }
     if (!reported) {
       log(`[idm-testing] waiting for the machine-wide lock ${path}, held by ${describe(owner)}`);

@@ -37,12 +37,19 @@ export class ManagedProcess {
   }
 
   /** Spawns `command` with `args`; output goes to `logFile` (appended). `as`: another user's uid/gid (needs root). */
-  static start(command: string, args: readonly string[], logFile: string, as?: { readonly uid: number; readonly gid: number }): Promise<ManagedProcess> {
+  static start(
+    command: string,
+    args: readonly string[],
+    logFile: string,
+    as?: { readonly uid: number; readonly gid: number },
+  ): Promise<ManagedProcess> {
     const fd = openSync(logFile, 'a');
     try {
       const child = spawn(command, args, { stdio: ['ignore', fd, fd], detached: false, ...(as ? { uid: as.uid, gid: as.gid } : {}) });
       return new Promise((resolve, reject) => {
-        child.once('error', (err) => reject(new HarnessError('IDM_HARNESS_START_FAILED', `could not spawn ${command}: ${err.message}`, { cause: err })));
+        child.once('error', (err) =>
+          reject(new HarnessError('IDM_HARNESS_START_FAILED', `could not spawn ${command}: ${err.message}`, { cause: err })),
+        );
         child.once('spawn', () => resolve(new ManagedProcess(child, logFile)));
       });
     } finally {
@@ -78,7 +85,10 @@ export class ManagedProcess {
    */
   async untilReady<T>(ready: Promise<T>, what: string): Promise<T> {
     const died = this.exited.then((exit) => {
-      throw new HarnessError('IDM_HARNESS_START_FAILED', `${what} exited during start-up (code ${String(exit.code)}, signal ${String(exit.signal)}); log ${this.logFile}:\n${this.logTail()}`);
+      throw new HarnessError(
+        'IDM_HARNESS_START_FAILED',
+        `${what} exited during start-up (code ${String(exit.code)}, signal ${String(exit.signal)}); log ${this.logFile}:\n${this.logTail()}`,
+      );
     });
     died.catch(() => undefined); // observed by the race below; avoid an unhandled rejection once ready wins
     this.child.ref();

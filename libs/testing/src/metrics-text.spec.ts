@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { metricValue } from './metrics-text.js';
 
 describe('metricValue', () => {
-  const text = ['# HELP idm_x x', '# TYPE idm_x gauge', 'idm_x{app="a"} 3', 'idm_x_total{app="a"} 7', 'idm_y{app="a"} +Inf', 'idm_z 1.5 1700000000000', ''].join('\n');
+  const text = [
+    '# HELP idm_x x',
+    '# TYPE idm_x gauge',
+    'idm_x{app="a"} 3',
+    'idm_x_total{app="a"} 7',
+    'idm_y{app="a"} +Inf',
+    'idm_z 1.5 1700000000000',
+    '',
+  ].join('\n');
 
   it('reads the series with its labels exactly, not a longer name sharing the prefix', () => {
     assert.equal(metricValue(text, 'idm_x{app="a"}'), 3);

@@ -9,7 +9,10 @@ import { HarnessError } from './harness-errors.js';
 export function metricValue(exposition: string, series: string): number {
   const line = exposition.split('\n').find((l) => l.startsWith(`${series} `));
   if (line === undefined) throw new HarnessError('IDM_HARNESS_NO_SERIES', `series ${series} not in the exposition`);
-  const raw = line.slice(series.length + 1).trim().split(' ')[0]!;
+  const raw = line
+    .slice(series.length + 1)
+    .trim()
+    .split(' ')[0]!;
   if (raw === '+Inf') return Number.POSITIVE_INFINITY;
   if (raw === '-Inf') return Number.NEGATIVE_INFINITY;
   return Number(raw);

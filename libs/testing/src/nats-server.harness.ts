@@ -82,7 +82,14 @@ async function startOnce(options: NatsServerOptions): Promise<NatsServerHandle> 
   const port = await freePort();
   const monitorPort = await freePort();
   const tls = options.tls
-    ? ['--tls', '--tlscert', options.tls.certFile, '--tlskey', options.tls.keyFile, ...(options.tls.verifyClientsWith ? ['--tlsverify', '--tlscacert', options.tls.verifyClientsWith] : [])]
+    ? [
+        '--tls',
+        '--tlscert',
+        options.tls.certFile,
+        '--tlskey',
+        options.tls.keyFile,
+        ...(options.tls.verifyClientsWith ? ['--tlsverify', '--tlscacert', options.tls.verifyClientsWith] : []),
+      ]
     : [];
   const args = [
     ...(options.configFile ? ['-c', options.configFile] : []),

@@ -30,7 +30,11 @@ function postgresBinaries(): { bin: string; version: string } {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : [];
   const version = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (!version) throw new HarnessError('IDM_HARNESS_MISSING_BINARY', 'PostgreSQL server binaries not found under /usr/lib/postgresql: install them with `apt-get install postgresql`');
+  if (!version)
+    throw new HarnessError(
+      'IDM_HARNESS_MISSING_BINARY',
+      'PostgreSQL server binaries not found under /usr/lib/postgresql: install them with `apt-get install postgresql`',
+    );
   return { bin: join(root, version, 'bin'), version };
 }
 
@@ -42,7 +46,9 @@ function runAs(): { uid: number; gid: number } | undefined {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     return { uid, gid };
   } catch (err) {
-    throw new HarnessError('IDM_HARNESS_START_FAILED', 'running as root, and there is no `postgres` user to run PostgreSQL as', { cause: err });
+    throw new HarnessError('IDM_HARNESS_START_FAILED', 'running as root, and there is no `postgres` user to run PostgreSQL as', {
+      cause: err,
+    });
   }
 }
 
@@ -63,7 +69,10 @@ export async function startPostgresServer(): Promise<PostgresServerHandle> {
   const data = join(dir, 'data');
   const logFile = join(dir, 'postgres.log');
   if (as) chownSync(dir, as.uid, as.gid);
-  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], { encoding: 'utf8', ...(as ?? {}) });
+  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'], {
+    encoding: 'utf8',
+    ...(as ?? {}),
+  });
   if (init.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     unregisterDir();
@@ -72,9 +81,18 @@ export async function startPostgresServer(): Promise<PostgresServerHandle> {
   const port = await freePort();
   let current: ManagedProcess | undefined;
   const launch = async (): Promise<void> => {
-    const proc = await ManagedProcess.start(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'], logFile, as);
+    const proc = await ManagedProcess.start(
+      join(bin, 'postgres'),
+      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'],
+      logFile,
+      as,
+    );
     current = proc;
-    const ready = waitFor(() => spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q']).status === 0, { timeoutMs: 30_000, intervalMs: 100, message: 'postgres accepting connections' });
+    const ready = waitFor(() => spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q']).status === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      message: 'postgres accepting connections',
+    });
     await proc.untilReady(ready, 'postgres');
   };
   try {

@@ -5,7 +5,10 @@ import { Attribute, Change, Client, ConstraintViolationError, InsufficientAccess
 import { SAMBA_AD_POLICY_VIOLATION, sambaAdUnavailable, startSambaAd, type SambaAdHandle } from './samba-ad.harness.js';
 
 const resetTo = (password: string): Change =>
-  new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${password}"`, 'utf16le')] }) });
+  new Change({
+    operation: 'replace',
+    modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${password}"`, 'utf16le')] }),
+  });
 
 async function asService<T>(ad: SambaAdHandle, work: (c: Client) => Promise<T>): Promise<T> {
   const c = new Client({ url: ad.ldapsUrl, timeout: 10_000, tlsOptions: { ca: [readFileSync(ad.caFile)], servername: ad.tlsServerName } });
@@ -129,7 +132,10 @@ describe('Samba AD domain controller harness', { skip: sambaAdUnavailable() }, (
   test('the service account may set pwdLastSet=0 (must change at next logon)', async () => {
     const dn = await ad.createUser({ sAMAccountName: 'h.erin' });
     await asService(ad, (c) =>
-      c.modify(dn, [resetTo('Must-Change-Pass-1'), new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) })]),
+      c.modify(dn, [
+        resetTo('Must-Change-Pass-1'),
+        new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) }),
+      ]),
     );
     assert.equal((await ad.readUser('h.erin', ['pwdLastSet']))?.pwdLastSet, '0');
   });

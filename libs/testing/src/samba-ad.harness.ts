@@ -239,7 +239,9 @@ async function sambaTool(binary: string, args: readonly string[]): Promise<strin
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new HarnessError('IDM_HARNESS_START_FAILED', `samba-tool ${args.slice(0, 3).join(' ')} failed: ${e.stderr ?? e.message}`, { cause: err });
+    throw new HarnessError('IDM_HARNESS_START_FAILED', `samba-tool ${args.slice(0, 3).join(' ')} failed: ${e.stderr ?? e.message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -271,9 +273,17 @@ async function ensureTemplate(toolBinary: string, version: string): Promise<{ di
   };
   try {
     await sambaTool(toolBinary, [
-      'domain', 'provision', '--server-role=dc', '--dns-backend=NONE', `--targetdir=${build}`,
-      `--realm=${REALM}`, `--domain=${NETBIOS_DOMAIN}`, `--host-name=${HOST}`, `--adminpass=${info.adminPassword}`,
-      '--option=interfaces=lo', '--option=bind interfaces only=yes',
+      'domain',
+      'provision',
+      '--server-role=dc',
+      '--dns-backend=NONE',
+      `--targetdir=${build}`,
+      `--realm=${REALM}`,
+      `--domain=${NETBIOS_DOMAIN}`,
+      `--host-name=${HOST}`,
+      `--adminpass=${info.adminPassword}`,
+      '--option=interfaces=lo',
+      '--option=bind interfaces only=yes',
       // Only the LDAP server: no SMB, Kerberos, NetBIOS or RPC ports to collide with anything.
       '--option=server services = ldap',
     ]);
@@ -281,13 +291,32 @@ async function ensureTemplate(toolBinary: string, version: string): Promise<{ di
     // A cached template outlives the default 42-day maximum age: never expire its accounts.
     await sambaTool(toolBinary, ['domain', 'passwordsettings', 'set', '--max-pwd-age=0', '--min-pwd-age=0', ...db]);
     await sambaTool(toolBinary, ['ou', 'create', PEOPLE, ...db]);
-    await sambaTool(toolBinary, ['user', 'create', SERVICE_ACCOUNT, info.serviceBindPassword, '--description=idm-events password-sync service account', ...db]);
+    await sambaTool(toolBinary, [
+      'user',
+      'create',
+      SERVICE_ACCOUNT,
+      info.serviceBindPassword,
+      '--description=idm-events password-sync service account',
+      ...db,
+    ]);
     const shown = await sambaTool(toolBinary, ['user', 'show', SERVICE_ACCOUNT, '--attributes=objectSid', ...db]);
     const sid = /objectSid:\s*(S-[0-9-]+)/.exec(shown)?.[1];
     if (sid === undefined) throw new HarnessError('IDM_HARNESS_START_FAILED', `could not read the service account's SID from: ${shown}`);
     // Least privilege: Reset Password plus write pwdLastSet, inherited by user objects under OU=People only.
-    await sambaTool(toolBinary, ['dsacl', 'set', `--objectdn=${PEOPLE}`, `--sddl=(OA;CIIO;CR;${RESET_PASSWORD_RIGHT};${USER_CLASS};${sid})`, ...db]);
-    await sambaTool(toolBinary, ['dsacl', 'set', `--objectdn=${PEOPLE}`, `--sddl=(OA;CIIO;WP;${PWD_LAST_SET_ATTRIBUTE};${USER_CLASS};${sid})`, ...db]);
+    await sambaTool(toolBinary, [
+      'dsacl',
+      'set',
+      `--objectdn=${PEOPLE}`,
+      `--sddl=(OA;CIIO;CR;${RESET_PASSWORD_RIGHT};${USER_CLASS};${sid})`,
+      ...db,
+    ]);
+    await sambaTool(toolBinary, [
+      'dsacl',
+      'set',
+      `--objectdn=${PEOPLE}`,
+      `--sddl=(OA;CIIO;WP;${PWD_LAST_SET_ATTRIBUTE};${USER_CLASS};${sid})`,
+      ...db,
+    ]);
     writeFileSync(join(build, 'idm-template.json'), JSON.stringify({ ...info, templateDir: build }));
     renameSync(build, dir);
   } catch (err) {
@@ -313,7 +342,12 @@ const TLS_SERVER_NAME = `${HOST.toUpperCase()}.${DOMAIN}`;
 const caFileOf = (dir: string): string => join(dir, 'private', 'tls', 'ca.pem');
 
 function ldapsClient(caFile: string): Client {
-  return new Client({ url: LDAPS_URL, timeout: 30_000, connectTimeout: 10_000, tlsOptions: { ca: [readFileSync(caFile)], servername: TLS_SERVER_NAME } });
+  return new Client({
+    url: LDAPS_URL,
+    timeout: 30_000,
+    connectTimeout: 10_000,
+    tlsOptions: { ca: [readFileSync(caFile)], servername: TLS_SERVER_NAME },
+  });
 }
 
 async function canBindOverLdaps(caFile: string, dn: string, password: string): Promise<boolean> {
@@ -362,7 +396,11 @@ function portRefuses(port: number): Promise<boolean> {
 export async function startSambaAd(options: SambaAdOptions = {}): Promise<SambaAdHandle> {
   const samba = findBinary('samba', INSTALL_HINT);
   const tool = findBinary('samba-tool', INSTALL_HINT);
-  if (dsdbModulesDir() === undefined) throw new HarnessError('IDM_HARNESS_MISSING_BINARY', `Samba's AD DC modules (samba_dsdb.so) are missing: install them with \`${INSTALL_HINT}\``);
+  if (dsdbModulesDir() === undefined)
+    throw new HarnessError(
+      'IDM_HARNESS_MISSING_BINARY',
+      `Samba's AD DC modules (samba_dsdb.so) are missing: install them with \`${INSTALL_HINT}\``,
+    );
   const lock: MachineLock = await acquireMachineLock('samba-ad', {
     timeoutMs: options.lockTimeoutMs,
     purpose: options.purpose ?? `samba-ad harness: ${process.argv.slice(1).join(' ')}`,
@@ -411,7 +449,8 @@ export async function startSambaAd(options: SambaAdOptions = {}): Promise<SambaA
     const tls = join(template.dir, 'private', 'tls');
     if (!existsSync(join(tls, 'ca.pem'))) {
       mkdirSync(tls, { recursive: true });
-      for (const f of ['ca.pem', 'cert.pem', 'key.pem']) cpSync(join(copy, 'private', 'tls', f), join(tls, f), { preserveTimestamps: true });
+      for (const f of ['ca.pem', 'cert.pem', 'key.pem'])
+        cpSync(join(copy, 'private', 'tls', f), join(tls, f), { preserveTimestamps: true });
     }
     return handle;
   } catch (err) {
@@ -451,7 +490,11 @@ function makeHandle(ctx: {
   };
   const userDn = (name: string, parentDn?: string): string => `CN=${escapeRdnValue(name)},${parentDn ?? PEOPLE}`;
   const find = async (c: Client, name: string): Promise<string | undefined> => {
-    const { searchEntries } = await c.search(BASE_DN, { scope: 'sub', filter: `(&(objectClass=user)(sAMAccountName=${escapeFilterValue(name)}))`, attributes: ['dn'] });
+    const { searchEntries } = await c.search(BASE_DN, {
+      scope: 'sub',
+      filter: `(&(objectClass=user)(sAMAccountName=${escapeFilterValue(name)}))`,
+      attributes: ['dn'],
+    });
     return searchEntries[0]?.dn;
   };
   const mustFind = async (c: Client, name: string): Promise<string> => {
@@ -472,7 +515,9 @@ function makeHandle(ctx: {
       sAMAccountName: spec.sAMAccountName,
       userPrincipalName: `${spec.sAMAccountName}@${DOMAIN}`,
       ...optional,
-      userAccountControl: String(UAC_NORMAL_ACCOUNT | (spec.disabled === true ? UAC_ACCOUNTDISABLE : 0) | (spec.password === null ? UAC_PASSWD_NOTREQD : 0)),
+      userAccountControl: String(
+        UAC_NORMAL_ACCOUNT | (spec.disabled === true ? UAC_ACCOUNTDISABLE : 0) | (spec.password === null ? UAC_PASSWD_NOTREQD : 0),
+      ),
     };
     await c.add(dn, [
       ...Object.entries(attributes).map(([type, value]) => new Attribute({ type, values: ([] as string[]).concat(value) })),
@@ -487,7 +532,10 @@ function makeHandle(ctx: {
       const { searchEntries } = await c.search(dn, { scope: 'base', attributes: ['userAccountControl'] });
       const uac = Number(searchEntries[0]?.userAccountControl ?? UAC_NORMAL_ACCOUNT);
       const next = disabled ? uac | UAC_ACCOUNTDISABLE : uac & ~UAC_ACCOUNTDISABLE;
-      await c.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: [String(next)] }) }));
+      await c.modify(
+        dn,
+        new Change({ operation: 'replace', modification: new Attribute({ type: 'userAccountControl', values: [String(next)] }) }),
+      );
     });
 
   let stopped = false;

@@ -28,7 +28,9 @@ async function bound<T>(url: string, dn: string, password: string, work: (client
 }
 
 const isPolicyViolation = (err: unknown): boolean =>
-  err instanceof ConstraintViolationError && err.code === SLAPD_POLICY_VIOLATION.resultCode && err.message.includes(SLAPD_POLICY_VIOLATION.message);
+  err instanceof ConstraintViolationError &&
+  err.code === SLAPD_POLICY_VIOLATION.resultCode &&
+  err.message.includes(SLAPD_POLICY_VIOLATION.message);
 
 describe('slapd test directory', () => {
   let ldap: SlapdHandle;
@@ -61,7 +63,10 @@ describe('slapd test directory', () => {
     const dn = await ldap.addUser('carol', { password: 'initial-pass-1' });
     await bound(ldap.url, ldap.serviceBindDn, ldap.serviceBindPassword, async (c) => {
       await assert.rejects(c.modify(dn, replacePassword('abc123')), isPolicyViolation);
-      await assert.rejects(c.modify(dn, replacePassword('abc123'), new Control(SLAPD_POLICY_VIOLATION.ppolicyControlOid)), isPolicyViolation);
+      await assert.rejects(
+        c.modify(dn, replacePassword('abc123'), new Control(SLAPD_POLICY_VIOLATION.ppolicyControlOid)),
+        isPolicyViolation,
+      );
       await assert.rejects(c.exop(SLAPD_POLICY_VIOLATION.passwordModifyOid, passwordModifyValue(dn, 'abc123')), isPolicyViolation);
     });
     await bound(ldap.url, dn, 'initial-pass-1', () => Promise.resolve());
@@ -71,7 +76,9 @@ describe('slapd test directory', () => {
     const dn = await ldap.addUser('dave', { password: 'initial-pass-1' });
     await bound(ldap.url, ldap.serviceBindDn, ldap.serviceBindPassword, (c) => c.modify(dn, replacePassword('long-enough-2')));
     await bound(ldap.url, dn, 'long-enough-2', () => Promise.resolve());
-    await bound(ldap.url, ldap.serviceBindDn, ldap.serviceBindPassword, (c) => c.exop(SLAPD_POLICY_VIOLATION.passwordModifyOid, passwordModifyValue(dn, 'long-enough-3')));
+    await bound(ldap.url, ldap.serviceBindDn, ldap.serviceBindPassword, (c) =>
+      c.exop(SLAPD_POLICY_VIOLATION.passwordModifyOid, passwordModifyValue(dn, 'long-enough-3')),
+    );
     await bound(ldap.url, dn, 'long-enough-3', () => Promise.resolve());
     const stored = await bound(ldap.url, ldap.bindDn, ldap.bindPassword, async (c) => {
       const { searchEntries } = await c.search(dn, { scope: 'base', attributes: ['userPassword'] });

@@ -75,7 +75,10 @@ export interface SlapdHandle {
    * Adds an `inetOrgPerson` (`cn` = `sn` = uid, optional `mail`) as the rootdn, so the initial
    * password is not policy-checked. Returns its DN.
    */
-  addUser(uid: string, opts?: { readonly password?: string; readonly mail?: string; readonly displayName?: string; readonly title?: string }): Promise<string>;
+  addUser(
+    uid: string,
+    opts?: { readonly password?: string; readonly mail?: string; readonly displayName?: string; readonly title?: string },
+  ): Promise<string>;
   /** Deletes the user's entry. */
   deleteUser(uid: string): Promise<void>;
   /** Outside `baseDn` but in the same suffix: `ou=former,dc=idm,dc=test` (where a "moved out of scope" user goes). */
@@ -239,7 +242,11 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdHandl
         pwdCheckQuality: '2',
         pwdAllowUserChange: 'TRUE',
       });
-      await client.add(SERVICE, { objectClass: ['organizationalRole', 'simpleSecurityObject'], cn: 'idm-sync', userPassword: ssha(serviceBindPassword) });
+      await client.add(SERVICE, {
+        objectClass: ['organizationalRole', 'simpleSecurityObject'],
+        cn: 'idm-sync',
+        userPassword: ssha(serviceBindPassword),
+      });
     });
   } catch (err) {
     await current?.signal('SIGKILL');
@@ -297,10 +304,18 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdHandl
       return target;
     },
     async lockUser(uid) {
-      await withAdmin((client) => client.modify(userDn(uid), [new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdAccountLockedTime', values: [PERMANENT_LOCK] }) })]));
+      await withAdmin((client) =>
+        client.modify(userDn(uid), [
+          new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdAccountLockedTime', values: [PERMANENT_LOCK] }) }),
+        ]),
+      );
     },
     async unlockUser(uid) {
-      await withAdmin((client) => client.modify(userDn(uid), [new Change({ operation: 'delete', modification: new Attribute({ type: 'pwdAccountLockedTime', values: [] }) })]));
+      await withAdmin((client) =>
+        client.modify(userDn(uid), [
+          new Change({ operation: 'delete', modification: new Attribute({ type: 'pwdAccountLockedTime', values: [] }) }),
+        ]),
+      );
     },
     async addUsers(users) {
       await withAdmin(async (client) => {

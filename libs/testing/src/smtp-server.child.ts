@@ -24,7 +24,9 @@ function drop(session: SMTPServerSession): void {
 /** What the current mode does at `stage`: an SMTP error to answer, 'dropped', or nothing (go on). */
 function interfere(stage: SmtpStage, session: SMTPServerSession): Error | 'dropped' | undefined {
   if (setting.mode === 'tempfail' && (setting.stage ?? 'mail') === stage) {
-    return stage === 'connect' ? smtpError(421, 'Service not available, try again later (test tempfail)') : smtpError(451, 'Requested action aborted: local error (test tempfail)');
+    return stage === 'connect'
+      ? smtpError(421, 'Service not available, try again later (test tempfail)')
+      : smtpError(451, 'Requested action aborted: local error (test tempfail)');
   }
   if (setting.mode === 'drop' && (setting.stage ?? 'data') === stage) {
     drop(session);

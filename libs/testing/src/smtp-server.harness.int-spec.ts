@@ -16,8 +16,22 @@ describe('smtp test server', () => {
   after(() => smtp.dispose());
 
   const transport = (): Transporter =>
-    nodemailer.createTransport({ host: smtp.host, port: smtp.port, secure: false, ignoreTLS: true, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 5_000 });
-  const mail = { from: 'idm@example.com', to: 'ada@example.com', subject: 'Welcome, Ada — ünïcode', text: 'Hello Ada\nline two', html: '<p>Hello <b>Ada</b></p>' };
+    nodemailer.createTransport({
+      host: smtp.host,
+      port: smtp.port,
+      secure: false,
+      ignoreTLS: true,
+      connectionTimeout: 5_000,
+      greetingTimeout: 5_000,
+      socketTimeout: 5_000,
+    });
+  const mail = {
+    from: 'idm@example.com',
+    to: 'ada@example.com',
+    subject: 'Welcome, Ada — ünïcode',
+    text: 'Hello Ada\nline two',
+    html: '<p>Hello <b>Ada</b></p>',
+  };
 
   test('accept: records envelope, subject, message id and both bodies', async () => {
     await smtp.setMode('accept');
@@ -60,7 +74,10 @@ describe('smtp test server', () => {
   test('drop: the connection is destroyed mid-session and nothing is recorded', async () => {
     await smtp.clear();
     await smtp.setMode('drop');
-    await assert.rejects(transport().sendMail(mail), (err: SmtpClientError) => err.responseCode === undefined && typeof err.code === 'string');
+    await assert.rejects(
+      transport().sendMail(mail),
+      (err: SmtpClientError) => err.responseCode === undefined && typeof err.code === 'string',
+    );
     await smtp.setMode('drop', { stage: 'mail' });
     await assert.rejects(transport().sendMail(mail), (err: SmtpClientError) => err.responseCode === undefined);
     assert.deepEqual(await smtp.messages(), []);

@@ -102,7 +102,10 @@ class SmtpChild {
     }
     const run = new SmtpChild(child);
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new HarnessError('IDM_HARNESS_TIMEOUT', `SMTP test server did not listen within ${timeoutMs} ms; log ${logFile}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new HarnessError('IDM_HARNESS_TIMEOUT', `SMTP test server did not listen within ${timeoutMs} ms; log ${logFile}`)),
+        timeoutMs,
+      );
       child.on('message', (message: SmtpChildMessage) => {
         if (message.type === 'ready') {
           clearTimeout(timer);

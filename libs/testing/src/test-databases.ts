@@ -92,7 +92,8 @@ export async function testDatabases(): Promise<[SqliteTestDatabase, PostgresTest
     dataDir,
     dispose: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })),
   };
-  const databaseUrl = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : DEFAULT_TEST_DATABASE_URL;
+  const databaseUrl =
+    process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : DEFAULT_TEST_DATABASE_URL;
   const unavailable = await probe(databaseUrl);
   if (unavailable !== undefined) return [sqlite, { kind: 'postgres', unavailable }];
   const schema = `t_${randomBytes(6).toString('hex')}`;

@@ -30,7 +30,9 @@ export function createTlsFiles(dir: string): TlsFiles {
       execFileSync(openssl, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString('utf8') ?? '';
-      throw new HarnessError('IDM_HARNESS_START_FAILED', `openssl ${args[0]} failed: ${stderr.trim() || (err as Error).message}`, { cause: err });
+      throw new HarnessError('IDM_HARNESS_START_FAILED', `openssl ${args[0]} failed: ${stderr.trim() || (err as Error).message}`, {
+        cause: err,
+      });
     }
   };
   const p = (name: string): string => join(dir, name);
@@ -43,7 +45,24 @@ export function createTlsFiles(dir: string): TlsFiles {
     writeFileSync(p(`${name}.ext`), ext);
     key(p(`${name}.key`));
     run(['req', '-new', '-key', p(`${name}.key`), '-subj', `/CN=${name}`, '-out', p(`${name}.csr`)]);
-    run(['x509', '-req', '-in', p(`${name}.csr`), '-CA', p(`${caName}.pem`), '-CAkey', p(`${caName}.key`), '-CAcreateserial', '-days', '1', '-sha256', '-extfile', p(`${name}.ext`), '-out', p(`${name}.pem`)]);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      p(`${name}.csr`),
+      '-CA',
+      p(`${caName}.pem`),
+      '-CAkey',
+      p(`${caName}.key`),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-sha256',
+      '-extfile',
+      p(`${name}.ext`),
+      '-out',
+      p(`${name}.pem`),
+    ]);
   };
   ca('idm-test-ca');
   ca('stranger-ca');

@@ -28,7 +28,8 @@ test('waitFor times out with a HarnessError naming what was awaited and the last
       },
       { timeoutMs: 30, intervalMs: 5, message: 'the widget' },
     ),
-    (err: unknown) => err instanceof HarnessError && err.code === 'IDM_HARNESS_TIMEOUT' && /the widget/.test(err.message) && /still down/.test(err.message),
+    (err: unknown) =>
+      err instanceof HarnessError && err.code === 'IDM_HARNESS_TIMEOUT' && /the widget/.test(err.message) && /still down/.test(err.message),
   );
 });
 

@@ -19,7 +19,10 @@ export interface WaitForOptions {
  * For tests and harness start-up only — never to assert how long something takes.
  * @throws HarnessError with code `IDM_HARNESS_TIMEOUT` after `timeoutMs`.
  */
-export async function waitFor<T>(predicate: () => T | Promise<T>, options: WaitForOptions = {}): Promise<Exclude<T, false | undefined | null>> {
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
+  options: WaitForOptions = {},
+): Promise<Exclude<T, false | undefined | null>> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const intervalMs = options.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;

@@ -19,7 +19,9 @@ export async function publishUsers(stack: EmailStack, prefix: string, count: num
   await Promise.all(
     Array.from({ length: count }, (_, i) => {
       const userId = `${prefix}-${i}`;
-      return stack.log.publish(createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com` }, { source: '/faults/directory', time: at }));
+      return stack.log.publish(
+        createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com` }, { source: '/faults/directory', time: at }),
+      );
     }),
   );
 }
@@ -47,7 +49,11 @@ export interface DeliveryTally {
 
 /** Waits (up to `timeoutMs`, without failing) until `count` distinct recipients were emailed, then tallies. */
 export async function waitForRecipients(stack: EmailStack, count: number, timeoutMs = 150_000): Promise<DeliveryTally> {
-  await waitFor(async () => tally(await stack.smtp.messages()).recipients >= count, { timeoutMs, intervalMs: 100, message: `${count} users emailed` }).catch(() => undefined);
+  await waitFor(async () => tally(await stack.smtp.messages()).recipients >= count, {
+    timeoutMs,
+    intervalMs: 100,
+    message: `${count} users emailed`,
+  }).catch(() => undefined);
   return tally(await stack.smtp.messages());
 }
 

@@ -24,7 +24,11 @@ function duplicateEvents(events: readonly IdmEvent[]): { sameId: number; emailSe
 }
 
 /** A stack with the backlog draining; `body` injects the fault once 60 emails went out. */
-async function midDrain(t: TestContext, body: (stack: EmailStack, sentAtFault: number) => Promise<void>, notifierEnv: Record<string, string> = {}): Promise<void> {
+async function midDrain(
+  t: TestContext,
+  body: (stack: EmailStack, sentAtFault: number) => Promise<void>,
+  notifierEnv: Record<string, string> = {},
+): Promise<void> {
   const stack = await EmailStack.start(await sqliteDatabase());
   try {
     await stack.startNotifier(notifierEnv); // creates the stream
@@ -72,7 +76,9 @@ async function killNotifierAndCount(
 
 describe('faults on the email path (kill -9 while 300 emails drain)', () => {
   it('kill -9 of the notifier mid-drain (default lease 30 s): nothing lost, copies only with the same Message-ID', async (t) => {
-    await midDrain(t, (stack, sentAtKill) => killNotifierAndCount(t, stack, sentAtKill, 'kill -9 notifier mid-drain, restarted (SQLite, default lease)'));
+    await midDrain(t, (stack, sentAtKill) =>
+      killNotifierAndCount(t, stack, sentAtKill, 'kill -9 notifier mid-drain, restarted (SQLite, default lease)'),
+    );
   });
 
   it('kill -9 of a notifier with a stable NOTIFIER_INSTANCE_ID: the restarted instance frees its old claims at start, no lease wait', async (t) => {

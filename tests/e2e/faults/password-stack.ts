@@ -92,7 +92,9 @@ export class PasswordStack {
   /** Sends a password change command; resolves with the reply, or undefined when none came (the process died). */
   async change(userId: string, password: string, timeoutMs = 60_000): Promise<unknown> {
     try {
-      return (await this.nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId, password }), { timeout: timeoutMs })).json<unknown>();
+      return (
+        await this.nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId, password }), { timeout: timeoutMs })
+      ).json<unknown>();
     } catch {
       return undefined;
     }

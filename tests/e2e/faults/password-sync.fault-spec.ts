@@ -15,7 +15,10 @@ describe('faults on the password path', () => {
       stack.directory.setMode('hold');
       const passwords = new Map(Array.from({ length: CHANGES }, (_, i) => [`pw-${i}`, `Fault-${randomBytes(6).toString('hex')}-Pw`]));
       const replies = [...passwords].map(([userId, password]) => stack.change(userId, password, 5_000));
-      await waitFor(async () => (await stack.accepted()).size === CHANGES, { timeoutMs: 60_000, message: 'every change accepted (PasswordChanged logged)' });
+      await waitFor(async () => (await stack.accepted()).size === CHANGES, {
+        timeoutMs: 60_000,
+        message: 'every change accepted (PasswordChanged logged)',
+      });
       await waitFor(() => stack.directory.held.length > 0, { timeoutMs: 30_000, message: 'first attempts in flight' });
       const killedAt = Date.now();
       await stack.app.kill();
@@ -23,12 +26,18 @@ describe('faults on the password path', () => {
       // The directory comes back and works off what it had queued; the outcomes never reach the dead process.
       stack.directory.setMode('apply');
       await stack.app.restart();
-      await waitFor(async () => new Set((await stack.synced()).map((e) => e.subject)).size === CHANGES, { timeoutMs: 120_000, intervalMs: 200, message: 'every accepted password synced' }).catch(() => undefined);
+      await waitFor(async () => new Set((await stack.synced()).map((e) => e.subject)).size === CHANGES, {
+        timeoutMs: 120_000,
+        intervalMs: 200,
+        message: 'every accepted password synced',
+      }).catch(() => undefined);
       const recoveryMs = Date.now() - killedAt;
       await Promise.all(replies); // none was answered: the process died in the first attempt
 
       const synced = new Set((await stack.synced()).map((e) => e.subject));
-      const lost = [...passwords.keys()].filter((u) => !synced.has(u) || stack.directory.applied.filter((a) => a.userId === u).at(-1)?.password !== passwords.get(u));
+      const lost = [...passwords.keys()].filter(
+        (u) => !synced.has(u) || stack.directory.applied.filter((a) => a.userId === u).at(-1)?.password !== passwords.get(u),
+      );
       const appliedTwice = [...passwords.keys()].filter((u) => stack.directory.appliedCount(u) > 1).length;
       // Out of order = some other password than the accepted one applied after it; with one change per user, any foreign password.
       const foreign = stack.directory.applied.filter((a) => passwords.get(a.userId) !== a.password).length;

@@ -26,7 +26,13 @@ describe('faults of the database', () => {
       await waitFor(async () => (await stack.pendingRows()).length === 0, { timeoutMs: 60_000, message: 'every flag cleared' });
       const queued = new Set((await stack.log.ofType(EventTypes.EmailQueued)).map((e) => e.subject));
       recordFault(
-        { fault: 'Postgres restarted (fast shutdown) mid-drain', inFlight: `${USERS} emails, ${sentAtFault} sent`, lost: USERS - recipients, duplicated: `${duplicates} emails (same Message-ID)`, recoveryMs },
+        {
+          fault: 'Postgres restarted (fast shutdown) mid-drain',
+          inFlight: `${USERS} emails, ${sentAtFault} sent`,
+          lost: USERS - recipients,
+          duplicated: `${duplicates} emails (same Message-ID)`,
+          recoveryMs,
+        },
         (m) => t.diagnostic(m),
       );
       assert.equal(recipients, USERS, 'no user without an email');

@@ -28,7 +28,13 @@ describe('faults on the scheduler', () => {
       const twice = slots.length - new Set(slots).size;
       const catchUps = after.filter((e) => e.data.catchUp).length;
       recordFault(
-        { fault: 'kill -9 scheduler (every-second schedule), restarted', inFlight: `${before} ticks fired, ~3 slots missed`, lost: 0, duplicated: `${twice} slots twice, ${catchUps} catch-up tick`, recoveryMs },
+        {
+          fault: 'kill -9 scheduler (every-second schedule), restarted',
+          inFlight: `${before} ticks fired, ~3 slots missed`,
+          lost: 0,
+          duplicated: `${twice} slots twice, ${catchUps} catch-up tick`,
+          recoveryMs,
+        },
         (m) => t.diagnostic(m),
       );
       assert.equal(twice, 0, 'no slot ticked twice');

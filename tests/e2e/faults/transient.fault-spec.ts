@@ -18,7 +18,10 @@ describe('transient faults of the systems we talk to', () => {
       await publishUsers(stack, 'drop', USERS);
       await stack.startScheduler('* * * * * *');
       const failed = () => stack.log.ofType(EventTypes.EmailFailed);
-      await waitFor(async () => new Set((await failed()).map((e) => e.subject)).size === USERS, { timeoutMs: 60_000, message: 'every first send failed' });
+      await waitFor(async () => new Set((await failed()).map((e) => e.subject)).size === USERS, {
+        timeoutMs: 60_000,
+        message: 'every first send failed',
+      });
       const faultEndsAt = Date.now();
       await stack.smtp.setMode('accept');
       const { recipients, duplicates } = await waitForRecipients(stack, USERS, 60_000);
@@ -52,13 +55,22 @@ describe('transient faults of the systems we talk to', () => {
       stack.directory.setMode('hold');
       const users = Array.from({ length: 20 }, (_, i) => `slow-${i}`);
       const replies = await Promise.all(users.map((u) => stack.change(u, `Slow-${u}-Passw0rd`)));
-      assert.ok(replies.every((r) => (r as { ok?: boolean } | undefined)?.ok === true), 'accepted although the directory did not answer');
+      assert.ok(
+        replies.every((r) => (r as { ok?: boolean } | undefined)?.ok === true),
+        'accepted although the directory did not answer',
+      );
       const failures = await stack.log.ofType(EventTypes.PasswordSyncFailed);
-      assert.ok(failures.length >= users.length && failures.every((e) => e.data.reason === 'target-unavailable'), 'every timeout is target-unavailable');
+      assert.ok(
+        failures.length >= users.length && failures.every((e) => e.data.reason === 'target-unavailable'),
+        'every timeout is target-unavailable',
+      );
       const faultEndsAt = Date.now();
       stack.directory.held.splice(0); // those requests timed out long ago; the directory drops them
       stack.directory.setMode('apply');
-      await waitFor(async () => new Set((await stack.synced()).map((e) => e.subject)).size === users.length, { timeoutMs: 60_000, message: 'every password applied after the outage' }).catch(() => undefined);
+      await waitFor(async () => new Set((await stack.synced()).map((e) => e.subject)).size === users.length, {
+        timeoutMs: 60_000,
+        message: 'every password applied after the outage',
+      }).catch(() => undefined);
       const recoveryMs = Date.now() - faultEndsAt;
       const synced = new Set((await stack.synced()).map((e) => e.subject));
       recordFault(

@@ -33,7 +33,15 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
       out.data(letters.map((d) => ({ seq: d.seq, ...d.record })));
       out.heading(`dead letters in ${deadLetterStreamName(session.stream)}`);
       out.table(
-        letters.map((d) => ({ seq: d.seq, consumer: d.record.consumer, reason: d.record.reason, subject: d.record.subject, eventSeq: d.record.streamSequence, error: d.record.error, at: d.record.deadLetteredAt })),
+        letters.map((d) => ({
+          seq: d.seq,
+          consumer: d.record.consumer,
+          reason: d.record.reason,
+          subject: d.record.subject,
+          eventSeq: d.record.streamSequence,
+          error: d.record.error,
+          at: d.record.deadLetteredAt,
+        })),
         ['seq', 'consumer', 'reason', 'subject', 'eventSeq', 'error', 'at'],
       );
       return 0;

@@ -37,10 +37,19 @@ export function writeNatsConfig(dir: string, settings: RoleSettings, seedDir: st
     const { seed, publicKey, created } = seedFor(seedPath);
     if (created) writeFileSync(seedPath, seed + '\n', { mode: 0o600 });
     chmodSync(seedPath, 0o600);
-    writeFileSync(join(dir, NATS_CONFIG_FILES.env(role)), roleEnv(role, join(seedDir, NATS_CONFIG_FILES.seed(role)), settings), { mode: 0o644 });
+    writeFileSync(join(dir, NATS_CONFIG_FILES.env(role)), roleEnv(role, join(seedDir, NATS_CONFIG_FILES.seed(role)), settings), {
+      mode: 0o644,
+    });
     identities.push({ role, publicKey });
     const p = rolePermissions(role, settings);
-    rows.push({ role, key: publicKey, seed: created ? 'new' : 'kept', inbox: p.inboxPrefix, publish: p.publish.length, subscribe: p.subscribe.length });
+    rows.push({
+      role,
+      key: publicKey,
+      seed: created ? 'new' : 'kept',
+      inbox: p.inboxPrefix,
+      publish: p.publish.length,
+      subscribe: p.subscribe.length,
+    });
   }
   writeFileSync(join(dir, NATS_CONFIG_FILES.auth), renderAuthConfig(identities, settings), { mode: 0o644 });
   return rows;
@@ -77,7 +86,10 @@ export async function natsConfigCommand(argv: readonly string[]): Promise<number
     'seed-dir': { type: 'string' },
   });
   const dir = values.out;
-  if (!dir) throw usage('usage: idm nats-config --out DIR [--stream IDM_EVENTS] [--connector-subject idm.directory.connector …] [--subscriber-consumer NAME …] [--seed-dir PATH]');
+  if (!dir)
+    throw usage(
+      'usage: idm nats-config --out DIR [--stream IDM_EVENTS] [--connector-subject idm.directory.connector …] [--subscriber-consumer NAME …] [--seed-dir PATH]',
+    );
   let stream: string;
   try {
     stream = readEnv({ IDM_STREAM: commonEnv.IDM_STREAM }, values.stream ? { IDM_STREAM: values.stream } : process.env).IDM_STREAM;
@@ -87,8 +99,11 @@ export async function natsConfigCommand(argv: readonly string[]): Promise<number
   const multi = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
   const connectorSubjects = multi(values['connector-subject']);
   const subscriberConsumers = multi(values['subscriber-consumer']);
-  for (const s of connectorSubjects) if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(s)) throw usage(`--connector-subject ${JSON.stringify(s)}: a literal subject without wildcards`);
-  for (const c of subscriberConsumers) if (!/^[A-Za-z0-9_-]+$/.test(c)) throw usage(`--subscriber-consumer ${JSON.stringify(c)}: consumer names are letters, digits, - and _`);
+  for (const s of connectorSubjects)
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(s))
+      throw usage(`--connector-subject ${JSON.stringify(s)}: a literal subject without wildcards`);
+  for (const c of subscriberConsumers)
+    if (!/^[A-Za-z0-9_-]+$/.test(c)) throw usage(`--subscriber-consumer ${JSON.stringify(c)}: consumer names are letters, digits, - and _`);
   const settings: RoleSettings = {
     stream,
     connectorSubjects: connectorSubjects.length > 0 ? connectorSubjects : ['idm.directory.connector'],
@@ -100,7 +115,9 @@ export async function natsConfigCommand(argv: readonly string[]): Promise<number
   out.data({ dir: resolve(dir), stream, roles: rows });
   out.heading(`NATS identities for stream ${stream} in ${resolve(dir)}`);
   out.table(rows as unknown as Array<Record<string, unknown>>, ['role', 'key', 'seed', 'inbox', 'publish', 'subscribe']);
-  out.line(`server: include "${NATS_CONFIG_FILES.auth}" in nats-server.conf; clients: the <role>.env settings and <role>.nk (secret, mode 0600)`);
+  out.line(
+    `server: include "${NATS_CONFIG_FILES.auth}" in nats-server.conf; clients: the <role>.env settings and <role>.nk (secret, mode 0600)`,
+  );
   out.line('then, with the admin identity: idm setup');
   return 0;
 }

@@ -12,7 +12,8 @@ import { readSecret } from '../read-secret.js';
 export async function passwordCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals, out, server } = parse(argv, { origin: { type: 'string' } });
   const [sub, userId] = positionals;
-  if (sub !== 'set' || !userId) throw usage('usage: idm password set <user> [--origin source|vault]  (password from the terminal without echo, or stdin)');
+  if (sub !== 'set' || !userId)
+    throw usage('usage: idm password set <user> [--origin source|vault]  (password from the terminal without echo, or stdin)');
   const origin = values.origin ?? 'source';
   if (origin !== 'source' && origin !== 'vault') throw usage('--origin must be source or vault');
   const password = await readSecret(`new password for ${userId}: `);
@@ -21,10 +22,15 @@ export async function passwordCommand(argv: readonly string[]): Promise<number> 
   try {
     let reply;
     try {
-      const msg = await session.nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId, password, origin }), { timeout: 15_000 });
+      const msg = await session.nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId, password, origin }), {
+        timeout: 15_000,
+      });
       reply = passwordChangeReplySchema.parse(msg.json());
     } catch (err) {
-      throw new CliError(`password-sync did not answer on ${CommandSubjects.PasswordChange}: is it running? (${(err as Error).message})`, 'IDM_CLI_UNREACHABLE');
+      throw new CliError(
+        `password-sync did not answer on ${CommandSubjects.PasswordChange}: is it running? (${(err as Error).message})`,
+        'IDM_CLI_UNREACHABLE',
+      );
     }
     if (!reply.ok) throw new CliError(`password change refused: ${reply.error}`, 'IDM_CLI_REFUSED');
     out.data({ ok: true, userId, eventId: reply.eventId });

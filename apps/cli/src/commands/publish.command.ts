@@ -65,7 +65,8 @@ function fieldValue(field: string, raw: string): unknown {
  */
 export async function publishCommand(argv: readonly string[]): Promise<number> {
   const [typeArg, ...rest] = argv;
-  if (!typeArg || typeArg.startsWith('-')) throw usage(`usage: idm publish <type> --field value …; types: ${Object.keys(EventTypes).map(kebab).join(', ')}`);
+  if (!typeArg || typeArg.startsWith('-'))
+    throw usage(`usage: idm publish <type> --field value …; types: ${Object.keys(EventTypes).map(kebab).join(', ')}`);
   const type = resolveEventType(typeArg);
   const data: Record<string, unknown> = {};
   const stamp: { subject?: string; id?: string; time?: string } = {};
@@ -98,21 +99,35 @@ export async function publishCommand(argv: readonly string[]): Promise<number> {
   }
   if (APP_ONLY_TYPES.has(type) && !force) {
     const hint = type === EventTypes.PasswordChanged ? 'use `idm password set`, or ' : '';
-    throw new CliError(`${eventNameOf(type)} is stated only by the app that did the work; ${hint}add --force to append it anyway (repairs only)`, 'IDM_CLI_REFUSED');
+    throw new CliError(
+      `${eventNameOf(type)} is stated only by the app that did the work; ${hint}add --force to append it anyway (repairs only)`,
+      'IDM_CLI_REFUSED',
+    );
   }
   let event: IdmEvent;
   try {
-    const subject = stamp.subject ?? (typeof data.userId === 'string' ? data.userId : typeof data.schedule === 'string' ? data.schedule : undefined);
+    const subject =
+      stamp.subject ?? (typeof data.userId === 'string' ? data.userId : typeof data.schedule === 'string' ? data.schedule : undefined);
     if (subject === undefined) throw new Error('give --user-id (or --subject)');
-    event = createEvent(type, subject, data as never, { source: '/idm/cli', time: stamp.time ?? new Date(), ...(stamp.id ? { id: stamp.id } : {}) }) as IdmEvent;
+    event = createEvent(type, subject, data as never, {
+      source: '/idm/cli',
+      time: stamp.time ?? new Date(),
+      ...(stamp.id ? { id: stamp.id } : {}),
+    }) as IdmEvent;
   } catch (err) {
     throw usage(`invalid ${eventNameOf(type)}: ${(err as Error).message}`);
   }
   const session = await openSession(server);
   try {
     const receipt = await new EventPublisher(session.js, { attempts: 1 }).publish(event);
-    if (json) process.stdout.write(JSON.stringify({ ok: true, id: event.id, type: event.type, seq: receipt.seq, duplicate: receipt.duplicate }, null, 2) + '\n');
-    else process.stdout.write(`published ${event.type} ${event.id} at seq ${receipt.seq}${receipt.duplicate ? ' (duplicate, not stored again)' : ''}\n`);
+    if (json)
+      process.stdout.write(
+        JSON.stringify({ ok: true, id: event.id, type: event.type, seq: receipt.seq, duplicate: receipt.duplicate }, null, 2) + '\n',
+      );
+    else
+      process.stdout.write(
+        `published ${event.type} ${event.id} at seq ${receipt.seq}${receipt.duplicate ? ' (duplicate, not stored again)' : ''}\n`,
+      );
     return 0;
   } catch (err) {
     throw new CliError(`publish failed: ${(err as Error).message}`, 'IDM_CLI_FAILED', { cause: err });

@@ -34,10 +34,18 @@ function eta(pending: number, perSecond: number): string {
  * `--force` replays anyway.
  */
 export async function replayCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals, out, server } = parse(argv, { 'from-seq': { type: 'string' }, since: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' }, schema: { type: 'string' }, force: { type: 'boolean' } });
+  const { values, positionals, out, server } = parse(argv, {
+    'from-seq': { type: 'string' },
+    since: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'batch-size': { type: 'string' },
+    schema: { type: 'string' },
+    force: { type: 'boolean' },
+  });
   const app = positionals[0];
   if (app === 'scheduler') throw usage('the scheduler keeps no tables: nothing to replay');
-  if (!app || !(REPLAYABLE as readonly string[]).includes(app)) throw usage(`usage: idm replay <${REPLAYABLE.join('|')}> [--from-seq N | --since TIME] [--dry-run] [--force]`);
+  if (!app || !(REPLAYABLE as readonly string[]).includes(app))
+    throw usage(`usage: idm replay <${REPLAYABLE.join('|')}> [--from-seq N | --since TIME] [--dry-run] [--force]`);
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', app, 'replay.js');
   if (!existsSync(script)) throw new CliError(`${script} not found: build the app first (npx tsc -b apps/${app})`, 'IDM_CLI_FAILED');
   const args: string[] = [];
@@ -47,7 +55,10 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
   if (values['batch-size'] !== undefined) args.push('--batch-size', values['batch-size']);
   if (values.schema !== undefined) args.push('--schema', values.schema);
   if (values.force) args.push('--force');
-  const child = spawn(process.execPath, [script, ...args], { env: server ? { ...process.env, NATS_URL: server } : process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], {
+    env: server ? { ...process.env, NATS_URL: server } : process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stderr: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
   const tty = process.stderr.isTTY === true && !out.json;
@@ -74,10 +85,13 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
     else child.once('close', (c) => resolve(c ?? 1));
   });
   if (tty) process.stderr.write('\n');
-  if (failure || code !== 0 || !summary) throw new CliError(`replay of ${app} failed: ${failure ?? (stderr.join('').trim() || `exit code ${code}`)}`, 'IDM_CLI_FAILED');
+  if (failure || code !== 0 || !summary)
+    throw new CliError(`replay of ${app} failed: ${failure ?? (stderr.join('').trim() || `exit code ${code}`)}`, 'IDM_CLI_FAILED');
   out.data(summary);
   out.heading(`replay of ${app}${summary.dryRun ? ' (dry run: nothing written)' : ''}`);
-  out.line(`  ${String(summary.read)} events read up to seq ${String(summary.lastSeq)}, ${String(summary.applied)} applied, ${String(summary.undecodable)} undecodable`);
+  out.line(
+    `  ${String(summary.read)} events read up to seq ${String(summary.lastSeq)}, ${String(summary.applied)} applied, ${String(summary.undecodable)} undecodable`,
+  );
   out.line(`  ${String(summary.elapsedMs)} ms, ${String(summary.eventsPerSecond)} events/s`);
   out.table(Object.entries(summary.rows as Record<string, number>).map(([table, rows]) => ({ table, rows })));
   return 0;

@@ -24,11 +24,21 @@ export async function setupCommand(argv: readonly string[]): Promise<number> {
         result = await ensure(session.jsm, stream);
       } catch (err) {
         if (isPermissionViolation(err) || err instanceof MessagingSetupError) {
-          throw new CliError(`this NATS identity may not manage streams: run idm setup with the admin role's NATS_NKEY_SEED_FILE (${errorMessage(err)})`, 'IDM_CLI_REFUSED', { cause: err });
+          throw new CliError(
+            `this NATS identity may not manage streams: run idm setup with the admin role's NATS_NKEY_SEED_FILE (${errorMessage(err)})`,
+            'IDM_CLI_REFUSED',
+            { cause: err },
+          );
         }
         throw new CliError(`cannot set up the ${what} stream: ${errorMessage(err)}`, 'IDM_CLI_FAILED', { cause: err });
       }
-      rows.push({ stream: result.info.config.name, role: what, action: result.action, replicas: result.info.config.num_replicas, subjects: (result.info.config.subjects ?? []).join(' ') });
+      rows.push({
+        stream: result.info.config.name,
+        role: what,
+        action: result.action,
+        replicas: result.info.config.num_replicas,
+        subjects: (result.info.config.subjects ?? []).join(' '),
+      });
     }
     out.data({ ok: true, streams: rows });
     out.heading('streams');

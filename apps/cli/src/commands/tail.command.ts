@@ -8,7 +8,11 @@ import { openSession } from '../nats-session.js';
  * ones by default), with an ordered consumer: nothing is acked, nothing left on the server.
  */
 export async function tailCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals, out, server } = parse(argv, { since: { type: 'string' }, all: { type: 'boolean' }, limit: { type: 'string' } });
+  const { values, positionals, out, server } = parse(argv, {
+    since: { type: 'string' },
+    all: { type: 'boolean' },
+    limit: { type: 'string' },
+  });
   const filters = tailFilters(positionals[0]);
   let since: Date | undefined;
   if (values.since !== undefined) {
@@ -29,7 +33,8 @@ export async function tailCommand(argv: readonly string[]): Promise<number> {
       if ('event' in item) {
         const e = item.event;
         if (out.json) line = JSON.stringify({ seq: item.seq, event: e });
-        else line = `${out.style('dim', String(item.seq).padStart(6))} ${out.style('dim', e.time)} ${out.style('cyan', e.type)} ${e.subject} ${JSON.stringify(e.data)}`;
+        else
+          line = `${out.style('dim', String(item.seq).padStart(6))} ${out.style('dim', e.time)} ${out.style('cyan', e.type)} ${e.subject} ${JSON.stringify(e.data)}`;
       } else {
         line = out.json ? JSON.stringify(item) : `${item.seq} ${item.subject} ${out.style('red', `undecodable: ${item.error}`)}`;
       }

@@ -17,12 +17,17 @@ export async function userCommand(argv: readonly string[]): Promise<number> {
     const notifier = report.emails;
     const pending = notifier?.pending ?? [];
     const entry = report.password;
-    if (!report.known) throw new CliError(`unknown user ${JSON.stringify(userId)}: no recipient, no pending email, no cached password`, 'IDM_CLI_NOT_FOUND');
+    if (!report.known)
+      throw new CliError(`unknown user ${JSON.stringify(userId)}: no recipient, no pending email, no cached password`, 'IDM_CLI_NOT_FOUND');
     out.data({ userId, emails: notifier, password: report.passwordSyncAnswered ? entry : null });
     out.heading(`user ${userId}`);
     out.heading('pending emails');
     if (!notifier) out.line(out.style('yellow', '  notifier did not answer'));
-    else out.table(pending.map((p) => ({ ...p, lastError: p.lastError ?? '-' })), ['emailType', 'attempts', 'lastError', 'firstQueuedAt', 'claimed']);
+    else
+      out.table(
+        pending.map((p) => ({ ...p, lastError: p.lastError ?? '-' })),
+        ['emailType', 'attempts', 'lastError', 'firstQueuedAt', 'claimed'],
+      );
     out.heading('password');
     if (!report.passwordSyncAnswered) out.line(out.style('yellow', '  password-sync did not answer'));
     else if (!entry) out.line(out.style('dim', '  nothing cached'));

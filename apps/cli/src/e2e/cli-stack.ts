@@ -48,7 +48,12 @@ export function rowsOf(dataDir: string, app: string, table: string, orderBy: str
 export const APP_ENV: Record<AppName, NodeJS.ProcessEnv> = {
   scheduler: {},
   notifier: { MAIL_FROM: 'IDM <noreply@idm.example>' },
-  'password-sync': { PASSWORD_TARGET: 'nats:connector.passwords', IDM_EMBEDDED: 'true', SOURCE_POLLING_INTERVAL_SECONDS: '1', PASSWORD_SWEEP_INTERVAL_SECONDS: '1' },
+  'password-sync': {
+    PASSWORD_TARGET: 'nats:connector.passwords',
+    IDM_EMBEDDED: 'true',
+    SOURCE_POLLING_INTERVAL_SECONDS: '1',
+    PASSWORD_SWEEP_INTERVAL_SECONDS: '1',
+  },
 };
 
 /**
@@ -82,7 +87,16 @@ export class CliStack {
         msg.respond(JSON.stringify({ status, message: status === 'policy-violation' ? 'too short' : undefined }));
       },
     });
-    const env: NodeJS.ProcessEnv = { ...process.env, NATS_URL: this.nats.url, IDM_STREAM: this.stream, DATA_DIR: this.dataDir, SMTP_URL: this.smtp.url, NO_COLOR: '1', LOG_LEVEL: 'warn', HEALTH_PORT: 'off' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NATS_URL: this.nats.url,
+      IDM_STREAM: this.stream,
+      DATA_DIR: this.dataDir,
+      SMTP_URL: this.smtp.url,
+      NO_COLOR: '1',
+      LOG_LEVEL: 'warn',
+      HEALTH_PORT: 'off',
+    };
     // SQLite in DATA_DIR, whatever the machine's environment says.
     delete env.DATABASE_URL;
     this.env = env;
@@ -122,7 +136,10 @@ export class CliStack {
   }
 
   startApp(app: AppName, extra: NodeJS.ProcessEnv = {}): void {
-    const child = spawn(process.execPath, [join(DIST_APPS, app, 'main.js')], { env: { ...this.env, ...APP_ENV[app], ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [join(DIST_APPS, app, 'main.js')], {
+      env: { ...this.env, ...APP_ENV[app], ...extra },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     this.apps.set(app, child);
   }
 
@@ -144,12 +161,17 @@ export class CliStack {
 
   /** Waits until each running app answers the CLI. */
   async appsReady(apps: readonly AppName[]): Promise<void> {
-    const answers = async (): Promise<Record<string, unknown>> => JSON.parse((await this.idm(['status', '--json'])).stdout || '{}') as Record<string, unknown>;
+    const answers = async (): Promise<Record<string, unknown>> =>
+      JSON.parse((await this.idm(['status', '--json'])).stdout || '{}') as Record<string, unknown>;
     const key = { scheduler: 'scheduler', notifier: 'notifier', 'password-sync': 'passwordSync' } as const;
     await waitFor(
       async () => {
         const status = await answers();
-        return apps.every((a) => (status[key[a]] as { ok?: boolean } | null)?.ok === true || (a === 'scheduler' && Array.isArray((status.scheduler as { schedules?: unknown } | null)?.schedules)));
+        return apps.every(
+          (a) =>
+            (status[key[a]] as { ok?: boolean } | null)?.ok === true ||
+            (a === 'scheduler' && Array.isArray((status.scheduler as { schedules?: unknown } | null)?.schedules)),
+        );
       },
       { message: `apps answering: ${apps.join(', ')}`, timeoutMs: 60_000, intervalMs: 500 },
     );

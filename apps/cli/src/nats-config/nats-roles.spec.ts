@@ -33,16 +33,25 @@ describe('NATS roles', () => {
       for (const s of [...p.publish, ...p.subscribe]) {
         assert.match(s, validSubject, `${role}: ${s}`);
         assert.ok(!['>', 'idm.>', '$JS.API.>', '$JS.>', '_INBOX.>'].includes(s), `${role}: ${s}`);
-        assert.ok(!s.startsWith('$JS.API.STREAM.CREATE') && !s.startsWith('$JS.API.STREAM.DELETE') && !s.startsWith('$JS.API.STREAM.UPDATE'), `${role}: ${s}`);
+        assert.ok(
+          !s.startsWith('$JS.API.STREAM.CREATE') && !s.startsWith('$JS.API.STREAM.DELETE') && !s.startsWith('$JS.API.STREAM.UPDATE'),
+          `${role}: ${s}`,
+        );
       }
       // Replies only on its own prefix.
-      assert.deepEqual(p.subscribe.filter((s) => s.startsWith('_INBOX')), [`${p.inboxPrefix}.>`]);
+      assert.deepEqual(
+        p.subscribe.filter((s) => s.startsWith('_INBOX')),
+        [`${p.inboxPrefix}.>`],
+      );
     }
   });
 
   it('the subscriber never publishes outside the JetStream API of its own consumers, and answers nothing', () => {
     const p = rolePermissions('subscriber', settings);
-    assert.ok(p.publish.every((s) => s.startsWith('$JS.API.INFO') || s.startsWith('$JS.API.STREAM.INFO.') || /\.audit(\.>)?$/.test(s)), p.publish.join(', '));
+    assert.ok(
+      p.publish.every((s) => s.startsWith('$JS.API.INFO') || s.startsWith('$JS.API.STREAM.INFO.') || /\.audit(\.>)?$/.test(s)),
+      p.publish.join(', '),
+    );
     assert.ok(!p.publish.some((s) => s.includes('CREATE') || s.includes('DELETE')));
     assert.equal(p.allowResponses, false);
   });
@@ -63,6 +72,9 @@ describe('NATS roles', () => {
   });
 
   it('writes the role env file with the seed path and inbox prefix', () => {
-    assert.equal(roleEnv('notifier', '/run/idm/notifier.nk', settings).split('\n').slice(1).join('\n'), 'NATS_NKEY_SEED_FILE=/run/idm/notifier.nk\nNATS_INBOX_PREFIX=_INBOX.notifier\nIDM_STREAM=IDM_EVENTS\n');
+    assert.equal(
+      roleEnv('notifier', '/run/idm/notifier.nk', settings).split('\n').slice(1).join('\n'),
+      'NATS_NKEY_SEED_FILE=/run/idm/notifier.nk\nNATS_INBOX_PREFIX=_INBOX.notifier\nIDM_STREAM=IDM_EVENTS\n',
+    );
   });
 });

@@ -13,7 +13,17 @@ import { AppSubjects } from '@idm/operations';
  *   its actions (retry, drop, fire) use an admin identity (`CONSOLE_ACTIONS_NKEY_SEED_FILE`);
  * - `admin`: the operator's CLI (`idm setup`, status, dead letters, replay, tail, publish).
  */
-export const NATS_ROLES = ['admin', 'scheduler', 'notifier', 'password-sync', 'directory-source', 'password-writer', 'password-connector', 'subscriber', 'console'] as const;
+export const NATS_ROLES = [
+  'admin',
+  'scheduler',
+  'notifier',
+  'password-sync',
+  'directory-source',
+  'password-writer',
+  'password-connector',
+  'subscriber',
+  'console',
+] as const;
 
 /** One of {@link NATS_ROLES}. */
 export type NatsRole = (typeof NATS_ROLES)[number];
@@ -110,7 +120,14 @@ export function rolePermissions(role: NatsRole, settings: RoleSettings): RolePer
   });
   switch (role) {
     case 'admin':
-      return { role, description: 'operator CLI: idm setup, status, dlq, replay, tail, publish; everything', inboxPrefix: inbox, publish: ['>'], subscribe: ['>'], allowResponses: true };
+      return {
+        role,
+        description: 'operator CLI: idm setup, status, dlq, replay, tail, publish; everything',
+        inboxPrefix: inbox,
+        publish: ['>'],
+        subscribe: ['>'],
+        allowResponses: true,
+      };
     case 'scheduler':
       return app(
         // The last tick of each schedule is read back by subject (STREAM.MSG.GET).
@@ -128,15 +145,30 @@ export function rolePermissions(role: NatsRole, settings: RoleSettings): RolePer
       );
     case 'password-sync':
       return app(
-        [...eventsOf(EventTypes.PasswordChanged, EventTypes.PasswordSynced, EventTypes.PasswordSyncFailed, EventTypes.PasswordExpired), ...settings.connectorSubjects],
+        [
+          ...eventsOf(EventTypes.PasswordChanged, EventTypes.PasswordSynced, EventTypes.PasswordSyncFailed, EventTypes.PasswordExpired),
+          ...settings.connectorSubjects,
+        ],
         APP_CONSUMERS['password-sync'],
         [CommandSubjects.PasswordChange, AppSubjects.PasswordSyncStatus, AppSubjects.PasswordSyncUser],
         'appends idm.password.*, answers idm.cmd.password.change, sends to the connector',
       );
     case 'directory-source':
-      return app(eventsOf(EventTypes.UserAdded, EventTypes.UserModified, EventTypes.UserRemoved), APP_CONSUMERS['directory-source'], ['idm.cmd.directory-source.>'], 'appends idm.user.*');
+      return app(
+        eventsOf(EventTypes.UserAdded, EventTypes.UserModified, EventTypes.UserRemoved),
+        APP_CONSUMERS['directory-source'],
+        ['idm.cmd.directory-source.>'],
+        'appends idm.user.*',
+      );
     case 'password-writer':
-      return { role, description: 'submits password changes (upstream IdM, idm password set)', inboxPrefix: inbox, publish: [CommandSubjects.PasswordChange], subscribe: [replies], allowResponses: false };
+      return {
+        role,
+        description: 'submits password changes (upstream IdM, idm password set)',
+        inboxPrefix: inbox,
+        publish: [CommandSubjects.PasswordChange],
+        subscribe: [replies],
+        allowResponses: false,
+      };
     case 'password-connector':
       return {
         role,
@@ -158,7 +190,8 @@ export function rolePermissions(role: NatsRole, settings: RoleSettings): RolePer
     case 'console':
       return {
         role,
-        description: 'operator console, read-only: asks the apps (status, user, preview, schedules list), reads the stream and dead letters through ephemeral ordered consumers; no fire, no publish, no delete',
+        description:
+          'operator console, read-only: asks the apps (status, user, preview, schedules list), reads the stream and dead letters through ephemeral ordered consumers; no fire, no publish, no delete',
         inboxPrefix: inbox,
         publish: [
           ...appBase(s),

@@ -10,7 +10,8 @@ export interface RoleIdentity {
 }
 
 const quote = (s: string): string => JSON.stringify(s);
-const list = (items: readonly string[], indent: string): string => `[\n${items.map((i) => `${indent}  ${quote(i)}`).join(',\n')}\n${indent}]`;
+const list = (items: readonly string[], indent: string): string =>
+  `[\n${items.map((i) => `${indent}  ${quote(i)}`).join(',\n')}\n${indent}]`;
 
 function userBlock(publicKey: string, p: RolePermissions): string {
   const i = '        ';
@@ -57,5 +58,11 @@ export function renderAuthConfig(identities: readonly RoleIdentity[], settings: 
 /** The environment a client of `role` needs, besides NATS_URL and TLS. */
 export function roleEnv(role: NatsRole, seedFile: string, settings: RoleSettings): string {
   const p = rolePermissions(role, settings);
-  return [`# ${role}: ${p.description}`, `NATS_NKEY_SEED_FILE=${seedFile}`, `NATS_INBOX_PREFIX=${p.inboxPrefix}`, `IDM_STREAM=${settings.stream}`, ''].join('\n');
+  return [
+    `# ${role}: ${p.description}`,
+    `NATS_NKEY_SEED_FILE=${seedFile}`,
+    `NATS_INBOX_PREFIX=${p.inboxPrefix}`,
+    `IDM_STREAM=${settings.stream}`,
+    '',
+  ].join('\n');
 }

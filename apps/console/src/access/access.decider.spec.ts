@@ -3,13 +3,23 @@ import { describe, it } from 'node:test';
 import { cookieValue, decideAccess, sessionValue, type AccessRequest } from './access.decider.js';
 
 const TOKEN = 'a-token-of-sixteen-chars';
-const read = (over: Partial<AccessRequest> = {}): AccessRequest => ({ authorization: undefined, sessionCookie: undefined, action: false, remote: '10.0.0.7', ...over });
+const read = (over: Partial<AccessRequest> = {}): AccessRequest => ({
+  authorization: undefined,
+  sessionCookie: undefined,
+  action: false,
+  remote: '10.0.0.7',
+  ...over,
+});
 
 describe('decideAccess', () => {
   describe('with a token configured', () => {
     const policy = { token: TOKEN, allowActions: true };
     it('a request without a token is refused with 401', () => {
-      assert.deepEqual(decideAccess(read(), policy), { allow: false, status: 401, reason: 'a token is required (Authorization: Bearer, or log in)' });
+      assert.deepEqual(decideAccess(read(), policy), {
+        allow: false,
+        status: 401,
+        reason: 'a token is required (Authorization: Bearer, or log in)',
+      });
     });
     it('a wrong bearer token or cookie is refused with 401', () => {
       assert.equal(decideAccess(read({ authorization: 'Bearer nope' }), policy).allow, false);
@@ -37,7 +47,10 @@ describe('decideAccess', () => {
 
   describe('without a token (loopback only, enforced at start)', () => {
     it('everyone who reaches the port is the local operator', () => {
-      assert.deepEqual(decideAccess(read({ remote: '127.0.0.1' }), { token: undefined, allowActions: false }), { allow: true, who: 'local@127.0.0.1' });
+      assert.deepEqual(decideAccess(read({ remote: '127.0.0.1' }), { token: undefined, allowActions: false }), {
+        allow: true,
+        who: 'local@127.0.0.1',
+      });
     });
   });
 });

@@ -22,7 +22,8 @@ export interface AccessPolicy {
 }
 
 /** The decision: who it is (for the audit log), or the status and reason of the refusal. */
-export type AccessDecision = { readonly allow: true; readonly who: string } | { readonly allow: false; readonly status: 401 | 403; readonly reason: string };
+export type AccessDecision =
+  { readonly allow: true; readonly who: string } | { readonly allow: false; readonly status: 401 | 403; readonly reason: string };
 
 /**
  * The cookie value for a token: an HMAC of it, so the cookie is not the token itself and
@@ -49,10 +50,20 @@ export function decideAccess(request: AccessRequest, policy: AccessPolicy): Acce
   else {
     const bearer = /^Bearer\s+(.+)$/i.exec(request.authorization ?? '')?.[1]?.trim();
     if (bearer !== undefined && same(bearer, policy.token)) who = `bearer@${request.remote}`;
-    else if (request.sessionCookie !== undefined && same(request.sessionCookie, sessionValue(policy.token))) who = `session@${request.remote}`;
-    else return { allow: false, status: 401, reason: bearer !== undefined || request.sessionCookie !== undefined ? 'invalid token' : 'a token is required (Authorization: Bearer, or log in)' };
+    else if (request.sessionCookie !== undefined && same(request.sessionCookie, sessionValue(policy.token)))
+      who = `session@${request.remote}`;
+    else
+      return {
+        allow: false,
+        status: 401,
+        reason:
+          bearer !== undefined || request.sessionCookie !== undefined
+            ? 'invalid token'
+            : 'a token is required (Authorization: Bearer, or log in)',
+      };
   }
-  if (request.action && !policy.allowActions) return { allow: false, status: 403, reason: 'actions are disabled (set CONSOLE_ALLOW_ACTIONS=true to enable them)' };
+  if (request.action && !policy.allowActions)
+    return { allow: false, status: 403, reason: 'actions are disabled (set CONSOLE_ALLOW_ACTIONS=true to enable them)' };
   return { allow: true, who };
 }
 

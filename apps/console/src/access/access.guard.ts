@@ -1,4 +1,13 @@
-import { ForbiddenException, Inject, Injectable, SetMetadata, UnauthorizedException, UnsupportedMediaTypeException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Inject,
+  Injectable,
+  SetMetadata,
+  UnauthorizedException,
+  UnsupportedMediaTypeException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import type { ConsoleConfig } from '../console.config.js';
@@ -29,14 +38,20 @@ export class AccessGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const action = this.reflector.get<boolean | undefined>(ACTION, context.getHandler()) === true;
     const decision = decideAccess(
-      { authorization: request.headers.authorization, sessionCookie: cookieValue(request.headers.cookie, SESSION_COOKIE), action, remote: request.socket.remoteAddress ?? 'unknown' },
+      {
+        authorization: request.headers.authorization,
+        sessionCookie: cookieValue(request.headers.cookie, SESSION_COOKIE),
+        action,
+        remote: request.socket.remoteAddress ?? 'unknown',
+      },
       { token: this.config.token, allowActions: this.config.allowActions },
     );
     if (!decision.allow) {
       if (decision.status === 401) throw new UnauthorizedException(decision.reason);
       throw new ForbiddenException(decision.reason);
     }
-    if (action && !(request.headers['content-type'] ?? '').startsWith('application/json')) throw new UnsupportedMediaTypeException('actions are JSON POSTs');
+    if (action && !(request.headers['content-type'] ?? '').startsWith('application/json'))
+      throw new UnsupportedMediaTypeException('actions are JSON POSTs');
     request.operator = decision.who;
     return true;
   }

@@ -7,7 +7,11 @@ import { AccessGuard, type AuthenticatedRequest } from './access.guard.js';
 
 /** The part of Express's response the session routes use. */
 interface CookieResponse {
-  cookie(name: string, value: string, options: { httpOnly: boolean; sameSite: 'strict'; path: string; secure: boolean; maxAge: number }): void;
+  cookie(
+    name: string,
+    value: string,
+    options: { httpOnly: boolean; sameSite: 'strict'; path: string; secure: boolean; maxAge: number },
+  ): void;
   clearCookie(name: string, options: { path: string }): void;
 }
 
@@ -19,7 +23,11 @@ export class SessionController {
   /** Sets an HttpOnly, SameSite=Strict session cookie when the token matches. */
   @Post('login')
   @HttpCode(204)
-  login(@Body() body: { token?: unknown } | undefined, @Req() req: AuthenticatedRequest, @Res({ passthrough: true }) res: CookieResponse): void {
+  login(
+    @Body() body: { token?: unknown } | undefined,
+    @Req() req: AuthenticatedRequest,
+    @Res({ passthrough: true }) res: CookieResponse,
+  ): void {
     const token = this.config.token;
     const given = typeof body?.token === 'string' ? Buffer.from(body.token) : Buffer.alloc(0);
     if (token === undefined) return;
@@ -28,7 +36,13 @@ export class SessionController {
     // Secure when the browser reached us over HTTPS (directly or through a TLS-terminating proxy):
     // the flag only restricts where the cookie is sent, so trusting the header cannot weaken it.
     const https = (req.socket as { encrypted?: boolean }).encrypted === true || req.headers['x-forwarded-proto'] === 'https';
-    res.cookie(SESSION_COOKIE, sessionValue(token), { httpOnly: true, sameSite: 'strict', path: '/', secure: https, maxAge: 12 * 3600 * 1000 });
+    res.cookie(SESSION_COOKIE, sessionValue(token), {
+      httpOnly: true,
+      sameSite: 'strict',
+      path: '/',
+      secure: https,
+      maxAge: 12 * 3600 * 1000,
+    });
   }
 
   @Post('logout')
@@ -41,6 +55,11 @@ export class SessionController {
   @Get('api/session')
   @UseGuards(AccessGuard)
   session(@Req() req: AuthenticatedRequest): { operator: string; actionsAllowed: boolean; tokenRequired: boolean; mailInbox: boolean } {
-    return { operator: req.operator ?? 'unknown', actionsAllowed: this.config.allowActions, tokenRequired: this.config.token !== undefined, mailInbox: this.config.mailDir !== undefined };
+    return {
+      operator: req.operator ?? 'unknown',
+      actionsAllowed: this.config.allowActions,
+      tokenRequired: this.config.token !== undefined,
+      mailInbox: this.config.mailDir !== undefined,
+    };
   }
 }

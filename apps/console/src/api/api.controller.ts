@@ -1,8 +1,34 @@
-import { Controller, Get, Header, HttpCode, Inject, Logger, Param, ParseIntPipe, Post, Query, Req, Res, Sse, UseFilters, UseGuards, type MessageEvent } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  Logger,
+  Param,
+  ParseIntPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  Sse,
+  UseFilters,
+  UseGuards,
+  type MessageEvent,
+} from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { EventTypes } from '@idm/contracts';
 import { scrubUrls } from '@idm/observability';
-import { AppSubjects, OPERATED_APPS, OperationsError, redactPayload, tailFilters, type OperationsClient, type StoredDeadLetter, type Tail } from '@idm/operations';
+import {
+  AppSubjects,
+  OPERATED_APPS,
+  OperationsError,
+  redactPayload,
+  tailFilters,
+  type OperationsClient,
+  type StoredDeadLetter,
+  type Tail,
+} from '@idm/operations';
 import { AccessGuard, ConsoleAction, type AuthenticatedRequest } from '../access/access.guard.js';
 import { ACTIONS, NOW, OPERATIONS } from '../console.tokens.js';
 import { ReplayWatcher } from '../replay/replay-watcher.js';
@@ -82,8 +108,11 @@ export class ApiController {
       this.ops.ask(AppSubjects.SchedulerList, {}),
     ]);
     const reportOk = !(report instanceof OperationsError);
-    if ((!reportOk || !report.known) && timeline.length === 0) throw new OperationsError(`unknown user ${JSON.stringify(id)}: no event, no pending email, no cached password`, 'IDM_OPS_NOT_FOUND');
-    const added = timeline.flatMap((g) => g.events).find((e) => e.event.type === EventTypes.UserAdded || e.event.type === EventTypes.UserModified);
+    if ((!reportOk || !report.known) && timeline.length === 0)
+      throw new OperationsError(`unknown user ${JSON.stringify(id)}: no event, no pending email, no cached password`, 'IDM_OPS_NOT_FOUND');
+    const added = timeline
+      .flatMap((g) => g.events)
+      .find((e) => e.event.type === EventTypes.UserAdded || e.event.type === EventTypes.UserModified);
     // The class of each pending email's last error, from its last EmailFailed in the log.
     const failures = timeline.flatMap((g) => g.events).filter((e) => e.event.type === EventTypes.EmailFailed);
     const errorClass = (emailType: string): 'permanent' | 'transient' | null => {
@@ -93,11 +122,20 @@ export class ApiController {
     return {
       userId: id,
       profile: added ? added.event.data : null,
-      emails: reportOk && report.emails ? { ...report.emails, pending: report.emails.pending.map((p) => ({ ...p, errorClass: errorClass(p.emailType) })) } : null,
+      emails:
+        reportOk && report.emails
+          ? { ...report.emails, pending: report.emails.pending.map((p) => ({ ...p, errorClass: errorClass(p.emailType) })) }
+          : null,
       password: reportOk ? report.password : null,
       passwordSyncAnswered: reportOk ? report.passwordSyncAnswered : false,
       // Event data never holds a plaintext password; redacted anyway, like dead-letter payloads.
-      timeline: timeline.map((g) => ({ ...g, events: g.events.map((e) => ({ seq: e.seq, event: { ...e.event, data: JSON.parse(redactPayload(JSON.stringify(e.event.data))) as unknown } })) })),
+      timeline: timeline.map((g) => ({
+        ...g,
+        events: g.events.map((e) => ({
+          seq: e.seq,
+          event: { ...e.event, data: JSON.parse(redactPayload(JSON.stringify(e.event.data))) as unknown },
+        })),
+      })),
       nextTick: nextRun((scheduler?.schedules ?? []) as Array<{ enabled?: boolean; nextRun?: string | null }>),
       now: this.now().toISOString(),
     };
@@ -107,13 +145,25 @@ export class ApiController {
   async emails(): Promise<EmailSummary & { pendingByType: Record<string, number> | null }> {
     const now = this.now();
     const since = new Date(now.getTime() - 24 * 3600_000);
-    const [events, status] = await Promise.all([this.ops.readEvents(['idm.email.>'], { since }), this.ops.ask(AppSubjects.NotifierStatus, {})]);
-    return { ...emailSummary(events.map((e) => e.event), now, 24), pendingByType: (status?.pendingByType ?? null) as Record<string, number> | null };
+    const [events, status] = await Promise.all([
+      this.ops.readEvents(['idm.email.>'], { since }),
+      this.ops.ask(AppSubjects.NotifierStatus, {}),
+    ]);
+    return {
+      ...emailSummary(
+        events.map((e) => e.event),
+        now,
+        24,
+      ),
+      pendingByType: (status?.pendingByType ?? null) as Record<string, number> | null,
+    };
   }
 
   /** The templates rendered for a user (text parts and subjects; the HTML comes from `preview/html`). */
   @Get('emails/preview')
-  async previews(@Query('userId') userId: string | undefined): Promise<{ known: boolean; previews: Array<{ emailType: string; subject: string; text: string }> }> {
+  async previews(
+    @Query('userId') userId: string | undefined,
+  ): Promise<{ known: boolean; previews: Array<{ emailType: string; subject: string; text: string }> }> {
     if (!userId?.trim()) throw new OperationsError('give a userId', 'IDM_OPS_USAGE');
     const r = await this.ops.emailPreviews(userId.trim());
     return { known: r.known, previews: r.previews.map((p) => ({ emailType: p.emailType, subject: p.subject, text: p.text })) };
@@ -122,7 +172,11 @@ export class ApiController {
   /** One template's HTML for a sandboxed frame, with its own CSP (no script, no network). */
   @Get('emails/preview/html')
   @Header('Content-Type', 'text/html; charset=utf-8')
-  async previewHtml(@Query('userId') userId: string | undefined, @Query('emailType') emailType: string | undefined, @Res({ passthrough: true }) res: { setHeader(name: string, value: string): void }): Promise<string> {
+  async previewHtml(
+    @Query('userId') userId: string | undefined,
+    @Query('emailType') emailType: string | undefined,
+    @Res({ passthrough: true }) res: { setHeader(name: string, value: string): void },
+  ): Promise<string> {
     if (!userId?.trim() || !emailType?.trim()) throw new OperationsError('give a userId and an emailType', 'IDM_OPS_USAGE');
     const r = await this.ops.emailPreviews(userId.trim(), emailType.trim());
     res.setHeader('Content-Security-Policy', SANDBOXED_HTML_CSP);
@@ -140,7 +194,9 @@ export class ApiController {
   async retry(@Param('seq', ParseIntPipe) seq: number, @Req() req: AuthenticatedRequest): Promise<{ seq: number; newSeq: number }> {
     const letter = await this.actions.deadLetter(seq);
     const newSeq = await this.actions.retryDeadLetter(letter);
-    this.audit.log(`${req.operator ?? 'unknown'} retried dead letter ${seq} (${letter.record.subject}, consumer ${letter.record.consumer}) as event ${newSeq}`);
+    this.audit.log(
+      `${req.operator ?? 'unknown'} retried dead letter ${seq} (${letter.record.subject}, consumer ${letter.record.consumer}) as event ${newSeq}`,
+    );
     return { seq, newSeq };
   }
 
@@ -150,7 +206,9 @@ export class ApiController {
   async drop(@Param('seq', ParseIntPipe) seq: number, @Req() req: AuthenticatedRequest): Promise<{ seq: number }> {
     const letter = await this.actions.deadLetter(seq);
     await this.actions.dropDeadLetter(letter);
-    this.audit.log(`${req.operator ?? 'unknown'} dropped dead letter ${seq} (${letter.record.subject}, consumer ${letter.record.consumer})`);
+    this.audit.log(
+      `${req.operator ?? 'unknown'} dropped dead letter ${seq} (${letter.record.subject}, consumer ${letter.record.consumer})`,
+    );
     return { seq };
   }
 
@@ -185,7 +243,8 @@ export class ApiController {
   tail(@Query('filter') filter: string | undefined, @Query('since') since: string | undefined): Observable<MessageEvent> {
     const subjects = tailFilters(filter?.trim() || undefined);
     const from = since ? new Date(since) : undefined;
-    if (from && Number.isNaN(from.getTime())) throw new OperationsError(`since must be an ISO time, got ${JSON.stringify(since)}`, 'IDM_OPS_USAGE');
+    if (from && Number.isNaN(from.getTime()))
+      throw new OperationsError(`since must be an ISO time, got ${JSON.stringify(since)}`, 'IDM_OPS_USAGE');
     return new Observable<MessageEvent>((subscriber) => {
       let tail: Tail | undefined;
       let closed = false;

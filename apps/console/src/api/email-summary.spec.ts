@@ -16,7 +16,10 @@ describe('emailSummary', () => {
     ];
     const s = emailSummary(events, now, 2);
     assert.deepEqual(s.hours, ['2026-01-01T11:00:00.000Z', '2026-01-01T12:00:00.000Z']);
-    assert.deepEqual(s.byType, { NEW_USER: { queued: 1, sent: 1, failed: 0, abandoned: 0 }, PASSWORD_CHANGED: { queued: 0, sent: 0, failed: 1, abandoned: 0 } });
+    assert.deepEqual(s.byType, {
+      NEW_USER: { queued: 1, sent: 1, failed: 0, abandoned: 0 },
+      PASSWORD_CHANGED: { queued: 0, sent: 0, failed: 1, abandoned: 0 },
+    });
     assert.deepEqual(s.perHour, { queued: [0, 1], sent: [0, 1], failed: [1, 0], abandoned: [0, 0] });
   });
 });

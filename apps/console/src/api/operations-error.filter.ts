@@ -13,6 +13,10 @@ const STATUS: Record<OperationsErrorCode, number> = {
 export class OperationsErrorFilter implements ExceptionFilter<OperationsError> {
   catch(error: OperationsError, host: ArgumentsHost): void {
     const status = STATUS[error.code];
-    host.switchToHttp().getResponse<{ status(code: number): { json(body: unknown): void } }>().status(status).json({ statusCode: status, code: error.code, message: error.message });
+    host
+      .switchToHttp()
+      .getResponse<{ status(code: number): { json(body: unknown): void } }>()
+      .status(status)
+      .json({ statusCode: status, code: error.code, message: error.message });
   }
 }

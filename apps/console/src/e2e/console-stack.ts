@@ -23,7 +23,12 @@ const APP_ENV: Record<StackApp, NodeJS.ProcessEnv> = {
   scheduler: {},
   notifier: { MAIL_FROM: 'IDM <noreply@idm.example>' },
   // The fake connector below refuses every user it does not know: passwords stay cached.
-  'password-sync': { PASSWORD_TARGET: 'nats:connector.passwords', IDM_EMBEDDED: 'true', SOURCE_POLLING_INTERVAL_SECONDS: '1', PASSWORD_SWEEP_INTERVAL_SECONDS: '1' },
+  'password-sync': {
+    PASSWORD_TARGET: 'nats:connector.passwords',
+    IDM_EMBEDDED: 'true',
+    SOURCE_POLLING_INTERVAL_SECONDS: '1',
+    PASSWORD_SWEEP_INTERVAL_SECONDS: '1',
+  },
 };
 
 /** A running console process and its URL. */
@@ -67,7 +72,16 @@ export class ConsoleStack {
         msg.respond(JSON.stringify({ status: userId.startsWith('ok-') ? 'applied' : 'user-not-found' }));
       },
     });
-    const env: NodeJS.ProcessEnv = { ...process.env, NATS_URL: this.nats.url, IDM_STREAM: this.stream, DATA_DIR: this.dataDir, SMTP_URL: this.smtp.url, NO_COLOR: '1', LOG_LEVEL: 'info', HEALTH_PORT: 'off' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NATS_URL: this.nats.url,
+      IDM_STREAM: this.stream,
+      DATA_DIR: this.dataDir,
+      SMTP_URL: this.smtp.url,
+      NO_COLOR: '1',
+      LOG_LEVEL: 'info',
+      HEALTH_PORT: 'off',
+    };
     delete env.DATABASE_URL;
     for (const k of Object.keys(env)) if (k.startsWith('CONSOLE_')) delete env[k];
     this.env = env;
@@ -76,20 +90,31 @@ export class ConsoleStack {
   /** Starts the dev stack's own mail catcher on free loopback ports, storing into {@link mailDir}. */
   async startMailCatcher(): Promise<number> {
     const mod = (await import(join(DIST_APPS, '..', '..', 'scripts', 'dev-stack', 'mail-catcher.mjs'))) as {
-      startMailCatcher(o: { dir: string; smtpPort: number; httpPort: number; log: (m: string) => void }): Promise<{ smtpPort: number; close(): Promise<void> }>;
+      startMailCatcher(o: {
+        dir: string;
+        smtpPort: number;
+        httpPort: number;
+        log: (m: string) => void;
+      }): Promise<{ smtpPort: number; close(): Promise<void> }>;
     };
     this.catcher = await mod.startMailCatcher({ dir: this.mailDir, smtpPort: 0, httpPort: 0, log: () => undefined });
     return this.catcher.smtpPort;
   }
 
   startApp(app: StackApp): void {
-    const child = spawn(process.execPath, [join(DIST_APPS, app, 'main.js')], { env: { ...this.env, ...APP_ENV[app], LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [join(DIST_APPS, app, 'main.js')], {
+      env: { ...this.env, ...APP_ENV[app], LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     this.children.push(child);
   }
 
   /** Starts `dist/apps/console/main.js` on a free loopback port; resolves with its URL once it listens. */
   startConsole(extra: NodeJS.ProcessEnv): Promise<ConsoleProcess> {
-    const child = spawn(process.execPath, [join(DIST_APPS, 'console', 'main.js')], { env: { ...this.env, CONSOLE_HOST: '127.0.0.1', CONSOLE_PORT: '0', ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(DIST_APPS, 'console', 'main.js')], {
+      env: { ...this.env, CONSOLE_HOST: '127.0.0.1', CONSOLE_PORT: '0', ...extra },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.children.push(child);
     let stdout = '';
     let stderr = '';
@@ -113,7 +138,10 @@ export class ConsoleStack {
 
   /** Runs an app's replay entry point (`dist/apps/<app>/replay.js`) to the end; resolves with its exit code. */
   replay(app: 'notifier' | 'password-sync', args: readonly string[]): Promise<number> {
-    const child = spawn(process.execPath, [join(DIST_APPS, app, 'replay.js'), ...args], { env: { ...this.env, ...APP_ENV[app], LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [join(DIST_APPS, app, 'replay.js'), ...args], {
+      env: { ...this.env, ...APP_ENV[app], LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     this.children.push(child);
     return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
   }

@@ -30,7 +30,8 @@ export interface ParsedMessage {
 
 const ID = /^[\w-]+$/;
 
-const addresses = (a: AddressObject | AddressObject[] | undefined): string | null => (a === undefined ? null : (Array.isArray(a) ? a : [a]).map((x) => x.text).join(', '));
+const addresses = (a: AddressObject | AddressObject[] | undefined): string | null =>
+  a === undefined ? null : (Array.isArray(a) ? a : [a]).map((x) => x.text).join(', ');
 
 /**
  * The dev stack's mail catcher folder (`CONSOLE_MAIL_DIR`), read-only: the index and each

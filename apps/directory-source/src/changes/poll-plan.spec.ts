@@ -1,13 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { changeQueryFloor, formatGeneralizedTime, nextCheckpoint, parseGeneralizedTime, planPoll, type Checkpoint, type ServerState } from './poll-plan.js';
+import {
+  changeQueryFloor,
+  formatGeneralizedTime,
+  nextCheckpoint,
+  parseGeneralizedTime,
+  planPoll,
+  type Checkpoint,
+  type ServerState,
+} from './poll-plan.js';
 
 const NOW = new Date('2026-11-30T10:00:00.000Z');
 const DAILY = '0 3 * * *';
 const openldap: ServerState = { dialect: 'openldap' };
 const dc1: ServerState = { dialect: 'active-directory', dnsHostName: 'dc1.idm.test', invocationId: 'inv-1', highestCommittedUsn: '5000' };
 const ldapCheckpoint: Checkpoint = { dialect: 'openldap', modifiedSince: '20261130095900Z', lastFullScanAt: '2026-11-30T04:00:00.000Z' };
-const adCheckpoint: Checkpoint = { dialect: 'active-directory', dnsHostName: 'DC1.idm.test', invocationId: 'inv-1', usn: '4000', lastFullScanAt: '2026-11-30T04:00:00.000Z' };
+const adCheckpoint: Checkpoint = {
+  dialect: 'active-directory',
+  dnsHostName: 'DC1.idm.test',
+  invocationId: 'inv-1',
+  usn: '4000',
+  lastFullScanAt: '2026-11-30T04:00:00.000Z',
+};
 
 describe('planning a poll', () => {
   it('first start: a full scan', () => {
@@ -15,11 +29,18 @@ describe('planning a poll', () => {
   });
 
   it('OpenLDAP after a recent full scan: a change query from the checkpoint', () => {
-    assert.deepEqual(planPoll(ldapCheckpoint, openldap, DAILY, NOW), { kind: 'incremental', dialect: 'openldap', modifiedSince: '20261130095900Z' });
+    assert.deepEqual(planPoll(ldapCheckpoint, openldap, DAILY, NOW), {
+      kind: 'incremental',
+      dialect: 'openldap',
+      modifiedSince: '20261130095900Z',
+    });
   });
 
   it('a full-scan slot passed since the last full scan: a full scan', () => {
-    assert.deepEqual(planPoll({ ...ldapCheckpoint, lastFullScanAt: '2026-11-29T02:00:00.000Z' }, openldap, DAILY, NOW), { kind: 'full', reason: 'scheduled' });
+    assert.deepEqual(planPoll({ ...ldapCheckpoint, lastFullScanAt: '2026-11-29T02:00:00.000Z' }, openldap, DAILY, NOW), {
+      kind: 'full',
+      reason: 'scheduled',
+    });
   });
 
   it('AD, same DC (host name in any case) and invocationId: USNs above the checkpoint', () => {

@@ -66,7 +66,13 @@ export function planPoll(checkpoint: Checkpoint | undefined, server: ServerState
  * The checkpoint after a successful poll. OpenLDAP: the highest `modifyTimestamp` among the
  * entries read (never the local clock). AD: the `highestCommittedUSN` read before the query.
  */
-export function nextCheckpoint(previous: Checkpoint | undefined, plan: PollPlan, server: ServerState, modifiedTimes: readonly (string | null)[], now: Date): Checkpoint {
+export function nextCheckpoint(
+  previous: Checkpoint | undefined,
+  plan: PollPlan,
+  server: ServerState,
+  modifiedTimes: readonly (string | null)[],
+  now: Date,
+): Checkpoint {
   const lastFullScanAt = plan.kind === 'full' || !previous ? now.toISOString() : previous.lastFullScanAt;
   if (server.dialect === 'active-directory') {
     return {
@@ -78,7 +84,8 @@ export function nextCheckpoint(previous: Checkpoint | undefined, plan: PollPlan,
     };
   }
   let modifiedSince = previous?.dialect === 'openldap' ? previous.modifiedSince : null;
-  for (const t of modifiedTimes) if (t !== null && (modifiedSince === null || compareGeneralizedTime(t, modifiedSince) > 0)) modifiedSince = t;
+  for (const t of modifiedTimes)
+    if (t !== null && (modifiedSince === null || compareGeneralizedTime(t, modifiedSince) > 0)) modifiedSince = t;
   return { dialect: 'openldap', modifiedSince, lastFullScanAt };
 }
 
@@ -98,7 +105,10 @@ export function parseGeneralizedTime(value: string): Date {
 
 /** Formats a time as LDAP generalized time in UTC, to the second (`20261130104500Z`). */
 export function formatGeneralizedTime(at: Date): string {
-  return at.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return at
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Orders two generalized times. */

@@ -2,11 +2,24 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { UserRemovalReason } from '@idm/contracts';
 import { FIXED_NOW } from '@idm/testing';
-import { decidePoll, exceedsRemovalGuard, missingFromScan, sourceEventId, type PollDecision, type SnapshotRow } from './snapshot.decider.js';
+import {
+  decidePoll,
+  exceedsRemovalGuard,
+  missingFromScan,
+  sourceEventId,
+  type PollDecision,
+  type SnapshotRow,
+} from './snapshot.decider.js';
 import { hashReported, type ReportedValues, type SourceEntry } from './source-entry.js';
 
 function entry(userId: string, stamp: string, reported: Partial<ReportedValues> = {}, overrides: Partial<SourceEntry> = {}): SourceEntry {
-  const values: ReportedValues = { mail: `${userId}@example.com`, displayName: userId.toUpperCase(), enabled: true, title: null, ...reported };
+  const values: ReportedValues = {
+    mail: `${userId}@example.com`,
+    displayName: userId.toUpperCase(),
+    enabled: true,
+    title: null,
+    ...reported,
+  };
   const mail = values['mail'];
   return {
     userId,
@@ -31,7 +44,15 @@ function given(rows: readonly SnapshotRow[]) {
   const byEntryId = new Map(rows.map((r) => [r.entryId, r]));
   return {
     when(entries: readonly SourceEntry[], opts: { removals?: ReadonlyMap<string, UserRemovalReason>; emit?: boolean } = {}): PollDecision {
-      return decidePoll({ entries, snapshot, byEntryId, removals: opts.removals ?? new Map(), emit: opts.emit ?? true, now: FIXED_NOW, source: '/idm/directory-source' });
+      return decidePoll({
+        entries,
+        snapshot,
+        byEntryId,
+        removals: opts.removals ?? new Map(),
+        emit: opts.emit ?? true,
+        now: FIXED_NOW,
+        source: '/idm/directory-source',
+      });
     },
   };
 }
@@ -47,7 +68,12 @@ describe('directory change detection', () => {
         {
           type: 'idm.user.added',
           id: sourceEventId('idm.user.added', 'uuid-ada', 'csn-1'),
-          data: { userId: 'ada', email: 'ada@example.com', displayName: 'ADA', attributes: { mail: 'ada@example.com', displayName: 'ADA', enabled: true, title: 'Countess' } },
+          data: {
+            userId: 'ada',
+            email: 'ada@example.com',
+            displayName: 'ADA',
+            attributes: { mail: 'ada@example.com', displayName: 'ADA', enabled: true, title: 'Countess' },
+          },
         },
       ]);
       assert.deepEqual(d.upserts, [rowOf(ada)]);
@@ -91,7 +117,13 @@ describe('directory change detection', () => {
 
     it('when a reported attribute changed, then UserModified with only that change', () => {
       const d = given([rowOf(ada)]).when([entry('ada', 'csn-2', { title: 'Analyst' })]);
-      assert.deepEqual(summary(d), [{ type: 'idm.user.modified', id: sourceEventId('idm.user.modified', 'uuid-ada', 'csn-2'), data: { userId: 'ada', changes: { title: 'Analyst' } } }]);
+      assert.deepEqual(summary(d), [
+        {
+          type: 'idm.user.modified',
+          id: sourceEventId('idm.user.modified', 'uuid-ada', 'csn-2'),
+          data: { userId: 'ada', changes: { title: 'Analyst' } },
+        },
+      ]);
     });
 
     it('when the address changed, then UserModified carries the new email and the change', () => {
@@ -131,8 +163,16 @@ describe('directory change detection', () => {
         ]),
       });
       assert.deepEqual(summary(d), [
-        { type: 'idm.user.removed', id: sourceEventId('idm.user.removed', 'uuid-ada', 'csn-1'), data: { userId: 'ada', reason: 'deleted' } },
-        { type: 'idm.user.removed', id: sourceEventId('idm.user.removed', 'uuid-grace', 'csn-5'), data: { userId: 'grace', reason: 'moved-out-of-scope' } },
+        {
+          type: 'idm.user.removed',
+          id: sourceEventId('idm.user.removed', 'uuid-ada', 'csn-1'),
+          data: { userId: 'ada', reason: 'deleted' },
+        },
+        {
+          type: 'idm.user.removed',
+          id: sourceEventId('idm.user.removed', 'uuid-grace', 'csn-5'),
+          data: { userId: 'grace', reason: 'moved-out-of-scope' },
+        },
       ]);
       assert.deepEqual(d.deletes, ['ada', 'grace']);
     });
@@ -140,8 +180,12 @@ describe('directory change detection', () => {
     it('when the same poll is decided twice (a repeat after a crash), then the event ids are identical', () => {
       const changed = entry('ada', 'csn-2', { title: 'Analyst' });
       assert.deepEqual(
-        given([rowOf(ada)]).when([changed]).events.map((e) => e.id),
-        given([rowOf(ada)]).when([changed]).events.map((e) => e.id),
+        given([rowOf(ada)])
+          .when([changed])
+          .events.map((e) => e.id),
+        given([rowOf(ada)])
+          .when([changed])
+          .events.map((e) => e.id),
       );
     });
   });

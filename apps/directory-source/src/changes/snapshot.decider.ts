@@ -97,7 +97,14 @@ export function decidePoll(input: PollDecisionInput): PollDecision {
   const removed = (row: SnapshotRow, reason: UserRemovalReason): void => {
     deletes.push(row.userId);
     if (input.emit) {
-      events.push(createEvent('idm.user.removed', row.userId, { userId: row.userId, reason }, options(sourceEventId('idm.user.removed', row.entryId, row.stamp))));
+      events.push(
+        createEvent(
+          'idm.user.removed',
+          row.userId,
+          { userId: row.userId, reason },
+          options(sourceEventId('idm.user.removed', row.entryId, row.stamp)),
+        ),
+      );
     }
   };
 
@@ -127,7 +134,9 @@ export function decidePoll(input: PollDecisionInput): PollDecision {
           ...(entry.displayName !== null ? { displayName: entry.displayName.slice(0, 512) } : {}),
           attributes: wire(entry.reported),
         };
-        events.push(createEvent('idm.user.added', entry.userId, data, options(sourceEventId('idm.user.added', entry.entryId, entry.stamp))));
+        events.push(
+          createEvent('idm.user.added', entry.userId, data, options(sourceEventId('idm.user.added', entry.entryId, entry.stamp))),
+        );
       }
       continue;
     }
@@ -143,7 +152,9 @@ export function decidePoll(input: PollDecisionInput): PollDecision {
     if (input.emit) {
       const emailChanged = 'mail' in changes && entry.email !== null;
       const data = { userId: entry.userId, ...(emailChanged ? { email: entry.email! } : {}), changes: wire(changes) };
-      events.push(createEvent('idm.user.modified', entry.userId, data, options(sourceEventId('idm.user.modified', entry.entryId, entry.stamp))));
+      events.push(
+        createEvent('idm.user.modified', entry.userId, data, options(sourceEventId('idm.user.modified', entry.entryId, entry.stamp))),
+      );
     }
   }
 

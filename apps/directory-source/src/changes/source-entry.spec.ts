@@ -2,14 +2,28 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toSourceEntry, type EntryMapping, type RawEntry } from './source-entry.js';
 
-const openldap: EntryMapping = { dialect: 'openldap', userIdAttribute: 'uid', emailAttribute: 'mail', displayNameAttribute: 'displayName', reportedAttributes: ['title', 'telephoneNumber'] };
+const openldap: EntryMapping = {
+  dialect: 'openldap',
+  userIdAttribute: 'uid',
+  emailAttribute: 'mail',
+  displayNameAttribute: 'displayName',
+  reportedAttributes: ['title', 'telephoneNumber'],
+};
 const ad: EntryMapping = { ...openldap, dialect: 'active-directory', userIdAttribute: 'sAMAccountName' };
 
 function raw(attributes: Record<string, string | string[]>, dn = 'uid=ada,ou=people,dc=idm,dc=test'): RawEntry {
   return { dn, attributes: new Map(Object.entries(attributes).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v : [v]])) };
 }
 
-const ada = { uid: 'ada', entryUUID: 'uuid-1', entryCSN: 'csn-1', modifyTimestamp: '20261130100000Z', mail: 'ada@example.com', displayName: 'Ada Lovelace', title: 'Countess' };
+const ada = {
+  uid: 'ada',
+  entryUUID: 'uuid-1',
+  entryCSN: 'csn-1',
+  modifyTimestamp: '20261130100000Z',
+  mail: 'ada@example.com',
+  displayName: 'Ada Lovelace',
+  title: 'Countess',
+};
 
 describe('reading a directory entry', () => {
   it('an OpenLDAP person: ids, stamp, address, name, reported values keyed mail / displayName / enabled', () => {
@@ -18,10 +32,32 @@ describe('reading a directory entry', () => {
     if (outcome.kind !== 'entry') return;
     const { entry } = outcome;
     assert.deepEqual(
-      { userId: entry.userId, entryId: entry.entryId, stamp: entry.stamp, modifiedAt: entry.modifiedAt, email: entry.email, displayName: entry.displayName, enabled: entry.enabled },
-      { userId: 'ada', entryId: 'uuid-1', stamp: 'csn-1', modifiedAt: '20261130100000Z', email: 'ada@example.com', displayName: 'Ada Lovelace', enabled: true },
+      {
+        userId: entry.userId,
+        entryId: entry.entryId,
+        stamp: entry.stamp,
+        modifiedAt: entry.modifiedAt,
+        email: entry.email,
+        displayName: entry.displayName,
+        enabled: entry.enabled,
+      },
+      {
+        userId: 'ada',
+        entryId: 'uuid-1',
+        stamp: 'csn-1',
+        modifiedAt: '20261130100000Z',
+        email: 'ada@example.com',
+        displayName: 'Ada Lovelace',
+        enabled: true,
+      },
     );
-    assert.deepEqual(entry.reported, { title: 'Countess', telephoneNumber: null, mail: 'ada@example.com', displayName: 'Ada Lovelace', enabled: true });
+    assert.deepEqual(entry.reported, {
+      title: 'Countess',
+      telephoneNumber: null,
+      mail: 'ada@example.com',
+      displayName: 'Ada Lovelace',
+      enabled: true,
+    });
     assert.deepEqual(outcome.warnings, []);
   });
 
@@ -35,14 +71,26 @@ describe('reading a directory entry', () => {
 
   it('an entry without the id attribute is skipped (missing-user-id)', () => {
     const { uid: _uid, ...rest } = ada;
-    assert.deepEqual(toSourceEntry(raw(rest), openldap), { kind: 'skip', reason: 'missing-user-id', dn: 'uid=ada,ou=people,dc=idm,dc=test' });
+    assert.deepEqual(toSourceEntry(raw(rest), openldap), {
+      kind: 'skip',
+      reason: 'missing-user-id',
+      dn: 'uid=ada,ou=people,dc=idm,dc=test',
+    });
   });
 
   it('an entry without entryUUID or entryCSN is skipped', () => {
     const { entryUUID: _u, ...noId } = ada;
     const { entryCSN: _c, ...noStamp } = ada;
-    assert.deepEqual(toSourceEntry(raw(noId), openldap), { kind: 'skip', reason: 'missing-entry-id', dn: 'uid=ada,ou=people,dc=idm,dc=test' });
-    assert.deepEqual(toSourceEntry(raw(noStamp), openldap), { kind: 'skip', reason: 'missing-change-stamp', dn: 'uid=ada,ou=people,dc=idm,dc=test' });
+    assert.deepEqual(toSourceEntry(raw(noId), openldap), {
+      kind: 'skip',
+      reason: 'missing-entry-id',
+      dn: 'uid=ada,ou=people,dc=idm,dc=test',
+    });
+    assert.deepEqual(toSourceEntry(raw(noStamp), openldap), {
+      kind: 'skip',
+      reason: 'missing-change-stamp',
+      dn: 'uid=ada,ou=people,dc=idm,dc=test',
+    });
   });
 
   it('a user id longer than the contract allows is skipped (invalid-user-id)', () => {
@@ -69,7 +117,17 @@ describe('reading a directory entry', () => {
     const user = { sAMAccountName: 'grace', objectGUID: 'guid-1', uSNChanged: '12345', userAccountControl: '514' };
     const outcome = toSourceEntry(raw(user, 'CN=Grace,CN=Users,DC=idm,DC=test'), ad);
     assert.ok(outcome.kind === 'entry');
-    assert.deepEqual([outcome.entry.userId, outcome.entry.entryId, outcome.entry.stamp, outcome.entry.enabled, outcome.entry.email, outcome.entry.modifiedAt], ['grace', 'guid-1', '12345', false, null, null]);
+    assert.deepEqual(
+      [
+        outcome.entry.userId,
+        outcome.entry.entryId,
+        outcome.entry.stamp,
+        outcome.entry.enabled,
+        outcome.entry.email,
+        outcome.entry.modifiedAt,
+      ],
+      ['grace', 'guid-1', '12345', false, null, null],
+    );
     const enabled = toSourceEntry(raw({ ...user, userAccountControl: '512' }), ad);
     assert.ok(enabled.kind === 'entry');
     assert.equal(enabled.entry.enabled, true);

@@ -84,7 +84,11 @@ function isEnabled(raw: RawEntry, dialect: SourceDialect): boolean {
 
 /** The canonical hash of reported values: keys sorted, so attribute order never looks like a change. */
 export function hashReported(reported: ReportedValues): string {
-  const canonical = JSON.stringify(Object.keys(reported).sort().map((k) => [k, reported[k]]));
+  const canonical = JSON.stringify(
+    Object.keys(reported)
+      .sort()
+      .map((k) => [k, reported[k]]),
+  );
   return createHash('sha256').update(canonical).digest('hex');
 }
 

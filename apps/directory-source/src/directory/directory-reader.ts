@@ -5,7 +5,9 @@ import type { ServerState } from '../changes/poll-plan.js';
 export type PageHandler = (entries: readonly RawEntry[]) => void | Promise<void>;
 
 /** The change query of an incremental poll. */
-export type ChangeQuery = { readonly dialect: 'openldap'; readonly modifiedSince: string | null } | { readonly dialect: 'active-directory'; readonly usnAbove: string };
+export type ChangeQuery =
+  | { readonly dialect: 'openldap'; readonly modifiedSince: string | null }
+  | { readonly dialect: 'active-directory'; readonly usnAbove: string };
 
 /** Where an entry that left the scope went. */
 export type Whereabouts = 'elsewhere' | 'gone';

@@ -1,10 +1,27 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, Control, EqualityFilter, InvalidCredentialsError, NoSuchObjectError, ResultCodeError, SizeLimitExceededError, type Entry } from 'ldapts';
+import {
+  Client,
+  Control,
+  EqualityFilter,
+  InvalidCredentialsError,
+  NoSuchObjectError,
+  ResultCodeError,
+  SizeLimitExceededError,
+  type Entry,
+} from 'ldapts';
 import { changeQueryFloor, type ServerState } from '../changes/poll-plan.js';
 import type { RawEntry } from '../changes/source-entry.js';
 import { AD_SHOW_DELETED_OID, DIALECT_ATTRIBUTES, type SourceDialect } from './dialect.js';
-import { DirectoryBindError, DirectoryReader, DirectoryUnavailableError, type ChangeQuery, type DirectorySession, type PageHandler, type Whereabouts } from './directory-reader.js';
+import {
+  DirectoryBindError,
+  DirectoryReader,
+  DirectoryUnavailableError,
+  type ChangeQuery,
+  type DirectorySession,
+  type PageHandler,
+  type Whereabouts,
+} from './directory-reader.js';
 
 /** How to reach and read the directory. */
 export interface LdapSourceSettings {
@@ -115,7 +132,8 @@ export class LdapDirectoryReader extends DirectoryReader {
       await client.bind(s.bindDn, s.bindPassword);
     } catch (err) {
       await client.unbind().catch(() => undefined);
-      if (err instanceof InvalidCredentialsError) throw new DirectoryBindError(`bind as ${s.bindDn} refused: ${describe(err)}`, { cause: err });
+      if (err instanceof InvalidCredentialsError)
+        throw new DirectoryBindError(`bind as ${s.bindDn} refused: ${describe(err)}`, { cause: err });
       throw new DirectoryUnavailableError(`directory ${s.url} unavailable: ${describe(err)}`, { cause: err });
     }
     try {
@@ -133,7 +151,15 @@ export class LdapDirectoryReader extends DirectoryReader {
       client.search('', {
         scope: 'base',
         filter: '(objectClass=*)',
-        attributes: ['dsServiceName', 'dnsHostName', 'highestCommittedUSN', 'namingContexts', 'defaultNamingContext', 'vendorName', 'supportedControl'],
+        attributes: [
+          'dsServiceName',
+          'dnsHostName',
+          'highestCommittedUSN',
+          'namingContexts',
+          'defaultNamingContext',
+          'vendorName',
+          'supportedControl',
+        ],
       }),
     );
     const root = searchEntries[0];
@@ -144,12 +170,19 @@ export class LdapDirectoryReader extends DirectoryReader {
     let invocationId = '';
     if (serviceDn) {
       this.requests += 1;
-      const ntds = await wrap(() => client.search(serviceDn, { scope: 'base', attributes: ['invocationId'], explicitBufferAttributes: ['invocationId'] }));
+      const ntds = await wrap(() =>
+        client.search(serviceDn, { scope: 'base', attributes: ['invocationId'], explicitBufferAttributes: ['invocationId'] }),
+      );
       const raw = ntds.searchEntries[0]?.['invocationId'];
       const buf = Array.isArray(raw) ? raw[0] : raw;
       invocationId = Buffer.isBuffer(buf) ? formatGuid(buf) : String(buf ?? '');
     }
-    return { dialect, dnsHostName: first(root, 'dnsHostName') ?? '', invocationId, highestCommittedUsn: first(root, 'highestCommittedUSN') ?? '0' };
+    return {
+      dialect,
+      dnsHostName: first(root, 'dnsHostName') ?? '',
+      invocationId,
+      highestCommittedUsn: first(root, 'highestCommittedUSN') ?? '0',
+    };
   }
 }
 
@@ -176,7 +209,13 @@ class LdapSession implements DirectorySession {
   private async paged(base: string, filter: string, onPage: PageHandler, controls?: Control[]): Promise<void> {
     const pages = this.client.searchPaginated(
       base,
-      { scope: 'sub', filter, attributes: this.attributes, explicitBufferAttributes: BINARY_ATTRIBUTES, paged: { pageSize: this.settings.pageSize } },
+      {
+        scope: 'sub',
+        filter,
+        attributes: this.attributes,
+        explicitBufferAttributes: BINARY_ATTRIBUTES,
+        paged: { pageSize: this.settings.pageSize },
+      },
       controls,
     );
     this.countRequest();
@@ -227,7 +266,12 @@ class LdapSession implements DirectorySession {
     try {
       result = await this.client.search(
         domain,
-        { scope: 'sub', filter: `(&(isDeleted=TRUE)(objectClass=user)(uSNChanged>=${above}))`, attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'] },
+        {
+          scope: 'sub',
+          filter: `(&(isDeleted=TRUE)(objectClass=user)(uSNChanged>=${above}))`,
+          attributes: ['objectGUID'],
+          explicitBufferAttributes: ['objectGUID'],
+        },
         [new Control(AD_SHOW_DELETED_OID, { critical: true })],
       );
     } catch (err) {
@@ -250,7 +294,12 @@ class LdapSession implements DirectorySession {
         const r = await this.client.search(guidBase(entryId), { scope: 'base', attributes: ['1.1'] });
         return r.searchEntries.length > 0 ? 'elsewhere' : 'gone';
       }
-      const r = await this.client.search(suffixOf(this.settings.baseDn), { scope: 'sub', filter: new EqualityFilter({ attribute: 'entryUUID', value: entryId }), attributes: ['1.1'], sizeLimit: 1 });
+      const r = await this.client.search(suffixOf(this.settings.baseDn), {
+        scope: 'sub',
+        filter: new EqualityFilter({ attribute: 'entryUUID', value: entryId }),
+        attributes: ['1.1'],
+        sizeLimit: 1,
+      });
       return r.searchEntries.length > 0 ? 'elsewhere' : 'gone';
     } catch (err) {
       if (err instanceof NoSuchObjectError) return 'gone';

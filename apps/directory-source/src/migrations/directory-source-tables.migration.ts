@@ -24,7 +24,11 @@ export class DirectorySourceTables1764460900000 implements MigrationInterface {
     await queryRunner.createTable(
       new Table({
         name: 'source_checkpoint',
-        columns: [{ name: 'name', type: 'varchar', length: '64', isPrimary: true }, { name: 'value', type: 'text' }, timestampTableColumn('updated_at')],
+        columns: [
+          { name: 'name', type: 'varchar', length: '64', isPrimary: true },
+          { name: 'value', type: 'text' },
+          timestampTableColumn('updated_at'),
+        ],
       }),
       true,
     );

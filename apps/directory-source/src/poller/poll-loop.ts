@@ -83,7 +83,8 @@ export class PollLoop {
   }
 
   private succeeded(report: PollReport, seconds: number): void {
-    if (this.health.consecutiveFailures > 0) this.logger.log(`directory reachable again after ${this.health.consecutiveFailures} failed poll(s)`);
+    if (this.health.consecutiveFailures > 0)
+      this.logger.log(`directory reachable again after ${this.health.consecutiveFailures} failed poll(s)`);
     this.health = { consecutiveFailures: 0, lastError: null, lastSuccessAt: new Date() };
     const events = report.events.length;
     const what = report.kind === 'full' ? `full scan (${report.reason ?? 'forced'})` : 'change query';
@@ -95,6 +96,8 @@ export class PollLoop {
     const n = this.health.consecutiveFailures + 1;
     this.health = { ...this.health, consecutiveFailures: n, lastError: reason(error) };
     const unready = n === this.settings.unreadyAfter ? '; readiness is now false' : '';
-    this.logger.warn(`poll failed (${n} in a row), retried in ${Math.round(this.settings.intervalMs / 1000)} s${unready}: ${reason(error)}`);
+    this.logger.warn(
+      `poll failed (${n} in a row), retried in ${Math.round(this.settings.intervalMs / 1000)} s${unready}: ${reason(error)}`,
+    );
   }
 }

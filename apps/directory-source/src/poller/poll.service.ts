@@ -1,7 +1,14 @@
 import type { IdmEvent, UserRemovalReason } from '@idm/contracts';
 import { nextCheckpoint, planPoll, type FullScanReason, type PollPlan } from '../changes/poll-plan.js';
 import { decidePoll, exceedsRemovalGuard, missingFromScan, type SnapshotRow, type UnchangedReason } from '../changes/snapshot.decider.js';
-import { toSourceEntry, type EntryMapping, type EntryWarning, type RawEntry, type SkipReason, type SourceEntry } from '../changes/source-entry.js';
+import {
+  toSourceEntry,
+  type EntryMapping,
+  type EntryWarning,
+  type RawEntry,
+  type SkipReason,
+  type SourceEntry,
+} from '../changes/source-entry.js';
 import { DIALECT_DEFAULTS } from '../directory/dialect.js';
 import type { DirectoryReader, DirectorySession } from '../directory/directory-reader.js';
 import type { SnapshotRepository } from '../snapshot/snapshot.repository.js';
@@ -109,7 +116,11 @@ export class PollService {
       const warnings = new Map<EntryWarning, number>();
       const entries: SourceEntry[] = [];
       const dialect = session.server.dialect;
-      const mapping: EntryMapping = { ...this.settings.mapping, dialect, userIdAttribute: this.settings.mapping.userIdAttribute ?? DIALECT_DEFAULTS[dialect].userIdAttribute };
+      const mapping: EntryMapping = {
+        ...this.settings.mapping,
+        dialect,
+        userIdAttribute: this.settings.mapping.userIdAttribute ?? DIALECT_DEFAULTS[dialect].userIdAttribute,
+      };
       const read = (page: readonly RawEntry[]): void => {
         for (const raw of page) {
           const outcome = toSourceEntry(raw, mapping);
@@ -140,7 +151,7 @@ export class PollService {
         if (exceedsRemovalGuard(missing.length, all.size, this.settings.removalGuardPercent)) {
           throw new RemovalGuardError(
             `the full scan would remove ${missing.length} of ${all.size} users (more than ${this.settings.removalGuardPercent} %): refused. ` +
-              'Check SOURCE_BASE_DN, SOURCE_USER_FILTER and the bind account\'s read rights; if the removals are real, raise SOURCE_REMOVAL_GUARD_PERCENT (100 = off) for one start',
+              "Check SOURCE_BASE_DN, SOURCE_USER_FILTER and the bind account's read rights; if the removals are real, raise SOURCE_REMOVAL_GUARD_PERCENT (100 = off) for one start",
           );
         }
         for (const row of missing) removals.set(row.userId, await this.whereabouts(session, row));
@@ -159,12 +170,27 @@ export class PollService {
         }
       }
 
-      const decision = decidePoll({ entries, snapshot: rows, byEntryId: byEntry, removals, emit: !baseline, now, source: this.settings.source });
-      for (const userId of decision.duplicateUserIds) logger.warn(`user id ${userId} is held by more than one entry; the first one read is used`);
+      const decision = decidePoll({
+        entries,
+        snapshot: rows,
+        byEntryId: byEntry,
+        removals,
+        emit: !baseline,
+        now,
+        source: this.settings.source,
+      });
+      for (const userId of decision.duplicateUserIds)
+        logger.warn(`user id ${userId} is held by more than one entry; the first one read is used`);
       const decided = performance.now();
       await this.publishAll(decision.events);
       const published = performance.now();
-      const next = nextCheckpoint(checkpoint, plan, session.server, entries.map((e) => e.modifiedAt), now);
+      const next = nextCheckpoint(
+        checkpoint,
+        plan,
+        session.server,
+        entries.map((e) => e.modifiedAt),
+        now,
+      );
       await snapshot.commit(decision.upserts, decision.deletes, next, now);
       const committed = performance.now();
       const report: PollReport = {

@@ -20,7 +20,9 @@ describe('snapshot repository on SQLite and Postgres', () => {
     for (const db of await testDatabases()) {
       await t.test(db.kind, async (t2) => {
         if (db.unavailable !== undefined) return t2.skip(db.unavailable);
-        const dataSource = await openSourceDatabase(db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema });
+        const dataSource = await openSourceDatabase(
+          db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema },
+        );
         try {
           const repo = new SnapshotRepository(dataSource);
           assert.equal(await repo.checkpoint(), undefined);
@@ -32,7 +34,13 @@ describe('snapshot repository on SQLite and Postgres', () => {
           assert.deepEqual(await repo.checkpoint(), checkpoint);
           assert.deepEqual((await repo.all()).get('user-7'), row(7));
 
-          const next: Checkpoint = { dialect: 'active-directory', dnsHostName: 'dc1', invocationId: 'inv', usn: '42', lastFullScanAt: NOW.toISOString() };
+          const next: Checkpoint = {
+            dialect: 'active-directory',
+            dnsHostName: 'dc1',
+            invocationId: 'inv',
+            usn: '42',
+            lastFullScanAt: NOW.toISOString(),
+          };
           await repo.commit([row(7, 'csn-2', 'Analyst'), row(5000)], ['user-8', 'user-9'], next, NOW);
           assert.equal(await repo.count(), 1_233);
           assert.deepEqual(await repo.checkpoint(), next);

@@ -32,7 +32,10 @@ export class SnapshotRepository {
   }
 
   /** The rows of these users, and the rows holding these entry ids (renames), in chunks. */
-  async some(userIds: readonly string[], entryIds: readonly string[]): Promise<{ byUser: Map<string, SnapshotRow>; byEntry: Map<string, SnapshotRow> }> {
+  async some(
+    userIds: readonly string[],
+    entryIds: readonly string[],
+  ): Promise<{ byUser: Map<string, SnapshotRow>; byEntry: Map<string, SnapshotRow> }> {
     const byUser = new Map<string, SnapshotRow>();
     const byEntry = new Map<string, SnapshotRow>();
     const repo = this.dataSource.getRepository(DirectoryUserEntity);
@@ -59,7 +62,8 @@ export class SnapshotRepository {
    */
   async commit(upserts: readonly SnapshotRow[], deletes: readonly string[], checkpoint: Checkpoint, now: Date): Promise<void> {
     await runInTransaction(this.dataSource, async (m) => {
-      for (let i = 0; i < deletes.length; i += LOOKUP_CHUNK) await m.getRepository(DirectoryUserEntity).delete({ userId: In(deletes.slice(i, i + LOOKUP_CHUNK)) });
+      for (let i = 0; i < deletes.length; i += LOOKUP_CHUNK)
+        await m.getRepository(DirectoryUserEntity).delete({ userId: In(deletes.slice(i, i + LOOKUP_CHUNK)) });
       // Raw multi-row upserts: for a 100 000-user baseline, building TypeORM statements cost more than the writes.
       const postgres = m.connection.options.type === 'postgres';
       for (let i = 0; i < upserts.length; i += WRITE_CHUNK) {
@@ -69,7 +73,13 @@ export class SnapshotRepository {
             `INSERT INTO directory_user (user_id, entry_id, stamp, hash, reported)
              SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::text[])
              ON CONFLICT (user_id) DO UPDATE SET ${UPDATE_SET}`,
-            [chunk.map((r) => r.userId), chunk.map((r) => r.entryId), chunk.map((r) => r.stamp), chunk.map((r) => r.hash), chunk.map((r) => JSON.stringify(r.values))],
+            [
+              chunk.map((r) => r.userId),
+              chunk.map((r) => r.entryId),
+              chunk.map((r) => r.stamp),
+              chunk.map((r) => r.hash),
+              chunk.map((r) => JSON.stringify(r.values)),
+            ],
           );
         } else {
           await m.query(

@@ -36,7 +36,13 @@ describe('delivery of one claimed email', () => {
       const [sent, ...rest] = decideDelivery(pending(), 1, { ok: true, messageId: '<q-1@example.com>' }, ctx);
       assert.equal(rest.length, 0);
       assert.equal(sent.type, 'idm.email.sent');
-      assert.deepEqual(sent.data, { userId: 'u-1001', emailType: 'PASSWORD_CHANGED', messageId: '<q-1@example.com>', attempt: 1, tick: tick.id });
+      assert.deepEqual(sent.data, {
+        userId: 'u-1001',
+        emailType: 'PASSWORD_CHANGED',
+        messageId: '<q-1@example.com>',
+        attempt: 1,
+        tick: tick.id,
+      });
       assert.equal(sent.id, deriveEventId(tick.id, 'idm.email.sent', 'u-1001', 'PASSWORD_CHANGED'));
     });
 
@@ -44,7 +50,12 @@ describe('delivery of one claimed email', () => {
       const events = decideDelivery(pending(), 1, { ok: false, permanent: false, error: '451 try later' }, ctx);
       assert.deepEqual(
         events.map((e) => [e.type, e.data]),
-        [['idm.email.failed', { userId: 'u-1001', emailType: 'PASSWORD_CHANGED', error: '451 try later', permanent: false, attempt: 1, tick: tick.id }]],
+        [
+          [
+            'idm.email.failed',
+            { userId: 'u-1001', emailType: 'PASSWORD_CHANGED', error: '451 try later', permanent: false, attempt: 1, tick: tick.id },
+          ],
+        ],
       );
     });
 
@@ -53,7 +64,10 @@ describe('delivery of one claimed email', () => {
       assert.deepEqual(
         events.map((e) => [e.type, e.data]),
         [
-          ['idm.email.failed', { userId: 'u-1001', emailType: 'PASSWORD_CHANGED', error: '550 no such user', permanent: true, attempt: 1, tick: tick.id }],
+          [
+            'idm.email.failed',
+            { userId: 'u-1001', emailType: 'PASSWORD_CHANGED', error: '550 no such user', permanent: true, attempt: 1, tick: tick.id },
+          ],
           ['idm.email.abandoned', { userId: 'u-1001', emailType: 'PASSWORD_CHANGED', attempts: 1, lastError: '550 no such user' }],
         ],
       );
@@ -118,7 +132,12 @@ describe('delivery of one claimed email', () => {
   describe('given the same tick is processed again after a crash', () => {
     it('then the same event ids result, so JetStream drops the duplicates', () => {
       const a = decideDelivery(pending(), 1, { ok: false, permanent: true, error: '550' }, ctx);
-      const b = decideDelivery(pending(), 1, { ok: false, permanent: true, error: '550' }, { ...ctx, now: new Date(FIXED_NOW.getTime() + 5000) });
+      const b = decideDelivery(
+        pending(),
+        1,
+        { ok: false, permanent: true, error: '550' },
+        { ...ctx, now: new Date(FIXED_NOW.getTime() + 5000) },
+      );
       assert.deepEqual(
         a.map((e) => e.id),
         b.map((e) => e.id),

@@ -23,7 +23,8 @@ export type DeliveryPlan =
   | { readonly kind: 'abandon'; readonly why: 'max-attempts' | 'max-age'; readonly events: readonly [IdmEventOf<'idm.email.abandoned'>] };
 
 /** How one send went, already classified (see `classifySmtpFailure`). */
-export type SendOutcome = { readonly ok: true; readonly messageId: string } | { readonly ok: false; readonly permanent: boolean; readonly error: string };
+export type SendOutcome =
+  { readonly ok: true; readonly messageId: string } | { readonly ok: false; readonly permanent: boolean; readonly error: string };
 
 /** Events a delivery attempt appends. */
 export type DeliveryOutputs =
@@ -47,10 +48,18 @@ function abandoned(pending: PendingEmail, attempts: number, lastError: string, c
 /** Decides, for one claimed email, whether this tick sends it or gives up on it (limits reached). */
 export function planDelivery(pending: PendingEmail, ctx: DeliveryContext): DeliveryPlan {
   if (pending.attempts >= ctx.limits.maxAttempts) {
-    return { kind: 'abandon', why: 'max-attempts', events: [abandoned(pending, pending.attempts, pending.lastError ?? 'attempt limit reached', ctx)] };
+    return {
+      kind: 'abandon',
+      why: 'max-attempts',
+      events: [abandoned(pending, pending.attempts, pending.lastError ?? 'attempt limit reached', ctx)],
+    };
   }
   if (isTooOld(pending, ctx)) {
-    return { kind: 'abandon', why: 'max-age', events: [abandoned(pending, pending.attempts, pending.lastError ?? 'age limit reached before any attempt', ctx)] };
+    return {
+      kind: 'abandon',
+      why: 'max-age',
+      events: [abandoned(pending, pending.attempts, pending.lastError ?? 'age limit reached before any attempt', ctx)],
+    };
   }
   return { kind: 'send', attempt: pending.attempts + 1 };
 }
@@ -64,9 +73,16 @@ export function decideDelivery(pending: PendingEmail, attempt: number, outcome: 
   const options = { source: ctx.source, time: ctx.now, causedBy: ctx.tick, discriminator: [pending.emailType] };
   const { userId, emailType } = pending;
   if (outcome.ok) {
-    return [createEvent('idm.email.sent', userId, { userId, emailType, messageId: outcome.messageId, attempt, tick: ctx.tick.id }, options)];
+    return [
+      createEvent('idm.email.sent', userId, { userId, emailType, messageId: outcome.messageId, attempt, tick: ctx.tick.id }, options),
+    ];
   }
-  const failed = createEvent('idm.email.failed', userId, { userId, emailType, error: outcome.error, permanent: outcome.permanent, attempt, tick: ctx.tick.id }, options);
+  const failed = createEvent(
+    'idm.email.failed',
+    userId,
+    { userId, emailType, error: outcome.error, permanent: outcome.permanent, attempt, tick: ctx.tick.id },
+    options,
+  );
   if (outcome.permanent || attempt >= ctx.limits.maxAttempts || isTooOld(pending, ctx)) {
     return [failed, abandoned(pending, attempt, outcome.error, ctx)];
   }

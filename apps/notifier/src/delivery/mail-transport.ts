@@ -11,7 +11,8 @@ export interface OutgoingEmail {
 }
 
 /** What became of one send; SMTP failures are values, classified, never thrown. */
-export type SendResult = { readonly ok: true; readonly messageId: string; readonly response: string } | { readonly ok: false; readonly failure: SmtpFailure };
+export type SendResult =
+  { readonly ok: true; readonly messageId: string; readonly response: string } | { readonly ok: false; readonly failure: SmtpFailure };
 
 /**
  * The port to the mail server (a DI token; specs use a real SMTP server behind the nodemailer

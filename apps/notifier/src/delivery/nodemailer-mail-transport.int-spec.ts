@@ -44,8 +44,15 @@ function failureOf(result: SendResult) {
 }
 
 /** A local smtp-server for what the shared harness does not do: AUTH and implicit TLS. */
-async function localServer(options: SMTPServerOptions): Promise<{ url: (scheme: string, userinfo?: string) => string; close: () => Promise<void> }> {
-  const server = new SMTPServer({ logger: false, disabledCommands: ['STARTTLS'], ...options, onData: (stream, _s, cb) => stream.on('end', () => cb()).resume() });
+async function localServer(
+  options: SMTPServerOptions,
+): Promise<{ url: (scheme: string, userinfo?: string) => string; close: () => Promise<void> }> {
+  const server = new SMTPServer({
+    logger: false,
+    disabledCommands: ['STARTTLS'],
+    ...options,
+    onData: (stream, _s, cb) => stream.on('end', () => cb()).resume(),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -122,7 +129,10 @@ describe('NodemailerMailTransport against a real SMTP server', () => {
       server = await localServer({
         authMethods: ['PLAIN', 'LOGIN'],
         allowInsecureAuth: true,
-        onAuth: (auth, _session, cb) => (auth.username === 'mailer' && auth.password === password ? cb(null, { user: 'mailer' }) : cb(new Error('Invalid username or password'))),
+        onAuth: (auth, _session, cb) =>
+          auth.username === 'mailer' && auth.password === password
+            ? cb(null, { user: 'mailer' })
+            : cb(new Error('Invalid username or password')),
       });
     });
     after(async () => {

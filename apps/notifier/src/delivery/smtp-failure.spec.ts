@@ -33,6 +33,9 @@ describe('SMTP failure classification', () => {
 
   it('removes secrets, raw and URL-encoded, from messages', () => {
     assert.equal(redactSecrets('login p@ss and p%40ss failed', ['p@ss']), 'login *** and *** failed');
-    assert.doesNotMatch(classifySmtpFailure({ code: 'EAUTH', message: 'AUTH PLAIN bWFpbGVy for mailer:Hunter2' }, ['Hunter2']).message, /Hunter2/);
+    assert.doesNotMatch(
+      classifySmtpFailure({ code: 'EAUTH', message: 'AUTH PLAIN bWFpbGVy for mailer:Hunter2' }, ['Hunter2']).message,
+      /Hunter2/,
+    );
   });
 });

@@ -13,7 +13,19 @@ export interface SmtpFailure {
   readonly message: string;
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNECTION', 'ESOCKET', 'EDNS', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EPROXY']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNECTION',
+  'ESOCKET',
+  'EDNS',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EPROXY',
+]);
 
 interface ErrorShape {
   readonly code?: unknown;
@@ -60,8 +72,10 @@ export function classifySmtpFailure(error: unknown, secrets: readonly string[] =
   if (code === 'ETIMEDOUT' || originalCode === 'ETIMEDOUT') return { permanent: false, kind: 'timeout', message };
   if (code === 'ETLS') return { permanent: false, kind: 'tls', message };
   if (code === 'EAUTH' || code === 'ENOAUTH') return { permanent: false, kind: 'auth', message };
-  if (/certificate|self[- ]signed|CERT_|ERR_TLS/i.test(`${code ?? ''} ${originalCode ?? ''} ${message}`)) return { permanent: false, kind: 'tls', message };
-  if ((code && CONNECTION_CODES.has(code)) || (originalCode && CONNECTION_CODES.has(originalCode))) return { permanent: false, kind: 'connection', message };
+  if (/certificate|self[- ]signed|CERT_|ERR_TLS/i.test(`${code ?? ''} ${originalCode ?? ''} ${message}`))
+    return { permanent: false, kind: 'tls', message };
+  if ((code && CONNECTION_CODES.has(code)) || (originalCode && CONNECTION_CODES.has(originalCode)))
+    return { permanent: false, kind: 'connection', message };
   return { permanent: false, kind: 'other', message };
 }
 
@@ -70,5 +84,9 @@ export function classifySmtpFailure(error: unknown, secrets: readonly string[] =
  * rejected ones (each email has one recipient, so a rejection means this email failed).
  */
 export function classifyRejectedRecipients(rejected: readonly string[], response: string, secrets: readonly string[] = []): SmtpFailure {
-  return { permanent: true, kind: 'rejected-recipient', message: redactSecrets(`recipient rejected: ${rejected.join(', ')} (${response})`, secrets) };
+  return {
+    permanent: true,
+    kind: 'rejected-recipient',
+    message: redactSecrets(`recipient rejected: ${rejected.join(', ')} (${response})`, secrets),
+  };
 }

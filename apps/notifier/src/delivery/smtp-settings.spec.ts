@@ -13,7 +13,12 @@ describe('SMTP settings', () => {
       auth: { user: 'mailer', pass: 'p@ss:w' },
       safeUrl: 'smtp://***:***@mail.example:2525',
     });
-    assert.deepEqual(parseSmtpUrl('smtps://mail.example'), { host: 'mail.example', port: 465, secure: true, safeUrl: 'smtps://mail.example' });
+    assert.deepEqual(parseSmtpUrl('smtps://mail.example'), {
+      host: 'mail.example',
+      port: 465,
+      secure: true,
+      safeUrl: 'smtps://mail.example',
+    });
     assert.equal(parseSmtpUrl('smtp://mail.example').port, 587);
   });
 
@@ -40,8 +45,18 @@ describe('SMTP settings', () => {
     assert.equal(config.sendConcurrency, 8);
     assert.deepEqual(config.limits, { maxAttempts: 50, maxAgeMs: 72 * 3_600_000 });
     assert.equal(config.retryTask, 'RetryEmailNotifications');
-    assert.equal(readNotifierConfig({ SMTP_URL: 'smtp://mail.example', MAIL_FROM: 'a@b.example', SMTP_TLS_REJECT_UNAUTHORIZED: 'false' }).smtp.rejectUnauthorized, false);
-    assert.throws(() => readNotifierConfig({}), (e: unknown) => e instanceof ConfigError && /SMTP_URL/.test(e.message) && /MAIL_FROM/.test(e.message));
-    assert.throws(() => readNotifierConfig({ SMTP_URL: 'smtp://mail.example', MAIL_FROM: 'a@b.example', SMTP_TLS_REJECT_UNAUTHORIZED: 'no' }), ConfigError);
+    assert.equal(
+      readNotifierConfig({ SMTP_URL: 'smtp://mail.example', MAIL_FROM: 'a@b.example', SMTP_TLS_REJECT_UNAUTHORIZED: 'false' }).smtp
+        .rejectUnauthorized,
+      false,
+    );
+    assert.throws(
+      () => readNotifierConfig({}),
+      (e: unknown) => e instanceof ConfigError && /SMTP_URL/.test(e.message) && /MAIL_FROM/.test(e.message),
+    );
+    assert.throws(
+      () => readNotifierConfig({ SMTP_URL: 'smtp://mail.example', MAIL_FROM: 'a@b.example', SMTP_TLS_REJECT_UNAUTHORIZED: 'no' }),
+      ConfigError,
+    );
   });
 });

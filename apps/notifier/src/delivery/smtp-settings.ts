@@ -43,13 +43,15 @@ export function parseSmtpUrl(raw: string): SmtpEndpoint {
   if (safe.username) safe.username = '***';
   if (safe.password) safe.password = '***';
   const safeUrl = safe.href;
-  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new SmtpConfigError(`SMTP_URL must start with smtp:// or smtps:// (got ${safeUrl})`);
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
+    throw new SmtpConfigError(`SMTP_URL must start with smtp:// or smtps:// (got ${safeUrl})`);
   if (!url.hostname) throw new SmtpConfigError(`SMTP_URL has no host (got ${safeUrl})`);
   const secure = url.protocol === 'smtps:';
   const port = url.port ? Number(url.port) : secure ? 465 : 587;
   const user = decodeURIComponent(url.username);
   const pass = decodeURIComponent(url.password);
-  if (url.search || (url.pathname && url.pathname !== '/')) throw new SmtpConfigError(`SMTP_URL must not carry a path or query; use the SMTP_* variables for options (got ${safeUrl})`);
+  if (url.search || (url.pathname && url.pathname !== '/'))
+    throw new SmtpConfigError(`SMTP_URL must not carry a path or query; use the SMTP_* variables for options (got ${safeUrl})`);
   return { host: url.hostname.replace(/^\[|\]$/g, ''), port, secure, ...(user ? { auth: { user, pass } } : {}), safeUrl };
 }
 
@@ -63,7 +65,10 @@ const address = z.email();
 export function parseMailFrom(raw: string): string {
   const match = /^\s*(?:"?[^"<>]*"?\s*<([^<>]+)>|([^\s<>]+))\s*$/.exec(raw);
   const addr = match?.[1] ?? match?.[2];
-  if (!addr || !address.safeParse(addr).success) throw new SmtpConfigError(`MAIL_FROM must be an address like noreply@example.com or "IDM <noreply@example.com>" (got ${JSON.stringify(raw)})`);
+  if (!addr || !address.safeParse(addr).success)
+    throw new SmtpConfigError(
+      `MAIL_FROM must be an address like noreply@example.com or "IDM <noreply@example.com>" (got ${JSON.stringify(raw)})`,
+    );
   return addr;
 }
 

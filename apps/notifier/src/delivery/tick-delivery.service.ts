@@ -112,7 +112,13 @@ export class TickDeliveryService {
     let run: Run | undefined;
     try {
       const now = clock.now();
-      await pendingEmails.claim(dataSource, { tickId: tick.id, token, owner: this.settings.instanceId, now, ...claimCutoffs(now, this.settings.lease) });
+      await pendingEmails.claim(dataSource, {
+        tickId: tick.id,
+        token,
+        owner: this.settings.instanceId,
+        now,
+        ...claimCutoffs(now, this.settings.lease),
+      });
       claimed = await pendingEmails.claimed(dataSource, token);
       run = await this.startRun(tick, token, claimed, onProgress);
       return await this.deliverRun(run, claimed);
@@ -124,8 +130,16 @@ export class TickDeliveryService {
     }
   }
 
-  private async startRun(tick: IdmEventOf<'idm.bulk-task.tick'>, token: string, claimed: readonly PendingEmail[], onProgress: () => void): Promise<Run> {
-    const directory = await this.ports.recipients.findMany(this.ports.dataSource, claimed.map((p) => p.userId));
+  private async startRun(
+    tick: IdmEventOf<'idm.bulk-task.tick'>,
+    token: string,
+    claimed: readonly PendingEmail[],
+    onProgress: () => void,
+  ): Promise<Run> {
+    const directory = await this.ports.recipients.findMany(
+      this.ports.dataSource,
+      claimed.map((p) => p.userId),
+    );
     const lanes = Math.max(1, Math.min(this.settings.sendConcurrency, claimed.length));
     return {
       tick,
@@ -230,8 +244,14 @@ export class TickDeliveryService {
     // Only possible when a rule was removed while its emails were pending: nothing will ever render it.
     if (!template) return { ok: false, permanent: true, error: `no template for email type ${pending.emailType}` };
     const rendered = renderTemplate(template, emailValues(recipient, pending));
-    const result = await this.ports.transport.send({ to: recipient.email, ...rendered, messageId: messageIdFor(pending.queuedEventId, this.settings.from) });
-    return result.ok ? { ok: true, messageId: result.messageId } : { ok: false, permanent: result.failure.permanent, error: result.failure.message };
+    const result = await this.ports.transport.send({
+      to: recipient.email,
+      ...rendered,
+      messageId: messageIdFor(pending.queuedEventId, this.settings.from),
+    });
+    return result.ok
+      ? { ok: true, messageId: result.messageId }
+      : { ok: false, permanent: result.failure.permanent, error: result.failure.message };
   }
 }
 

@@ -14,7 +14,14 @@ describe('email rules', () => {
   });
 
   it('EMAIL_RULES replaces the named events only; names or types, one or several, [] or null switches off', () => {
-    const rules = loadEmailRules({ EMAIL_RULES: JSON.stringify({ UserModified: [], 'idm.password.expired': 'PASSWORD_EXPIRED', UserAdded: ['NEW_USER', 'WELCOME'], PasswordChanged: null }) });
+    const rules = loadEmailRules({
+      EMAIL_RULES: JSON.stringify({
+        UserModified: [],
+        'idm.password.expired': 'PASSWORD_EXPIRED',
+        UserAdded: ['NEW_USER', 'WELCOME'],
+        PasswordChanged: null,
+      }),
+    });
     assert.deepEqual(emailTypesFor(rules, 'idm.user.modified'), []);
     assert.deepEqual(emailTypesFor(rules, 'idm.password.changed'), []);
     assert.deepEqual(emailTypesFor(rules, 'idm.password.expired'), ['PASSWORD_EXPIRED']);
@@ -33,11 +40,21 @@ describe('email rules', () => {
 
   it('rejects unusable overrides at start, naming every bad entry', () => {
     assert.throws(() => loadEmailRules({ EMAIL_RULES: '{', EMAIL_RULES_FILE: 'x' }), /not both/);
-    assert.throws(() => loadEmailRules({ EMAIL_RULES: '{' }), (e: unknown) => e instanceof EmailRulesError && /not JSON/.test(e.message));
+    assert.throws(
+      () => loadEmailRules({ EMAIL_RULES: '{' }),
+      (e: unknown) => e instanceof EmailRulesError && /not JSON/.test(e.message),
+    );
     assert.throws(() => loadEmailRules({ EMAIL_RULES: '["NEW_USER"]' }), EmailRulesError);
     assert.throws(
-      () => loadEmailRules({ EMAIL_RULES: JSON.stringify({ EmailSent: 'X', BulkTaskTick: 'Y', UserAdded: 'new-user', PasswordChanged: 3 }) }),
-      (e: unknown) => e instanceof EmailRulesError && e.code === 'IDM_NOTIFIER_EMAIL_RULES_INVALID' && /EmailSent/.test(e.message) && /BulkTaskTick/.test(e.message) && /new-user/.test(e.message) && /PasswordChanged/.test(e.message),
+      () =>
+        loadEmailRules({ EMAIL_RULES: JSON.stringify({ EmailSent: 'X', BulkTaskTick: 'Y', UserAdded: 'new-user', PasswordChanged: 3 }) }),
+      (e: unknown) =>
+        e instanceof EmailRulesError &&
+        e.code === 'IDM_NOTIFIER_EMAIL_RULES_INVALID' &&
+        /EmailSent/.test(e.message) &&
+        /BulkTaskTick/.test(e.message) &&
+        /new-user/.test(e.message) &&
+        /PasswordChanged/.test(e.message),
     );
     assert.throws(
       () =>

@@ -71,7 +71,8 @@ export function loadEmailRules(source: EmailRulesSource, readFile: (path: string
 }
 
 function parseOverrides(raw: unknown): EmailRules {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new EmailRulesError('email rules must be an object of event → email type(s)');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new EmailRulesError('email rules must be an object of event → email type(s)');
   const out: Partial<Record<NotifiableEventType, readonly string[]>> = {};
   const problems: string[] = [];
   for (const [key, value] of Object.entries(raw)) {

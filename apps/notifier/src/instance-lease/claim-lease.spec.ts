@@ -9,7 +9,11 @@ const SECOND = 1000;
 const settings = { leaseTimeoutMs: 30 * SECOND, heartbeatMs: 10 * SECOND, claimTtlMs: 900 * SECOND };
 const cutoffs = claimCutoffs(FIXED_NOW, settings);
 const ago = (ms: number): Date => new Date(FIXED_NOW.getTime() - ms);
-const claimedBy = (owner: string | null, claimedAgoMs = SECOND): ClaimState => ({ claimToken: 'token-1', claimedAt: ago(claimedAgoMs), claimOwner: owner });
+const claimedBy = (owner: string | null, claimedAgoMs = SECOND): ClaimState => ({
+  claimToken: 'token-1',
+  claimedAt: ago(claimedAgoMs),
+  claimOwner: owner,
+});
 
 describe('whether a pending email may be claimed', () => {
   describe('given an unclaimed email', () => {
@@ -74,7 +78,8 @@ describe('lease configuration of the notifier', () => {
   it('a heartbeat too slow for the lease timeout is a start-up error naming both variables', () => {
     assert.throws(
       () => readNotifierConfig({ ...base, NOTIFIER_LEASE_TIMEOUT_SECONDS: '15', NOTIFIER_LEASE_HEARTBEAT_SECONDS: '10' }),
-      (e: unknown) => e instanceof ConfigError && /NOTIFIER_LEASE_HEARTBEAT_SECONDS/.test(e.message) && /NOTIFIER_LEASE_TIMEOUT_SECONDS/.test(e.message),
+      (e: unknown) =>
+        e instanceof ConfigError && /NOTIFIER_LEASE_HEARTBEAT_SECONDS/.test(e.message) && /NOTIFIER_LEASE_TIMEOUT_SECONDS/.test(e.message),
     );
   });
   it('NOTIFIER_INSTANCE_ID is a short name of safe characters', () => {

@@ -54,7 +54,12 @@ export class InstanceLeaseRepository {
       .execute();
     if ((renewed.affected ?? 0) > 0) return 'renewed';
     // Insert only if absent: a concurrent insert by the process that took the id over wins.
-    await leases.createQueryBuilder().insert().values({ ...lease, startedAt: now, heartbeatAt: now }).orIgnore().execute();
+    await leases
+      .createQueryBuilder()
+      .insert()
+      .values({ ...lease, startedAt: now, heartbeatAt: now })
+      .orIgnore()
+      .execute();
     const current = await leases.findOneBy({ instanceId: lease.instanceId });
     return current?.incarnation === lease.incarnation ? 'restored' : 'taken-over';
   }

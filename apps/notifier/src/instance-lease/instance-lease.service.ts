@@ -57,10 +57,14 @@ export class InstanceLeaseService implements OnApplicationBootstrap {
       const result = await this.repository.heartbeat(this.dataSource, this.lease, this.clock.now());
       if (result === 'restored') this.logger.warn(`lease row of instance ${this.lease.instanceId} was missing; written again`);
       if (result === 'taken-over') {
-        this.logger.error(`another notifier started with NOTIFIER_INSTANCE_ID=${this.lease.instanceId}: instance ids must be unique per running replica`);
+        this.logger.error(
+          `another notifier started with NOTIFIER_INSTANCE_ID=${this.lease.instanceId}: instance ids must be unique per running replica`,
+        );
       }
     } catch (err) {
-      this.logger.warn(`lease heartbeat failed (claims lapse after ${this.config.lease.leaseTimeoutMs / 1000} s without one): ${(err as Error).message}`);
+      this.logger.warn(
+        `lease heartbeat failed (claims lapse after ${this.config.lease.leaseTimeoutMs / 1000} s without one): ${(err as Error).message}`,
+      );
     }
   }
 }

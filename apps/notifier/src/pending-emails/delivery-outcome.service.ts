@@ -73,7 +73,11 @@ export class DeliveryOutcomeService {
       outcomes = await runInTransaction(this.dataSource, async (manager) => {
         const out: AppliedOutcome[] = [];
         for (const w of batch) {
-          out.push((await Inbox.record(manager, w.delivery.consumer, w.event.id, w.delivery.streamSequence)) ? await this.change(manager, w.event) : 'duplicate');
+          out.push(
+            (await Inbox.record(manager, w.delivery.consumer, w.event.id, w.delivery.streamSequence))
+              ? await this.change(manager, w.event)
+              : 'duplicate',
+          );
         }
         return out;
       });
@@ -86,7 +90,9 @@ export class DeliveryOutcomeService {
 
   private async commitAlone(w: Waiting): Promise<void> {
     try {
-      const outcome = await processOnce(this.dataSource, w.delivery.consumer, w.event.id, w.delivery.streamSequence, (manager) => this.change(manager, w.event));
+      const outcome = await processOnce(this.dataSource, w.delivery.consumer, w.event.id, w.delivery.streamSequence, (manager) =>
+        this.change(manager, w.event),
+      );
       w.resolve(outcome.duplicate ? 'duplicate' : outcome.result);
     } catch (error) {
       w.reject(error);
@@ -96,7 +102,8 @@ export class DeliveryOutcomeService {
   private async change(manager: EntityManager, event: DeliveryEvent): Promise<PendingEmailChange> {
     const { userId, emailType } = event.data;
     // Sent / abandoned clear the flag whatever the row holds: one DELETE, no read first.
-    if (clearsFlag(event)) return (await this.pendingEmails.delete(manager, userId, emailType)) ? { kind: 'delete' } : { kind: 'ignore', reason: 'not-pending' };
+    if (clearsFlag(event))
+      return (await this.pendingEmails.delete(manager, userId, emailType)) ? { kind: 'delete' } : { kind: 'ignore', reason: 'not-pending' };
     const change = evolvePendingEmail(await this.pendingEmails.find(manager, userId, emailType), event);
     if (change.kind === 'delete') await this.pendingEmails.delete(manager, userId, emailType);
     if (change.kind === 'save') await this.pendingEmails.save(manager, change.pending);
@@ -105,5 +112,13 @@ export class DeliveryOutcomeService {
 }
 
 function compareKeys(a: DeliveryEvent, b: DeliveryEvent): number {
-  return a.data.userId < b.data.userId ? -1 : a.data.userId > b.data.userId ? 1 : a.data.emailType < b.data.emailType ? -1 : a.data.emailType > b.data.emailType ? 1 : 0;
+  return a.data.userId < b.data.userId
+    ? -1
+    : a.data.userId > b.data.userId
+      ? 1
+      : a.data.emailType < b.data.emailType
+        ? -1
+        : a.data.emailType > b.data.emailType
+          ? 1
+          : 0;
 }

@@ -47,7 +47,11 @@ describe('email flags', () => {
           const { event, pending } = d.emails[0]!;
           assert.equal(event.type, 'idm.email.queued');
           assert.equal(event.subject, 'u-1001');
-          assert.deepEqual(event.data, { userId: 'u-1001', emailType: 'NEW_USER', causationEvent: { id: cause.id, type: 'idm.user.added' } });
+          assert.deepEqual(event.data, {
+            userId: 'u-1001',
+            emailType: 'NEW_USER',
+            causationEvent: { id: cause.id, type: 'idm.user.added' },
+          });
           assert.equal(event.id, deriveEventId(cause.id, 'idm.email.queued', 'u-1001', 'NEW_USER'));
           assert.equal(event.causationid, cause.id);
           assert.equal(event.time, FIXED_NOW.toISOString());
@@ -84,7 +88,9 @@ describe('email flags', () => {
       spec
         .given()
         .when(anEvent.passwordSyncFailed({ reason: 'policy-violation' }))
-        .thenAssert((d) => assert.deepEqual(d.kind === 'queue' ? d.emails[0]!.pending.context : d, { syncFailureReason: 'policy-violation' }));
+        .thenAssert((d) =>
+          assert.deepEqual(d.kind === 'queue' ? d.emails[0]!.pending.context : d, { syncFailureReason: 'policy-violation' }),
+        );
     });
 
     it('when an event has no rule, then nothing happens (no-rule)', () => {
@@ -101,15 +107,24 @@ describe('email flags', () => {
         .thenAssert((d) => {
           assert.equal(d.kind, 'queue');
           if (d.kind !== 'queue') return;
-          assert.deepEqual(d.emails.map((e) => e.pending.emailType), ['NEW_USER', 'WELCOME_PACK']);
+          assert.deepEqual(
+            d.emails.map((e) => e.pending.emailType),
+            ['NEW_USER', 'WELCOME_PACK'],
+          );
           assert.notEqual(d.emails[0]!.event.id, d.emails[1]!.event.id);
         });
     });
 
     it('when the same cause is decided again (a retried handler), then the same EmailQueued id results', () => {
       const cause = anEvent.passwordChanged();
-      const first = spec.given().when(cause).thenAssert(() => undefined);
-      const second = spec.given().when(cause, new Date('2025-01-02T00:00:00Z')).thenAssert(() => undefined);
+      const first = spec
+        .given()
+        .when(cause)
+        .thenAssert(() => undefined);
+      const second = spec
+        .given()
+        .when(cause, new Date('2025-01-02T00:00:00Z'))
+        .thenAssert(() => undefined);
       assert.ok(first.kind === 'queue' && second.kind === 'queue');
       assert.equal(first.emails[0]!.event.id, second.emails[0]!.event.id);
     });
@@ -119,7 +134,10 @@ describe('email flags', () => {
     const pendingProfile = anEvent.userModified();
 
     it('when another UserModified arrives, then nothing happens (already-pending): one email', () => {
-      spec.given(pendingProfile).when(anEvent.userModified({ changes: { displayName: 'Ada K.' } })).then({ kind: 'ignore', reason: 'already-pending' });
+      spec
+        .given(pendingProfile)
+        .when(anEvent.userModified({ changes: { displayName: 'Ada K.' } }))
+        .then({ kind: 'ignore', reason: 'already-pending' });
     });
 
     it('when PasswordChanged arrives, then PASSWORD_CHANGED is queued beside it', () => {
@@ -159,7 +177,10 @@ describe('email flags', () => {
         .when(anEvent.userAdded())
         .thenAssert((d) => {
           assert.ok(d.kind === 'queue');
-          assert.deepEqual(d.emails.map((e) => e.pending.emailType), ['WELCOME_PACK']);
+          assert.deepEqual(
+            d.emails.map((e) => e.pending.emailType),
+            ['WELCOME_PACK'],
+          );
           assert.deepEqual(d.alreadyPending, ['NEW_USER']);
         });
     });

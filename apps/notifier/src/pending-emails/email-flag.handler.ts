@@ -15,7 +15,15 @@ import { EmailFlagService } from './email-flag.service.js';
 export class EmailFlagHandler {
   constructor(@Inject(EmailFlagService) private readonly flags: EmailFlagService) {}
 
-  @OnEvent([EventTypes.UserAdded, EventTypes.UserModified, EventTypes.UserRemoved, EventTypes.PasswordChanged, EventTypes.PasswordSynced, EventTypes.PasswordSyncFailed, EventTypes.PasswordExpired])
+  @OnEvent([
+    EventTypes.UserAdded,
+    EventTypes.UserModified,
+    EventTypes.UserRemoved,
+    EventTypes.PasswordChanged,
+    EventTypes.PasswordSynced,
+    EventTypes.PasswordSyncFailed,
+    EventTypes.PasswordExpired,
+  ])
   async onEvent(@Payload() event: IdmEvent, @Ctx() ctx: EventContext): Promise<void> {
     await this.flags.handle(event, { consumer: ctx.consumer, streamSequence: ctx.streamSequence });
   }

@@ -44,7 +44,12 @@ export class EmailFlagService {
         const decision = evolveRecipient(await recipients.find(manager, event.subject), event, delivery.streamSequence);
         if (decision.kind === 'save') await recipients.save(manager, decision.recipient);
       }
-      const decision = decideEmailFlags(event, { rules, pendingTypes: await pendingEmails.typesFor(manager, event.subject), now: clock.now(), source });
+      const decision = decideEmailFlags(event, {
+        rules,
+        pendingTypes: await pendingEmails.typesFor(manager, event.subject),
+        now: clock.now(),
+        source,
+      });
       if (decision.kind === 'ignore') return [];
       for (const email of decision.emails) await pendingEmails.save(manager, email.pending);
       return decision.emails.map((e) => e.event);
@@ -67,7 +72,9 @@ export class EmailFlagService {
       if (decision.forgetRecipient) await recipients.delete(manager, event.subject);
       return decision.events;
     });
-    const events = outcome.duplicate ? decideUserRemoval(event, await this.pendingOf(dataSource, event.subject), { now: clock.now(), source }).events : outcome.result;
+    const events = outcome.duplicate
+      ? decideUserRemoval(event, await this.pendingOf(dataSource, event.subject), { now: clock.now(), source }).events
+      : outcome.result;
     await this.ports.sink.publish(events);
     return events;
   }
@@ -90,7 +97,8 @@ export class EmailFlagService {
     const out: IdmEventOf<'idm.email.queued'>[] = [];
     for (const emailType of emailTypesFor(this.ports.rules, cause.type)) {
       const pending = await this.ports.pendingEmails.find(this.ports.dataSource, cause.subject, emailType);
-      if (pending && pending.queuedEventId === queuedEventIdFor(cause, emailType)) out.push(queuedEventOf(cause, pending, this.ports.source));
+      if (pending && pending.queuedEventId === queuedEventIdFor(cause, emailType))
+        out.push(queuedEventOf(cause, pending, this.ports.source));
     }
     return out;
   }

@@ -2,7 +2,8 @@ import type { IdmEventOf } from '@idm/contracts';
 import type { PendingEmail } from './pending-email.js';
 
 /** What applying an `EmailQueued` from the log does to the row of (user, email type). */
-export type QueuedEmailChange = { readonly kind: 'save'; readonly pending: PendingEmail } | { readonly kind: 'ignore'; readonly reason: 'already-pending' };
+export type QueuedEmailChange =
+  { readonly kind: 'save'; readonly pending: PendingEmail } | { readonly kind: 'ignore'; readonly reason: 'already-pending' };
 
 /**
  * Rebuilds a flag from its `EmailQueued` (replay only: live, the row is written by the flag
@@ -11,7 +12,11 @@ export type QueuedEmailChange = { readonly kind: 'save'; readonly pending: Pendi
  * context, which only the causing event knows: pass it (empty when the cause is not at hand).
  * A flag already pending absorbs the event, as the decider does live.
  */
-export function evolveQueuedEmail(state: PendingEmail | undefined, event: IdmEventOf<'idm.email.queued'>, context: Readonly<Record<string, string>>): QueuedEmailChange {
+export function evolveQueuedEmail(
+  state: PendingEmail | undefined,
+  event: IdmEventOf<'idm.email.queued'>,
+  context: Readonly<Record<string, string>>,
+): QueuedEmailChange {
   if (state) return { kind: 'ignore', reason: 'already-pending' };
   const at = new Date(event.time);
   return {

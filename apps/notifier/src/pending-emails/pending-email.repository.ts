@@ -54,7 +54,9 @@ export class PendingEmailRepository {
 
   /** When the oldest pending email was first flagged (null when none is pending): the backlog's age. */
   async oldestFirstQueuedAt(target: Target): Promise<Date | null> {
-    const [oldest] = await target.getRepository(PendingEmailEntity).find({ select: { userId: true, emailType: true, firstQueuedAt: true }, order: { firstQueuedAt: 'ASC' }, take: 1 });
+    const [oldest] = await target
+      .getRepository(PendingEmailEntity)
+      .find({ select: { userId: true, emailType: true, firstQueuedAt: true }, order: { firstQueuedAt: 'ASC' }, take: 1 });
     return oldest?.firstQueuedAt ?? null;
   }
 
@@ -108,7 +110,12 @@ export class PendingEmailRepository {
   async release(dataSource: DataSource, token: string, pending?: readonly PendingEmail[]): Promise<number> {
     const clear = { claimedTick: null, claimedAt: null, claimToken: null, claimOwner: null };
     if (!pending) {
-      const result = await dataSource.createQueryBuilder().update(PendingEmailEntity).set(clear).where('claim_token = :token', { token }).execute();
+      const result = await dataSource
+        .createQueryBuilder()
+        .update(PendingEmailEntity)
+        .set(clear)
+        .where('claim_token = :token', { token })
+        .execute();
       return result.affected ?? 0;
     }
     let released = 0;
@@ -128,7 +135,9 @@ export class PendingEmailRepository {
 
   /** The rows claimed by one run, oldest first. */
   async claimed(target: Target, token: string): Promise<PendingEmail[]> {
-    const rows = await target.getRepository(PendingEmailEntity).find({ where: { claimToken: token }, order: { firstQueuedAt: 'ASC', userId: 'ASC', emailType: 'ASC' } });
+    const rows = await target
+      .getRepository(PendingEmailEntity)
+      .find({ where: { claimToken: token }, order: { firstQueuedAt: 'ASC', userId: 'ASC', emailType: 'ASC' } });
     return rows.map(toPending);
   }
 
@@ -143,7 +152,11 @@ export class PendingEmailRepository {
       .createQueryBuilder()
       .update(PendingEmailEntity)
       .set({ claimedAt: now })
-      .where('user_id = :userId AND email_type = :emailType AND claim_token = :token', { userId: pending.userId, emailType: pending.emailType, token })
+      .where('user_id = :userId AND email_type = :emailType AND claim_token = :token', {
+        userId: pending.userId,
+        emailType: pending.emailType,
+        token,
+      })
       .execute();
     return (result.affected ?? 0) === 1;
   }

@@ -45,7 +45,12 @@ describe('user removal', () => {
           },
           {
             id: deriveEventId(removed.id, 'idm.email.abandoned', 'u-1001', 'PASSWORD_CHANGED'),
-            data: { userId: 'u-1001', emailType: 'PASSWORD_CHANGED', attempts: 2, lastError: 'user removed from the source directory (deleted)' },
+            data: {
+              userId: 'u-1001',
+              emailType: 'PASSWORD_CHANGED',
+              attempts: 2,
+              lastError: 'user removed from the source directory (deleted)',
+            },
             causationid: removed.id,
           },
         ],

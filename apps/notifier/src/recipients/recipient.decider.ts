@@ -22,7 +22,8 @@ export type RecipientEvent = IdmEventOf<'idm.user.added'> | IdmEventOf<'idm.user
 export type RecipientIgnoreReason = 'stale-event' | 'no-address' | 'unchanged';
 
 /** The outcome of applying one user event to the directory. */
-export type RecipientDecision = { readonly kind: 'save'; readonly recipient: Recipient } | { readonly kind: 'ignore'; readonly reason: RecipientIgnoreReason };
+export type RecipientDecision =
+  { readonly kind: 'save'; readonly recipient: Recipient } | { readonly kind: 'ignore'; readonly reason: RecipientIgnoreReason };
 
 /**
  * Applies a `UserAdded` / `UserModified` to the stored recipient.
@@ -35,7 +36,15 @@ export function evolveRecipient(state: Recipient | undefined, event: RecipientEv
   if (state && seq <= state.updatedSeq) return { kind: 'ignore', reason: 'stale-event' };
   if (event.type === 'idm.user.added') {
     // No address yet is still worth keeping: the display name greets the user once a UserModified brings the address.
-    return { kind: 'save', recipient: { userId: event.data.userId, email: event.data.email ?? null, displayName: event.data.displayName ?? null, updatedSeq: seq } };
+    return {
+      kind: 'save',
+      recipient: {
+        userId: event.data.userId,
+        email: event.data.email ?? null,
+        displayName: event.data.displayName ?? null,
+        updatedSeq: seq,
+      },
+    };
   }
   const changes = event.data.changes;
   const email = event.data.email ?? state?.email;

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IdmEvent } from '@idm/contracts';
 import { anEvent, FIXED_NOW } from '@idm/testing';
-import { causeContextOf, EMPTY_USER_STATE, evolveNotifierUser, notifierUserOf, type NotifierUserState } from './notifier-projection.evolve.js';
+import {
+  causeContextOf,
+  EMPTY_USER_STATE,
+  evolveNotifierUser,
+  notifierUserOf,
+  type NotifierUserState,
+} from './notifier-projection.evolve.js';
 
 function replay(events: readonly IdmEvent[]): NotifierUserState {
   const contexts = new Map<string, Record<string, string>>();
@@ -26,7 +32,12 @@ describe('replaying the notifier projection of one user', () => {
     });
 
     it('when UserAdded without an address is replayed, then the recipient exists with a null address', () => {
-      assert.deepEqual(replay([anEvent.userAdded({ email: undefined })]).recipient, { userId: 'u-1001', email: null, displayName: 'Ada Lovelace', updatedSeq: 1 });
+      assert.deepEqual(replay([anEvent.userAdded({ email: undefined })]).recipient, {
+        userId: 'u-1001',
+        email: null,
+        displayName: 'Ada Lovelace',
+        updatedSeq: 1,
+      });
     });
 
     it('when a PasswordSyncFailed causes an email, then the flag keeps the failure reason for the template', () => {
@@ -58,7 +69,12 @@ describe('replaying the notifier projection of one user', () => {
 
     it('when UserRemoved and its EmailAbandoned are replayed, then the recipient is forgotten and the flag cleared', () => {
       const removed = anEvent.userRemoved();
-      const state = replay([anEvent.userAdded(), queued, removed, anEvent.emailAbandoned({ lastError: 'user removed from the source directory (deleted)' })]);
+      const state = replay([
+        anEvent.userAdded(),
+        queued,
+        removed,
+        anEvent.emailAbandoned({ lastError: 'user removed from the source directory (deleted)' }),
+      ]);
       assert.equal(state.recipient, undefined);
       assert.equal(state.pending.size, 0);
       assert.equal(notifierUserOf(removed), 'u-1001');

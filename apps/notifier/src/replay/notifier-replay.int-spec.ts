@@ -22,20 +22,51 @@ function scenario(): IdmEvent[] {
     const name = names[i % names.length]!;
     const added = anEvent.userAdded({ userId, email: `${userId}@example.com`, ...(name ? { displayName: name } : {}) }, at(i));
     events.push(added);
-    const queued = anEvent.emailQueued({ userId, emailType: 'NEW_USER', causationEvent: { id: added.id, type: added.type } }, { ...at(100 + i), causedBy: added });
+    const queued = anEvent.emailQueued(
+      { userId, emailType: 'NEW_USER', causationEvent: { id: added.id, type: added.type } },
+      { ...at(100 + i), causedBy: added },
+    );
     events.push(queued);
-    if (i % 4 === 0) events.push(anEvent.emailSent({ userId, emailType: 'NEW_USER', attempt: 1, tick: 't1' }, { ...at(200 + i), causedBy: queued }));
-    if (i % 4 === 1) events.push(anEvent.emailFailed({ userId, emailType: 'NEW_USER', error: '421 try later', permanent: false, attempt: 1, tick: 't1' }, { ...at(200 + i), causedBy: queued }));
-    if (i % 4 === 2) events.push(anEvent.emailAbandoned({ userId, emailType: 'NEW_USER', attempts: 3, lastError: '550 no such user' }, { ...at(200 + i), causedBy: queued }));
-    if (i % 5 === 0) events.push(anEvent.userModified({ userId, email: `${userId}@new.example.com`, changes: { mail: `${userId}@new.example.com` } }, at(300 + i)));
+    if (i % 4 === 0)
+      events.push(anEvent.emailSent({ userId, emailType: 'NEW_USER', attempt: 1, tick: 't1' }, { ...at(200 + i), causedBy: queued }));
+    if (i % 4 === 1)
+      events.push(
+        anEvent.emailFailed(
+          { userId, emailType: 'NEW_USER', error: '421 try later', permanent: false, attempt: 1, tick: 't1' },
+          { ...at(200 + i), causedBy: queued },
+        ),
+      );
+    if (i % 4 === 2)
+      events.push(
+        anEvent.emailAbandoned(
+          { userId, emailType: 'NEW_USER', attempts: 3, lastError: '550 no such user' },
+          { ...at(200 + i), causedBy: queued },
+        ),
+      );
+    if (i % 5 === 0)
+      events.push(
+        anEvent.userModified({ userId, email: `${userId}@new.example.com`, changes: { mail: `${userId}@new.example.com` } }, at(300 + i)),
+      );
   }
   return events;
 }
 
 async function dump(ds: DataSource): Promise<unknown> {
-  const recipients = (await ds.query('SELECT user_id, email, display_name, updated_seq FROM recipient ORDER BY user_id')) as Array<Record<string, unknown>>;
-  const pending = (await ds.query('SELECT user_id, email_type, queued_event_id, queued_at, first_queued_at, attempts, last_error, context FROM pending_email ORDER BY user_id, email_type')) as Array<Record<string, unknown>>;
-  const norm = (rows: Array<Record<string, unknown>>) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' || (typeof v === 'string' && /^\d+$/.test(v) && k.endsWith('seq')) ? Number(v) : v])));
+  const recipients = (await ds.query('SELECT user_id, email, display_name, updated_seq FROM recipient ORDER BY user_id')) as Array<
+    Record<string, unknown>
+  >;
+  const pending = (await ds.query(
+    'SELECT user_id, email_type, queued_event_id, queued_at, first_queued_at, attempts, last_error, context FROM pending_email ORDER BY user_id, email_type',
+  )) as Array<Record<string, unknown>>;
+  const norm = (rows: Array<Record<string, unknown>>) =>
+    rows.map((r) =>
+      Object.fromEntries(
+        Object.entries(r).map(([k, v]) => [
+          k,
+          typeof v === 'bigint' || (typeof v === 'string' && /^\d+$/.test(v) && k.endsWith('seq')) ? Number(v) : v,
+        ]),
+      ),
+    );
   return { recipients: norm(recipients), pending: norm(pending) };
 }
 
@@ -65,7 +96,9 @@ describe('notifier replay into SQLite and Postgres (real nats-server)', () => {
         t.diagnostic(`skipping ${db.kind}: ${db.unavailable}`);
         continue;
       }
-      const ds = await openNotifierDatabase(db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema });
+      const ds = await openNotifierDatabase(
+        db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema },
+      );
       try {
         const ports = { dataSource: ds, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: () => undefined };
         const full = await replayNotifier(ports, { stream: STREAM, batchSize: 25 });

@@ -6,7 +6,13 @@ import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
 import type { PendingEmail } from '../pending-emails/pending-email.js';
 import { RecipientEntity } from '../recipients/recipient.entity.js';
 import type { Recipient } from '../recipients/recipient.decider.js';
-import { causeContextOf, EMPTY_USER_STATE, evolveNotifierUser, notifierUserOf, type NotifierUserState } from './notifier-projection.evolve.js';
+import {
+  causeContextOf,
+  EMPTY_USER_STATE,
+  evolveNotifierUser,
+  notifierUserOf,
+  type NotifierUserState,
+} from './notifier-projection.evolve.js';
 
 /** The checkpoint name of the notifier's projections. */
 export const NOTIFIER_PROJECTION = 'notifier';
@@ -46,11 +52,21 @@ interface Slot {
  * tables; a partial one continues from the rows present. Claims (`claimed_*`) are not in the log
  * and come back empty: run the replay with the notifier stopped.
  */
-export async function replayNotifier(ports: NotifierReplayPorts, options: NotifierReplayOptions): Promise<{ read: number; applied: number; lastSeq: number }> {
+export async function replayNotifier(
+  ports: NotifierReplayPorts,
+  options: NotifierReplayOptions,
+): Promise<{ read: number; applied: number; lastSeq: number }> {
   const { dataSource, sink } = ports;
   const full = options.fromSeq === undefined && options.since === undefined;
   const dryRun = options.dryRun ?? false;
-  sink({ kind: 'start', app: 'notifier', stream: options.stream, fromSeq: options.fromSeq ?? null, since: options.since?.toISOString() ?? null, dryRun });
+  sink({
+    kind: 'start',
+    app: 'notifier',
+    stream: options.stream,
+    fromSeq: options.fromSeq ?? null,
+    since: options.since?.toISOString() ?? null,
+    dryRun,
+  });
   if (full && !dryRun) {
     await runInTransaction(dataSource, async (m) => {
       await m.createQueryBuilder().delete().from(PendingEmailEntity).execute();
@@ -94,7 +110,13 @@ export async function replayNotifier(ports: NotifierReplayPorts, options: Notifi
         }
       }
       if (!dryRun) await runInTransaction(dataSource, (m) => flush(m, slots, dirty, progress.seq));
-      sink({ kind: 'progress', read: progress.read, pending: progress.pending, seq: progress.seq, eventsPerSecond: rate(progress.read, Date.now() - started) });
+      sink({
+        kind: 'progress',
+        read: progress.read,
+        pending: progress.pending,
+        seq: progress.seq,
+        eventsPerSecond: rate(progress.read, Date.now() - started),
+      });
     },
   );
   const rows = {
@@ -102,7 +124,18 @@ export async function replayNotifier(ports: NotifierReplayPorts, options: Notifi
     pending_email: dryRun ? countPending(slots) : await dataSource.getRepository(PendingEmailEntity).count(),
   };
   const elapsedMs = Date.now() - started;
-  sink({ kind: 'summary', app: 'notifier', read: result.read, applied, undecodable, lastSeq: result.lastSeq, elapsedMs, eventsPerSecond: rate(result.read, elapsedMs), dryRun, rows });
+  sink({
+    kind: 'summary',
+    app: 'notifier',
+    read: result.read,
+    applied,
+    undecodable,
+    lastSeq: result.lastSeq,
+    elapsedMs,
+    eventsPerSecond: rate(result.read, elapsedMs),
+    dryRun,
+    rows,
+  });
   return { read: result.read, applied, lastSeq: result.lastSeq };
 }
 
@@ -160,16 +193,28 @@ async function flush(m: EntityManager, slots: Map<string, Slot>, dirty: Readonly
     slot.storedRecipient = recipient;
     slot.storedTypes = new Set(pending.keys());
   }
-  for (let i = 0; i < forgotten.length; i += WRITE_CHUNK) await m.getRepository(RecipientEntity).delete({ userId: In(forgotten.slice(i, i + WRITE_CHUNK)) });
+  for (let i = 0; i < forgotten.length; i += WRITE_CHUNK)
+    await m.getRepository(RecipientEntity).delete({ userId: In(forgotten.slice(i, i + WRITE_CHUNK)) });
   if (m.connection.options.type === 'postgres') await writePostgres(m, recipients, deletes, pendings);
   else await writePortable(m, recipients, deletes, pendings);
   await advanceCheckpoint(m, NOTIFIER_PROJECTION, seq);
 }
 
 /** SQLite (and any other engine): TypeORM's multi-row upserts and OR-ed deletes, in chunks. */
-async function writePortable(m: EntityManager, recipients: readonly RecipientEntity[], deletes: ReadonlyArray<[string, string]>, pendings: readonly PendingEmailEntity[]): Promise<void> {
+async function writePortable(
+  m: EntityManager,
+  recipients: readonly RecipientEntity[],
+  deletes: ReadonlyArray<[string, string]>,
+  pendings: readonly PendingEmailEntity[],
+): Promise<void> {
   for (let i = 0; i < recipients.length; i += WRITE_CHUNK) {
-    await m.createQueryBuilder().insert().into(RecipientEntity).values(recipients.slice(i, i + WRITE_CHUNK)).orUpdate(['email', 'display_name', 'updated_seq'], ['user_id']).execute();
+    await m
+      .createQueryBuilder()
+      .insert()
+      .into(RecipientEntity)
+      .values(recipients.slice(i, i + WRITE_CHUNK))
+      .orUpdate(['email', 'display_name', 'updated_seq'], ['user_id'])
+      .execute();
   }
   for (let i = 0; i < deletes.length; i += WRITE_CHUNK) {
     const chunk = deletes.slice(i, i + WRITE_CHUNK);
@@ -184,9 +229,25 @@ async function writePortable(m: EntityManager, recipients: readonly RecipientEnt
       )
       .execute();
   }
-  const columns = ['queued_event_id', 'queued_at', 'first_queued_at', 'attempts', 'last_error', 'claimed_tick', 'claimed_at', 'claim_token', 'context'];
+  const columns = [
+    'queued_event_id',
+    'queued_at',
+    'first_queued_at',
+    'attempts',
+    'last_error',
+    'claimed_tick',
+    'claimed_at',
+    'claim_token',
+    'context',
+  ];
   for (let i = 0; i < pendings.length; i += WRITE_CHUNK / 2) {
-    await m.createQueryBuilder().insert().into(PendingEmailEntity).values(pendings.slice(i, i + WRITE_CHUNK / 2)).orUpdate(columns, ['user_id', 'email_type']).execute();
+    await m
+      .createQueryBuilder()
+      .insert()
+      .into(PendingEmailEntity)
+      .values(pendings.slice(i, i + WRITE_CHUNK / 2))
+      .orUpdate(columns, ['user_id', 'email_type'])
+      .execute();
   }
 }
 
@@ -199,13 +260,23 @@ const isoOf = (value: Date | null): string | null => (value instanceof Date ? va
  * work. Same values as {@link writePortable}: timestamps as `toISOString()` (the columns'
  * transformer), `bigint` as numbers; the tables are found through the connection's `search_path`.
  */
-async function writePostgres(m: EntityManager, recipients: readonly RecipientEntity[], deletes: ReadonlyArray<[string, string]>, pendings: readonly PendingEmailEntity[]): Promise<void> {
+async function writePostgres(
+  m: EntityManager,
+  recipients: readonly RecipientEntity[],
+  deletes: ReadonlyArray<[string, string]>,
+  pendings: readonly PendingEmailEntity[],
+): Promise<void> {
   if (recipients.length > 0) {
     await m.query(
       `INSERT INTO recipient (user_id, email, display_name, updated_seq)
        SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::bigint[])
        ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, display_name = EXCLUDED.display_name, updated_seq = EXCLUDED.updated_seq`,
-      [recipients.map((r) => r.userId), recipients.map((r) => r.email), recipients.map((r) => r.displayName), recipients.map((r) => r.updatedSeq)],
+      [
+        recipients.map((r) => r.userId),
+        recipients.map((r) => r.email),
+        recipients.map((r) => r.displayName),
+        recipients.map((r) => r.updatedSeq),
+      ],
     );
   }
   if (deletes.length > 0) {

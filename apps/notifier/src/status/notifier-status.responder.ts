@@ -14,7 +14,6 @@ import { renderTemplate } from '../templates/template-renderer.js';
 import type { TemplateSet } from '../templates/template-store.js';
 import { RecipientEntity } from '../recipients/recipient.entity.js';
 
-
 const userQuery = z.object({ userId: z.string().min(1) });
 const previewQuery = z.object({ userId: z.string().min(1), emailType: z.string().min(1).optional() });
 
@@ -117,15 +116,24 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
       ok: true,
       userId,
       known: recipient !== null,
-      pending: rows.map((r) => ({ emailType: r.emailType, attempts: r.attempts, lastError: r.lastError, firstQueuedAt: r.firstQueuedAt.toISOString(), claimed: r.claimedTick !== null })),
+      pending: rows.map((r) => ({
+        emailType: r.emailType,
+        attempts: r.attempts,
+        lastError: r.lastError,
+        firstQueuedAt: r.firstQueuedAt.toISOString(),
+        claimed: r.claimedTick !== null,
+      })),
     };
   }
 
   private async preview(userId: string, emailType: string | undefined): Promise<unknown> {
-    if (emailType !== undefined && !this.templates.has(emailType)) return { ok: false, error: `no template for email type ${emailType}; known: ${[...this.templates.keys()].join(', ')}` };
+    if (emailType !== undefined && !this.templates.has(emailType))
+      return { ok: false, error: `no template for email type ${emailType}; known: ${[...this.templates.keys()].join(', ')}` };
     const row = await this.dataSource.getRepository(RecipientEntity).findOneBy({ userId });
     // A known user without an address yet still gets a preview; the address shows as a placeholder.
-    const recipient = row ? { userId, email: row.email ?? '(no address yet)', displayName: row.displayName, updatedSeq: row.updatedSeq } : { userId, email: `${userId}@example.com`, displayName: null, updatedSeq: 0 };
+    const recipient = row
+      ? { userId, email: row.email ?? '(no address yet)', displayName: row.displayName, updatedSeq: row.updatedSeq }
+      : { userId, email: `${userId}@example.com`, displayName: null, updatedSeq: 0 };
     const pendingRows = await this.dataSource.getRepository(PendingEmailEntity).find({ where: { userId } });
     const previews = [...this.templates.entries()]
       .filter(([type]) => emailType === undefined || type === emailType)
@@ -134,7 +142,19 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
         const captured = pendingRows.find((p) => p.emailType === type)?.context;
         const context = captured ? (JSON.parse(captured) as Record<string, string>) : SAMPLE_CONTEXT;
         const now = new Date(0);
-        const values = emailValues(recipient, { userId, emailType: type, queuedEventId: 'preview', queuedAt: now, firstQueuedAt: now, attempts: 0, lastError: null, claimedTick: null, claimedAt: null, claimToken: null, context });
+        const values = emailValues(recipient, {
+          userId,
+          emailType: type,
+          queuedEventId: 'preview',
+          queuedAt: now,
+          firstQueuedAt: now,
+          attempts: 0,
+          lastError: null,
+          claimedTick: null,
+          claimedAt: null,
+          claimToken: null,
+          context,
+        });
         return { emailType: type, ...renderTemplate(template, values) };
       });
     return { ok: true, userId, known: row !== null, previews };
@@ -143,5 +163,4 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
   private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
     this.subscriptions.push(serveRequests(this.nc, subject, NOTIFIER_STATUS_QUEUE, answer, this.logger));
   }
-
 }

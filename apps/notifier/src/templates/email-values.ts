@@ -6,7 +6,8 @@ import type { TemplateValues } from './email-template.js';
 const SYNC_FAILURE_TEXT: Readonly<Record<PasswordSyncFailureReason, { explanation: string; advice: string }>> = {
   'user-not-found': {
     explanation: 'your account does not exist yet in the target directory.',
-    advice: 'no action is needed if your account was created recently; it is retried automatically. If this persists, contact the help desk.',
+    advice:
+      'no action is needed if your account was created recently; it is retried automatically. If this persists, contact the help desk.',
   },
   'policy-violation': {
     explanation: 'the target directory rejected the password because it does not meet its password policy (length, complexity or history).',

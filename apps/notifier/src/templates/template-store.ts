@@ -8,7 +8,10 @@ import { placeholdersOf } from './template-renderer.js';
 export class MissingTemplateError extends Error {
   override readonly name = 'MissingTemplateError';
   readonly code = 'IDM_NOTIFIER_TEMPLATE_MISSING';
-  constructor(readonly emailTypes: readonly string[], templatesDir: string | undefined) {
+  constructor(
+    readonly emailTypes: readonly string[],
+    templatesDir: string | undefined,
+  ) {
     super(
       `no template for email type(s) ${emailTypes.join(', ')}: add ${emailTypes.map((t) => `${t}/{subject.txt,body.html,body.txt}`).join(', ')} ` +
         (templatesDir ? `under TEMPLATES_DIR (${templatesDir})` : 'under a folder named by TEMPLATES_DIR'),
@@ -30,7 +33,8 @@ export type TemplateSet = ReadonlyMap<string, EmailTemplate>;
 
 function readOverride(dir: string, emailType: string): EmailTemplate {
   const missing = Object.values(TEMPLATE_FILES).filter((f) => !existsSync(join(dir, f)));
-  if (missing.length > 0) throw new TemplateInvalidError(`template override ${dir} for ${emailType} lacks ${missing.join(', ')} (all three files are needed)`);
+  if (missing.length > 0)
+    throw new TemplateInvalidError(`template override ${dir} for ${emailType} lacks ${missing.join(', ')} (all three files are needed)`);
   const read = (file: string): string => readFileSync(join(dir, file), 'utf8');
   return { subject: read(TEMPLATE_FILES.subject).trim(), html: read(TEMPLATE_FILES.html), text: read(TEMPLATE_FILES.text) };
 }
@@ -39,7 +43,9 @@ function checkPlaceholders(emailType: string, template: EmailTemplate): void {
   const known: readonly string[] = TEMPLATE_VARIABLES;
   const unknown = [...new Set(Object.values(template).flatMap(placeholdersOf))].filter((p) => !known.includes(p));
   if (unknown.length > 0) {
-    throw new TemplateInvalidError(`template ${emailType} uses unknown placeholder(s) ${unknown.map((u) => `{{${u}}}`).join(', ')}; known: ${known.join(', ')}`);
+    throw new TemplateInvalidError(
+      `template ${emailType} uses unknown placeholder(s) ${unknown.map((u) => `{{${u}}}`).join(', ')}; known: ${known.join(', ')}`,
+    );
   }
 }
 

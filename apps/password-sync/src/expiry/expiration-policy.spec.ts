@@ -16,8 +16,18 @@ const rows: readonly Row[] = [
   { name: 'a plain number is taken', given: { PASSWORD_EXPIRATION_MINUTES: '300' }, minutes: 300, warnings: [] },
   { name: 'surrounding spaces are tolerated', given: { PASSWORD_EXPIRATION_MINUTES: ' 90 ' }, minutes: 90, warnings: [] },
   { name: '"abc" → 60 with a warning', given: { PASSWORD_EXPIRATION_MINUTES: 'abc' }, minutes: 60, warnings: [/"abc" is not a number/] },
-  { name: '"60m" (invalid characters) → 60 with a warning', given: { PASSWORD_EXPIRATION_MINUTES: '60m' }, minutes: 60, warnings: [/not a number/] },
-  { name: '"1e3" (exponent is an invalid character) → 60 with a warning', given: { PASSWORD_EXPIRATION_MINUTES: '1e3' }, minutes: 60, warnings: [/not a number/] },
+  {
+    name: '"60m" (invalid characters) → 60 with a warning',
+    given: { PASSWORD_EXPIRATION_MINUTES: '60m' },
+    minutes: 60,
+    warnings: [/not a number/],
+  },
+  {
+    name: '"1e3" (exponent is an invalid character) → 60 with a warning',
+    given: { PASSWORD_EXPIRATION_MINUTES: '1e3' },
+    minutes: 60,
+    warnings: [/not a number/],
+  },
   { name: 'decimals are allowed: "4.5"', given: { PASSWORD_EXPIRATION_MINUTES: '4.5' }, minutes: 4.5, warnings: [] },
   {
     name: '"0.5" with the default 60 s polling → raised to 3 minutes',
@@ -70,7 +80,12 @@ const rows: readonly Row[] = [
     minutes: MAX_EXPIRATION_MINUTES,
     warnings: [/more than 100 years; capped/],
   },
-  { name: '18,000 passwords → 300 minutes (the seed\'s rule of thumb) is kept', given: { PASSWORD_EXPIRATION_MINUTES: '300' }, minutes: 300, warnings: [] },
+  {
+    name: "18,000 passwords → 300 minutes (the seed's rule of thumb) is kept",
+    given: { PASSWORD_EXPIRATION_MINUTES: '300' },
+    minutes: 300,
+    warnings: [],
+  },
   {
     name: 'an invalid polling interval falls back to 60 s with a warning',
     given: { PASSWORD_EXPIRATION_MINUTES: '2', SOURCE_POLLING_INTERVAL_SECONDS: 'soon' },

@@ -56,7 +56,9 @@ export function resolveExpirationPolicy(inputs: ExpirationPolicyInputs): Expirat
   if (parsed === undefined) {
     minutes = DEFAULT_EXPIRATION_MINUTES;
   } else if (parsed === 'invalid') {
-    warnings.push(`PASSWORD_EXPIRATION_MINUTES=${JSON.stringify(raw)} is not a number; using the default of ${DEFAULT_EXPIRATION_MINUTES} minutes`);
+    warnings.push(
+      `PASSWORD_EXPIRATION_MINUTES=${JSON.stringify(raw)} is not a number; using the default of ${DEFAULT_EXPIRATION_MINUTES} minutes`,
+    );
     minutes = DEFAULT_EXPIRATION_MINUTES;
   } else if (parsed === -1) {
     warnings.push(
@@ -81,7 +83,9 @@ export function resolveExpirationPolicy(inputs: ExpirationPolicyInputs): Expirat
     minutes = floor;
   }
   if (minutes > MAX_EXPIRATION_MINUTES) {
-    warnings.push(`PASSWORD_EXPIRATION_MINUTES=${minutes} is more than 100 years; capped at ${MAX_EXPIRATION_MINUTES} minutes (use -1 for never)`);
+    warnings.push(
+      `PASSWORD_EXPIRATION_MINUTES=${minutes} is more than 100 years; capped at ${MAX_EXPIRATION_MINUTES} minutes (use -1 for never)`,
+    );
     minutes = MAX_EXPIRATION_MINUTES;
   }
   return { minutes, pollingIntervalSeconds, warnings };

@@ -32,7 +32,9 @@ export class CacheKeyResealer implements OnApplicationBootstrap, BeforeApplicati
     // Not awaited: a slow count must not hold up the start; it only warns.
     this.startupCheck = this.warnAboutLostKeys();
     if (this.sealer.previousKeyIds.length === 0) return;
-    this.logger.log(`password cache key ${this.sealer.keyId}; previous keys ${this.sealer.previousKeyIds.join(', ')} open old rows, which are re-sealed`);
+    this.logger.log(
+      `password cache key ${this.sealer.keyId}; previous keys ${this.sealer.previousKeyIds.join(', ')} open old rows, which are re-sealed`,
+    );
     const tick = (): void => {
       if (!this.running) this.running = this.runOnce().finally(() => (this.running = undefined));
     };
@@ -75,7 +77,10 @@ export class CacheKeyResealer implements OnApplicationBootstrap, BeforeApplicati
         // A full batch of rows that all failed would come back forever: stop and report them.
         if (!report.more || this.stopping || report.resealed === 0) break;
       }
-      if (resealed > 0 || failed > 0) this.logger.log(`re-sealed ${resealed} cached passwords with key ${this.sealer.keyId}${failed > 0 ? `; ${failed} could not be opened` : ''}`);
+      if (resealed > 0 || failed > 0)
+        this.logger.log(
+          `re-sealed ${resealed} cached passwords with key ${this.sealer.keyId}${failed > 0 ? `; ${failed} could not be opened` : ''}`,
+        );
     } catch (err) {
       this.logger.error(`re-seal pass failed: ${(err as Error).message}`);
     }

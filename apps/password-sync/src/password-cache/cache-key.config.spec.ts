@@ -52,7 +52,13 @@ describe('loadCacheKey', () => {
 
   it('refuses both variables at once', () => {
     assert.throws(
-      () => loadCacheKey({ PASSWORD_CACHE_KEY: randomBytes(32).toString('base64'), PASSWORD_CACHE_KEY_FILE: join(dir, 'k1'), embedded: false, dataDir: dir }),
+      () =>
+        loadCacheKey({
+          PASSWORD_CACHE_KEY: randomBytes(32).toString('base64'),
+          PASSWORD_CACHE_KEY_FILE: join(dir, 'k1'),
+          embedded: false,
+          dataDir: dir,
+        }),
       /set only one/,
     );
   });
@@ -84,7 +90,12 @@ describe('loadCacheKey', () => {
   describe('previous keys (rotation)', () => {
     it('reads PASSWORD_CACHE_PREVIOUS_KEYS, comma or space separated', () => {
       const [current, a, b] = [randomBytes(32), randomBytes(32), randomBytes(32)];
-      const loaded = loadCacheKey({ PASSWORD_CACHE_KEY: current.toString('base64'), PASSWORD_CACHE_PREVIOUS_KEYS: `${a.toString('base64')}, ${b.toString('base64')}`, embedded: false, dataDir: dir });
+      const loaded = loadCacheKey({
+        PASSWORD_CACHE_KEY: current.toString('base64'),
+        PASSWORD_CACHE_PREVIOUS_KEYS: `${a.toString('base64')}, ${b.toString('base64')}`,
+        embedded: false,
+        dataDir: dir,
+      });
       assert.deepEqual(loaded.key, current);
       assert.deepEqual(loaded.previous, [a, b]);
       assert.deepEqual(loaded.warnings, []);
@@ -94,7 +105,12 @@ describe('loadCacheKey', () => {
       const [current, a, b] = [randomBytes(32), randomBytes(32), randomBytes(32)];
       const path = join(dir, 'keyring');
       writeFileSync(path, `# rotated 2026-11-30\n${current.toString('base64')}\n\n${a.toString('base64')}\n`);
-      const loaded = loadCacheKey({ PASSWORD_CACHE_KEY_FILE: path, PASSWORD_CACHE_PREVIOUS_KEYS: b.toString('base64'), embedded: false, dataDir: dir });
+      const loaded = loadCacheKey({
+        PASSWORD_CACHE_KEY_FILE: path,
+        PASSWORD_CACHE_PREVIOUS_KEYS: b.toString('base64'),
+        embedded: false,
+        dataDir: dir,
+      });
       assert.deepEqual(loaded.key, current);
       assert.deepEqual(loaded.previous, [a, b]);
     });
@@ -111,8 +127,18 @@ describe('loadCacheKey', () => {
       const good = randomBytes(32).toString('base64');
       const bad = randomBytes(20).toString('base64');
       assert.throws(
-        () => loadCacheKey({ PASSWORD_CACHE_KEY: randomBytes(32).toString('base64'), PASSWORD_CACHE_PREVIOUS_KEYS: `${good},${bad}`, embedded: false, dataDir: dir }),
-        (err: unknown) => err instanceof CacheKeyError && /PASSWORD_CACHE_PREVIOUS_KEYS \(key 2\)/.test(err.message) && !err.message.includes(bad) && !err.message.includes(good),
+        () =>
+          loadCacheKey({
+            PASSWORD_CACHE_KEY: randomBytes(32).toString('base64'),
+            PASSWORD_CACHE_PREVIOUS_KEYS: `${good},${bad}`,
+            embedded: false,
+            dataDir: dir,
+          }),
+        (err: unknown) =>
+          err instanceof CacheKeyError &&
+          /PASSWORD_CACHE_PREVIOUS_KEYS \(key 2\)/.test(err.message) &&
+          !err.message.includes(bad) &&
+          !err.message.includes(good),
       );
       const path = join(dir, 'bad-keyring');
       writeFileSync(path, `${good}\n${bad}\n`);

@@ -42,7 +42,9 @@ export const GENERATED_KEY_FILE = 'password-cache.key';
 function decodeBase64Key(text: string, where: string): Buffer {
   const trimmed = text.trim();
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) {
-    throw new CacheKeyError(`${where} is not base64 (expected ${KEY_BYTES} random bytes, base64-encoded, e.g. \`openssl rand -base64 32\`)`);
+    throw new CacheKeyError(
+      `${where} is not base64 (expected ${KEY_BYTES} random bytes, base64-encoded, e.g. \`openssl rand -base64 32\`)`,
+    );
   }
   const key = Buffer.from(trimmed, trimmed.includes('-') || trimmed.includes('_') ? 'base64url' : 'base64');
   if (key.length !== KEY_BYTES) {
@@ -78,7 +80,9 @@ function readKeyFile(path: string, where: string): Buffer[] {
 
 function readPreviousKeys(text: string | undefined): Buffer[] {
   const items = (text ?? '').split(/[\s,]+/).filter((k) => k !== '');
-  return items.map((item, i) => decodeBase64Key(item, items.length === 1 ? 'PASSWORD_CACHE_PREVIOUS_KEYS' : `PASSWORD_CACHE_PREVIOUS_KEYS (key ${i + 1})`));
+  return items.map((item, i) =>
+    decodeBase64Key(item, items.length === 1 ? 'PASSWORD_CACHE_PREVIOUS_KEYS' : `PASSWORD_CACHE_PREVIOUS_KEYS (key ${i + 1})`),
+  );
 }
 
 /** Drops previous keys equal to the current one or to each other (with a warning: a likely slip). */
@@ -128,7 +132,9 @@ function loadCurrentKey(inputs: CacheKeyInputs): { loaded: Omit<LoadedCacheKey, 
   }
   const path = join(inputs.dataDir, GENERATED_KEY_FILE);
   if (existsSync(path)) {
-    const warnings = [`using the generated password cache key ${path} (embedded mode); set PASSWORD_CACHE_KEY or PASSWORD_CACHE_KEY_FILE in production`];
+    const warnings = [
+      `using the generated password cache key ${path} (embedded mode); set PASSWORD_CACHE_KEY or PASSWORD_CACHE_KEY_FILE in production`,
+    ];
     if ((statSync(path).mode & 0o077) !== 0) warnings.push(`${path} is readable by group or others; it should be mode 0600`);
     return { loaded: { key: readKeyFile(path, 'generated key file')[0]!, source: 'generated-earlier', warnings }, morePrevious: [] };
   }

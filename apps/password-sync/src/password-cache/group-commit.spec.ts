@@ -58,8 +58,14 @@ describe('GroupCommit (real SQLite)', () => {
       });
     const results = await Promise.all([unit('a', 0), unit('a', 1), unit('b', 0), unit('a', 2), unit('b', 1)]);
     assert.deepEqual(results, [0, 1, 0, 2, 1]);
-    assert.deepEqual(published.filter((p) => p.startsWith('a:')), ['a:0', 'a:1', 'a:2']);
-    assert.deepEqual(published.filter((p) => p.startsWith('b:')), ['b:0', 'b:1']);
+    assert.deepEqual(
+      published.filter((p) => p.startsWith('a:')),
+      ['a:0', 'a:1', 'a:2'],
+    );
+    assert.deepEqual(
+      published.filter((p) => p.startsWith('b:')),
+      ['b:0', 'b:1'],
+    );
     assert.equal(await count('a-2'), 1);
   });
 
@@ -73,7 +79,10 @@ describe('GroupCommit (real SQLite)', () => {
       }),
       gc.run(async (m) => void (await m.save(row('ok-2')))),
     ]);
-    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
     assert.equal(await count('ok-1'), 1);
     assert.equal(await count('ok-2'), 1);
     assert.equal(await count('bad'), 0, 'the failing unit left nothing behind');
@@ -91,7 +100,10 @@ describe('GroupCommit (real SQLite)', () => {
         defer('p', () => Promise.resolve());
       }),
     ]);
-    assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'fulfilled']);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['rejected', 'fulfilled'],
+    );
     assert.equal(await count('unpublished'), 0);
     assert.equal(await count('published'), 1);
   });

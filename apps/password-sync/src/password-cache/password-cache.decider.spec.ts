@@ -58,7 +58,13 @@ function given(state: PasswordCacheState) {
 }
 
 const overdue = (cachedBefore: string): PasswordCacheInput => ({ type: 'AttemptOverdue', userId: U, cachedBefore });
-const change = (changedAt = T0, sealed = sealedA): PasswordCacheInput => ({ type: 'ChangePassword', userId: U, origin: 'source', sealed, changedAt });
+const change = (changedAt = T0, sealed = sealedA): PasswordCacheInput => ({
+  type: 'ChangePassword',
+  userId: U,
+  origin: 'source',
+  sealed,
+  changedAt,
+});
 const userAdded: PasswordCacheInput = { type: 'UserAdded', userId: U };
 const userModified: PasswordCacheInput = { type: 'UserModified', userId: U };
 const result = (r: Extract<PasswordCacheInput, { type: 'AttemptResult' }>['result'], changedAt = T0): PasswordCacheInput => ({
@@ -132,11 +138,15 @@ describe('password cache decider', () => {
         });
 
         it('when the retry sweep runs, then nothing happens: only an outage is retried on a timer', () => {
-          given(state).when(retryDue, plus(T0, 30 * MIN)).thenIgnored('not-retryable');
+          given(state)
+            .when(retryDue, plus(T0, 30 * MIN))
+            .thenIgnored('not-retryable');
         });
 
         it('when the sweep looks for never-attempted passwords, then nothing happens: a recorded failure waits for Add/Modify', () => {
-          given(state).when(overdue(plus(T0, 10 * MIN)), plus(T0, 10 * MIN)).thenIgnored('already-attempted');
+          given(state)
+            .when(overdue(plus(T0, 10 * MIN)), plus(T0, 10 * MIN))
+            .thenIgnored('already-attempted');
         });
       });
     }
@@ -163,7 +173,13 @@ describe('password cache decider', () => {
               kind: 'Append',
               event: {
                 type: EventTypes.PasswordSyncFailed,
-                data: { userId: U, reason: 'policy-violation', message: 'Password fails quality checking policy', attempt: 2, expiresAt: plus(T0, 60 * MIN) },
+                data: {
+                  userId: U,
+                  reason: 'policy-violation',
+                  message: 'Password fails quality checking policy',
+                  attempt: 2,
+                  expiresAt: plus(T0, 60 * MIN),
+                },
               },
             },
           ]);
@@ -200,7 +216,9 @@ describe('password cache decider', () => {
     });
 
     it('when an older change arrives late, then nothing happens (stale-change)', () => {
-      given(cached()).when(change(plus(T0, -MIN), sealedB)).thenIgnored('stale-change');
+      given(cached())
+        .when(change(plus(T0, -MIN), sealedB))
+        .thenIgnored('stale-change');
     });
 
     it('when the result of an attempt on an older password arrives, then nothing happens (stale-attempt)', () => {
@@ -210,7 +228,9 @@ describe('password cache decider', () => {
     });
 
     it('when the expiry sweep runs before expiresAt, then nothing happens (not-due)', () => {
-      given(cached()).when(expiryDue, plus(T0, 59 * MIN)).thenIgnored('not-due');
+      given(cached())
+        .when(expiryDue, plus(T0, 59 * MIN))
+        .thenIgnored('not-due');
     });
 
     it('when the expiry sweep runs at expiresAt, then PasswordExpired is appended and the secret destroyed', () => {
@@ -254,11 +274,18 @@ describe('password cache decider', () => {
     it('when UserRemoved arrives for a never-expiring password, then it is destroyed all the same', () => {
       given(cached({ expiresAt: null }))
         .when(userRemoved)
-        .then(({ outputs }) => assert.deepEqual(outputs.map((o) => o.kind), ['Append', 'DestroySecret']));
+        .then(({ outputs }) =>
+          assert.deepEqual(
+            outputs.map((o) => o.kind),
+            ['Append', 'DestroySecret'],
+          ),
+        );
     });
 
     it('when the policy never expires, then the expiry sweep leaves it (never-expires)', () => {
-      given(cached({ expiresAt: null })).when(expiryDue, plus(T0, 525_600 * MIN)).thenIgnored('never-expires');
+      given(cached({ expiresAt: null }))
+        .when(expiryDue, plus(T0, 525_600 * MIN))
+        .thenIgnored('never-expires');
     });
 
     it('when the secret cannot be opened, then PasswordSyncFailed (target-error) is appended and it is discarded', () => {
@@ -267,7 +294,10 @@ describe('password cache decider', () => {
         .then(({ outputs, state }) => {
           const first = outputs[0];
           assert.equal(first?.kind, 'Append');
-          assert.equal(first.kind === 'Append' && first.event.type === EventTypes.PasswordSyncFailed && first.event.data.reason, 'target-error');
+          assert.equal(
+            first.kind === 'Append' && first.event.type === EventTypes.PasswordSyncFailed && first.event.data.reason,
+            'target-error',
+          );
           assert.deepEqual(outputs[1], { kind: 'DestroySecret', userId: U });
           assert.equal(state.status, 'discarded');
         });
@@ -280,7 +310,10 @@ describe('password cache decider', () => {
       const delays: number[] = [];
       let now = T0;
       for (let i = 0; i < 9; i++) {
-        const d = decide(result({ status: 'target-unavailable', message: 'connect ECONNREFUSED' }), state, { now: at(now), policy: { minutes: null } });
+        const d = decide(result({ status: 'target-unavailable', message: 'connect ECONNREFUSED' }), state, {
+          now: at(now),
+          policy: { minutes: null },
+        });
         state = d.state;
         const s = state as CachedPassword;
         delays.push(Date.parse(s.nextRetryAt!) - Date.parse(now));
@@ -326,11 +359,21 @@ describe('password cache decider', () => {
   });
 
   describe('given a synced password', () => {
-    const synced: PasswordCacheState = { status: 'synced', userId: U, origin: 'source', changedAt: T0, cachedAt: T0, attempts: 1, syncedAt: T0 };
+    const synced: PasswordCacheState = {
+      status: 'synced',
+      userId: U,
+      origin: 'source',
+      changedAt: T0,
+      cachedAt: T0,
+      attempts: 1,
+      syncedAt: T0,
+    };
 
     for (const input of [userAdded, userModified, userRemoved, expiryDue, retryDue, result({ status: 'applied' })]) {
       it(`when ${input.type} arrives, then nothing happens (nothing-cached)`, () => {
-        given(synced).when(input, plus(T0, 90 * MIN)).thenIgnored('nothing-cached');
+        given(synced)
+          .when(input, plus(T0, 90 * MIN))
+          .thenIgnored('nothing-cached');
       });
     }
 
@@ -341,19 +384,33 @@ describe('password cache decider', () => {
     });
 
     it('when an older change arrives late, then nothing happens (stale-change)', () => {
-      given(synced).when(change(plus(T0, -MIN))).thenIgnored('stale-change');
+      given(synced)
+        .when(change(plus(T0, -MIN)))
+        .thenIgnored('stale-change');
     });
   });
 
   describe('given an expired password', () => {
-    const expired: PasswordCacheState = { status: 'expired', userId: U, origin: 'source', changedAt: T0, cachedAt: T0, attempts: 3, expiredAt: plus(T0, 60 * MIN) };
+    const expired: PasswordCacheState = {
+      status: 'expired',
+      userId: U,
+      origin: 'source',
+      changedAt: T0,
+      cachedAt: T0,
+      attempts: 3,
+      expiredAt: plus(T0, 60 * MIN),
+    };
 
     it('when UserAdded finally arrives, then there is nothing to apply', () => {
-      given(expired).when(userAdded, plus(T0, 2 * 60 * MIN)).thenIgnored('nothing-cached');
+      given(expired)
+        .when(userAdded, plus(T0, 2 * 60 * MIN))
+        .thenIgnored('nothing-cached');
     });
 
     it('when the expiry sweep runs again, then nothing happens', () => {
-      given(expired).when(expiryDue, plus(T0, 2 * 60 * MIN)).thenIgnored('nothing-cached');
+      given(expired)
+        .when(expiryDue, plus(T0, 2 * 60 * MIN))
+        .thenIgnored('nothing-cached');
     });
 
     it('when the user changes the password again, then the new one is cached and applied', () => {
@@ -383,18 +440,32 @@ describe('an accepted password that was never attempted (the process died betwee
   });
 
   it('when the sweep runs within the grace period, then nothing happens (its first attempt may still be running)', () => {
-    given(accepted).when(overdue(plus(T0, -1)), plus(T0, 29_999)).thenIgnored('not-due');
+    given(accepted)
+      .when(overdue(plus(T0, -1)), plus(T0, 29_999))
+      .thenIgnored('not-due');
   });
 
   it('when its expiry has passed, then it expires instead of being applied late', () => {
     given(accepted)
       .when(overdue(plus(T0, 61 * MIN)), plus(T0, 61 * MIN))
-      .then(({ outputs }) => assert.deepEqual(outputs[0], { kind: 'Append', event: { type: EventTypes.PasswordExpired, data: { userId: U, cachedAt: T0 } } }));
+      .then(({ outputs }) =>
+        assert.deepEqual(outputs[0], { kind: 'Append', event: { type: EventTypes.PasswordExpired, data: { userId: U, cachedAt: T0 } } }),
+      );
   });
 
   it('when it was synced meanwhile, then nothing happens', () => {
-    const synced: PasswordCacheState = { status: 'synced', userId: U, origin: 'source', changedAt: T0, cachedAt: T0, attempts: 1, syncedAt: plus(T0, 1000) };
-    given(synced).when(overdue(plus(T0, MIN)), plus(T0, MIN)).thenIgnored('nothing-cached');
+    const synced: PasswordCacheState = {
+      status: 'synced',
+      userId: U,
+      origin: 'source',
+      changedAt: T0,
+      cachedAt: T0,
+      attempts: 1,
+      syncedAt: plus(T0, 1000),
+    };
+    given(synced)
+      .when(overdue(plus(T0, MIN)), plus(T0, MIN))
+      .thenIgnored('nothing-cached');
   });
 
   it('when the attempt is then recorded, then it counts as attempt 1 and the sweep leaves it alone', () => {
@@ -402,7 +473,9 @@ describe('an accepted password that was never attempted (the process died betwee
       .when(result({ status: 'policy-violation', message: 'too short' }), plus(T0, MIN))
       .then(({ state }) => {
         assert.equal(state.status === 'cached' && state.attempts, 1);
-        given(state).when(overdue(plus(T0, 2 * MIN)), plus(T0, 2 * MIN)).thenIgnored('already-attempted');
+        given(state)
+          .when(overdue(plus(T0, 2 * MIN)), plus(T0, 2 * MIN))
+          .thenIgnored('already-attempted');
       });
   });
 });

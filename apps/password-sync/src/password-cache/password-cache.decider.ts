@@ -104,10 +104,12 @@ export interface SecretUnreadable {
 }
 
 /** Everything the password cache decides on. */
-export type PasswordCacheInput = ChangePassword | UserChanged | UserRemoved | AttemptResult | ExpiryDue | RetryDue | AttemptOverdue | SecretUnreadable;
+export type PasswordCacheInput =
+  ChangePassword | UserChanged | UserRemoved | AttemptResult | ExpiryDue | RetryDue | AttemptOverdue | SecretUnreadable;
 
 /** Why an input changed nothing. */
-export type IgnoreReason = 'nothing-cached' | 'stale-change' | 'stale-attempt' | 'not-due' | 'never-expires' | 'not-retryable' | 'already-attempted';
+export type IgnoreReason =
+  'nothing-cached' | 'stale-change' | 'stale-attempt' | 'not-due' | 'never-expires' | 'not-retryable' | 'already-attempted';
 
 type PasswordEventType =
   | typeof EventTypes.PasswordChanged
@@ -147,7 +149,10 @@ export function emptyState(userId: string): PasswordCacheState {
 /** How a `PasswordSyncFailed` that discarded an unreadable secret begins; replay tells a discard by it. */
 export const DISCARDED_MESSAGE_PREFIX = 'the cached password cannot be opened and was discarded: ';
 
-const ignore = (state: PasswordCacheState, reason: IgnoreReason): PasswordCacheDecision => ({ outputs: [{ kind: 'Ignore', reason }], state });
+const ignore = (state: PasswordCacheState, reason: IgnoreReason): PasswordCacheDecision => ({
+  outputs: [{ kind: 'Ignore', reason }],
+  state,
+});
 
 const isDue = (at: string, now: Date): boolean => Date.parse(at) <= now.getTime();
 
@@ -188,7 +193,10 @@ function changePassword(cmd: ChangePassword, state: PasswordCacheState, ctx: Dec
   };
   return {
     outputs: [
-      { kind: 'Append', event: { type: EventTypes.PasswordChanged, data: { userId: cmd.userId, origin: cmd.origin, changedAt: cmd.changedAt } } },
+      {
+        kind: 'Append',
+        event: { type: EventTypes.PasswordChanged, data: { userId: cmd.userId, origin: cmd.origin, changedAt: cmd.changedAt } },
+      },
       { kind: 'ApplyPassword', userId: cmd.userId, changedAt: cmd.changedAt },
     ],
     state: next,

@@ -51,7 +51,10 @@ describe('replaying the password cache from the log', () => {
     });
 
     it('when a policy violation is replayed, then it stays cached without a timer retry', () => {
-      const s = replay([changed, anEvent.passwordSyncFailed({ reason: 'policy-violation', message: 'too short', attempt: 1, expiresAt: plus(3_600_000) })]);
+      const s = replay([
+        changed,
+        anEvent.passwordSyncFailed({ reason: 'policy-violation', message: 'too short', attempt: 1, expiresAt: plus(3_600_000) }),
+      ]);
       assert.equal(s?.status, 'cached');
       assert.equal(s?.lastReason, 'policy-violation');
       assert.equal(s?.nextRetryAt, null);
@@ -69,7 +72,13 @@ describe('replaying the password cache from the log', () => {
     });
 
     it('when the failure reports a discarded secret, then the entry ends (discarded)', () => {
-      const s = replay([changed, anEvent.passwordSyncFailed({ reason: 'target-error', message: `${DISCARDED_MESSAGE_PREFIX}bad key`, attempt: 1, expiresAt: plus(1) }, { time: plus(1) })]);
+      const s = replay([
+        changed,
+        anEvent.passwordSyncFailed(
+          { reason: 'target-error', message: `${DISCARDED_MESSAGE_PREFIX}bad key`, attempt: 1, expiresAt: plus(1) },
+          { time: plus(1) },
+        ),
+      ]);
       assert.equal(s?.status, 'discarded');
     });
 

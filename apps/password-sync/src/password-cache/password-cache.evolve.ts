@@ -32,11 +32,31 @@ export type PasswordEvent =
 
 /** True for the events {@link evolvePasswordCache} applies. */
 export function isPasswordEvent(event: { readonly type: string }): event is PasswordEvent {
-  return event.type === 'idm.password.changed' || event.type === 'idm.password.synced' || event.type === 'idm.password.sync-failed' || event.type === 'idm.password.expired';
+  return (
+    event.type === 'idm.password.changed' ||
+    event.type === 'idm.password.synced' ||
+    event.type === 'idm.password.sync-failed' ||
+    event.type === 'idm.password.expired'
+  );
 }
 
-function settle(state: PasswordCacheView, status: 'synced' | 'expired' | 'discarded', at: string, attempts = state.attempts): PasswordCacheView {
-  return { ...state, status, attempts, expiresAt: null, lastReason: null, lastMessage: null, unavailableStreak: 0, nextRetryAt: null, settledAt: at };
+function settle(
+  state: PasswordCacheView,
+  status: 'synced' | 'expired' | 'discarded',
+  at: string,
+  attempts = state.attempts,
+): PasswordCacheView {
+  return {
+    ...state,
+    status,
+    attempts,
+    expiresAt: null,
+    lastReason: null,
+    lastMessage: null,
+    unavailableStreak: 0,
+    nextRetryAt: null,
+    settledAt: at,
+  };
 }
 
 /**
@@ -47,7 +67,11 @@ function settle(state: PasswordCacheView, status: 'synced' | 'expired' | 'discar
  * cached, or an older `PasswordChanged`, changes nothing (returns `state`). `policy` gives the
  * expiry of a `PasswordChanged` (the event does not carry it; a later `PasswordSyncFailed` does).
  */
-export function evolvePasswordCache(state: PasswordCacheView | undefined, event: PasswordEvent, policy: Pick<ExpirationPolicy, 'minutes'>): PasswordCacheView | undefined {
+export function evolvePasswordCache(
+  state: PasswordCacheView | undefined,
+  event: PasswordEvent,
+  policy: Pick<ExpirationPolicy, 'minutes'>,
+): PasswordCacheView | undefined {
   switch (event.type) {
     case 'idm.password.changed': {
       const { userId, origin, changedAt } = event.data;
@@ -75,7 +99,8 @@ export function evolvePasswordCache(state: PasswordCacheView | undefined, event:
     case 'idm.password.sync-failed': {
       if (state?.status !== 'cached') return state;
       const d = event.data;
-      if (d.reason === 'target-error' && d.message.startsWith(DISCARDED_MESSAGE_PREFIX)) return settle(state, 'discarded', event.time, d.attempt);
+      if (d.reason === 'target-error' && d.message.startsWith(DISCARDED_MESSAGE_PREFIX))
+        return settle(state, 'discarded', event.time, d.attempt);
       const unavailable = d.reason === 'target-unavailable';
       const unavailableStreak = unavailable ? state.unavailableStreak + 1 : 0;
       return {

@@ -31,8 +31,14 @@ export class PasswordCache1732400000000 implements MigrationInterface {
       }),
       true,
     );
-    await queryRunner.createIndex('password_cache', new TableIndex({ name: 'password_cache_expiry', columnNames: ['state', 'expires_at'] }));
-    await queryRunner.createIndex('password_cache', new TableIndex({ name: 'password_cache_retry', columnNames: ['state', 'next_retry_at'] }));
+    await queryRunner.createIndex(
+      'password_cache',
+      new TableIndex({ name: 'password_cache_expiry', columnNames: ['state', 'expires_at'] }),
+    );
+    await queryRunner.createIndex(
+      'password_cache',
+      new TableIndex({ name: 'password_cache_retry', columnNames: ['state', 'next_retry_at'] }),
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

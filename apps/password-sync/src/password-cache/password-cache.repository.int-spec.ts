@@ -42,7 +42,9 @@ async function eachDatabase(name: string, body: (open: () => Promise<DataSource>
         }
         const opened: DataSource[] = [];
         const open = async () => {
-          const ds = await openPasswordDatabase(db.kind === 'sqlite' ? { dataDir: db.dataDir } : { dataDir: '.', databaseUrl: db.databaseUrl, schema: db.schema });
+          const ds = await openPasswordDatabase(
+            db.kind === 'sqlite' ? { dataDir: db.dataDir } : { dataDir: '.', databaseUrl: db.databaseUrl, schema: db.schema },
+          );
           opened.push(ds);
           return ds;
         };
@@ -84,17 +86,34 @@ void eachDatabase('PasswordCacheRepository', async (open) => {
   assert.deepEqual(await tx(ds, (m) => repo.dueForRetry(m, new Date(plus(T0, 10_000)))), ['u1']);
   assert.equal(await tx(ds, (m) => repo.countCached(m)), 3);
   // the metrics' view: earliest expiry among cached rows (u3 never expires), the longest unavailable streak (u1)
-  assert.deepEqual(await tx(ds, (m) => repo.cachedHealth(m)), { earliestExpiresAt: new Date(plus(T0, 60_000)), longestUnavailableStreak: 2 });
+  assert.deepEqual(await tx(ds, (m) => repo.cachedHealth(m)), {
+    earliestExpiresAt: new Date(plus(T0, 60_000)),
+    longestUnavailableStreak: 2,
+  });
 
   // leaving `cached` overwrites the secret columns, not just the state
-  const synced: PasswordCacheState = { status: 'synced', userId: 'u1', origin: 'source', changedAt: T0, cachedAt: T0, attempts: 2, syncedAt: plus(T0, 20_000) };
+  const synced: PasswordCacheState = {
+    status: 'synced',
+    userId: 'u1',
+    origin: 'source',
+    changedAt: T0,
+    cachedAt: T0,
+    attempts: 2,
+    syncedAt: plus(T0, 20_000),
+  };
   await tx(ds, (m) => repo.save(m, synced));
-  const raw = (await ds.query(`SELECT state, ciphertext, nonce, tag, key_id FROM password_cache WHERE user_id = 'u1'`)) as Record<string, unknown>[];
+  const raw = (await ds.query(`SELECT state, ciphertext, nonce, tag, key_id FROM password_cache WHERE user_id = 'u1'`)) as Record<
+    string,
+    unknown
+  >[];
   assert.deepEqual(raw, [{ state: 'synced', ciphertext: null, nonce: null, tag: null, key_id: null }]);
   assert.deepEqual(await tx(ds, (m) => repo.load(m, 'u1')), synced);
   assert.equal(await tx(ds, (m) => repo.countCached(m)), 2);
   // only cached rows count: u1 synced takes its streak with it
-  assert.deepEqual(await tx(ds, (m) => repo.cachedHealth(m)), { earliestExpiresAt: new Date(plus(T0, 60_000)), longestUnavailableStreak: 0 });
+  assert.deepEqual(await tx(ds, (m) => repo.cachedHealth(m)), {
+    earliestExpiresAt: new Date(plus(T0, 60_000)),
+    longestUnavailableStreak: 0,
+  });
 
   // newest change wins even against a caller that decided on an old read
   await tx(ds, (m) => repo.save(m, cached('u4', { changedAt: plus(T0, 5_000) })));

@@ -33,7 +33,12 @@ function toState(row: PasswordCacheRow): PasswordCacheState {
       return {
         ...known,
         status: 'cached',
-        sealed: { ciphertext: Buffer.from(row.ciphertext, 'base64'), nonce: Buffer.from(row.nonce, 'base64'), tag: Buffer.from(row.tag, 'base64'), keyId: row.keyId },
+        sealed: {
+          ciphertext: Buffer.from(row.ciphertext, 'base64'),
+          nonce: Buffer.from(row.nonce, 'base64'),
+          tag: Buffer.from(row.tag, 'base64'),
+          keyId: row.keyId,
+        },
         expiresAt: iso(row.expiresAt),
         lastReason: row.lastReason as PasswordSyncFailureReason | null,
         lastMessage: row.lastMessage,
@@ -97,7 +102,10 @@ export class PasswordCacheRepository {
    * transactions are serialised by `openDatabase` already.
    */
   async load(manager: EntityManager, userId: string): Promise<PasswordCacheState> {
-    const lock = manager.connection.options.type === 'postgres' && manager.queryRunner?.isTransactionActive ? { lock: { mode: 'pessimistic_write' as const } } : {};
+    const lock =
+      manager.connection.options.type === 'postgres' && manager.queryRunner?.isTransactionActive
+        ? { lock: { mode: 'pessimistic_write' as const } }
+        : {};
     const row = await manager.findOne(PasswordCacheRow, { where: { userId }, ...lock });
     return row ? toState(row) : emptyState(userId);
   }
@@ -153,7 +161,12 @@ export class PasswordCacheRepository {
     const result = await manager
       .createQueryBuilder()
       .update(PasswordCacheRow)
-      .set({ ciphertext: to.ciphertext.toString('base64'), nonce: to.nonce.toString('base64'), tag: to.tag.toString('base64'), keyId: to.keyId })
+      .set({
+        ciphertext: to.ciphertext.toString('base64'),
+        nonce: to.nonce.toString('base64'),
+        tag: to.tag.toString('base64'),
+        keyId: to.keyId,
+      })
       .where({ userId, state: 'cached', keyId: from.keyId, nonce: from.nonce.toString('base64') })
       .execute();
     return (result.affected ?? 0) > 0;
@@ -162,7 +175,12 @@ export class PasswordCacheRepository {
   /** Users whose cached secret is sealed with one of `keyIds`, at most `limit`. */
   async sealedWith(manager: EntityManager, keyIds: readonly string[], limit: number): Promise<string[]> {
     if (keyIds.length === 0) return [];
-    const rows = await manager.find(PasswordCacheRow, { select: { userId: true }, where: { state: 'cached', keyId: In([...keyIds]) }, order: { userId: 'ASC' }, take: limit });
+    const rows = await manager.find(PasswordCacheRow, {
+      select: { userId: true },
+      where: { state: 'cached', keyId: In([...keyIds]) },
+      order: { userId: 'ASC' },
+      take: limit,
+    });
     return rows.map((r) => r.userId);
   }
 
@@ -206,8 +224,18 @@ export class PasswordCacheRepository {
    * the longest run of `target-unavailable` failures of one password (0 when the target answers).
    */
   async cachedHealth(manager: EntityManager): Promise<CachedHealth> {
-    const [earliest] = await manager.find(PasswordCacheRow, { select: { userId: true, expiresAt: true }, where: { state: 'cached', expiresAt: Not(IsNull()) }, order: { expiresAt: 'ASC' }, take: 1 });
-    const [longest] = await manager.find(PasswordCacheRow, { select: { userId: true, unavailableStreak: true }, where: { state: 'cached' }, order: { unavailableStreak: 'DESC' }, take: 1 });
+    const [earliest] = await manager.find(PasswordCacheRow, {
+      select: { userId: true, expiresAt: true },
+      where: { state: 'cached', expiresAt: Not(IsNull()) },
+      order: { expiresAt: 'ASC' },
+      take: 1,
+    });
+    const [longest] = await manager.find(PasswordCacheRow, {
+      select: { userId: true, unavailableStreak: true },
+      where: { state: 'cached' },
+      order: { unavailableStreak: 'DESC' },
+      take: 1,
+    });
     return { earliestExpiresAt: earliest?.expiresAt ?? null, longestUnavailableStreak: longest?.unavailableStreak ?? 0 };
   }
 }

@@ -67,7 +67,13 @@ describe('PasswordCacheService (shell order, real SQLite)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const userAdded = (userId: string) => createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com` }, { source: '/spec', time: '2026-03-01T10:00:00.000Z' });
+  const userAdded = (userId: string) =>
+    createEvent(
+      EventTypes.UserAdded,
+      userId,
+      { userId, email: `${userId}@example.com` },
+      { source: '/spec', time: '2026-03-01T10:00:00.000Z' },
+    );
 
   it('a user event already in the inbox runs no side effect', async () => {
     target.answers.push({ status: 'user-not-found', message: 'no entry' });

@@ -1,5 +1,13 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { createEvent, deriveEventId, EventTypes, newEventId, type IdmEvent, type IdmEventOf, type PasswordChangeRequest } from '@idm/contracts';
+import {
+  createEvent,
+  deriveEventId,
+  EventTypes,
+  newEventId,
+  type IdmEvent,
+  type IdmEventOf,
+  type PasswordChangeRequest,
+} from '@idm/contracts';
 import { Inbox } from '@idm/persistence';
 import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
 import type { Clock } from '../shell/clock.js';
@@ -159,7 +167,10 @@ export class PasswordCacheService {
   async onUserChanged(event: UserEvent, streamSeq: number): Promise<void> {
     // A redelivery of an event already handled must not apply the password a second time.
     if (await Inbox.seen(this.deps.dataSource, this.deps.consumer, event.id)) return;
-    const input: PasswordCacheInput = { type: event.type === EventTypes.UserAdded ? 'UserAdded' : 'UserModified', userId: event.data.userId };
+    const input: PasswordCacheInput = {
+      type: event.type === EventTypes.UserAdded ? 'UserAdded' : 'UserModified',
+      userId: event.data.userId,
+    };
     const now = this.deps.clock.now();
     const state = await this.tx((m) => this.deps.repository.load(m, input.userId));
     const first = decide(input, state, this.ctx(now));
@@ -212,7 +223,14 @@ export class PasswordCacheService {
       const d = await this.tx(async (manager, defer) => {
         const state = await this.deps.repository.load(manager, userId);
         const decision = decide({ type: 'ExpiryDue', userId }, state, this.ctx(now));
-        await this.commit(manager, defer, decision, { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` }, undefined, now);
+        await this.commit(
+          manager,
+          defer,
+          decision,
+          { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` },
+          undefined,
+          now,
+        );
         return decision;
       });
       if (d.outputs.some((o) => o.kind === 'Append')) expired++;
@@ -228,7 +246,14 @@ export class PasswordCacheService {
       } else if (d.outputs.some((o) => o.kind === 'Append')) {
         await this.tx(async (manager, defer) => {
           const again = decide({ type: 'RetryDue', userId }, await this.deps.repository.load(manager, userId), this.ctx(now));
-          await this.commit(manager, defer, again, { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` }, undefined, now);
+          await this.commit(
+            manager,
+            defer,
+            again,
+            { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` },
+            undefined,
+            now,
+          );
         });
       }
     }
@@ -368,8 +393,10 @@ export class PasswordCacheService {
     for (const out of d.outputs) {
       if (out.kind !== 'Append') continue;
       const e = out.event;
-      if (e.type === EventTypes.PasswordSynced) this.deps.logger.log(`password of ${userId} applied to ${e.data.target} (attempt ${e.data.attempt})`);
-      if (e.type === EventTypes.PasswordSyncFailed) this.deps.logger.warn(`password of ${userId} not applied (attempt ${e.data.attempt}): ${e.data.reason}: ${e.data.message}`);
+      if (e.type === EventTypes.PasswordSynced)
+        this.deps.logger.log(`password of ${userId} applied to ${e.data.target} (attempt ${e.data.attempt})`);
+      if (e.type === EventTypes.PasswordSyncFailed)
+        this.deps.logger.warn(`password of ${userId} not applied (attempt ${e.data.attempt}): ${e.data.reason}: ${e.data.message}`);
     }
   }
 
@@ -379,7 +406,14 @@ export class PasswordCacheService {
    * the columns in the same write. `now` is the time the decision was made at: the events carry
    * it, so a replay of the log rebuilds the same `settled_at` / `next_retry_at`.
    */
-  private async commit(manager: EntityManager, defer: DeferPublish, decision: PasswordCacheDecision, stamp: Stamp, firstEventId?: string, now: Date = this.deps.clock.now()): Promise<void> {
+  private async commit(
+    manager: EntityManager,
+    defer: DeferPublish,
+    decision: PasswordCacheDecision,
+    stamp: Stamp,
+    firstEventId?: string,
+    now: Date = this.deps.clock.now(),
+  ): Promise<void> {
     if (decision.outputs.every((o) => o.kind === 'Ignore')) return;
     await this.deps.repository.save(manager, decision.state);
     const attempt = decision.state.status === 'empty' ? 0 : decision.state.attempts;
@@ -393,9 +427,22 @@ export class PasswordCacheService {
   private stampEvent(pending: PendingPasswordEvent, stamp: Stamp, now: Date, discriminator: string, explicitId?: string): IdmEvent {
     const userId = pending.data.userId;
     if ('causedBy' in stamp) {
-      return createEvent(pending.type, userId, pending.data as never, { source: SOURCE, time: now, causedBy: stamp.causedBy, discriminator: [discriminator] }) as IdmEvent;
+      return createEvent(pending.type, userId, pending.data as never, {
+        source: SOURCE,
+        time: now,
+        causedBy: stamp.causedBy,
+        discriminator: [discriminator],
+      }) as IdmEvent;
     }
-    const id = pending.type === EventTypes.PasswordChanged && explicitId ? explicitId : deriveEventId(stamp.seed, pending.type, userId, discriminator);
-    return createEvent(pending.type, userId, pending.data as never, { source: SOURCE, time: now, id, ...(stamp.correlationId ? { correlationId: stamp.correlationId } : {}) }) as IdmEvent;
+    const id =
+      pending.type === EventTypes.PasswordChanged && explicitId
+        ? explicitId
+        : deriveEventId(stamp.seed, pending.type, userId, discriminator);
+    return createEvent(pending.type, userId, pending.data as never, {
+      source: SOURCE,
+      time: now,
+      id,
+      ...(stamp.correlationId ? { correlationId: stamp.correlationId } : {}),
+    }) as IdmEvent;
   }
 }

@@ -112,7 +112,11 @@ describe('PasswordSealer', () => {
       const stranger = new PasswordSealer(randomBytes(32)).seal(CANARY, 'u1');
       assert.throws(
         () => rotated.reseal(stranger, 'u1'),
-        (err: unknown) => err instanceof SecretKeyMismatchError && err.message.includes(rotated.keyId) && err.message.includes(underA.keyId) && !err.message.includes(CANARY),
+        (err: unknown) =>
+          err instanceof SecretKeyMismatchError &&
+          err.message.includes(rotated.keyId) &&
+          err.message.includes(underA.keyId) &&
+          !err.message.includes(CANARY),
       );
     });
   });

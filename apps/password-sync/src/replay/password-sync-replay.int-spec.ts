@@ -18,16 +18,25 @@ function scenario(): IdmEvent[] {
   const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n));
   for (let i = 0; i < 30; i++) {
     const userId = `u-${i}`;
-    const changed = anEvent.passwordChanged({ userId, origin: i % 2 ? 'source' : 'vault', changedAt: at(i).toISOString() }, { time: at(i) });
+    const changed = anEvent.passwordChanged(
+      { userId, origin: i % 2 ? 'source' : 'vault', changedAt: at(i).toISOString() },
+      { time: at(i) },
+    );
     events.push(changed);
     const failed = (reason: 'user-not-found' | 'policy-violation' | 'target-unavailable', attempt: number, n: number) =>
-      anEvent.passwordSyncFailed({ userId, reason, message: `${reason}: "quoted", back\\slash, 🚀`, attempt, expiresAt: at(3600 + i).toISOString() }, { time: at(n) });
+      anEvent.passwordSyncFailed(
+        { userId, reason, message: `${reason}: "quoted", back\\slash, 🚀`, attempt, expiresAt: at(3600 + i).toISOString() },
+        { time: at(n) },
+      );
     switch (i % 5) {
       case 0:
         events.push(anEvent.passwordSynced({ userId, target: 'ldap://dir', attempt: 1 }, { time: at(100 + i) }));
         break;
       case 1:
-        events.push(failed('user-not-found', 1, 100 + i), anEvent.passwordSynced({ userId, target: 'ldap://dir', attempt: 2 }, { time: at(200 + i) }));
+        events.push(
+          failed('user-not-found', 1, 100 + i),
+          anEvent.passwordSynced({ userId, target: 'ldap://dir', attempt: 2 }, { time: at(200 + i) }),
+        );
         break;
       case 2:
         events.push(failed('policy-violation', 1, 100 + i), failed('policy-violation', 2, 200 + i));
@@ -36,7 +45,10 @@ function scenario(): IdmEvent[] {
         events.push(failed('target-unavailable', 1, 100 + i));
         break;
       case 4:
-        events.push(failed('user-not-found', 1, 100 + i), anEvent.passwordExpired({ userId, cachedAt: at(i).toISOString() }, { time: at(3600 + i) }));
+        events.push(
+          failed('user-not-found', 1, 100 + i),
+          anEvent.passwordExpired({ userId, cachedAt: at(i).toISOString() }, { time: at(3600 + i) }),
+        );
         break;
     }
   }
@@ -76,14 +88,19 @@ describe('password-sync replay into SQLite and Postgres (real nats-server)', () 
         t.diagnostic(`skipping ${db.kind}: ${db.unavailable}`);
         continue;
       }
-      const ds = await openPasswordDatabase(db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema });
+      const ds = await openPasswordDatabase(
+        db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema },
+      );
       try {
         const ports = { dataSource: ds, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: () => undefined };
         const full = await replayPasswordSync(ports, { stream: STREAM, batchSize: 20, policy: { minutes: 60 } });
         assert.equal(full.lastSeq, lastSeq);
         const afterFull = await dump(ds);
         assert.equal(afterFull.length, 30);
-        assert.ok(afterFull.every((r) => r.ciphertext === null && r.nonce === null && r.tag === null && r.key_id === null), `${db.kind}: a replay never writes a secret`);
+        assert.ok(
+          afterFull.every((r) => r.ciphertext === null && r.nonce === null && r.tag === null && r.key_id === null),
+          `${db.kind}: a replay never writes a secret`,
+        );
         await replayPasswordSync(ports, { stream: STREAM, fromSeq: Math.floor(lastSeq / 2), batchSize: 20, policy: { minutes: 60 } });
         assert.deepEqual(await dump(ds), afterFull, `${db.kind}: partial replay changed the rows`);
         dumps[db.kind] = afterFull;

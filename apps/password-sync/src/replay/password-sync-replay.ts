@@ -66,7 +66,16 @@ function toRow(view: PasswordCacheView, secretFor: string | null): PasswordCache
   const keepsSecret = view.status === 'cached' && secretFor === view.changedAt;
   const v: PasswordCacheView =
     view.status === 'cached' && !keepsSecret
-      ? { ...view, status: 'discarded', expiresAt: null, lastReason: null, lastMessage: null, unavailableStreak: 0, nextRetryAt: null, settledAt: view.cachedAt }
+      ? {
+          ...view,
+          status: 'discarded',
+          expiresAt: null,
+          lastReason: null,
+          lastMessage: null,
+          unavailableStreak: 0,
+          nextRetryAt: null,
+          settledAt: view.cachedAt,
+        }
       : view;
   return Object.assign(new PasswordCacheRow(), {
     userId: v.userId,
@@ -95,11 +104,21 @@ function toRow(view: PasswordCacheView, secretFor: string | null): PasswordCache
  * first, because the sealed secrets in them cannot come back from anywhere else; a secret whose
  * entry the log ended (synced, expired, discarded) is NULLed. Run it with password-sync stopped.
  */
-export async function replayPasswordSync(ports: PasswordSyncReplayPorts, options: PasswordSyncReplayOptions): Promise<{ read: number; applied: number; lastSeq: number }> {
+export async function replayPasswordSync(
+  ports: PasswordSyncReplayPorts,
+  options: PasswordSyncReplayOptions,
+): Promise<{ read: number; applied: number; lastSeq: number }> {
   const { dataSource, sink } = ports;
   const full = options.fromSeq === undefined && options.since === undefined;
   const dryRun = options.dryRun ?? false;
-  sink({ kind: 'start', app: 'password-sync', stream: options.stream, fromSeq: options.fromSeq ?? null, since: options.since?.toISOString() ?? null, dryRun });
+  sink({
+    kind: 'start',
+    app: 'password-sync',
+    stream: options.stream,
+    fromSeq: options.fromSeq ?? null,
+    since: options.since?.toISOString() ?? null,
+    dryRun,
+  });
   if (full && !dryRun) await dataSource.getRepository(ProjectionCheckpoint).delete({ projection: PASSWORD_SYNC_PROJECTION });
   const slots = new Map<string, Slot>();
   const started = Date.now();
@@ -111,7 +130,8 @@ export async function replayPasswordSync(ports: PasswordSyncReplayPorts, options
     { stream: options.stream, fromSeq: options.fromSeq, since: options.since, batchSize: options.batchSize ?? 5000 },
     async (batch, progress) => {
       const missing = new Set<string>();
-      for (const entry of batch) if (entry.event && isPasswordEvent(entry.event) && !slots.has(entry.event.data.userId)) missing.add(entry.event.data.userId);
+      for (const entry of batch)
+        if (entry.event && isPasswordEvent(entry.event) && !slots.has(entry.event.data.userId)) missing.add(entry.event.data.userId);
       if (missing.size > 0) await loadSlots(dataSource, [...missing], slots, full);
       const dirty = new Set<string>();
       for (const entry of batch) {
@@ -129,14 +149,31 @@ export async function replayPasswordSync(ports: PasswordSyncReplayPorts, options
         }
       }
       if (!dryRun) await runInTransaction(dataSource, (m) => flush(m, slots, dirty, progress.seq));
-      sink({ kind: 'progress', read: progress.read, pending: progress.pending, seq: progress.seq, eventsPerSecond: rate(progress.read, Date.now() - started) });
+      sink({
+        kind: 'progress',
+        read: progress.read,
+        pending: progress.pending,
+        seq: progress.seq,
+        eventsPerSecond: rate(progress.read, Date.now() - started),
+      });
     },
   );
   let rows = 0;
   if (dryRun) for (const s of slots.values()) rows += s.state ? 1 : 0;
   else rows = await dataSource.getRepository(PasswordCacheRow).count();
   const elapsedMs = Date.now() - started;
-  sink({ kind: 'summary', app: 'password-sync', read: result.read, applied, undecodable, lastSeq: result.lastSeq, elapsedMs, eventsPerSecond: rate(result.read, elapsedMs), dryRun, rows: { password_cache: rows } });
+  sink({
+    kind: 'summary',
+    app: 'password-sync',
+    read: result.read,
+    applied,
+    undecodable,
+    lastSeq: result.lastSeq,
+    elapsedMs,
+    eventsPerSecond: rate(result.read, elapsedMs),
+    dryRun,
+    rows: { password_cache: rows },
+  });
   return { read: result.read, applied, lastSeq: result.lastSeq };
 }
 
@@ -148,7 +185,10 @@ async function loadSlots(dataSource: DataSource, users: readonly string[], slots
     for (const u of chunk) slots.set(u, { state: undefined, secretFor: null });
     for (const row of rows) {
       // Only the presence of the secret is read; the ciphertext itself is never looked at.
-      slots.set(row.userId, { state: fromNothing ? undefined : toView(row), secretFor: row.state === 'cached' && row.keyId !== null ? row.changedAt.toISOString() : null });
+      slots.set(row.userId, {
+        state: fromNothing ? undefined : toView(row),
+        secretFor: row.state === 'cached' && row.keyId !== null ? row.changedAt.toISOString() : null,
+      });
     }
   }
 }
@@ -173,10 +213,28 @@ async function flush(m: EntityManager, slots: Map<string, Slot>, dirty: Readonly
 
 /** SQLite (and any other engine): TypeORM's multi-row upserts and updates, in chunks. */
 async function writePortable(m: EntityManager, rows: readonly PasswordCacheRow[], nullSecrets: readonly string[]): Promise<void> {
-  const columns = ['state', 'origin', 'changed_at', 'cached_at', 'expires_at', 'attempts', 'unavailable_streak', 'last_reason', 'last_message', 'next_retry_at', 'settled_at'];
+  const columns = [
+    'state',
+    'origin',
+    'changed_at',
+    'cached_at',
+    'expires_at',
+    'attempts',
+    'unavailable_streak',
+    'last_reason',
+    'last_message',
+    'next_retry_at',
+    'settled_at',
+  ];
   for (let i = 0; i < rows.length; i += CHUNK) {
     // The secret columns are not in the update list: an existing secret is kept or NULLed below, never written.
-    await m.createQueryBuilder().insert().into(PasswordCacheRow).values(rows.slice(i, i + CHUNK)).orUpdate(columns, ['user_id']).execute();
+    await m
+      .createQueryBuilder()
+      .insert()
+      .into(PasswordCacheRow)
+      .values(rows.slice(i, i + CHUNK))
+      .orUpdate(columns, ['user_id'])
+      .execute();
   }
   for (let i = 0; i < nullSecrets.length; i += CHUNK) {
     await m
@@ -223,6 +281,9 @@ async function writePostgres(m: EntityManager, rows: readonly PasswordCacheRow[]
     );
   }
   if (nullSecrets.length > 0) {
-    await m.query(`UPDATE password_cache SET ciphertext = NULL, nonce = NULL, tag = NULL, key_id = NULL WHERE user_id = ANY($1::varchar[])`, [nullSecrets]);
+    await m.query(
+      `UPDATE password_cache SET ciphertext = NULL, nonce = NULL, tag = NULL, key_id = NULL WHERE user_id = ANY($1::varchar[])`,
+      [nullSecrets],
+    );
   }
 }

@@ -21,7 +21,10 @@ export const passwordSyncEnv = {
   SOURCE_POLLING_INTERVAL_SECONDS: z.string().optional(),
   PASSWORD_SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().max(3600).default(5),
   PASSWORD_FIRST_ATTEMPT_GRACE_SECONDS: z.coerce.number().positive().max(3600).default(30),
-  PASSWORD_COMMAND_QUEUE: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('password-sync'),
+  PASSWORD_COMMAND_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default('password-sync'),
   ...passwordTargetEnv,
 };
 

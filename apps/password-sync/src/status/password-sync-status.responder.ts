@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
 import { PasswordCacheService } from '../password-cache/password-cache.service.js';
 
-
 const userQuery = z.object({ userId: z.string().min(1) });
 /** Operator queries password-sync answers (core-NATS request/reply; the `idm` CLI asks them). */
 export const PasswordSyncStatusSubjects = {
@@ -74,7 +73,17 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
   private async user(userId: string): Promise<unknown> {
     const row = await this.dataSource.getRepository(PasswordCacheRow).findOne({
       where: { userId },
-      select: { userId: true, state: true, lastReason: true, lastMessage: true, attempts: true, changedAt: true, expiresAt: true, nextRetryAt: true, settledAt: true },
+      select: {
+        userId: true,
+        state: true,
+        lastReason: true,
+        lastMessage: true,
+        attempts: true,
+        changedAt: true,
+        expiresAt: true,
+        nextRetryAt: true,
+        settledAt: true,
+      },
     });
     const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
     return {
@@ -98,5 +107,4 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
   private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
     this.subscriptions.push(serveRequests(this.nc, subject, PASSWORD_SYNC_STATUS_QUEUE, answer, this.logger));
   }
-
 }

@@ -26,7 +26,12 @@ describe('LdapPasswordTarget, active-directory dialect, against a real Samba AD 
       bindPassword: ad.serviceBindPassword,
       baseDn: ad.usersDn,
       dialect: 'active-directory',
-      tlsOptions: ldapTlsOptions({ PASSWORD_TARGET: ad.ldapsUrl, PASSWORD_TARGET_TLS_CA_FILE: ad.caFile, PASSWORD_TARGET_TLS_SERVER_NAME: ad.tlsServerName, PASSWORD_TARGET_TIMEOUT_MS: 10_000 }),
+      tlsOptions: ldapTlsOptions({
+        PASSWORD_TARGET: ad.ldapsUrl,
+        PASSWORD_TARGET_TLS_CA_FILE: ad.caFile,
+        PASSWORD_TARGET_TLS_SERVER_NAME: ad.tlsServerName,
+        PASSWORD_TARGET_TIMEOUT_MS: 10_000,
+      }),
       timeoutMs: 10_000,
       ...overrides,
     });
@@ -54,7 +59,9 @@ describe('LdapPasswordTarget, active-directory dialect, against a real Samba AD 
 
   it('finds users by userPrincipalName when configured', async () => {
     await ad.createUser({ sAMAccountName: 't.upn' });
-    assert.deepEqual(await target({ userAttribute: 'userPrincipalName' }).apply(`t.upn@${ad.domain}`, 'Upn-Found-Pass-1'), { status: 'applied' });
+    assert.deepEqual(await target({ userAttribute: 'userPrincipalName' }).apply(`t.upn@${ad.domain}`, 'Upn-Found-Pass-1'), {
+      status: 'applied',
+    });
     assert.equal(await ad.canBind('t.upn', 'Upn-Found-Pass-1'), true);
   });
 
@@ -72,12 +79,18 @@ describe('LdapPasswordTarget, active-directory dialect, against a real Samba AD 
     assert.equal(await t.prepare(), 'active-directory');
     assert.deepEqual(await t.apply('t.auto', 'Auto-Dialect-Pass-1'), { status: 'applied' });
     assert.equal(await ad.canBind('t.auto', 'Auto-Dialect-Pass-1'), true);
-    assert.deepEqual(logger.lines, [`log: PASSWORD_TARGET_DIALECT=auto: ${ad.ldapsUrl} speaks active-directory (from its rootDSE); users found by sAMAccountName`]);
+    assert.deepEqual(logger.lines, [
+      `log: PASSWORD_TARGET_DIALECT=auto: ${ad.ldapsUrl} speaks active-directory (from its rootDSE); users found by sAMAccountName`,
+    ]);
   });
 
   it('auto on plain ldap:// finds AD and refuses before sending credentials', async () => {
     const t = target({ url: ad.ldapUrl, dialect: 'auto', tlsOptions: {} });
-    await assert.rejects(t.prepare(), (err: unknown) => err instanceof PasswordTargetConfigError && /is Active Directory: .*only over an encrypted connection/.test(err.message));
+    await assert.rejects(
+      t.prepare(),
+      (err: unknown) =>
+        err instanceof PasswordTargetConfigError && /is Active Directory: .*only over an encrypted connection/.test(err.message),
+    );
     const problems: string[] = [];
     t.onConfigurationProblem((p) => problems.push(p));
     const result = await t.apply('t.anna', 'Never-Sent-Pass-1');
@@ -138,7 +151,10 @@ describe('LdapPasswordTarget, active-directory dialect, against a real Samba AD 
     assert.equal(problems.length, 1);
     const refused = await wrong.apply('t.anna', 'Whatever-Pass-1');
     assert.equal(refused.status, 'target-unavailable');
-    assert.match(refused.status === 'target-unavailable' ? refused.message : '', /49 invalidCredentials.*PASSWORD_TARGET_BIND_DN and PASSWORD_TARGET_BIND_PASSWORD/);
+    assert.match(
+      refused.status === 'target-unavailable' ? refused.message : '',
+      /49 invalidCredentials.*PASSWORD_TARGET_BIND_DN and PASSWORD_TARGET_BIND_PASSWORD/,
+    );
 
     // A user outside OU=People: found (base = the whole domain) but the service account may not reset it.
     const outside = await ad.createOu('NotManaged');
@@ -153,9 +169,14 @@ describe('LdapPasswordTarget, active-directory dialect, against a real Samba AD 
   });
 
   it('a certificate that does not carry the expected name, or an unknown CA, is a target-unavailable TLS problem', async () => {
-    const wrongName = await target({ tlsOptions: ldapTlsOptions({ PASSWORD_TARGET: ad.ldapsUrl, PASSWORD_TARGET_TLS_CA_FILE: ad.caFile, PASSWORD_TARGET_TIMEOUT_MS: 1 }) }).apply('t.anna', 'Whatever-Pass-1');
+    const wrongName = await target({
+      tlsOptions: ldapTlsOptions({ PASSWORD_TARGET: ad.ldapsUrl, PASSWORD_TARGET_TLS_CA_FILE: ad.caFile, PASSWORD_TARGET_TIMEOUT_MS: 1 }),
+    }).apply('t.anna', 'Whatever-Pass-1');
     assert.equal(wrongName.status, 'target-unavailable');
-    assert.match(wrongName.status === 'target-unavailable' ? wrongName.message : '', /ERR_TLS_CERT_ALTNAME_INVALID.*PASSWORD_TARGET_TLS_SERVER_NAME/);
+    assert.match(
+      wrongName.status === 'target-unavailable' ? wrongName.message : '',
+      /ERR_TLS_CERT_ALTNAME_INVALID.*PASSWORD_TARGET_TLS_SERVER_NAME/,
+    );
     const unknownCa = await target({ tlsOptions: { servername: ad.tlsServerName } }).apply('t.anna', 'Whatever-Pass-1');
     assert.equal(unknownCa.status, 'target-unavailable');
     assert.match(unknownCa.status === 'target-unavailable' ? unknownCa.message : '', /TLS verification of the directory failed/);

@@ -27,7 +27,10 @@ const asList = (value: unknown): string[] => (Array.isArray(value) ? value.map(S
  * `supportedCapabilities` (checked first: an AD never offers RFC 3062), an RFC 3062 server lists
  * the Password Modify OID in `supportedExtension`. Undefined when it says neither.
  */
-export function dialectFromRootDse(rootDse: { readonly supportedCapabilities?: unknown; readonly supportedExtension?: unknown }): LdapDialect | undefined {
+export function dialectFromRootDse(rootDse: {
+  readonly supportedCapabilities?: unknown;
+  readonly supportedExtension?: unknown;
+}): LdapDialect | undefined {
   if (asList(rootDse.supportedCapabilities).includes(AD_CAPABILITY_OID)) return 'active-directory';
   if (asList(rootDse.supportedExtension).includes(PASSWORD_MODIFY_OID)) return 'rfc3062';
   return undefined;
@@ -46,7 +49,7 @@ export function adUnicodePwd(secret: Buffer): Buffer {
     o += 2;
   };
   unit(0x22);
-  for (let i = 0; i < secret.length; ) {
+  for (let i = 0; i < secret.length;) {
     const b = secret[i]!;
     const need = b < 0x80 ? 0 : b >= 0xf0 && b < 0xf8 ? 3 : b >= 0xe0 ? 2 : b >= 0xc2 && b < 0xe0 ? 1 : -1;
     let cp = need === 0 ? b : need === 1 ? b & 0x1f : need === 2 ? b & 0x0f : b & 0x07;

@@ -60,13 +60,26 @@ describe('LdapPasswordTarget against a real slapd with ppolicy (pwdMinLength 8)'
   });
 
   it('reports a wrong service bind as target-error, not as the user’s fault', async () => {
-    const wrong = new LdapPasswordTarget({ url: slapd.url, bindDn: slapd.serviceBindDn, bindPassword: 'wrong', baseDn: slapd.baseDn, timeoutMs: 5_000 });
+    const wrong = new LdapPasswordTarget({
+      url: slapd.url,
+      bindDn: slapd.serviceBindDn,
+      bindPassword: 'wrong',
+      baseDn: slapd.baseDn,
+      timeoutMs: 5_000,
+    });
     const result = await wrong.apply('markus', 'Compliant-Passw0rd');
     assert.equal(result.status, 'target-error');
   });
 
   it('queues attempts beyond the pool size and applies them all over its pooled connections', async () => {
-    const pooled = new LdapPasswordTarget({ url: slapd.url, bindDn: slapd.serviceBindDn, bindPassword: slapd.serviceBindPassword, baseDn: slapd.baseDn, timeoutMs: 5_000, poolSize: 2 });
+    const pooled = new LdapPasswordTarget({
+      url: slapd.url,
+      bindDn: slapd.serviceBindDn,
+      bindPassword: slapd.serviceBindPassword,
+      baseDn: slapd.baseDn,
+      timeoutMs: 5_000,
+      poolSize: 2,
+    });
     try {
       const uids = Array.from({ length: 12 }, (_, i) => `pooled-${i}`);
       const dns = await Promise.all(uids.map((u) => slapd.addUser(u)));
@@ -76,7 +89,8 @@ describe('LdapPasswordTarget against a real slapd with ppolicy (pwdMinLength 8)'
       assert.equal((await pooled.apply('pooled-0', 'Sh0rt!')).status, 'policy-violation');
       assert.equal((await pooled.apply('nobody-here', 'Pooled-x-pw')).status, 'user-not-found');
       assert.deepEqual(await pooled.apply('pooled-0', 'Pooled-again-pw'), { status: 'applied' });
-      for (const [i, dn] of dns.entries()) assert.equal(await slapd.canBind(dn, i === 0 ? 'Pooled-again-pw' : `Pooled-${uids[i]}-pw`), true);
+      for (const [i, dn] of dns.entries())
+        assert.equal(await slapd.canBind(dn, i === 0 ? 'Pooled-again-pw' : `Pooled-${uids[i]}-pw`), true);
     } finally {
       await pooled.close();
     }

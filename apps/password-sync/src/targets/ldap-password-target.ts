@@ -103,11 +103,15 @@ export class LdapPasswordTarget extends PasswordTarget {
     super();
     this.poolSize = Math.max(1, Math.floor(options.poolSize ?? 8));
     this.secureUrl = options.url.toLowerCase().startsWith('ldaps://');
-    if (options.startTls === true && this.secureUrl) throw new PasswordTargetConfigError('PASSWORD_TARGET_STARTTLS=true needs an ldap:// URL: ldaps:// is encrypted from the start');
+    if (options.startTls === true && this.secureUrl)
+      throw new PasswordTargetConfigError('PASSWORD_TARGET_STARTTLS=true needs an ldap:// URL: ldaps:// is encrypted from the start');
     const dialect = options.dialect ?? 'rfc3062';
-    if (dialect === 'active-directory' && !this.encrypted) throw new PasswordTargetConfigError(`refusing ${this.describe()} for the active-directory dialect: ${AD_NEEDS_ENCRYPTION}`);
-    if (dialect === 'rfc3062' && options.mustChange === true) throw new PasswordTargetConfigError('PASSWORD_TARGET_MUST_CHANGE=true needs the active-directory dialect (it sets pwdLastSet=0)');
-    if (dialect !== 'auto') this.resolved = Promise.resolve({ dialect, userAttribute: options.userAttribute ?? DEFAULT_USER_ATTRIBUTE[dialect] });
+    if (dialect === 'active-directory' && !this.encrypted)
+      throw new PasswordTargetConfigError(`refusing ${this.describe()} for the active-directory dialect: ${AD_NEEDS_ENCRYPTION}`);
+    if (dialect === 'rfc3062' && options.mustChange === true)
+      throw new PasswordTargetConfigError('PASSWORD_TARGET_MUST_CHANGE=true needs the active-directory dialect (it sets pwdLastSet=0)');
+    if (dialect !== 'auto')
+      this.resolved = Promise.resolve({ dialect, userAttribute: options.userAttribute ?? DEFAULT_USER_ATTRIBUTE[dialect] });
   }
 
   describe(): string {
@@ -136,7 +140,10 @@ export class LdapPasswordTarget extends PasswordTarget {
       return (await this.dialect(client)).dialect;
     } catch (err) {
       // A wrong service password or CA shows at start as the configuration problem it is.
-      const problem = err instanceof PasswordTargetConfigError ? undefined : this.mapError(err, '', this.options.dialect === 'active-directory' ? 'active-directory' : 'rfc3062').configurationProblem;
+      const problem =
+        err instanceof PasswordTargetConfigError
+          ? undefined
+          : this.mapError(err, '', this.options.dialect === 'active-directory' ? 'active-directory' : 'rfc3062').configurationProblem;
       if (problem !== undefined) this.reportConfigurationProblem(problem);
       throw err;
     } finally {
@@ -167,12 +174,16 @@ export class LdapPasswordTarget extends PasswordTarget {
         result = { status: 'user-not-found', message: `no entry with ${where}` };
       } else if (searchEntries.length > 1) {
         // AD: two accounts answering to one id is a directory data problem; nobody's password is set.
-        result = dialect === 'active-directory' ? { status: 'user-not-found', message: `ambiguous: more than one entry with ${where}` } : { status: 'target-error', message: `more than one entry with ${where}` };
+        result =
+          dialect === 'active-directory'
+            ? { status: 'user-not-found', message: `ambiguous: more than one entry with ${where}` }
+            : { status: 'target-error', message: `more than one entry with ${where}` };
         if (dialect === 'active-directory') this.options.logger?.error(`password not applied: ${result.message}`);
       } else if (dialect === 'active-directory') {
         request = adUnicodePwd(secret);
         const changes = [new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [request] }) })];
-        if (this.options.mustChange === true) changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) }));
+        if (this.options.mustChange === true)
+          changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) }));
         await client.modify(searchEntries[0]!.dn, changes);
         result = { status: 'applied' };
       } else {
@@ -193,7 +204,8 @@ export class LdapPasswordTarget extends PasswordTarget {
   }
 
   private mapError(err: unknown, password: Buffer | string, dialect: LdapDialect): MappedFailure {
-    if (err instanceof PasswordTargetConfigError) return { result: { status: 'target-unavailable', message: err.message }, configurationProblem: err.message };
+    if (err instanceof PasswordTargetConfigError)
+      return { result: { status: 'target-unavailable', message: err.message }, configurationProblem: err.message };
     return dialect === 'active-directory' ? mapActiveDirectoryError(err, password) : mapRfc3062Error(err, password);
   }
 
@@ -211,16 +223,28 @@ export class LdapPasswordTarget extends PasswordTarget {
 
   private async readRootDse(client: Client): Promise<Resolved> {
     try {
-      const { searchEntries } = await client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['supportedCapabilities', 'supportedExtension'] });
+      const { searchEntries } = await client.search('', {
+        scope: 'base',
+        filter: '(objectClass=*)',
+        attributes: ['supportedCapabilities', 'supportedExtension'],
+      });
       const rootDse = searchEntries[0];
-      const dialect = rootDse ? dialectFromRootDse({ supportedCapabilities: rootDse.supportedCapabilities, supportedExtension: rootDse.supportedExtension }) : undefined;
+      const dialect = rootDse
+        ? dialectFromRootDse({ supportedCapabilities: rootDse.supportedCapabilities, supportedExtension: rootDse.supportedExtension })
+        : undefined;
       if (dialect === undefined) {
-        throw new PasswordTargetConfigError(`${this.describe()} announces neither Active Directory nor the RFC 3062 Password Modify extension in its rootDSE: set PASSWORD_TARGET_DIALECT explicitly`);
+        throw new PasswordTargetConfigError(
+          `${this.describe()} announces neither Active Directory nor the RFC 3062 Password Modify extension in its rootDSE: set PASSWORD_TARGET_DIALECT explicitly`,
+        );
       }
-      if (dialect === 'active-directory' && !this.encrypted) throw new PasswordTargetConfigError(`${this.describe()} is Active Directory: ${AD_NEEDS_ENCRYPTION}`);
-      if (dialect === 'rfc3062' && this.options.mustChange === true) this.options.logger?.error('PASSWORD_TARGET_MUST_CHANGE=true has no effect: the directory is not Active Directory');
+      if (dialect === 'active-directory' && !this.encrypted)
+        throw new PasswordTargetConfigError(`${this.describe()} is Active Directory: ${AD_NEEDS_ENCRYPTION}`);
+      if (dialect === 'rfc3062' && this.options.mustChange === true)
+        this.options.logger?.error('PASSWORD_TARGET_MUST_CHANGE=true has no effect: the directory is not Active Directory');
       const userAttribute = this.options.userAttribute ?? DEFAULT_USER_ATTRIBUTE[dialect];
-      this.options.logger?.log(`PASSWORD_TARGET_DIALECT=auto: ${this.describe()} speaks ${dialect} (from its rootDSE); users found by ${userAttribute}`);
+      this.options.logger?.log(
+        `PASSWORD_TARGET_DIALECT=auto: ${this.describe()} speaks ${dialect} (from its rootDSE); users found by ${userAttribute}`,
+      );
       return { dialect, userAttribute };
     } catch (err) {
       // Not settled: the next connection reads the rootDSE again.

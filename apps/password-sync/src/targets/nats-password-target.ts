@@ -45,7 +45,11 @@ export class NatsPasswordTarget extends PasswordTarget {
       body.fill(0);
     }
     const parsed = connectorReplySchema.safeParse(reply);
-    if (!parsed.success) return { status: 'target-error', message: `${this.describe()} sent an invalid reply: ${parsed.error.issues[0]?.message ?? 'unknown'}` };
+    if (!parsed.success)
+      return {
+        status: 'target-error',
+        message: `${this.describe()} sent an invalid reply: ${parsed.error.issues[0]?.message ?? 'unknown'}`,
+      };
     const message = redactPassword(parsed.data.message ?? '', password);
     switch (parsed.data.status) {
       case 'applied':

@@ -17,7 +17,10 @@ const flag = z
 export const passwordTargetEnv = {
   PASSWORD_TARGET: z
     .string()
-    .refine((v) => /^(ldaps?:\/\/[^\s]+|nats:[A-Za-z0-9_$*>.-]+)$/.test(v), 'must be ldap://host[:port], ldaps://host[:port] or nats:<subject>'),
+    .refine(
+      (v) => /^(ldaps?:\/\/[^\s]+|nats:[A-Za-z0-9_$*>.-]+)$/.test(v),
+      'must be ldap://host[:port], ldaps://host[:port] or nats:<subject>',
+    ),
   PASSWORD_TARGET_BIND_DN: z.string().optional(),
   PASSWORD_TARGET_BIND_PASSWORD: z.string().optional(),
   PASSWORD_TARGET_BASE_DN: z.string().optional(),
@@ -67,9 +70,13 @@ export function ldapTlsOptions(config: PasswordTargetConfig): ConnectionOptions 
     try {
       pem = readFileSync(config.PASSWORD_TARGET_TLS_CA_FILE, 'utf8');
     } catch (err) {
-      throw new PasswordTargetConfigError(`PASSWORD_TARGET_TLS_CA_FILE=${config.PASSWORD_TARGET_TLS_CA_FILE} cannot be read: ${(err as Error).message}`, { cause: err });
+      throw new PasswordTargetConfigError(
+        `PASSWORD_TARGET_TLS_CA_FILE=${config.PASSWORD_TARGET_TLS_CA_FILE} cannot be read: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new PasswordTargetConfigError(`PASSWORD_TARGET_TLS_CA_FILE=${config.PASSWORD_TARGET_TLS_CA_FILE} holds no PEM certificate`);
+    if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+      throw new PasswordTargetConfigError(`PASSWORD_TARGET_TLS_CA_FILE=${config.PASSWORD_TARGET_TLS_CA_FILE} holds no PEM certificate`);
     // `ca` replaces Node's default store; keep the system's roots beside the extra CA.
     options.ca = [...rootCertificates, pem];
   }
@@ -85,12 +92,17 @@ export function ldapTlsOptions(config: PasswordTargetConfig): ConnectionOptions 
 export function checkTargetConfig(config: PasswordTargetConfig): void {
   const url = config.PASSWORD_TARGET;
   if (url.startsWith('nats:')) return;
-  if (!/^ldaps?:\/\//.test(url)) throw new PasswordTargetConfigError(`PASSWORD_TARGET must be ldap://, ldaps:// or nats:<subject>, got ${JSON.stringify(url)}`);
-  const missing = (['PASSWORD_TARGET_BIND_DN', 'PASSWORD_TARGET_BIND_PASSWORD', 'PASSWORD_TARGET_BASE_DN'] as const).filter((k) => !config[k]);
+  if (!/^ldaps?:\/\//.test(url))
+    throw new PasswordTargetConfigError(`PASSWORD_TARGET must be ldap://, ldaps:// or nats:<subject>, got ${JSON.stringify(url)}`);
+  const missing = (['PASSWORD_TARGET_BIND_DN', 'PASSWORD_TARGET_BIND_PASSWORD', 'PASSWORD_TARGET_BASE_DN'] as const).filter(
+    (k) => !config[k],
+  );
   if (missing.length > 0) throw new PasswordTargetConfigError(`PASSWORD_TARGET=${url} needs ${missing.join(', ')}`);
   const tls = url.startsWith('ldaps://') || config.PASSWORD_TARGET_STARTTLS === true;
   if (!tls && (config.PASSWORD_TARGET_TLS_CA_FILE !== undefined || config.PASSWORD_TARGET_TLS_SERVER_NAME !== undefined)) {
-    throw new PasswordTargetConfigError(`PASSWORD_TARGET_TLS_CA_FILE / PASSWORD_TARGET_TLS_SERVER_NAME have no effect on plain ${url}: use ldaps:// or PASSWORD_TARGET_STARTTLS=true`);
+    throw new PasswordTargetConfigError(
+      `PASSWORD_TARGET_TLS_CA_FILE / PASSWORD_TARGET_TLS_SERVER_NAME have no effect on plain ${url}: use ldaps:// or PASSWORD_TARGET_STARTTLS=true`,
+    );
   }
   ldapTlsOptions(config);
   // The constructor refuses AD over plain LDAP, StartTLS on ldaps:// and MUST_CHANGE without AD.
@@ -120,7 +132,10 @@ function ldapOptions(config: PasswordTargetConfig, logger?: TargetLogger): Const
  * `nats:<subject>` → {@link NatsPasswordTarget} on `nats`.
  * @throws PasswordTargetConfigError naming every missing setting or refused combination.
  */
-export function targetFromUrl(config: PasswordTargetConfig, deps: { readonly nats?: NatsConnection; readonly logger?: TargetLogger } = {}): PasswordTarget {
+export function targetFromUrl(
+  config: PasswordTargetConfig,
+  deps: { readonly nats?: NatsConnection; readonly logger?: TargetLogger } = {},
+): PasswordTarget {
   const url = config.PASSWORD_TARGET;
   if (url.startsWith('nats:')) {
     if (!deps.nats) throw new PasswordTargetConfigError('PASSWORD_TARGET=nats:… needs a NATS connection');

@@ -15,7 +15,10 @@ export class UserEventsHandler {
 
   @OnEvent([EventTypes.UserAdded, EventTypes.UserModified])
   // @Payload/@Ctx are required: without parameter decorators Nest passes only the payload.
-  async onUser(@Payload() event: IdmEventOf<typeof EventTypes.UserAdded> | IdmEventOf<typeof EventTypes.UserModified>, @Ctx() ctx: EventContext): Promise<void> {
+  async onUser(
+    @Payload() event: IdmEventOf<typeof EventTypes.UserAdded> | IdmEventOf<typeof EventTypes.UserModified>,
+    @Ctx() ctx: EventContext,
+  ): Promise<void> {
     await this.service.onUserChanged(event, ctx.streamSequence);
   }
 

@@ -22,13 +22,20 @@ function assertFault(fn: () => unknown, fault: ScheduleConfigFault, schedule: st
 describe('loadSchedules', () => {
   describe('without SCHEDULES_FILE', () => {
     it('gives the single email-retry schedule, every 5 minutes in UTC', () => {
-      assert.deepEqual(loadSchedules({}), [{ name: 'email-retry', cron: '*/5 * * * *', timezone: 'UTC', task: 'RetryEmailNotifications', enabled: true }]);
+      assert.deepEqual(loadSchedules({}), [
+        { name: 'email-retry', cron: '*/5 * * * *', timezone: 'UTC', task: 'RetryEmailNotifications', enabled: true },
+      ]);
     });
     it('lets EMAIL_RETRY_CRON replace the expression', () => {
       assert.equal(loadSchedules({ EMAIL_RETRY_CRON: '*/2 * * * *' })[0]!.cron, '*/2 * * * *');
     });
     it('stops on an invalid EMAIL_RETRY_CRON, naming the schedule and the fault', () => {
-      assertFault(() => loadSchedules({ EMAIL_RETRY_CRON: '*/0 * * * *' }), 'cron-invalid', 'email-retry', /"email-retry".*invalid cron expression "\*\/0 \* \* \* \*".*stepping/);
+      assertFault(
+        () => loadSchedules({ EMAIL_RETRY_CRON: '*/0 * * * *' }),
+        'cron-invalid',
+        'email-retry',
+        /"email-retry".*invalid cron expression "\*\/0 \* \* \* \*".*stepping/,
+      );
     });
   });
 
@@ -62,14 +69,24 @@ schedules:
   describe('with a JSON file', () => {
     it('accepts a bare list', () => {
       const json = JSON.stringify([{ name: 'a', cron: '0 * * * *', task: 'T' }]);
-      assert.deepEqual(loadSchedules({ SCHEDULES_FILE: '/s.json' }, files({ '/s.json': json })), [{ name: 'a', cron: '0 * * * *', timezone: 'UTC', task: 'T', enabled: true }]);
+      assert.deepEqual(loadSchedules({ SCHEDULES_FILE: '/s.json' }, files({ '/s.json': json })), [
+        { name: 'a', cron: '0 * * * *', timezone: 'UTC', task: 'T', enabled: true },
+      ]);
     });
   });
 
   describe('faults', () => {
-    const load = (text: string, env: { EMAIL_RETRY_CRON?: string } = {}) => () => loadSchedules({ SCHEDULES_FILE: '/s.yaml', ...env }, files({ '/s.yaml': text }));
+    const load =
+      (text: string, env: { EMAIL_RETRY_CRON?: string } = {}) =>
+      () =>
+        loadSchedules({ SCHEDULES_FILE: '/s.yaml', ...env }, files({ '/s.yaml': text }));
     it('an unreadable file', () => {
-      assertFault(() => loadSchedules({ SCHEDULES_FILE: '/missing.yaml' }, files({})), 'file-unreadable', undefined, /\/missing\.yaml.*ENOENT/);
+      assertFault(
+        () => loadSchedules({ SCHEDULES_FILE: '/missing.yaml' }, files({})),
+        'file-unreadable',
+        undefined,
+        /\/missing\.yaml.*ENOENT/,
+      );
     });
     it('text that is not YAML', () => {
       assertFault(load('schedules: [\n  {'), 'file-malformed', undefined, /not valid YAML/);
@@ -87,7 +104,12 @@ schedules:
       assertFault(load('- { name: a, cron: "* * * * *", task: T }\n- { cron: "* * * * *", task: T }'), 'field-invalid', '#2', /"#2": name/);
     });
     it('a cron expression with too many fields', () => {
-      assertFault(load('- { name: a, cron: "* * * * * * *", task: T }'), 'cron-invalid', 'a', /expected 5 fields \(or 6 with seconds\), got 7/);
+      assertFault(
+        load('- { name: a, cron: "* * * * * * *", task: T }'),
+        'cron-invalid',
+        'a',
+        /expected 5 fields \(or 6 with seconds\), got 7/,
+      );
     });
     it('a cron value out of range', () => {
       assertFault(load('- { name: a, cron: "61 * * * *", task: T }'), 'cron-invalid', 'a', /minute: 61/);
@@ -102,10 +124,20 @@ schedules:
       assertFault(load('- { name: a, cron: "* * * * *", timezone: Mars/Olympus, task: T }'), 'timezone-invalid', 'a', /Mars\/Olympus/);
     });
     it('a duplicate name', () => {
-      assertFault(load('- { name: a, cron: "* * * * *", task: T }\n- { name: a, cron: "0 * * * *", task: U }'), 'duplicate-name', 'a', /more than one/);
+      assertFault(
+        load('- { name: a, cron: "* * * * *", task: T }\n- { name: a, cron: "0 * * * *", task: U }'),
+        'duplicate-name',
+        'a',
+        /more than one/,
+      );
     });
     it('EMAIL_RETRY_CRON with a file that has no email-retry schedule', () => {
-      assertFault(load('- { name: a, cron: "* * * * *", task: T }', { EMAIL_RETRY_CRON: '* * * * *' }), 'override-without-schedule', 'email-retry', /EMAIL_RETRY_CRON/);
+      assertFault(
+        load('- { name: a, cron: "* * * * *", task: T }', { EMAIL_RETRY_CRON: '* * * * *' }),
+        'override-without-schedule',
+        'email-retry',
+        /EMAIL_RETRY_CRON/,
+      );
     });
   });
 });

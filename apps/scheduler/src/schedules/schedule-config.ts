@@ -64,7 +64,12 @@ export function loadSchedules(source: ScheduleSource, readFile: (path: string) =
   try {
     text = readFile(source.SCHEDULES_FILE);
   } catch (cause) {
-    throw new ScheduleConfigError('file-unreadable', undefined, `cannot read SCHEDULES_FILE ${source.SCHEDULES_FILE}: ${(cause as Error).message}`, { cause });
+    throw new ScheduleConfigError(
+      'file-unreadable',
+      undefined,
+      `cannot read SCHEDULES_FILE ${source.SCHEDULES_FILE}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   return resolveSchedules(parseScheduleFile(text, source.SCHEDULES_FILE), source.EMAIL_RETRY_CRON);
 }
@@ -78,15 +83,25 @@ export function parseScheduleFile(text: string, fileName = 'SCHEDULES_FILE'): Sc
   try {
     doc = parseYaml(text);
   } catch (cause) {
-    throw new ScheduleConfigError('file-malformed', undefined, `${fileName} is not valid YAML/JSON: ${(cause as Error).message}`, { cause });
+    throw new ScheduleConfigError('file-malformed', undefined, `${fileName} is not valid YAML/JSON: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   const file = scheduleFile.safeParse(doc);
-  if (!file.success) throw new ScheduleConfigError('file-malformed', undefined, `${fileName} must be a list of schedules or an object with a "schedules" list`);
+  if (!file.success)
+    throw new ScheduleConfigError(
+      'file-malformed',
+      undefined,
+      `${fileName} must be a list of schedules or an object with a "schedules" list`,
+    );
   const entries = Array.isArray(file.data) ? file.data : file.data.schedules;
   return entries.map((entry, index) => {
     const parsed = scheduleEntry.safeParse(entry);
     if (parsed.success) return parsed.data;
-    const name = typeof entry === 'object' && entry !== null && typeof (entry as { name?: unknown }).name === 'string' ? (entry as { name: string }).name : `#${index + 1}`;
+    const name =
+      typeof entry === 'object' && entry !== null && typeof (entry as { name?: unknown }).name === 'string'
+        ? (entry as { name: string }).name
+        : `#${index + 1}`;
     const issue = parsed.error.issues[0]!;
     throw new ScheduleConfigError('field-invalid', name, `${issue.path.join('.') || 'entry'}: ${issue.message}`);
   });
@@ -104,9 +119,15 @@ export function resolveSchedules(schedules: readonly Schedule[], emailRetryCron?
     seen.add(s.name);
   }
   if (emailRetryCron !== undefined && !seen.has(DEFAULT_SCHEDULE.name)) {
-    throw new ScheduleConfigError('override-without-schedule', DEFAULT_SCHEDULE.name, 'EMAIL_RETRY_CRON is set but the schedules file has no such schedule');
+    throw new ScheduleConfigError(
+      'override-without-schedule',
+      DEFAULT_SCHEDULE.name,
+      'EMAIL_RETRY_CRON is set but the schedules file has no such schedule',
+    );
   }
-  const out = schedules.map((s) => (emailRetryCron !== undefined && s.name === DEFAULT_SCHEDULE.name ? { ...s, cron: emailRetryCron } : { ...s }));
+  const out = schedules.map((s) =>
+    emailRetryCron !== undefined && s.name === DEFAULT_SCHEDULE.name ? { ...s, cron: emailRetryCron } : { ...s },
+  );
   out.forEach(validateSchedule);
   return out;
 }

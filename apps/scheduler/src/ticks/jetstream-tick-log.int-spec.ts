@@ -11,7 +11,11 @@ import { slotTickId } from './tick.decider.js';
 
 function tick(schedule: string, scheduledFor: string): TickEvent {
   const data = { schedule, task: 'T', scheduledFor, firedAt: scheduledFor, catchUp: false };
-  return createEvent(EventTypes.BulkTaskTick, schedule, data, { source: '/idm/scheduler', time: scheduledFor, id: slotTickId(schedule, scheduledFor) });
+  return createEvent(EventTypes.BulkTaskTick, schedule, data, {
+    source: '/idm/scheduler',
+    time: scheduledFor,
+    id: slotTickId(schedule, scheduledFor),
+  });
 }
 
 describe('JetStreamTickLog on a real nats-server', () => {

@@ -49,7 +49,11 @@ const paused: Schedule = { name: 'paused', cron: '0 * * * *', timezone: 'UTC', t
 
 function tickFor(scheduledFor: string, catchUp = false): TickEvent {
   const data = { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor, firedAt: scheduledFor, catchUp };
-  return createEvent(EventTypes.BulkTaskTick, 'email-retry', data, { source: '/idm/scheduler', time: scheduledFor, id: slotTickId('email-retry', scheduledFor) });
+  return createEvent(EventTypes.BulkTaskTick, 'email-retry', data, {
+    source: '/idm/scheduler',
+    time: scheduledFor,
+    id: slotTickId('email-retry', scheduledFor),
+  });
 }
 
 function setUp(now: string, ...existing: TickEvent[]) {
@@ -102,7 +106,14 @@ describe('SchedulerService.fire', () => {
     assert.equal(log.events.length, 2);
     assert.equal(log.events[1]!.id, reply.eventId);
     assert.notEqual(reply.eventId, slotTickId('email-retry', '2025-01-01T10:02:10.000Z'));
-    assert.deepEqual(log.events[1]!.data, { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor: '2025-01-01T10:02:10.000Z', firedAt: '2025-01-01T10:02:10.000Z', catchUp: false, missedSlots: 0 });
+    assert.deepEqual(log.events[1]!.data, {
+      schedule: 'email-retry',
+      task: 'RetryEmailNotifications',
+      scheduledFor: '2025-01-01T10:02:10.000Z',
+      firedAt: '2025-01-01T10:02:10.000Z',
+      catchUp: false,
+      missedSlots: 0,
+    });
   });
 
   it('retries with the new last sequence when a slot tick lands first', async () => {
@@ -138,7 +149,12 @@ describe('SchedulerService.list', () => {
         task: 'RetryEmailNotifications',
         enabled: true,
         nextRun: '2025-01-01T10:05:00.000Z',
-        lastTick: { id: slotTickId('email-retry', '2025-01-01T10:00:00.000Z'), scheduledFor: '2025-01-01T10:00:00.000Z', firedAt: '2025-01-01T10:00:00.000Z', catchUp: false },
+        lastTick: {
+          id: slotTickId('email-retry', '2025-01-01T10:00:00.000Z'),
+          scheduledFor: '2025-01-01T10:00:00.000Z',
+          firedAt: '2025-01-01T10:00:00.000Z',
+          catchUp: false,
+        },
       },
       { name: 'paused', cron: '0 * * * *', timezone: 'UTC', task: 'Paused', enabled: false, nextRun: null, lastTick: null },
     ]);

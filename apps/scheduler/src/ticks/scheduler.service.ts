@@ -9,7 +9,8 @@ import { TickLog, type StoredTick, type TickEvent } from './tick-log.port.js';
 import { decideManualFire, decideTick, type FireTick, type TickDecision, type TickIgnoreReason } from './tick.decider.js';
 
 /** What one check of a schedule did. */
-export type CheckOutcome = { readonly kind: 'appended'; readonly event: TickEvent } | { readonly kind: 'ignored'; readonly reason: TickIgnoreReason };
+export type CheckOutcome =
+  { readonly kind: 'appended'; readonly event: TickEvent } | { readonly kind: 'ignored'; readonly reason: TickIgnoreReason };
 
 /** Reply to an operator's "fire now". */
 export type FireReply = { readonly ok: true; readonly eventId: string } | { readonly ok: false; readonly error: string };
@@ -98,7 +99,10 @@ export class SchedulerService implements OnApplicationBootstrap, BeforeApplicati
       let reason: TickIgnoreReason = 'already-fired';
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const last = await this.tickLog.lastTick(name);
-        const decision = decideTick(schedule, last?.event.data, this.clock.now(), { calendar: this.calendars.get(name)!, graceMs: this.options.graceMs });
+        const decision = decideTick(schedule, last?.event.data, this.clock.now(), {
+          calendar: this.calendars.get(name)!,
+          graceMs: this.options.graceMs,
+        });
         if (decision.kind === 'ignore') return { kind: 'ignored', reason: decision.reason };
         const event = this.toEvent(decision);
         if ((await this.tickLog.append(event, last?.seq)) === 'appended') {
@@ -123,7 +127,8 @@ export class SchedulerService implements OnApplicationBootstrap, BeforeApplicati
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const last = await this.tickLog.lastTick(name);
         // Our own id already stored means an earlier attempt landed after all.
-        if (last?.event.id === event.id || (await this.tickLog.append(event, last?.seq)) === 'appended') return { ok: true, eventId: event.id };
+        if (last?.event.id === event.id || (await this.tickLog.append(event, last?.seq)) === 'appended')
+          return { ok: true, eventId: event.id };
       }
       return { ok: false, error: `schedule ${JSON.stringify(name)} kept changing while firing; try again` };
     });
@@ -143,7 +148,14 @@ export class SchedulerService implements OnApplicationBootstrap, BeforeApplicati
           task: s.task,
           enabled: s.enabled,
           nextRun: next?.toISOString() ?? null,
-          lastTick: last ? { id: last.event.id, scheduledFor: last.event.data.scheduledFor, firedAt: last.event.data.firedAt, catchUp: last.event.data.catchUp } : null,
+          lastTick: last
+            ? {
+                id: last.event.id,
+                scheduledFor: last.event.data.scheduledFor,
+                firedAt: last.event.data.firedAt,
+                catchUp: last.event.data.catchUp,
+              }
+            : null,
         };
       }),
     );
@@ -154,7 +166,11 @@ export class SchedulerService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private toEvent(decision: FireTick): TickEvent {
-    return createEvent(EventTypes.BulkTaskTick, decision.data.schedule, decision.data, { source: this.options.source, time: decision.data.firedAt, id: decision.id });
+    return createEvent(EventTypes.BulkTaskTick, decision.data.schedule, decision.data, {
+      source: this.options.source,
+      time: decision.data.firedAt,
+      id: decision.id,
+    });
   }
 
   private serialised<T>(name: string, work: () => Promise<T>): Promise<T> {

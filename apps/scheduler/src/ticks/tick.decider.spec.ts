@@ -17,16 +17,26 @@ function given(schedule: Schedule, lastTick?: LastTick) {
 }
 
 function fired(schedule: Schedule, scheduledFor: string, firedAt: string, catchUp: boolean, missedSlots = 0): TickDecision {
-  return { kind: 'fire', id: slotTickId(schedule.name, scheduledFor), data: { schedule: schedule.name, task: schedule.task, scheduledFor, firedAt, catchUp, missedSlots } };
+  return {
+    kind: 'fire',
+    id: slotTickId(schedule.name, scheduledFor),
+    data: { schedule: schedule.name, task: schedule.task, scheduledFor, firedAt, catchUp, missedSlots },
+  };
 }
 
 describe('decideTick', () => {
   describe('given a schedule that never ticked', () => {
     it('when its timer fires exactly on a slot, then that slot ticks, not as catch-up', () => {
-      assert.deepEqual(given(everyFive).whenCheckedAt('2025-01-01T10:05:00.000Z'), fired(everyFive, '2025-01-01T10:05:00.000Z', '2025-01-01T10:05:00.000Z', false));
+      assert.deepEqual(
+        given(everyFive).whenCheckedAt('2025-01-01T10:05:00.000Z'),
+        fired(everyFive, '2025-01-01T10:05:00.000Z', '2025-01-01T10:05:00.000Z', false),
+      );
     });
     it('when checked a little after a slot (within grace), then that slot ticks', () => {
-      assert.deepEqual(given(everyFive).whenCheckedAt('2025-01-01T10:05:07.250Z'), fired(everyFive, '2025-01-01T10:05:00.000Z', '2025-01-01T10:05:07.250Z', false));
+      assert.deepEqual(
+        given(everyFive).whenCheckedAt('2025-01-01T10:05:07.250Z'),
+        fired(everyFive, '2025-01-01T10:05:00.000Z', '2025-01-01T10:05:07.250Z', false),
+      );
     });
     it('when started long after a slot, then nothing happens: there is no history to catch up on', () => {
       assert.deepEqual(given(everyFive).whenCheckedAt('2025-01-01T10:08:00.000Z'), { kind: 'ignore', reason: 'not-due' });
@@ -36,19 +46,28 @@ describe('decideTick', () => {
   describe('given the last tick was the previous slot', () => {
     const last = { scheduledFor: '2025-01-01T10:00:00.000Z' };
     it('when the next slot comes, then it ticks on time', () => {
-      assert.deepEqual(given(everyFive, last).whenCheckedAt('2025-01-01T10:05:00.003Z'), fired(everyFive, '2025-01-01T10:05:00.000Z', '2025-01-01T10:05:00.003Z', false));
+      assert.deepEqual(
+        given(everyFive, last).whenCheckedAt('2025-01-01T10:05:00.003Z'),
+        fired(everyFive, '2025-01-01T10:05:00.000Z', '2025-01-01T10:05:00.003Z', false),
+      );
     });
     it('when checked before the next slot, then nothing happens', () => {
       assert.deepEqual(given(everyFive, last).whenCheckedAt('2025-01-01T10:04:59.999Z'), { kind: 'ignore', reason: 'already-fired' });
     });
     it('when the next slot is reached only after the grace window (short downtime), then it ticks as catch-up', () => {
-      assert.deepEqual(given(everyFive, last).whenCheckedAt('2025-01-01T10:07:00.000Z'), fired(everyFive, '2025-01-01T10:05:00.000Z', '2025-01-01T10:07:00.000Z', true));
+      assert.deepEqual(
+        given(everyFive, last).whenCheckedAt('2025-01-01T10:07:00.000Z'),
+        fired(everyFive, '2025-01-01T10:05:00.000Z', '2025-01-01T10:07:00.000Z', true),
+      );
     });
   });
 
   describe('given the last tick is the current slot (a replica or an earlier run got there first)', () => {
     it('when checked again inside that slot, then nothing happens', () => {
-      assert.deepEqual(given(everyFive, { scheduledFor: '2025-01-01T10:05:00.000Z' }).whenCheckedAt('2025-01-01T10:05:30.000Z'), { kind: 'ignore', reason: 'already-fired' });
+      assert.deepEqual(given(everyFive, { scheduledFor: '2025-01-01T10:05:00.000Z' }).whenCheckedAt('2025-01-01T10:05:30.000Z'), {
+        kind: 'ignore',
+        reason: 'already-fired',
+      });
     });
   });
 
@@ -69,13 +88,19 @@ describe('decideTick', () => {
       assert.deepEqual(given(everyFive, last).whenCheckedAt('2025-01-01T10:03:00.000Z'), { kind: 'ignore', reason: 'already-fired' });
     });
     it('when the next slot comes, then it ticks on time', () => {
-      assert.deepEqual(given(everyFive, last).whenCheckedAt('2025-01-01T10:05:00.000Z'), fired(everyFive, '2025-01-01T10:05:00.000Z', '2025-01-01T10:05:00.000Z', false));
+      assert.deepEqual(
+        given(everyFive, last).whenCheckedAt('2025-01-01T10:05:00.000Z'),
+        fired(everyFive, '2025-01-01T10:05:00.000Z', '2025-01-01T10:05:00.000Z', false),
+      );
     });
   });
 
   describe('given a disabled schedule', () => {
     it('when its slot comes, then nothing happens', () => {
-      assert.deepEqual(given({ ...everyFive, enabled: false }).whenCheckedAt('2025-01-01T10:05:00.000Z'), { kind: 'ignore', reason: 'disabled' });
+      assert.deepEqual(given({ ...everyFive, enabled: false }).whenCheckedAt('2025-01-01T10:05:00.000Z'), {
+        kind: 'ignore',
+        reason: 'disabled',
+      });
     });
   });
 
@@ -91,7 +116,10 @@ describe('decideTick', () => {
     });
     const newYorkMorning: Schedule = { name: 'morning', cron: '0 9 * * *', timezone: 'America/New_York', task: 'Morning', enabled: true };
     it('when it is 09:00 UTC but 04:00 in New York, then nothing happens', () => {
-      assert.deepEqual(given(newYorkMorning, { scheduledFor: '2025-01-09T14:00:00.000Z' }).whenCheckedAt('2025-01-10T09:00:00.000Z'), { kind: 'ignore', reason: 'already-fired' });
+      assert.deepEqual(given(newYorkMorning, { scheduledFor: '2025-01-09T14:00:00.000Z' }).whenCheckedAt('2025-01-10T09:00:00.000Z'), {
+        kind: 'ignore',
+        reason: 'already-fired',
+      });
     });
     it('when it is 09:00 in New York (14:00 UTC), then it ticks', () => {
       const decision = given(newYorkMorning, { scheduledFor: '2025-01-09T14:00:00.000Z' }).whenCheckedAt('2025-01-10T14:00:00.000Z');
@@ -107,7 +135,10 @@ describe('decideTick', () => {
     });
     it('when a day was missed, then the catch-up tick counts the missed slots up to the limit, not all 86,399', () => {
       const decision = given(everySecond, { scheduledFor: '2025-01-01T10:00:00.000Z' }).whenCheckedAt('2025-01-02T10:00:00.000Z');
-      assert.deepEqual(decision, fired(everySecond, '2025-01-02T10:00:00.000Z', '2025-01-02T10:00:00.000Z', true, MISSED_SLOTS_COUNT_LIMIT));
+      assert.deepEqual(
+        decision,
+        fired(everySecond, '2025-01-02T10:00:00.000Z', '2025-01-02T10:00:00.000Z', true, MISSED_SLOTS_COUNT_LIMIT),
+      );
     });
   });
 });
@@ -125,10 +156,20 @@ describe('decideManualFire', () => {
     assert.deepEqual(decideManualFire(everyFive, new Date('2025-01-01T10:02:10.000Z'), 'fresh-id'), {
       kind: 'fire',
       id: 'fresh-id',
-      data: { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor: '2025-01-01T10:02:10.000Z', firedAt: '2025-01-01T10:02:10.000Z', catchUp: false, missedSlots: 0 },
+      data: {
+        schedule: 'email-retry',
+        task: 'RetryEmailNotifications',
+        scheduledFor: '2025-01-01T10:02:10.000Z',
+        firedAt: '2025-01-01T10:02:10.000Z',
+        catchUp: false,
+        missedSlots: 0,
+      },
     });
   });
   it('given a disabled schedule, when an operator fires it, then nothing happens', () => {
-    assert.deepEqual(decideManualFire({ ...everyFive, enabled: false }, new Date('2025-01-01T10:02:10.000Z'), 'fresh-id'), { kind: 'ignore', reason: 'disabled' });
+    assert.deepEqual(decideManualFire({ ...everyFive, enabled: false }, new Date('2025-01-01T10:02:10.000Z'), 'fresh-id'), {
+      kind: 'ignore',
+      reason: 'disabled',
+    });
   });
 });

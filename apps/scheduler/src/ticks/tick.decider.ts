@@ -71,7 +71,12 @@ export function decideTick(schedule: Schedule, lastTick: LastTick | undefined, n
 /** Slots strictly between `after` and `before`, counted up to {@link MISSED_SLOTS_COUNT_LIMIT}. */
 function countSlotsBetween(calendar: SlotCalendar, after: Date, before: Date): number {
   let count = 0;
-  for (let at = calendar.nextAfter(after); at !== undefined && at.getTime() < before.getTime() && count < MISSED_SLOTS_COUNT_LIMIT; at = calendar.nextAfter(at)) count++;
+  for (
+    let at = calendar.nextAfter(after);
+    at !== undefined && at.getTime() < before.getTime() && count < MISSED_SLOTS_COUNT_LIMIT;
+    at = calendar.nextAfter(at)
+  )
+    count++;
   return count;
 }
 
@@ -82,7 +87,11 @@ function countSlotsBetween(calendar: SlotCalendar, after: Date, before: Date): n
 export function decideManualFire(schedule: Schedule, now: Date, freshId: string): TickDecision {
   if (!schedule.enabled) return ignore('disabled');
   const at = now.toISOString();
-  return { kind: 'fire', id: freshId, data: { schedule: schedule.name, task: schedule.task, scheduledFor: at, firedAt: at, catchUp: false, missedSlots: 0 } };
+  return {
+    kind: 'fire',
+    id: freshId,
+    data: { schedule: schedule.name, task: schedule.task, scheduledFor: at, firedAt: at, catchUp: false, missedSlots: 0 },
+  };
 }
 
 function fire(schedule: Schedule, slot: Date, now: Date, catchUp: boolean, missedSlots: number): FireTick {
