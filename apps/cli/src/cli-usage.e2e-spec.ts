@@ -43,7 +43,10 @@ describe('idm CLI: usage errors and an unreachable server', () => {
   it('types only an app may state are refused without --force, and nothing is appended', async () => {
     const before = (await stack.jsm.streams.info(stack.stream)).state.last_seq;
     for (const [type, fields] of [
-      ['email-sent', ['--user-id', 'forged', '--email-type', 'NEW_USER', '--tick-id', 't1', '--recipient', 'x@example.com']],
+      [
+        'email-sent',
+        ['--user-id', 'forged', '--email-type', 'NEW_USER', '--tick', 't1', '--message-id', '<m1@example.com>', '--attempt', '1'],
+      ],
       ['password-synced', ['--user-id', 'forged']],
       ['bulk-task-tick', ['--schedule', 'nightly']],
     ] as const) {

@@ -4,6 +4,7 @@ import { ConfigError } from '@idm/config';
 import { connectNats, messagingConfigFromEnv, type EventStreamSettings } from '@idm/messaging';
 import { OperationsClient } from '@idm/operations';
 import { CliError } from './cli-error.js';
+import { connectionEnv, type ConnectingOptions } from './command.js';
 
 /** One connection for a command, with the stream names from the environment. */
 export interface NatsSession {
@@ -19,11 +20,14 @@ export interface NatsSession {
   close(): Promise<void>;
 }
 
-/** Connects with `NATS_URL` (or `--server`) and the NATS_* credentials, inbox prefix and TLS settings; fails fast with a clear message. */
-export async function openSession(server: string | undefined): Promise<NatsSession> {
+/**
+ * Connects with `NATS_URL` (or `--server`) and the NATS_* credentials, inbox prefix and TLS
+ * settings (from the environment, or `--env-file`); fails fast with a clear message.
+ */
+export async function openSession(options: ConnectingOptions): Promise<NatsSession> {
   let config;
   try {
-    config = messagingConfigFromEnv('cli', server ? { ...process.env, NATS_URL: server } : process.env);
+    config = messagingConfigFromEnv('cli', connectionEnv(options));
   } catch (err) {
     throw new CliError((err as Error).message, 'IDM_CLI_USAGE');
   }

@@ -1,7 +1,8 @@
 import { deadLetterStreamName } from '@idm/messaging';
 import type { StoredDeadLetter } from '@idm/operations';
 import { CliError, usage } from '../cli-error.js';
-import { parse } from '../command.js';
+import type { Command } from 'commander';
+import { connecting, outputOf, positiveInteger, type ConnectingOptions } from '../command.js';
 import { openSession } from '../nats-session.js';
 
 function selected(all: readonly StoredDeadLetter[], seqs: readonly string[], every: boolean): StoredDeadLetter[] {
@@ -20,36 +21,68 @@ function selected(all: readonly StoredDeadLetter[], seqs: readonly string[], eve
  * so the duplicate window does not swallow it; consumers that did handle it skip it by their
  * inbox) and removes the dead letter; `drop` only removes it.
  */
-export async function dlqCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals, out, server } = parse(argv, { all: { type: 'boolean' }, limit: { type: 'string' } });
-  const [sub, ...seqs] = positionals;
-  if (sub !== 'list' && sub !== 'retry' && sub !== 'drop') throw usage('usage: idm dlq list | retry <seq…|--all> | drop <seq…|--all>');
-  const limit = values.limit === undefined ? 1000 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw usage('--limit must be a positive integer');
-  const session = await openSession(server);
+export function dlqCommand(program: Command): void {
+  const dlq = program.command('dlq').description('list the dead letters, append them again (retry) or remove them (drop)');
+  connecting(
+    dlq
+      .command('list')
+      .description('the dead letters: consumer, reason, original subject and sequence, error')
+      .option('--limit <n>', 'show at most n dead letters', positiveInteger, 1000),
+  ).action((options: ListOptions) => list(options));
+  for (const [action, description] of [
+    ['retry', 'append each chosen message again on its original subject, then remove its dead letter'],
+    ['drop', 'remove the chosen dead letters without appending anything'],
+  ] as const) {
+    connecting(
+      dlq
+        .command(action)
+        .description(description)
+        .argument('[seq...]', 'dead-letter sequence numbers (see idm dlq list)')
+        .option('--all', 'every dead letter'),
+    ).action((seqs: string[], options: ActOptions) => act(action, seqs, options));
+  }
+}
+
+interface ListOptions extends ConnectingOptions {
+  readonly limit: number;
+}
+
+interface ActOptions extends ConnectingOptions {
+  readonly all?: boolean;
+}
+
+async function list(options: ListOptions): Promise<void> {
+  const out = outputOf(options);
+  const session = await openSession(options);
   try {
-    const letters = await session.ops.deadLetters(sub === 'list' ? limit : Number.MAX_SAFE_INTEGER);
-    if (sub === 'list') {
-      out.data(letters.map((d) => ({ seq: d.seq, ...d.record })));
-      out.heading(`dead letters in ${deadLetterStreamName(session.stream)}`);
-      out.table(
-        letters.map((d) => ({
-          seq: d.seq,
-          consumer: d.record.consumer,
-          reason: d.record.reason,
-          subject: d.record.subject,
-          eventSeq: d.record.streamSequence,
-          error: d.record.error,
-          at: d.record.deadLetteredAt,
-        })),
-        ['seq', 'consumer', 'reason', 'subject', 'eventSeq', 'error', 'at'],
-      );
-      return 0;
-    }
-    const chosen = selected(letters, seqs, values.all ?? false);
+    const letters = await session.ops.deadLetters(options.limit);
+    out.data(letters.map((d) => ({ seq: d.seq, ...d.record })));
+    out.heading(`dead letters in ${deadLetterStreamName(session.stream)}`);
+    out.table(
+      letters.map((d) => ({
+        seq: d.seq,
+        consumer: d.record.consumer,
+        reason: d.record.reason,
+        subject: d.record.subject,
+        eventSeq: d.record.streamSequence,
+        error: d.record.error,
+        at: d.record.deadLetteredAt,
+      })),
+      ['seq', 'consumer', 'reason', 'subject', 'eventSeq', 'error', 'at'],
+    );
+  } finally {
+    await session.close();
+  }
+}
+
+async function act(action: 'retry' | 'drop', seqs: readonly string[], options: ActOptions): Promise<void> {
+  const out = outputOf(options);
+  const session = await openSession(options);
+  try {
+    const chosen = selected(await session.ops.deadLetters(Number.MAX_SAFE_INTEGER), seqs, options.all ?? false);
     const done: Array<Record<string, unknown>> = [];
     for (const d of chosen) {
-      if (sub === 'retry') {
+      if (action === 'retry') {
         const newSeq = await session.ops.retryDeadLetter(d);
         done.push({ seq: d.seq, action: 'retried', subject: d.record.subject, newSeq });
       } else {
@@ -59,7 +92,6 @@ export async function dlqCommand(argv: readonly string[]): Promise<number> {
     }
     out.data(done);
     out.table(done);
-    return 0;
   } finally {
     await session.close();
   }

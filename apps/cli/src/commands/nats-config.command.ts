@@ -3,7 +3,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { nkeys } from '@nats-io/nats-core';
 import { commonEnv, readEnv } from '@idm/config';
 import { CliError, usage } from '../cli-error.js';
-import { parse } from '../command.js';
+import type { Command } from 'commander';
+import { collect, outputOf, withJson } from '../command.js';
 import { NATS_ROLES, rolePermissions, type NatsRole, type RoleSettings } from '../nats-config/nats-roles.js';
 import { renderAuthConfig, roleEnv, type RoleIdentity } from '../nats-config/nats-server-config.js';
 
@@ -77,28 +78,46 @@ function seedFor(path: string): { seed: string; publicKey: string; created: bool
  * change keeps every client's key; delete a `.nk` file to rotate that role's key. Offline: no
  * NATS connection.
  */
-export async function natsConfigCommand(argv: readonly string[]): Promise<number> {
-  const { values, out } = parse(argv, {
-    out: { type: 'string', short: 'o' },
-    stream: { type: 'string' },
-    'connector-subject': { type: 'string', multiple: true },
-    'subscriber-consumer': { type: 'string', multiple: true },
-    'seed-dir': { type: 'string' },
-  });
-  const dir = values.out;
-  if (!dir)
-    throw usage(
-      'usage: idm nats-config --out DIR [--stream IDM_EVENTS] [--connector-subject idm.directory.connector …] [--subscriber-consumer NAME …] [--seed-dir PATH]',
-    );
+export function natsConfigCommand(program: Command): void {
+  withJson(
+    program
+      .command('nats-config')
+      .description('write the nats-server permissions and one nkey identity per role into a folder (offline: no NATS connection)')
+      .requiredOption('-o, --out <dir>', 'the folder to write idm-auth.conf, <role>.nk and <role>.env into')
+      .option('--stream <name>', 'the event stream the permissions name (default IDM_STREAM, else IDM_EVENTS)')
+      .option(
+        '--connector-subject <subject>',
+        'a subject password-sync may send passwords to (repeatable; default idm.directory.connector)',
+        collect,
+      )
+      .option('--subscriber-consumer <name>', 'a durable consumer the subscriber role may read (repeatable; default subscriber)', collect)
+      .option(
+        '--seed-dir <path>',
+        'absolute path where clients find the .nk files, written into the .env files (default: the --out folder)',
+      ),
+  ).action((options: NatsConfigOptions) => natsConfig(options));
+}
+
+interface NatsConfigOptions {
+  readonly out: string;
+  readonly stream?: string;
+  readonly connectorSubject?: string[];
+  readonly subscriberConsumer?: string[];
+  readonly seedDir?: string;
+  readonly json?: boolean;
+}
+
+function natsConfig(options: NatsConfigOptions): void {
+  const out = outputOf(options);
+  const dir = options.out;
   let stream: string;
   try {
-    stream = readEnv({ IDM_STREAM: commonEnv.IDM_STREAM }, values.stream ? { IDM_STREAM: values.stream } : process.env).IDM_STREAM;
+    stream = readEnv({ IDM_STREAM: commonEnv.IDM_STREAM }, options.stream ? { IDM_STREAM: options.stream } : process.env).IDM_STREAM;
   } catch (err) {
     throw usage((err as Error).message);
   }
-  const multi = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
-  const connectorSubjects = multi(values['connector-subject']);
-  const subscriberConsumers = multi(values['subscriber-consumer']);
+  const connectorSubjects = options.connectorSubject ?? [];
+  const subscriberConsumers = options.subscriberConsumer ?? [];
   for (const s of connectorSubjects)
     if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(s))
       throw usage(`--connector-subject ${JSON.stringify(s)}: a literal subject without wildcards`);
@@ -109,7 +128,7 @@ export async function natsConfigCommand(argv: readonly string[]): Promise<number
     connectorSubjects: connectorSubjects.length > 0 ? connectorSubjects : ['idm.directory.connector'],
     subscriberConsumers: subscriberConsumers.length > 0 ? subscriberConsumers : ['subscriber'],
   };
-  const seedDir = values['seed-dir'] ?? resolve(dir);
+  const seedDir = options.seedDir ?? resolve(dir);
   if (!isAbsolute(seedDir)) throw usage('--seed-dir must be an absolute path (it is written into the .env files)');
   const rows = writeNatsConfig(dir, settings, seedDir);
   out.data({ dir: resolve(dir), stream, roles: rows });
@@ -119,5 +138,4 @@ export async function natsConfigCommand(argv: readonly string[]): Promise<number
     `server: include "${NATS_CONFIG_FILES.auth}" in nats-server.conf; clients: the <role>.env settings and <role>.nk (secret, mode 0600)`,
   );
   out.line('then, with the admin identity: idm setup');
-  return 0;
 }

@@ -1,6 +1,7 @@
 import { CommandSubjects, passwordChangeReplySchema } from '@idm/contracts';
+import { Option, type Command } from 'commander';
 import { CliError, usage } from '../cli-error.js';
-import { parse } from '../command.js';
+import { connecting, outputOf, type ConnectingOptions } from '../command.js';
 import { openSession } from '../nats-session.js';
 import { readSecret } from '../read-secret.js';
 
@@ -9,16 +10,27 @@ import { readSecret } from '../read-secret.js';
  * terminal (or from stdin when piped) and sends `idm.cmd.password.change`. The password is
  * never printed, logged or put in an argument (where `ps` would show it).
  */
-export async function passwordCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals, out, server } = parse(argv, { origin: { type: 'string' } });
-  const [sub, userId] = positionals;
-  if (sub !== 'set' || !userId)
-    throw usage('usage: idm password set <user> [--origin source|vault]  (password from the terminal without echo, or stdin)');
-  const origin = values.origin ?? 'source';
-  if (origin !== 'source' && origin !== 'vault') throw usage('--origin must be source or vault');
+export function passwordCommand(program: Command): void {
+  const password = program.command('password').description('send a password change to password-sync (password-writer or admin identity)');
+  connecting(
+    password
+      .command('set')
+      .description("set a user's password: read without echo from the terminal, or the first line of stdin when piped")
+      .argument('<user>', 'the user id')
+      .addOption(new Option('--origin <origin>', 'where the change was made').choices(['source', 'vault']).default('source')),
+  ).action((userId: string, options: PasswordSetOptions) => setPassword(userId, options));
+}
+
+interface PasswordSetOptions extends ConnectingOptions {
+  readonly origin: 'source' | 'vault';
+}
+
+async function setPassword(userId: string, options: PasswordSetOptions): Promise<void> {
+  const { origin } = options;
+  const out = outputOf(options);
   const password = await readSecret(`new password for ${userId}: `);
   if (password.length === 0) throw usage('empty password');
-  const session = await openSession(server);
+  const session = await openSession(options);
   try {
     let reply;
     try {
@@ -35,7 +47,6 @@ export async function passwordCommand(argv: readonly string[]): Promise<number> 
     if (!reply.ok) throw new CliError(`password change refused: ${reply.error}`, 'IDM_CLI_REFUSED');
     out.data({ ok: true, userId, eventId: reply.eventId });
     out.line(`${out.style('green', 'accepted')}: password change for ${userId} recorded as ${reply.eventId}`);
-    return 0;
   } finally {
     await session.close();
   }

@@ -1,13 +1,20 @@
-import { createEvent, EventTypes, eventNameOf, type EventType, type IdmEvent } from '@idm/contracts';
+import { Command } from 'commander';
+import {
+  ALL_EVENT_TYPES,
+  createEvent,
+  eventDataSchemas,
+  eventNameOf,
+  eventSubjectFields,
+  EventTypes,
+  type EventType,
+  type IdmEvent,
+} from '@idm/contracts';
 import { EventPublisher } from '@idm/messaging';
 import { eventTypeNames, findEventType } from '@idm/operations';
 import { CliError, usage } from '../cli-error.js';
+import { connecting, isoTime, type ConnectingOptions } from '../command.js';
 import { openSession } from '../nats-session.js';
-
-/** Fields whose flag values are not strings. Everything else is passed as text. */
-const NUMBER_FIELDS = new Set(['attempt', 'attempts']);
-const BOOLEAN_FIELDS = new Set(['catchUp', 'permanent']);
-const JSON_FIELDS = new Set(['changes', 'causationEvent']);
+import { eventDescription, eventFields, explainIssues, fieldHelp, fieldValue, kebab, type EventField } from '../publish/event-fields.js';
 
 /**
  * Types only an app may state: they record what an app did (sent an email, applied a password,
@@ -33,94 +40,111 @@ export function resolveEventType(name: string): EventType {
   return type;
 }
 
-const kebab = (s: string): string => s.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
-const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function fieldValue(field: string, raw: string): unknown {
-  if (raw === 'null') return null;
-  if (NUMBER_FIELDS.has(field)) {
-    if (!/^\d+$/.test(raw)) throw usage(`--${kebab(field)} must be a whole number, got ${JSON.stringify(raw)}`);
-    return Number(raw);
-  }
-  if (BOOLEAN_FIELDS.has(field)) {
-    if (raw !== 'true' && raw !== 'false') throw usage(`--${kebab(field)} must be true or false`);
-    return raw === 'true';
-  }
-  if (JSON_FIELDS.has(field)) {
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      throw usage(`--${kebab(field)} must be JSON, e.g. '{"displayName":"Ada"}'`);
-    }
-  }
-  return raw;
+/** The flags of `idm publish <type>` besides the data fields. */
+interface PublishOptions extends ConnectingOptions {
+  readonly data?: string;
+  readonly subject?: string;
+  readonly id?: string;
+  readonly time?: Date;
+  readonly force?: boolean;
+  readonly [field: string]: unknown;
 }
 
 /**
- * `idm publish <type> --<field> value … [--data JSON] [--subject S] [--id ID] [--time ISO]`.
- * Field flags are the event's data fields in kebab case (`--user-id`, `--email-type`); the data is
- * validated by `@idm/contracts` before anything is sent, so a bad flag never reaches the log.
- * Types in {@link APP_ONLY_TYPES} are refused without `--force`; with `idm nats-config`
- * permissions only the admin identity could append them anyway.
+ * `idm publish <type> --<field> value … [--data JSON] [--subject S] [--id ID] [--time ISO]`: one
+ * subcommand per event type, whose flags are the type's data fields in kebab case (`--user-id`,
+ * `--email-type`), read from the contracts' schemas ({@link eventFields}). The data is validated
+ * by `@idm/contracts` before anything is sent, so a bad flag never reaches the log. Types in
+ * {@link APP_ONLY_TYPES} are refused without `--force`; with `idm nats-config` permissions only the
+ * admin identity could append them anyway.
  */
-export async function publishCommand(argv: readonly string[]): Promise<number> {
-  const [typeArg, ...rest] = argv;
-  if (!typeArg || typeArg.startsWith('-'))
-    throw usage(`usage: idm publish <type> --field value …; types: ${Object.keys(EventTypes).map(kebab).join(', ')}`);
-  const type = resolveEventType(typeArg);
+export function publishCommand(program: Command): void {
+  const publish = program
+    .command('publish')
+    .description('append one event to the log, validated against its schema first (idm publish <type> --help lists its fields)')
+    .usage('<type> --<field> <value> …')
+    // Other spellings of a type (user_added, useradded) land here and are dispatched to the type.
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpCommand(false)
+    .action(async (_options: unknown, self: Command) => {
+      const [name, ...rest] = self.args;
+      if (!name) throw usage(`give an event type: idm publish <type> --help; one of: ${eventTypeNames().join(', ')}`);
+      const type = resolveEventType(name);
+      const sub = publish.commands.find((c) => c.name() === kebab(eventNameOf(type)));
+      if (!sub) throw usage(`unknown event type ${JSON.stringify(name)}`);
+      await sub.parseAsync(rest, { from: 'user' });
+    });
+  for (const type of ALL_EVENT_TYPES) publishTypeCommand(publish, type);
+}
+
+function publishTypeCommand(publish: Command, type: EventType): void {
+  const fields = eventFields(type);
+  const keyField = eventSubjectFields[type];
+  const appOnly = APP_ONLY_TYPES.has(type);
+  const command = publish
+    .command(kebab(eventNameOf(type)))
+    .aliases([eventNameOf(type), type])
+    .summary(`${type}${appOnly ? ' (stated by an app: needs --force)' : ''}`)
+    .description(`Append ${eventNameOf(type)} (${type}). ${eventDescription(type)}`);
+  for (const field of fields) command.option(`--${field.flag} <value>`, fieldHelp(field));
+  command
+    .option('--data <json>', 'the data fields as one JSON object; field flags override its values')
+    .option('--subject <key>', `the CloudEvents subject (default: the ${keyField} field, which it must equal)`)
+    .option('--id <id>', 'the event id (default: a new one); the same id twice is stored once')
+    .option('--time <time>', 'the event time, ISO-8601 (default: now)', isoTime);
+  if (appOnly) command.option('--force', 'append a type that only an app states (repairs only)');
+  connecting(command).action((options: PublishOptions) => publishEvent(type, fields, options));
+}
+
+/** The data from `--data` and the field flags; a flag that cannot be its field's kind fails naming it. */
+function dataOf(fields: readonly EventField[], options: PublishOptions): Record<string, unknown> {
   const data: Record<string, unknown> = {};
-  const stamp: { subject?: string; id?: string; time?: string } = {};
-  let json = false;
-  let force = false;
-  let server: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i]!;
-    if (flag === '--json') {
-      json = true;
-      continue;
+  if (options.data !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(options.data);
+    } catch {
+      parsed = undefined;
     }
-    if (flag === '--force') {
-      force = true;
-      continue;
-    }
-    if (!flag.startsWith('--')) throw usage(`unexpected argument ${JSON.stringify(flag)}`);
-    const [name, inline] = flag.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = inline ?? rest[++i];
-    if (value === undefined) throw usage(`--${name} needs a value`);
-    if (name === 'server') server = value;
-    else if (name === 'data') {
-      try {
-        Object.assign(data, JSON.parse(value) as object);
-      } catch {
-        throw usage('--data must be a JSON object');
-      }
-    } else if (name === 'subject' || name === 'id' || name === 'time') stamp[name] = value;
-    else data[camel(name)] = fieldValue(camel(name), value);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw usage(`--data: expected a JSON object, e.g. '{"userId":"ada"}', got ${JSON.stringify(options.data)}`);
+    Object.assign(data, parsed);
   }
-  if (APP_ONLY_TYPES.has(type) && !force) {
+  for (const field of fields) {
+    // commander camel-cases flags: --user-id → userId, the field's own name.
+    const raw = options[field.name];
+    if (typeof raw === 'string') data[field.name] = fieldValue(field, raw);
+  }
+  return data;
+}
+
+async function publishEvent(type: EventType, fields: readonly EventField[], options: PublishOptions): Promise<void> {
+  if (APP_ONLY_TYPES.has(type) && !options.force) {
     const hint = type === EventTypes.PasswordChanged ? 'use `idm password set`, or ' : '';
     throw new CliError(
       `${eventNameOf(type)} is stated only by the app that did the work; ${hint}add --force to append it anyway (repairs only)`,
       'IDM_CLI_REFUSED',
     );
   }
+  const data = dataOf(fields, options);
+  const checked = eventDataSchemas[type].safeParse(data);
+  if (!checked.success) throw usage(`invalid ${eventNameOf(type)}: ${explainIssues(fields, data, checked.error.issues)}`);
   let event: IdmEvent;
   try {
-    const subject =
-      stamp.subject ?? (typeof data.userId === 'string' ? data.userId : typeof data.schedule === 'string' ? data.schedule : undefined);
-    if (subject === undefined) throw new Error('give --user-id (or --subject)');
+    const subject = options.subject ?? String(data[eventSubjectFields[type]]);
     event = createEvent(type, subject, data as never, {
       source: '/idm/cli',
-      time: stamp.time ?? new Date(),
-      ...(stamp.id ? { id: stamp.id } : {}),
+      time: options.time ?? new Date(),
+      ...(options.id ? { id: options.id } : {}),
     }) as IdmEvent;
   } catch (err) {
     throw usage(`invalid ${eventNameOf(type)}: ${(err as Error).message}`);
   }
-  const session = await openSession(server);
+  const session = await openSession(options);
   try {
     const receipt = await new EventPublisher(session.js, { attempts: 1 }).publish(event);
-    if (json)
+    if (options.json)
       process.stdout.write(
         JSON.stringify({ ok: true, id: event.id, type: event.type, seq: receipt.seq, duplicate: receipt.duplicate }, null, 2) + '\n',
       );
@@ -128,7 +152,6 @@ export async function publishCommand(argv: readonly string[]): Promise<number> {
       process.stdout.write(
         `published ${event.type} ${event.id} at seq ${receipt.seq}${receipt.duplicate ? ' (duplicate, not stored again)' : ''}\n`,
       );
-    return 0;
   } catch (err) {
     throw new CliError(`publish failed: ${(err as Error).message}`, 'IDM_CLI_FAILED', { cause: err });
   } finally {

@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CliError, usage } from '../cli-error.js';
-import { parse } from '../command.js';
+import { Option, type Command } from 'commander';
+import { connecting, connectionEnv, isoTime, outputOf, positiveInteger, type ConnectingOptions } from '../command.js';
 
 /** Apps with projections to rebuild. The scheduler keeps no tables (its state is the last tick on the stream). */
 const REPLAYABLE = ['notifier', 'password-sync'] as const;
@@ -33,30 +34,48 @@ function eta(pending: number, perSecond: number): string {
  * and prints the summary. The entry point refuses while the app answers its status subject;
  * `--force` replays anyway.
  */
-export async function replayCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals, out, server } = parse(argv, {
-    'from-seq': { type: 'string' },
-    since: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    'batch-size': { type: 'string' },
-    schema: { type: 'string' },
-    force: { type: 'boolean' },
-  });
-  const app = positionals[0];
+export function replayCommand(program: Command): void {
+  connecting(
+    program
+      .command('replay')
+      .description(
+        "rebuild an app's tables from the event log with the app's own replay entry point (same DATABASE_URL, DATA_DIR, DATABASE_SCHEMA as the app)",
+      )
+      .argument('<app>', `the app whose projections to rebuild: ${REPLAYABLE.join(' or ')}`)
+      .addOption(new Option('--from-seq <n>', 'start at this stream sequence').argParser(positiveInteger).conflicts('since'))
+      .option('--since <time>', 'start at the first event stored at or after this ISO-8601 time', isoTime)
+      .option('--dry-run', 'read and count what would be applied; nothing is written')
+      .option('--batch-size <n>', 'events per transaction', positiveInteger)
+      .option('--schema <name>', 'the Postgres schema to write (default DATABASE_SCHEMA, as the app)')
+      .option('--force', 'replay even while the app answers its status subject (it should be stopped)'),
+  ).action((app: string, options: ReplayOptions) => replay(app, options));
+}
+
+interface ReplayOptions extends ConnectingOptions {
+  readonly fromSeq?: number;
+  readonly since?: Date;
+  readonly dryRun?: boolean;
+  readonly batchSize?: number;
+  readonly schema?: string;
+  readonly force?: boolean;
+}
+
+async function replay(app: string, options: ReplayOptions): Promise<void> {
+  const out = outputOf(options);
   if (app === 'scheduler') throw usage('the scheduler keeps no tables: nothing to replay');
-  if (!app || !(REPLAYABLE as readonly string[]).includes(app))
-    throw usage(`usage: idm replay <${REPLAYABLE.join('|')}> [--from-seq N | --since TIME] [--dry-run] [--force]`);
+  if (!(REPLAYABLE as readonly string[]).includes(app))
+    throw usage(`replay <app>: expected ${REPLAYABLE.join(' or ')}, got ${JSON.stringify(app)}`);
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', app, 'replay.js');
   if (!existsSync(script)) throw new CliError(`${script} not found: build the app first (npx tsc -b apps/${app})`, 'IDM_CLI_FAILED');
   const args: string[] = [];
-  if (values['from-seq'] !== undefined) args.push('--from-seq', values['from-seq']);
-  if (values.since !== undefined) args.push('--since', values.since);
-  if (values['dry-run']) args.push('--dry-run');
-  if (values['batch-size'] !== undefined) args.push('--batch-size', values['batch-size']);
-  if (values.schema !== undefined) args.push('--schema', values.schema);
-  if (values.force) args.push('--force');
+  if (options.fromSeq !== undefined) args.push('--from-seq', String(options.fromSeq));
+  if (options.since !== undefined) args.push('--since', options.since.toISOString());
+  if (options.dryRun) args.push('--dry-run');
+  if (options.batchSize !== undefined) args.push('--batch-size', String(options.batchSize));
+  if (options.schema !== undefined) args.push('--schema', options.schema);
+  if (options.force) args.push('--force');
   const child = spawn(process.execPath, [script, ...args], {
-    env: server ? { ...process.env, NATS_URL: server } : process.env,
+    env: connectionEnv(options),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];
@@ -94,5 +113,4 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
   );
   out.line(`  ${String(summary.elapsedMs)} ms, ${String(summary.eventsPerSecond)} events/s`);
   out.table(Object.entries(summary.rows as Record<string, number>).map(([table, rows]) => ({ table, rows })));
-  return 0;
 }

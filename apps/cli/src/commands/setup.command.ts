@@ -1,6 +1,7 @@
 import { ensureDeadLetterStream, ensureEventStream, errorMessage, isPermissionViolation, MessagingSetupError } from '@idm/messaging';
 import { CliError } from '../cli-error.js';
-import { parse } from '../command.js';
+import type { Command } from 'commander';
+import { connecting, outputOf, type ConnectingOptions } from '../command.js';
 import { openSession } from '../nats-session.js';
 
 /**
@@ -9,9 +10,15 @@ import { openSession } from '../nats-session.js';
  * start: the app roles of `idm nats-config` may read stream info but not create streams. Each
  * app then creates its own durable consumers at start (its role may manage those and no others).
  */
-export async function setupCommand(argv: readonly string[]): Promise<number> {
-  const { out, server } = parse(argv, {});
-  const session = await openSession(server);
+export function setupCommand(program: Command): void {
+  connecting(
+    program.command('setup').description('create or update the event and dead-letter streams (admin identity; run before the apps start)'),
+  ).action((options: ConnectingOptions) => setup(options));
+}
+
+async function setup(options: ConnectingOptions): Promise<void> {
+  const out = outputOf(options);
+  const session = await openSession(options);
   const stream = session.streamSettings;
   try {
     const rows: Array<Record<string, unknown>> = [];
@@ -43,7 +50,6 @@ export async function setupCommand(argv: readonly string[]): Promise<number> {
     out.data({ ok: true, streams: rows });
     out.heading('streams');
     out.table(rows, ['stream', 'role', 'action', 'replicas', 'subjects']);
-    return 0;
   } finally {
     await session.close();
   }

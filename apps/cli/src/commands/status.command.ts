@@ -1,4 +1,5 @@
-import { parse } from '../command.js';
+import type { Command } from 'commander';
+import { connecting, outputOf, type ConnectingOptions } from '../command.js';
 import { openSession } from '../nats-session.js';
 
 /**
@@ -6,9 +7,17 @@ import { openSession } from '../nats-session.js';
  * each app reports about itself over request/reply. An app that does not answer is shown as
  * down; only an unreachable NATS server fails the command.
  */
-export async function statusCommand(argv: readonly string[]): Promise<number> {
-  const { out, server } = parse(argv, {});
-  const session = await openSession(server);
+export function statusCommand(program: Command): void {
+  connecting(
+    program
+      .command('status')
+      .description('stream, consumers and lag, dead letters, and what each app reports (pending emails, cached passwords, schedules)'),
+  ).action((options: ConnectingOptions) => status(options));
+}
+
+async function status(options: ConnectingOptions): Promise<void> {
+  const out = outputOf(options);
+  const session = await openSession(options);
   try {
     const report = await session.ops.status();
     const { stream, consumers, deadLetters: dlq, notifier, passwordSync: passwords, scheduler } = report;
@@ -73,7 +82,6 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
     if (!scheduler) out.line(out.style('yellow', '  no answer (not running?)'));
     else
       out.table((scheduler.schedules ?? []) as Array<Record<string, unknown>>, ['name', 'cron', 'timezone', 'task', 'enabled', 'nextRun']);
-    return 0;
   } finally {
     await session.close();
   }

@@ -1,28 +1,38 @@
 import { tailFilters } from '@idm/operations';
-import { usage } from '../cli-error.js';
-import { parse } from '../command.js';
+import { Option, type Command } from 'commander';
+import { connecting, isoTime, outputOf, positiveInteger, type ConnectingOptions } from '../command.js';
 import { openSession } from '../nats-session.js';
 
 /**
  * `idm tail [filter] [--since TIME | --all] [--limit N]`: prints events as they are stored (new
  * ones by default), with an ordered consumer: nothing is acked, nothing left on the server.
  */
-export async function tailCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals, out, server } = parse(argv, {
-    since: { type: 'string' },
-    all: { type: 'boolean' },
-    limit: { type: 'string' },
-  });
-  const filters = tailFilters(positionals[0]);
-  let since: Date | undefined;
-  if (values.since !== undefined) {
-    since = new Date(values.since);
-    if (Number.isNaN(since.getTime())) throw usage(`--since must be an ISO time, got ${JSON.stringify(values.since)}`);
-  }
-  const limit = values.limit === undefined ? undefined : Number(values.limit);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw usage('--limit must be a positive integer');
-  const session = await openSession(server);
-  const tail = await session.ops.tail(filters, { ...(since ? { since } : {}), all: values.all ?? false });
+export function tailCommand(program: Command): void {
+  connecting(
+    program
+      .command('tail')
+      .description('print events as they are stored (new ones unless --since or --all); Ctrl-C stops')
+      .argument('[filter]', 'an event type (user-added), user:<id>, or a NATS subject filter (idm.user.>)')
+      .addOption(
+        new Option('--since <time>', 'start at the first event stored at or after this ISO-8601 time').argParser(isoTime).conflicts('all'),
+      )
+      .option('--all', 'start at the first event in the stream')
+      .option('--limit <n>', 'stop after printing n events', positiveInteger),
+  ).action((filter: string | undefined, options: TailOptions) => follow(filter, options));
+}
+
+interface TailOptions extends ConnectingOptions {
+  readonly since?: Date;
+  readonly all?: boolean;
+  readonly limit?: number;
+}
+
+async function follow(filter: string | undefined, options: TailOptions): Promise<void> {
+  const out = outputOf(options);
+  const { since, limit } = options;
+  const filters = tailFilters(filter);
+  const session = await openSession(options);
+  const tail = await session.ops.tail(filters, { ...(since ? { since } : {}), all: options.all ?? false });
   const stop = (): void => void tail.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -48,5 +58,4 @@ export async function tailCommand(argv: readonly string[]): Promise<number> {
     await tail.stop();
     await session.close();
   }
-  return 0;
 }

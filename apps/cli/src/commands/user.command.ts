@@ -1,5 +1,6 @@
-import { CliError, usage } from '../cli-error.js';
-import { parse } from '../command.js';
+import { CliError } from '../cli-error.js';
+import type { Command } from 'commander';
+import { connecting, outputOf, type ConnectingOptions } from '../command.js';
 import { openSession } from '../nats-session.js';
 
 /**
@@ -7,11 +8,18 @@ import { openSession } from '../nats-session.js';
  * types with attempts and last error (notifier), the cached password's state, reason, attempts and
  * expiry (password-sync; never the password). Unknown to both → exit 1.
  */
-export async function userCommand(argv: readonly string[]): Promise<number> {
-  const { positionals, out, server } = parse(argv, {});
-  const userId = positionals[0];
-  if (!userId) throw usage('usage: idm user <id>');
-  const session = await openSession(server);
+export function userCommand(program: Command): void {
+  connecting(
+    program
+      .command('user')
+      .description('pending emails and the cached password state of one user (never the password); exit 1 when no app knows the user')
+      .argument('<id>', 'the user id (as in the events)'),
+  ).action((userId: string, options: ConnectingOptions) => user(userId, options));
+}
+
+async function user(userId: string, options: ConnectingOptions): Promise<void> {
+  const out = outputOf(options);
+  const session = await openSession(options);
   try {
     const report = await session.ops.user(userId);
     const notifier = report.emails;
@@ -32,7 +40,6 @@ export async function userCommand(argv: readonly string[]): Promise<number> {
     if (!report.passwordSyncAnswered) out.line(out.style('yellow', '  password-sync did not answer'));
     else if (!entry) out.line(out.style('dim', '  nothing cached'));
     else out.table([entry], ['state', 'reason', 'attempts', 'expiresAt', 'nextRetryAt', 'changedAt']);
-    return 0;
   } finally {
     await session.close();
   }
