@@ -169,7 +169,7 @@ async function main() {
   } else {
     say(
       'dev-stack',
-      'slapd is not installed (apt-get install slapd): the directory source does not run; publish users with scripts/publish-user-added.mjs',
+      'slapd is not installed (apt-get install slapd): the directory source does not run; publish users with npx idm publish user-added',
     );
   }
 
@@ -217,10 +217,8 @@ async function main() {
     `  mail inbox    http://127.0.0.1:${catcher.httpPort}  (SMTP 127.0.0.1:${catcher.smtpPort}, files in ${join(dataDir, 'mail')})`,
     `  health        ${apps.map((a) => `${a.name} http://127.0.0.1:${a.healthPort}/health/ready`).join(', ')}`,
     `  metrics       http://127.0.0.1:<health port>/metrics`,
-    `  try it        node scripts/publish-user-added.mjs --nats ${natsUrl}${nats ? ` --env-file ${join(dataDir, 'nats-auth', 'directory-source.env')}` : ''} --user ada --email ada@example.com`,
-    ...(nats
-      ? [`  operator      export NATS_URL=${natsUrl}; set -a; . ${join(dataDir, 'nats-auth', 'admin.env')}; set +a; npm run idm -- status`]
-      : []),
+    `  try it        npx idm publish user-added --server ${natsUrl}${nats ? ` --env-file ${join(dataDir, 'nats-auth', 'directory-source.env')}` : ''} --user-id ada --email ada@example.com`,
+    ...(nats ? [`  operator      npx idm status --server ${natsUrl} --env-file ${join(dataDir, 'nats-auth', 'admin.env')}`] : []),
     ...(devSlapd
       ? [
           `  directory     ${devSlapd.url} base ${devSlapd.baseDn}: add a user (credentials in ${join(dataDir, 'dev-slapd.json')}) and the source announces it`,

@@ -56,13 +56,16 @@ describe('npm start (scripts/dev-stack.mjs)', () => {
       assert.equal(ready.status, 200);
       // Authentication is on: without an identity nothing gets in; the directory-source role may add users.
       await assert.rejects(connectNats({ url: `nats://127.0.0.1:${nats}`, name: 'anonymous', connectTimeoutMs: 5_000 }), /Authorization|authentication/i);
-      const anonymous = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/publish-user-added.mjs'), '--nats', `nats://127.0.0.1:${nats}`, '--user', 'eve', '--email', 'eve@example.com'], { cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } });
+      const idm = join(REPO_ROOT, 'dist/apps/cli/main.js');
+      const anonymous = spawnSync(process.execPath, [idm, 'publish', 'user-added', '--server', `nats://127.0.0.1:${nats}`, '--user-id', 'eve', '--email', 'eve@example.com'], { cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } });
       assert.notEqual(anonymous.status, 0);
       const roleEnv = join(dataDir, 'nats-auth', 'directory-source.env');
       assert.ok(output.includes(`--env-file ${roleEnv}`), 'the banner shows how to publish with an identity');
-      const published = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/publish-user-added.mjs'), '--nats', `nats://127.0.0.1:${nats}`, '--env-file', roleEnv, '--user', 'grace', '--email', 'grace@example.com', '--name', 'Grace Hopper'], {
+      // As the banner says: the CLI with the directory-source identity's file.
+      const published = spawnSync(process.execPath, [idm, 'publish', 'user-added', '--server', `nats://127.0.0.1:${nats}`, '--env-file', roleEnv, '--user-id', 'grace', '--email', 'grace@example.com', '--display-name', 'Grace Hopper'], {
         cwd: REPO_ROOT,
         encoding: 'utf8',
+        env: { PATH: process.env.PATH },
       });
       assert.equal(published.status, 0, published.stderr);
       assert.match(published.stdout, /published idm\.user\.added/);

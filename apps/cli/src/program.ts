@@ -16,7 +16,8 @@ const ENVIRONMENT = `
 Environment:
   NATS_URL                             the NATS server (or --server)
   NATS_USER/NATS_PASSWORD, NATS_CREDS or NATS_NKEY_SEED_FILE, NATS_INBOX_PREFIX
-                                       the identity (a <role>.env file of idm nats-config sets them)
+                                       the identity: a <role>.env file of idm nats-config sets them,
+                                       or give it to any command with --env-file <role>.env
   NATS_TLS_CA_FILE, NATS_TLS_CERT_FILE, NATS_TLS_KEY_FILE
   IDM_STREAM                           the event stream (default IDM_EVENTS)
   DATABASE_URL, DATA_DIR, DATABASE_SCHEMA
