@@ -60,4 +60,15 @@ export default tseslint.config(
       ],
     },
   })),
+  {
+    // The example stands for a service in another repository: the public contracts only.
+    files: ['examples/**/*.ts'],
+    ignores: ['examples/**/*.int-spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [deepLibImport, { group: ['@idm/*', '!@idm/contracts'], message: 'An example subscriber uses only @idm/contracts.' }] },
+      ],
+    },
+  },
 );

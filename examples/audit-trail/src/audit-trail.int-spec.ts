@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { anEvent } from '@idm/testing';
-import { connectNats, ensureEventStream, EventPublisher } from '@idm/messaging';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@idm/testing';
+import { connect } from '@nats-io/transport-node';
+import { encodeEvent, eventSubject, STREAM_SUBJECTS, type IdmEvent } from '@idm/contracts';
+// The test harness (a real nats-server, event builders) is this repository's; the service itself
+// uses only @idm/contracts and the NATS client, as a service in another repository would.
+import { anEvent, startNatsServer, waitFor, type NatsServerHandle } from '@idm/testing';
 import { applyToTrail, EMPTY_TRAIL } from './audit-trail.projection.js';
 import { startAuditTrail } from './audit-trail.service.js';
 
@@ -26,10 +28,10 @@ describe('example: an audit-trail service subscribing to idm-events', () => {
 
     before(async () => {
       nats = await startNatsServer({ jetstream: true });
-      nc = await connectNats({ url: nats.url, name: 'audit-example' });
+      nc = await connect({ servers: nats.url, name: 'audit-example' });
       js = jetstream(nc);
       jsm = await jetstreamManager(nc);
-      await ensureEventStream(jsm, { name: stream });
+      await jsm.streams.add({ name: stream, subjects: [...STREAM_SUBJECTS] });
     });
     after(async () => {
       await nc?.close();
@@ -37,7 +39,8 @@ describe('example: an audit-trail service subscribing to idm-events', () => {
     });
 
     it('keeps outcomes per user, skips what it did not subscribe to, and resumes where it stopped', async () => {
-      const publisher = new EventPublisher(js);
+      // As docs/subscribing.md says: on the event's subject, its id as Nats-Msg-Id.
+      const publisher = { publish: (e: IdmEvent) => js.publish(eventSubject(e), encodeEvent(e), { msgID: e.id }) };
       await publisher.publish(anEvent.userAdded({ userId: 'a' }));
       await publisher.publish(anEvent.passwordSyncFailed({ userId: 'a', reason: 'policy-violation', message: 'too short' }));
       await publisher.publish(anEvent.emailSent({ userId: 'a', emailType: 'NEW_USER' }));

@@ -1,4 +1,4 @@
-import type { IdmEvent } from '@idm/contracts';
+import { EventTypes, type EventType, type IdmEvent } from '@idm/contracts';
 
 /** One line of a user's audit trail. */
 export interface AuditEntry {
@@ -18,13 +18,13 @@ export interface AuditTrail {
 export const EMPTY_TRAIL: AuditTrail = { lastSeq: 0, byUser: new Map() };
 
 /** The event types this service subscribes to: outcomes only, never the whole log. */
-export const AUDIT_TYPES = [
-  'idm.password.synced',
-  'idm.password.sync-failed',
-  'idm.password.expired',
-  'idm.email.sent',
-  'idm.email.failed',
-  'idm.email.abandoned',
+export const AUDIT_TYPES: readonly EventType[] = [
+  EventTypes.PasswordSynced,
+  EventTypes.PasswordSyncFailed,
+  EventTypes.PasswordExpired,
+  EventTypes.EmailSent,
+  EventTypes.EmailFailed,
+  EventTypes.EmailAbandoned,
 ];
 
 function entryOf(event: IdmEvent, seq: number): AuditEntry | undefined {

@@ -1,7 +1,6 @@
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { decodeEvent, DecodeError } from '@idm/contracts';
-import { consumerFilter, serverFeatures } from '@idm/messaging';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { decodeEvent, DecodeError, typeFilter } from '@idm/contracts';
 import { applyToTrail, AUDIT_TYPES, EMPTY_TRAIL, type AuditTrail } from './audit-trail.projection.js';
 
 /** Where the service starts the first time its durable consumer is created. */
@@ -30,9 +29,24 @@ function startPolicy(from: StartFrom): Partial<ConsumerConfig> {
   return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: from.time.toISOString() };
 }
 
+/** nats-server 2.10 added `filter_subjects`: several filters on one consumer. */
+function takesSeveralFilters(nc: NatsConnection): boolean {
+  const [major = 0, minor = 0] = (nc.info?.version ?? '0.0.0').split('.').map(Number);
+  return major > 2 || (major === 2 && minor >= 10);
+}
+
+/**
+ * One filter per type on nats-server 2.10+; 2.9 takes a single filter, so there the consumer reads
+ * everything and the projection skips (and acks) the rest.
+ */
+function auditFilter(nc: NatsConnection): Pick<ConsumerConfig, 'filter_subjects'> {
+  return takesSeveralFilters(nc) ? { filter_subjects: AUDIT_TYPES.map(typeFilter) } : {};
+}
+
 /**
  * An audit trail of password and email outcomes per user, kept by another service: a durable pull
- * consumer filtered to the outcome subjects, explicit acks, decoding with `@idm/contracts`.
+ * consumer filtered to the outcome subjects, explicit acks, decoding with `@idm/contracts` — its only
+ * idm dependency, beside the NATS client (`@nats-io/jetstream`).
  * Ack rules: ack after the projection applied the event; `term` what can never be decoded (it will
  * not get better: log it and move on); `nak` with a delay on a transient failure of your own store.
  */
@@ -46,9 +60,7 @@ export async function startAuditTrail(
   await jsm.consumers.add(options.stream, {
     durable_name: options.durable,
     ack_policy: AckPolicy.Explicit,
-    // One filter per type on nats-server 2.10+ (`filter_subjects`); 2.9 takes a single filter, so
-    // there the consumer reads everything and the projection skips (and acks) the rest.
-    ...consumerFilter(AUDIT_TYPES, serverFeatures(nc)),
+    ...auditFilter(nc),
     max_deliver: 10,
     ack_wait: 30_000_000_000,
     ...startPolicy(options.startFrom ?? 'all'),
