@@ -83,6 +83,7 @@ describe('idm publish <type>: flags from the contracts', () => {
         assert.equal(option.attributeName(), field);
         const required = !schema.safeParse(undefined).success;
         assert.match(option.description, required ? /^required: / : /^optional: /, `${field}: ${option.description}`);
+        assert.match(option.description, / — \S/, `${field} has no description in the contracts' schema`);
         assert.ok(help.includes(option.description.split(' ').slice(0, 3).join(' ')), `${field}'s help line missing`);
       }
       const common = new Set(['--data', '--subject', '--id', '--time', '--force', '--json', '--server', '--env-file']);
