@@ -74,6 +74,36 @@ function walkArms(nodes: readonly CommandNode[], indent: string): string {
     .join('\n');
 }
 
+/** How a shell names the typed words: the i-th word, the first after `idm`, the current index, the previous word. */
+interface ShellWords {
+  readonly word: string;
+  readonly first: number;
+  readonly current: string;
+  readonly prev: string;
+}
+
+/**
+ * The body both scripts share (bash and zsh read it alike): follow the typed words down the tree
+ * to the command's path, then the `case` for an option's value and the `case` setting the words to offer.
+ */
+function dispatch(nodes: readonly CommandNode[], shell: ShellWords, valueArms: readonly string[], wordArms: readonly string[]): string {
+  return `  for ((i = ${shell.first}; i < ${shell.current}; i++)); do
+    w="${shell.word}"
+    [[ "$w" == -* ]] && continue
+    case "\${cmdpath:+$cmdpath }$w" in
+${walkArms(nodes, '      ')}
+    esac
+  done
+  prev="${shell.prev}"
+  # After an option that takes a value: its choices, or file names.
+  case "$cmdpath $prev" in
+${valueArms.join('\n')}
+  esac
+  case "$cmdpath" in
+${wordArms.join('\n')}
+  esac`;
+}
+
 /** `idm completion bash`: a completion function for bash, generated from the command tree. */
 export function bashCompletionScript(program: Command): string {
   const nodes = commandNodes(program, '', [program.name()]);
@@ -95,21 +125,7 @@ export function bashCompletionScript(program: Command): string {
 _idm() {
   local cur prev cmdpath="" w i words="" flags=""
   cur="\${COMP_WORDS[COMP_CWORD]}"
-  prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    w="\${COMP_WORDS[i]}"
-    case "$w" in -*) continue ;; esac
-    case "\${cmdpath:+$cmdpath }$w" in
-${walkArms(nodes, '      ')}
-    esac
-  done
-  # After an option that takes a value: its choices, or file names (complete -o default).
-  case "$cmdpath $prev" in
-${valueArms.join('\n')}
-  esac
-  case "$cmdpath" in
-${wordArms.join('\n')}
-  esac
+${dispatch(nodes, { word: '${COMP_WORDS[i]}', first: 1, current: 'COMP_CWORD', prev: '${COMP_WORDS[COMP_CWORD-1]}' }, valueArms, wordArms)}
   # Flags once a dash is typed, else subcommands and choices (none: file names).
   case "$cur" in -*) words="$flags" ;; esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
@@ -142,20 +158,7 @@ export function zshCompletionScript(program: Command): string {
 _idm() {
   local cmdpath="" w i prev
   local -a candidates flags
-  for ((i = 2; i < CURRENT; i++)); do
-    w="\${words[i]}"
-    [[ "$w" == -* ]] && continue
-    case "\${cmdpath:+$cmdpath }$w" in
-${walkArms(nodes, '      ')}
-    esac
-  done
-  prev="\${words[CURRENT-1]}"
-  case "$cmdpath $prev" in
-${valueArms.join('\n')}
-  esac
-  case "$cmdpath" in
-${wordArms.join('\n')}
-  esac
+${dispatch(nodes, { word: '${words[i]}', first: 2, current: 'CURRENT', prev: '${words[CURRENT-1]}' }, valueArms, wordArms)}
   # Flags once a dash is typed, else subcommands and choices (none: file names).
   if [[ "\${words[CURRENT]}" == -* ]]; then
     _describe -t options option flags
