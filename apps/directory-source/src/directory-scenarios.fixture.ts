@@ -1,3 +1,4 @@
+import { SystemClock } from '@idm/config';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -60,7 +61,7 @@ export async function harness(driver: Pick<DirectoryDriver, 'ldap'>, overrides: 
     timeoutMs: 10_000,
   });
   const service = new PollService(
-    { reader, snapshot: new SnapshotRepository(dataSource), events: new EventPublisher(js), now: () => new Date(), logger: quiet },
+    { reader, snapshot: new SnapshotRepository(dataSource), events: new EventPublisher(js), clock: new SystemClock(), logger: quiet },
     {
       mapping: { emailAttribute: 'mail', displayNameAttribute: 'displayName', reportedAttributes: ['title'] },
       fullScanCron: '0 3 * * *',

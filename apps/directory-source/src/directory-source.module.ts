@@ -1,3 +1,4 @@
+import { SystemClock } from '@idm/config';
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/messaging';
@@ -54,7 +55,7 @@ export class DirectorySourceModule {
         {
           provide: PollService,
           useFactory: (reader: DirectoryReader, snapshot: SnapshotRepository, events: EventPublisher) =>
-            new PollService({ reader, snapshot, events, now: () => new Date(), logger: new Logger('DirectorySource') }, settings.poll),
+            new PollService({ reader, snapshot, events, clock: new SystemClock(), logger: new Logger('DirectorySource') }, settings.poll),
           inject: [DirectoryReader, SnapshotRepository, EventPublisher],
         },
         {

@@ -15,7 +15,7 @@ import { PasswordCacheService } from './password-cache/password-cache.service.js
 import { openPasswordDatabase } from './password-cache/password-database.js';
 import { keyIdOf, PasswordSealer } from './password-cache/sealed-secret.js';
 import { PASSWORD_SYNC_CONSUMER, PasswordSyncModule } from './password-sync.module.js';
-import { SystemClock } from './shell/clock.js';
+import { SystemClock } from '@idm/config';
 import type { PasswordSyncSettings } from './shell/password-sync.config.js';
 import { PasswordTarget, type ApplyResult } from './targets/password-target.js';
 

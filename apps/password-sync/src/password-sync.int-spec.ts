@@ -9,23 +9,21 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, createEvent, decodeEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics } from '@idm/observability';
-import { metricValue, startNatsServer, startSlapd, tempDir, waitFor, type NatsServerHandle, type SlapdHandle } from '@idm/testing';
+import {
+  ManualClock,
+  metricValue,
+  startNatsServer,
+  startSlapd,
+  tempDir,
+  waitFor,
+  type NatsServerHandle,
+  type SlapdHandle,
+} from '@idm/testing';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { PASSWORD_SYNC_CONSUMER, PasswordSyncModule } from './password-sync.module.js';
 import { observePasswordSync } from './password-sync.observability.js';
-import { Clock } from './shell/clock.js';
 import type { PasswordSyncSettings } from './shell/password-sync.config.js';
-
-class ManualClock extends Clock {
-  private t = Date.parse('2026-03-01T10:00:00.000Z');
-  now(): Date {
-    return new Date(this.t);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
 
 describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
   let nats: NatsServerHandle;
@@ -36,7 +34,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
   let app: INestMicroservice;
   let dataDir: string;
   let messaging: MessagingConfig;
-  const clock = new ManualClock();
+  const clock = new ManualClock('2026-03-01T10:00:00.000Z');
   const stream = `PWSYNC_${randomBytes(3).toString('hex')}`;
   const sentPasswords: string[] = [];
 

@@ -9,7 +9,7 @@ import { PasswordCacheRepository } from './password-cache/password-cache.reposit
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { openPasswordDatabase } from './password-cache/password-database.js';
 import { PasswordSealer } from './password-cache/sealed-secret.js';
-import { Clock, SystemClock } from './shell/clock.js';
+import { Clock, SystemClock } from '@idm/config';
 import type { PasswordSyncSettings } from './shell/password-sync.config.js';
 import { PASSWORD_SYNC_SETTINGS } from './shell/tokens.js';
 import { LdapPasswordTarget } from './targets/ldap-password-target.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/messaging';
-import { Clock, SystemClock } from './clock/clock.js';
+import { Clock, SystemClock } from '@idm/config';
 import { SchedulerCommandsHandler } from './commands/scheduler-commands.handler.js';
 import type { Schedule } from './schedules/schedule.js';
 import { JetStreamTickLog } from './ticks/jetstream-tick-log.js';
@@ -46,7 +46,7 @@ export class SchedulerModule {
       providers: [
         { provide: SCHEDULES, useValue: config.schedules },
         { provide: SCHEDULER_OPTIONS, useValue: config.options },
-        { provide: Clock, useClass: SystemClock },
+        { provide: Clock, useValue: new SystemClock() },
         { provide: TickLog, useClass: JetStreamTickLog },
         { provide: ON_APPENDED, useValue: config.onAppended ?? null },
         AppendedListenerRegistration,

@@ -19,6 +19,7 @@ export type { SlapdHandle, SlapdOptions } from './slapd.harness.js';
 export { testDatabases, dropSchema, DEFAULT_TEST_DATABASE_URL } from './test-databases.js';
 export type { TestDatabase, SqliteTestDatabase, PostgresTestDatabase, UnavailableTestDatabase } from './test-databases.js';
 export { givenWhenThen, FIXED_NOW } from './given-when-then.js';
+export { ManualClock } from './manual-clock.js';
 export type { Decider, Scenario, When, Then } from './given-when-then.js';
 export { anEvent } from './builders.js';
 export { secretLeaks } from './secret-leaks.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { createEvent, EventTypes, newEventId } from '@idm/contracts';
 import { Cron } from 'croner';
-import { Clock } from '../clock/clock.js';
+import { Clock } from '@idm/config';
 import { cronCalendar, type SlotCalendar } from '../schedules/cron-calendar.js';
 import type { Schedule } from '../schedules/schedule.js';
 import { SCHEDULER_OPTIONS, SCHEDULES, type SchedulerOptions } from './scheduler.tokens.js';
