@@ -6,7 +6,7 @@ import { commonEnv, readEnv } from '@idm/config';
 import { connectNats, messagingConfigFromEnv, redactUrl } from '@idm/messaging';
 import { createLogger, PinoNestLogger } from '@idm/observability';
 import { OperationsClient } from '@idm/operations';
-import { consoleConfigFromEnv } from './console.config.js';
+import { readConsoleConfig } from './console.config.js';
 import { ConsoleModule } from './console.module.js';
 
 /** The admin role's inbox prefix (`idm nats-config`): its replies arrive only there. */
@@ -26,7 +26,7 @@ async function bootstrap(): Promise<void> {
   let config;
   let messaging;
   try {
-    config = consoleConfigFromEnv();
+    config = readConsoleConfig();
     messaging = messagingConfigFromEnv('console');
   } catch (err) {
     // Invalid configuration stops the start with the message alone; a stack would only hide it.

@@ -8,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
 import { connectNats, ensureEventStream, EventPublisher, readStreamInBatches } from '@idm/messaging';
 import { startNatsServer, tempDir, type NatsServerHandle } from '@idm/testing';
-import { openSourceDatabase } from './directory-source.database.js';
+import { openDirectorySourceDatabase } from './directory-source.database.js';
 import { DIALECT_DEFAULTS, type SourceDialect } from './directory/dialect.js';
 import { LdapDirectoryReader, type LdapSourceSettings } from './directory/ldap-directory-reader.js';
 import { PollService, type PollReport, type PollSettings } from './poller/poll.service.js';
@@ -50,7 +50,7 @@ export async function harness(driver: Pick<DirectoryDriver, 'ldap'>, overrides: 
   const jsm = await jetstreamManager(nc);
   const streamName = `DIRSRC_${randomBytes(3).toString('hex')}`;
   await ensureEventStream(jsm, { name: streamName });
-  const dataSource: DataSource = await openSourceDatabase({ dataDir: tempDir('dirsrc-spec') });
+  const dataSource: DataSource = await openDirectorySourceDatabase({ dataDir: tempDir('dirsrc-spec') });
   const reader = new LdapDirectoryReader({
     ...driver.ldap,
     dialect: 'auto',

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { commonEnv, readEnv } from '@idm/config';
 import { messagingConfigFromEnv, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger, scrubUrls } from '@idm/observability';
-import { loadDirectorySourceSettings, type DirectorySourceSettings } from './directory-source.config.js';
+import { readDirectorySourceConfig, type DirectorySourceConfig } from './directory-source.config.js';
 import { DirectorySourceModule } from './directory-source.module.js';
 import { DIRECTORY_SOURCE_HEALTH_PORT, observeDirectorySource } from './directory-source.observability.js';
 import { PollLoop } from './poller/poll-loop.js';
@@ -19,11 +19,11 @@ async function bootstrap(): Promise<void> {
   const nestLogger = new PinoNestLogger(pino);
   Logger.overrideLogger(nestLogger);
   const logger = new Logger('DirectorySource');
-  let settings: DirectorySourceSettings;
+  let config: DirectorySourceConfig;
   let messaging: MessagingConfig;
   let healthPort: number | null;
   try {
-    settings = loadDirectorySourceSettings();
+    config = readDirectorySourceConfig();
     messaging = messagingConfigFromEnv('directory-source');
     healthPort = healthPortFrom(process.env, DIRECTORY_SOURCE_HEALTH_PORT);
   } catch (err) {
@@ -32,13 +32,13 @@ async function bootstrap(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const app = await NestFactory.createApplicationContext(DirectorySourceModule.forRoot({ settings, messaging }), { logger: nestLogger });
+  const app = await NestFactory.createApplicationContext(DirectorySourceModule.forRoot({ config, messaging }), { logger: nestLogger });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const health = await observeDirectorySource(app, { metrics: createAppMetrics('directory-source'), port: healthPort, logger: nestLogger });
   app.get(PollLoop).start();
-  const { ldap } = settings;
+  const { ldap } = config;
   logger.log(
-    `ready: ${scrubUrls(ldap.url)}${ldap.startTls ? ' (StartTLS)' : ''} base ${ldap.baseDn}, dialect ${ldap.dialect}, every ${settings.intervalMs / 1000} s, full scan "${settings.poll.fullScanCron}", initial sync ${settings.poll.initialSync}${health ? `, health on :${health.port}` : ''}`,
+    `ready: ${scrubUrls(ldap.url)}${ldap.startTls ? ' (StartTLS)' : ''} base ${ldap.baseDn}, dialect ${ldap.dialect}, every ${config.intervalMs / 1000} s, full scan "${config.poll.fullScanCron}", initial sync ${config.poll.initialSync}${health ? `, health on :${health.port}` : ''}`,
   );
 }
 

@@ -4,9 +4,10 @@ import { NestFactory } from '@nestjs/core';
 import { commonEnv, readEnv } from '@idm/config';
 import { JetStreamTransport, messagingConfigFromEnv, transportOptions, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger, scrubUrls, settledObserver } from '@idm/observability';
-import { PASSWORD_SYNC_CONSUMER, PasswordSyncModule } from './password-sync.module.js';
+import { PasswordSyncModule } from './password-sync.module.js';
+import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
 import { observePasswordSync, PASSWORD_SYNC_HEALTH_PORT } from './password-sync.observability.js';
-import { loadPasswordSyncSettings, type PasswordSyncSettings } from './shell/password-sync.config.js';
+import { readPasswordSyncConfig, type PasswordSyncConfig } from './password-sync.config.js';
 
 /**
  * password-sync: a JetStream consumer (UserAdded / UserModified), a core-NATS responder
@@ -18,11 +19,11 @@ async function bootstrap(): Promise<void> {
   const nestLogger = new PinoNestLogger(pino);
   Logger.overrideLogger(nestLogger);
   const logger = new Logger('PasswordSync');
-  let settings: PasswordSyncSettings;
+  let config: PasswordSyncConfig;
   let messaging: MessagingConfig;
   let healthPort: number | null;
   try {
-    settings = loadPasswordSyncSettings();
+    config = readPasswordSyncConfig();
     messaging = messagingConfigFromEnv('password-sync');
     healthPort = healthPortFrom(process.env, PASSWORD_SYNC_HEALTH_PORT);
   } catch (err) {
@@ -31,21 +32,21 @@ async function bootstrap(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  for (const warning of [...settings.key.warnings, ...settings.policy.warnings]) logger.warn(warning);
+  for (const warning of [...config.key.warnings, ...config.policy.warnings]) logger.warn(warning);
   const metrics = createAppMetrics('password-sync');
   const transport = new JetStreamTransport(
     transportOptions(messaging, PASSWORD_SYNC_CONSUMER, { onSettled: settledObserver(metrics, pino) }),
   );
-  const app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ settings, messaging }), {
+  const app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ config, messaging }), {
     strategy: transport,
     logger: nestLogger,
   });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen();
   const health = await observePasswordSync(app, transport, { metrics, messaging, port: healthPort, logger: nestLogger });
-  const expiry = settings.policy.minutes === null ? 'never' : `${settings.policy.minutes} min`;
+  const expiry = config.policy.minutes === null ? 'never' : `${config.policy.minutes} min`;
   logger.log(
-    `ready: target ${scrubUrls(settings.target.PASSWORD_TARGET)}, expiry ${expiry}, key ${settings.key.source}${health ? `, health on :${health.port}` : ''}`,
+    `ready: target ${scrubUrls(config.target.PASSWORD_TARGET)}, expiry ${expiry}, key ${config.key.source}${health ? `, health on :${health.port}` : ''}`,
   );
 }
 

@@ -21,9 +21,10 @@ import {
 } from '@idm/testing';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
-import { PASSWORD_SYNC_CONSUMER, PasswordSyncModule } from './password-sync.module.js';
+import { PasswordSyncModule } from './password-sync.module.js';
+import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
 import { observePasswordSync } from './password-sync.observability.js';
-import type { PasswordSyncSettings } from './shell/password-sync.config.js';
+import type { PasswordSyncConfig } from './password-sync.config.js';
 
 describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
   let nats: NatsServerHandle;
@@ -42,7 +43,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     nats = await startNatsServer({ jetstream: true });
     slapd = await startSlapd({ ppolicyMinLength: 8 });
     dataDir = tempDir('pwsync-e2e');
-    const settings: PasswordSyncSettings = {
+    const config: PasswordSyncConfig = {
       dataDir,
       key: { key: randomBytes(32), source: 'env', warnings: [] },
       policy: resolveExpirationPolicy({ PASSWORD_EXPIRATION_MINUTES: '60' }),
@@ -66,7 +67,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
       concurrency: 4,
       deliverPolicy: 'all',
     };
-    app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ settings, messaging, clock }), {
+    app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ config, messaging, clock }), {
       strategy: new JetStreamTransport({
         connection: messaging.connection,
         stream: messaging.stream,

@@ -17,7 +17,7 @@ import {
   type HealthServer,
 } from '@idm/observability';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
-import { PASSWORD_SYNC_CONSUMER } from './password-sync.module.js';
+import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
 import { Clock } from '@idm/config';
 import { PasswordTarget } from './targets/password-target.js';
 

@@ -11,7 +11,7 @@ import {
 } from '@idm/messaging';
 import { readDatabaseSettings } from '@idm/persistence';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
-import { openPasswordDatabase } from './password-cache/password-database.js';
+import { openPasswordSyncDatabase } from './password-sync.database.js';
 import { replayPasswordSync } from './replay/password-sync-replay.js';
 import { PasswordSyncStatusSubjects } from './status/password-sync-status.responder.js';
 
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     statusSubject: PasswordSyncStatusSubjects.Status,
     force: args.force,
   })
-    .then(() => openPasswordDatabase({ ...database, schema: args.schema ?? database.schema }))
+    .then(() => openPasswordSyncDatabase({ ...database, schema: args.schema ?? database.schema }))
     .catch(async (err: unknown) => {
       await nc.close();
       throw err;

@@ -12,9 +12,9 @@ import { loadCacheKey } from './password-cache/cache-key.config.js';
 import { decide, emptyState } from './password-cache/password-cache.decider.js';
 import { PasswordCacheRepository } from './password-cache/password-cache.repository.js';
 import { PasswordCacheService, type ServiceLogger } from './password-cache/password-cache.service.js';
-import { openPasswordDatabase } from './password-cache/password-database.js';
+import { openPasswordSyncDatabase } from './password-sync.database.js';
 import { PasswordSealer } from './password-cache/sealed-secret.js';
-import { passwordSyncEnv } from './shell/password-sync.config.js';
+import { passwordSyncEnv } from './password-sync.config.js';
 import { LdapPasswordTarget, mapLdapError } from './targets/ldap-password-target.js';
 
 /** Passwords no one would type twice; if any byte sequence of them shows up, a secret leaked. */
@@ -40,7 +40,7 @@ describe('no password in plaintext anywhere (canary)', () => {
     slapd = await startSlapd({ ppolicyMinLength: 8 });
     await slapd.addUser('markus', { password: 'Initial-Passw0rd' });
     dataDir = tempDir('pwsync-canary');
-    dataSource = await openPasswordDatabase({ dataDir });
+    dataSource = await openPasswordSyncDatabase({ dataDir });
     const logger: ServiceLogger = { log: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) };
     service = new PasswordCacheService({
       dataSource,

@@ -3,9 +3,9 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { commonEnv, readEnv } from '@idm/config';
 import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger } from '@idm/observability';
-import { loadSchedules } from './schedules/schedule-config.js';
-import { schedulerEnv } from './scheduler-env.js';
+import { readSchedulerConfig, type SchedulerConfig } from './scheduler.config.js';
 import { SchedulerModule } from './scheduler.module.js';
+import { SCHEDULER_SOURCE } from './scheduler.tokens.js';
 import { SCHEDULER_HEALTH_PORT, schedulerTickMetrics, startSchedulerHealth } from './scheduler.observability.js';
 
 /**
@@ -18,12 +18,10 @@ async function bootstrap(): Promise<void> {
   const nestLogger = new PinoNestLogger(pino);
   Logger.overrideLogger(nestLogger);
   const logger = new Logger('Scheduler');
-  let schedules;
-  let env;
+  let config: SchedulerConfig;
   let healthPort: number | null;
   try {
-    env = readEnv(schedulerEnv);
-    schedules = loadSchedules(env);
+    config = readSchedulerConfig();
     healthPort = healthPortFrom(process.env, SCHEDULER_HEALTH_PORT);
   } catch (err) {
     // Invalid configuration stops the start with the message alone; a stack would only hide it.
@@ -34,11 +32,11 @@ async function bootstrap(): Promise<void> {
   const metrics = createAppMetrics('scheduler');
   const app = await NestFactory.createApplicationContext(
     SchedulerModule.forRoot({
-      schedules,
-      options: { source: '/idm/scheduler', graceMs: env.SCHEDULER_GRACE_SECONDS * 1000 },
+      schedules: config.schedules,
+      options: { source: SCHEDULER_SOURCE, graceMs: config.graceMs },
       onAppended: schedulerTickMetrics(
         metrics,
-        schedules.filter((s) => s.enabled).map((s) => s.name),
+        config.schedules.filter((s) => s.enabled).map((s) => s.name),
       ),
     }),
     { logger: nestLogger },
@@ -46,7 +44,7 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   const health = await startSchedulerHealth(app, { metrics, port: healthPort, logger: nestLogger });
   if (health) logger.log(`health on :${health.port}`);
-  for (const s of schedules) logger.log(`${s.name}: ${s.enabled ? `${s.cron} (${s.timezone}) → ${s.task}` : 'disabled'}`);
+  for (const s of config.schedules) logger.log(`${s.name}: ${s.enabled ? `${s.cron} (${s.timezone}) → ${s.task}` : 'disabled'}`);
 }
 
 bootstrap().catch((err: unknown) => {

@@ -4,9 +4,9 @@ import { Clock, SystemClock } from '@idm/config';
 import { SchedulerCommandsHandler } from './commands/scheduler-commands.handler.js';
 import type { Schedule } from './schedules/schedule.js';
 import { JetStreamTickLog } from './ticks/jetstream-tick-log.js';
-import { SchedulerService } from './ticks/scheduler.service.js';
+import { SchedulerService, type SchedulerOptions } from './ticks/scheduler.service.js';
 import { TickLog } from './ticks/tick-log.port.js';
-import { SCHEDULER_OPTIONS, SCHEDULES, type SchedulerOptions } from './ticks/scheduler.tokens.js';
+import { SCHEDULER_OPTIONS, SCHEDULES } from './scheduler.tokens.js';
 
 /** What the scheduler app is built from; `main.ts` reads it from the environment, tests pass it. */
 export interface SchedulerModuleOptions {

@@ -9,7 +9,7 @@ import { ManualClock, tempDir } from '@idm/testing';
 import { PasswordTarget, type ApplyResult } from '../targets/password-target.js';
 import { PasswordCacheRepository } from './password-cache.repository.js';
 import { PasswordCacheService } from './password-cache.service.js';
-import { openPasswordDatabase } from './password-database.js';
+import { openPasswordSyncDatabase } from '../password-sync.database.js';
 import { PasswordSealer } from './sealed-secret.js';
 
 /** A scripted target: answers from a queue and counts calls. */
@@ -36,7 +36,7 @@ describe('PasswordCacheService (shell order, real SQLite)', () => {
 
   before(async () => {
     dataDir = tempDir('pwsync-service');
-    dataSource = await openPasswordDatabase({ dataDir });
+    dataSource = await openPasswordSyncDatabase({ dataDir });
     service = new PasswordCacheService({
       dataSource,
       repository: repo,
@@ -131,7 +131,7 @@ describe('PasswordCacheService: an accepted password whose first attempt left no
 
   before(async () => {
     dataDir = tempDir('pwsync-overdue');
-    dataSource = await openPasswordDatabase({ dataDir });
+    dataSource = await openPasswordSyncDatabase({ dataDir });
   });
   after(async () => {
     if (dataSource.isInitialized) await dataSource.destroy();

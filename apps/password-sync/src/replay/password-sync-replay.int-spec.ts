@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
 import { connectNats, ensureEventStream, EventPublisher } from '@idm/messaging';
 import { anEvent, startNatsServer, testDatabases, type NatsServerHandle, type TestDatabase } from '@idm/testing';
-import { openPasswordDatabase } from '../password-cache/password-database.js';
+import { openPasswordSyncDatabase } from '../password-sync.database.js';
 import { replayPasswordSync } from './password-sync-replay.js';
 
 // The replay writes through TypeORM on SQLite and through raw `unnest` upserts on Postgres: both
@@ -88,7 +88,7 @@ describe('password-sync replay into SQLite and Postgres (real nats-server)', () 
         t.diagnostic(`skipping ${db.kind}: ${db.unavailable}`);
         continue;
       }
-      const ds = await openPasswordDatabase(
+      const ds = await openPasswordSyncDatabase(
         db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema },
       );
       try {
