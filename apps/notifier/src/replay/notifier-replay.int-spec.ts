@@ -4,10 +4,10 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
-import { connectNats, ensureEventStream, EventPublisher } from '@idm/messaging';
-import { anEvent, startNatsServer, testDatabases, type NatsServerHandle, type TestDatabase } from '@idm/testing';
+import { connectNats, ensureEventStream, EventPublisher, replayProjection, streamBatchReader } from '@idm/messaging';
+import { anEvent, onEachTestDatabase, startNatsServer, testDatabases, type NatsServerHandle, type TestDatabase } from '@idm/testing';
 import { openNotifierDatabase } from '../notifier.database.js';
-import { replayNotifier } from './notifier-replay.js';
+import { notifierProjection } from './notifier-replay.js';
 
 // The replay writes through TypeORM on SQLite and through raw `unnest` upserts on Postgres: both
 // must give the same rows, for a full and for a partial replay, with awkward text in them.
@@ -90,28 +90,26 @@ describe('notifier replay into SQLite and Postgres (real nats-server)', () => {
   });
 
   it('writes the same rows on both databases, for a full and a partial replay', async (t) => {
-    const dumps: Record<string, unknown> = {};
-    for (const db of dbs) {
-      if (db.unavailable !== undefined) {
-        t.diagnostic(`skipping ${db.kind}: ${db.unavailable}`);
-        continue;
-      }
-      const ds = await openNotifierDatabase(
-        db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema },
-      );
-      try {
-        const ports = { dataSource: ds, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: () => undefined };
-        const full = await replayNotifier(ports, { stream: STREAM, batchSize: 25 });
-        assert.equal(full.lastSeq, lastSeq);
-        const afterFull = await dump(ds);
-        // A partial replay over rows already there must land on the same state.
-        await replayNotifier(ports, { stream: STREAM, fromSeq: Math.floor(lastSeq / 2), batchSize: 25 });
-        assert.deepEqual(await dump(ds), afterFull, `${db.kind}: partial replay changed the rows`);
-        dumps[db.kind] = afterFull;
-      } finally {
-        await ds.destroy();
-      }
-    }
+    const read = streamBatchReader(jetstream(nc), await jetstreamManager(nc));
+    const dumps = await onEachTestDatabase(
+      dbs,
+      async (location, kind) => {
+        const ds = await openNotifierDatabase(location);
+        try {
+          const full = await replayProjection(notifierProjection(ds), { read, sink: () => undefined }, { stream: STREAM, batchSize: 25 });
+          assert.equal(full.lastSeq, lastSeq);
+          const afterFull = await dump(ds);
+          // A partial replay over rows already there must land on the same state.
+          const partial = { stream: STREAM, fromSeq: Math.floor(lastSeq / 2), batchSize: 25 };
+          await replayProjection(notifierProjection(ds), { read, sink: () => undefined }, partial);
+          assert.deepEqual(await dump(ds), afterFull, `${kind}: partial replay changed the rows`);
+          return afterFull;
+        } finally {
+          await ds.destroy();
+        }
+      },
+      (message) => t.diagnostic(message),
+    );
     const sqlite = dumps.sqlite as { recipients: unknown[]; pending: unknown[] };
     assert.equal(sqlite.recipients.length, 40);
     assert.equal(sqlite.pending.length, 20, 'flags left: the failed (retried) and the never-settled ones');

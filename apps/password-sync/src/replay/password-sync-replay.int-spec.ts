@@ -4,10 +4,10 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
-import { connectNats, ensureEventStream, EventPublisher } from '@idm/messaging';
-import { anEvent, startNatsServer, testDatabases, type NatsServerHandle, type TestDatabase } from '@idm/testing';
+import { connectNats, ensureEventStream, EventPublisher, replayProjection, streamBatchReader } from '@idm/messaging';
+import { anEvent, onEachTestDatabase, startNatsServer, testDatabases, type NatsServerHandle, type TestDatabase } from '@idm/testing';
 import { openPasswordSyncDatabase } from '../password-sync.database.js';
-import { replayPasswordSync } from './password-sync-replay.js';
+import { passwordSyncProjection } from './password-sync-replay.js';
 
 // The replay writes through TypeORM on SQLite and through raw `unnest` upserts on Postgres: both
 // must give the same rows, never write a secret, and agree for a full and a partial replay.
@@ -82,32 +82,36 @@ describe('password-sync replay into SQLite and Postgres (real nats-server)', () 
   });
 
   it('writes the same rows on both databases, never a secret, for a full and a partial replay', async (t) => {
-    const dumps: Record<string, unknown> = {};
-    for (const db of dbs) {
-      if (db.unavailable !== undefined) {
-        t.diagnostic(`skipping ${db.kind}: ${db.unavailable}`);
-        continue;
-      }
-      const ds = await openPasswordSyncDatabase(
-        db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema },
-      );
-      try {
-        const ports = { dataSource: ds, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: () => undefined };
-        const full = await replayPasswordSync(ports, { stream: STREAM, batchSize: 20, policy: { minutes: 60 } });
-        assert.equal(full.lastSeq, lastSeq);
-        const afterFull = await dump(ds);
-        assert.equal(afterFull.length, 30);
-        assert.ok(
-          afterFull.every((r) => r.ciphertext === null && r.nonce === null && r.tag === null && r.key_id === null),
-          `${db.kind}: a replay never writes a secret`,
-        );
-        await replayPasswordSync(ports, { stream: STREAM, fromSeq: Math.floor(lastSeq / 2), batchSize: 20, policy: { minutes: 60 } });
-        assert.deepEqual(await dump(ds), afterFull, `${db.kind}: partial replay changed the rows`);
-        dumps[db.kind] = afterFull;
-      } finally {
-        await ds.destroy();
-      }
-    }
+    const read = streamBatchReader(jetstream(nc), await jetstreamManager(nc));
+    const policy = { minutes: 60 };
+    const dumps = await onEachTestDatabase(
+      dbs,
+      async (location, kind) => {
+        const ds = await openPasswordSyncDatabase(location);
+        try {
+          const ports = { read, sink: () => undefined };
+          const full = await replayProjection(passwordSyncProjection(ds, policy), ports, { stream: STREAM, batchSize: 20 });
+          assert.equal(full.lastSeq, lastSeq);
+          const afterFull = await dump(ds);
+          assert.equal(afterFull.length, 30);
+          assert.ok(
+            afterFull.every((r) => r.ciphertext === null && r.nonce === null && r.tag === null && r.key_id === null),
+            `${kind}: a replay never writes a secret`,
+          );
+          await replayProjection(passwordSyncProjection(ds, policy), ports, {
+            stream: STREAM,
+            fromSeq: Math.floor(lastSeq / 2),
+            batchSize: 20,
+          });
+          assert.deepEqual(await dump(ds), afterFull, `${kind}: partial replay changed the rows`);
+          return afterFull;
+        } finally {
+          await ds.destroy();
+        }
+      },
+      (message) => t.diagnostic(message),
+    );
+    assert.ok(dumps.sqlite, 'SQLite always runs');
     if (dumps.postgres) assert.deepEqual(dumps.postgres, dumps.sqlite);
   });
 });
