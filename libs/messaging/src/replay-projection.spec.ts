@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IdmEvent } from '@idm/contracts';
-import { anEvent } from '@idm/testing';
+import { anEvent, memoryLog, type MemoryLog } from '@idm/testing';
 import type { ReplayLine } from './replay-protocol.js';
 import { replayProjection, type Projection, type StreamBatchReader } from './replay-projection.js';
-import type { StreamBatchOptions, StreamEntry } from './stream-batches.js';
+import type { StreamBatchOptions } from './stream-batches.js';
 
 // The driver alone, over a log held in memory and a projection that records what it is asked:
 // which keys are loaded when, what is written with which checkpoint, and the lines printed.
@@ -15,25 +15,15 @@ interface Count {
   readonly n: number;
 }
 
-function logOf(...items: Array<IdmEvent | 'garbage'>): StreamEntry[] {
-  return items.map((item, i) =>
-    item === 'garbage'
-      ? { seq: i + 1, subject: 'idm.user.added.x', error: new Error('not a CloudEvent') }
-      : { seq: i + 1, subject: 'idm.any', event: item },
-  );
+function logOf(...items: Array<IdmEvent | 'garbage'>) {
+  return memoryLog(items.map((item) => (item === 'garbage' ? new Error('not a CloudEvent') : item)));
 }
 
-/** Reads `log` in batches of `options.batchSize`, as `readStreamInBatches` does, and remembers the options. */
-function memoryReader(log: readonly StreamEntry[], seen: StreamBatchOptions[]): StreamBatchReader {
-  return async (options, onBatch) => {
+/** Reads `log` and remembers the options it was asked with. */
+function memoryReader(log: MemoryLog, seen: StreamBatchOptions[]): StreamBatchReader {
+  return (options, onBatch) => {
     seen.push(options);
-    const from = log.filter((e) => e.seq >= (options.fromSeq ?? 1));
-    const size = options.batchSize ?? 1000;
-    for (let i = 0; i < from.length; i += size) {
-      const batch = from.slice(i, i + size);
-      await onBatch(batch, { read: i + batch.length, pending: from.length - i - batch.length, seq: batch.at(-1)!.seq });
-    }
-    return { read: from.length, lastSeq: from.at(-1)?.seq ?? 0 };
+    return log.read(options, onBatch);
   };
 }
 
@@ -122,7 +112,7 @@ describe('replayProjection', () => {
       const seen: StreamBatchOptions[] = [];
       await replayProjection(
         countingProjection({ calls: [], stored: new Map() }),
-        { read: memoryReader([], seen), sink: () => undefined },
+        { read: memoryReader(memoryLog([]), seen), sink: () => undefined },
         { stream: 'S' },
       );
       assert.equal(seen[0]!.batchSize, 5000);

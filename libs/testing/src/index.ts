@@ -28,6 +28,8 @@ export { givenWhenThen, FIXED_NOW } from './given-when-then.js';
 export { ManualClock } from './manual-clock.js';
 export type { Decider, Scenario, When, Then } from './given-when-then.js';
 export { anEvent } from './builders.js';
+export { memoryLog } from './memory-log.js';
+export type { MemoryLog, MemoryLogEntry, MemoryLogReadOptions } from './memory-log.js';
 export { secretLeaks } from './secret-leaks.js';
 export type { BuildOptions } from './builders.js';
 export { startSambaAd, sambaAdUnavailable, SAMBA_AD_POLICY_VIOLATION } from './samba-ad.harness.js';
