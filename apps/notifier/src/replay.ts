@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { runReplayMain } from '@idm/messaging';
 import { readDatabaseSettings } from '@idm/persistence';
 import { openNotifierDatabase } from './notifier.database.js';
-import { notifierProjection } from './replay/notifier-replay.js';
+import { notifierProjection } from './replay/notifier-projection.js';
 import { NotifierStatusSubjects } from './status/notifier-status.responder.js';
 
 /**

@@ -3,7 +3,7 @@ import { runReplayMain } from '@idm/messaging';
 import { readDatabaseSettings } from '@idm/persistence';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { openPasswordSyncDatabase } from './password-sync.database.js';
-import { passwordSyncProjection } from './replay/password-sync-replay.js';
+import { passwordSyncProjection } from './replay/password-sync-projection.js';
 import { PasswordSyncStatusSubjects } from './status/password-sync-status.responder.js';
 
 /**

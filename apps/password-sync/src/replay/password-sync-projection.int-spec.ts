@@ -5,7 +5,7 @@ import type { IdmEvent } from '@idm/contracts';
 import { replayProjection } from '@idm/messaging';
 import { anEvent, memoryLog, onEachTestDatabase, testDatabases, type TestDatabase } from '@idm/testing';
 import { openPasswordSyncDatabase } from '../password-sync.database.js';
-import { passwordSyncProjection } from './password-sync-replay.js';
+import { passwordSyncProjection } from './password-sync-projection.js';
 
 // The replay writes through TypeORM on SQLite and through raw `unnest` upserts on Postgres: both
 // must give the same rows, never write a secret, and agree for a full and a partial replay.

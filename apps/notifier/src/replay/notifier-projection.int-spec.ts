@@ -5,7 +5,7 @@ import type { IdmEvent } from '@idm/contracts';
 import { replayProjection } from '@idm/messaging';
 import { anEvent, memoryLog, onEachTestDatabase, testDatabases, type TestDatabase } from '@idm/testing';
 import { openNotifierDatabase } from '../notifier.database.js';
-import { notifierProjection } from './notifier-replay.js';
+import { notifierProjection } from './notifier-projection.js';
 
 // The replay writes through TypeORM on SQLite and through raw `unnest` upserts on Postgres: both
 // must give the same rows, for a full and for a partial replay, with awkward text in them.
