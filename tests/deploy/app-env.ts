@@ -21,9 +21,9 @@ export type AppName = 'scheduler' | 'notifier' | 'password-sync' | 'directory-so
 export async function envNamesByApp(): Promise<Record<AppName, Set<string>>> {
   const shared = [...Object.keys(messagingEnv), ...EXTRA];
   return {
-    scheduler: new Set([...(await keysOf('scheduler/scheduler-env.js', 'schedulerEnv')), ...shared]),
+    scheduler: new Set([...(await keysOf('scheduler/scheduler.config.js', 'schedulerEnv')), ...shared]),
     notifier: new Set([...(await keysOf('notifier/notifier.config.js', 'notifierEnv')), ...Object.keys(commonEnv), ...shared]),
-    'password-sync': new Set([...(await keysOf('password-sync/shell/password-sync.config.js', 'passwordSyncEnv')), ...shared]),
+    'password-sync': new Set([...(await keysOf('password-sync/password-sync.config.js', 'passwordSyncEnv')), ...shared]),
     'directory-source': new Set([...(await keysOf('directory-source/directory-source.config.js', 'directorySourceEnv')), ...shared]),
     console: new Set([...(await keysOf('console/console.config.js', 'consoleEnv')), ...shared]),
   };

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@idm/config';
-import { consoleConfigFromEnv, isLoopback } from './console.config.js';
+import { readConsoleConfig, isLoopback } from './console.config.js';
 
-describe('consoleConfigFromEnv', () => {
+describe('readConsoleConfig', () => {
   it('defaults: loopback, port 9110, no token, actions off', () => {
-    const c = consoleConfigFromEnv({});
+    const c = readConsoleConfig({});
     assert.equal(c.host, '127.0.0.1');
     assert.equal(c.port, 9110);
     assert.equal(c.token, undefined);
@@ -14,18 +14,18 @@ describe('consoleConfigFromEnv', () => {
   });
   it('refuses to listen beyond loopback without a token', () => {
     assert.throws(
-      () => consoleConfigFromEnv({ CONSOLE_HOST: '0.0.0.0' }),
+      () => readConsoleConfig({ CONSOLE_HOST: '0.0.0.0' }),
       (err: unknown) => err instanceof ConfigError && /CONSOLE_TOKEN/.test(err.message),
     );
   });
   it('refuses a short token and a bad actions switch, naming both', () => {
     assert.throws(
-      () => consoleConfigFromEnv({ CONSOLE_TOKEN: 'short', CONSOLE_ALLOW_ACTIONS: 'yes' }),
+      () => readConsoleConfig({ CONSOLE_TOKEN: 'short', CONSOLE_ALLOW_ACTIONS: 'yes' }),
       (err: unknown) => err instanceof ConfigError && /CONSOLE_TOKEN/.test(err.message) && /CONSOLE_ALLOW_ACTIONS/.test(err.message),
     );
   });
   it('takes a token, a public host and actions on', () => {
-    const c = consoleConfigFromEnv({ CONSOLE_HOST: '0.0.0.0', CONSOLE_TOKEN: 'x'.repeat(24), CONSOLE_ALLOW_ACTIONS: 'true' });
+    const c = readConsoleConfig({ CONSOLE_HOST: '0.0.0.0', CONSOLE_TOKEN: 'x'.repeat(24), CONSOLE_ALLOW_ACTIONS: 'true' });
     assert.equal(c.allowActions, true);
     assert.equal(c.token, 'x'.repeat(24));
   });

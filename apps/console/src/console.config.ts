@@ -46,7 +46,7 @@ const DEFAULT_PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '
  * the pages show users, emails and dead letters to whoever can reach the port.
  * @throws ConfigError naming each problem.
  */
-export function consoleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
+export function readConsoleConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
   const e = readEnv(consoleEnv, env);
   if (!e.CONSOLE_TOKEN && !isLoopback(e.CONSOLE_HOST)) {
     throw new ConfigError([`CONSOLE_TOKEN: required when CONSOLE_HOST (${e.CONSOLE_HOST}) is not a loopback address`]);

@@ -6,5 +6,3 @@ export const OPERATIONS = Symbol('OPERATIONS');
 export const ACTIONS = Symbol('ACTIONS');
 /** DI token of the dev mail catcher's inbox ({@link DevInbox}), or null when there is none. */
 export const DEV_INBOX = Symbol('DEV_INBOX');
-/** DI token of the console's clock: `() => Date` (time as data for the chart and countdowns). */
-export const NOW = Symbol('NOW');

@@ -1,12 +1,10 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { commonEnv, readEnv } from '@idm/config';
 import { connectNats, messagingConfigFromEnv, redactUrl } from '@idm/messaging';
-import { createLogger, PinoNestLogger } from '@idm/observability';
+import { runApp } from '@idm/observability';
 import { OperationsClient } from '@idm/operations';
-import { consoleConfigFromEnv } from './console.config.js';
+import { readConsoleConfig } from './console.config.js';
 import { ConsoleModule } from './console.module.js';
 
 /** The admin role's inbox prefix (`idm nats-config`): its replies arrive only there. */
@@ -18,71 +16,56 @@ const ADMIN_INBOX_PREFIX = '_INBOX.admin';
  * JetStream reads) and never opens an app's database. SIGTERM/SIGINT close the HTTP server, then
  * drain the NATS connection.
  */
-async function bootstrap(): Promise<void> {
-  const pino = createLogger({ app: 'console', level: readEnv({ LOG_LEVEL: commonEnv.LOG_LEVEL }).LOG_LEVEL });
-  const nestLogger = new PinoNestLogger(pino);
-  Logger.overrideLogger(nestLogger);
-  const logger = new Logger('Console');
-  let config;
-  let messaging;
-  try {
-    config = consoleConfigFromEnv();
-    messaging = messagingConfigFromEnv('console');
-  } catch (err) {
-    // Invalid configuration stops the start with the message alone; a stack would only hide it.
-    logger.error((err as Error).message);
-    process.exitCode = 1;
-    return;
-  }
-  const nc = await connectNats(messaging.connection);
-  const ops = await OperationsClient.on(nc, messaging.stream.name);
-  // With NATS permissions on, the console's own role only reads; actions connect as the admin.
-  const adminNc = config.actionsSeedFile
-    ? await connectNats({
-        ...messaging.connection,
-        user: undefined,
-        password: undefined,
-        creds: undefined,
-        nkeySeedFile: config.actionsSeedFile,
-        inboxPrefix: ADMIN_INBOX_PREFIX,
-        name: 'idm-console-actions',
-      })
-    : undefined;
-  const actions = adminNc ? await OperationsClient.on(adminNc, messaging.stream.name) : undefined;
-  const app = await NestFactory.create<NestExpressApplication>(ConsoleModule.forRoot({ config, ops, ...(actions ? { actions } : {}) }), {
-    logger: nestLogger,
-  });
-  app.disable('x-powered-by');
-  app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
-    // No inline script, no remote anything: the pages load only their own files.
-    res.setHeader(
-      'Content-Security-Policy',
-      "default-src 'self'; frame-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+await runApp({
+  app: 'console',
+  context: 'Console',
+  configure: () => ({ config: readConsoleConfig(), messaging: messagingConfigFromEnv('console') }),
+  start: async ({ config, messaging }, { nestLogger, logger }) => {
+    const nc = await connectNats(messaging.connection);
+    const ops = await OperationsClient.on(nc, messaging.stream.name);
+    // With NATS permissions on, the console's own role only reads; actions connect as the admin.
+    const adminNc = config.actionsSeedFile
+      ? await connectNats({
+          ...messaging.connection,
+          user: undefined,
+          password: undefined,
+          creds: undefined,
+          nkeySeedFile: config.actionsSeedFile,
+          inboxPrefix: ADMIN_INBOX_PREFIX,
+          name: 'idm-console-actions',
+        })
+      : undefined;
+    const actions = adminNc ? await OperationsClient.on(adminNc, messaging.stream.name) : undefined;
+    const app = await NestFactory.create<NestExpressApplication>(ConsoleModule.forRoot({ config, ops, ...(actions ? { actions } : {}) }), {
+      logger: nestLogger,
+    });
+    app.disable('x-powered-by');
+    app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+      // No inline script, no remote anything: the pages load only their own files.
+      res.setHeader(
+        'Content-Security-Policy',
+        "default-src 'self'; frame-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      );
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      next();
+    });
+    app.useStaticAssets(config.publicDir, { index: 'index.html', maxAge: 0 });
+    app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+    const server = await app.listen(config.port, config.host);
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`;
+    logger.log(
+      `console on ${url} (NATS ${redactUrl(messaging.connection.url)}, stream ${messaging.stream.name}, token ${config.token ? 'required' : 'not required on loopback'}, actions ${config.allowActions ? 'on' : 'off'})`,
     );
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    next();
-  });
-  app.useStaticAssets(config.publicDir, { index: 'index.html', maxAge: 0 });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  const server = await app.listen(config.port, config.host);
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`;
-  logger.log(
-    `console on ${url} (NATS ${redactUrl(messaging.connection.url)}, stream ${messaging.stream.name}, token ${config.token ? 'required' : 'not required on loopback'}, actions ${config.allowActions ? 'on' : 'off'})`,
-  );
-  // One machine-readable line for the dev stack and the specs: where the console listens.
-  process.stdout.write(JSON.stringify({ console: url }) + '\n');
-  const close = async (): Promise<void> => {
-    await nc.drain().catch(() => undefined);
-    await adminNc?.drain().catch(() => undefined);
-  };
-  process.once('SIGTERM', () => void close());
-  process.once('SIGINT', () => void close());
-}
-
-bootstrap().catch((err: unknown) => {
-  new Logger('Console').error(`start failed: ${(err as Error).message}`);
-  process.exit(1);
+    // One machine-readable line for the dev stack and the specs: where the console listens.
+    process.stdout.write(JSON.stringify({ console: url }) + '\n');
+    const close = async (): Promise<void> => {
+      await nc.drain().catch(() => undefined);
+      await adminNc?.drain().catch(() => undefined);
+    };
+    process.once('SIGTERM', () => void close());
+    process.once('SIGINT', () => void close());
+  },
 });

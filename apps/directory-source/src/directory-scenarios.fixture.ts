@@ -1,3 +1,4 @@
+import { SystemClock } from '@idm/config';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -7,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
 import { connectNats, ensureEventStream, EventPublisher, readStreamInBatches } from '@idm/messaging';
 import { startNatsServer, tempDir, type NatsServerHandle } from '@idm/testing';
-import { openSourceDatabase } from './directory-source.database.js';
+import { openDirectorySourceDatabase } from './directory-source.database.js';
 import { DIALECT_DEFAULTS, type SourceDialect } from './directory/dialect.js';
 import { LdapDirectoryReader, type LdapSourceSettings } from './directory/ldap-directory-reader.js';
 import { PollService, type PollReport, type PollSettings } from './poller/poll.service.js';
@@ -49,7 +50,7 @@ export async function harness(driver: Pick<DirectoryDriver, 'ldap'>, overrides: 
   const jsm = await jetstreamManager(nc);
   const streamName = `DIRSRC_${randomBytes(3).toString('hex')}`;
   await ensureEventStream(jsm, { name: streamName });
-  const dataSource: DataSource = await openSourceDatabase({ dataDir: tempDir('dirsrc-spec') });
+  const dataSource: DataSource = await openDirectorySourceDatabase({ dataDir: tempDir('dirsrc-spec') });
   const reader = new LdapDirectoryReader({
     ...driver.ldap,
     dialect: 'auto',
@@ -60,7 +61,7 @@ export async function harness(driver: Pick<DirectoryDriver, 'ldap'>, overrides: 
     timeoutMs: 10_000,
   });
   const service = new PollService(
-    { reader, snapshot: new SnapshotRepository(dataSource), events: new EventPublisher(js), now: () => new Date(), logger: quiet },
+    { reader, snapshot: new SnapshotRepository(dataSource), events: new EventPublisher(js), clock: new SystemClock(), logger: quiet },
     {
       mapping: { emailAttribute: 'mail', displayNameAttribute: 'displayName', reportedAttributes: ['title'] },
       fullScanCron: '0 3 * * *',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@idm/config';
-import { loadDirectorySourceSettings } from './directory-source.config.js';
+import { readDirectorySourceConfig } from './directory-source.config.js';
 
 const minimal = {
   SOURCE_URL: 'ldaps://dc1.example.com:636',
@@ -12,7 +12,7 @@ const minimal = {
 
 function problems(env: NodeJS.ProcessEnv): string {
   try {
-    loadDirectorySourceSettings(env);
+    readDirectorySourceConfig(env);
   } catch (err) {
     assert.ok(err instanceof ConfigError, String(err));
     return err.message;
@@ -22,7 +22,7 @@ function problems(env: NodeJS.ProcessEnv): string {
 
 describe('directory-source configuration', () => {
   it('defaults: auto dialect, 60 s interval, daily full scan, baseline, mail / displayName, the dialect filter', () => {
-    const s = loadDirectorySourceSettings(minimal);
+    const s = readDirectorySourceConfig(minimal);
     assert.equal(s.intervalMs, 60_000);
     assert.equal(s.poll.fullScanCron, '0 3 * * *');
     assert.equal(s.poll.initialSync, 'baseline');
@@ -37,7 +37,7 @@ describe('directory-source configuration', () => {
   });
 
   it('explicit settings win: dialect, id attribute, filter, attributes, interval shared with password-sync', () => {
-    const s = loadDirectorySourceSettings({
+    const s = readDirectorySourceConfig({
       ...minimal,
       SOURCE_DIALECT: 'openldap',
       SOURCE_USER_ID_ATTRIBUTE: 'employeeNumber',
@@ -73,6 +73,6 @@ describe('directory-source configuration', () => {
   it('refuses a cron that does not parse, and StartTLS on an ldaps:// URL', () => {
     assert.match(problems({ ...minimal, SOURCE_FULL_SCAN_CRON: 'every night' }), /SOURCE_FULL_SCAN_CRON/);
     assert.match(problems({ ...minimal, SOURCE_STARTTLS: 'true' }), /SOURCE_STARTTLS/);
-    assert.equal(loadDirectorySourceSettings({ ...minimal, SOURCE_URL: 'ldap://dc1:389', SOURCE_STARTTLS: 'true' }).ldap.startTls, true);
+    assert.equal(readDirectorySourceConfig({ ...minimal, SOURCE_URL: 'ldap://dc1:389', SOURCE_STARTTLS: 'true' }).ldap.startTls, true);
   });
 });

@@ -50,7 +50,7 @@ export const directorySourceEnv = {
 };
 
 /** Everything the directory source needs at start, validated. */
-export interface DirectorySourceSettings {
+export interface DirectorySourceConfig {
   readonly databaseUrl?: string | undefined;
   readonly dataDir: string;
   /** Postgres schema override (tests); default `directory_source`. */
@@ -66,7 +66,7 @@ export interface DirectorySourceSettings {
  * Reads and validates the environment once.
  * @throws ConfigError naming every invalid variable (the bind password is never echoed).
  */
-export function loadDirectorySourceSettings(env: NodeJS.ProcessEnv = process.env): DirectorySourceSettings {
+export function readDirectorySourceConfig(env: NodeJS.ProcessEnv = process.env): DirectorySourceConfig {
   const e = readEnv(directorySourceEnv, env);
   try {
     new Cron(e.SOURCE_FULL_SCAN_CRON, { paused: true });

@@ -7,7 +7,7 @@ import { DirectoryUserEntity, SourceCheckpointEntity } from './snapshot/snapshot
 export const DIRECTORY_SOURCE_APP = 'directory-source';
 
 /** Where the source keeps its snapshot. */
-export interface SourceDatabaseOptions {
+export interface DirectorySourceDatabaseOptions {
   readonly databaseUrl?: string | undefined;
   readonly dataDir: string;
   /** Postgres schema override (tests). */
@@ -15,7 +15,7 @@ export interface SourceDatabaseOptions {
 }
 
 /** Opens the source's own database and runs its migrations. */
-export function openSourceDatabase(options: SourceDatabaseOptions): Promise<DataSource> {
+export function openDirectorySourceDatabase(options: DirectorySourceDatabaseOptions): Promise<DataSource> {
   return openDatabase({
     app: DIRECTORY_SOURCE_APP,
     dataDir: options.dataDir,

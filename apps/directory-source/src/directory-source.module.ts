@@ -1,9 +1,10 @@
+import { SystemClock } from '@idm/config';
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/messaging';
-import type { DirectorySourceSettings } from './directory-source.config.js';
-import { openSourceDatabase } from './directory-source.database.js';
-import { DIRECTORY_SOURCE_SETTINGS } from './directory-source.tokens.js';
+import type { DirectorySourceConfig } from './directory-source.config.js';
+import { openDirectorySourceDatabase } from './directory-source.database.js';
+import { DIRECTORY_SOURCE_CONFIG } from './directory-source.tokens.js';
 import { DirectoryReader } from './directory/directory-reader.js';
 import { LdapDirectoryReader } from './directory/ldap-directory-reader.js';
 import { PollLoop } from './poller/poll-loop.js';
@@ -12,10 +13,10 @@ import { SnapshotRepository } from './snapshot/snapshot.repository.js';
 
 /** What the app is built from; `main.ts` reads it from the environment, specs pass it. */
 export interface DirectorySourceModuleOptions {
-  readonly settings: DirectorySourceSettings;
+  readonly config: DirectorySourceConfig;
   /** Explicit messaging settings (specs); default: from the environment. */
   readonly messaging?: MessagingConfig;
-  /** A directory to swap in specs; default LDAP from the settings. */
+  /** A directory to swap in specs; default LDAP from the config. */
   readonly reader?: DirectoryReader;
 }
 
@@ -39,22 +40,23 @@ class Lifecycle implements OnApplicationShutdown {
 @Module({})
 export class DirectorySourceModule {
   static forRoot(options: DirectorySourceModuleOptions): DynamicModule {
-    const { settings } = options;
+    const { config } = options;
     return {
       module: DirectorySourceModule,
       imports: [MessagingModule.forRoot({ serviceName: 'directory-source', ...(options.messaging ? { config: options.messaging } : {}) })],
       providers: [
-        { provide: DIRECTORY_SOURCE_SETTINGS, useValue: settings },
+        { provide: DIRECTORY_SOURCE_CONFIG, useValue: config },
         {
           provide: DataSource,
-          useFactory: () => openSourceDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.schema }),
+          useFactory: () =>
+            openDirectorySourceDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.schema }),
         },
         { provide: SnapshotRepository, useFactory: (ds: DataSource) => new SnapshotRepository(ds), inject: [DataSource] },
-        { provide: DirectoryReader, useValue: options.reader ?? new LdapDirectoryReader(settings.ldap) },
+        { provide: DirectoryReader, useValue: options.reader ?? new LdapDirectoryReader(config.ldap) },
         {
           provide: PollService,
           useFactory: (reader: DirectoryReader, snapshot: SnapshotRepository, events: EventPublisher) =>
-            new PollService({ reader, snapshot, events, now: () => new Date(), logger: new Logger('DirectorySource') }, settings.poll),
+            new PollService({ reader, snapshot, events, clock: new SystemClock(), logger: new Logger('DirectorySource') }, config.poll),
           inject: [DirectoryReader, SnapshotRepository, EventPublisher],
         },
         {
@@ -62,7 +64,7 @@ export class DirectorySourceModule {
           useFactory: (service: PollService) =>
             new PollLoop(
               service,
-              { intervalMs: settings.intervalMs, unreadyAfter: settings.unreadyAfterFailures },
+              { intervalMs: config.intervalMs, unreadyAfter: config.unreadyAfterFailures },
               new Logger('DirectorySource'),
             ),
           inject: [PollService],

@@ -1,2 +1,2 @@
-/** DI token of the validated {@link DirectorySourceSettings}. */
-export const DIRECTORY_SOURCE_SETTINGS = Symbol('DIRECTORY_SOURCE_SETTINGS');
+/** DI token of the validated {@link DirectorySourceConfig}. */
+export const DIRECTORY_SOURCE_CONFIG = Symbol('DIRECTORY_SOURCE_CONFIG');

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { DataSource } from 'typeorm';
 import type { IdmEvent, IdmEventOf } from '@idm/contracts';
-import { anEvent, startSmtpServer, testDatabases, FIXED_NOW, type SmtpServerHandle } from '@idm/testing';
-import { Clock } from './clock.js';
+import { anEvent, ManualClock, startSmtpServer, testDatabases, FIXED_NOW, type SmtpServerHandle } from '@idm/testing';
 import { DEFAULT_EMAIL_RULES, emailTypesOf } from './email-rules/email-rules.config.js';
 import { EventSink } from './event-sink.js';
 import { MailTransport, type OutgoingEmail, type SendResult } from './delivery/mail-transport.js';
@@ -38,15 +37,6 @@ class RecordingSink extends EventSink {
   }
 }
 
-class SettableClock extends Clock {
-  constructor(public current: Date = FIXED_NOW) {
-    super();
-  }
-  override now(): Date {
-    return this.current;
-  }
-}
-
 /** Wraps the real transport to observe how many sends are in flight (the server is still real). */
 class InFlightMeter extends MailTransport {
   inFlight = 0;
@@ -71,7 +61,7 @@ class InFlightMeter extends MailTransport {
 interface Harness {
   readonly dataSource: DataSource;
   readonly sink: RecordingSink;
-  readonly clock: SettableClock;
+  readonly clock: ManualClock;
   readonly flags: EmailFlagService;
   readonly outcomes: DeliveryOutcomeService;
   readonly pendingEmails: PendingEmailRepository;
@@ -95,7 +85,7 @@ let tickNo = 0;
 
 async function harness(dataSource: DataSource, t: TestContext): Promise<Harness> {
   const sink = new RecordingSink();
-  const clock = new SettableClock();
+  const clock = new ManualClock();
   const recipients = new RecipientRepository();
   const pendingEmails = new PendingEmailRepository();
   const from = 'IDM <noreply@idm.example>';
@@ -379,7 +369,7 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     await smtp.setMode('accept');
     await smtp.clear();
     await deliver(h, anEvent.userAdded({ userId: 'old-1', email: 'old1@example.com' }));
-    h.clock.current = new Date(FIXED_NOW.getTime() + 73 * HOUR);
+    h.clock.set(new Date(FIXED_NOW.getTime() + 73 * HOUR));
     const { report } = await h.tick();
     assert.deepEqual(report, { claimed: 1, sent: 0, failed: 0, abandoned: 1, skipped: 0 });
     assert.equal((await smtp.messages()).length, 0);
@@ -416,10 +406,10 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
         lapsedBefore: new Date(now.getTime() - 30_000),
       });
       assert.equal(await h.pendingEmails.claim(h.dataSource, claimAt(h.clock.now())), 1);
-      h.clock.current = new Date(FIXED_NOW.getTime() + 29_000);
+      h.clock.set(new Date(FIXED_NOW.getTime() + 29_000));
       await h.heartbeat();
       assert.equal((await h.tick()).report.claimed, 0, 'the claim of an instance with a live lease is respected');
-      h.clock.current = new Date(FIXED_NOW.getTime() + 31_000);
+      h.clock.set(new Date(FIXED_NOW.getTime() + 31_000));
       await h.heartbeat();
       const { report } = await h.tick();
       assert.equal(report.sent, 1, 'taken over at the first tick after the lease lapsed');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/messaging';
-import { Clock, SystemClock } from './clock.js';
+import { Clock, SystemClock } from '@idm/config';
 import { MailTransport } from './delivery/mail-transport.js';
 import { NodemailerMailTransport } from './delivery/nodemailer-mail-transport.js';
 import { RetryTickHandler } from './delivery/retry-tick.handler.js';

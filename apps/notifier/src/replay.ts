@@ -1,17 +1,8 @@
 import 'reflect-metadata';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import {
-  checkAppStopped,
-  connectNats,
-  messagingConfigFromEnv,
-  natsProgressSink,
-  parseReplayArgs,
-  stdoutSink,
-  teeSink,
-} from '@idm/messaging';
+import { runReplayMain } from '@idm/messaging';
 import { readDatabaseSettings } from '@idm/persistence';
 import { openNotifierDatabase } from './notifier.database.js';
-import { replayNotifier } from './replay/notifier-replay.js';
+import { notifierProjection } from './replay/notifier-projection.js';
 import { NotifierStatusSubjects } from './status/notifier-status.responder.js';
 
 /**
@@ -22,36 +13,13 @@ import { NotifierStatusSubjects } from './status/notifier-status.responder.js';
  * line and exit code 1. Refused while the notifier answers its status subject, unless `--force`:
  * claims are not in the log.
  */
-async function main(): Promise<void> {
-  const args = parseReplayArgs(process.argv.slice(2));
-  const database = readDatabaseSettings();
-  const messaging = messagingConfigFromEnv('notifier-replay');
-  const nc = await connectNats({ ...messaging.connection, connectTimeoutMs: 5_000 });
-  const dataSource = await checkAppStopped(nc, { app: 'notifier', statusSubject: NotifierStatusSubjects.Status, force: args.force })
-    .then(() => openNotifierDatabase({ ...database, schema: args.schema ?? database.schema }))
-    .catch(async (err: unknown) => {
-      await nc.close();
-      throw err;
-    });
-  try {
-    await replayNotifier(
-      { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: teeSink(stdoutSink, natsProgressSink(nc, 'notifier')) },
-      {
-        stream: messaging.stream.name,
-        dryRun: args.dryRun,
-        fromSeq: args.fromSeq,
-        since: args.since,
-        batchSize: args.batchSize,
-      },
-    );
-  } finally {
-    await dataSource.destroy();
-    // Drain, not close: the last progress lines (the summary) reach the console.
-    await nc.drain();
-  }
-}
-
-main().catch((err: unknown) => {
-  stdoutSink({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
-  process.exitCode = 1;
+await runReplayMain({
+  app: 'notifier',
+  statusSubject: NotifierStatusSubjects.Status,
+  configure: (args, env) => {
+    const database = readDatabaseSettings(env);
+    return { ...database, schema: args.schema ?? database.schema };
+  },
+  open: openNotifierDatabase,
+  projection: (dataSource) => notifierProjection(dataSource),
 });

@@ -12,11 +12,12 @@ import { startNatsServer, testDatabases, waitFor, type NatsServerHandle, type Te
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { PasswordCacheRepository } from './password-cache/password-cache.repository.js';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
-import { openPasswordDatabase } from './password-cache/password-database.js';
+import { openPasswordSyncDatabase } from './password-sync.database.js';
 import { keyIdOf, PasswordSealer } from './password-cache/sealed-secret.js';
-import { PASSWORD_SYNC_CONSUMER, PasswordSyncModule } from './password-sync.module.js';
-import { SystemClock } from './shell/clock.js';
-import type { PasswordSyncSettings } from './shell/password-sync.config.js';
+import { PasswordSyncModule } from './password-sync.module.js';
+import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
+import { SystemClock } from '@idm/config';
+import type { PasswordSyncConfig } from './password-sync.config.js';
 import { PasswordTarget, type ApplyResult } from './targets/password-target.js';
 
 const CONNECTOR = 'spec.connector.passwords';
@@ -70,10 +71,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       if (db && db.unavailable === undefined) await db.dispose();
     });
 
-    /** Starts password-sync with `key` current and `previous` keys, as after a restart with new settings. */
+    /** Starts password-sync with `key` current and `previous` keys, as after a restart with new config. */
     async function startApp(key: Buffer, previous: Buffer[]): Promise<void> {
       await app?.close();
-      const settings: PasswordSyncSettings = {
+      const config: PasswordSyncConfig = {
         ...(db.kind === 'sqlite' && db.unavailable === undefined ? { dataDir: db.dataDir } : { dataDir: '.' }),
         ...(db.kind === 'postgres' && db.unavailable === undefined ? { databaseUrl: db.databaseUrl, schema: db.schema } : {}),
         key: { key, previous, source: 'env', warnings: [] },
@@ -91,7 +92,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         concurrency: 2,
         deliverPolicy: 'all',
       };
-      app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ settings, messaging }), {
+      app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ config, messaging }), {
         strategy: new JetStreamTransport({
           connection: messaging.connection,
           stream: messaging.stream,
@@ -221,7 +222,7 @@ describe('re-seal on use (service and SQLite, no background pass)', () => {
   it('an attempt that opens a row with a previous key stores it under the current key, even when the attempt fails', async () => {
     const [sqlite, pg] = await testDatabases();
     if (pg.unavailable === undefined) await pg.dispose();
-    const dataSource = await openPasswordDatabase({ dataDir: sqlite.dataDir });
+    const dataSource = await openPasswordSyncDatabase({ dataDir: sqlite.dataDir });
     try {
       const repository = new PasswordCacheRepository();
       const keyA = randomBytes(32);

@@ -1,55 +1,42 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { commonEnv, readEnv } from '@idm/config';
-import { JetStreamTransport, messagingConfigFromEnv, transportOptions, type MessagingConfig } from '@idm/messaging';
-import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger, scrubUrls, settledObserver } from '@idm/observability';
-import { PASSWORD_SYNC_CONSUMER, PasswordSyncModule } from './password-sync.module.js';
+import { JetStreamTransport, messagingConfigFromEnv, transportOptions } from '@idm/messaging';
+import { createAppMetrics, healthPortFrom, runApp, scrubUrls, settledObserver } from '@idm/observability';
+import { readPasswordSyncConfig } from './password-sync.config.js';
+import { PasswordSyncModule } from './password-sync.module.js';
 import { observePasswordSync, PASSWORD_SYNC_HEALTH_PORT } from './password-sync.observability.js';
-import { loadPasswordSyncSettings, type PasswordSyncSettings } from './shell/password-sync.config.js';
+import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
 
 /**
  * password-sync: a JetStream consumer (UserAdded / UserModified), a core-NATS responder
- * (idm.cmd.password.change) and a sweeper. SIGTERM/SIGINT: stop pulling and answering, let work
- * in flight finish, then drain NATS and close the database.
+ * (idm.cmd.password.change) and a sweeper. Invalid configuration stops the start with the message
+ * alone (messages never hold secrets). SIGTERM/SIGINT: stop pulling and answering, let work in
+ * flight finish, then drain NATS and close the database.
  */
-async function bootstrap(): Promise<void> {
-  const pino = createLogger({ app: 'password-sync', level: readEnv({ LOG_LEVEL: commonEnv.LOG_LEVEL }).LOG_LEVEL });
-  const nestLogger = new PinoNestLogger(pino);
-  Logger.overrideLogger(nestLogger);
-  const logger = new Logger('PasswordSync');
-  let settings: PasswordSyncSettings;
-  let messaging: MessagingConfig;
-  let healthPort: number | null;
-  try {
-    settings = loadPasswordSyncSettings();
-    messaging = messagingConfigFromEnv('password-sync');
-    healthPort = healthPortFrom(process.env, PASSWORD_SYNC_HEALTH_PORT);
-  } catch (err) {
-    // Invalid configuration stops the start with the message alone; messages never hold secrets.
-    logger.error((err as Error).message);
-    process.exitCode = 1;
-    return;
-  }
-  for (const warning of [...settings.key.warnings, ...settings.policy.warnings]) logger.warn(warning);
-  const metrics = createAppMetrics('password-sync');
-  const transport = new JetStreamTransport(
-    transportOptions(messaging, PASSWORD_SYNC_CONSUMER, { onSettled: settledObserver(metrics, pino) }),
-  );
-  const app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ settings, messaging }), {
-    strategy: transport,
-    logger: nestLogger,
-  });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  await app.listen();
-  const health = await observePasswordSync(app, transport, { metrics, messaging, port: healthPort, logger: nestLogger });
-  const expiry = settings.policy.minutes === null ? 'never' : `${settings.policy.minutes} min`;
-  logger.log(
-    `ready: target ${scrubUrls(settings.target.PASSWORD_TARGET)}, expiry ${expiry}, key ${settings.key.source}${health ? `, health on :${health.port}` : ''}`,
-  );
-}
-
-bootstrap().catch((err: unknown) => {
-  new Logger('PasswordSync').error(`start failed: ${(err as Error).message}`);
-  process.exit(1);
+await runApp({
+  app: 'password-sync',
+  context: 'PasswordSync',
+  configure: () => ({
+    config: readPasswordSyncConfig(),
+    messaging: messagingConfigFromEnv('password-sync'),
+    healthPort: healthPortFrom(process.env, PASSWORD_SYNC_HEALTH_PORT),
+  }),
+  start: async ({ config, messaging, healthPort }, { pino, nestLogger, logger }) => {
+    for (const warning of [...config.key.warnings, ...config.policy.warnings]) logger.warn(warning);
+    const metrics = createAppMetrics('password-sync');
+    const transport = new JetStreamTransport(
+      transportOptions(messaging, PASSWORD_SYNC_CONSUMER, { onSettled: settledObserver(metrics, pino) }),
+    );
+    const app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ config, messaging }), {
+      strategy: transport,
+      logger: nestLogger,
+    });
+    app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+    await app.listen();
+    const health = await observePasswordSync(app, transport, { metrics, messaging, port: healthPort, logger: nestLogger });
+    const expiry = config.policy.minutes === null ? 'never' : `${config.policy.minutes} min`;
+    logger.log(
+      `ready: target ${scrubUrls(config.target.PASSWORD_TARGET)}, expiry ${expiry}, key ${config.key.source}${health ? `, health on :${health.port}` : ''}`,
+    );
+  },
 });

@@ -9,23 +9,22 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, createEvent, decodeEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics } from '@idm/observability';
-import { metricValue, startNatsServer, startSlapd, tempDir, waitFor, type NatsServerHandle, type SlapdHandle } from '@idm/testing';
+import {
+  ManualClock,
+  metricValue,
+  startNatsServer,
+  startSlapd,
+  tempDir,
+  waitFor,
+  type NatsServerHandle,
+  type SlapdHandle,
+} from '@idm/testing';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
-import { PASSWORD_SYNC_CONSUMER, PasswordSyncModule } from './password-sync.module.js';
+import { PasswordSyncModule } from './password-sync.module.js';
+import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
 import { observePasswordSync } from './password-sync.observability.js';
-import { Clock } from './shell/clock.js';
-import type { PasswordSyncSettings } from './shell/password-sync.config.js';
-
-class ManualClock extends Clock {
-  private t = Date.parse('2026-03-01T10:00:00.000Z');
-  now(): Date {
-    return new Date(this.t);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+import type { PasswordSyncConfig } from './password-sync.config.js';
 
 describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
   let nats: NatsServerHandle;
@@ -36,7 +35,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
   let app: INestMicroservice;
   let dataDir: string;
   let messaging: MessagingConfig;
-  const clock = new ManualClock();
+  const clock = new ManualClock('2026-03-01T10:00:00.000Z');
   const stream = `PWSYNC_${randomBytes(3).toString('hex')}`;
   const sentPasswords: string[] = [];
 
@@ -44,7 +43,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     nats = await startNatsServer({ jetstream: true });
     slapd = await startSlapd({ ppolicyMinLength: 8 });
     dataDir = tempDir('pwsync-e2e');
-    const settings: PasswordSyncSettings = {
+    const config: PasswordSyncConfig = {
       dataDir,
       key: { key: randomBytes(32), source: 'env', warnings: [] },
       policy: resolveExpirationPolicy({ PASSWORD_EXPIRATION_MINUTES: '60' }),
@@ -68,7 +67,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
       concurrency: 4,
       deliverPolicy: 'all',
     };
-    app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ settings, messaging, clock }), {
+    app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ config, messaging, clock }), {
       strategy: new JetStreamTransport({
         connection: messaging.connection,
         stream: messaging.stream,

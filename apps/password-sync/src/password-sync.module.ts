@@ -7,23 +7,20 @@ import { PasswordChangeResponder } from './password-change/password-change.respo
 import { CacheKeyResealer } from './password-cache/cache-key-resealer.js';
 import { PasswordCacheRepository } from './password-cache/password-cache.repository.js';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
-import { openPasswordDatabase } from './password-cache/password-database.js';
+import { openPasswordSyncDatabase } from './password-sync.database.js';
 import { PasswordSealer } from './password-cache/sealed-secret.js';
-import { Clock, SystemClock } from './shell/clock.js';
-import type { PasswordSyncSettings } from './shell/password-sync.config.js';
-import { PASSWORD_SYNC_SETTINGS } from './shell/tokens.js';
+import { Clock, SystemClock } from '@idm/config';
+import type { PasswordSyncConfig } from './password-sync.config.js';
+import { PASSWORD_SYNC_CONFIG, PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
 import { LdapPasswordTarget } from './targets/ldap-password-target.js';
 import { PasswordTarget, PasswordTargetConfigError } from './targets/password-target.js';
 import { targetFromUrl } from './targets/target-from-url.js';
 import { PasswordSyncStatusResponder } from './status/password-sync-status.responder.js';
 import { UserEventsHandler } from './user-events/user-events.handler.js';
 
-/** Durable consumer and inbox name of the user-event handler. */
-export const PASSWORD_SYNC_CONSUMER = 'password-sync';
-
 /** What the app is built from; `main.ts` reads it from the environment, specs pass it. */
 export interface PasswordSyncModuleOptions {
-  readonly settings: PasswordSyncSettings;
+  readonly config: PasswordSyncConfig;
   /** Explicit messaging settings (specs); default: from the environment. */
   readonly messaging?: MessagingConfig;
   /** A clock to swap in specs; default the system clock. */
@@ -50,25 +47,25 @@ class ResourceCloser implements OnApplicationShutdown {
 @Module({})
 export class PasswordSyncModule {
   static forRoot(options: PasswordSyncModuleOptions): DynamicModule {
-    const { settings } = options;
+    const { config } = options;
     return {
       module: PasswordSyncModule,
       imports: [MessagingModule.forRoot({ serviceName: 'password-sync', ...(options.messaging ? { config: options.messaging } : {}) })],
       controllers: [UserEventsHandler],
       providers: [
-        { provide: PASSWORD_SYNC_SETTINGS, useValue: settings },
+        { provide: PASSWORD_SYNC_CONFIG, useValue: config },
         { provide: Clock, useValue: options.clock ?? new SystemClock() },
         {
           provide: DataSource,
-          useFactory: () => openPasswordDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, schema: settings.schema }),
+          useFactory: () => openPasswordSyncDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.schema }),
         },
-        { provide: PasswordSealer, useFactory: () => new PasswordSealer(settings.key.key, settings.key.previous ?? []) },
+        { provide: PasswordSealer, useFactory: () => new PasswordSealer(config.key.key, config.key.previous ?? []) },
         { provide: PasswordCacheRepository, useValue: new PasswordCacheRepository() },
         {
           provide: PasswordTarget,
           useFactory: async (nc: NatsConnection) => {
             const logger = new Logger('PasswordTarget');
-            const target = targetFromUrl(settings.target, { nats: nc, logger });
+            const target = targetFromUrl(config.target, { nats: nc, logger });
             target.onConfigurationProblem((problem) => logger.error(`password not applied, fix the target configuration: ${problem}`));
             if (target instanceof LdapPasswordTarget) {
               // Settles the dialect (auto) and refuses AD over plain LDAP now, not at the first password.
@@ -103,10 +100,10 @@ export class PasswordSyncModule {
               target,
               events,
               clock,
-              policy: settings.policy,
+              policy: config.policy,
               logger: new Logger('PasswordCache'),
               consumer: PASSWORD_SYNC_CONSUMER,
-              ...(settings.firstAttemptGraceMs !== undefined ? { firstAttemptGraceMs: settings.firstAttemptGraceMs } : {}),
+              ...(config.firstAttemptGraceMs !== undefined ? { firstAttemptGraceMs: config.firstAttemptGraceMs } : {}),
             }),
           inject: [DataSource, PasswordCacheRepository, PasswordSealer, PasswordTarget, EventPublisher, Clock],
         },

@@ -17,8 +17,8 @@ import {
   type HealthServer,
 } from '@idm/observability';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
-import { PASSWORD_SYNC_CONSUMER } from './password-sync.module.js';
-import { Clock } from './shell/clock.js';
+import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
+import { Clock } from '@idm/config';
 import { PasswordTarget } from './targets/password-target.js';
 
 /** Default `HEALTH_PORT` of password-sync (scheduler 9101, notifier 9102). */

@@ -1,18 +1,9 @@
 import 'reflect-metadata';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import {
-  checkAppStopped,
-  connectNats,
-  messagingConfigFromEnv,
-  natsProgressSink,
-  parseReplayArgs,
-  stdoutSink,
-  teeSink,
-} from '@idm/messaging';
+import { runReplayMain } from '@idm/messaging';
 import { readDatabaseSettings } from '@idm/persistence';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
-import { openPasswordDatabase } from './password-cache/password-database.js';
-import { replayPasswordSync } from './replay/password-sync-replay.js';
+import { openPasswordSyncDatabase } from './password-sync.database.js';
+import { passwordSyncProjection } from './replay/password-sync-projection.js';
 import { PasswordSyncStatusSubjects } from './status/password-sync-status.responder.js';
 
 /**
@@ -23,42 +14,13 @@ import { PasswordSyncStatusSubjects } from './status/password-sync-status.respon
  * changes. Progress and summary are JSON lines on stdout; a failure is an `error` line and exit
  * code 1. Refused while password-sync answers its status subject, unless `--force`.
  */
-async function main(): Promise<void> {
-  const args = parseReplayArgs(process.argv.slice(2));
-  const database = readDatabaseSettings();
-  const policy = resolveExpirationPolicy(process.env);
-  const messaging = messagingConfigFromEnv('password-sync-replay');
-  const nc = await connectNats({ ...messaging.connection, connectTimeoutMs: 5_000 });
-  const dataSource = await checkAppStopped(nc, {
-    app: 'password-sync',
-    statusSubject: PasswordSyncStatusSubjects.Status,
-    force: args.force,
-  })
-    .then(() => openPasswordDatabase({ ...database, schema: args.schema ?? database.schema }))
-    .catch(async (err: unknown) => {
-      await nc.close();
-      throw err;
-    });
-  try {
-    await replayPasswordSync(
-      { dataSource, js: jetstream(nc), jsm: await jetstreamManager(nc), sink: teeSink(stdoutSink, natsProgressSink(nc, 'password-sync')) },
-      {
-        stream: messaging.stream.name,
-        policy,
-        dryRun: args.dryRun,
-        fromSeq: args.fromSeq,
-        since: args.since,
-        batchSize: args.batchSize,
-      },
-    );
-  } finally {
-    await dataSource.destroy();
-    // Drain, not close: the last progress lines (the summary) reach the console.
-    await nc.drain();
-  }
-}
-
-main().catch((err: unknown) => {
-  stdoutSink({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
-  process.exitCode = 1;
+await runReplayMain({
+  app: 'password-sync',
+  statusSubject: PasswordSyncStatusSubjects.Status,
+  configure: (args, env) => {
+    const database = readDatabaseSettings(env);
+    return { database: { ...database, schema: args.schema ?? database.schema }, policy: resolveExpirationPolicy(env) };
+  },
+  open: ({ database }) => openPasswordSyncDatabase(database),
+  projection: (dataSource, { policy }) => passwordSyncProjection(dataSource, policy),
 });

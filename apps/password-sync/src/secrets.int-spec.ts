@@ -7,15 +7,14 @@ import type { DataSource } from 'typeorm';
 import { ConstraintViolationError } from 'ldapts';
 import { readEnv } from '@idm/config';
 import type { IdmEvent } from '@idm/contracts';
-import { secretLeaks, startSlapd, tempDir, type SlapdHandle } from '@idm/testing';
+import { ManualClock, secretLeaks, startSlapd, tempDir, type SlapdHandle } from '@idm/testing';
 import { loadCacheKey } from './password-cache/cache-key.config.js';
 import { decide, emptyState } from './password-cache/password-cache.decider.js';
 import { PasswordCacheRepository } from './password-cache/password-cache.repository.js';
 import { PasswordCacheService, type ServiceLogger } from './password-cache/password-cache.service.js';
-import { openPasswordDatabase } from './password-cache/password-database.js';
+import { openPasswordSyncDatabase } from './password-sync.database.js';
 import { PasswordSealer } from './password-cache/sealed-secret.js';
-import { Clock } from './shell/clock.js';
-import { passwordSyncEnv } from './shell/password-sync.config.js';
+import { passwordSyncEnv } from './password-sync.config.js';
 import { LdapPasswordTarget, mapLdapError } from './targets/ldap-password-target.js';
 
 /** Passwords no one would type twice; if any byte sequence of them shows up, a secret leaked. */
@@ -23,16 +22,6 @@ const CANARY_LONG = `Canary-${randomBytes(6).toString('hex')}-Secret`;
 /** Short enough for the directory's pwdMinLength 8 to reject it. */
 const CANARY_SHORT = `Q${randomBytes(2).toString('hex')}!w`.slice(0, 7);
 const CANARIES = [CANARY_LONG, CANARY_SHORT];
-
-class SteppingClock extends Clock {
-  private t = Date.parse('2026-03-01T10:00:00.000Z');
-  now(): Date {
-    return new Date(this.t);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
 
 /** Every encoding a careless write could use. */
 const leaks = (haystack: Buffer | string): string[] => secretLeaks(haystack, CANARIES);
@@ -44,14 +33,14 @@ describe('no password in plaintext anywhere (canary)', () => {
   const logs: string[] = [];
   const published: IdmEvent[] = [];
   const errors: string[] = [];
-  const clock = new SteppingClock();
+  const clock = new ManualClock('2026-03-01T10:00:00.000Z');
   let service: PasswordCacheService;
 
   before(async () => {
     slapd = await startSlapd({ ppolicyMinLength: 8 });
     await slapd.addUser('markus', { password: 'Initial-Passw0rd' });
     dataDir = tempDir('pwsync-canary');
-    dataSource = await openPasswordDatabase({ dataDir });
+    dataSource = await openPasswordSyncDatabase({ dataDir });
     const logger: ServiceLogger = { log: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) };
     service = new PasswordCacheService({
       dataSource,

@@ -12,6 +12,7 @@ import { startNatsServer, waitFor, type NatsServerHandle } from '@idm/testing';
 import { SchedulerCommandSubjects } from './commands/scheduler-command-subjects.js';
 import type { Schedule } from './schedules/schedule.js';
 import { SchedulerModule } from './scheduler.module.js';
+import { SCHEDULER_SOURCE } from './scheduler.tokens.js';
 import type { TickEvent } from './ticks/tick-log.port.js';
 
 // A server per test: the event stream's subjects are fixed, so two streams cannot share one server.
@@ -45,7 +46,7 @@ function messagingConfig(stream: string): MessagingConfig {
 /** One scheduler replica with its own NATS connection, as a separate process would have. */
 async function startReplica(stream: string, schedules: readonly Schedule[]): Promise<INestApplicationContext> {
   const app = await NestFactory.createApplicationContext(
-    SchedulerModule.forRoot({ schedules, options: { source: '/idm/scheduler', graceMs: 60_000 }, messaging: messagingConfig(stream) }),
+    SchedulerModule.forRoot({ schedules, options: { source: SCHEDULER_SOURCE, graceMs: 60_000 }, messaging: messagingConfig(stream) }),
     { logger: false, abortOnError: false },
   );
   await app.init();

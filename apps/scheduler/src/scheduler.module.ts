@@ -1,12 +1,12 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/messaging';
-import { Clock, SystemClock } from './clock/clock.js';
+import { Clock, SystemClock } from '@idm/config';
 import { SchedulerCommandsHandler } from './commands/scheduler-commands.handler.js';
 import type { Schedule } from './schedules/schedule.js';
 import { JetStreamTickLog } from './ticks/jetstream-tick-log.js';
-import { SchedulerService } from './ticks/scheduler.service.js';
+import { SchedulerService, type SchedulerOptions } from './ticks/scheduler.service.js';
 import { TickLog } from './ticks/tick-log.port.js';
-import { SCHEDULER_OPTIONS, SCHEDULES, type SchedulerOptions } from './ticks/scheduler.tokens.js';
+import { SCHEDULER_OPTIONS, SCHEDULES } from './scheduler.tokens.js';
 
 /** What the scheduler app is built from; `main.ts` reads it from the environment, tests pass it. */
 export interface SchedulerModuleOptions {
@@ -46,7 +46,7 @@ export class SchedulerModule {
       providers: [
         { provide: SCHEDULES, useValue: config.schedules },
         { provide: SCHEDULER_OPTIONS, useValue: config.options },
-        { provide: Clock, useClass: SystemClock },
+        { provide: Clock, useValue: new SystemClock() },
         { provide: TickLog, useClass: JetStreamTickLog },
         { provide: ON_APPENDED, useValue: config.onAppended ?? null },
         AppendedListenerRegistration,

@@ -62,3 +62,13 @@ export {
   teeSink,
 } from './replay-protocol.js';
 export type { ReplayArgs, ReplayLine, ReplaySink } from './replay-protocol.js';
+export { replayProjection, streamBatchReader } from './replay-projection.js';
+export type {
+  Projection,
+  ReplayProjectionOptions,
+  ReplayProjectionPorts,
+  ReplayProjectionResult,
+  StreamBatchReader,
+} from './replay-projection.js';
+export { runReplayMain } from './replay-main.js';
+export type { ReplayMain } from './replay-main.js';

@@ -18,3 +18,5 @@ export { startHealthServer } from './health-server.js';
 export { readinessChecks } from './readiness-checks.js';
 export type { HealthServer, HealthServerOptions, ReadinessCheck } from './health-server.js';
 export { healthPortFrom, HealthPortError } from './health-port.js';
+export { runApp } from './run-app.js';
+export type { AppLogging, AppStart } from './run-app.js';

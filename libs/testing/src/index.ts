@@ -16,11 +16,20 @@ export type { SmtpServerHandle, SmtpServerOptions } from './smtp-server.harness.
 export type { ReceivedMail, SmtpMode, SmtpModeOptions, SmtpStage } from './received-mail.js';
 export { startSlapd, SLAPD_POLICY_VIOLATION } from './slapd.harness.js';
 export type { SlapdHandle, SlapdOptions } from './slapd.harness.js';
-export { testDatabases, dropSchema, DEFAULT_TEST_DATABASE_URL } from './test-databases.js';
-export type { TestDatabase, SqliteTestDatabase, PostgresTestDatabase, UnavailableTestDatabase } from './test-databases.js';
+export { testDatabases, dropSchema, DEFAULT_TEST_DATABASE_URL, locationOf, onEachTestDatabase } from './test-databases.js';
+export type {
+  TestDatabase,
+  TestDatabaseLocation,
+  SqliteTestDatabase,
+  PostgresTestDatabase,
+  UnavailableTestDatabase,
+} from './test-databases.js';
 export { givenWhenThen, FIXED_NOW } from './given-when-then.js';
+export { ManualClock } from './manual-clock.js';
 export type { Decider, Scenario, When, Then } from './given-when-then.js';
 export { anEvent } from './builders.js';
+export { memoryLog } from './memory-log.js';
+export type { MemoryLog, MemoryLogEntry, MemoryLogReadOptions } from './memory-log.js';
 export { secretLeaks } from './secret-leaks.js';
 export type { BuildOptions } from './builders.js';
 export { startSambaAd, sambaAdUnavailable, SAMBA_AD_POLICY_VIOLATION } from './samba-ad.harness.js';

@@ -108,3 +108,33 @@ export async function dropSchema(databaseUrl: string, schema: string): Promise<v
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) throw new Error(`refusing to drop schema with unusual name ${JSON.stringify(schema)}`);
   await withPg(databaseUrl, (c) => c.query(`drop schema if exists "${schema}" cascade`));
 }
+
+/** What an app's `open<App>Database` needs to open a test database: a SQLite folder, or a Postgres URL and schema. */
+export type TestDatabaseLocation =
+  { readonly dataDir: string } | { readonly databaseUrl: string; readonly dataDir: string; readonly schema: string };
+
+/** The options that open `db` with an app's `open<App>Database`. */
+export function locationOf(db: SqliteTestDatabase | PostgresTestDatabase): TestDatabaseLocation {
+  return db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema };
+}
+
+/**
+ * Runs `run` on each available database of `dbs`, one after the other, and says through `skip`
+ * (e.g. the test's `t.diagnostic`) why an unavailable one did not run. Returns what each run
+ * returned, by kind, so a spec can compare the engines. A failing run stops there and rejects.
+ */
+export async function onEachTestDatabase<R>(
+  dbs: readonly TestDatabase[],
+  run: (location: TestDatabaseLocation, kind: TestDatabase['kind']) => Promise<R>,
+  skip: (message: string) => void,
+): Promise<Partial<Record<TestDatabase['kind'], R>>> {
+  const results: Partial<Record<TestDatabase['kind'], R>> = {};
+  for (const db of dbs) {
+    if (db.unavailable !== undefined) {
+      skip(`skipping ${db.kind}: ${db.unavailable}`);
+      continue;
+    }
+    results[db.kind] = await run(locationOf(db), db.kind);
+  }
+  return results;
+}

@@ -17,6 +17,7 @@ import {
   type MessageEvent,
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
+import { Clock } from '@idm/config';
 import { EventTypes } from '@idm/contracts';
 import { scrubUrls } from '@idm/observability';
 import {
@@ -30,7 +31,7 @@ import {
   type Tail,
 } from '@idm/operations';
 import { AccessGuard, ConsoleAction, type AuthenticatedRequest } from '../access/access.guard.js';
-import { ACTIONS, NOW, OPERATIONS } from '../console.tokens.js';
+import { ACTIONS, OPERATIONS } from '../console.tokens.js';
 import { ReplayWatcher } from '../replay/replay-watcher.js';
 import { emailSummary, type EmailSummary } from './email-summary.js';
 import { OperationsErrorFilter } from './operations-error.filter.js';
@@ -84,15 +85,15 @@ export class ApiController {
 
   constructor(
     @Inject(OPERATIONS) private readonly ops: OperationsClient,
-    @Inject(NOW) private readonly now: () => Date,
+    @Inject(Clock) private readonly clock: Clock,
     @Inject(ACTIONS) private readonly actions: OperationsClient,
     @Inject(ReplayWatcher) private readonly replays: ReplayWatcher,
   ) {}
 
   @Get('overview')
   async overview(): Promise<Record<string, unknown>> {
-    const [status, chart] = await Promise.all([this.ops.status(), this.ops.eventsPerMinute(this.now(), 60)]);
-    return { ...status, schedules: (status.scheduler?.schedules ?? null) as unknown, chart, now: this.now().toISOString() };
+    const [status, chart] = await Promise.all([this.ops.status(), this.ops.eventsPerMinute(this.clock.now(), 60)]);
+    return { ...status, schedules: (status.scheduler?.schedules ?? null) as unknown, chart, now: this.clock.now().toISOString() };
   }
 
   @Get('users')
@@ -137,13 +138,13 @@ export class ApiController {
         })),
       })),
       nextTick: nextRun((scheduler?.schedules ?? []) as Array<{ enabled?: boolean; nextRun?: string | null }>),
-      now: this.now().toISOString(),
+      now: this.clock.now().toISOString(),
     };
   }
 
   @Get('emails')
   async emails(): Promise<EmailSummary & { pendingByType: Record<string, number> | null }> {
-    const now = this.now();
+    const now = this.clock.now();
     const since = new Date(now.getTime() - 24 * 3600_000);
     const [events, status] = await Promise.all([
       this.ops.readEvents(['idm.email.>'], { since }),

@@ -1,8 +1,9 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Subscription } from '@nats-io/nats-core';
+import { Clock } from '@idm/config';
 import { REPLAY_PROGRESS_PREFIX, type ReplayLine } from '@idm/messaging';
 import type { OperationsClient } from '@idm/operations';
-import { NOW, OPERATIONS } from '../console.tokens.js';
+import { OPERATIONS } from '../console.tokens.js';
 
 /** The last line a replay announced, and when it arrived. */
 export interface ReplayProgress {
@@ -23,7 +24,7 @@ export class ReplayWatcher implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(OPERATIONS) private readonly ops: OperationsClient,
-    @Inject(NOW) private readonly now: () => Date,
+    @Inject(Clock) private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
@@ -32,7 +33,7 @@ export class ReplayWatcher implements OnModuleInit, OnApplicationShutdown {
         if (err) return;
         try {
           const app = msg.subject.slice(REPLAY_PROGRESS_PREFIX.length + 1);
-          this.last.set(app, { app, line: msg.json<ReplayLine>(), at: this.now().toISOString() });
+          this.last.set(app, { app, line: msg.json<ReplayLine>(), at: this.clock.now().toISOString() });
         } catch {
           // not a replay line: ignored
         }

@@ -1,3 +1,4 @@
+import type { Clock } from '@idm/config';
 import type { IdmEvent, UserRemovalReason } from '@idm/contracts';
 import { nextCheckpoint, planPoll, type FullScanReason, type PollPlan } from '../changes/poll-plan.js';
 import { decidePoll, exceedsRemovalGuard, missingFromScan, type SnapshotRow, type UnchangedReason } from '../changes/snapshot.decider.js';
@@ -50,7 +51,7 @@ export interface PollPorts {
   readonly reader: DirectoryReader;
   readonly snapshot: SnapshotRepository;
   readonly events: EventAppender;
-  readonly now: () => Date;
+  readonly clock: Clock;
   readonly logger: PollLogger;
 }
 
@@ -109,7 +110,7 @@ export class PollService {
     const checkpoint = await snapshot.checkpoint();
     const session = await reader.open();
     try {
-      const now = this.ports.now();
+      const now = this.ports.clock.now();
       const planned = planPoll(checkpoint, session.server, this.settings.fullScanCron, now);
       const plan: PollPlan = force === 'full' && planned.kind !== 'full' ? { kind: 'full', reason: 'scheduled' } : planned;
       const skipped = new Map<SkipReason, number>();

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { testDatabases } from '@idm/testing';
 import type { Checkpoint } from '../changes/poll-plan.js';
 import type { SnapshotRow } from '../changes/snapshot.decider.js';
-import { openSourceDatabase } from '../directory-source.database.js';
+import { openDirectorySourceDatabase } from '../directory-source.database.js';
 import { SnapshotRepository } from './snapshot.repository.js';
 
 const row = (i: number, stamp = 'csn-1', title: string | null = null): SnapshotRow => ({
@@ -20,7 +20,7 @@ describe('snapshot repository on SQLite and Postgres', () => {
     for (const db of await testDatabases()) {
       await t.test(db.kind, async (t2) => {
         if (db.unavailable !== undefined) return t2.skip(db.unavailable);
-        const dataSource = await openSourceDatabase(
+        const dataSource = await openDirectorySourceDatabase(
           db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema },
         );
         try {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { IdmEventOf } from '@idm/contracts';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@idm/config';
 import { claimCutoffs, type LeaseSettings } from '../instance-lease/claim-lease.js';
 import type { PendingEmail } from '../pending-emails/pending-email.js';
 import type { PendingEmailRepository } from '../pending-emails/pending-email.repository.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Clock } from '../clock.js';
+import { Clock } from '@idm/config';
 import type { NotifierConfig } from '../notifier.config.js';
 import { NOTIFIER_CONFIG, NOTIFIER_INSTANCE_LEASE } from '../notifier.tokens.js';
 import type { InstanceLease } from './instance-lease.repository.js';

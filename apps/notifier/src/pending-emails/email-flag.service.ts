@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { IdmEvent, IdmEventOf } from '@idm/contracts';
 import type { EntityManager } from 'typeorm';
 import { processOnce } from '@idm/persistence';
-import type { Clock } from '../clock.js';
+import type { Clock } from '@idm/config';
 import { emailTypesFor, type EmailRules } from '../email-rules/email-rules.config.js';
 import type { EventSink } from '../event-sink.js';
 import { evolveRecipient } from '../recipients/recipient.decider.js';

@@ -1,10 +1,9 @@
-import { appVersion } from '@idm/config';
+import { appVersion, Clock } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
 import { z } from 'zod';
-import { Clock } from '../clock.js';
 import { InstanceLeaseEntity } from '../instance-lease/instance-lease.entity.js';
 import type { NotifierConfig } from '../notifier.config.js';
 import { NOTIFIER_CONFIG, NOTIFIER_TEMPLATES } from '../notifier.tokens.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { PasswordCacheService } from '../password-cache/password-cache.service.js';
-import { PASSWORD_SYNC_SETTINGS } from '../shell/tokens.js';
-import type { PasswordSyncSettings } from '../shell/password-sync.config.js';
+import { PASSWORD_SYNC_CONFIG } from '../password-sync.tokens.js';
+import type { PasswordSyncConfig } from '../password-sync.config.js';
 
 /** With `-1` (never expire) the cache size is reported this often, so growth is visible. */
 const REPORT_EVERY_MS = 10 * 60_000;
@@ -20,7 +20,7 @@ export class PasswordSweeper implements OnApplicationBootstrap, BeforeApplicatio
 
   constructor(
     @Inject(PasswordCacheService) private readonly service: PasswordCacheService,
-    @Inject(PASSWORD_SYNC_SETTINGS) private readonly settings: PasswordSyncSettings,
+    @Inject(PASSWORD_SYNC_CONFIG) private readonly config: PasswordSyncConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -29,7 +29,7 @@ export class PasswordSweeper implements OnApplicationBootstrap, BeforeApplicatio
     };
     // At start too: what a crash left unattempted must not wait a whole interval (nor a user event).
     sweep();
-    this.timer = setInterval(sweep, this.settings.sweepIntervalMs);
+    this.timer = setInterval(sweep, this.config.sweepIntervalMs);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -44,7 +44,7 @@ export class PasswordSweeper implements OnApplicationBootstrap, BeforeApplicatio
       if (report.expired > 0 || report.retried > 0 || report.recovered > 0) {
         this.logger.log(`expired ${report.expired}, retried ${report.retried}, attempted ${report.recovered} never attempted`);
       }
-      if (this.settings.policy.minutes === null && Date.now() - this.lastReport >= REPORT_EVERY_MS) {
+      if (this.config.policy.minutes === null && Date.now() - this.lastReport >= REPORT_EVERY_MS) {
         this.lastReport = Date.now();
         this.logger.warn(`${await this.service.cachedCount()} passwords cached; PASSWORD_EXPIRATION_MINUTES=-1, so none of them expires`);
       }

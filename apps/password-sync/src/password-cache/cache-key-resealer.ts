@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { PASSWORD_SYNC_SETTINGS } from '../shell/tokens.js';
-import type { PasswordSyncSettings } from '../shell/password-sync.config.js';
+import { PASSWORD_SYNC_CONFIG } from '../password-sync.tokens.js';
+import type { PasswordSyncConfig } from '../password-sync.config.js';
 import { PasswordCacheService } from './password-cache.service.js';
 import { PasswordSealer } from './sealed-secret.js';
 
@@ -25,7 +25,7 @@ export class CacheKeyResealer implements OnApplicationBootstrap, BeforeApplicati
   constructor(
     @Inject(PasswordCacheService) private readonly service: PasswordCacheService,
     @Inject(PasswordSealer) private readonly sealer: PasswordSealer,
-    @Inject(PASSWORD_SYNC_SETTINGS) private readonly settings: PasswordSyncSettings,
+    @Inject(PASSWORD_SYNC_CONFIG) private readonly settings: PasswordSyncConfig,
   ) {}
 
   onApplicationBootstrap(): void {

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { tempDir } from '@idm/testing';
 import { GroupCommit } from './group-commit.js';
-import { openPasswordDatabase } from './password-database.js';
+import { openPasswordSyncDatabase } from '../password-sync.database.js';
 import { PasswordCacheRow } from './password-cache.entity.js';
 
 function row(userId: string): PasswordCacheRow {
@@ -35,7 +35,7 @@ describe('GroupCommit (real SQLite)', () => {
   let dir: string;
   before(async () => {
     dir = tempDir('group-commit');
-    dataSource = await openPasswordDatabase({ dataDir: dir });
+    dataSource = await openPasswordSyncDatabase({ dataDir: dir });
   });
   after(async () => {
     await dataSource?.destroy();

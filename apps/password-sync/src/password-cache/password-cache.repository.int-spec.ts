@@ -6,7 +6,7 @@ import { runInTransaction } from '@idm/persistence';
 import { testDatabases, type TestDatabase } from '@idm/testing';
 import type { CachedPassword, PasswordCacheState } from './password-cache.decider.js';
 import { PasswordCacheRepository } from './password-cache.repository.js';
-import { openPasswordDatabase } from './password-database.js';
+import { openPasswordSyncDatabase } from '../password-sync.database.js';
 import { PasswordSealer } from './sealed-secret.js';
 
 const T0 = '2026-03-01T10:00:00.000Z';
@@ -42,7 +42,7 @@ async function eachDatabase(name: string, body: (open: () => Promise<DataSource>
         }
         const opened: DataSource[] = [];
         const open = async () => {
-          const ds = await openPasswordDatabase(
+          const ds = await openPasswordSyncDatabase(
             db.kind === 'sqlite' ? { dataDir: db.dataDir } : { dataDir: '.', databaseUrl: db.databaseUrl, schema: db.schema },
           );
           opened.push(ds);

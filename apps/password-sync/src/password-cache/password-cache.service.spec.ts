@@ -5,12 +5,11 @@ import { rmSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { createEvent, EventTypes, type IdmEvent } from '@idm/contracts';
 import { Inbox, runInTransaction } from '@idm/persistence';
-import { tempDir } from '@idm/testing';
-import { Clock } from '../shell/clock.js';
+import { ManualClock, tempDir } from '@idm/testing';
 import { PasswordTarget, type ApplyResult } from '../targets/password-target.js';
 import { PasswordCacheRepository } from './password-cache.repository.js';
 import { PasswordCacheService } from './password-cache.service.js';
-import { openPasswordDatabase } from './password-database.js';
+import { openPasswordSyncDatabase } from '../password-sync.database.js';
 import { PasswordSealer } from './sealed-secret.js';
 
 /** A scripted target: answers from a queue and counts calls. */
@@ -26,12 +25,6 @@ class ScriptedTarget extends PasswordTarget {
   }
 }
 
-class FixedClock extends Clock {
-  now(): Date {
-    return new Date('2026-03-01T10:00:00.000Z');
-  }
-}
-
 describe('PasswordCacheService (shell order, real SQLite)', () => {
   let dataDir: string;
   let dataSource: DataSource;
@@ -43,7 +36,7 @@ describe('PasswordCacheService (shell order, real SQLite)', () => {
 
   before(async () => {
     dataDir = tempDir('pwsync-service');
-    dataSource = await openPasswordDatabase({ dataDir });
+    dataSource = await openPasswordSyncDatabase({ dataDir });
     service = new PasswordCacheService({
       dataSource,
       repository: repo,
@@ -56,7 +49,7 @@ describe('PasswordCacheService (shell order, real SQLite)', () => {
           return Promise.resolve();
         },
       },
-      clock: new FixedClock(),
+      clock: new ManualClock('2026-03-01T10:00:00.000Z'),
       policy: { minutes: 60 },
       logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
       consumer: 'password-sync',
@@ -121,12 +114,6 @@ describe('PasswordCacheService (shell order, real SQLite)', () => {
 });
 
 describe('PasswordCacheService: an accepted password whose first attempt left no outcome (real SQLite)', () => {
-  class SettableClock extends Clock {
-    current = new Date('2026-03-01T10:00:00.000Z');
-    now(): Date {
-      return this.current;
-    }
-  }
   /** Dies mid-attempt the first time (the process was killed before the outcome was recorded), then applies. */
   class DyingOnceTarget extends PasswordTarget {
     calls = 0;
@@ -144,7 +131,7 @@ describe('PasswordCacheService: an accepted password whose first attempt left no
 
   before(async () => {
     dataDir = tempDir('pwsync-overdue');
-    dataSource = await openPasswordDatabase({ dataDir });
+    dataSource = await openPasswordSyncDatabase({ dataDir });
   });
   after(async () => {
     if (dataSource.isInitialized) await dataSource.destroy();
@@ -152,7 +139,7 @@ describe('PasswordCacheService: an accepted password whose first attempt left no
   });
 
   it('is attempted by the sweep once the grace period has passed, without any user event; PasswordSynced follows', async () => {
-    const clock = new SettableClock();
+    const clock = new ManualClock('2026-03-01T10:00:00.000Z');
     const target = new DyingOnceTarget();
     const published: IdmEvent[] = [];
     const repo = new PasswordCacheRepository();
@@ -174,9 +161,9 @@ describe('PasswordCacheService: an accepted password whose first attempt left no
     const left = await runInTransaction(dataSource, (m) => repo.load(m, 'crash-1'));
     assert.equal(left.status === 'cached' && left.attempts, 0, 'no outcome recorded');
 
-    clock.current = new Date('2026-03-01T10:00:20.000Z');
+    clock.set('2026-03-01T10:00:20.000Z');
     assert.deepEqual(await service.sweep(), { expired: 0, retried: 0, recovered: 0 }, 'within the grace period: left alone');
-    clock.current = new Date('2026-03-01T10:00:31.000Z');
+    clock.set('2026-03-01T10:00:31.000Z');
     assert.deepEqual(await service.sweep(), { expired: 0, retried: 0, recovered: 1 });
     assert.equal(target.calls, 2);
     assert.deepEqual(

@@ -10,7 +10,7 @@ import {
 } from '@idm/contracts';
 import { Inbox } from '@idm/persistence';
 import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
-import type { Clock } from '../shell/clock.js';
+import type { Clock } from '@idm/config';
 import type { PasswordTarget } from '../targets/password-target.js';
 import { decide, type PasswordCacheDecision, type PasswordCacheInput, type PendingPasswordEvent } from './password-cache.decider.js';
 import type { CachedHealth, PasswordCacheRepository } from './password-cache.repository.js';

@@ -3,8 +3,8 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { CommandSubjects, passwordChangeRequestSchema, type PasswordChangeReply } from '@idm/contracts';
 import { NATS_CONNECTION } from '@idm/messaging';
 import { PasswordCacheService } from '../password-cache/password-cache.service.js';
-import { PASSWORD_SYNC_SETTINGS } from '../shell/tokens.js';
-import type { PasswordSyncSettings } from '../shell/password-sync.config.js';
+import { PASSWORD_SYNC_CONFIG } from '../password-sync.tokens.js';
+import type { PasswordSyncConfig } from '../password-sync.config.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -22,12 +22,12 @@ export class PasswordChangeResponder implements OnApplicationBootstrap, BeforeAp
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(PasswordCacheService) private readonly service: PasswordCacheService,
-    @Inject(PASSWORD_SYNC_SETTINGS) private readonly settings: PasswordSyncSettings,
+    @Inject(PASSWORD_SYNC_CONFIG) private readonly config: PasswordSyncConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     this.subscription = this.nc.subscribe(CommandSubjects.PasswordChange, {
-      queue: this.settings.commandQueue,
+      queue: this.config.commandQueue,
       callback: (err, msg) => {
         if (err) {
           this.logger.error(`subscription failed: ${err.message}`);

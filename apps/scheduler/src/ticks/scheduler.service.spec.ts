@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createEvent, EventTypes } from '@idm/contracts';
-import { Clock } from '../clock/clock.js';
+import { ManualClock } from '@idm/testing';
 import type { Schedule } from '../schedules/schedule.js';
 import { SchedulerService } from './scheduler.service.js';
 import { TickLog, type StoredTick, type TickEvent } from './tick-log.port.js';
@@ -35,15 +35,6 @@ class MemoryTickLog extends TickLog {
   }
 }
 
-class FixedClock extends Clock {
-  constructor(public at: Date) {
-    super();
-  }
-  now(): Date {
-    return this.at;
-  }
-}
-
 const emailRetry: Schedule = { name: 'email-retry', cron: '*/5 * * * *', timezone: 'UTC', task: 'RetryEmailNotifications', enabled: true };
 const paused: Schedule = { name: 'paused', cron: '0 * * * *', timezone: 'UTC', task: 'Paused', enabled: false };
 
@@ -59,7 +50,7 @@ function tickFor(scheduledFor: string, catchUp = false): TickEvent {
 function setUp(now: string, ...existing: TickEvent[]) {
   const log = new MemoryTickLog();
   log.events.push(...existing);
-  const clock = new FixedClock(new Date(now));
+  const clock = new ManualClock(now);
   const service = new SchedulerService([emailRetry, paused], { source: '/idm/scheduler', graceMs: 60_000 }, log, clock);
   return { log, clock, service };
 }

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { createEvent, EventTypes, newEventId } from '@idm/contracts';
 import { Cron } from 'croner';
-import { Clock } from '../clock/clock.js';
+import { Clock } from '@idm/config';
 import { cronCalendar, type SlotCalendar } from '../schedules/cron-calendar.js';
 import type { Schedule } from '../schedules/schedule.js';
-import { SCHEDULER_OPTIONS, SCHEDULES, type SchedulerOptions } from './scheduler.tokens.js';
+import { SCHEDULER_OPTIONS, SCHEDULES } from '../scheduler.tokens.js';
 import { TickLog, type StoredTick, type TickEvent } from './tick-log.port.js';
 import { decideManualFire, decideTick, type FireTick, type TickDecision, type TickIgnoreReason } from './tick.decider.js';
 
@@ -14,6 +14,14 @@ export type CheckOutcome =
 
 /** Reply to an operator's "fire now". */
 export type FireReply = { readonly ok: true; readonly eventId: string } | { readonly ok: false; readonly error: string };
+
+/** Tuning of the scheduler shell. */
+export interface SchedulerOptions {
+  /** CloudEvents `source` of ticks. */
+  readonly source: string;
+  /** How late a slot may be reached and still tick as on time (see the decider). */
+  readonly graceMs: number;
+}
 
 /** One line of the operator's schedule list. */
 export interface ScheduleStatus {

@@ -1,7 +1,6 @@
 import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction } from '@idm/persistence';
-import { readStreamInBatches, rate, type ReplaySink } from '@idm/messaging';
+import type { Projection } from '@idm/messaging';
 import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
 import type { PendingEmail } from '../pending-emails/pending-email.js';
 import { RecipientEntity } from '../recipients/recipient.entity.js';
@@ -17,144 +16,70 @@ import {
 /** The checkpoint name of the notifier's projections. */
 export const NOTIFIER_PROJECTION = 'notifier';
 
-/** What to replay. With neither `fromSeq` nor `since` the projections are rebuilt from the first event. */
-export interface NotifierReplayOptions {
-  readonly stream: string;
-  readonly fromSeq?: number;
-  readonly since?: Date;
-  /** Read and apply, write nothing. */
-  readonly dryRun?: boolean;
-  readonly batchSize?: number;
-}
-
-/** Collaborators: the database to write and the stream to read. No mail transport, no publisher. */
-export interface NotifierReplayPorts {
-  readonly dataSource: DataSource;
-  readonly js: JetStreamClient;
-  readonly jsm: JetStreamManager;
-  readonly sink: ReplaySink;
-}
-
 const WRITE_CHUNK = 1000;
 
 /** Per user: the state, and what the database holds for it (to write only the difference). */
-interface Slot {
+export interface NotifierSlot {
   state: NotifierUserState;
   storedRecipient: Recipient | undefined;
   storedTypes: Set<string>;
 }
 
 /**
- * Rebuilds `recipient` and `pending_email` from the log with the pure evolve functions only.
- * Nothing is sent, nothing appended: flags follow the `EmailQueued` / `EmailSent` / `EmailFailed` /
- * `EmailAbandoned` already in the log. Each batch is written in one transaction together with the
- * `notifier` projection checkpoint. A full replay (no `fromSeq` / `since`) first empties the two
- * tables; a partial one continues from the rows present. Claims (`claimed_*`) are not in the log
- * and come back empty: run the replay with the notifier stopped.
+ * The notifier's `recipient` and `pending_email` tables as a projection of the log, for
+ * `replayProjection`: the pure {@link evolveNotifierUser} per user, and the row mapping. Nothing is
+ * sent, nothing appended: flags follow the `EmailQueued` / `EmailSent` / `EmailFailed` /
+ * `EmailAbandoned` already in the log. A full replay first empties the two tables; a partial one
+ * continues from the rows present. Claims (`claimed_*`) are not in the log and come back empty:
+ * run the replay with the notifier stopped.
  */
-export async function replayNotifier(
-  ports: NotifierReplayPorts,
-  options: NotifierReplayOptions,
-): Promise<{ read: number; applied: number; lastSeq: number }> {
-  const { dataSource, sink } = ports;
-  const full = options.fromSeq === undefined && options.since === undefined;
-  const dryRun = options.dryRun ?? false;
-  sink({
-    kind: 'start',
-    app: 'notifier',
-    stream: options.stream,
-    fromSeq: options.fromSeq ?? null,
-    since: options.since?.toISOString() ?? null,
-    dryRun,
-  });
-  if (full && !dryRun) {
-    await runInTransaction(dataSource, async (m) => {
-      await m.createQueryBuilder().delete().from(PendingEmailEntity).execute();
-      await m.createQueryBuilder().delete().from(RecipientEntity).execute();
-      await m.getRepository(ProjectionCheckpoint).delete({ projection: NOTIFIER_PROJECTION });
-    });
-  }
-  const slots = new Map<string, Slot>();
+export function notifierProjection(dataSource: DataSource): Projection<NotifierSlot> {
+  // Template contexts of causing events, by event id: `EmailQueued` names its cause, not the cause's data.
   const contexts = new Map<string, Readonly<Record<string, string>>>();
-  const started = Date.now();
-  let applied = 0;
-  let undecodable = 0;
-  const result = await readStreamInBatches(
-    ports.js,
-    ports.jsm,
-    { stream: options.stream, fromSeq: options.fromSeq, since: options.since, batchSize: options.batchSize ?? 5000 },
-    async (batch, progress) => {
-      const users = new Set<string>();
-      for (const entry of batch) {
-        const user = entry.event ? notifierUserOf(entry.event) : undefined;
-        if (user !== undefined && !slots.has(user)) users.add(user);
-      }
-      // A full replay starts from empty tables: nothing to read back.
-      if (users.size > 0) await loadSlots(dataSource, [...users], slots, full);
-      const dirty = new Set<string>();
-      for (const entry of batch) {
-        if (!entry.event) {
-          undecodable += 1;
-          continue;
-        }
-        const context = causeContextOf(entry.event);
-        if (context) contexts.set(entry.event.id, context);
-        const user = notifierUserOf(entry.event);
-        if (user === undefined) continue;
-        const slot = slots.get(user)!;
-        const next = evolveNotifierUser(slot.state, entry.event, entry.seq, contexts);
-        if (next !== slot.state) {
-          slot.state = next;
-          dirty.add(user);
-          applied += 1;
-        }
-      }
-      if (!dryRun) await runInTransaction(dataSource, (m) => flush(m, slots, dirty, progress.seq));
-      sink({
-        kind: 'progress',
-        read: progress.read,
-        pending: progress.pending,
-        seq: progress.seq,
-        eventsPerSecond: rate(progress.read, Date.now() - started),
-      });
-    },
-  );
-  const rows = {
-    recipient: dryRun ? countRecipients(slots) : await dataSource.getRepository(RecipientEntity).count(),
-    pending_email: dryRun ? countPending(slots) : await dataSource.getRepository(PendingEmailEntity).count(),
-  };
-  const elapsedMs = Date.now() - started;
-  sink({
-    kind: 'summary',
+  return {
     app: 'notifier',
-    read: result.read,
-    applied,
-    undecodable,
-    lastSeq: result.lastSeq,
-    elapsedMs,
-    eventsPerSecond: rate(result.read, elapsedMs),
-    dryRun,
-    rows,
-  });
-  return { read: result.read, applied, lastSeq: result.lastSeq };
+    keyOf: notifierUserOf,
+    observe(event) {
+      const context = causeContextOf(event);
+      if (context) contexts.set(event.id, context);
+    },
+    // A full replay starts from empty tables: nothing to read back.
+    load: (users, fromNothing) => loadSlots(dataSource, users, fromNothing),
+    evolve(slot, event, seq) {
+      const next = evolveNotifierUser(slot.state, event, seq, contexts);
+      return next === slot.state ? slot : { ...slot, state: next };
+    },
+    write: (changed, seq) => runInTransaction(dataSource, (m) => flush(m, changed, seq)),
+    reset: () =>
+      runInTransaction(dataSource, async (m) => {
+        await m.createQueryBuilder().delete().from(PendingEmailEntity).execute();
+        await m.createQueryBuilder().delete().from(RecipientEntity).execute();
+        await m.getRepository(ProjectionCheckpoint).delete({ projection: NOTIFIER_PROJECTION });
+      }),
+    rows: async (slots, dryRun) => ({
+      recipient: dryRun ? countRecipients(slots) : await dataSource.getRepository(RecipientEntity).count(),
+      pending_email: dryRun ? countPending(slots) : await dataSource.getRepository(PendingEmailEntity).count(),
+    }),
+  };
 }
 
-function countRecipients(slots: Map<string, Slot>): number {
+function countRecipients(slots: ReadonlyMap<string, NotifierSlot>): number {
   let n = 0;
   for (const s of slots.values()) if (s.state.recipient) n += 1;
   return n;
 }
 
-function countPending(slots: Map<string, Slot>): number {
+function countPending(slots: ReadonlyMap<string, NotifierSlot>): number {
   let n = 0;
   for (const s of slots.values()) n += s.state.pending.size;
   return n;
 }
 
-async function loadSlots(dataSource: DataSource, users: readonly string[], slots: Map<string, Slot>, empty: boolean): Promise<void> {
+async function loadSlots(dataSource: DataSource, users: readonly string[], empty: boolean): Promise<Map<string, NotifierSlot>> {
+  const slots = new Map<string, NotifierSlot>();
   if (empty) {
     for (const u of users) slots.set(u, { state: EMPTY_USER_STATE, storedRecipient: undefined, storedTypes: new Set() });
-    return;
+    return slots;
   }
   for (let i = 0; i < users.length; i += WRITE_CHUNK) {
     const chunk = users.slice(i, i + WRITE_CHUNK);
@@ -174,17 +99,17 @@ async function loadSlots(dataSource: DataSource, users: readonly string[], slots
       slot.storedTypes.add(p.emailType);
     }
   }
+  return slots;
 }
 
-/** Writes the dirty users' rows — upserts and deletes in chunks — and the checkpoint, in the caller's transaction. */
-async function flush(m: EntityManager, slots: Map<string, Slot>, dirty: ReadonlySet<string>, seq: number): Promise<void> {
+/** Writes the changed users' rows — upserts and deletes in chunks — and the checkpoint, in the caller's transaction. */
+async function flush(m: EntityManager, changed: ReadonlyMap<string, NotifierSlot>, seq: number): Promise<void> {
   const recipients: RecipientEntity[] = [];
   const pendings: PendingEmailEntity[] = [];
   const deletes: Array<[string, string]> = [];
   // Users whose UserRemoved was replayed: their stored recipient row goes.
   const forgotten: string[] = [];
-  for (const user of dirty) {
-    const slot = slots.get(user)!;
+  for (const [user, slot] of changed) {
     const { recipient, pending } = slot.state;
     if (recipient && recipient !== slot.storedRecipient) recipients.push(Object.assign(new RecipientEntity(), recipient));
     if (!recipient && slot.storedRecipient) forgotten.push(user);

@@ -1,7 +1,6 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction } from '@idm/persistence';
-import { readStreamInBatches, rate, type ReplaySink } from '@idm/messaging';
+import type { Projection } from '@idm/messaging';
 import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
 import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
 import { evolvePasswordCache, isPasswordEvent, type PasswordCacheView } from '../password-cache/password-cache.evolve.js';
@@ -11,26 +10,8 @@ import type { PasswordSyncFailureReason } from '@idm/contracts';
 /** The checkpoint name of password-sync's projection. */
 export const PASSWORD_SYNC_PROJECTION = 'password-sync';
 
-/** What to replay. With neither `fromSeq` nor `since` every entry is rebuilt from the first event. */
-export interface PasswordSyncReplayOptions {
-  readonly stream: string;
-  readonly fromSeq?: number;
-  readonly since?: Date;
-  readonly dryRun?: boolean;
-  readonly batchSize?: number;
-  /** The expiry policy in force: `PasswordChanged` does not carry its expiry. */
-  readonly policy: Pick<ExpirationPolicy, 'minutes'>;
-}
-
-/** Collaborators: the database and the stream. No target, no sealer, no publisher. */
-export interface PasswordSyncReplayPorts {
-  readonly dataSource: DataSource;
-  readonly js: JetStreamClient;
-  readonly jsm: JetStreamManager;
-  readonly sink: ReplaySink;
-}
-
-interface Slot {
+/** Per user: the entry, and which change the stored row holds a sealed secret for. */
+export interface PasswordSyncSlot {
   state: PasswordCacheView | undefined;
   /** `changed_at` of the stored row when it holds a sealed secret: the only secret a replay may keep. */
   secretFor: string | null;
@@ -98,87 +79,39 @@ function toRow(view: PasswordCacheView, secretFor: string | null): PasswordCache
 }
 
 /**
- * Rebuilds `password_cache` from the password events in the log with the pure
- * {@link evolvePasswordCache} only: no password is applied, no event appended. Batches are written
- * in one transaction each with the `password-sync` checkpoint. Rows are upserted, never emptied
- * first, because the sealed secrets in them cannot come back from anywhere else; a secret whose
- * entry the log ended (synced, expired, discarded) is NULLed. Run it with password-sync stopped.
+ * `password_cache` as a projection of the password events in the log, for `replayProjection`: the
+ * pure {@link evolvePasswordCache} per user (with the expiry `policy` in force: `PasswordChanged`
+ * does not carry its expiry), and the row mapping. No password is applied, no event appended.
+ * Rows are upserted, never emptied first, because the sealed secrets in them cannot come back
+ * from anywhere else; a secret whose entry the log ended (synced, expired, discarded) is NULLed.
+ * Run it with password-sync stopped.
  */
-export async function replayPasswordSync(
-  ports: PasswordSyncReplayPorts,
-  options: PasswordSyncReplayOptions,
-): Promise<{ read: number; applied: number; lastSeq: number }> {
-  const { dataSource, sink } = ports;
-  const full = options.fromSeq === undefined && options.since === undefined;
-  const dryRun = options.dryRun ?? false;
-  sink({
-    kind: 'start',
+export function passwordSyncProjection(dataSource: DataSource, policy: Pick<ExpirationPolicy, 'minutes'>): Projection<PasswordSyncSlot> {
+  return {
     app: 'password-sync',
-    stream: options.stream,
-    fromSeq: options.fromSeq ?? null,
-    since: options.since?.toISOString() ?? null,
-    dryRun,
-  });
-  if (full && !dryRun) await dataSource.getRepository(ProjectionCheckpoint).delete({ projection: PASSWORD_SYNC_PROJECTION });
-  const slots = new Map<string, Slot>();
-  const started = Date.now();
-  let applied = 0;
-  let undecodable = 0;
-  const result = await readStreamInBatches(
-    ports.js,
-    ports.jsm,
-    { stream: options.stream, fromSeq: options.fromSeq, since: options.since, batchSize: options.batchSize ?? 5000 },
-    async (batch, progress) => {
-      const missing = new Set<string>();
-      for (const entry of batch)
-        if (entry.event && isPasswordEvent(entry.event) && !slots.has(entry.event.data.userId)) missing.add(entry.event.data.userId);
-      if (missing.size > 0) await loadSlots(dataSource, [...missing], slots, full);
-      const dirty = new Set<string>();
-      for (const entry of batch) {
-        if (!entry.event) {
-          undecodable += 1;
-          continue;
-        }
-        if (!isPasswordEvent(entry.event)) continue;
-        const slot = slots.get(entry.event.data.userId)!;
-        const next = evolvePasswordCache(slot.state, entry.event, options.policy);
-        if (next !== slot.state) {
-          slot.state = next;
-          dirty.add(entry.event.data.userId);
-          applied += 1;
-        }
-      }
-      if (!dryRun) await runInTransaction(dataSource, (m) => flush(m, slots, dirty, progress.seq));
-      sink({
-        kind: 'progress',
-        read: progress.read,
-        pending: progress.pending,
-        seq: progress.seq,
-        eventsPerSecond: rate(progress.read, Date.now() - started),
-      });
+    keyOf: (event) => (isPasswordEvent(event) ? event.data.userId : undefined),
+    load: (users, fromNothing) => loadSlots(dataSource, users, fromNothing),
+    evolve(slot, event) {
+      if (!isPasswordEvent(event)) return slot;
+      const next = evolvePasswordCache(slot.state, event, policy);
+      return next === slot.state ? slot : { ...slot, state: next };
     },
-  );
-  let rows = 0;
-  if (dryRun) for (const s of slots.values()) rows += s.state ? 1 : 0;
-  else rows = await dataSource.getRepository(PasswordCacheRow).count();
-  const elapsedMs = Date.now() - started;
-  sink({
-    kind: 'summary',
-    app: 'password-sync',
-    read: result.read,
-    applied,
-    undecodable,
-    lastSeq: result.lastSeq,
-    elapsedMs,
-    eventsPerSecond: rate(result.read, elapsedMs),
-    dryRun,
-    rows: { password_cache: rows },
-  });
-  return { read: result.read, applied, lastSeq: result.lastSeq };
+    write: (changed, seq) => runInTransaction(dataSource, (m) => flush(m, changed, seq)),
+    reset: async () => {
+      await dataSource.getRepository(ProjectionCheckpoint).delete({ projection: PASSWORD_SYNC_PROJECTION });
+    },
+    rows: async (slots, dryRun) => {
+      let rows = 0;
+      if (dryRun) for (const s of slots.values()) rows += s.state ? 1 : 0;
+      else rows = await dataSource.getRepository(PasswordCacheRow).count();
+      return { password_cache: rows };
+    },
+  };
 }
 
 /** Reads the stored rows of `users`: their secret's change always; their state too unless the replay starts from nothing. */
-async function loadSlots(dataSource: DataSource, users: readonly string[], slots: Map<string, Slot>, fromNothing: boolean): Promise<void> {
+async function loadSlots(dataSource: DataSource, users: readonly string[], fromNothing: boolean): Promise<Map<string, PasswordSyncSlot>> {
+  const slots = new Map<string, PasswordSyncSlot>();
   for (let i = 0; i < users.length; i += CHUNK) {
     const chunk = users.slice(i, i + CHUNK);
     const rows = await dataSource.getRepository(PasswordCacheRow).findBy({ userId: In(chunk) });
@@ -191,13 +124,14 @@ async function loadSlots(dataSource: DataSource, users: readonly string[], slots
       });
     }
   }
+  return slots;
 }
 
-async function flush(m: EntityManager, slots: Map<string, Slot>, dirty: ReadonlySet<string>, seq: number): Promise<void> {
+/** Writes the changed users' rows, NULLs the secrets their entries ended, and the checkpoint, in the caller's transaction. */
+async function flush(m: EntityManager, changed: ReadonlyMap<string, PasswordSyncSlot>, seq: number): Promise<void> {
   const rows: PasswordCacheRow[] = [];
   const nullSecrets: string[] = [];
-  for (const user of dirty) {
-    const slot = slots.get(user)!;
+  for (const [user, slot] of changed) {
     if (!slot.state) continue;
     const row = toRow(slot.state, slot.secretFor);
     rows.push(row);

@@ -1,13 +1,13 @@
 import type { DataSource } from 'typeorm';
 import { openDatabase, persistenceEntities, persistenceMigrations } from '@idm/persistence';
-import { PasswordCacheRow } from './password-cache.entity.js';
-import { PasswordCache1732400000000 } from './password-cache.migration.js';
+import { PasswordCacheRow } from './password-cache/password-cache.entity.js';
+import { PasswordCache1732400000000 } from './migrations/password-cache.migration.js';
 
 /** The app name: the SQLite file `password-sync.sqlite`, the Postgres schema `password_sync`. */
 export const PASSWORD_SYNC_APP = 'password-sync';
 
 /** Where password-sync keeps its tables. */
-export interface PasswordDatabaseOptions {
+export interface PasswordSyncDatabaseOptions {
   readonly databaseUrl?: string | undefined;
   readonly dataDir: string;
   readonly schema?: string | undefined;
@@ -18,7 +18,7 @@ export interface PasswordDatabaseOptions {
  * `secure_delete`, so pages freed when a secret is overwritten are zero-filled on disk instead of
  * lingering in the file.
  */
-export async function openPasswordDatabase(options: PasswordDatabaseOptions): Promise<DataSource> {
+export async function openPasswordSyncDatabase(options: PasswordSyncDatabaseOptions): Promise<DataSource> {
   const dataSource = await openDatabase({
     app: PASSWORD_SYNC_APP,
     dataDir: options.dataDir,

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { readEnv } from '@idm/config';
 import { databaseEnv } from '@idm/persistence';
-import { loadCacheKey, type LoadedCacheKey } from '../password-cache/cache-key.config.js';
-import { resolveExpirationPolicy, type ExpirationPolicy } from '../expiry/expiration-policy.js';
-import { checkTargetConfig, passwordTargetEnv, type PasswordTargetConfig } from '../targets/target-from-url.js';
+import { loadCacheKey, type LoadedCacheKey } from './password-cache/cache-key.config.js';
+import { resolveExpirationPolicy, type ExpirationPolicy } from './expiry/expiration-policy.js';
+import { checkTargetConfig, passwordTargetEnv, type PasswordTargetConfig } from './targets/target-from-url.js';
 
 /** Environment variables of password-sync (besides the messaging ones). */
 export const passwordSyncEnv = {
@@ -29,7 +29,7 @@ export const passwordSyncEnv = {
 };
 
 /** Everything password-sync needs at start, validated. */
-export interface PasswordSyncSettings {
+export interface PasswordSyncConfig {
   readonly databaseUrl?: string | undefined;
   readonly dataDir: string;
   /** Postgres schema (`DATABASE_SCHEMA`); default `password_sync`. */
@@ -50,7 +50,7 @@ export interface PasswordSyncSettings {
  * Reads and validates the environment once.
  * @throws ConfigError naming every invalid variable (secrets redacted); CacheKeyError for the key.
  */
-export function loadPasswordSyncSettings(env: NodeJS.ProcessEnv = process.env): PasswordSyncSettings {
+export function readPasswordSyncConfig(env: NodeJS.ProcessEnv = process.env): PasswordSyncConfig {
   const e = readEnv(passwordSyncEnv, env);
   checkTargetConfig(e);
   return {
