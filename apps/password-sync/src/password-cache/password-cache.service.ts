@@ -12,8 +12,14 @@ import { Inbox } from '@idm/persistence';
 import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
 import type { Clock } from '../shell/clock.js';
 import type { PasswordTarget } from '../targets/password-target.js';
-import { decide, type PasswordCacheDecision, type PasswordCacheInput, type PendingPasswordEvent } from './password-cache.decider.js';
-import type { CachedHealth, PasswordCacheRepository } from './password-cache.repository.js';
+import {
+  decide,
+  type PasswordCacheDecision,
+  type PasswordCacheInput,
+  type PasswordCacheState,
+  type PendingPasswordEvent,
+} from './password-cache.decider.js';
+import type { CachedHealth, PasswordCacheRepository, SaveOutcome } from './password-cache.repository.js';
 import { GroupCommit, type DeferPublish, type GroupWork } from './group-commit.js';
 import { SecretKeyMismatchError, SecretTamperedError, type PasswordSealer, type SealedSecret } from './sealed-secret.js';
 
@@ -140,18 +146,18 @@ export class PasswordCacheService {
     const sealed = this.deps.sealer.seal(request.password, userId);
     request.password.fill(0);
     const eventId = newEventId();
-    const decision = await this.tx(async (manager, defer) => {
+    const { decision, saved } = await this.tx(async (manager, defer) => {
       const state = await this.deps.repository.load(manager, userId);
       const d = decide({ type: 'ChangePassword', userId, origin, sealed, changedAt: now.toISOString() }, state, this.ctx(now));
-      await this.commit(manager, defer, d, { seed: eventId, correlationId: eventId }, eventId, now);
-      return d;
+      return { decision: d, saved: await this.commit(manager, defer, d, { seed: eventId, correlationId: eventId }, eventId, now) };
     });
     const ignored = decision.outputs.find((o) => o.kind === 'Ignore');
     if (ignored) return { ok: false, error: `password change not accepted: ${ignored.reason}` };
     const running = `${userId}\u0000${now.toISOString()}`;
     this.firstAttempts.add(running);
     try {
-      await this.runApplies(decision, { seed: eventId, correlationId: eventId });
+      // Just written, so the attempt need not read it back; after a 'stale' save it reads the newer row.
+      await this.runApplies(decision, { seed: eventId, correlationId: eventId }, saved === 'saved' ? decision.state : undefined);
     } catch (err) {
       // The password is cached and PasswordChanged is in the log: the change is accepted. With no
       // recorded attempt, the sweeper attempts it again (see sweep); after a recorded failure the
@@ -336,18 +342,19 @@ export class PasswordCacheService {
     return { now, policy: this.deps.policy };
   }
 
-  private async runApplies(decision: PasswordCacheDecision, stamp: Stamp): Promise<void> {
+  private async runApplies(decision: PasswordCacheDecision, stamp: Stamp, written?: PasswordCacheState): Promise<void> {
     for (const out of decision.outputs) {
-      if (out.kind === 'ApplyPassword') await this.attempt(out.userId, out.changedAt, stamp);
+      if (out.kind === 'ApplyPassword') await this.attempt(out.userId, out.changedAt, stamp, undefined, written);
     }
   }
 
   /**
    * Opens the cached secret, hands it to the target, zero-fills it, then records the answer
    * (under the row lock, deciding on fresh state: a newer password may have arrived meanwhile).
+   * `written` is the state the caller has just committed, when it has: then it is not read again.
    */
-  private async attempt(userId: string, changedAt: string, stamp: Stamp, inbox?: InboxKey): Promise<void> {
-    const state = await this.tx((m) => this.deps.repository.load(m, userId));
+  private async attempt(userId: string, changedAt: string, stamp: Stamp, inbox?: InboxKey, written?: PasswordCacheState): Promise<void> {
+    const state = written ?? (await this.tx((m) => this.deps.repository.load(m, userId)));
     if (state.status !== 'cached' || state.changedAt !== changedAt) {
       // Synced, expired or replaced since the decision: nothing to try; the event still counts as handled.
       if (inbox) await this.once(inbox, () => Promise.resolve());
@@ -413,15 +420,16 @@ export class PasswordCacheService {
     stamp: Stamp,
     firstEventId?: string,
     now: Date = this.deps.clock.now(),
-  ): Promise<void> {
-    if (decision.outputs.every((o) => o.kind === 'Ignore')) return;
-    await this.deps.repository.save(manager, decision.state);
+  ): Promise<SaveOutcome> {
+    if (decision.outputs.every((o) => o.kind === 'Ignore')) return 'nothing-to-save';
+    const saved = await this.deps.repository.save(manager, decision.state);
     const attempt = decision.state.status === 'empty' ? 0 : decision.state.attempts;
     for (const out of decision.outputs) {
       if (out.kind !== 'Append') continue;
       const event = this.stampEvent(out.event, stamp, now, String(attempt), firstEventId);
       defer(event.subject, () => this.deps.events.publish(event));
     }
+    return saved;
   }
 
   private stampEvent(pending: PendingPasswordEvent, stamp: Stamp, now: Date, discriminator: string, explicitId?: string): IdmEvent {
