@@ -9,8 +9,6 @@ export type { OpenDatabaseOptions } from './open-database.js';
 export { databaseEnv, readDatabaseSettings } from './database-settings.js';
 export type { DatabaseSettings } from './database-settings.js';
 export { runInTransaction } from './run-in-transaction.js';
-export { processOnce } from './process-once.js';
-export type { ProcessOnceResult } from './process-once.js';
 export { Inbox, INBOX_KEY_MAX_LENGTH } from './inbox.js';
 export type { InboxKey } from './inbox.js';
 export { Outbox } from './outbox/outbox.js';
