@@ -1,13 +1,11 @@
-import type { DataSource } from 'typeorm';
 import type { IdmEvent, IdmEventOf } from '@idm/contracts';
 import type { EntityManager } from 'typeorm';
-import { processOnce } from '@idm/persistence';
+import type { Outbox } from '@idm/persistence';
 import type { Clock } from '../clock.js';
-import { emailTypesFor, type EmailRules } from '../email-rules/email-rules.config.js';
-import type { EventSink } from '../event-sink.js';
+import type { EmailRules } from '../email-rules/email-rules.config.js';
 import { evolveRecipient } from '../recipients/recipient.decider.js';
 import type { RecipientRepository } from '../recipients/recipient.repository.js';
-import { decideEmailFlags, queuedEventIdFor, queuedEventOf } from './email-flag.decider.js';
+import { decideEmailFlags } from './email-flag.decider.js';
 import type { PendingEmail } from './pending-email.js';
 import type { PendingEmailRepository } from './pending-email.repository.js';
 import { decideUserRemoval } from './user-removal.decider.js';
@@ -20,85 +18,69 @@ export interface Delivery {
 
 /** Collaborators of {@link EmailFlagService}. */
 export interface EmailFlagPorts {
-  readonly dataSource: DataSource;
+  /** The app's exactly-once primitive (group commit); its relay publishes what is emitted here. */
+  readonly outbox: Outbox<IdmEvent>;
   readonly recipients: RecipientRepository;
   readonly pendingEmails: PendingEmailRepository;
-  readonly sink: EventSink;
   readonly clock: Clock;
   readonly rules: EmailRules;
   readonly source: string;
 }
 
 /**
- * The shell around the recipient and flag deciders: inbox skip → load → decide → save recipient,
- * flags and inbox row in one transaction → publish `EmailQueued`.
+ * The shell around the recipient, flag and removal deciders: inbox skip → load → decide → save
+ * recipient, flags, inbox row and the `EmailQueued` / `EmailAbandoned` outbox rows in one
+ * transaction (shared with the other deliveries committing at the same moment) → the relay
+ * publishes them. A redelivery after a crash is an inbox hit and does nothing: whatever it emitted
+ * is already in the outbox or in the stream.
  */
 export class EmailFlagService {
   constructor(private readonly ports: EmailFlagPorts) {}
 
+  /** Resolves after the commit with the events emitted (none for a duplicate); throws to be retried. */
   async handle(event: IdmEvent, delivery: Delivery): Promise<readonly IdmEvent[]> {
-    if (event.type === 'idm.user.removed') return this.handleRemoval(event, delivery);
-    const { dataSource, recipients, pendingEmails, clock, rules, source } = this.ports;
-    const outcome = await processOnce(dataSource, delivery.consumer, event.id, delivery.streamSequence, async (manager) => {
-      if (event.type === 'idm.user.added' || event.type === 'idm.user.modified') {
-        const decision = evolveRecipient(await recipients.find(manager, event.subject), event, delivery.streamSequence);
-        if (decision.kind === 'save') await recipients.save(manager, decision.recipient);
-      }
-      const decision = decideEmailFlags(event, {
-        rules,
-        pendingTypes: await pendingEmails.typesFor(manager, event.subject),
-        now: clock.now(),
-        source,
-      });
-      if (decision.kind === 'ignore') return [];
-      for (const email of decision.emails) await pendingEmails.save(manager, email.pending);
-      return decision.emails.map((e) => e.event);
+    const key = { consumer: delivery.consumer, eventId: event.id, streamSeq: delivery.streamSequence, lockKey: event.subject };
+    const outcome = await this.ports.outbox.once(key, async ({ manager, emit }) => {
+      const events = event.type === 'idm.user.removed' ? await this.removal(manager, event) : await this.flags(manager, event, delivery);
+      emit(events);
+      return events;
     });
-    const events = outcome.duplicate ? await this.stillPendingFrom(event) : outcome.result;
-    await this.ports.sink.publish(events);
-    return events;
+    return outcome.duplicate ? [] : outcome.result;
+  }
+
+  private async flags(manager: EntityManager, event: IdmEvent, delivery: Delivery): Promise<readonly IdmEvent[]> {
+    const { recipients, pendingEmails, clock, rules, source } = this.ports;
+    if (event.type === 'idm.user.added' || event.type === 'idm.user.modified') {
+      const decision = evolveRecipient(await recipients.find(manager, event.subject), event, delivery.streamSequence);
+      if (decision.kind === 'save') await recipients.save(manager, decision.recipient);
+    }
+    const decision = decideEmailFlags(event, {
+      rules,
+      pendingTypes: await pendingEmails.typesFor(manager, event.subject),
+      now: clock.now(),
+      source,
+    });
+    if (decision.kind === 'ignore') return [];
+    for (const email of decision.emails) await pendingEmails.save(manager, email.pending);
+    return decision.emails.map((e) => e.event);
   }
 
   /**
    * `UserRemoved`: the recipient is deleted in the transaction; the pending emails are abandoned by
-   * the `EmailAbandoned` events, whose application clears the flags (one place clears flags). On an
-   * inbox hit the abandons are rebuilt from the flags still present (same ids; JetStream drops
-   * those that did get out).
+   * the `EmailAbandoned` events, whose application clears the flags (one place clears flags).
    */
-  private async handleRemoval(event: IdmEventOf<'idm.user.removed'>, delivery: Delivery): Promise<readonly IdmEvent[]> {
-    const { dataSource, recipients, clock, source } = this.ports;
-    const outcome = await processOnce(dataSource, delivery.consumer, event.id, delivery.streamSequence, async (manager) => {
-      const decision = decideUserRemoval(event, await this.pendingOf(manager, event.subject), { now: clock.now(), source });
-      if (decision.forgetRecipient) await recipients.delete(manager, event.subject);
-      return decision.events;
-    });
-    const events = outcome.duplicate
-      ? decideUserRemoval(event, await this.pendingOf(dataSource, event.subject), { now: clock.now(), source }).events
-      : outcome.result;
-    await this.ports.sink.publish(events);
-    return events;
+  private async removal(manager: EntityManager, event: IdmEventOf<'idm.user.removed'>): Promise<readonly IdmEvent[]> {
+    const { recipients, clock, source } = this.ports;
+    const decision = decideUserRemoval(event, await this.pendingOf(manager, event.subject), { now: clock.now(), source });
+    if (decision.forgetRecipient) await recipients.delete(manager, event.subject);
+    return decision.events;
   }
 
-  private async pendingOf(target: DataSource | EntityManager, userId: string): Promise<PendingEmail[]> {
+  private async pendingOf(manager: EntityManager, userId: string): Promise<PendingEmail[]> {
     const out: PendingEmail[] = [];
-    for (const emailType of await this.ports.pendingEmails.typesFor(target, userId)) {
-      const pending = await this.ports.pendingEmails.find(target, userId, emailType);
+    for (const emailType of await this.ports.pendingEmails.typesFor(manager, userId)) {
+      const pending = await this.ports.pendingEmails.find(manager, userId, emailType);
       if (pending) out.push(pending);
-    }
-    return out;
-  }
-
-  /**
-   * After a crash between commit and publish the redelivery is an inbox hit: rebuild the
-   * `EmailQueued` events of this cause from the rows it stored, so they still reach the stream
-   * (identical ids; JetStream drops them if the first publish did get through).
-   */
-  private async stillPendingFrom(cause: IdmEvent): Promise<IdmEventOf<'idm.email.queued'>[]> {
-    const out: IdmEventOf<'idm.email.queued'>[] = [];
-    for (const emailType of emailTypesFor(this.ports.rules, cause.type)) {
-      const pending = await this.ports.pendingEmails.find(this.ports.dataSource, cause.subject, emailType);
-      if (pending && pending.queuedEventId === queuedEventIdFor(cause, emailType))
-        out.push(queuedEventOf(cause, pending, this.ports.source));
     }
     return out;
   }
