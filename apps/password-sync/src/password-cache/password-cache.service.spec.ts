@@ -10,7 +10,7 @@ import { Clock } from '../shell/clock.js';
 import { PasswordTarget, type ApplyResult } from '../targets/password-target.js';
 import type { PasswordCacheState } from './password-cache.decider.js';
 import { PasswordCacheRepository, type SaveOutcome } from './password-cache.repository.js';
-import { PasswordCacheService } from './password-cache.service.js';
+import { PasswordCacheService, type PasswordCacheServiceDeps } from './password-cache.service.js';
 import { openPasswordDatabase } from './password-database.js';
 import { PasswordSealer } from './sealed-secret.js';
 import { specOutbox } from './spec-support/spec-outbox.js';
@@ -32,6 +32,20 @@ class FixedClock extends Clock {
   now(): Date {
     return new Date('2026-03-01T10:00:00.000Z');
   }
+}
+
+/** The service as the specs build it: a fresh key, a fixed clock, a 60-minute policy, a silent log. */
+function specService(
+  deps: Pick<PasswordCacheServiceDeps, 'dataSource' | 'repository' | 'target' | 'outbox'> & Partial<PasswordCacheServiceDeps>,
+): PasswordCacheService {
+  return new PasswordCacheService({
+    sealer: new PasswordSealer(randomBytes(32)),
+    clock: new FixedClock(),
+    policy: { minutes: 60 },
+    logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+    consumer: 'password-sync',
+    ...deps,
+  });
 }
 
 describe('PasswordCacheService (shell order, real SQLite)', () => {
@@ -58,17 +72,7 @@ describe('PasswordCacheService (shell order, real SQLite)', () => {
       return Promise.resolve();
     });
     flush = outbox.flush;
-    service = new PasswordCacheService({
-      dataSource,
-      repository: repo,
-      sealer: new PasswordSealer(randomBytes(32)),
-      target,
-      outbox: outbox.outbox,
-      clock: new FixedClock(),
-      policy: { minutes: 60 },
-      logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
-      consumer: 'password-sync',
-    });
+    service = specService({ dataSource, repository: repo, target, outbox: outbox.outbox });
   });
   after(async () => {
     if (dataSource.isInitialized) await dataSource.destroy();
@@ -168,20 +172,9 @@ describe('PasswordCacheService: an accepted password whose first attempt left no
     const published: IdmEvent[] = [];
     const repo = new PasswordCacheRepository();
     const { outbox, flush } = specOutbox(dataSource, (e) => Promise.resolve(void published.push(e)));
-    const service = new PasswordCacheService({
-      dataSource,
-      repository: repo,
-      sealer: new PasswordSealer(randomBytes(32)),
-      target,
-      outbox,
-      clock,
-      policy: { minutes: 60 },
-      logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
-      consumer: 'password-sync',
-      firstAttemptGraceMs: 30_000,
-    });
+    const service = specService({ dataSource, repository: repo, target, outbox, clock, firstAttemptGraceMs: 30_000 });
     const reply = await service.changePassword({ userId: 'crash-1', origin: 'source', password: Buffer.from('Accepted-Passw0rd') });
-    assert.equal(reply.ok, true, 'accepted: PasswordChanged is in the log');
+    assert.equal(reply.ok, true, 'accepted: PasswordChanged is committed to the outbox');
     assert.equal(target.calls, 1);
     const left = await runInTransaction(dataSource, (m) => repo.load(m, 'crash-1'));
     assert.equal(left.status === 'cached' && left.attempts, 0, 'no outcome recorded');
@@ -240,17 +233,7 @@ describe('PasswordCacheService on the outbox with group commit (real SQLite)', (
     }) as EntityManager['transaction'];
     const outbox = specOutbox(dataSource, (e) => Promise.resolve(void published.push(e)));
     flush = outbox.flush;
-    service = new PasswordCacheService({
-      dataSource,
-      repository: new FailingFor('bad'),
-      sealer: new PasswordSealer(randomBytes(32)),
-      target: new Applied(),
-      outbox: outbox.outbox,
-      clock: new FixedClock(),
-      policy: { minutes: 60 },
-      logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
-      consumer: 'password-sync',
-    });
+    service = specService({ dataSource, repository: new FailingFor('bad'), target: new Applied(), outbox: outbox.outbox });
   });
   after(async () => {
     if (dataSource.isInitialized) await dataSource.destroy();
