@@ -208,65 +208,60 @@ async function main(): Promise<void> {
   const rows: BenchRow[] = [];
   const latencyLines: string[] = [];
   let consumerRow: BenchRow | undefined;
-  try {
-    for (const testDb of await testDatabases()) {
-      if (testDb.unavailable !== undefined) {
-        console.log(`postgres rows skipped: ${testDb.unavailable}`);
-        continue;
-      }
-      const db: Database =
-        testDb.kind === 'sqlite'
-          ? { kind: 'sqlite', env: { DATA_DIR: testDb.dataDir }, dataDir: testDb.dataDir }
-          : {
-              kind: 'postgres',
-              env: { DATABASE_URL: testDb.databaseUrl, DATABASE_SCHEMA: testDb.schema, DATA_DIR: tempDir('bench-pg') },
-              dataDir: '.',
-              databaseUrl: testDb.databaseUrl,
-              schema: testDb.schema,
-            };
-      try {
-        rows.push(await rawBatchedInsert(db, N));
-        const { row, latency } = await notifierIngest(db);
-        rows.push(row);
-        const verdict =
-          latency.p99 < LATENCY_GOAL_MS ? 'goal met' : `goal MISSED (${(latency.p99 / LATENCY_GOAL_MS).toFixed(1)}× the goal)`;
-        latencyLines.push(
-          `| ${db.kind.padEnd(8)} | ${String(latency.count).padStart(7)} | ${latency.p50.toFixed(1).padStart(7)} | ${latency.p99.toFixed(1).padStart(7)} | ${latency.max.toFixed(1).padStart(7)} | p99 < ${LATENCY_GOAL_MS} ms: ${verdict}`,
-        );
-      } finally {
-        await testDb.dispose();
-      }
+  for (const testDb of await testDatabases()) {
+    if (testDb.unavailable !== undefined) {
+      console.log(`postgres rows skipped: ${testDb.unavailable}`);
+      continue;
     }
-    // The consumer side, on a stream of its own holding N UserAdded, after the app runs (no competition for the CPU).
-    const nats = await startNatsServer({ jetstream: true });
-    const nc = await connectNats({ url: nats.url, name: 'bench-raw' });
+    const db: Database =
+      testDb.kind === 'sqlite'
+        ? { kind: 'sqlite', env: { DATA_DIR: testDb.dataDir }, dataDir: testDb.dataDir }
+        : {
+            kind: 'postgres',
+            env: { DATABASE_URL: testDb.databaseUrl, DATABASE_SCHEMA: testDb.schema, DATA_DIR: tempDir('bench-pg') },
+            dataDir: '.',
+            databaseUrl: testDb.databaseUrl,
+            schema: testDb.schema,
+          };
     try {
-      const js = jetstream(nc);
-      const jsm = await jetstreamManager(nc);
-      const stream = `RAW_${randomBytes(3).toString('hex')}`;
-      await jsm.streams.add({ name: stream, subjects: ['idm.user.>'] });
-      await publishPipelined(
-        new EventPublisher(js),
-        Array.from({ length: N }, (_, i) => userAdded(`raw-${i}`)),
+      rows.push(await rawBatchedInsert(db, N));
+      const { row, latency } = await notifierIngest(db);
+      rows.push(row);
+      const verdict = latency.p99 < LATENCY_GOAL_MS ? 'goal met' : `goal MISSED (${(latency.p99 / LATENCY_GOAL_MS).toFixed(1)}× the goal)`;
+      latencyLines.push(
+        `| ${db.kind.padEnd(8)} | ${String(latency.count).padStart(7)} | ${latency.p50.toFixed(1).padStart(7)} | ${latency.p99.toFixed(1).padStart(7)} | ${latency.max.toFixed(1).padStart(7)} | p99 < ${LATENCY_GOAL_MS} ms: ${verdict}`,
       );
-      consumerRow = await rawConsumerRead(js, jsm, stream, N);
     } finally {
-      await nc.close();
-      await nats.dispose();
+      await testDb.dispose();
     }
-    printTable(
-      `notifier ingest: ${N} UserAdded → EmailQueued (goals: ≥ ${GOALS.postgres}/s Postgres, ≥ ${GOALS.sqlite}/s SQLite); ratios vs the raw consumer read`,
-      [consumerRow, ...rows],
-      consumerRow,
-      'events',
-    );
-    console.log(
-      `notifier ingest latency: ${LATENCY_RATE}/s offered for ${LATENCY_SECONDS} s, event time → EmailQueued stored (ms)\n` +
-        `| database | events  |     p50 |     p99 |     max | goal\n|----------|---------|---------|---------|---------|-----\n${latencyLines.join('\n')}\n`,
-    );
-  } finally {
-    // every server and database is disposed where it was started
   }
+  // The consumer side, on a stream of its own holding N UserAdded, after the app runs (no competition for the CPU).
+  const nats = await startNatsServer({ jetstream: true });
+  const nc = await connectNats({ url: nats.url, name: 'bench-raw' });
+  try {
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const stream = `RAW_${randomBytes(3).toString('hex')}`;
+    await jsm.streams.add({ name: stream, subjects: ['idm.user.>'] });
+    await publishPipelined(
+      new EventPublisher(js),
+      Array.from({ length: N }, (_, i) => userAdded(`raw-${i}`)),
+    );
+    consumerRow = await rawConsumerRead(js, jsm, stream, N);
+  } finally {
+    await nc.close();
+    await nats.dispose();
+  }
+  printTable(
+    `notifier ingest: ${N} UserAdded → EmailQueued (goals: ≥ ${GOALS.postgres}/s Postgres, ≥ ${GOALS.sqlite}/s SQLite); ratios vs the raw consumer read`,
+    [consumerRow, ...rows],
+    consumerRow,
+    'events',
+  );
+  console.log(
+    `notifier ingest latency: ${LATENCY_RATE}/s offered for ${LATENCY_SECONDS} s, event time → EmailQueued stored (ms)\n` +
+      `| database | events  |     p50 |     p99 |     max | goal\n|----------|---------|---------|---------|---------|-----\n${latencyLines.join('\n')}\n`,
+  );
 }
 
 await main();
