@@ -591,9 +591,9 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     async (h) => {
       class FailingSave extends PendingEmailRepository {
         fail = true;
-        override async save(...args: Parameters<PendingEmailRepository['save']>): Promise<void> {
+        override async saveMany(...args: Parameters<PendingEmailRepository['saveMany']>): Promise<void> {
           if (this.fail) throw new Error('database went away');
-          return super.save(...args);
+          return super.saveMany(...args);
         }
       }
       const pendingEmails = new FailingSave();

@@ -157,6 +157,46 @@ for (const kind of databaseKinds) {
       }
     });
 
+    test('batched units: fresh inputs decided together in lock order, duplicates skipped, a bad input fails alone', async (t) => {
+      const db = await testDatabase(t, kind);
+      if (!db) return;
+      try {
+        const ds = await db.open();
+        const outbox = new Outbox<SpecEvent>(ds, { groupCommit: { maxBatch: 64, lingerMs: 5 } });
+        const calls: string[][] = [];
+        const submit = outbox.batched<string, number>(async ({ manager, emit }, users) => {
+          calls.push([...users]);
+          if (users.includes('bad')) throw new Error('bad input');
+          for (const user of users) await increment(manager, user);
+          emit(users.map((user, i) => event(`out-${user}`, user, i)));
+          return users.map((user) => user.length);
+        });
+        await submit({ consumer: 'spec', eventId: 'in-seen' }, 'seen');
+        calls.length = 0;
+        const outcomes = await Promise.allSettled(
+          ['c', 'bad', 'seen', 'aa', 'bbb'].map((user) => submit({ consumer: 'spec', eventId: `in-${user}`, lockKey: user }, user)),
+        );
+        assert.deepEqual(
+          outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected')),
+          [
+            { duplicate: false, result: 1 },
+            'rejected',
+            { duplicate: true },
+            { duplicate: false, result: 2 },
+            { duplicate: false, result: 3 },
+          ],
+        );
+        assert.deepEqual(calls[0], ['aa', 'bad', 'bbb', 'c'], 'one call for the batch, fresh inputs only, in lock order');
+        assert.deepEqual(calls.slice(1).sort(), [['aa'], ['bad'], ['bbb'], ['c']], 'then each input alone');
+        for (const user of ['aa', 'bbb', 'c', 'seen']) assert.equal(await counterValue(ds.manager, user), 1, user);
+        assert.equal(await counterValue(ds.manager, 'bad'), 0);
+        assert.equal(await Inbox.seen(ds, 'spec', 'in-bad'), false);
+        assert.equal(await countOutboxRows(ds), 4);
+      } finally {
+        await db.dispose();
+      }
+    });
+
     test('a crash between commit and publish: the relay publishes the rows at restart, once, in order per key', async (t) => {
       const db = await testDatabase(t, kind);
       if (!db) return;

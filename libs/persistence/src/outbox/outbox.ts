@@ -11,6 +11,13 @@ export interface UnitOfWork<E extends OutboxEvent> {
   emit(events: readonly E[]): void;
 }
 
+/**
+ * A unit of work written for many deliveries at once (see {@link Outbox.batched}): it gets the
+ * inputs of one transaction that are not duplicates, in lock order, and returns one result per
+ * input, in the same order. Load and save with set-based statements; that is the point.
+ */
+export type BatchWork<E extends OutboxEvent, I, T> = (unit: UnitOfWork<E>, inputs: readonly I[]) => Promise<readonly T[]>;
+
 /** Outcome of {@link Outbox.once}: a duplicate ran no work. */
 export type OnceResult<T> = { readonly duplicate: true } | { readonly duplicate: false; readonly result: T };
 
@@ -35,6 +42,8 @@ export interface OutboxOptions {
 interface Job {
   readonly key: OnceKey | undefined;
   readonly work: (unit: UnitOfWork<OutboxEvent>) => Promise<unknown>;
+  /** Set for a unit submitted through {@link Outbox.batched}: its input and the shared work. */
+  readonly batch?: { readonly work: BatchWork<OutboxEvent, unknown, unknown>; readonly input: unknown };
   readonly resolve: (outcome: OnceResult<unknown>) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -97,16 +106,33 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
     return outcome.result;
   }
 
+  /**
+   * The same guarantees as {@link once}, for work that is cheaper per delivery when written for
+   * many: the returned function submits one delivery; the deliveries of a group-committed
+   * transaction that are not duplicates are handed to `work` together (each input once, in lock
+   * order), and each caller gets its own result after the commit. If the transaction fails, each
+   * delivery is retried alone (`work` with one input), so one bad input fails alone.
+   */
+  batched<I, T>(work: BatchWork<E, I, T>): (key: OnceKey, input: I) => Promise<OnceResult<T>> {
+    const shared = work as unknown as BatchWork<OutboxEvent, unknown, unknown>;
+    return (key, input) =>
+      this.submit<T>(key, () => Promise.reject(new Error('unreachable: a batched unit runs through its batch work')), {
+        work: shared,
+        input,
+      });
+  }
+
   /** Calls `listener` after every commit that wrote outbox rows (wake the relay). Must not throw. */
   onCommitted(listener: () => void): void {
     this.committedListeners.push(listener);
   }
 
-  private submit<T>(key: OnceKey | undefined, work: (unit: UnitOfWork<E>) => Promise<T>): Promise<OnceResult<T>> {
+  private submit<T>(key: OnceKey | undefined, work: (unit: UnitOfWork<E>) => Promise<T>, batch?: Job['batch']): Promise<OnceResult<T>> {
     return new Promise<OnceResult<T>>((resolve, reject) => {
       const job: Job = {
         key,
         work: work as unknown as Job['work'],
+        ...(batch ? { batch } : {}),
         resolve: resolve as Job['resolve'],
         reject,
       };
@@ -153,12 +179,29 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
       const owned = await Inbox.recordAll(manager, keys, at);
       const emitted: OutboxEvent[] = [];
       const out: Array<OnceResult<unknown>> = new Array<OnceResult<unknown>>(batch.length);
+      const unit: UnitOfWork<OutboxEvent> = { manager, emit: (more) => emitted.push(...more) };
+      // Batched units: one call per batch work with its fresh inputs; then the single units.
+      const groups = new Map<BatchWork<OutboxEvent, unknown, unknown>, number[]>();
       for (const i of lockOrder(batch)) {
         const job = batch[i]!;
         if (job.key && !owned.delete(inboxKeyOf(job.key))) {
           out[i] = { duplicate: true };
           continue;
         }
+        if (job.batch) groups.set(job.batch.work, [...(groups.get(job.batch.work) ?? []), i]);
+      }
+      for (const [work, indexes] of groups) {
+        const results = await work(
+          unit,
+          indexes.map((i) => batch[i]!.batch!.input),
+        );
+        if (results.length !== indexes.length)
+          throw new Error(`batch work returned ${results.length} results for ${indexes.length} inputs`);
+        indexes.forEach((i, n) => (out[i] = { duplicate: false, result: results[n] }));
+      }
+      for (const i of lockOrder(batch)) {
+        const job = batch[i]!;
+        if (out[i] !== undefined) continue;
         const events: OutboxEvent[] = [];
         const result = await job.work({ manager, emit: (more) => events.push(...more) });
         emitted.push(...events);
