@@ -82,8 +82,9 @@ function toParameters(state: Exclude<PasswordCacheState, { status: 'empty' }>): 
 }
 
 /**
- * The `password_cache` table. Every method takes the `EntityManager` of the caller's transaction
- * (`processOnce`, `runInTransaction`), so state and inbox commit together.
+ * The `password_cache` table. Writes take the `EntityManager` of the caller's unit of work (an
+ * `Outbox` unit), so state, inbox row and outbox rows commit together; reads may take the
+ * DataSource's manager.
  */
 export class PasswordCacheRepository {
   /**
