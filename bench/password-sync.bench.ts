@@ -23,7 +23,7 @@ import {
  * 18,000 password changes (the seed's bulk example) through the whole path — command →
  * seal/cache → `PasswordChanged` → LDAP Password Modify → `PasswordSynced` — beside raw LDAP
  * Password Modify operations (ldapts, the same service account, the same slapd, the same
- * concurrency) in the same run. Goal: the pipeline under 30 s and at least half the raw rate.
+ * concurrency) in the same run. Goal (#13): the pipeline under 30 s and at least 80 % of the raw rate.
  *
  * Then the Active Directory row (when Samba AD is installed): 5,000 changes through the pipeline
  * with the active-directory dialect over LDAPS to a Samba AD DC, beside raw `unicodePwd` replaces
@@ -149,7 +149,9 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
     `\nPasswordSynced events: ${synced} of ${N} (${retried} after a retry); failed replies: ${failed}; password-sync CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / N) * 1000).toFixed(2)} ms per password, start-up included)`,
   );
   console.log(
-    `pipeline / raw rate: ${(ratio * 100).toFixed(0)} % (goal ≥ 50 %: ${ratio >= 0.5 ? 'met' : 'MISSED'}); under 30 s: ${pipelineSeconds < 30 ? 'met' : 'MISSED'}`,
+    `pipeline / raw rate: ${(ratio * 100).toFixed(0)} % (goal ≥ 80 %: ${ratio >= 0.8 ? 'met' : 'MISSED'}); under 30 s: ${pipelineSeconds < 30 ? 'met' : 'MISSED'}; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${cpus().length} CPUs`,
   );
 }
 

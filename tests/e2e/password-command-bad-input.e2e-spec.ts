@@ -131,11 +131,10 @@ describe('password-sync as a process: bad password commands get clear replies, n
   it('nothing was cached or published for the refused requests; a dotted id is fine (escaped into one subject token)', async () => {
     const reply = await send(JSON.stringify({ userId: 'jane.doe', password: CANARY.dotted }));
     assert.equal(reply.ok, true, JSON.stringify(reply));
-    const info = await jsm.streams.info(stream, { subjects_filter: '>' });
-    assert.deepEqual(Object.keys(info.state.subjects ?? {}).sort(), [
-      'idm.password.changed.jane~2Edoe',
-      'idm.password.sync-failed.jane~2Edoe',
-    ]);
+    // The reply comes after the commit; the outbox relay publishes the two events right after it.
+    const subjects = async () => Object.keys((await jsm.streams.info(stream, { subjects_filter: '>' })).state.subjects ?? {}).sort();
+    await waitFor(async () => (await subjects()).length >= 2, { message: "jane.doe's two events in the stream" });
+    assert.deepEqual(await subjects(), ['idm.password.changed.jane~2Edoe', 'idm.password.sync-failed.jane~2Edoe']);
     assert.deepEqual(applied, ['jane.doe']);
   });
 

@@ -146,7 +146,16 @@ export function describePasswordSyncScenarios(
       async function change(userId: string, password: string): Promise<PasswordChangeReply> {
         const msg = await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId, password }), { timeout: 20_000 });
         replies.push(msg.string());
-        return msg.json<PasswordChangeReply>();
+        const reply = msg.json<PasswordChangeReply>();
+        if (reply.ok) {
+          // The reply comes after the commit; password-sync's outbox relay publishes right after it:
+          // PasswordChanged and the first attempt's outcome (same correlation id).
+          await waitFor(async () => (await passwordEvents(userId)).filter((e) => e.correlationid === reply.eventId).length >= 2, {
+            timeoutMs: 30_000,
+            message: `the events of password change ${reply.eventId}`,
+          });
+        }
+        return reply;
       }
 
       async function events(): Promise<IdmEvent[]> {

@@ -8,11 +8,11 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { DataSource } from 'typeorm';
 import { EventTypes, createEvent, type IdmEventOf } from '@idm/contracts';
 import { EventContext, EventPublisher, JetStreamTransport, OnEvent, connectNats } from '@idm/messaging';
-import { openDatabase, persistenceEntities, persistenceMigrations, processOnce } from '@idm/persistence';
+import { openDatabase, Outbox, persistenceEntities, persistenceMigrations } from '@idm/persistence';
 import { startNatsServer, testDatabases, waitFor, type NatsServerHandle, type TestDatabase } from '@idm/testing';
 import { UserCounter, UserCounterTable1732400000000 } from './user-counter.fixture.js';
 
-// The handler below is the shape every app handler has: inbox + state change in one transaction.
+// The handler below is the shape every app handler has: inbox + state change (+ outbox rows) in one transaction.
 // It "crashes" after the commit on the first delivery of each event, i.e. between the durable
 // effect and the ack — the window at-least-once delivery cannot close. The inbox must.
 let dataSource: DataSource;
@@ -24,10 +24,13 @@ class CountingHandler {
   @OnEvent([EventTypes.UserAdded, EventTypes.UserModified])
   async onUser(event: IdmEventOf<'idm.user.added'> | IdmEventOf<'idm.user.modified'>, ctx: EventContext): Promise<void> {
     handled.push(`${event.id}#${ctx.deliveryCount}`);
-    await processOnce(dataSource, ctx.consumer, event.id, ctx.streamSequence, async (m) => {
-      const row = await m.findOneBy(UserCounter, { userId: event.subject });
-      await m.save(UserCounter, { userId: event.subject, count: (row?.count ?? 0) + 1 });
-    });
+    await new Outbox(dataSource).once(
+      { consumer: ctx.consumer, eventId: event.id, streamSeq: ctx.streamSequence },
+      async ({ manager: m }) => {
+        const row = await m.findOneBy(UserCounter, { userId: event.subject });
+        await m.save(UserCounter, { userId: event.subject, count: (row?.count ?? 0) + 1 });
+      },
+    );
     if (crashAfterCommit.delete(event.id)) throw new Error('simulated crash after commit, before ack');
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { DataSource } from 'typeorm';
 import type { IdmEvent, IdmEventOf } from '@idm/contracts';
+import { countOutboxRows, Inbox, Outbox, OutboxRelay } from '@idm/persistence';
 import { anEvent, ManualClock, startSmtpServer, testDatabases, FIXED_NOW, type SmtpServerHandle } from '@idm/testing';
 import { DEFAULT_EMAIL_RULES, emailTypesOf } from './email-rules/email-rules.config.js';
 import { EventSink } from './event-sink.js';
@@ -10,7 +11,7 @@ import { NodemailerMailTransport } from './delivery/nodemailer-mail-transport.js
 import { parseSmtpUrl } from './delivery/smtp-settings.js';
 import { TickDeliveryService, type TickReport } from './delivery/tick-delivery.service.js';
 import { openNotifierDatabase } from './notifier.database.js';
-import { DeliveryOutcomeService } from './pending-emails/delivery-outcome.service.js';
+import { DeliveryOutcomeService } from './delivery/delivery-outcome.service.js';
 import { EmailFlagService } from './pending-emails/email-flag.service.js';
 import type { DeliveryEvent } from './pending-emails/pending-email.evolve.js';
 import { InstanceLeaseRepository } from './instance-lease/instance-lease.repository.js';
@@ -64,6 +65,9 @@ interface Harness {
   readonly clock: ManualClock;
   readonly flags: EmailFlagService;
   readonly outcomes: DeliveryOutcomeService;
+  /** The app's exactly-once primitive (group commit) and its relay, publishing into `sink`. */
+  readonly outbox: Outbox<IdmEvent>;
+  readonly relay: OutboxRelay<IdmEvent>;
   readonly pendingEmails: PendingEmailRepository;
   readonly transport: InFlightMeter;
   /** One tick run; `service` keeps one service across ticks (as the app's singleton does), default a new one per tick. */
@@ -102,16 +106,17 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
   );
   t.after(() => transport.close());
   const templates = loadTemplates(emailTypesOf(DEFAULT_EMAIL_RULES));
+  const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { lingerMs: 2 } });
+  const relay = new OutboxRelay<IdmEvent>(dataSource, { publish: (event) => sink.publish([event]) });
   const flags = new EmailFlagService({
-    dataSource,
+    outbox,
     recipients,
     pendingEmails,
-    sink,
     clock,
     rules: DEFAULT_EMAIL_RULES,
     source: '/idm/notifier',
   });
-  const outcomes = new DeliveryOutcomeService(dataSource, pendingEmails);
+  const outcomes = new DeliveryOutcomeService(outbox, pendingEmails);
   const leases = new InstanceLeaseRepository();
   const lease = { instanceId: 'spec-instance', incarnation: 'spec-incarnation' };
   await leases.register(dataSource, lease, clock.now(), new Date(0));
@@ -131,6 +136,8 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
     clock,
     flags,
     outcomes,
+    outbox,
+    relay,
     pendingEmails,
     transport,
     async tick(task = 'RetryEmailNotifications', options = {}) {
@@ -169,7 +176,12 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
 }
 
 let seqCounter = 1;
-const deliver = (h: Harness, event: IdmEvent) => h.flags.handle(event, { consumer: 'notifier', streamSequence: seqCounter++ });
+/** What the app does for one delivery: the handler commits, then the relay publishes the outbox. */
+const deliver = async (h: Harness, event: IdmEvent): Promise<readonly IdmEvent[]> => {
+  const emitted = await h.flags.handle(event, { consumer: 'notifier', streamSequence: seqCounter++ });
+  await h.relay.drainOnce();
+  return emitted;
+};
 
 /** Runs `body` once on SQLite and once on Postgres (a visible skip when Postgres is unreachable). */
 function onEachDatabase(name: string, body: (h: Harness, t: TestContext, open: () => Promise<DataSource>) => Promise<void>): void {
@@ -210,7 +222,7 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
   });
 
   onEachDatabase(
-    'flags: several types per user side by side, the same type twice stays one, redelivery republishes the same EmailQueued',
+    'flags: several types per user side by side, the same type twice stays one, a redelivery emits nothing more',
     async (h) => {
       await smtp.setMode('accept');
       const added = anEvent.userAdded({ userId: 'flag-1', email: 'flag1@example.com' });
@@ -223,7 +235,12 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
       assert.equal(h.sink.ofType('idm.email.queued').length, 3);
 
       const again = await deliver(h, added);
-      assert.deepEqual(again, [queued], 'an inbox hit republishes the identical EmailQueued');
+      assert.deepEqual(again, [], 'an inbox hit runs no work');
+      assert.deepEqual(
+        h.sink.ofType('idm.email.queued').filter((e) => e.id === queued?.id),
+        [queued],
+        'the EmailQueued reached the stream once, through the outbox',
+      );
     },
   );
 
@@ -257,7 +274,7 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
   );
 
   onEachDatabase(
-    'UserRemoved: pending emails abandoned with the removal as last error, recipient forgotten; a redelivery appends the same abandons',
+    'UserRemoved: pending emails abandoned with the removal as last error, recipient forgotten; a redelivery changes nothing',
     async (h) => {
       await smtp.setMode('accept');
       await smtp.clear();
@@ -275,12 +292,13 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
         ],
       );
       assert.equal(await new RecipientRepository().find(h.dataSource, 'gone-1'), undefined, 'the recipient is forgotten');
-      const again = await deliver(h, removed);
       assert.deepEqual(
-        again.map((e) => e.id),
+        h.sink.ofType('idm.email.abandoned').map((e) => e.id),
         abandons.map((e) => e.id),
-        'an inbox hit rebuilds the identical ids while the flags remain',
+        'the abandons were published by the relay',
       );
+      assert.deepEqual(await deliver(h, removed), [], 'an inbox hit runs no work');
+      assert.equal(h.sink.ofType('idm.email.abandoned').length, abandons.length, 'and publishes nothing more');
 
       await h.applyOutcomes();
       assert.deepEqual(await h.pendingTypes('gone-1'), [], 'applying EmailAbandoned clears the flags');
@@ -531,15 +549,21 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
   );
 
   onEachDatabase(
-    'publish failures propagate: the flag handler is retried and republishes; a failed tick gives its claims back for the retry',
+    'a publish failure after the commit: the handler succeeds, the relay keeps the EmailQueued and publishes it later; a failed tick gives its claims back',
     async (h) => {
       await smtp.setMode('accept');
-      h.sink.failNext = true;
       const added = anEvent.userAdded({ userId: 'pub-1', email: 'pub1@example.com' });
-      await assert.rejects(deliver(h, added), /nats unavailable/);
-      assert.deepEqual(await h.pendingTypes('pub-1'), ['NEW_USER'], 'state and inbox were committed before publishing');
-      const retried = await deliver(h, added);
-      assert.equal(retried.length, 1, 'the inbox hit rebuilds the EmailQueued');
+      const [queued] = await h.flags.handle(added, { consumer: 'notifier', streamSequence: seqCounter++ });
+      h.sink.failNext = true;
+      await assert.rejects(h.relay.drainOnce(), /nats unavailable/);
+      assert.deepEqual(await h.pendingTypes('pub-1'), ['NEW_USER'], 'state and inbox were committed');
+      assert.equal(await countOutboxRows(h.dataSource), 1, 'the event waits in the outbox, not in the handler');
+      assert.equal(await h.relay.drainOnce(), 1);
+      assert.deepEqual(
+        h.sink.ofType('idm.email.queued').filter((e) => e.id === queued?.id),
+        [queued],
+      );
+      assert.equal(await countOutboxRows(h.dataSource), 0);
 
       h.sink.failNext = true;
       await assert.rejects(h.tick(), /nats unavailable/);
@@ -549,6 +573,46 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
         1,
         'the failed run released its claim: the retried tick sends at once (at-least-once, same Message-ID)',
       );
+    },
+  );
+
+  onEachDatabase(
+    'the flag shell: recipient, flag, inbox row and outbox row commit together; a failing save rolls them all back and propagates',
+    async (h) => {
+      class FailingSave extends PendingEmailRepository {
+        fail = true;
+        override async saveMany(...args: Parameters<PendingEmailRepository['saveMany']>): Promise<void> {
+          if (this.fail) throw new Error('database went away');
+          return super.saveMany(...args);
+        }
+      }
+      const pendingEmails = new FailingSave();
+      const flags = new EmailFlagService({
+        outbox: h.outbox,
+        recipients: new RecipientRepository(),
+        pendingEmails,
+        clock: h.clock,
+        rules: DEFAULT_EMAIL_RULES,
+        source: '/idm/notifier',
+      });
+      const added = anEvent.userAdded({ userId: 'shell-1', email: 'shell1@example.com' });
+      const delivery = { consumer: 'notifier', streamSequence: seqCounter++ };
+      await assert.rejects(flags.handle(added, delivery), /database went away/, 'the error reaches the transport (nak)');
+      assert.equal(await new RecipientRepository().find(h.dataSource, 'shell-1'), undefined, 'no recipient');
+      assert.equal(await Inbox.seen(h.dataSource, 'notifier', added.id), false, 'no inbox row');
+      assert.equal(await countOutboxRows(h.dataSource), 0, 'no outbox row');
+
+      pendingEmails.fail = false;
+      const emitted = await flags.handle(added, delivery);
+      assert.equal(emitted.length, 1);
+      assert.ok(await new RecipientRepository().find(h.dataSource, 'shell-1'), 'the recipient');
+      assert.deepEqual(await h.pendingTypes('shell-1'), ['NEW_USER'], 'the flag');
+      assert.equal(await Inbox.seen(h.dataSource, 'notifier', added.id), true, 'the inbox row');
+      assert.equal(await countOutboxRows(h.dataSource), 1, 'the outbox row, all in one commit');
+
+      pendingEmails.fail = true;
+      assert.deepEqual(await flags.handle(added, delivery), [], 'an inbox hit: no work, so the failing save is not even reached');
+      assert.equal(await countOutboxRows(h.dataSource), 1, 'and no new outbox row');
     },
   );
 

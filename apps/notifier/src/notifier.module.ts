@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { IdmEvent } from '@idm/contracts';
+import { Outbox, OutboxRelay } from '@idm/persistence';
 import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/messaging';
 import { Clock, SystemClock } from '@idm/config';
 import { MailTransport } from './delivery/mail-transport.js';
 import { NodemailerMailTransport } from './delivery/nodemailer-mail-transport.js';
+import { DeliveryOutcomeHandler } from './delivery/delivery-outcome.handler.js';
+import { DeliveryOutcomeService } from './delivery/delivery-outcome.service.js';
 import { RetryTickHandler } from './delivery/retry-tick.handler.js';
 import { TickDeliveryService } from './delivery/tick-delivery.service.js';
 import { EventSink } from './event-sink.js';
@@ -13,9 +17,8 @@ import type { InstanceLease } from './instance-lease/instance-lease.repository.j
 import { JetStreamEventSink } from './jetstream-event-sink.js';
 import type { NotifierConfig } from './notifier.config.js';
 import { openNotifierDatabase } from './notifier.database.js';
+import { createNotifierOutbox, createNotifierRelay, OutboxRelayStarter } from './notifier.outbox.js';
 import { NOTIFIER_CONFIG, NOTIFIER_INSTANCE_LEASE, NOTIFIER_SOURCE, NOTIFIER_TEMPLATES } from './notifier.tokens.js';
-import { DeliveryOutcomeHandler } from './pending-emails/delivery-outcome.handler.js';
-import { DeliveryOutcomeService } from './pending-emails/delivery-outcome.service.js';
 import { EmailFlagHandler } from './pending-emails/email-flag.handler.js';
 import { EmailFlagService } from './pending-emails/email-flag.service.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
@@ -43,11 +46,15 @@ class ResourceCloser implements OnApplicationShutdown {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(MailTransport) private readonly transport: MailTransport,
     @Inject(InstanceLeaseService) private readonly lease: InstanceLeaseService,
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay<IdmEvent>,
   ) {}
   /** After the transport stopped handling: nothing sends or writes any more. */
   async onApplicationShutdown(): Promise<void> {
     await this.transport.close();
     await this.lease.stop();
+    await this.relay.stop();
+    // Best effort: what is left (the connection may be draining already) is published at the next start.
+    await this.relay.drainOnce().catch(() => undefined);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
@@ -80,24 +87,22 @@ export class NotifierModule {
           },
         },
         { provide: EventSink, useFactory: (publisher: EventPublisher) => new JetStreamEventSink(publisher), inject: [EventPublisher] },
+        { provide: OutboxRelay, useFactory: createNotifierRelay, inject: [DataSource, EventPublisher] },
+        { provide: Outbox, useFactory: createNotifierOutbox, inject: [DataSource, OutboxRelay] },
+        OutboxRelayStarter,
         { provide: RecipientRepository, useValue: new RecipientRepository() },
         { provide: PendingEmailRepository, useValue: new PendingEmailRepository() },
         {
           provide: EmailFlagService,
-          useFactory: (
-            dataSource: DataSource,
-            recipients: RecipientRepository,
-            pendingEmails: PendingEmailRepository,
-            sink: EventSink,
-            clock: Clock,
-          ) => new EmailFlagService({ dataSource, recipients, pendingEmails, sink, clock, rules: config.rules, source: NOTIFIER_SOURCE }),
-          inject: [DataSource, RecipientRepository, PendingEmailRepository, EventSink, Clock],
+          useFactory: (outbox: Outbox<IdmEvent>, recipients: RecipientRepository, pendingEmails: PendingEmailRepository, clock: Clock) =>
+            new EmailFlagService({ outbox, recipients, pendingEmails, clock, rules: config.rules, source: NOTIFIER_SOURCE }),
+          inject: [Outbox, RecipientRepository, PendingEmailRepository, Clock],
         },
         {
           provide: DeliveryOutcomeService,
-          useFactory: (dataSource: DataSource, pendingEmails: PendingEmailRepository) =>
-            new DeliveryOutcomeService(dataSource, pendingEmails),
-          inject: [DataSource, PendingEmailRepository],
+          useFactory: (outbox: Outbox<IdmEvent>, pendingEmails: PendingEmailRepository) =>
+            new DeliveryOutcomeService(outbox, pendingEmails),
+          inject: [Outbox, PendingEmailRepository],
         },
         {
           provide: TickDeliveryService,

@@ -14,6 +14,7 @@ import { PasswordCacheRepository } from './password-cache/password-cache.reposit
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { openPasswordSyncDatabase } from './password-sync.database.js';
 import { keyIdOf, PasswordSealer } from './password-cache/sealed-secret.js';
+import { specOutbox } from './password-cache/spec-support/spec-outbox.js';
 import { PasswordSyncModule } from './password-sync.module.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
 import { SystemClock } from '@idm/config';
@@ -225,6 +226,8 @@ describe('re-seal on use (service and SQLite, no background pass)', () => {
     const dataSource = await openPasswordSyncDatabase({ dataDir: sqlite.dataDir });
     try {
       const repository = new PasswordCacheRepository();
+      // Events stay in the outbox: this spec looks at the sealed rows only.
+      const { outbox } = specOutbox(dataSource);
       const keyA = randomBytes(32);
       const keyB = randomBytes(32);
       const service = (sealer: PasswordSealer, target: PasswordTarget) =>
@@ -233,7 +236,7 @@ describe('re-seal on use (service and SQLite, no background pass)', () => {
           repository,
           sealer,
           target,
-          events: { publish: () => Promise.resolve() },
+          outbox,
           clock: new SystemClock(),
           policy: { minutes: 60 },
           logger: { log: () => undefined, warn: () => undefined, error: () => undefined },

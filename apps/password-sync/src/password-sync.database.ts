@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { openDatabase, persistenceEntities, persistenceMigrations } from '@idm/persistence';
 import { PasswordCacheRow } from './password-cache/password-cache.entity.js';
 import { PasswordCache1732400000000 } from './migrations/password-cache.migration.js';
+import { PasswordCacheFirstAttemptIndex1732500000000 } from './migrations/password-cache-first-attempt-index.migration.js';
 
 /** The app name: the SQLite file `password-sync.sqlite`, the Postgres schema `password_sync`. */
 export const PASSWORD_SYNC_APP = 'password-sync';
@@ -25,7 +26,7 @@ export async function openPasswordSyncDatabase(options: PasswordSyncDatabaseOpti
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.schema ? { schema: options.schema } : {}),
     entities: [...persistenceEntities, PasswordCacheRow],
-    migrations: [...persistenceMigrations, PasswordCache1732400000000],
+    migrations: [...persistenceMigrations, PasswordCache1732400000000, PasswordCacheFirstAttemptIndex1732500000000],
   });
   if (dataSource.options.type === 'better-sqlite3') await dataSource.query('PRAGMA secure_delete = ON');
   return dataSource;

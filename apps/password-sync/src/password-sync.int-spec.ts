@@ -4,11 +4,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, createEvent, decodeEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics } from '@idm/observability';
+import { countOutboxRows } from '@idm/persistence';
 import {
   ManualClock,
   metricValue,
@@ -92,7 +94,13 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
   async function change(userId: string, password: string): Promise<PasswordChangeReply> {
     sentPasswords.push(password);
     const msg = await nc.request(CommandSubjects.PasswordChange, JSON.stringify({ userId, password }), { timeout: 20_000 });
+    await published();
     return msg.json<PasswordChangeReply>();
+  }
+
+  /** The reply and a sweep come after the commit; the relay publishes the events right after it. */
+  async function published(): Promise<void> {
+    await waitFor(async () => (await countOutboxRows(app.get(DataSource))) === 0, { message: "password-sync's outbox published" });
   }
 
   async function events(): Promise<IdmEvent[]> {
@@ -113,7 +121,10 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     createEvent(EventTypes.UserAdded, userId, { userId, email: `${userId}@example.com` }, { source: '/spec', time: clock.now() });
   const userModified = (userId: string) =>
     createEvent(EventTypes.UserModified, userId, { userId, changes: { title: 'x' } }, { source: '/spec', time: clock.now() });
-  const sweep = () => app.get(PasswordSweeper).runOnce();
+  const sweep = async () => {
+    await app.get(PasswordSweeper).runOnce();
+    await published();
+  };
 
   it('caches a password for a user not yet in the directory and applies it when UserAdded arrives', async () => {
     const reply = await change('newbie', 'Newbie-Passw0rd');

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
-import { EventPublisher, MessagingModule, NATS_CONNECTION, type MessagingConfig } from '@idm/messaging';
+import type { IdmEvent } from '@idm/contracts';
+import { errorMessage, EventPublisher, MessagingModule, NATS_CONNECTION, type MessagingConfig } from '@idm/messaging';
+import { Outbox, OutboxRelay } from '@idm/persistence';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { PasswordChangeResponder } from './password-change/password-change.responder.js';
 import { CacheKeyResealer } from './password-cache/cache-key-resealer.js';
@@ -18,6 +20,19 @@ import { targetFromUrl } from './targets/target-from-url.js';
 import { PasswordSyncStatusResponder } from './status/password-sync-status.responder.js';
 import { UserEventsHandler } from './user-events/user-events.handler.js';
 
+/**
+ * Units of work committed together at most (group commit). Above the responder's and the
+ * transport's concurrency, so a batch is bounded by what is in flight.
+ */
+const OUTBOX_MAX_BATCH = 256;
+/**
+ * How long a batch waits for more units before it starts. Needed on SQLite: better-sqlite3 is
+ * synchronous, so a transaction runs from BEGIN to COMMIT (and its fsync) without yielding to the
+ * event loop, and the units whose directory answers are waiting in it would otherwise each get
+ * a transaction of their own (measured: 1 unit per commit without, ~32 with 1 ms).
+ */
+const OUTBOX_LINGER_MS = 1;
+
 /** What the app is built from; `main.ts` reads it from the environment, specs pass it. */
 export interface PasswordSyncModuleOptions {
   readonly config: PasswordSyncConfig;
@@ -32,10 +47,14 @@ class ResourceCloser implements OnApplicationShutdown {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(PasswordTarget) private readonly target: PasswordTarget,
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay<IdmEvent>,
   ) {}
   /** After the transport and the responder have stopped: nothing uses them any more. */
   async onApplicationShutdown(): Promise<void> {
     await this.target.close();
+    await this.relay.stop();
+    // Best effort (the connection may be draining already): what is left is published at the next start.
+    await this.relay.drainOnce().catch(() => undefined);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
@@ -61,6 +80,28 @@ export class PasswordSyncModule {
         },
         { provide: PasswordSealer, useFactory: () => new PasswordSealer(config.key.key, config.key.previous ?? []) },
         { provide: PasswordCacheRepository, useValue: new PasswordCacheRepository() },
+        {
+          provide: OutboxRelay,
+          useFactory: async (dataSource: DataSource, publisher: EventPublisher) => {
+            const logger = new Logger('OutboxRelay');
+            const relay = new OutboxRelay<IdmEvent>(dataSource, publisher, {
+              onError: (error) => logger.warn(`publishing the outbox failed: ${errorMessage(error)}; the rows stay and are retried`),
+            });
+            // Before anything is handled: first publishes what a crash left in the outbox.
+            await relay.start();
+            return relay;
+          },
+          inject: [DataSource, EventPublisher],
+        },
+        {
+          provide: Outbox,
+          useFactory: (dataSource: DataSource, relay: OutboxRelay<IdmEvent>) => {
+            const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { maxBatch: OUTBOX_MAX_BATCH, lingerMs: OUTBOX_LINGER_MS } });
+            outbox.onCommitted(() => relay.wake());
+            return outbox;
+          },
+          inject: [DataSource, OutboxRelay],
+        },
         {
           provide: PasswordTarget,
           useFactory: async (nc: NatsConnection) => {
@@ -90,7 +131,7 @@ export class PasswordSyncModule {
             repository: PasswordCacheRepository,
             sealer: PasswordSealer,
             target: PasswordTarget,
-            events: EventPublisher,
+            outbox: Outbox<IdmEvent>,
             clock: Clock,
           ) =>
             new PasswordCacheService({
@@ -98,14 +139,14 @@ export class PasswordSyncModule {
               repository,
               sealer,
               target,
-              events,
+              outbox,
               clock,
               policy: config.policy,
               logger: new Logger('PasswordCache'),
               consumer: PASSWORD_SYNC_CONSUMER,
               ...(config.firstAttemptGraceMs !== undefined ? { firstAttemptGraceMs: config.firstAttemptGraceMs } : {}),
             }),
-          inject: [DataSource, PasswordCacheRepository, PasswordSealer, PasswordTarget, EventPublisher, Clock],
+          inject: [DataSource, PasswordCacheRepository, PasswordSealer, PasswordTarget, Outbox, Clock],
         },
         PasswordChangeResponder,
         PasswordSweeper,

@@ -14,6 +14,7 @@ import { PasswordCacheRepository } from './password-cache/password-cache.reposit
 import { PasswordCacheService, type ServiceLogger } from './password-cache/password-cache.service.js';
 import { openPasswordSyncDatabase } from './password-sync.database.js';
 import { PasswordSealer } from './password-cache/sealed-secret.js';
+import { specOutbox, type SpecOutbox } from './password-cache/spec-support/spec-outbox.js';
 import { passwordSyncEnv } from './password-sync.config.js';
 import { LdapPasswordTarget, mapLdapError } from './targets/ldap-password-target.js';
 
@@ -35,6 +36,13 @@ describe('no password in plaintext anywhere (canary)', () => {
   const errors: string[] = [];
   const clock = new ManualClock('2026-03-01T10:00:00.000Z');
   let service: PasswordCacheService;
+  let outbox: SpecOutbox;
+  /** Runs one step and publishes its events, so `published` keeps the order of the steps. */
+  const step = async <T>(work: Promise<T>): Promise<T> => {
+    const result = await work;
+    await outbox.flush();
+    return result;
+  };
 
   before(async () => {
     slapd = await startSlapd({ ppolicyMinLength: 8 });
@@ -42,6 +50,7 @@ describe('no password in plaintext anywhere (canary)', () => {
     dataDir = tempDir('pwsync-canary');
     dataSource = await openPasswordSyncDatabase({ dataDir });
     const logger: ServiceLogger = { log: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) };
+    outbox = specOutbox(dataSource, (e) => Promise.resolve(published.push(JSON.parse(JSON.stringify(e)) as IdmEvent)));
     service = new PasswordCacheService({
       dataSource,
       repository: new PasswordCacheRepository(),
@@ -53,7 +62,7 @@ describe('no password in plaintext anywhere (canary)', () => {
         baseDn: slapd.baseDn,
         timeoutMs: 5_000,
       }),
-      events: { publish: (e) => Promise.resolve(published.push(JSON.parse(JSON.stringify(e)) as IdmEvent)) },
+      outbox: outbox.outbox,
       clock,
       policy: { minutes: 60 },
       logger,
@@ -73,22 +82,28 @@ describe('no password in plaintext anywhere (canary)', () => {
 
   it('runs the canaries through every path: policy violation, user not found, outage, expiry', async () => {
     // Policy violation (short canary), for an existing user.
-    assert.equal((await service.changePassword({ userId: 'markus', origin: 'source', password: Buffer.from(CANARY_SHORT) })).ok, true);
+    assert.equal(
+      (await step(service.changePassword({ userId: 'markus', origin: 'source', password: Buffer.from(CANARY_SHORT) }))).ok,
+      true,
+    );
     // User not found (long canary), then a user event retries it, still not found.
-    assert.equal((await service.changePassword({ userId: 'ghost', origin: 'source', password: Buffer.from(CANARY_LONG) })).ok, true);
+    assert.equal((await step(service.changePassword({ userId: 'ghost', origin: 'source', password: Buffer.from(CANARY_LONG) }))).ok, true);
     // Directory down: target-unavailable, then a timer retry.
     await slapd.stop();
     try {
       clock.advance(1_000);
-      assert.equal((await service.changePassword({ userId: 'markus', origin: 'source', password: Buffer.from(CANARY_LONG) })).ok, true);
+      assert.equal(
+        (await step(service.changePassword({ userId: 'markus', origin: 'source', password: Buffer.from(CANARY_LONG) }))).ok,
+        true,
+      );
       clock.advance(5_000);
-      assert.equal((await service.sweep()).retried, 1);
+      assert.equal((await step(service.sweep())).retried, 1);
     } finally {
       await slapd.start();
     }
     // Expiry destroys both.
     clock.advance(61 * 60_000);
-    assert.equal((await service.sweep()).expired, 2);
+    assert.equal((await step(service.sweep())).expired, 2);
     assert.deepEqual(
       published.map((e) => e.type),
       [

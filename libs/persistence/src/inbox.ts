@@ -8,7 +8,7 @@ export const INBOX_KEY_MAX_LENGTH = 200;
 
 /**
  * The inbox table: which events each consumer has already applied. Use `seen` for the handler's
- * cheap early skip, and `processOnce` (or `record` inside your own transaction) for the write
+ * cheap early skip, and `Outbox.once` (or `record` inside your own transaction) for the write
  * that makes the state change exactly-once.
  */
 export class Inbox {
@@ -47,6 +47,47 @@ export class Inbox {
     )) as unknown[];
     return rows.length > 0;
   }
+
+  /**
+   * {@link record} for several events in one statement (group commit). Returns the keys
+   * (`consumer`, `eventId`) this transaction now owns; a key listed twice is owned once. Rows are
+   * inserted in key order, so two transactions inserting overlapping sets lock them in one order.
+   */
+  static async recordAll(manager: EntityManager, entries: readonly InboxKey[], now: Date = new Date()): Promise<Set<string>> {
+    const owned = new Set<string>();
+    if (entries.length === 0) return owned;
+    const sorted = [...entries].sort((a, b) => compare(inboxKeyOf(a), inboxKeyOf(b)));
+    const params: unknown[] = [];
+    const values = sorted.map((e) => {
+      checkKey(e.consumer, e.eventId);
+      const base = params.length;
+      params.push(e.consumer, e.eventId, e.streamSeq ?? null, now.toISOString());
+      return `(${[0, 1, 2, 3].map((i) => placeholder(manager, base + i)).join(', ')})`;
+    });
+    const rows = (await manager.query(
+      `INSERT INTO ${tableOf(manager, InboxEntry)} (consumer, event_id, stream_seq, processed_at) VALUES ${values.join(', ')} ` +
+        `ON CONFLICT (consumer, event_id) DO NOTHING RETURNING consumer, event_id`,
+      params,
+    )) as Array<{ consumer: string; event_id: string }>;
+    for (const row of rows) owned.add(inboxKeyOf({ consumer: row.consumer, eventId: row.event_id }));
+    return owned;
+  }
+}
+
+/** One event seen by one consumer: the inbox's primary key, and the delivery's stream sequence. */
+export interface InboxKey {
+  readonly consumer: string;
+  readonly eventId: string;
+  readonly streamSeq?: number | undefined;
+}
+
+/** `consumer` and `eventId` as one string, for sets of owned keys. */
+export function inboxKeyOf(key: Pick<InboxKey, 'consumer' | 'eventId'>): string {
+  return `${key.consumer}\u0000${key.eventId}`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function checkKey(consumer: string, eventId: string): void {

@@ -1,15 +1,24 @@
 import { InboxEntry } from './inbox-entry.entity.js';
 import { PersistenceTables1732300000000 } from './persistence-tables.migration.js';
 import { ProjectionCheckpoint } from './projection-checkpoint.entity.js';
+import { OutboxEntry } from './outbox/outbox-entry.entity.js';
+import { OutboxTable1764500000000 } from './outbox/outbox-table.migration.js';
 
 export { openDatabase, schemaName, MigrationLockTimeoutError } from './open-database.js';
 export type { OpenDatabaseOptions } from './open-database.js';
 export { databaseEnv, readDatabaseSettings } from './database-settings.js';
 export type { DatabaseSettings } from './database-settings.js';
 export { runInTransaction } from './run-in-transaction.js';
-export { processOnce } from './process-once.js';
-export type { ProcessOnceResult } from './process-once.js';
 export { Inbox, INBOX_KEY_MAX_LENGTH } from './inbox.js';
+export type { InboxKey } from './inbox.js';
+export { Outbox } from './outbox/outbox.js';
+export type { UnitOfWork, OnceResult, OnceKey, OutboxOptions, BatchWork } from './outbox/outbox.js';
+export { OutboxRelay } from './outbox/outbox-relay.js';
+export type { OutboxPublisher, OutboxRelayOptions } from './outbox/outbox-relay.js';
+export { countOutboxRows } from './outbox/outbox-rows.js';
+export type { OutboxEvent } from './outbox/outbox-rows.js';
+export { OutboxEntry } from './outbox/outbox-entry.entity.js';
+export { OutboxTable1764500000000 } from './outbox/outbox-table.migration.js';
 export { advanceCheckpoint, readCheckpoint } from './projection-checkpoint.js';
 export type { SqlTarget } from './sql-target.js';
 export { InboxEntry } from './inbox-entry.entity.js';
@@ -26,7 +35,7 @@ export {
 } from './portable-columns.js';
 
 /** Entities of this lib; spread into the app's `entities` for `openDatabase`. */
-export const persistenceEntities = [InboxEntry, ProjectionCheckpoint];
+export const persistenceEntities = [InboxEntry, ProjectionCheckpoint, OutboxEntry];
 
-/** Migrations creating `inbox` and `projection_checkpoint`; put them first in the app's list. */
-export const persistenceMigrations = [PersistenceTables1732300000000];
+/** Migrations creating `inbox`, `projection_checkpoint` and `outbox`; put them first in the app's list. */
+export const persistenceMigrations = [PersistenceTables1732300000000, OutboxTable1764500000000];

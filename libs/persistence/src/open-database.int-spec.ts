@@ -10,8 +10,8 @@ import {
   MigrationLockTimeoutError,
   openDatabase,
   persistenceEntities,
+  Outbox,
   persistenceMigrations,
-  processOnce,
 } from './index.js';
 import { migrationLockName } from './open-database.js';
 import { counterValue, increment } from './spec-support/counter.fixture.js';
@@ -41,7 +41,8 @@ for (const kind of databaseKinds) {
         const first = await db.open();
         const runner = first.createQueryRunner();
         try {
-          for (const table of ['inbox', 'projection_checkpoint', 'spec_counter']) assert.equal(await runner.hasTable(table), true, table);
+          for (const table of ['inbox', 'outbox', 'projection_checkpoint', 'spec_counter'])
+            assert.equal(await runner.hasTable(table), true, table);
         } finally {
           await runner.release();
         }
@@ -53,7 +54,7 @@ for (const kind of databaseKinds) {
         )) as Array<{ name: string }>;
         assert.deepEqual(
           rows.map((r) => r.name),
-          ['PersistenceTables1732300000000', 'SpecCounter1732300000001'],
+          ['OutboxTable1764500000000', 'PersistenceTables1732300000000', 'SpecCounter1732300000001'],
         );
       } finally {
         await db.dispose();
@@ -65,11 +66,14 @@ for (const kind of databaseKinds) {
       if (!db) return;
       try {
         const first = await db.open();
-        await processOnce(first, 'c', 'evt-1', 1, (m) => increment(m, 'kept'));
+        await new Outbox(first).once({ consumer: 'c', eventId: 'evt-1', streamSeq: 1 }, ({ manager }) => increment(manager, 'kept'));
         await first.destroy();
         const second = await db.open();
         assert.equal(await counterValue(second.manager, 'kept'), 1);
-        assert.deepEqual(await processOnce(second, 'c', 'evt-1', 1, (m) => increment(m, 'kept')), { duplicate: true });
+        assert.deepEqual(
+          await new Outbox(second).once({ consumer: 'c', eventId: 'evt-1', streamSeq: 1 }, ({ manager }) => increment(manager, 'kept')),
+          { duplicate: true },
+        );
       } finally {
         await db.dispose();
       }
@@ -117,7 +121,7 @@ describe('openDatabase on postgres specifics', () => {
       }>;
       assert.deepEqual(
         rows.map((r) => r.table_name),
-        ['inbox', 'migrations', 'projection_checkpoint', 'spec_counter'],
+        ['inbox', 'migrations', 'outbox', 'projection_checkpoint', 'spec_counter'],
       );
       assert.deepEqual(await ds.query('SHOW statement_timeout'), [{ statement_timeout: '30s' }]);
     } finally {
@@ -140,7 +144,7 @@ describe('openDatabase on postgres specifics', () => {
         const rows = (await first!.query(`SELECT name FROM "${db.schema}".migrations ORDER BY name`)) as Array<{ name: string }>;
         assert.deepEqual(
           rows.map((r) => r.name),
-          ['PersistenceTables1732300000000', 'SpecCounter1732300000001'],
+          ['OutboxTable1764500000000', 'PersistenceTables1732300000000', 'SpecCounter1732300000001'],
         );
         // The lock is a session lock on a connection that went back to the pool: it must be free.
         assert.equal(await migrationLockHolders(first!, db.schema!), 0);

@@ -63,7 +63,7 @@ const MIGRATION_LOCK_TIMEOUT_MS = 300_000;
  *   committed state change whose event was already acked), 5 s busy timeout. Transactions of the
  *   returned DataSource are serialised, because TypeORM shares one connection and one query
  *   runner on SQLite; do writes inside `dataSource.transaction`, `runInTransaction` or
- *   `processOnce`, not via a bare `repository.save()` racing with them.
+ *   an `Outbox` unit, not via a bare `repository.save()` racing with them.
  *
  * @throws DatabaseUnavailableError (code `IDM_DB_UNAVAILABLE`, transient) when the server cannot
  *   be reached; other errors (bad migration, bad schema name) are rethrown as they are. Messages

@@ -77,9 +77,8 @@ export function queuedEventIdFor(cause: Pick<CloudEvent, 'id' | 'subject'>, emai
 }
 
 /**
- * The `EmailQueued` for a stored pending row and its cause. Rebuilding it from the row gives the
- * identical event, so a handler that committed but crashed before publishing can publish it on
- * redelivery and JetStream deduplicates it if it did get out.
+ * The `EmailQueued` for a pending row and its cause: deterministic (id, time from the row), so a
+ * retried handler derives the identical event and the stream drops a repeat.
  */
 export function queuedEventOf(cause: IdmEvent, pending: PendingEmail, source: string): IdmEventOf<'idm.email.queued'> {
   const { userId, emailType } = pending;

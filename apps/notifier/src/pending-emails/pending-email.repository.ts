@@ -1,4 +1,4 @@
-import { type DataSource, type EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { runInTransaction } from '@idm/persistence';
 import type { PendingEmail } from './pending-email.js';
 import { PendingEmailEntity } from './pending-email.entity.js';
@@ -28,6 +28,9 @@ function toRow(p: PendingEmail): PendingEmailEntity {
   if (p.claimToken === null) row.claimOwner = null;
   return row;
 }
+
+/** Users (or rows) per statement for batched reads and writes: far below both engines' parameter limits. */
+const LOOKUP_CHUNK = 200;
 
 /** Keys per statement when releasing by key, well under SQLite's and Postgres' parameter limits. */
 const RELEASE_CHUNK = 200;
@@ -64,6 +67,32 @@ export class PendingEmailRepository {
   async typesFor(target: Target, userId: string): Promise<Set<string>> {
     const rows = await target.getRepository(PendingEmailEntity).find({ select: { emailType: true }, where: { userId } });
     return new Set(rows.map((r) => r.emailType));
+  }
+
+  /** The email types pending for each of many users (users with none are absent), a few queries for a batch. */
+  async typesForMany(target: Target, userIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    const unique = [...new Set(userIds)];
+    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
+      const rows = await target
+        .getRepository(PendingEmailEntity)
+        .find({ select: { userId: true, emailType: true }, where: { userId: In(unique.slice(i, i + LOOKUP_CHUNK)) } });
+      for (const row of rows) out.set(row.userId, (out.get(row.userId) ?? new Set<string>()).add(row.emailType));
+    }
+    return out;
+  }
+
+  /**
+   * Inserts newly raised flags (replacing a row of the same key), one statement per chunk (group
+   * commit); call inside the transaction. For unclaimed rows: a claim's owner is not carried over.
+   */
+  async saveMany(manager: EntityManager, pending: readonly PendingEmail[]): Promise<void> {
+    // Last write per key wins, as successive saves would; sorted for one lock order on Postgres.
+    const byKey = new Map(pending.map((p) => [`${p.userId}\u0000${p.emailType}`, p]));
+    const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => toRow(p));
+    for (let i = 0; i < rows.length; i += LOOKUP_CHUNK) {
+      await manager.getRepository(PendingEmailEntity).upsert(rows.slice(i, i + LOOKUP_CHUNK), ['userId', 'emailType']);
+    }
   }
 
   /** Inserts or replaces a row; call inside the handler's transaction. */

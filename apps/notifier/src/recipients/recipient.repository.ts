@@ -33,6 +33,18 @@ export class RecipientRepository {
     await manager.getRepository(RecipientEntity).delete({ userId });
   }
 
+  /** Inserts or replaces many in one statement per chunk (group commit); call inside the transaction. */
+  async saveMany(manager: EntityManager, recipients: readonly Recipient[]): Promise<void> {
+    // Sorted: two transactions upserting overlapping users lock their rows in one order (Postgres).
+    const sorted = [...recipients].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+    for (let i = 0; i < sorted.length; i += LOOKUP_CHUNK) {
+      await manager.getRepository(RecipientEntity).upsert(
+        sorted.slice(i, i + LOOKUP_CHUNK).map((r) => ({ ...r })),
+        ['userId'],
+      );
+    }
+  }
+
   /** Inserts or replaces; call inside the handler's transaction. */
   async save(manager: EntityManager, recipient: Recipient): Promise<void> {
     await manager.getRepository(RecipientEntity).save({ ...recipient });

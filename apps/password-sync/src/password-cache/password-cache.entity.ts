@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { timestampColumn } from '@idm/persistence';
+import { FIRST_ATTEMPT_INDEX_WHERE } from '../migrations/password-cache-first-attempt-index.migration.js';
 
 /**
  * One row per user. The sealed secret (ciphertext, nonce, tag, key id) is present only while the
@@ -10,6 +11,7 @@ import { timestampColumn } from '@idm/persistence';
 @Entity({ name: 'password_cache' })
 @Index('password_cache_expiry', ['state', 'expiresAt'])
 @Index('password_cache_retry', ['state', 'nextRetryAt'])
+@Index('password_cache_first_attempt', ['cachedAt'], { where: FIRST_ATTEMPT_INDEX_WHERE })
 export class PasswordCacheRow {
   @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 256 })
   userId!: string;

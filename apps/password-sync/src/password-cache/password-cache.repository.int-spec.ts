@@ -120,6 +120,13 @@ void eachDatabase('PasswordCacheRepository', async (open) => {
   assert.equal(await tx(ds, (m) => repo.save(m, cached('u4', { changedAt: T0 }))), 'stale');
   assert.equal(((await tx(ds, (m) => repo.load(m, 'u4'))) as CachedPassword).changedAt, plus(T0, 5_000));
 
+  // accepted but never attempted: found once cached by the cut-off, and no longer once an attempt is recorded
+  await tx(ds, (m) => repo.save(m, cached('u5', { attempts: 0, lastReason: null, lastMessage: null, cachedAt: plus(T0, 1_000) })));
+  assert.deepEqual(await tx(ds, (m) => repo.dueForFirstAttempt(m, new Date(T0))), []);
+  assert.deepEqual(await tx(ds, (m) => repo.dueForFirstAttempt(m, new Date(plus(T0, 1_000)))), ['u5']);
+  await tx(ds, (m) => repo.save(m, cached('u5', { attempts: 1, lastReason: 'user-not-found', cachedAt: plus(T0, 1_000) })));
+  assert.deepEqual(await tx(ds, (m) => repo.dueForFirstAttempt(m, new Date(plus(T0, 1_000)))), []);
+
   // the cache and its expiry times survive a restart
   await ds.destroy();
   const again = await open();

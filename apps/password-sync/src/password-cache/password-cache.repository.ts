@@ -2,6 +2,7 @@ import { In, IsNull, Not, type EntityManager } from 'typeorm';
 import type { PasswordSyncFailureReason } from '@idm/contracts';
 import { emptyState, type PasswordCacheState, type PasswordOrigin } from './password-cache.decider.js';
 import { PasswordCacheRow } from './password-cache.entity.js';
+import { passwordCacheStatements, type PasswordCacheRecord } from './password-cache.statements.js';
 import type { SealedSecret } from './sealed-secret.js';
 
 /** The cached rows as the alerts see them ({@link PasswordCacheRepository.cachedHealth}). */
@@ -13,22 +14,19 @@ export interface CachedHealth {
 /** What {@link PasswordCacheRepository.save} did. */
 export type SaveOutcome = 'saved' | 'stale' | 'nothing-to-save';
 
-const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
-const date = (s: string | null): Date | null => (s === null ? null : new Date(s));
-
-function toState(row: PasswordCacheRow): PasswordCacheState {
+function toState(row: PasswordCacheRecord): PasswordCacheState {
   const known = {
-    userId: row.userId,
+    userId: row.user_id,
     origin: row.origin as PasswordOrigin,
-    changedAt: row.changedAt.toISOString(),
-    cachedAt: row.cachedAt.toISOString(),
-    attempts: row.attempts,
+    changedAt: row.changed_at,
+    cachedAt: row.cached_at,
+    attempts: Number(row.attempts),
   };
-  const settledAt = iso(row.settledAt) ?? known.cachedAt;
+  const settledAt = row.settled_at ?? known.cachedAt;
   switch (row.state) {
     case 'cached':
-      if (row.ciphertext === null || row.nonce === null || row.tag === null || row.keyId === null) {
-        throw new Error(`password_cache row for ${JSON.stringify(row.userId)} is 'cached' without a sealed secret`);
+      if (row.ciphertext === null || row.nonce === null || row.tag === null || row.key_id === null) {
+        throw new Error(`password_cache row for ${JSON.stringify(row.user_id)} is 'cached' without a sealed secret`);
       }
       return {
         ...known,
@@ -37,13 +35,13 @@ function toState(row: PasswordCacheRow): PasswordCacheState {
           ciphertext: Buffer.from(row.ciphertext, 'base64'),
           nonce: Buffer.from(row.nonce, 'base64'),
           tag: Buffer.from(row.tag, 'base64'),
-          keyId: row.keyId,
+          keyId: row.key_id,
         },
-        expiresAt: iso(row.expiresAt),
-        lastReason: row.lastReason as PasswordSyncFailureReason | null,
-        lastMessage: row.lastMessage,
-        unavailableStreak: row.unavailableStreak,
-        nextRetryAt: iso(row.nextRetryAt),
+        expiresAt: row.expires_at,
+        lastReason: row.last_reason as PasswordSyncFailureReason | null,
+        lastMessage: row.last_message,
+        unavailableStreak: Number(row.unavailable_streak),
+        nextRetryAt: row.next_retry_at,
       };
     case 'synced':
       return { ...known, status: 'synced', syncedAt: settledAt };
@@ -52,48 +50,41 @@ function toState(row: PasswordCacheRow): PasswordCacheState {
     case 'discarded':
       return { ...known, status: 'discarded', discardedAt: settledAt };
     default:
-      throw new Error(`password_cache row for ${JSON.stringify(row.userId)} has unknown state ${JSON.stringify(row.state)}`);
+      throw new Error(`password_cache row for ${JSON.stringify(row.user_id)} has unknown state ${JSON.stringify(row.state)}`);
   }
 }
 
-function toRow(state: Exclude<PasswordCacheState, { status: 'empty' }>): PasswordCacheRow {
-  const row = new PasswordCacheRow();
-  row.userId = state.userId;
-  row.state = state.status;
-  row.origin = state.origin;
-  row.changedAt = new Date(state.changedAt);
-  row.cachedAt = new Date(state.cachedAt);
-  row.attempts = state.attempts;
+/** The parameters of `saveIfNotOlder`, in {@link PASSWORD_CACHE_COLUMNS} order. */
+function toParameters(state: Exclude<PasswordCacheState, { status: 'empty' }>): unknown[] {
+  const known = [state.userId, state.status, state.origin];
+  const times = [state.changedAt, state.cachedAt];
   if (state.status === 'cached') {
-    row.ciphertext = state.sealed.ciphertext.toString('base64');
-    row.nonce = state.sealed.nonce.toString('base64');
-    row.tag = state.sealed.tag.toString('base64');
-    row.keyId = state.sealed.keyId;
-    row.expiresAt = date(state.expiresAt);
-    row.lastReason = state.lastReason;
-    row.lastMessage = state.lastMessage;
-    row.unavailableStreak = state.unavailableStreak;
-    row.nextRetryAt = date(state.nextRetryAt);
-    row.settledAt = null;
-  } else {
-    // Destruction: the same UPDATE that changes the state overwrites every part of the secret.
-    row.ciphertext = null;
-    row.nonce = null;
-    row.tag = null;
-    row.keyId = null;
-    row.expiresAt = null;
-    row.lastReason = null;
-    row.lastMessage = null;
-    row.unavailableStreak = 0;
-    row.nextRetryAt = null;
-    row.settledAt = new Date(state.status === 'synced' ? state.syncedAt : state.status === 'expired' ? state.expiredAt : state.discardedAt);
+    const { sealed } = state;
+    return [
+      ...known,
+      sealed.ciphertext.toString('base64'),
+      sealed.nonce.toString('base64'),
+      sealed.tag.toString('base64'),
+      sealed.keyId,
+      ...times,
+      state.expiresAt,
+      state.attempts,
+      state.unavailableStreak,
+      state.lastReason,
+      state.lastMessage,
+      state.nextRetryAt,
+      null,
+    ];
   }
-  return row;
+  // Destruction: the same write that changes the state overwrites every part of the secret.
+  const settledAt = state.status === 'synced' ? state.syncedAt : state.status === 'expired' ? state.expiredAt : state.discardedAt;
+  return [...known, null, null, null, null, ...times, null, state.attempts, 0, null, null, null, settledAt];
 }
 
 /**
- * The `password_cache` table. Every method takes the `EntityManager` of the caller's transaction
- * (`processOnce`, `runInTransaction`), so state and inbox commit together.
+ * The `password_cache` table. Writes take the `EntityManager` of the caller's unit of work (an
+ * `Outbox` unit), so state, inbox row and outbox rows commit together; reads may take the
+ * DataSource's manager.
  */
 export class PasswordCacheRepository {
   /**
@@ -102,53 +93,31 @@ export class PasswordCacheRepository {
    * transactions are serialised by `openDatabase` already.
    */
   async load(manager: EntityManager, userId: string): Promise<PasswordCacheState> {
-    const lock =
-      manager.connection.options.type === 'postgres' && manager.queryRunner?.isTransactionActive
-        ? { lock: { mode: 'pessimistic_write' as const } }
-        : {};
-    const row = await manager.findOne(PasswordCacheRow, { where: { userId }, ...lock });
-    return row ? toState(row) : emptyState(userId);
+    const statements = passwordCacheStatements(manager);
+    const locked = manager.queryRunner?.isTransactionActive === true;
+    const rows = (await manager.query(locked ? statements.loadForUpdate : statements.load, [userId])) as PasswordCacheRecord[];
+    return rows[0] ? toState(rows[0]) : emptyState(userId);
   }
 
   /**
    * Writes the state, unless the stored row holds a newer change (newest wins even when a
    * caller decided on an old read). Leaving `cached` nulls the secret columns in the same write.
+   * One statement: the check and the write are the same `INSERT … ON CONFLICT DO UPDATE … WHERE`.
    */
   async save(manager: EntityManager, state: PasswordCacheState): Promise<SaveOutcome> {
     if (state.status === 'empty') return 'nothing-to-save';
-    const current = await manager.findOne(PasswordCacheRow, { where: { userId: state.userId }, select: { userId: true, changedAt: true } });
-    if (current && current.changedAt.getTime() > Date.parse(state.changedAt)) return 'stale';
-    await manager.upsert(PasswordCacheRow, toRow(state), { conflictPaths: ['userId'] });
-    return 'saved';
+    const written = (await manager.query(passwordCacheStatements(manager).saveIfNotOlder, toParameters(state))) as unknown[];
+    return written.length > 0 ? 'saved' : 'stale';
   }
 
-  /** Users whose cached password has reached `expires_at` by `now`, oldest first. */
+  /** Users whose cached password has reached `expires_at` by `now`, oldest first (index `password_cache_expiry`). */
   async dueForExpiry(manager: EntityManager, now: Date, limit = 500): Promise<string[]> {
-    const rows = await manager
-      .createQueryBuilder(PasswordCacheRow, 'r')
-      .select(['r.userId'])
-      .where('r.state = :state', { state: 'cached' })
-      .andWhere('r.expiresAt IS NOT NULL')
-      // ISO-8601 strings of fixed width compare chronologically on both engines.
-      .andWhere('r.expiresAt <= :now', { now: now.toISOString() })
-      .orderBy('r.expiresAt', 'ASC')
-      .limit(limit)
-      .getMany();
-    return rows.map((r) => r.userId);
+    return userIds(manager, passwordCacheStatements(manager).dueForExpiry, [now.toISOString(), limit]);
   }
 
-  /** Users whose `target-unavailable` retry is due by `now`. */
+  /** Users whose `target-unavailable` retry is due by `now` (index `password_cache_retry`). */
   async dueForRetry(manager: EntityManager, now: Date, limit = 500): Promise<string[]> {
-    const rows = await manager
-      .createQueryBuilder(PasswordCacheRow, 'r')
-      .select(['r.userId'])
-      .where('r.state = :state', { state: 'cached' })
-      .andWhere('r.nextRetryAt IS NOT NULL')
-      .andWhere('r.nextRetryAt <= :now', { now: now.toISOString() })
-      .orderBy('r.nextRetryAt', 'ASC')
-      .limit(limit)
-      .getMany();
-    return rows.map((r) => r.userId);
+    return userIds(manager, passwordCacheStatements(manager).dueForRetry, [now.toISOString(), limit]);
   }
 
   /**
@@ -198,20 +167,11 @@ export class PasswordCacheRepository {
 
   /**
    * Users whose cached password was accepted by `cachedBefore` and has no recorded attempt: its
-   * first attempt never ran, or its outcome was never stored (a crash in between). Oldest first.
+   * first attempt never ran, or its outcome was never stored (a crash in between). Oldest first;
+   * reads the partial index `password_cache_first_attempt`, which holds only such rows.
    */
   async dueForFirstAttempt(manager: EntityManager, cachedBefore: Date, limit = 500): Promise<string[]> {
-    const rows = await manager
-      .createQueryBuilder(PasswordCacheRow, 'r')
-      .select(['r.userId'])
-      .where('r.state = :state', { state: 'cached' })
-      .andWhere('r.attempts = 0')
-      .andWhere('r.lastReason IS NULL')
-      .andWhere('r.cachedAt <= :before', { before: cachedBefore.toISOString() })
-      .orderBy('r.cachedAt', 'ASC')
-      .limit(limit)
-      .getMany();
-    return rows.map((r) => r.userId);
+    return userIds(manager, passwordCacheStatements(manager).dueForFirstAttempt, [cachedBefore.toISOString(), limit]);
   }
 
   /** How many passwords are cached right now (reported when they never expire). */
@@ -238,4 +198,9 @@ export class PasswordCacheRepository {
     });
     return { earliestExpiresAt: earliest?.expiresAt ?? null, longestUnavailableStreak: longest?.unavailableStreak ?? 0 };
   }
+}
+
+async function userIds(manager: EntityManager, sql: string, parameters: unknown[]): Promise<string[]> {
+  const rows = (await manager.query(sql, parameters)) as Array<{ user_id: string }>;
+  return rows.map((r) => r.user_id);
 }

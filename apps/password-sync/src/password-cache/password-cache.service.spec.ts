@@ -2,15 +2,17 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { createEvent, EventTypes, type IdmEvent } from '@idm/contracts';
-import { Inbox, runInTransaction } from '@idm/persistence';
+import { countOutboxRows, Inbox, runInTransaction } from '@idm/persistence';
 import { ManualClock, tempDir } from '@idm/testing';
 import { PasswordTarget, type ApplyResult } from '../targets/password-target.js';
-import { PasswordCacheRepository } from './password-cache.repository.js';
-import { PasswordCacheService } from './password-cache.service.js';
+import type { PasswordCacheState } from './password-cache.decider.js';
+import { PasswordCacheRepository, type SaveOutcome } from './password-cache.repository.js';
+import { PasswordCacheService, type PasswordCacheServiceDeps } from './password-cache.service.js';
 import { openPasswordSyncDatabase } from '../password-sync.database.js';
 import { PasswordSealer } from './sealed-secret.js';
+import { specOutbox } from './spec-support/spec-outbox.js';
 
 /** A scripted target: answers from a queue and counts calls. */
 class ScriptedTarget extends PasswordTarget {
@@ -25,35 +27,45 @@ class ScriptedTarget extends PasswordTarget {
   }
 }
 
+/** The service as the specs build it: a fresh key, a fixed clock, a 60-minute policy, a silent log. */
+function specService(
+  deps: Pick<PasswordCacheServiceDeps, 'dataSource' | 'repository' | 'target' | 'outbox'> & Partial<PasswordCacheServiceDeps>,
+): PasswordCacheService {
+  return new PasswordCacheService({
+    sealer: new PasswordSealer(randomBytes(32)),
+    clock: new ManualClock('2026-03-01T10:00:00.000Z'),
+    policy: { minutes: 60 },
+    logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+    consumer: 'password-sync',
+    ...deps,
+  });
+}
+
 describe('PasswordCacheService (shell order, real SQLite)', () => {
   let dataDir: string;
   let dataSource: DataSource;
   const target = new ScriptedTarget();
   const published: IdmEvent[] = [];
+  /** Ids the stream refused while it was down. */
+  const refused: string[] = [];
   let failPublish = false;
   let service: PasswordCacheService;
+  let flush: () => Promise<number>;
   const repo = new PasswordCacheRepository();
 
   before(async () => {
     dataDir = tempDir('pwsync-service');
     dataSource = await openPasswordSyncDatabase({ dataDir });
-    service = new PasswordCacheService({
-      dataSource,
-      repository: repo,
-      sealer: new PasswordSealer(randomBytes(32)),
-      target,
-      events: {
-        publish: (e) => {
-          if (failPublish) return Promise.reject(new Error('nats down'));
-          published.push(e);
-          return Promise.resolve();
-        },
-      },
-      clock: new ManualClock('2026-03-01T10:00:00.000Z'),
-      policy: { minutes: 60 },
-      logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
-      consumer: 'password-sync',
+    const outbox = specOutbox(dataSource, (e) => {
+      if (failPublish) {
+        refused.push(e.id);
+        return Promise.reject(new Error('nats down'));
+      }
+      published.push(e);
+      return Promise.resolve();
     });
+    flush = outbox.flush;
+    service = specService({ dataSource, repository: repo, target, outbox: outbox.outbox });
   });
   after(async () => {
     if (dataSource.isInitialized) await dataSource.destroy();
@@ -74,9 +86,11 @@ describe('PasswordCacheService (shell order, real SQLite)', () => {
     target.answers.push({ status: 'user-not-found', message: 'no entry' });
     const event = userAdded('u1');
     await service.onUserChanged(event, 7);
+    await flush();
     const callsAfterFirst = target.calls.length;
     const eventsAfterFirst = published.length;
     await service.onUserChanged(event, 7);
+    assert.equal(await flush(), 0, 'nothing new in the outbox');
     assert.equal(target.calls.length, callsAfterFirst);
     assert.equal(published.length, eventsAfterFirst);
     assert.equal(await Inbox.seen(dataSource, 'password-sync', event.id), true);
@@ -90,21 +104,22 @@ describe('PasswordCacheService (shell order, real SQLite)', () => {
     assert.equal(await Inbox.seen(dataSource, 'password-sync', event.id), true);
   });
 
-  it('a failed publish rolls back the state and the inbox row, and propagates; the retry appends the same ids', async () => {
+  it('a failed publish loses nothing: state, inbox row and event committed together; the relay sends the same event again', async () => {
     const event = userAdded('u1');
     failPublish = true;
-    await assert.rejects(service.onUserChanged(event, 9), /nats down/);
-    failPublish = false;
-    assert.equal(await Inbox.seen(dataSource, 'password-sync', event.id), false);
-    const before = await runInTransaction(dataSource, (m) => repo.load(m, 'u1'));
-    assert.equal(before.status, 'cached');
-
     await service.onUserChanged(event, 9);
+    assert.equal(await Inbox.seen(dataSource, 'password-sync', event.id), true);
+    assert.equal((await runInTransaction(dataSource, (m) => repo.load(m, 'u1'))).status, 'synced');
+    await assert.rejects(flush(), /nats down/);
+    assert.equal(await countOutboxRows(dataSource), 1, 'the event waits in the outbox');
+
+    failPublish = false;
+    assert.equal(await flush(), 1);
     const synced = published.at(-1);
     assert.equal(synced?.type, EventTypes.PasswordSynced);
     assert.equal(synced?.causationid, event.id);
-    assert.equal((await runInTransaction(dataSource, (m) => repo.load(m, 'u1'))).status, 'synced');
-    assert.equal(await Inbox.seen(dataSource, 'password-sync', event.id), true);
+    assert.deepEqual(refused, [synced?.id], 'the same id as the refused publish: the stream drops a repeat');
+    assert.equal(await countOutboxRows(dataSource), 0);
   });
 
   it('a database failure propagates, so the transport retries the delivery', async () => {
@@ -143,20 +158,10 @@ describe('PasswordCacheService: an accepted password whose first attempt left no
     const target = new DyingOnceTarget();
     const published: IdmEvent[] = [];
     const repo = new PasswordCacheRepository();
-    const service = new PasswordCacheService({
-      dataSource,
-      repository: repo,
-      sealer: new PasswordSealer(randomBytes(32)),
-      target,
-      events: { publish: (e) => Promise.resolve(void published.push(e)) },
-      clock,
-      policy: { minutes: 60 },
-      logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
-      consumer: 'password-sync',
-      firstAttemptGraceMs: 30_000,
-    });
+    const { outbox, flush } = specOutbox(dataSource, (e) => Promise.resolve(void published.push(e)));
+    const service = specService({ dataSource, repository: repo, target, outbox, clock, firstAttemptGraceMs: 30_000 });
     const reply = await service.changePassword({ userId: 'crash-1', origin: 'source', password: Buffer.from('Accepted-Passw0rd') });
-    assert.equal(reply.ok, true, 'accepted: PasswordChanged is in the log');
+    assert.equal(reply.ok, true, 'accepted: PasswordChanged is committed to the outbox');
     assert.equal(target.calls, 1);
     const left = await runInTransaction(dataSource, (m) => repo.load(m, 'crash-1'));
     assert.equal(left.status === 'cached' && left.attempts, 0, 'no outcome recorded');
@@ -166,6 +171,7 @@ describe('PasswordCacheService: an accepted password whose first attempt left no
     clock.set('2026-03-01T10:00:31.000Z');
     assert.deepEqual(await service.sweep(), { expired: 0, retried: 0, recovered: 1 });
     assert.equal(target.calls, 2);
+    await flush();
     assert.deepEqual(
       published.map((e) => e.type),
       [EventTypes.PasswordChanged, EventTypes.PasswordSynced],
@@ -173,5 +179,92 @@ describe('PasswordCacheService: an accepted password whose first attempt left no
     const synced = await runInTransaction(dataSource, (m) => repo.load(m, 'crash-1'));
     assert.equal(synced.status, 'synced');
     assert.deepEqual(await service.sweep(), { expired: 0, retried: 0, recovered: 0 }, 'nothing left to recover');
+  });
+});
+
+describe('PasswordCacheService on the outbox with group commit (real SQLite)', () => {
+  /** Refuses to save one user's state, as a full disk or a constraint would. */
+  class FailingFor extends PasswordCacheRepository {
+    constructor(private readonly userId: string) {
+      super();
+    }
+    override async save(manager: EntityManager, state: PasswordCacheState): Promise<SaveOutcome> {
+      if (state.userId === this.userId) throw new Error(`cannot save ${this.userId}`);
+      return super.save(manager, state);
+    }
+  }
+  class Applied extends PasswordTarget {
+    async apply(): Promise<ApplyResult> {
+      // Answers later, like a directory: the other units of the burst queue meanwhile.
+      await new Promise((resolve) => setImmediate(resolve));
+      return { status: 'applied' };
+    }
+    describe(): string {
+      return 'scripted:';
+    }
+  }
+  let dataDir: string;
+  let dataSource: DataSource;
+  let transactions = 0;
+  const published: IdmEvent[] = [];
+  let flush: () => Promise<number>;
+  let service: PasswordCacheService;
+
+  before(async () => {
+    dataDir = tempDir('pwsync-group-commit');
+    dataSource = await openPasswordSyncDatabase({ dataDir });
+    const transaction = dataSource.manager.transaction.bind(dataSource.manager) as (...args: unknown[]) => Promise<unknown>;
+    dataSource.manager.transaction = ((...args: unknown[]) => {
+      transactions++;
+      return transaction(...args);
+    }) as EntityManager['transaction'];
+    const outbox = specOutbox(dataSource, (e) => Promise.resolve(void published.push(e)));
+    flush = outbox.flush;
+    service = specService({ dataSource, repository: new FailingFor('bad'), target: new Applied(), outbox: outbox.outbox });
+  });
+  after(async () => {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("commits a burst of changes in fewer transactions than units, and relays each user's events in order", async () => {
+    const users = ['a', 'b', 'c', 'd', 'e', 'f'];
+    transactions = 0;
+    const replies = await Promise.all(
+      users.map((userId) => service.changePassword({ userId, origin: 'source', password: Buffer.from(`${userId}-Passw0rd-1`) })),
+    );
+    assert.ok(replies.every((r) => r.ok));
+    // Two units per change (accept, record the outcome).
+    assert.ok(transactions < users.length * 2, `${transactions} transactions for ${users.length * 2} units`);
+    await flush();
+    for (const userId of users) {
+      assert.deepEqual(
+        published.filter((e) => e.subject === userId).map((e) => e.type),
+        [EventTypes.PasswordChanged, EventTypes.PasswordSynced],
+        userId,
+      );
+    }
+  });
+
+  it('fails only the unit that throws; the others of its batch commit and their events are relayed', async () => {
+    const outcomes = await Promise.allSettled(
+      ['ok-1', 'bad', 'ok-2'].map((userId) =>
+        service.changePassword({ userId, origin: 'source', password: Buffer.from(`${userId}-Passw0rd-1`) }),
+      ),
+    );
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    const repo = new PasswordCacheRepository();
+    assert.equal((await runInTransaction(dataSource, (m) => repo.load(m, 'ok-1'))).status, 'synced');
+    assert.equal((await runInTransaction(dataSource, (m) => repo.load(m, 'ok-2'))).status, 'synced');
+    assert.equal((await runInTransaction(dataSource, (m) => repo.load(m, 'bad'))).status, 'empty', 'the failing unit left nothing behind');
+    await flush();
+    assert.deepEqual(
+      published.filter((e) => e.subject === 'bad'),
+      [],
+      'and no event',
+    );
   });
 });

@@ -8,19 +8,19 @@ import {
   type IdmEventOf,
   type PasswordChangeRequest,
 } from '@idm/contracts';
-import { Inbox } from '@idm/persistence';
+import { Inbox, type Outbox, type UnitOfWork } from '@idm/persistence';
 import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
 import type { Clock } from '@idm/config';
 import type { PasswordTarget } from '../targets/password-target.js';
-import { decide, type PasswordCacheDecision, type PasswordCacheInput, type PendingPasswordEvent } from './password-cache.decider.js';
-import type { CachedHealth, PasswordCacheRepository } from './password-cache.repository.js';
-import { GroupCommit, type DeferPublish, type GroupWork } from './group-commit.js';
+import {
+  decide,
+  type PasswordCacheDecision,
+  type PasswordCacheInput,
+  type PasswordCacheState,
+  type PendingPasswordEvent,
+} from './password-cache.decider.js';
+import type { CachedHealth, PasswordCacheRepository, SaveOutcome } from './password-cache.repository.js';
 import { SecretKeyMismatchError, SecretTamperedError, type PasswordSealer, type SealedSecret } from './sealed-secret.js';
-
-/** Where events go; `EventPublisher` from `@idm/messaging` fits. */
-export interface EventAppender {
-  publish(event: IdmEvent): Promise<unknown>;
-}
 
 /** What the service logs; Nest's `Logger` fits. Nothing passed here ever contains a password. */
 export interface ServiceLogger {
@@ -35,7 +35,11 @@ export interface PasswordCacheServiceDeps {
   readonly repository: PasswordCacheRepository;
   readonly sealer: PasswordSealer;
   readonly target: PasswordTarget;
-  readonly events: EventAppender;
+  /**
+   * Where state, inbox rows and events commit together (group commit is its option); its relay
+   * publishes the events after the commit.
+   */
+  readonly outbox: Outbox<IdmEvent>;
   readonly clock: Clock;
   readonly policy: Pick<ExpirationPolicy, 'minutes'>;
   readonly logger: ServiceLogger;
@@ -91,6 +95,9 @@ interface InboxKey {
   readonly streamSeq: number;
 }
 
+/** A unit of work: its writes through `manager`, its events through `emit`. */
+type Work<T> = (manager: EntityManager, emit: UnitOfWork<IdmEvent>['emit']) => Promise<T>;
+
 type UserEvent = IdmEventOf<typeof EventTypes.UserAdded> | IdmEventOf<typeof EventTypes.UserModified>;
 
 /** Something the outputs of a decision are stamped with: a causing event, or a seed for derived ids. */
@@ -102,31 +109,31 @@ const SOURCE = '/idm/password-sync';
  * The shell around the password cache decider: loads state, decides, runs `ApplyPassword`
  * through the {@link PasswordTarget}, saves, and appends events with deterministic ids.
  *
- * Events are published *inside* the transaction that saves the state (and the inbox row), as its
- * last step (transactions are group commits, see {@link GroupCommit}): if publishing fails the state is not saved and the input is retried; if the commit
- * fails after publishing, the retry derives the same event ids and JetStream drops the repeats.
- * Committing first would lose the event whenever the publish failed after the commit.
+ * Every write goes through the {@link Outbox}: the state, the inbox row of a user event and the
+ * events decided commit in one transaction (shared with the other units queued meanwhile: group
+ * commit), and the relay publishes the events after the commit with their deterministic ids. So a
+ * failed publish loses nothing (the rows stay and are published again) and an event is never
+ * published for a state that did not commit.
  */
 export class PasswordCacheService {
-  private readonly writes: GroupCommit;
   /** First attempts running in this process (`userId` NUL `changedAt`): the sweeper leaves them alone. */
   private readonly firstAttempts = new Set<string>();
 
-  constructor(private readonly deps: PasswordCacheServiceDeps) {
-    this.writes = new GroupCommit(deps.dataSource);
+  constructor(private readonly deps: PasswordCacheServiceDeps) {}
+
+  /** A unit of work with no inbox row (commands, sweeps, re-seals). */
+  private write<T>(work: Work<T>): Promise<T> {
+    return this.deps.outbox.run(({ manager, emit }) => work(manager, emit));
   }
 
-  /** A transaction, shared with the other units of work queued meanwhile (see {@link GroupCommit}). */
-  private tx<T>(work: GroupWork<T>): Promise<T> {
-    return this.writes.run(work);
+  /** A unit of work with the inbox row of a user event: a duplicate runs no work. */
+  private once<T>(inbox: InboxKey, userId: string, work: Work<T>): Promise<{ duplicate: true } | { duplicate: false; result: T }> {
+    return this.deps.outbox.once({ ...inbox, lockKey: userId }, ({ manager, emit }) => work(manager, emit));
   }
 
-  /** `processOnce` inside a group commit: the inbox row and the work's writes commit together. */
-  private once<T>(inbox: InboxKey, work: GroupWork<T>): Promise<{ duplicate: true } | { duplicate: false; result: T }> {
-    return this.tx(async (manager, defer) => {
-      if (!(await Inbox.record(manager, inbox.consumer, inbox.eventId, inbox.streamSeq))) return { duplicate: true as const };
-      return { duplicate: false as const, result: await work(manager, defer) };
-    });
+  /** Reads outside any unit of work (no row lock; SQLite serialises it with the transactions). */
+  private read<T>(query: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return query(this.deps.dataSource.manager);
   }
 
   /**
@@ -140,18 +147,18 @@ export class PasswordCacheService {
     const sealed = this.deps.sealer.seal(request.password, userId);
     request.password.fill(0);
     const eventId = newEventId();
-    const decision = await this.tx(async (manager, defer) => {
+    const { decision, saved } = await this.write(async (manager, emit) => {
       const state = await this.deps.repository.load(manager, userId);
       const d = decide({ type: 'ChangePassword', userId, origin, sealed, changedAt: now.toISOString() }, state, this.ctx(now));
-      await this.commit(manager, defer, d, { seed: eventId, correlationId: eventId }, eventId, now);
-      return d;
+      return { decision: d, saved: await this.commit(manager, emit, d, { seed: eventId, correlationId: eventId }, eventId, now) };
     });
     const ignored = decision.outputs.find((o) => o.kind === 'Ignore');
     if (ignored) return { ok: false, error: `password change not accepted: ${ignored.reason}` };
     const running = `${userId}\u0000${now.toISOString()}`;
     this.firstAttempts.add(running);
     try {
-      await this.runApplies(decision, { seed: eventId, correlationId: eventId });
+      // Just written, so the attempt need not read it back; after a 'stale' save it reads the newer row.
+      await this.runApplies(decision, { seed: eventId, correlationId: eventId }, saved === 'saved' ? decision.state : undefined);
     } catch (err) {
       // The password is cached and PasswordChanged is in the log: the change is accepted. With no
       // recorded attempt, the sweeper attempts it again (see sweep); after a recorded failure the
@@ -172,14 +179,14 @@ export class PasswordCacheService {
       userId: event.data.userId,
     };
     const now = this.deps.clock.now();
-    const state = await this.tx((m) => this.deps.repository.load(m, input.userId));
+    const state = await this.read((m) => this.deps.repository.load(m, input.userId));
     const first = decide(input, state, this.ctx(now));
     const apply = first.outputs.find((o) => o.kind === 'ApplyPassword');
     if (!apply) {
       // Ignore or expire: decide again under the lock, save, record the inbox row, together.
-      await this.once({ consumer: this.deps.consumer, eventId: event.id, streamSeq }, async (manager, defer) => {
+      await this.once({ consumer: this.deps.consumer, eventId: event.id, streamSeq }, input.userId, async (manager, emit) => {
         const d = decide(input, await this.deps.repository.load(manager, input.userId), this.ctx(now));
-        await this.commit(manager, defer, d, { causedBy: event }, undefined, now);
+        await this.commit(manager, emit, d, { causedBy: event }, undefined, now);
       });
       return;
     }
@@ -195,9 +202,9 @@ export class PasswordCacheService {
   async onUserRemoved(event: IdmEventOf<typeof EventTypes.UserRemoved>, streamSeq: number): Promise<void> {
     const now = this.deps.clock.now();
     const input: PasswordCacheInput = { type: 'UserRemoved', userId: event.data.userId };
-    const outcome = await this.once({ consumer: this.deps.consumer, eventId: event.id, streamSeq }, async (manager, defer) => {
+    const outcome = await this.once({ consumer: this.deps.consumer, eventId: event.id, streamSeq }, input.userId, async (manager, emit) => {
       const d = decide(input, await this.deps.repository.load(manager, input.userId), this.ctx(now));
-      await this.commit(manager, defer, d, { causedBy: event }, undefined, now);
+      await this.commit(manager, emit, d, { causedBy: event }, undefined, now);
       return d;
     });
     if (!outcome.duplicate && outcome.result.outputs.some((o) => o.kind === 'DestroySecret')) {
@@ -214,46 +221,34 @@ export class PasswordCacheService {
    */
   async sweep(): Promise<SweepReport> {
     const now = this.deps.clock.now();
-    const { dueExpiry, dueRetry } = await this.tx(async (m) => ({
-      dueExpiry: await this.deps.repository.dueForExpiry(m, now),
-      dueRetry: await this.deps.repository.dueForRetry(m, now),
-    }));
-    let expired = 0;
-    for (const userId of dueExpiry) {
-      const d = await this.tx(async (manager, defer) => {
-        const state = await this.deps.repository.load(manager, userId);
-        const decision = decide({ type: 'ExpiryDue', userId }, state, this.ctx(now));
-        await this.commit(
-          manager,
-          defer,
-          decision,
-          { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` },
-          undefined,
-          now,
-        );
-        return decision;
-      });
-      if (d.outputs.some((o) => o.kind === 'Append')) expired++;
-    }
+    const dueExpiry = await this.read((m) => this.deps.repository.dueForExpiry(m, now));
+    const dueRetry = await this.read((m) => this.deps.repository.dueForRetry(m, now));
+    // Submitted together, so the group commit writes them in a few transactions, not one each.
+    const expiries = await settleAll(
+      dueExpiry.map((userId) =>
+        this.write(async (manager, emit) => {
+          const state = await this.deps.repository.load(manager, userId);
+          const decision = decide({ type: 'ExpiryDue', userId }, state, this.ctx(now));
+          const seed = `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}`;
+          await this.commit(manager, emit, decision, { seed }, undefined, now);
+          return decision;
+        }),
+      ),
+    );
+    const expired = expiries.filter((d) => d.outputs.some((o) => o.kind === 'Append')).length;
     let retried = 0;
     for (const userId of dueRetry) {
-      const state = await this.tx((m) => this.deps.repository.load(m, userId));
+      const state = await this.read((m) => this.deps.repository.load(m, userId));
       const d = decide({ type: 'RetryDue', userId }, state, this.ctx(now));
       const apply = d.outputs.find((o) => o.kind === 'ApplyPassword');
       if (apply) {
         await this.attempt(userId, apply.changedAt, { seed: `retry:${userId}:${apply.changedAt}` });
         retried++;
       } else if (d.outputs.some((o) => o.kind === 'Append')) {
-        await this.tx(async (manager, defer) => {
+        await this.write(async (manager, emit) => {
           const again = decide({ type: 'RetryDue', userId }, await this.deps.repository.load(manager, userId), this.ctx(now));
-          await this.commit(
-            manager,
-            defer,
-            again,
-            { seed: `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}` },
-            undefined,
-            now,
-          );
+          const seed = `expiry:${userId}:${state.status === 'empty' ? '' : state.changedAt}`;
+          await this.commit(manager, emit, again, { seed }, undefined, now);
         });
       }
     }
@@ -263,10 +258,10 @@ export class PasswordCacheService {
   /** The third part of {@link sweep}: accepted passwords never attempted. Returns how many were attempted. */
   private async attemptOverdue(now: Date): Promise<number> {
     const cachedBefore = new Date(now.getTime() - (this.deps.firstAttemptGraceMs ?? 30_000));
-    const due = await this.tx((m) => this.deps.repository.dueForFirstAttempt(m, cachedBefore));
+    const due = await this.read((m) => this.deps.repository.dueForFirstAttempt(m, cachedBefore));
     let recovered = 0;
     for (const userId of due) {
-      const state = await this.tx((m) => this.deps.repository.load(m, userId));
+      const state = await this.read((m) => this.deps.repository.load(m, userId));
       const d = decide({ type: 'AttemptOverdue', userId, cachedBefore: cachedBefore.toISOString() }, state, this.ctx(now));
       const apply = d.outputs.find((o) => o.kind === 'ApplyPassword');
       // Expiry is the ExpiryDue loop's; here only the attempt.
@@ -286,11 +281,11 @@ export class PasswordCacheService {
    */
   async resealBatch(limit = 200): Promise<ResealReport> {
     const { sealer, repository } = this.deps;
-    const users = await this.tx((m) => repository.sealedWith(m, sealer.previousKeyIds, limit));
+    const users = await this.read((m) => repository.sealedWith(m, sealer.previousKeyIds, limit));
     const outcomes = await Promise.all(
       users.map(async (userId): Promise<'resealed' | 'unchanged' | 'failed'> => {
         try {
-          const moved = await this.tx(async (m) => {
+          const moved = await this.write(async (m) => {
             const state = await repository.load(m, userId);
             if (state.status !== 'cached') return false;
             const next = sealer.reseal(state.sealed, userId);
@@ -311,7 +306,7 @@ export class PasswordCacheService {
   /** How many cached rows each key sealed, against the keys this process holds. */
   async keyUsage(): Promise<KeyUsage> {
     const { sealer } = this.deps;
-    const cachedByKey = await this.tx((m) => this.deps.repository.cachedByKey(m));
+    const cachedByKey = await this.read((m) => this.deps.repository.cachedByKey(m));
     let sealedWithPreviousKey = 0;
     let sealedWithUnknownKey = 0;
     for (const [keyId, n] of Object.entries(cachedByKey)) {
@@ -324,33 +319,34 @@ export class PasswordCacheService {
 
   /** Number of passwords cached now. */
   async cachedCount(): Promise<number> {
-    return this.tx((m) => this.deps.repository.countCached(m));
+    return this.read((m) => this.deps.repository.countCached(m));
   }
 
   /** Earliest expiry and longest target-unavailable streak of the cached passwords (for the metrics). */
   async cachedHealth(): Promise<CachedHealth> {
-    return this.tx((m) => this.deps.repository.cachedHealth(m));
+    return this.read((m) => this.deps.repository.cachedHealth(m));
   }
 
   private ctx(now: Date) {
     return { now, policy: this.deps.policy };
   }
 
-  private async runApplies(decision: PasswordCacheDecision, stamp: Stamp): Promise<void> {
+  private async runApplies(decision: PasswordCacheDecision, stamp: Stamp, written?: PasswordCacheState): Promise<void> {
     for (const out of decision.outputs) {
-      if (out.kind === 'ApplyPassword') await this.attempt(out.userId, out.changedAt, stamp);
+      if (out.kind === 'ApplyPassword') await this.attempt(out.userId, out.changedAt, stamp, undefined, written);
     }
   }
 
   /**
    * Opens the cached secret, hands it to the target, zero-fills it, then records the answer
    * (under the row lock, deciding on fresh state: a newer password may have arrived meanwhile).
+   * `written` is the state the caller has just committed, when it has: then it is not read again.
    */
-  private async attempt(userId: string, changedAt: string, stamp: Stamp, inbox?: InboxKey): Promise<void> {
-    const state = await this.tx((m) => this.deps.repository.load(m, userId));
+  private async attempt(userId: string, changedAt: string, stamp: Stamp, inbox?: InboxKey, written?: PasswordCacheState): Promise<void> {
+    const state = written ?? (await this.read((m) => this.deps.repository.load(m, userId)));
     if (state.status !== 'cached' || state.changedAt !== changedAt) {
       // Synced, expired or replaced since the decision: nothing to try; the event still counts as handled.
-      if (inbox) await this.once(inbox, () => Promise.resolve());
+      if (inbox) await this.once(inbox, userId, () => Promise.resolve());
       return;
     }
     let input: PasswordCacheInput;
@@ -373,20 +369,20 @@ export class PasswordCacheService {
         plaintext.fill(0);
       }
     }
-    const record = async (manager: EntityManager, defer: DeferPublish): Promise<PasswordCacheDecision> => {
+    const record: Work<PasswordCacheDecision> = async (manager, emit) => {
       const fresh = await this.deps.repository.load(manager, userId);
       const at = this.deps.clock.now();
       const d = decide(input, fresh, this.ctx(at));
-      await this.commit(manager, defer, d, stamp, undefined, at);
+      await this.commit(manager, emit, d, stamp, undefined, at);
       return d;
     };
-    const decision = inbox ? await this.once(inbox, record) : { duplicate: false as const, result: await this.tx(record) };
+    const decision = inbox ? await this.once(inbox, userId, record) : { duplicate: false as const, result: await this.write(record) };
     if (!decision.duplicate) this.logOutcome(userId, decision.result);
   }
 
   private async resealOnUse(userId: string, from: SealedSecret, plaintext: Buffer): Promise<void> {
     const to = this.deps.sealer.seal(plaintext, userId);
-    await this.tx((m) => this.deps.repository.reseal(m, userId, from, to));
+    await this.write((m) => this.deps.repository.reseal(m, userId, from, to));
   }
 
   private logOutcome(userId: string, d: PasswordCacheDecision): void {
@@ -401,27 +397,28 @@ export class PasswordCacheService {
   }
 
   /**
-   * Saves the decided state and appends its events, in the caller's transaction. `DestroySecret`
+   * Saves the decided state and emits its events into the outbox, in the caller's transaction. `DestroySecret`
    * needs no separate step: the saved state no longer holds the secret and the repository nulls
    * the columns in the same write. `now` is the time the decision was made at: the events carry
    * it, so a replay of the log rebuilds the same `settled_at` / `next_retry_at`.
    */
   private async commit(
     manager: EntityManager,
-    defer: DeferPublish,
+    emit: UnitOfWork<IdmEvent>['emit'],
     decision: PasswordCacheDecision,
     stamp: Stamp,
     firstEventId?: string,
     now: Date = this.deps.clock.now(),
-  ): Promise<void> {
-    if (decision.outputs.every((o) => o.kind === 'Ignore')) return;
-    await this.deps.repository.save(manager, decision.state);
+  ): Promise<SaveOutcome> {
+    if (decision.outputs.every((o) => o.kind === 'Ignore')) return 'nothing-to-save';
+    const saved = await this.deps.repository.save(manager, decision.state);
     const attempt = decision.state.status === 'empty' ? 0 : decision.state.attempts;
-    for (const out of decision.outputs) {
-      if (out.kind !== 'Append') continue;
-      const event = this.stampEvent(out.event, stamp, now, String(attempt), firstEventId);
-      defer(event.subject, () => this.deps.events.publish(event));
-    }
+    emit(
+      decision.outputs.flatMap((out) =>
+        out.kind === 'Append' ? [this.stampEvent(out.event, stamp, now, String(attempt), firstEventId)] : [],
+      ),
+    );
+    return saved;
   }
 
   private stampEvent(pending: PendingPasswordEvent, stamp: Stamp, now: Date, discriminator: string, explicitId?: string): IdmEvent {
@@ -445,4 +442,12 @@ export class PasswordCacheService {
       ...(stamp.correlationId ? { correlationId: stamp.correlationId } : {}),
     }) as IdmEvent;
   }
+}
+
+/** Waits for every promise; rejects with the first failure once all have settled (none is left running). */
+async function settleAll<T>(promises: ReadonlyArray<Promise<T>>): Promise<T[]> {
+  const outcomes = await Promise.allSettled(promises);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  return outcomes.map((o) => (o as PromiseFulfilledResult<T>).value);
 }

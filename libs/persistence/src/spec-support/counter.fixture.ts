@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryColumn, Table } from 'typeorm';
 import type { EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 
-/** A spec-only entity: a named counter the `work` of processOnce increments. */
+/** A spec-only entity: a named counter a unit of work increments. */
 @Entity({ name: 'spec_counter' })
 export class SpecCounter {
   @PrimaryColumn({ name: 'id', type: 'varchar', length: 50 })

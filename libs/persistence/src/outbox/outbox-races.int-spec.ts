@@ -1,18 +1,30 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Inbox, InboxEntry, processOnce } from './index.js';
-import { counterValue, increment } from './spec-support/counter.fixture.js';
-import { databaseKinds, testDatabase } from './spec-support/test-databases.js';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Inbox, InboxEntry, Outbox, type OnceResult } from '../index.js';
+import { counterValue, increment } from '../spec-support/counter.fixture.js';
+import { databaseKinds, testDatabase } from '../spec-support/test-databases.js';
+
+/** One unit through `Outbox.once` without group commit: its own transaction, concurrent with the others. */
+function once<T>(
+  ds: DataSource,
+  consumer: string,
+  eventId: string,
+  streamSeq: number | undefined,
+  work: (m: EntityManager) => Promise<T>,
+): Promise<OnceResult<T>> {
+  return new Outbox(ds).once({ consumer, eventId, streamSeq }, ({ manager }) => work(manager));
+}
 
 for (const kind of databaseKinds) {
-  describe(`processOnce on ${kind}`, () => {
+  describe(`Outbox.once races on ${kind}`, () => {
     test('applies the state change once when the same event is processed twice in a row', async (t) => {
       const db = await testDatabase(t, kind);
       if (!db) return;
       try {
         const ds = await db.open();
-        const first = await processOnce(ds, 'notifier', 'evt-1', 7, (m) => increment(m, 'c'));
-        const second = await processOnce(ds, 'notifier', 'evt-1', 7, (m) => increment(m, 'c'));
+        const first = await once(ds, 'notifier', 'evt-1', 7, (m) => increment(m, 'c'));
+        const second = await once(ds, 'notifier', 'evt-1', 7, (m) => increment(m, 'c'));
         assert.deepEqual(first, { duplicate: false, result: 1 });
         assert.deepEqual(second, { duplicate: true });
         assert.equal(await counterValue(ds.manager, 'c'), 1);
@@ -29,7 +41,7 @@ for (const kind of databaseKinds) {
       try {
         const ds = await db.open();
         const outcomes = await Promise.all(
-          Array.from({ length: 20 }, () => processOnce(ds, 'notifier', 'evt-race', 3, (m) => increment(m, 'race'))),
+          Array.from({ length: 20 }, () => once(ds, 'notifier', 'evt-race', 3, (m) => increment(m, 'race'))),
         );
         assert.equal(outcomes.filter((o) => !o.duplicate).length, 1);
         assert.equal(outcomes.filter((o) => o.duplicate).length, 19);
@@ -49,9 +61,7 @@ for (const kind of databaseKinds) {
         // the shared row is only used where transactions are serialised.
         const shared = kind === 'sqlite';
         const outcomes = await Promise.all(
-          Array.from({ length: 50 }, (_, i) =>
-            processOnce(ds, 'notifier', `evt-${i}`, i + 1, (m) => increment(m, shared ? 'sum' : `row-${i}`)),
-          ),
+          Array.from({ length: 50 }, (_, i) => once(ds, 'notifier', `evt-${i}`, i + 1, (m) => increment(m, shared ? 'sum' : `row-${i}`))),
         );
         assert.ok(outcomes.every((o) => !o.duplicate));
         if (shared) assert.equal(await counterValue(ds.manager, 'sum'), 50);
@@ -68,7 +78,7 @@ for (const kind of databaseKinds) {
       try {
         const ds = await db.open();
         await assert.rejects(
-          processOnce(ds, 'notifier', 'evt-fail', 9, async (m) => {
+          once(ds, 'notifier', 'evt-fail', 9, async (m) => {
             await increment(m, 'f');
             throw new Error('smtp said 451');
           }),
@@ -76,7 +86,7 @@ for (const kind of databaseKinds) {
         );
         assert.equal(await counterValue(ds.manager, 'f'), 0);
         assert.equal(await Inbox.seen(ds, 'notifier', 'evt-fail'), false);
-        const retry = await processOnce(ds, 'notifier', 'evt-fail', 9, (m) => increment(m, 'f'));
+        const retry = await once(ds, 'notifier', 'evt-fail', 9, (m) => increment(m, 'f'));
         assert.deepEqual(retry, { duplicate: false, result: 1 });
       } finally {
         await db.dispose();
@@ -92,7 +102,7 @@ for (const kind of databaseKinds) {
         const workStarted = new Promise<void>((r) => (started = r));
         let fail: () => void = () => undefined;
         const failNow = new Promise<void>((r) => (fail = r));
-        const processing = processOnce(ds, 'notifier', 'evt-slow', 1, async (m) => {
+        const processing = once(ds, 'notifier', 'evt-slow', 1, async (m) => {
           await increment(m, 'slow');
           started();
           await failNow;
@@ -114,8 +124,8 @@ for (const kind of databaseKinds) {
       if (!db) return;
       try {
         const ds = await db.open();
-        await processOnce(ds, 'notifier', 'evt-seq', 123456789012, async () => undefined);
-        await processOnce(ds, 'notifier', 'evt-noseq', undefined, async () => undefined);
+        await once(ds, 'notifier', 'evt-seq', 123456789012, async () => undefined);
+        await once(ds, 'notifier', 'evt-noseq', undefined, async () => undefined);
         const repo = ds.getRepository(InboxEntry);
         const withSeq = await repo.findOneByOrFail({ consumer: 'notifier', eventId: 'evt-seq' });
         const withoutSeq = await repo.findOneByOrFail({ consumer: 'notifier', eventId: 'evt-noseq' });

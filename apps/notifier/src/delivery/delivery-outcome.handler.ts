@@ -3,7 +3,7 @@ import { EventTypes } from '@idm/contracts';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { EventContext, OnEvent } from '@idm/messaging';
 import { DeliveryOutcomeService } from './delivery-outcome.service.js';
-import type { DeliveryEvent } from './pending-email.evolve.js';
+import type { DeliveryEvent } from '../pending-emails/pending-email.evolve.js';
 
 /** Applies the notifier's own delivery events: this is where flags are cleared. */
 @Controller()

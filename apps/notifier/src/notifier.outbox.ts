@@ -1,0 +1,41 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { IdmEvent } from '@idm/contracts';
+import { errorMessage, type EventPublisher } from '@idm/messaging';
+import { Outbox, OutboxRelay } from '@idm/persistence';
+import type { DataSource } from 'typeorm';
+
+/**
+ * Deliveries committed together (group commit). 256 is above the transport's default
+ * concurrency, so a batch is bounded by what is in flight, not by this.
+ */
+const MAX_BATCH = 256;
+/**
+ * How long the first unit of a batch waits for others. Short: units arriving during a commit
+ * already share the next one; this only helps the first commit after a quiet spell.
+ */
+const LINGER_MS = 2;
+
+/** The relay publishing the notifier's outbox rows through the app's publisher (`Nats-Msg-Id` = event id). */
+export function createNotifierRelay(dataSource: DataSource, publisher: EventPublisher): OutboxRelay<IdmEvent> {
+  const logger = new Logger('OutboxRelay');
+  return new OutboxRelay<IdmEvent>(dataSource, publisher, {
+    onError: (error) => logger.warn(`publishing the outbox failed: ${errorMessage(error)}; the rows stay and are retried`),
+  });
+}
+
+/** The notifier's exactly-once primitive, with group commit; every commit with events wakes the relay. */
+export function createNotifierOutbox(dataSource: DataSource, relay: OutboxRelay<IdmEvent>): Outbox<IdmEvent> {
+  const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { maxBatch: MAX_BATCH, lingerMs: LINGER_MS } });
+  outbox.onCommitted(() => relay.wake());
+  return outbox;
+}
+
+/** Starts the relay when the app starts: it first publishes what a crash left in the outbox. */
+@Injectable()
+export class OutboxRelayStarter implements OnApplicationBootstrap {
+  constructor(@Inject(OutboxRelay) private readonly relay: OutboxRelay<IdmEvent>) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.relay.start();
+  }
+}

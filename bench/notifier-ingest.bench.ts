@@ -1,0 +1,267 @@
+// Benchmark: how fast does one notifier process turn `UserAdded` into `EmailQueued` (ingest, #13)?
+//
+//   npm run bench -- notifier-ingest        (BENCH_INGEST_EVENTS=5000 BENCH_LATENCY_SECONDS=10 for a quick run)
+//
+// Rows, all measured in the same run on the same nats-server and databases:
+// - raw durable consumer read: a durable pull consumer with explicit acks reads the N `UserAdded`
+//   of the run and acks each — the most the consumer side allows;
+// - raw batched insert, per database: N rows in 500-row transactions (multi-row INSERT of inbox
+//   rows) — the most the database side allows;
+// - the notifier process (`dist/apps/notifier/main.js`, group commit through the outbox) per
+//   database: N `UserAdded` published pipelined from the start of the clock until the N-th
+//   `EmailQueued` is in the stream. Goals: ≥ 5,000/s on Postgres, ≥ 3,000/s on SQLite.
+// - latency, per database: `UserAdded` offered at a steady BENCH_LATENCY_RATE (1,000/s) for
+//   BENCH_LATENCY_SECONDS (30 s); p50/p99 from the event's `time` to the stream's store time of its
+//   `EmailQueued`. Goal: p99 < 100 ms.
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { createEvent, EventTypes, type IdmEvent, type IdmEventOf } from '@idm/contracts';
+import { connectNats, EventPublisher } from '@idm/messaging';
+import { Inbox, openDatabase, persistenceEntities, persistenceMigrations, runInTransaction } from '@idm/persistence';
+import { startNatsServer, tempDir, testDatabases, waitFor } from '@idm/testing';
+import { printTable, startBenchApp, type BenchRow } from './bench-support.js';
+
+const N = Number(process.env.BENCH_INGEST_EVENTS ?? 20_000);
+const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 1_000);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
+/** BENCH_CONSUMER_CONCURRENCY: the app's IDM_CONSUMER_CONCURRENCY for the run (default: the app's). */
+const concurrency: Record<string, string> = process.env.BENCH_CONSUMER_CONCURRENCY
+  ? { IDM_CONSUMER_CONCURRENCY: process.env.BENCH_CONSUMER_CONCURRENCY }
+  : {};
+const INSERT_BATCH = 500;
+const GOALS = { sqlite: 3_000, postgres: 5_000 } as const;
+const LATENCY_GOAL_MS = 100;
+
+type Kind = 'sqlite' | 'postgres';
+type Database = { kind: Kind; env: Record<string, string>; dataDir: string; databaseUrl?: string; schema?: string };
+
+const userAdded = (userId: string, time = new Date().toISOString()): IdmEventOf<'idm.user.added'> =>
+  createEvent(
+    EventTypes.UserAdded,
+    userId,
+    { userId, email: `${userId}@example.com`, displayName: `User ${userId}` },
+    { source: '/bench', time },
+  );
+
+/** Publishes `events` with `width` appends in flight (pipelined, each awaited). */
+async function publishPipelined(publisher: EventPublisher, events: readonly IdmEvent[], width = 512): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < events.length) await publisher.publish(events[next++]!);
+    }),
+  );
+}
+
+/**
+ * `EmailQueued` stored so far: the stream holds only the bench's `UserAdded` and the app's
+ * `EmailQueued`, so it is the message count less the `UserAdded` published (a cheap stream info,
+ * unlike a per-subject count over tens of thousands of subjects).
+ */
+async function queuedCount(jsm: JetStreamManager, stream: string, userAddedPublished: number): Promise<number> {
+  return (await jsm.streams.info(stream)).state.messages - userAddedPublished;
+}
+
+/** The raw consumer side: a durable pull consumer with explicit acks reads the run's UserAdded. */
+async function rawConsumerRead(js: JetStreamClient, jsm: JetStreamManager, stream: string, n: number): Promise<BenchRow> {
+  const name = `raw-${randomBytes(3).toString('hex')}`;
+  await jsm.consumers.add(stream, {
+    durable_name: name,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: `${EventTypes.UserAdded}.>`,
+    max_ack_pending: 10_000,
+  });
+  const consumer = await js.consumers.get(stream, name);
+  const started = performance.now();
+  const messages = await consumer.consume({ max_messages: 1_000 });
+  let seen = 0;
+  for await (const msg of messages) {
+    JSON.parse(msg.string());
+    msg.ack();
+    if (++seen >= n) break;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await messages.close().catch(() => undefined);
+  await jsm.consumers.delete(stream, name);
+  return { name: 'raw durable consumer read (explicit ack)', items: n, seconds };
+}
+
+/** The raw database side: N inbox rows in 500-row transactions, one multi-row INSERT each. */
+async function rawBatchedInsert(db: Database, n: number): Promise<BenchRow> {
+  const dataDir = tempDir('bench-insert');
+  const ds = await openDatabase({
+    app: 'bench-insert',
+    dataDir,
+    databaseUrl: db.databaseUrl,
+    schema: db.schema ? `${db.schema}_raw` : undefined,
+    entities: persistenceEntities,
+    migrations: persistenceMigrations,
+  });
+  try {
+    const started = performance.now();
+    for (let start = 0; start < n; start += INSERT_BATCH) {
+      const keys = Array.from({ length: Math.min(INSERT_BATCH, n - start) }, (_, i) => ({
+        consumer: 'bench',
+        eventId: `evt-${start + i}`,
+        streamSeq: start + i,
+      }));
+      await runInTransaction(ds, (m) => Inbox.recordAll(m, keys));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return { name: `raw batched insert (${INSERT_BATCH} rows/txn), ${db.kind}`, items: n, seconds };
+  } finally {
+    if (db.kind === 'postgres') await ds.query(`DROP SCHEMA IF EXISTS "${db.schema}_raw" CASCADE`);
+    await ds.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+interface IngestResult {
+  readonly row: BenchRow;
+  readonly latency: { p50: number; p99: number; max: number; count: number };
+}
+
+async function notifierIngest(db: Database): Promise<IngestResult> {
+  // A server per run: the app provisions its stream on `idm.>` subjects, which two streams cannot share.
+  const nats = await startNatsServer({ jetstream: true });
+  const stream = `BENCH_${randomBytes(3).toString('hex')}`;
+  const logDir = tempDir('bench-ingest');
+  const app = await startBenchApp(
+    'notifier',
+    {
+      NATS_URL: nats.url,
+      IDM_STREAM: stream,
+      SMTP_URL: 'smtp://127.0.0.1:1',
+      MAIL_FROM: 'IDM <noreply@idm.example>',
+      LOG_LEVEL: 'info',
+      HEALTH_PORT: 'off',
+      ...concurrency,
+      ...db.env,
+    },
+    logDir,
+  );
+  const nc = await connectNats({ url: nats.url, name: 'bench' });
+  try {
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const publisher = new EventPublisher(js);
+    const queued = `${EventTypes.EmailQueued}.>`;
+
+    // Throughput: N UserAdded pipelined; the clock runs until the N-th EmailQueued is stored.
+    const events = Array.from({ length: N }, (_, i) => userAdded(`ingest-${i}`));
+    const started = performance.now();
+    await publishPipelined(publisher, events);
+    await waitFor(async () => (await queuedCount(jsm, stream, N)) >= N, { timeoutMs: 600_000, intervalMs: 20, message: 'EmailQueued' });
+    const seconds = (performance.now() - started) / 1000;
+    const rate = N / seconds;
+    const goal = GOALS[db.kind];
+    const verdict = rate >= goal ? `goal ≥ ${goal}/s met` : `goal ≥ ${goal}/s MISSED (${((rate / goal) * 100).toFixed(0)} % of it)`;
+    const row: BenchRow = { name: `notifier process, ${db.kind}: UserAdded → EmailQueued`, items: N, seconds, note: verdict };
+
+    // Latency: a steady offered rate; each UserAdded's `time` is its publish time.
+    const sentAt = new Map<string, number>();
+    const total = LATENCY_RATE * LATENCY_SECONDS;
+    const inFlight: Array<Promise<unknown>> = [];
+    const t0 = Date.now();
+    for (let sent = 0; sent < total;) {
+      const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * LATENCY_RATE));
+      for (; sent < due; sent++) {
+        const now = new Date();
+        const event = userAdded(`steady-${sent}`, now.toISOString());
+        sentAt.set(event.id, now.getTime());
+        inFlight.push(publisher.publish(event));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5)); // pacing the offered load, not awaiting a condition
+    }
+    await Promise.all(inFlight);
+    await waitFor(async () => (await queuedCount(jsm, stream, N + total)) >= N + total, {
+      timeoutMs: 600_000,
+      intervalMs: 100,
+      message: 'steady EmailQueued',
+    });
+    const latencies: number[] = [];
+    const reader = await js.consumers.get(stream, { filter_subjects: queued });
+    const messages = await reader.consume();
+    let read = 0;
+    for await (const msg of messages) {
+      const event = msg.json<IdmEventOf<'idm.email.queued'>>();
+      const sent = sentAt.get(event.data.causationEvent.id);
+      if (sent !== undefined) latencies.push(msg.info.timestampNanos / 1e6 - sent);
+      if (++read >= N + total) break;
+    }
+    await messages.close().catch(() => undefined);
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+    return { row, latency: { p50: pct(50), p99: pct(99), max: latencies.at(-1) ?? NaN, count: latencies.length } };
+  } finally {
+    await nc.close();
+    await app.stop();
+    await nats.dispose();
+    rmSync(logDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: BenchRow[] = [];
+  const latencyLines: string[] = [];
+  let consumerRow: BenchRow | undefined;
+  for (const testDb of await testDatabases()) {
+    if (testDb.unavailable !== undefined) {
+      console.log(`postgres rows skipped: ${testDb.unavailable}`);
+      continue;
+    }
+    const db: Database =
+      testDb.kind === 'sqlite'
+        ? { kind: 'sqlite', env: { DATA_DIR: testDb.dataDir }, dataDir: testDb.dataDir }
+        : {
+            kind: 'postgres',
+            env: { DATABASE_URL: testDb.databaseUrl, DATABASE_SCHEMA: testDb.schema, DATA_DIR: tempDir('bench-pg') },
+            dataDir: '.',
+            databaseUrl: testDb.databaseUrl,
+            schema: testDb.schema,
+          };
+    try {
+      rows.push(await rawBatchedInsert(db, N));
+      const { row, latency } = await notifierIngest(db);
+      rows.push(row);
+      const verdict = latency.p99 < LATENCY_GOAL_MS ? 'goal met' : `goal MISSED (${(latency.p99 / LATENCY_GOAL_MS).toFixed(1)}× the goal)`;
+      latencyLines.push(
+        `| ${db.kind.padEnd(8)} | ${String(latency.count).padStart(7)} | ${latency.p50.toFixed(1).padStart(7)} | ${latency.p99.toFixed(1).padStart(7)} | ${latency.max.toFixed(1).padStart(7)} | p99 < ${LATENCY_GOAL_MS} ms: ${verdict}`,
+      );
+    } finally {
+      await testDb.dispose();
+    }
+  }
+  // The consumer side, on a stream of its own holding N UserAdded, after the app runs (no competition for the CPU).
+  const nats = await startNatsServer({ jetstream: true });
+  const nc = await connectNats({ url: nats.url, name: 'bench-raw' });
+  try {
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const stream = `RAW_${randomBytes(3).toString('hex')}`;
+    await jsm.streams.add({ name: stream, subjects: ['idm.user.>'] });
+    await publishPipelined(
+      new EventPublisher(js),
+      Array.from({ length: N }, (_, i) => userAdded(`raw-${i}`)),
+    );
+    consumerRow = await rawConsumerRead(js, jsm, stream, N);
+  } finally {
+    await nc.close();
+    await nats.dispose();
+  }
+  printTable(
+    `notifier ingest: ${N} UserAdded → EmailQueued (goals: ≥ ${GOALS.postgres}/s Postgres, ≥ ${GOALS.sqlite}/s SQLite); ratios vs the raw consumer read`,
+    [consumerRow, ...rows],
+    consumerRow,
+    'events',
+  );
+  console.log(
+    `notifier ingest latency: ${LATENCY_RATE}/s offered for ${LATENCY_SECONDS} s, event time → EmailQueued stored (ms)\n` +
+      `| database | events  |     p50 |     p99 |     max | goal\n|----------|---------|---------|---------|---------|-----\n${latencyLines.join('\n')}\n`,
+  );
+}
+
+await main();
