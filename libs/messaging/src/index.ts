@@ -36,8 +36,8 @@ export { deadLetterSubject, deadLetterRecord, boundedDeadLetterRecord, writeDead
 export type { DeadLetterRecord, DeadLetterSource } from './dead-letter.js';
 export { EventContext } from './event-context.js';
 export type { DeliveryFacts } from './event-context.js';
-export { OnEvent, CONSUMER_EXTRA } from './on-event.decorator.js';
-export type { OnEventOptions } from './on-event.decorator.js';
+export { ConsumeEvents, CONSUMER_EXTRA } from './consume-events.decorator.js';
+export type { ConsumeEventsOptions } from './consume-events.decorator.js';
 export { KeyLanes } from './key-lanes.js';
 export { JetStreamTransport } from './jetstream-transport.js';
 export type { JetStreamTransportOptions, SettledDelivery } from './jetstream-transport.js';
