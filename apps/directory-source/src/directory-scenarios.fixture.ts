@@ -35,6 +35,9 @@ export interface Harness {
   stream(): Promise<IdmEvent[]>;
   readonly reader: LdapDirectoryReader;
   readonly service: PollService;
+  readonly snapshot: SnapshotRepository;
+  /** The spec's own connection to the harness's nats-server. */
+  readonly nc: NatsConnection;
   close(): Promise<void>;
 }
 
@@ -59,8 +62,9 @@ export async function harness(driver: Pick<DirectoryDriver, 'ldap'>, overrides: 
     overlapSeconds: 10,
     timeoutMs: 10_000,
   });
+  const snapshot = new SnapshotRepository(dataSource);
   const service = new PollService(
-    { reader, snapshot: new SnapshotRepository(dataSource), events: new EventPublisher(js), now: () => new Date(), logger: quiet },
+    { reader, snapshot, events: new EventPublisher(js), now: () => new Date(), logger: quiet },
     {
       mapping: { emailAttribute: 'mail', displayNameAttribute: 'displayName', reportedAttributes: ['title'] },
       fullScanCron: '0 3 * * *',
@@ -74,6 +78,8 @@ export async function harness(driver: Pick<DirectoryDriver, 'ldap'>, overrides: 
   return {
     reader,
     service,
+    snapshot,
+    nc,
     poll: (force) => service.poll(force),
     async stream() {
       const out: IdmEvent[] = [];

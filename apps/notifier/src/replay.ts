@@ -9,10 +9,10 @@ import {
   stdoutSink,
   teeSink,
 } from '@idm/messaging';
+import { CommandSubjects } from '@idm/contracts';
 import { readDatabaseSettings } from '@idm/persistence';
 import { openNotifierDatabase } from './notifier.database.js';
 import { replayNotifier } from './replay/notifier-replay.js';
-import { NotifierStatusSubjects } from './status/notifier-status.responder.js';
 
 /**
  * `node dist/apps/notifier/replay.js [--from-seq N | --since TIME] [--dry-run] [--force]`: rebuilds
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const database = readDatabaseSettings();
   const messaging = messagingConfigFromEnv('notifier-replay');
   const nc = await connectNats({ ...messaging.connection, connectTimeoutMs: 5_000 });
-  const dataSource = await checkAppStopped(nc, { app: 'notifier', statusSubject: NotifierStatusSubjects.Status, force: args.force })
+  const dataSource = await checkAppStopped(nc, { app: 'notifier', statusSubject: CommandSubjects.NotifierStatus, force: args.force })
     .then(() => openNotifierDatabase({ ...database, schema: args.schema ?? database.schema }))
     .catch(async (err: unknown) => {
       await nc.close();

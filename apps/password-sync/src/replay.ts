@@ -9,11 +9,11 @@ import {
   stdoutSink,
   teeSink,
 } from '@idm/messaging';
+import { CommandSubjects } from '@idm/contracts';
 import { readDatabaseSettings } from '@idm/persistence';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { openPasswordDatabase } from './password-cache/password-database.js';
 import { replayPasswordSync } from './replay/password-sync-replay.js';
-import { PasswordSyncStatusSubjects } from './status/password-sync-status.responder.js';
 
 /**
  * `node dist/apps/password-sync/replay.js [--from-seq N | --since TIME] [--dry-run] [--force]`:
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const nc = await connectNats({ ...messaging.connection, connectTimeoutMs: 5_000 });
   const dataSource = await checkAppStopped(nc, {
     app: 'password-sync',
-    statusSubject: PasswordSyncStatusSubjects.Status,
+    statusSubject: CommandSubjects.PasswordSyncStatus,
     force: args.force,
   })
     .then(() => openPasswordDatabase({ ...database, schema: args.schema ?? database.schema }))

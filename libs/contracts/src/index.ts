@@ -50,7 +50,25 @@ export type { DecodeFailure, Upcaster } from './decode.js';
 export { createEvent } from './create-event.js';
 export type { CreateEventOptions } from './create-event.js';
 export { CommandSubjects, passwordChangeRequestSchema, passwordChangeReplySchema } from './commands.js';
-export type { PasswordChangeRequest, PasswordChangeReply } from './commands.js';
+export type { CommandSubject, PasswordChangeRequest, PasswordChangeReply } from './commands.js';
+export {
+  emptyQuerySchema,
+  userQuerySchema,
+  emailPreviewQuerySchema,
+  scheduleFireRequestSchema,
+  queryFailureSchema,
+  notifierStatusReplySchema,
+  notifierUserReplySchema,
+  emailPreviewReplySchema,
+  passwordSyncStatusReplySchema,
+  passwordSyncUserReplySchema,
+  scheduleListReplySchema,
+  scheduleFireReplySchema,
+  directorySourceStatusReplySchema,
+} from './operator-queries.js';
+export type { DirectorySourceStatusReply } from './operator-queries.js';
+export { COMMAND_CATALOGUE } from './command-catalogue.js';
+export type { CommandDescription } from './command-catalogue.js';
 export { buildAsyncApiDocument, renderAsyncApiYaml, CONTRACT_VERSION, DEFAULT_STREAM_NAME } from './asyncapi.js';
 export { eventJsonSchema, eventJsonSchemaPath, renderEventJsonSchemas, JSON_SCHEMA_DIALECT } from './event-json-schema.js';
 export type { JsonSchemaObject } from './event-json-schema.js';

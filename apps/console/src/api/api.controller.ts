@@ -17,10 +17,9 @@ import {
   type MessageEvent,
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { EventTypes } from '@idm/contracts';
+import { CommandSubjects, EventTypes } from '@idm/contracts';
 import { scrubUrls } from '@idm/observability';
 import {
-  AppSubjects,
   OPERATED_APPS,
   OperationsError,
   redactPayload,
@@ -105,7 +104,7 @@ export class ApiController {
     const [timeline, report, scheduler] = await Promise.all([
       this.ops.timeline(id),
       this.ops.user(id).catch((err: unknown) => (err instanceof OperationsError ? err : Promise.reject(err))),
-      this.ops.ask(AppSubjects.SchedulerList, {}),
+      this.ops.ask(CommandSubjects.SchedulerList, {}),
     ]);
     const reportOk = !(report instanceof OperationsError);
     if ((!reportOk || !report.known) && timeline.length === 0)
@@ -147,7 +146,7 @@ export class ApiController {
     const since = new Date(now.getTime() - 24 * 3600_000);
     const [events, status] = await Promise.all([
       this.ops.readEvents(['idm.email.>'], { since }),
-      this.ops.ask(AppSubjects.NotifierStatus, {}),
+      this.ops.ask(CommandSubjects.NotifierStatus, {}),
     ]);
     return {
       ...emailSummary(
