@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { commonEnv, readEnv } from '@idm/config';
-import { connectNats, messagingConfigFromEnv, redactUrl } from '@idm/messaging';
+import { commonEnv, errorMessage, readEnv, redactUrls } from '@idm/config';
+import { connectNats, messagingConfigFromEnv } from '@idm/messaging';
 import { createLogger, PinoNestLogger } from '@idm/observability';
 import { OperationsClient } from '@idm/operations';
 import { consoleConfigFromEnv } from './console.config.js';
@@ -30,7 +30,7 @@ async function bootstrap(): Promise<void> {
     messaging = messagingConfigFromEnv('console');
   } catch (err) {
     // Invalid configuration stops the start with the message alone; a stack would only hide it.
-    logger.error((err as Error).message);
+    logger.error(errorMessage(err));
     process.exitCode = 1;
     return;
   }
@@ -70,7 +70,7 @@ async function bootstrap(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`;
   logger.log(
-    `console on ${url} (NATS ${redactUrl(messaging.connection.url)}, stream ${messaging.stream.name}, token ${config.token ? 'required' : 'not required on loopback'}, actions ${config.allowActions ? 'on' : 'off'})`,
+    `console on ${url} (NATS ${redactUrls(messaging.connection.url)}, stream ${messaging.stream.name}, token ${config.token ? 'required' : 'not required on loopback'}, actions ${config.allowActions ? 'on' : 'off'})`,
   );
   // One machine-readable line for the dev stack and the specs: where the console listens.
   process.stdout.write(JSON.stringify({ console: url }) + '\n');
@@ -83,6 +83,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: unknown) => {
-  new Logger('Console').error(`start failed: ${(err as Error).message}`);
+  new Logger('Console').error(`start failed: ${errorMessage(err)}`);
   process.exit(1);
 });

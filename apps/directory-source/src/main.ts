@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { commonEnv, readEnv } from '@idm/config';
+import { commonEnv, errorMessage, readEnv, redactUrls } from '@idm/config';
 import { messagingConfigFromEnv, type MessagingConfig } from '@idm/messaging';
-import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger, scrubUrls } from '@idm/observability';
+import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger } from '@idm/observability';
 import { loadDirectorySourceSettings, type DirectorySourceSettings } from './directory-source.config.js';
 import { DirectorySourceModule } from './directory-source.module.js';
 import { DIRECTORY_SOURCE_HEALTH_PORT, observeDirectorySource } from './directory-source.observability.js';
@@ -28,7 +28,7 @@ async function bootstrap(): Promise<void> {
     healthPort = healthPortFrom(process.env, DIRECTORY_SOURCE_HEALTH_PORT);
   } catch (err) {
     // Invalid configuration stops the start with the message alone; messages never hold the bind password.
-    logger.error((err as Error).message);
+    logger.error(errorMessage(err));
     process.exitCode = 1;
     return;
   }
@@ -38,11 +38,11 @@ async function bootstrap(): Promise<void> {
   app.get(PollLoop).start();
   const { ldap } = settings;
   logger.log(
-    `ready: ${scrubUrls(ldap.url)}${ldap.startTls ? ' (StartTLS)' : ''} base ${ldap.baseDn}, dialect ${ldap.dialect}, every ${settings.intervalMs / 1000} s, full scan "${settings.poll.fullScanCron}", initial sync ${settings.poll.initialSync}${health ? `, health on :${health.port}` : ''}`,
+    `ready: ${redactUrls(ldap.url)}${ldap.startTls ? ' (StartTLS)' : ''} base ${ldap.baseDn}, dialect ${ldap.dialect}, every ${settings.intervalMs / 1000} s, full scan "${settings.poll.fullScanCron}", initial sync ${settings.poll.initialSync}${health ? `, health on :${health.port}` : ''}`,
   );
 }
 
 bootstrap().catch((err: unknown) => {
-  new Logger('DirectorySource').error(`start failed: ${(err as Error).message}`);
+  new Logger('DirectorySource').error(`start failed: ${errorMessage(err)}`);
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { commonEnv, readEnv } from '@idm/config';
+import { commonEnv, errorMessage, readEnv } from '@idm/config';
 import { JetStreamTransport, messagingConfigFromEnv, transportOptions, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger, settledObserver } from '@idm/observability';
 import { emailTypesOf } from './email-rules/email-rules.config.js';
@@ -32,7 +32,7 @@ async function bootstrap(): Promise<void> {
     healthPort = healthPortFrom(process.env, NOTIFIER_HEALTH_PORT);
   } catch (err) {
     // The message names the variable or template at fault and never holds a credential.
-    logger.error((err as Error).message);
+    logger.error(errorMessage(err));
     process.exitCode = 1;
     return;
   }
@@ -52,6 +52,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: unknown) => {
-  new Logger('Notifier').error(`start failed: ${(err as Error).message}`);
+  new Logger('Notifier').error(`start failed: ${errorMessage(err)}`);
   process.exit(1);
 });

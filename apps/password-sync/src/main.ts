@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { commonEnv, readEnv } from '@idm/config';
+import { commonEnv, errorMessage, readEnv, redactUrls } from '@idm/config';
 import { JetStreamTransport, messagingConfigFromEnv, transportOptions, type MessagingConfig } from '@idm/messaging';
-import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger, scrubUrls, settledObserver } from '@idm/observability';
+import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger, settledObserver } from '@idm/observability';
 import { PASSWORD_SYNC_CONSUMER, PasswordSyncModule } from './password-sync.module.js';
 import { observePasswordSync, PASSWORD_SYNC_HEALTH_PORT } from './password-sync.observability.js';
 import { loadPasswordSyncSettings, type PasswordSyncSettings } from './shell/password-sync.config.js';
@@ -27,7 +27,7 @@ async function bootstrap(): Promise<void> {
     healthPort = healthPortFrom(process.env, PASSWORD_SYNC_HEALTH_PORT);
   } catch (err) {
     // Invalid configuration stops the start with the message alone; messages never hold secrets.
-    logger.error((err as Error).message);
+    logger.error(errorMessage(err));
     process.exitCode = 1;
     return;
   }
@@ -45,11 +45,11 @@ async function bootstrap(): Promise<void> {
   const health = await observePasswordSync(app, transport, { metrics, messaging, port: healthPort, logger: nestLogger });
   const expiry = settings.policy.minutes === null ? 'never' : `${settings.policy.minutes} min`;
   logger.log(
-    `ready: target ${scrubUrls(settings.target.PASSWORD_TARGET)}, expiry ${expiry}, key ${settings.key.source}${health ? `, health on :${health.port}` : ''}`,
+    `ready: target ${redactUrls(settings.target.PASSWORD_TARGET)}, expiry ${expiry}, key ${settings.key.source}${health ? `, health on :${health.port}` : ''}`,
   );
 }
 
 bootstrap().catch((err: unknown) => {
-  new Logger('PasswordSync').error(`start failed: ${(err as Error).message}`);
+  new Logger('PasswordSync').error(`start failed: ${errorMessage(err)}`);
   process.exit(1);
 });

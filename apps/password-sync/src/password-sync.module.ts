@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
@@ -77,9 +78,7 @@ export class PasswordSyncModule {
               } catch (err) {
                 if (err instanceof PasswordTargetConfigError) throw err;
                 // An unreachable or refusing directory must not stop the start: passwords are cached and retried.
-                logger.warn(
-                  `could not check ${target.describe()} at start (${err instanceof Error ? err.message : String(err)}); passwords are cached and retried`,
-                );
+                logger.warn(`could not check ${target.describe()} at start (${errorMessage(err)}); passwords are cached and retried`);
               }
             }
             return target;

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { errorMessage } from '@idm/config';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
   checkAppStopped,
@@ -59,6 +60,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  stdoutSink({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+  stdoutSink({ kind: 'error', message: errorMessage(err) });
   process.exitCode = 1;
 });

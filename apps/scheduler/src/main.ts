@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { commonEnv, readEnv } from '@idm/config';
+import { commonEnv, errorMessage, readEnv } from '@idm/config';
 import { createAppMetrics, createLogger, healthPortFrom, PinoNestLogger } from '@idm/observability';
 import { loadSchedules } from './schedules/schedule-config.js';
 import { schedulerEnv } from './scheduler-env.js';
@@ -27,7 +27,7 @@ async function bootstrap(): Promise<void> {
     healthPort = healthPortFrom(process.env, SCHEDULER_HEALTH_PORT);
   } catch (err) {
     // Invalid configuration stops the start with the message alone; a stack would only hide it.
-    logger.error((err as Error).message);
+    logger.error(errorMessage(err));
     process.exitCode = 1;
     return;
   }
@@ -50,6 +50,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((err: unknown) => {
-  new Logger('Scheduler').error(`start failed: ${(err as Error).message}`);
+  new Logger('Scheduler').error(`start failed: ${errorMessage(err)}`);
   process.exit(1);
 });

@@ -7,14 +7,15 @@ export {
   isPermissionViolation,
   permissionViolationOf,
   errorCode,
-  errorMessage,
 } from './errors.js';
+/** Re-exported from `@idm/config` (where it lives) for the `idm` CLI, which still imports it from here. */
+export { errorMessage } from '@idm/config';
 export { DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
 export { decideSettlement, isPastDeliveryLimit } from './settlement.js';
 export type { PermissionViolation } from './errors.js';
 export type { HandlingOutcome, Settlement, SettlementPolicy, DeadLetterReason } from './settlement.js';
-export { connectNats, natsConnectOptions, redactUrl } from './nats-connection.js';
+export { connectNats, natsConnectOptions } from './nats-connection.js';
 export type { NatsConnectionConfig, NatsTlsFiles } from './nats-connection.js';
 export { serverFeatures, atLeast, parseVersion } from './server-features.js';
 export type { ServerFeatures } from './server-features.js';

@@ -6,7 +6,7 @@ import { DecodeError, decodeEvent, subjectFor, type IdmEvent } from '@idm/contra
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { ensureConsumer } from './consumer-provisioning.js';
 import { deadLetterRecord, writeDeadLetter } from './dead-letter.js';
-import { errorMessage } from './errors.js';
+import { errorMessage } from '@idm/config';
 import { EventContext } from './event-context.js';
 import { KeyLanes } from './key-lanes.js';
 import { connectNats, type NatsConnectionConfig } from './nats-connection.js';

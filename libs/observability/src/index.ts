@@ -1,7 +1,6 @@
 export { createLogger } from './logger.js';
 export type { Logger, LoggerOptions, LogLevelName } from './logger.js';
 export { PinoNestLogger } from './nest-logger.js';
-export { REDACT_PATHS, REDACTED, scrubUrls, scrubDeep } from './redact.js';
 export {
   createAppMetrics,
   settledObserver,

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { createHash } from 'node:crypto';
 import {
   DeliverPolicy,
@@ -165,7 +166,7 @@ export class OperationsClient {
     try {
       info = await this.jsm.streams.info(this.stream);
     } catch (err) {
-      throw new OperationsError(`stream ${this.stream} not found: ${(err as Error).message}`, 'IDM_OPS_NOT_FOUND', { cause: err });
+      throw new OperationsError(`stream ${this.stream} not found: ${errorMessage(err)}`, 'IDM_OPS_NOT_FOUND', { cause: err });
     }
     const s = info.state;
     const empty = s.messages === 0;
@@ -443,7 +444,7 @@ export class OperationsClient {
           try {
             yield { seq: msg.seq, event: decodeEvent(msg.data) };
           } catch (err) {
-            yield { seq: msg.seq, subject: msg.subject, error: (err as Error).message };
+            yield { seq: msg.seq, subject: msg.subject, error: errorMessage(err) };
           }
         }
       },

@@ -15,7 +15,7 @@ export type { SqlTarget } from './sql-target.js';
 export { InboxEntry } from './inbox-entry.entity.js';
 export { ProjectionCheckpoint } from './projection-checkpoint.entity.js';
 export { PersistenceTables1732300000000 } from './persistence-tables.migration.js';
-export { DatabaseUnavailableError, isTransientDatabaseError, redactConnectionString } from './database-errors.js';
+export { DatabaseUnavailableError, isTransientDatabaseError } from './database-errors.js';
 export {
   bigintColumn,
   bigintNumberTransformer,

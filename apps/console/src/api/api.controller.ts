@@ -1,3 +1,4 @@
+import { redactUrls } from '@idm/config';
 import {
   Controller,
   Get,
@@ -18,7 +19,6 @@ import {
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { CommandSubjects, EventTypes } from '@idm/contracts';
-import { scrubUrls } from '@idm/observability';
 import {
   OPERATED_APPS,
   OperationsError,
@@ -62,7 +62,7 @@ function view(d: StoredDeadLetter): DeadLetterView {
     consumer: r.consumer,
     reason: r.reason,
     code: r.code,
-    error: scrubUrls(r.error),
+    error: redactUrls(r.error),
     subject: r.subject,
     streamSequence: r.streamSequence,
     deliveryCount: r.deliveryCount,
