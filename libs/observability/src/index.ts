@@ -1,5 +1,4 @@
 export { createLogger } from './logger.js';
-export type { Logger, LoggerOptions, LogLevelName } from './logger.js';
 export { PinoNestLogger } from './nest-logger.js';
 export {
   createAppMetrics,
@@ -12,8 +11,8 @@ export {
   ageSeconds,
   secondsLeft,
 } from './metrics.js';
-export type { AppMetrics, SettledFacts, AppendedFacts } from './metrics.js';
+export type { AppMetrics, AppendedFacts } from './metrics.js';
 export { startHealthServer } from './health-server.js';
 export { readinessChecks } from './readiness-checks.js';
-export type { HealthServer, HealthServerOptions, ReadinessCheck } from './health-server.js';
-export { healthPortFrom, HealthPortError } from './health-port.js';
+export type { HealthServer } from './health-server.js';
+export { healthPortFrom } from './health-port.js';

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Inbox, InboxEntry, processOnce } from './index.js';
+import { InboxEntry } from './inbox-entry.entity.js';
+import { Inbox, processOnce } from './index.js';
 import { counterValue, increment } from './spec-support/counter.fixture.js';
 import { databaseKinds, testDatabase } from './spec-support/test-databases.js';
 
