@@ -11,7 +11,7 @@ import { STREAM_SUBJECTS } from './subjects.js';
  * Version of the published contract (AsyncAPI `info.version`). Bump the minor version when a type
  * or a `dataversion` is added; never remove or rename a type (type names are frozen).
  */
-export const CONTRACT_VERSION = '1.1.0';
+export const CONTRACT_VERSION = '1.2.0';
 
 /** The default JetStream stream that stores every event (overridden with `IDM_STREAM`). */
 export const DEFAULT_STREAM_NAME = 'IDM_EVENTS';
