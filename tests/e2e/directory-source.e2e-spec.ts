@@ -7,6 +7,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, decodeEvent, directorySourceStatusReplySchema, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
+import { OperationsClient } from '@idm/operations';
 import {
   startNatsServer,
   startSlapd,
@@ -121,6 +122,12 @@ describe('directory source + password-sync + notifier as processes against slapd
     assert.ok(status.snapshotUsers >= 1, 'the baseline recorded existing-1');
     assert.notEqual(status.lastCommittedAt, null);
     assert.equal(status.consecutiveFailures, 0);
+    const report = await (await OperationsClient.on(nc, stream)).status();
+    assert.deepEqual(
+      report.apps.find((a) => a.name === 'directory-source'),
+      { name: 'directory-source', up: true, version: status.version },
+      'idm status and the console list it as up',
+    );
   });
 
   it('a password set before the account exists is applied once the source sees the account, proven by binding', async () => {
