@@ -1,5 +1,5 @@
 import { ResultCodeError } from 'ldapts';
-import { redactSecrets } from '@idm/config';
+import { errorMessage, redactSecrets } from '@idm/config';
 import type { ApplyResult } from './password-target.js';
 
 /** How passwords are written: RFC 3062 Password Modify (OpenLDAP & co.) or Active Directory's `unicodePwd`. */
@@ -114,7 +114,7 @@ const TLS_ERROR = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF
 function connectionFailure(err: unknown, password: Buffer | string): MappedFailure {
   // Everything that is not an LDAP result is the connection: refused, reset, TLS, timed out.
   const code = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.name) : 'Error';
-  const text = err instanceof Error ? `${code}: ${err.message.split('\n')[0]}` : String(err);
+  const text = err instanceof Error ? `${code}: ${err.message.split('\n')[0]}` : errorMessage(err);
   const message = redactSecrets(text, [password]);
   if (TLS_ERROR.test(code)) {
     const problem = `TLS verification of the directory failed (${message}): check PASSWORD_TARGET_TLS_CA_FILE and PASSWORD_TARGET_TLS_SERVER_NAME`;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { redactSecrets } from '@idm/config';
+import { errorMessage, redactSecrets } from '@idm/config';
 import { PasswordTarget, type ApplyResult } from './password-target.js';
 
 /** The reply an external connector sends on the `nats:<subject>` target. */
@@ -40,7 +40,7 @@ export class NatsPasswordTarget extends PasswordTarget {
       const msg = await this.nc.request(this.subject, body, { timeout: this.timeoutMs });
       reply = msg.json<unknown>();
     } catch (err) {
-      const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const why = err instanceof Error ? `${err.name}: ${err.message}` : errorMessage(err);
       return { status: 'target-unavailable', message: redactSecrets(`no answer from ${this.describe()}: ${why}`, [password]) };
     } finally {
       body.fill(0);
