@@ -5,8 +5,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { CommandSubjects, decodeEvent, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
+import { CommandSubjects, decodeEvent, directorySourceStatusReplySchema, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
+import { OperationsClient } from '@idm/operations';
 import {
   startNatsServer,
   startSlapd,
@@ -113,6 +114,21 @@ describe('directory source + password-sync + notifier as processes against slapd
     return seen;
   }
   const about = async (userId: string, type: string) => (await events()).filter((e) => e.subject === userId && e.type === type);
+
+  it('answers its status subject like the other apps (idm status, the console)', async () => {
+    const reply: unknown = (await nc.request(CommandSubjects.DirectorySourceStatus, '{}', { timeout: 10_000 })).json();
+    const status = directorySourceStatusReplySchema.parse(reply);
+    assert.ok(status.ok, JSON.stringify(reply));
+    assert.ok(status.snapshotUsers >= 1, 'the baseline recorded existing-1');
+    assert.notEqual(status.lastCommittedAt, null);
+    assert.equal(status.consecutiveFailures, 0);
+    const report = await (await OperationsClient.on(nc, stream)).status();
+    assert.deepEqual(
+      report.apps.find((a) => a.name === 'directory-source'),
+      { name: 'directory-source', up: true, version: status.version },
+      'idm status and the console list it as up',
+    );
+  });
 
   it('a password set before the account exists is applied once the source sees the account, proven by binding', async () => {
     const password = `Closed-${randomBytes(4).toString('hex')}-Loop`;

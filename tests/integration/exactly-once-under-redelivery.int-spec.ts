@@ -7,7 +7,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DataSource } from 'typeorm';
 import { EventTypes, createEvent, type IdmEventOf } from '@idm/contracts';
-import { EventContext, EventPublisher, JetStreamTransport, OnEvent, connectNats } from '@idm/messaging';
+import { EventContext, EventPublisher, JetStreamTransport, ConsumeEvents, connectNats } from '@idm/messaging';
 import { openDatabase, Outbox, persistenceEntities, persistenceMigrations } from '@idm/persistence';
 import { startNatsServer, testDatabases, waitFor, type NatsServerHandle, type TestDatabase } from '@idm/testing';
 import { UserCounter, UserCounterTable1732400000000 } from './user-counter.fixture.js';
@@ -21,7 +21,7 @@ const handled: string[] = [];
 
 @Controller()
 class CountingHandler {
-  @OnEvent([EventTypes.UserAdded, EventTypes.UserModified])
+  @ConsumeEvents([EventTypes.UserAdded, EventTypes.UserModified])
   async onUser(event: IdmEventOf<'idm.user.added'> | IdmEventOf<'idm.user.modified'>, ctx: EventContext): Promise<void> {
     handled.push(`${event.id}#${ctx.deliveryCount}`);
     await new Outbox(dataSource).once(

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { connectNats, messagingConfigFromEnv, redactUrl } from '@idm/messaging';
+import { redactUrls } from '@idm/config';
+import { connectNats, messagingConfigFromEnv } from '@idm/messaging';
 import { runApp } from '@idm/observability';
 import { OperationsClient } from '@idm/operations';
 import { readConsoleConfig } from './console.config.js';
@@ -57,7 +58,7 @@ await runApp({
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`;
     logger.log(
-      `console on ${url} (NATS ${redactUrl(messaging.connection.url)}, stream ${messaging.stream.name}, token ${config.token ? 'required' : 'not required on loopback'}, actions ${config.allowActions ? 'on' : 'off'})`,
+      `console on ${url} (NATS ${redactUrls(messaging.connection.url)}, stream ${messaging.stream.name}, token ${config.token ? 'required' : 'not required on loopback'}, actions ${config.allowActions ? 'on' : 'off'})`,
     );
     // One machine-readable line for the dev stack and the specs: where the console listens.
     process.stdout.write(JSON.stringify({ console: url }) + '\n');

@@ -36,6 +36,9 @@ export interface Harness {
   stream(): Promise<IdmEvent[]>;
   readonly reader: LdapDirectoryReader;
   readonly service: PollService;
+  readonly snapshot: SnapshotRepository;
+  /** The spec's own connection to the harness's nats-server. */
+  readonly nc: NatsConnection;
   close(): Promise<void>;
 }
 
@@ -60,8 +63,9 @@ export async function harness(driver: Pick<DirectoryDriver, 'ldap'>, overrides: 
     overlapSeconds: 10,
     timeoutMs: 10_000,
   });
+  const snapshot = new SnapshotRepository(dataSource);
   const service = new PollService(
-    { reader, snapshot: new SnapshotRepository(dataSource), events: new EventPublisher(js), clock: new SystemClock(), logger: quiet },
+    { reader, snapshot, events: new EventPublisher(js), clock: new SystemClock(), logger: quiet },
     {
       mapping: { emailAttribute: 'mail', displayNameAttribute: 'displayName', reportedAttributes: ['title'] },
       fullScanCron: '0 3 * * *',
@@ -75,6 +79,8 @@ export async function harness(driver: Pick<DirectoryDriver, 'ldap'>, overrides: 
   return {
     reader,
     service,
+    snapshot,
+    nc,
     poll: (force) => service.poll(force),
     async stream() {
       const out: IdmEvent[] = [];

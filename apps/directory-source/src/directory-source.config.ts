@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { commonEnv, ConfigError, readEnv } from '@idm/config';
+import { commonEnv, ConfigError, errorMessage, readEnv } from '@idm/config';
 import { DIALECT_DEFAULTS, sourceDialects, type SourceDialect } from './directory/dialect.js';
 import type { LdapSourceSettings } from './directory/ldap-directory-reader.js';
 import type { PollSettings } from './poller/poll.service.js';
@@ -71,7 +71,7 @@ export function readDirectorySourceConfig(env: NodeJS.ProcessEnv = process.env):
   try {
     new Cron(e.SOURCE_FULL_SCAN_CRON, { paused: true });
   } catch (err) {
-    throw new ConfigError([`SOURCE_FULL_SCAN_CRON: not a cron expression (${(err as Error).message})`]);
+    throw new ConfigError([`SOURCE_FULL_SCAN_CRON: not a cron expression (${errorMessage(err)})`]);
   }
   if (e.SOURCE_STARTTLS && e.SOURCE_URL.startsWith('ldaps:'))
     throw new ConfigError(['SOURCE_STARTTLS: StartTLS needs an ldap:// SOURCE_URL (ldaps:// is TLS already)']);

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'ldapts';
+import { CommandSubjects, directorySourceStatusReplySchema, type DirectorySourceStatusReply } from '@idm/contracts';
 import { startSlapd, type SlapdHandle } from '@idm/testing';
 import { changeScenarios, harness, type DirectoryDriver } from './directory-scenarios.fixture.js';
 import { DirectoryBindError, DirectoryUnavailableError } from './directory/directory-reader.js';
 import { LdapDirectoryReader } from './directory/ldap-directory-reader.js';
 import { PollLoop } from './poller/poll-loop.js';
 import { RemovalGuardError } from './poller/poll.service.js';
+import { DirectorySourceStatusResponder } from './status/directory-source-status.responder.js';
 
 describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', () => {
   let slapd: SlapdHandle;
@@ -81,7 +83,7 @@ describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', 
       }
     });
 
-    it('directory down or credentials refused: the poll fails, readiness turns false after consecutive failures, and recovers', async () => {
+    it('directory down or credentials refused: the poll fails, readiness turns false after consecutive failures, and recovers; the status subject says so', async () => {
       const h = await harness({ ldap: ldap() });
       const warnings: string[] = [];
       const loop = new PollLoop(
@@ -89,8 +91,19 @@ describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', 
         { intervalMs: 3_600_000, unreadyAfter: 2 },
         { log: () => undefined, warn: (m) => warnings.push(m) },
       );
+      const responder = new DirectorySourceStatusResponder(h.nc, h.snapshot, loop);
+      responder.onApplicationBootstrap();
+      const status = async (): Promise<DirectorySourceStatusReply> => {
+        const reply: unknown = (await h.nc.request(CommandSubjects.DirectorySourceStatus, '{}', { timeout: 5_000 })).json();
+        return directorySourceStatusReplySchema.parse(reply);
+      };
       try {
+        const before = await status();
+        assert.equal(before.ok, true);
+        assert.deepEqual(before.ok && [before.snapshotUsers, before.lastCommittedAt, before.lastSuccessAt], [0, null, null]);
         await loop.runOnce();
+        const polled = await status();
+        assert.ok(polled.ok && polled.snapshotUsers === (await h.snapshot.count()) && polled.lastCommittedAt !== null);
         await slapd.stop();
         await assert.rejects(loop.runOnce(), DirectoryUnavailableError);
         assert.equal(loop.ready, true, 'one failure is not yet unready');
@@ -100,10 +113,18 @@ describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', 
           warnings.at(-1) ?? '',
           /poll failed \(2 in a row\).*readiness is now false: DirectoryUnavailableError \[IDM_SOURCE_DIRECTORY_UNAVAILABLE\]/,
         );
+        const down = await status();
+        assert.ok(down.ok);
+        assert.equal(down.consecutiveFailures, 2);
+        assert.match(down.lastError ?? '', /^DirectoryUnavailableError \[IDM_SOURCE_DIRECTORY_UNAVAILABLE\]/);
+        assert.equal(down.lastError?.includes(slapd.serviceBindPassword), false, 'never the bind password');
         await slapd.start();
         await loop.runOnce();
         assert.equal(loop.ready, true);
+        const recovered = await status();
+        assert.ok(recovered.ok && recovered.consecutiveFailures === 0 && recovered.lastError === null && recovered.lastSuccessAt !== null);
       } finally {
+        responder.beforeApplicationShutdown();
         await slapd.start();
         await loop.stop();
         await h.close();

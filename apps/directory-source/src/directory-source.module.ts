@@ -10,6 +10,7 @@ import { LdapDirectoryReader } from './directory/ldap-directory-reader.js';
 import { PollLoop } from './poller/poll-loop.js';
 import { PollService } from './poller/poll.service.js';
 import { SnapshotRepository } from './snapshot/snapshot.repository.js';
+import { DirectorySourceStatusResponder } from './status/directory-source-status.responder.js';
 
 /** What the app is built from; `main.ts` reads it from the environment, specs pass it. */
 export interface DirectorySourceModuleOptions {
@@ -35,7 +36,8 @@ class Lifecycle implements OnApplicationShutdown {
 
 /**
  * The directory source: a poll loop over the directory, publishing `UserAdded` / `UserModified` /
- * `UserRemoved`. It consumes nothing; its only state is the snapshot and the checkpoint.
+ * `UserRemoved`, and answering its status query. It consumes nothing; its only state is the
+ * snapshot and the checkpoint.
  */
 @Module({})
 export class DirectorySourceModule {
@@ -69,6 +71,7 @@ export class DirectorySourceModule {
             ),
           inject: [PollService],
         },
+        DirectorySourceStatusResponder,
         Lifecycle,
       ],
     };

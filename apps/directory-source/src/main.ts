@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { messagingConfigFromEnv } from '@idm/messaging';
-import { createAppMetrics, healthPortFrom, runApp, scrubUrls } from '@idm/observability';
+import { createAppMetrics, healthPortFrom, runApp } from '@idm/observability';
+import { redactUrls } from '@idm/config';
 import { readDirectorySourceConfig } from './directory-source.config.js';
 import { DirectorySourceModule } from './directory-source.module.js';
 import { DIRECTORY_SOURCE_HEALTH_PORT, observeDirectorySource } from './directory-source.observability.js';
@@ -32,7 +33,7 @@ await runApp({
     app.get(PollLoop).start();
     const { ldap } = config;
     logger.log(
-      `ready: ${scrubUrls(ldap.url)}${ldap.startTls ? ' (StartTLS)' : ''} base ${ldap.baseDn}, dialect ${ldap.dialect}, every ${config.intervalMs / 1000} s, full scan "${config.poll.fullScanCron}", initial sync ${config.poll.initialSync}${health ? `, health on :${health.port}` : ''}`,
+      `ready: ${redactUrls(ldap.url)}${ldap.startTls ? ' (StartTLS)' : ''} base ${ldap.baseDn}, dialect ${ldap.dialect}, every ${config.intervalMs / 1000} s, full scan "${config.poll.fullScanCron}", initial sync ${config.poll.initialSync}${health ? `, health on :${health.port}` : ''}`,
     );
   },
 });

@@ -3,7 +3,7 @@ import { runReplayMain } from '@idm/messaging';
 import { readDatabaseSettings } from '@idm/persistence';
 import { openNotifierDatabase } from './notifier.database.js';
 import { notifierProjection } from './replay/notifier-projection.js';
-import { NotifierStatusSubjects } from './status/notifier-status.responder.js';
+import { CommandSubjects } from '@idm/contracts';
 
 /**
  * `node dist/apps/notifier/replay.js [--from-seq N | --since TIME] [--dry-run] [--force]`: rebuilds
@@ -15,7 +15,7 @@ import { NotifierStatusSubjects } from './status/notifier-status.responder.js';
  */
 await runReplayMain({
   app: 'notifier',
-  statusSubject: NotifierStatusSubjects.Status,
+  statusSubject: CommandSubjects.NotifierStatus,
   configure: (args, env) => {
     const database = readDatabaseSettings(env);
     return { ...database, schema: args.schema ?? database.schema };

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { JetStreamTransport, messagingConfigFromEnv, transportOptions } from '@idm/messaging';
-import { createAppMetrics, healthPortFrom, runApp, scrubUrls, settledObserver } from '@idm/observability';
+import { createAppMetrics, healthPortFrom, runApp, settledObserver } from '@idm/observability';
+import { redactUrls } from '@idm/config';
 import { readPasswordSyncConfig } from './password-sync.config.js';
 import { PasswordSyncModule } from './password-sync.module.js';
 import { observePasswordSync, PASSWORD_SYNC_HEALTH_PORT } from './password-sync.observability.js';
@@ -36,7 +37,7 @@ await runApp({
     const health = await observePasswordSync(app, transport, { metrics, messaging, port: healthPort, logger: nestLogger });
     const expiry = config.policy.minutes === null ? 'never' : `${config.policy.minutes} min`;
     logger.log(
-      `ready: target ${scrubUrls(config.target.PASSWORD_TARGET)}, expiry ${expiry}, key ${config.key.source}${health ? `, health on :${health.port}` : ''}`,
+      `ready: target ${redactUrls(config.target.PASSWORD_TARGET)}, expiry ${expiry}, key ${config.key.source}${health ? `, health on :${health.port}` : ''}`,
     );
   },
 });

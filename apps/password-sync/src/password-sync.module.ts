@@ -1,8 +1,9 @@
+import { errorMessage } from '@idm/config';
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
-import { errorMessage, EventPublisher, MessagingModule, NATS_CONNECTION, type MessagingConfig } from '@idm/messaging';
+import { EventPublisher, MessagingModule, NATS_CONNECTION, type MessagingConfig } from '@idm/messaging';
 import { Outbox, OutboxRelay } from '@idm/persistence';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { PasswordChangeResponder } from './password-change/password-change.responder.js';
@@ -115,9 +116,7 @@ export class PasswordSyncModule {
               } catch (err) {
                 if (err instanceof PasswordTargetConfigError) throw err;
                 // An unreachable or refusing directory must not stop the start: passwords are cached and retried.
-                logger.warn(
-                  `could not check ${target.describe()} at start (${err instanceof Error ? err.message : String(err)}); passwords are cached and retried`,
-                );
+                logger.warn(`could not check ${target.describe()} at start (${errorMessage(err)}); passwords are cached and retried`);
               }
             }
             return target;

@@ -4,7 +4,7 @@ import { readDatabaseSettings } from '@idm/persistence';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { openPasswordSyncDatabase } from './password-sync.database.js';
 import { passwordSyncProjection } from './replay/password-sync-projection.js';
-import { PasswordSyncStatusSubjects } from './status/password-sync-status.responder.js';
+import { CommandSubjects } from '@idm/contracts';
 
 /**
  * `node dist/apps/password-sync/replay.js [--from-seq N | --since TIME] [--dry-run] [--force]`:
@@ -16,7 +16,7 @@ import { PasswordSyncStatusSubjects } from './status/password-sync-status.respon
  */
 await runReplayMain({
   app: 'password-sync',
-  statusSubject: PasswordSyncStatusSubjects.Status,
+  statusSubject: CommandSubjects.PasswordSyncStatus,
   configure: (args, env) => {
     const database = readDatabaseSettings(env);
     return { database: { ...database, schema: args.schema ?? database.schema }, policy: resolveExpirationPolicy(env) };

@@ -6,10 +6,9 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { EventTypes, subjectFor } from '@idm/contracts';
+import { CommandSubjects, EventTypes, scheduleFireReplySchema, scheduleListReplySchema, subjectFor } from '@idm/contracts';
 import { EventReader, type MessagingConfig } from '@idm/messaging';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@idm/testing';
-import { SchedulerCommandSubjects } from './commands/scheduler-command-subjects.js';
 import type { Schedule } from './schedules/schedule.js';
 import { SchedulerModule } from './scheduler.module.js';
 import { SCHEDULER_SOURCE } from './scheduler.tokens.js';
@@ -146,21 +145,23 @@ describe('scheduler on a real nats-server', () => {
     const app = await startReplica(stream, [yearly]);
     const nc = await connect({ servers: nats.url });
     try {
-      const fired = (await nc.request(SchedulerCommandSubjects.Fire, JSON.stringify({ schedule: 'new-year' }), { timeout: 5_000 })).json<{
+      const fired = (await nc.request(CommandSubjects.SchedulerFire, JSON.stringify({ schedule: 'new-year' }), { timeout: 5_000 })).json<{
         ok: boolean;
         eventId: string;
       }>();
       assert.equal(fired.ok, true);
+      assert.deepEqual(scheduleFireReplySchema.safeParse(fired).error?.issues, undefined, 'the fire reply matches its contract');
       const ticks = await ticksIn(stream, 'new-year');
       assert.equal(ticks.length, 1);
       assert.equal(ticks[0]!.id, fired.eventId);
       assert.equal(ticks[0]!.data.catchUp, false);
 
-      const listed = (await nc.request(SchedulerCommandSubjects.List, '', { timeout: 5_000 })).json<{
+      const listed = (await nc.request(CommandSubjects.SchedulerList, '', { timeout: 5_000 })).json<{
         ok: boolean;
         schedules: Array<Record<string, unknown>>;
       }>();
       assert.equal(listed.ok, true);
+      assert.deepEqual(scheduleListReplySchema.safeParse(listed).error?.issues, undefined, 'the list reply matches its contract');
       assert.equal(listed.schedules.length, 1);
       const [entry] = listed.schedules;
       assert.deepEqual(
@@ -171,10 +172,10 @@ describe('scheduler on a real nats-server', () => {
       assert.equal((entry!.lastTick as { id: string }).id, fired.eventId);
 
       const unknown = (
-        await nc.request(SchedulerCommandSubjects.Fire, JSON.stringify({ schedule: 'nope' }), { timeout: 5_000 })
+        await nc.request(CommandSubjects.SchedulerFire, JSON.stringify({ schedule: 'nope' }), { timeout: 5_000 })
       ).json<unknown>();
       assert.deepEqual(unknown, { ok: false, error: 'unknown schedule "nope"' });
-      const malformed = (await nc.request(SchedulerCommandSubjects.Fire, 'not json', { timeout: 5_000 })).json<unknown>();
+      const malformed = (await nc.request(CommandSubjects.SchedulerFire, 'not json', { timeout: 5_000 })).json<unknown>();
       assert.deepEqual(malformed, { ok: false, error: 'the request is not JSON' });
     } finally {
       await nc.close();

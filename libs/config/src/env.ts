@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSecretVariable, REDACTED, redactUrls } from './redact.js';
 
 /**
  * Raised once at start when an environment variable is missing or malformed.
@@ -41,7 +42,7 @@ export function readEnv<S extends EnvShape>(shape: S, env: NodeJS.ProcessEnv = p
 /** Never echo secrets back in an error message. */
 function describe(name: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
-  if (/PASSWORD|SECRET|KEY|CREDS|TOKEN/.test(name)) return '<redacted>';
+  if (isSecretVariable(name)) return REDACTED;
   // URLs (DATABASE_URL, NATS_URL, SMTP_URL) may carry user:password@.
-  return JSON.stringify(value.replace(/\/\/[^@/\s]*@/g, '//***@'));
+  return JSON.stringify(redactUrls(value));
 }

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Parser, DiagnosticSeverity } from '@asyncapi/parser';
 import { buildAsyncApiDocument, renderAsyncApiYaml } from './asyncapi.js';
+import { COMMAND_CATALOGUE } from './command-catalogue.js';
 import { CommandSubjects } from './commands.js';
+import { COMMAND_PREFIX } from './subjects.js';
 import { ALL_EVENT_TYPES, eventNameOf } from './event-types.js';
 
 // This file runs from libs/contracts/{src,dist}/, three levels below the repository root.
@@ -81,5 +83,31 @@ describe('AsyncAPI document', () => {
     assert.ok(
       !Object.keys(at(doc, 'components', 'schemas') as Json).some((k) => k.toLowerCase().includes('password') && k.includes('Request')),
     );
+  });
+
+  it('lists every command subject once, as a send with a request and a reply payload, outside the stream', () => {
+    const doc = buildAsyncApiDocument();
+    const subjects = Object.values(CommandSubjects);
+    assert.deepEqual(COMMAND_CATALOGUE.map((c) => c.subject).sort(), [...subjects].sort());
+    const channels = at(doc, 'channels') as Record<string, Json>;
+    const streamSubjects = at(doc, 'x-jetstream', 'subjects') as string[];
+    for (const subject of subjects) {
+      assert.ok(subject.startsWith(`${COMMAND_PREFIX}.`), subject);
+      assert.ok(
+        streamSubjects.every((s) => !subject.startsWith(s.slice(0, -1))),
+        `${subject} is outside the stream`,
+      );
+      const names = Object.keys(channels).filter((name) => channels[name]!['address'] === subject);
+      assert.equal(names.length, 1, `one channel for ${subject}`);
+      const name = names[0]!;
+      const op = Object.values(at(doc, 'operations') as Record<string, Json>).find(
+        (o) => at(o, 'channel', '$ref') === `#/channels/${name}`,
+      );
+      assert.equal(op?.['action'], 'send', `${subject} is a send`);
+      assert.equal(at(op, 'reply', 'channel', '$ref'), `#/channels/${name}Reply`);
+      assert.equal(at(doc, 'components', 'messages', `${name}Request`, 'payload', 'type'), 'object', `${subject} request payload`);
+      const reply = at(doc, 'components', 'messages', `${name}Reply`, 'payload');
+      assert.ok(at(reply, 'anyOf') ?? at(reply, 'oneOf'), `${subject} reply payload: success or failure`);
+    }
   });
 });

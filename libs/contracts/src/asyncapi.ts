@@ -1,5 +1,6 @@
 import { Document } from 'yaml';
-import { CommandSubjects, passwordChangeReplySchema, passwordChangeRequestSchema } from './commands.js';
+import { COMMAND_CATALOGUE } from './command-catalogue.js';
+import { CommandSubjects } from './commands.js';
 import { IMPLIED_DATA_VERSION } from './envelope.js';
 import { eventDataSchemas, eventDataVersions, eventSubjectFields } from './event-data.schemas.js';
 import { eventJsonSchema, eventJsonSchemaPath, jsonSchemaOf } from './event-json-schema.js';
@@ -10,7 +11,7 @@ import { STREAM_SUBJECTS } from './subjects.js';
  * Version of the published contract (AsyncAPI `info.version`). Bump the minor version when a type
  * or a `dataversion` is added; never remove or rename a type (type names are frozen).
  */
-export const CONTRACT_VERSION = '1.1.0';
+export const CONTRACT_VERSION = '1.2.0';
 
 /** The default JetStream stream that stores every event (overridden with `IDM_STREAM`). */
 export const DEFAULT_STREAM_NAME = 'IDM_EVENTS';
@@ -67,8 +68,8 @@ function keyParameter(type: EventType): JsonObject {
 
 /**
  * Builds the AsyncAPI 3.0.0 document of the public contract from the zod schemas: one NATS server,
- * one channel per event type (address `<type>.{key}`), a `receive` operation per type, and the
- * `idm.cmd.password.change` request/reply as a `send` operation with a reply. Message payloads are
+ * one channel per event type (address `<type>.{key}`), a `receive` operation per type, and each
+ * request/reply subject of {@link COMMAND_CATALOGUE} (`idm.cmd.…`) as a `send` operation with a reply. Message payloads are
  * the whole CloudEvents envelope; `data` refers to the JSON Schema generated from the type's schema.
  * Deterministic: the same code always yields the same document.
  */
@@ -112,47 +113,53 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
     schemas[`${name}Data`] = { title: `${name} data v${eventDataVersions[type]}`, ...jsonSchemaOf(eventDataSchemas[type]) };
   }
 
-  channels['PasswordChange'] = {
-    address: CommandSubjects.PasswordChange,
-    title: 'PasswordChange',
-    description: 'Core NATS request/reply command. Carries a password, so it is outside every stream and never stored.',
-    messages: { PasswordChangeRequest: ref('#/components/messages/PasswordChangeRequest') },
-    tags: [{ name: 'command' }],
-  };
-  channels['PasswordChangeReply'] = {
-    // A null address is AsyncAPI's "dynamic": NATS replies go to the requester's own inbox subject.
-    address: null,
-    title: 'PasswordChangeReply',
-    description: "The requester's NATS reply inbox (`_INBOX.…`), chosen by the client library per request.",
-    messages: { PasswordChangeReply: ref('#/components/messages/PasswordChangeReply') },
-    tags: [{ name: 'command' }],
-  };
-  operations['changePassword'] = {
-    action: 'send',
-    title: 'Change a password',
-    summary: 'Ask idm-events to apply a new password; it records `idm.password.changed` (without the password) and replies.',
-    channel: ref('#/channels/PasswordChange'),
-    messages: [ref('#/channels/PasswordChange/messages/PasswordChangeRequest')],
-    reply: {
-      channel: ref('#/channels/PasswordChangeReply'),
-      messages: [ref('#/channels/PasswordChangeReply/messages/PasswordChangeReply')],
-    },
-    tags: [{ name: 'command' }],
-  };
-  messages['PasswordChangeRequest'] = {
-    name: CommandSubjects.PasswordChange,
-    title: 'PasswordChangeRequest',
-    summary: 'Request to change a password. `password` is secret (writeOnly).',
-    contentType: 'application/json',
-    payload: jsonSchemaOf(passwordChangeRequestSchema),
-  };
-  messages['PasswordChangeReply'] = {
-    name: `${CommandSubjects.PasswordChange}.reply`,
-    title: 'PasswordChangeReply',
-    summary: 'Outcome of a password change request.',
-    contentType: 'application/json',
-    payload: jsonSchemaOf(passwordChangeReplySchema),
-  };
+  for (const command of COMMAND_CATALOGUE) {
+    const { name } = command;
+    const secret = command.subject === CommandSubjects.PasswordChange;
+    channels[name] = {
+      address: command.subject,
+      title: name,
+      description: secret
+        ? 'Core NATS request/reply command. Carries a password, so it is outside every stream and never stored.'
+        : `Core NATS request/reply, answered by ${command.answeredBy} (one replica, queue group). Never stored.`,
+      messages: { [`${name}Request`]: ref(`#/components/messages/${name}Request`) },
+      tags: [{ name: command.tag }],
+    };
+    channels[`${name}Reply`] = {
+      // A null address is AsyncAPI's "dynamic": NATS replies go to the requester's own inbox subject.
+      address: null,
+      title: `${name}Reply`,
+      description: "The requester's NATS reply inbox (`_INBOX.…`), chosen by the client library per request.",
+      messages: { [`${name}Reply`]: ref(`#/components/messages/${name}Reply`) },
+      tags: [{ name: command.tag }],
+    };
+    operations[command.operation] = {
+      action: 'send',
+      title: name,
+      summary: command.summary,
+      channel: ref(`#/channels/${name}`),
+      messages: [ref(`#/channels/${name}/messages/${name}Request`)],
+      reply: {
+        channel: ref(`#/channels/${name}Reply`),
+        messages: [ref(`#/channels/${name}Reply/messages/${name}Reply`)],
+      },
+      tags: [{ name: command.tag }],
+    };
+    messages[`${name}Request`] = {
+      name: command.subject,
+      title: `${name}Request`,
+      summary: secret ? 'Request to change a password. `password` is secret (writeOnly).' : (command.request.description ?? name),
+      contentType: 'application/json',
+      payload: jsonSchemaOf(command.request),
+    };
+    messages[`${name}Reply`] = {
+      name: `${command.subject}.reply`,
+      title: `${name}Reply`,
+      summary: command.reply.description ?? `Reply to ${command.subject}.`,
+      contentType: 'application/json',
+      payload: jsonSchemaOf(command.reply),
+    };
+  }
   schemas['NatsEventHeaders'] = {
     type: 'object',
     properties: {
@@ -173,6 +180,10 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
         { name: 'bulk-task', description: 'Cron schedule ticks.' },
         { name: 'email', description: 'Notification emails.' },
         { name: 'command', description: 'Core NATS request/reply commands; never stored.' },
+        {
+          name: 'operator',
+          description: 'Core NATS request/reply queries and actions of operator tools (`idm`, the console); never stored.',
+        },
       ],
     },
     defaultContentType: 'application/cloudevents+json',

@@ -3,12 +3,25 @@ import { userId } from './event-data.schemas.js';
 import { LONE_SURROGATE } from './subjects.js';
 
 /**
- * Core-NATS request/reply commands. They carry secrets, so they are never stored in the stream
- * (their prefix `idm.cmd.` is outside {@link STREAM_SUBJECTS}).
+ * Every core-NATS request/reply subject of idm-events, defined once: the password command and the
+ * operator queries each app answers (in a queue group, so one replica answers). They are never
+ * stored in the stream (their prefix `idm.cmd.` is outside {@link STREAM_SUBJECTS}); the password
+ * command carries a secret. Request and reply bodies: {@link COMMAND_CATALOGUE}.
  */
 export const CommandSubjects = {
   PasswordChange: 'idm.cmd.password.change',
+  PasswordSyncStatus: 'idm.cmd.password-sync.status',
+  PasswordSyncUser: 'idm.cmd.password-sync.user',
+  NotifierStatus: 'idm.cmd.notifier.status',
+  NotifierUser: 'idm.cmd.notifier.user',
+  NotifierPreview: 'idm.cmd.notifier.preview',
+  SchedulerList: 'idm.cmd.scheduler.list',
+  SchedulerFire: 'idm.cmd.scheduler.fire',
+  DirectorySourceStatus: 'idm.cmd.directory-source.status',
 } as const;
+
+/** One of {@link CommandSubjects}. */
+export type CommandSubject = (typeof CommandSubjects)[keyof typeof CommandSubjects];
 
 /**
  * The user id of a password command: a user id ({@link userId}) that is also well-formed Unicode
@@ -32,15 +45,11 @@ export const commandUserId = userId
 export const passwordChangeRequestSchema = z
   .object({
     userId: commandUserId,
-    password: z
-      .string()
-      .min(1)
-      .max(1024)
-      .meta({
-        writeOnly: true,
-        format: 'password',
-        description: 'The new password. Secret: never logged, stored in the stream or echoed in a reply.',
-      }),
+    password: z.string().min(1).max(1024).meta({
+      writeOnly: true,
+      format: 'password',
+      description: 'The new password. Secret: never logged, stored in the stream or echoed in a reply.',
+    }),
     origin: z.enum(['source', 'vault']).default('source').describe('Where the change was made.'),
   })
   .describe('Ask idm-events to apply a new password for a user.');

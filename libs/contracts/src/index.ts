@@ -1,36 +1,13 @@
 export { EventTypes, ALL_EVENT_TYPES, isEventType, eventNameOf } from './event-types.js';
 export type { EventName, EventType } from './event-types.js';
-export {
-  eventDataSchemas,
-  eventDataVersions,
-  eventSubjectFields,
-  subjectOfData,
-  isoTimestamp,
-  userId,
-  emailType,
-  passwordSyncFailureReasons,
-  userRemovalReasons,
-  passwordExpiryReasons,
-} from './event-data.schemas.js';
+export { eventDataSchemas, eventDataVersions, eventSubjectFields, emailType } from './event-data.schemas.js';
 export type {
   EventDataMap,
-  UserAddedData,
-  UserModifiedData,
-  UserRemovedData,
-  PasswordChangedData,
-  PasswordSyncedData,
-  PasswordSyncFailedData,
-  PasswordExpiredData,
   BulkTaskTickData,
-  EmailQueuedData,
-  EmailSentData,
-  EmailFailedData,
-  EmailAbandonedData,
   PasswordSyncFailureReason,
   UserRemovalReason,
   PasswordExpiryReason,
 } from './event-data.schemas.js';
-export { CURRENT_DATA_VERSION, cloudEventEnvelopeSchema } from './envelope.js';
 export type { CloudEvent, IdmEvent, IdmEventOf } from './envelope.js';
 export {
   encodeSubjectKey,
@@ -41,16 +18,22 @@ export {
   keyFilter,
   parseEventSubject,
   STREAM_SUBJECTS,
-  COMMAND_PREFIX,
-  SubjectKeyError,
 } from './subjects.js';
 export { newEventId, deriveEventId } from './event-id.js';
 export { decodeEvent, encodeEvent, DecodeError } from './decode.js';
-export type { DecodeFailure, Upcaster } from './decode.js';
+export type { Upcaster } from './decode.js';
 export { createEvent } from './create-event.js';
 export type { CreateEventOptions } from './create-event.js';
 export { CommandSubjects, passwordChangeRequestSchema, passwordChangeReplySchema } from './commands.js';
 export type { PasswordChangeRequest, PasswordChangeReply } from './commands.js';
-export { buildAsyncApiDocument, renderAsyncApiYaml, CONTRACT_VERSION, DEFAULT_STREAM_NAME } from './asyncapi.js';
-export { eventJsonSchema, eventJsonSchemaPath, renderEventJsonSchemas, JSON_SCHEMA_DIALECT } from './event-json-schema.js';
-export type { JsonSchemaObject } from './event-json-schema.js';
+export {
+  userQuerySchema,
+  emailPreviewQuerySchema,
+  scheduleFireRequestSchema,
+  scheduleListReplySchema,
+  scheduleFireReplySchema,
+  directorySourceStatusReplySchema,
+} from './operator-queries.js';
+export type { DirectorySourceStatusReply } from './operator-queries.js';
+export { buildAsyncApiDocument, renderAsyncApiYaml, CONTRACT_VERSION } from './asyncapi.js';
+export { eventJsonSchema, renderEventJsonSchemas } from './event-json-schema.js';

@@ -99,14 +99,3 @@ export function errorCode(error: unknown): string {
   }
   return error instanceof Error ? error.name : 'UNKNOWN';
 }
-
-/** A one-line message for an unknown thrown value, never its stack or its payload. */
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'string') return error;
-  try {
-    return JSON.stringify(error);
-  } catch {
-    return String(error);
-  }
-}

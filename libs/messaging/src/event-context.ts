@@ -9,11 +9,11 @@ export interface DeliveryFacts {
 }
 
 /**
- * The second argument of every `@OnEvent` handler. `working()` extends the ack deadline; the
+ * The second argument of every `@ConsumeEvents` handler. `working()` extends the ack deadline; the
  * transport already calls it on a timer while a handler runs, so handlers rarely need it.
  */
 export class EventContext extends BaseRpcContext<[DeliveryFacts]> {
-  /** Set by the `@OnEvent` wrapper so the original error survives Nest's exception layer. */
+  /** Set by the `@ConsumeEvents` wrapper so the original error survives Nest's exception layer. */
   failure: unknown = undefined;
 
   constructor(

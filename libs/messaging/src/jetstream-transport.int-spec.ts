@@ -11,7 +11,7 @@ import { startNatsServer, waitFor, type NatsServerHandle } from '@idm/testing';
 import { connectNats } from './nats-connection.js';
 import { EventPublisher } from './event-publisher.js';
 import { JetStreamTransport, type JetStreamTransportOptions } from './jetstream-transport.js';
-import { OnEvent } from './on-event.decorator.js';
+import { ConsumeEvents } from './consume-events.decorator.js';
 import { EventContext } from './event-context.js';
 import { PermanentError } from './errors.js';
 import { deadLetterStreamName } from './stream-provisioning.js';
@@ -22,7 +22,7 @@ let behaviour: (event: IdmEvent, ctx: EventContext) => Promise<void> = async () 
 
 @Controller()
 class TestHandlers {
-  @OnEvent([EventTypes.UserAdded, EventTypes.UserModified])
+  @ConsumeEvents([EventTypes.UserAdded, EventTypes.UserModified])
   async onUser(event: IdmEventOf<'idm.user.added'> | IdmEventOf<'idm.user.modified'>, ctx: EventContext): Promise<void> {
     await behaviour(event, ctx);
   }

@@ -6,11 +6,11 @@ import { DecodeError, decodeEvent, subjectFor, type IdmEvent } from '@idm/contra
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { ensureConsumer } from './consumer-provisioning.js';
 import { deadLetterRecord, writeDeadLetter } from './dead-letter.js';
-import { errorMessage } from './errors.js';
+import { errorMessage } from '@idm/config';
 import { EventContext } from './event-context.js';
 import { KeyLanes } from './key-lanes.js';
 import { connectNats, type NatsConnectionConfig } from './nats-connection.js';
-import { CONSUMER_EXTRA } from './on-event.decorator.js';
+import { CONSUMER_EXTRA } from './consume-events.decorator.js';
 import { serverFeatures } from './server-features.js';
 import { decideSettlement, isPastDeliveryLimit, type HandlingOutcome, type Settlement, type SettlementPolicy } from './settlement.js';
 import { ensureDeadLetterStream, ensureEventStream, type EventStreamSettings } from './stream-provisioning.js';
@@ -61,7 +61,7 @@ interface RunningConsumer {
 /**
  * A NestJS transport over JetStream durable pull consumers.
  *
- * - Handlers are declared with `@OnEvent(type)`; each names (or defaults) its durable consumer.
+ * - Handlers are declared with `@ConsumeEvents(type)`; each names (or defaults) its durable consumer.
  * - Every delivery is decoded with `@idm/contracts`; an undecodable one never reaches a handler.
  * - Two events with the same key (user id, schedule) are never handled at the same time by one
  *   process; different keys run in parallel up to `concurrency`. Across replicas, handlers rely on
@@ -222,7 +222,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
       return { kind: 'handled' };
     } catch (error) {
-      // Nest's exception layer replaces the error; @OnEvent kept the original on the context.
+      // Nest's exception layer replaces the error; @ConsumeEvents kept the original on the context.
       return { kind: 'failed', error: ctx.failure ?? error };
     }
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection, type TlsOptions } from '@nats-io/nats-core';
-import { ConfigError } from '@idm/config';
+import { ConfigError, errorMessage, redactUrls } from '@idm/config';
 import { MessagingUnavailableError } from './errors.js';
 
 /** Mutual-TLS files (PEM). Any of them turns TLS on; the server must then offer TLS. */
@@ -93,13 +93,8 @@ export async function connectNats(config: NatsConnectionConfig): Promise<NatsCon
   try {
     return await connect(options);
   } catch (cause) {
-    throw new MessagingUnavailableError(`cannot connect to NATS at ${servers.map(redactUrl).join(', ')}: ${(cause as Error).message}`, {
+    throw new MessagingUnavailableError(`cannot connect to NATS at ${servers.map(redactUrls).join(', ')}: ${errorMessage(cause)}`, {
       cause,
     });
   }
-}
-
-/** Removes user:password from a URL before it is logged. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { messagingConfigFromEnv } from './messaging-config.js';
 import { connectNats } from './nats-connection.js';
@@ -61,7 +62,7 @@ export async function runReplayMain<C, D extends { destroy(): Promise<void> }>(
       await nc.drain();
     }
   } catch (err) {
-    stdoutSink({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+    stdoutSink({ kind: 'error', message: errorMessage(err) });
     process.exitCode = 1;
   }
 }

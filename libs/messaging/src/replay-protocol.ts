@@ -1,5 +1,6 @@
 // The command-line protocol of every app's `replay` entry point: its arguments, and the JSON
 // lines it prints, which `idm replay` renders as a progress bar. One copy here, for all apps.
+import { errorMessage } from '@idm/config';
 import { parseArgs } from 'node:util';
 import { errors, type NatsConnection } from '@nats-io/nats-core';
 
@@ -42,7 +43,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
       allowPositionals: false,
     }));
   } catch (err) {
-    throw new ReplayArgsError((err as Error).message);
+    throw new ReplayArgsError(errorMessage(err));
   }
   if (values['from-seq'] !== undefined && values.since !== undefined) throw new ReplayArgsError('give --from-seq or --since, not both');
   const positive = (flag: string, raw: string | undefined): number | undefined => {
@@ -101,7 +102,7 @@ export async function checkAppStopped(
   } catch (err) {
     if (isNoAnswer(err)) return 'stopped';
     throw new ReplayRefusedError(
-      `cannot tell whether ${options.app} is stopped (request on ${options.statusSubject} failed: ${(err as Error).message}); stop it and pass --force`,
+      `cannot tell whether ${options.app} is stopped (request on ${options.statusSubject} failed: ${errorMessage(err)}); stop it and pass --force`,
       { cause: err },
     );
   }

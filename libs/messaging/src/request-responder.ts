@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { ZodType } from 'zod';
-import { errorMessage } from './errors.js';
+import { errorMessage } from '@idm/config';
 
 /** Where a responder reports failures; Nest's `Logger` fits. */
 export interface ResponderLogger {

@@ -1,6 +1,7 @@
 import { DecodeError } from '@idm/contracts';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { PermanentError, errorCode, errorMessage } from './errors.js';
+import { errorMessage } from '@idm/config';
+import { PermanentError, errorCode } from './errors.js';
 
 /** What happened when a delivered message was offered to its handler. */
 export type HandlingOutcome =

@@ -1,7 +1,5 @@
 export { createLogger } from './logger.js';
-export type { Logger, LoggerOptions, LogLevelName } from './logger.js';
 export { PinoNestLogger } from './nest-logger.js';
-export { REDACT_PATHS, REDACTED, scrubUrls, scrubDeep } from './redact.js';
 export {
   createAppMetrics,
   settledObserver,
@@ -13,7 +11,7 @@ export {
   ageSeconds,
   secondsLeft,
 } from './metrics.js';
-export type { AppMetrics, SettledFacts, AppendedFacts } from './metrics.js';
+export type { AppMetrics, AppendedFacts } from './metrics.js';
 export { startHealthServer } from './health-server.js';
 export { readinessChecks } from './readiness-checks.js';
 export type { HealthServer, HealthServerOptions, ReadinessCheck } from './health-server.js';

@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { REDACT_PATHS, REDACTED, scrubDeep, scrubUrls } from './redact.js';
+import { REDACTED, redactUrls } from '@idm/config';
+import { REDACT_PATHS, scrubDeep } from './redact.js';
 
 /** The log levels the apps accept in `LOG_LEVEL`. */
 export type LogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -36,7 +37,7 @@ export function createLogger(options: LoggerOptions): Logger {
       },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((a) => (typeof a === 'string' ? scrubUrls(a) : a)) as Parameters<typeof method>);
+          method.apply(this, args.map((a) => (typeof a === 'string' ? redactUrls(a) : a)) as Parameters<typeof method>);
         },
       },
     },

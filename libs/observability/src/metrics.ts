@@ -37,7 +37,8 @@ export interface AppMetrics {
 
 /**
  * Creates the registry and the shared metrics of an app, with Node's default process metrics.
- * App-specific metrics are added with {@link addGauge} / {@link countAppendedEvents}.
+ * App-specific metrics are added with {@link addGauge}, {@link addCounter} / {@link addOutcomeCounter} and
+ * {@link appendedObserver}.
  */
 export function createAppMetrics(app: string): AppMetrics {
   const registry = new Registry();

@@ -1,6 +1,9 @@
+import { REDACTED, redactUrls } from '@idm/config';
+
 /**
  * Field paths pino removes from every log record, wherever a caller put a secret by mistake:
- * passwords, SMTP / LDAP / NATS credentials, cache keys, tokens. `*` matches one level.
+ * passwords, SMTP / LDAP / NATS credentials, cache keys, tokens. `*` matches one level. The
+ * helpers themselves live in `@idm/config` (`redactUrls`, `REDACTED`), the one redaction module.
  */
 export const REDACT_PATHS: readonly string[] = [
   'password',
@@ -27,34 +30,17 @@ export const REDACT_PATHS: readonly string[] = [
   '*.NATS_PASSWORD',
 ];
 
-/** What a redacted value is replaced with. */
-export const REDACTED = '[redacted]';
-
-// scheme://user:password@host → scheme://user:***@host; also a bare scheme://token@host.
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]+)(?::([^\s/@]*))?@/gi;
-
-/**
- * Replaces the credentials of every URL in `text` (`smtp://user:secret@host` →
- * `smtp://user:***@host`). Free text such as an error message may quote a URL; this is the
- * second line of defence after {@link REDACT_PATHS}, which only sees field names.
- */
-export function scrubUrls(text: string): string {
-  return text.replace(URL_CREDENTIALS, (_m, scheme: string, user: string, pass: string | undefined) =>
-    pass === undefined ? `${scheme}***@` : `${scheme}${user}:***@`,
-  );
-}
-
-/** Deep copy of `value` with every string passed through {@link scrubUrls}; cycles become `[circular]`. */
+/** Deep copy of `value` with every string passed through `redactUrls`; cycles become `[circular]`. */
 export function scrubDeep(value: unknown, seen: WeakSet<object> = new WeakSet()): unknown {
-  if (typeof value === 'string') return scrubUrls(value);
+  if (typeof value === 'string') return redactUrls(value);
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return '[circular]';
   seen.add(value);
   if (value instanceof Error) {
     return {
       type: value.name,
-      message: scrubUrls(value.message),
-      ...(value.stack ? { stack: scrubUrls(value.stack) } : {}),
+      message: redactUrls(value.message),
+      ...(value.stack ? { stack: redactUrls(value.stack) } : {}),
       ...('code' in value ? { code: (value as { code: unknown }).code } : {}),
     };
   }

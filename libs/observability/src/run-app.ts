@@ -1,5 +1,5 @@
 import { Logger as NestLogger } from '@nestjs/common';
-import { commonEnv, readEnv } from '@idm/config';
+import { commonEnv, errorMessage, readEnv } from '@idm/config';
 import { createLogger, type Logger } from './logger.js';
 import { PinoNestLogger } from './nest-logger.js';
 
@@ -45,17 +45,13 @@ export async function runApp<C>(
     try {
       config = spec.configure();
     } catch (err) {
-      logger.error(messageOf(err));
+      logger.error(errorMessage(err));
       process.exitCode = 1;
       return;
     }
     await spec.start(config, { pino, nestLogger, logger });
   } catch (err) {
-    new NestLogger(spec.context).error(`start failed: ${messageOf(err)}`);
+    new NestLogger(spec.context).error(`start failed: ${errorMessage(err)}`);
     exit(1);
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,17 +1,10 @@
+import { CommandSubjects } from '@idm/contracts';
+
 /**
- * The operator query subjects the apps answer (core-NATS request/reply). Apps never import each
- * other, so the subjects are repeated here once for every operator tool (the `idm` CLI and the
- * console); each app's README documents its own.
+ * The operator query subjects, for the `idm` CLI. They are defined once, in `CommandSubjects` of
+ * `@idm/contracts`; this is the same object under its old name, kept so the CLI need not change.
  */
-export const AppSubjects = {
-  NotifierStatus: 'idm.cmd.notifier.status',
-  NotifierUser: 'idm.cmd.notifier.user',
-  NotifierPreview: 'idm.cmd.notifier.preview',
-  PasswordSyncStatus: 'idm.cmd.password-sync.status',
-  PasswordSyncUser: 'idm.cmd.password-sync.user',
-  SchedulerList: 'idm.cmd.scheduler.list',
-  SchedulerFire: 'idm.cmd.scheduler.fire',
-} as const;
+export const AppSubjects = CommandSubjects;
 
 /** One app an operator tool reports on: its name and the subject it answers a status query on. */
 export interface OperatedApp {
@@ -27,7 +20,8 @@ export interface OperatedApp {
  * answers `idm.cmd.<app>.status` only needs a line here to show up in `idm status` and the console).
  */
 export const OPERATED_APPS: readonly OperatedApp[] = [
-  { name: 'scheduler', statusSubject: AppSubjects.SchedulerList, replayable: false },
-  { name: 'notifier', statusSubject: AppSubjects.NotifierStatus, replayable: true },
-  { name: 'password-sync', statusSubject: AppSubjects.PasswordSyncStatus, replayable: true },
+  { name: 'scheduler', statusSubject: CommandSubjects.SchedulerList, replayable: false },
+  { name: 'notifier', statusSubject: CommandSubjects.NotifierStatus, replayable: true },
+  { name: 'password-sync', statusSubject: CommandSubjects.PasswordSyncStatus, replayable: true },
+  { name: 'directory-source', statusSubject: CommandSubjects.DirectorySourceStatus, replayable: false },
 ];

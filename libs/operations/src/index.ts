@@ -1,22 +1,7 @@
 export { AppSubjects, OPERATED_APPS } from './app-subjects.js';
-export type { OperatedApp } from './app-subjects.js';
 export { OperationsError } from './errors.js';
 export type { OperationsErrorCode } from './errors.js';
-export { eventTypeNames, findEventType, keyFilters, tailFilters } from './event-filter.js';
-export { redactPayload, SECRET_PLACEHOLDER } from './redact-payload.js';
-export { groupTimeline, eventsPerMinute } from './timeline.js';
-export type { SequencedEvent, TimelineGroup, EventsPerMinute } from './timeline.js';
+export { eventTypeNames, findEventType, tailFilters } from './event-filter.js';
+export { redactPayload } from './redact-payload.js';
 export { OperationsClient } from './operations-client.js';
-export type {
-  StreamFacts,
-  ConsumerFacts,
-  AppAnswer,
-  StatusReport,
-  PendingEmail,
-  EmailPreview,
-  UserReport,
-  StoredDeadLetter,
-  ReplayPlan,
-  UserMatch,
-  Tail,
-} from './operations-client.js';
+export type { StoredDeadLetter, Tail } from './operations-client.js';

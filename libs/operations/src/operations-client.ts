@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { createHash } from 'node:crypto';
 import {
   DeliverPolicy,
@@ -8,9 +9,9 @@ import {
   type OrderedConsumerOptions,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { decodeEvent, EventTypes, typeFilter } from '@idm/contracts';
+import { CommandSubjects, decodeEvent, EventTypes, typeFilter } from '@idm/contracts';
 import { deadLetterStreamName, type DeadLetterRecord } from '@idm/messaging';
-import { AppSubjects, OPERATED_APPS } from './app-subjects.js';
+import { OPERATED_APPS } from './app-subjects.js';
 import { OperationsError } from './errors.js';
 import { keyFilters } from './event-filter.js';
 import { mergeAsync } from './merge-async.js';
@@ -165,7 +166,7 @@ export class OperationsClient {
     try {
       info = await this.jsm.streams.info(this.stream);
     } catch (err) {
-      throw new OperationsError(`stream ${this.stream} not found: ${(err as Error).message}`, 'IDM_OPS_NOT_FOUND', { cause: err });
+      throw new OperationsError(`stream ${this.stream} not found: ${errorMessage(err)}`, 'IDM_OPS_NOT_FOUND', { cause: err });
     }
     const s = info.state;
     const empty = s.messages === 0;
@@ -234,8 +235,8 @@ export class OperationsClient {
    */
   async user(userId: string): Promise<UserReport> {
     const [notifier, passwords] = await Promise.all([
-      this.ask(AppSubjects.NotifierUser, { userId }),
-      this.ask(AppSubjects.PasswordSyncUser, { userId }),
+      this.ask(CommandSubjects.NotifierUser, { userId }),
+      this.ask(CommandSubjects.PasswordSyncUser, { userId }),
     ]);
     if (!notifier && !passwords)
       throw new OperationsError('neither the notifier nor password-sync answered: are they running?', 'IDM_OPS_UNREACHABLE');
@@ -256,19 +257,19 @@ export class OperationsClient {
    * @throws OperationsError when the notifier does not answer or knows no such email type.
    */
   async emailPreviews(userId: string, emailType?: string): Promise<{ known: boolean; previews: EmailPreview[] }> {
-    const reply = await this.askOrFail(AppSubjects.NotifierPreview, { userId, ...(emailType ? { emailType } : {}) }, 'the notifier');
+    const reply = await this.askOrFail(CommandSubjects.NotifierPreview, { userId, ...(emailType ? { emailType } : {}) }, 'the notifier');
     return { known: reply.known === true, previews: (reply.previews ?? []) as EmailPreview[] };
   }
 
   /** @throws OperationsError when the scheduler does not answer. */
   async schedules(): Promise<Array<Record<string, unknown>>> {
-    const reply = await this.askOrFail(AppSubjects.SchedulerList, {}, 'the scheduler');
+    const reply = await this.askOrFail(CommandSubjects.SchedulerList, {}, 'the scheduler');
     return (reply.schedules ?? []) as Array<Record<string, unknown>>;
   }
 
   /** Fires a schedule now; the reply holds the tick's `eventId`. @throws OperationsError. */
   fireSchedule(name: string): Promise<Record<string, unknown>> {
-    return this.askOrFail(AppSubjects.SchedulerFire, { schedule: name }, 'the scheduler');
+    return this.askOrFail(CommandSubjects.SchedulerFire, { schedule: name }, 'the scheduler');
   }
 
   /** Up to `limit` dead letters, oldest first. Empty when the dead-letter stream does not exist. */
@@ -443,7 +444,7 @@ export class OperationsClient {
           try {
             yield { seq: msg.seq, event: decodeEvent(msg.data) };
           } catch (err) {
-            yield { seq: msg.seq, subject: msg.subject, error: (err as Error).message };
+            yield { seq: msg.seq, subject: msg.subject, error: errorMessage(err) };
           }
         }
       },

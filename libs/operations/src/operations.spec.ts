@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { anEvent } from '@idm/testing';
 import { OperationsError } from './errors.js';
 import { eventTypeNames, findEventType, tailFilters } from './event-filter.js';
-import { redactPayload, SECRET_PLACEHOLDER } from './redact-payload.js';
+import { REDACTED } from '@idm/config';
+import { redactPayload } from './redact-payload.js';
 import { mergeAsync } from './merge-async.js';
 import { eventsPerMinute, groupTimeline } from './timeline.js';
 
@@ -63,7 +64,7 @@ describe('redactPayload', () => {
       JSON.stringify({ data: { userId: 'u-1', password: 'hunter2', nested: [{ ciphertext: 'abc', apiToken: 't' }] }, key: 'k' }),
     );
     assert.doesNotMatch(out, /hunter2|abc|"t"|"k"/);
-    assert.equal(JSON.parse(out).data.password, SECRET_PLACEHOLDER);
+    assert.equal(JSON.parse(out).data.password, REDACTED);
     assert.equal(JSON.parse(out).data.userId, 'u-1');
   });
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DatabaseUnavailableError, isTransientDatabaseError, redactConnectionString } from './index.js';
+import { DatabaseUnavailableError, isTransientDatabaseError } from './database-errors.js';
 
 function coded(code: string, message = 'boom'): Error {
   return Object.assign(new Error(message), { code });
@@ -42,17 +42,5 @@ describe('isTransientDatabaseError', () => {
     assert.equal(isTransientDatabaseError(new Error('Connection terminated unexpectedly')), true);
     assert.equal(isTransientDatabaseError(undefined), false);
     assert.equal(isTransientDatabaseError('ECONNREFUSED'), false);
-  });
-});
-
-describe('redactConnectionString', () => {
-  test('hides the password and keeps the rest', () => {
-    assert.equal(redactConnectionString('postgres://idm:s3cr%40t@db:5432/idm'), 'postgres://idm:***@db:5432/idm');
-    assert.equal(redactConnectionString('postgres://idm@db/idm'), 'postgres://idm@db/idm');
-    assert.equal(redactConnectionString('postgres://db/idm?password=x&sslmode=require'), 'postgres://db/idm?password=***&sslmode=require');
-  });
-
-  test('reduces an unparseable string to its scheme', () => {
-    assert.equal(redactConnectionString('postgres://us er:pw@@'), 'postgres://<unparseable, redacted>');
   });
 });

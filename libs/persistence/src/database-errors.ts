@@ -1,3 +1,5 @@
+import { redactConnectionString, redactSecrets } from '@idm/config';
+
 /**
  * Raised when the database cannot be reached (connection refused, reset, server shutting down,
  * too many connections). Always transient: the messaging layer naks and redelivers.
@@ -61,43 +63,15 @@ function isTransientSingle(e: object): boolean {
   return typeof message === 'string' && transientMessages.some((re) => re.test(message));
 }
 
-/**
- * Replaces the password of a connection URL with `***` so it can be logged or put in an error.
- * Unparseable input is reduced to its scheme, because it may still hold a secret.
- */
-export function redactConnectionString(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    parsed.searchParams.forEach((_value, key) => {
-      if (/pass|secret|key|token/i.test(key)) parsed.searchParams.set(key, '***');
-    });
-    return parsed.toString();
-  } catch {
-    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? '';
-    return `${scheme}//<unparseable, redacted>`;
-  }
-}
-
-/** Removes every occurrence of the URL's password (raw and decoded) from a text. */
+/** Removes every occurrence of the URL (then of its password, raw and decoded) from a text. */
 export function scrubSecret(text: string, url: string | undefined): string {
   if (url === undefined) return text;
-  let out = text.split(url).join(redactConnectionString(url));
+  const out = text.split(url).join(redactConnectionString(url));
+  let password: string;
   try {
-    const raw = new URL(url).password;
-    for (const secret of new Set([raw, safeDecode(raw)])) {
-      if (secret.length > 0) out = out.split(secret).join('***');
-    }
+    password = new URL(url).password;
   } catch {
-    // not a URL: the whole string was already replaced above
+    return out; // not a URL: the whole string was already replaced above
   }
-  return out;
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
+  return redactSecrets(out, [password]);
 }

@@ -7,7 +7,6 @@ import { OutboxTable1764500000000 } from './outbox/outbox-table.migration.js';
 export { openDatabase, schemaName, MigrationLockTimeoutError } from './open-database.js';
 export type { OpenDatabaseOptions } from './open-database.js';
 export { databaseEnv, readDatabaseSettings } from './database-settings.js';
-export type { DatabaseSettings } from './database-settings.js';
 export { runInTransaction } from './run-in-transaction.js';
 export { Inbox, INBOX_KEY_MAX_LENGTH } from './inbox.js';
 export type { InboxKey } from './inbox.js';
@@ -24,15 +23,7 @@ export type { SqlTarget } from './sql-target.js';
 export { InboxEntry } from './inbox-entry.entity.js';
 export { ProjectionCheckpoint } from './projection-checkpoint.entity.js';
 export { PersistenceTables1732300000000 } from './persistence-tables.migration.js';
-export { DatabaseUnavailableError, isTransientDatabaseError, redactConnectionString } from './database-errors.js';
-export {
-  bigintColumn,
-  bigintNumberTransformer,
-  bigintTableColumn,
-  isoTimestampTransformer,
-  timestampColumn,
-  timestampTableColumn,
-} from './portable-columns.js';
+export { bigintColumn, bigintTableColumn, timestampColumn, timestampTableColumn } from './portable-columns.js';
 
 /** Entities of this lib; spread into the app's `entities` for `openDatabase`. */
 export const persistenceEntities = [InboxEntry, ProjectionCheckpoint, OutboxEntry];

@@ -4,15 +4,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { waitFor } from '@idm/testing';
-import {
-  DatabaseUnavailableError,
-  isTransientDatabaseError,
-  MigrationLockTimeoutError,
-  openDatabase,
-  persistenceEntities,
-  Outbox,
-  persistenceMigrations,
-} from './index.js';
+import { DatabaseUnavailableError, isTransientDatabaseError } from './database-errors.js';
+import { MigrationLockTimeoutError, openDatabase, persistenceEntities, Outbox, persistenceMigrations } from './index.js';
 import { migrationLockName } from './open-database.js';
 import { counterValue, increment } from './spec-support/counter.fixture.js';
 import { databaseKinds, postgresUrl, tempDir, testDatabase } from './spec-support/test-databases.js';

@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { DataSourceOptions } from 'typeorm';
-import { DatabaseUnavailableError, isTransientDatabaseError, redactConnectionString, scrubSecret } from './database-errors.js';
+import { errorMessage, redactConnectionString } from '@idm/config';
+import { DatabaseUnavailableError, isTransientDatabaseError, scrubSecret } from './database-errors.js';
 import { installSqliteGate } from './sqlite-transaction-gate.js';
 
 /** Options of {@link openDatabase}. */
@@ -88,7 +89,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
   } catch (err) {
     if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
     if (isTransientDatabaseError(err)) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       throw new DatabaseUnavailableError(scrubSecret(`cannot open database for ${options.app} at ${where}: ${reason}`, databaseUrl), {
         cause: err,
       });

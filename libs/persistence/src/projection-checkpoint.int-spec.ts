@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { advanceCheckpoint, readCheckpoint, runInTransaction } from './index.js';
+import { advanceCheckpoint, runInTransaction } from './index.js';
+import { readCheckpoint } from './projection-checkpoint.js';
 import { databaseKinds, testDatabase } from './spec-support/test-databases.js';
 
 for (const kind of databaseKinds) {

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { findBinary } from './find-binary.js';
@@ -67,7 +68,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     try {
       return await startOnce(options);
     } catch (err) {
-      if (attempt >= 5 || !String((err as Error).message).includes('address already in use')) throw err;
+      if (attempt >= 5 || !errorMessage(err).includes('address already in use')) throw err;
     }
   }
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -195,7 +196,7 @@ export function sambaAdUnavailable(): string | undefined {
     findBinary('samba', INSTALL_HINT);
     findBinary('samba-tool', INSTALL_HINT);
   } catch (err) {
-    return (err as Error).message;
+    return errorMessage(err);
   }
   if (dsdbModulesDir() === undefined) return `Samba's AD DC modules (samba_dsdb.so) are missing: install them with \`${INSTALL_HINT}\``;
   return undefined;

@@ -1,3 +1,4 @@
+import { errorMessage, redactConnectionString } from '@idm/config';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -59,11 +60,6 @@ async function withPg<T>(databaseUrl: string, work: (client: PgClient) => Promis
   }
 }
 
-/** Hides a password in a URL before it goes into a skip reason. */
-function redact(databaseUrl: string): string {
-  return databaseUrl.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
-}
-
 const probes = new Map<string, Promise<string | undefined>>();
 
 /** Probes once per URL and process: undefined when reachable, otherwise the reason. */
@@ -72,7 +68,7 @@ function probe(databaseUrl: string): Promise<string | undefined> {
   if (!result) {
     result = withPg(databaseUrl, (c) => c.query('select 1')).then(
       () => undefined,
-      (err: unknown) => `postgres at ${redact(databaseUrl)} unreachable: ${err instanceof Error ? err.message : String(err)}`,
+      (err: unknown) => `postgres at ${redactConnectionString(databaseUrl)} unreachable: ${errorMessage(err)}`,
     );
     probes.set(databaseUrl, result);
   }

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ export function createTlsFiles(dir: string): TlsFiles {
       execFileSync(openssl, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString('utf8') ?? '';
-      throw new HarnessError('IDM_HARNESS_START_FAILED', `openssl ${args[0]} failed: ${stderr.trim() || (err as Error).message}`, {
+      throw new HarnessError('IDM_HARNESS_START_FAILED', `openssl ${args[0]} failed: ${stderr.trim() || errorMessage(err)}`, {
         cause: err,
       });
     }

@@ -1,6 +1,5 @@
 import { CommandSubjects, EventTypes } from '@idm/contracts';
 import { DEAD_LETTER_SUBJECT_PREFIX, deadLetterStreamName, REPLAY_PROGRESS_PREFIX } from '@idm/messaging';
-import { AppSubjects } from '@idm/operations';
 
 /**
  * The NATS identities of idm-events. One per role, each allowed exactly its work:
@@ -133,14 +132,14 @@ export function rolePermissions(role: NatsRole, settings: RoleSettings): RolePer
         // The last tick of each schedule is read back by subject (STREAM.MSG.GET).
         [...eventsOf(EventTypes.BulkTaskTick), `${API}.STREAM.MSG.GET.${s}`],
         APP_CONSUMERS.scheduler,
-        [AppSubjects.SchedulerList, AppSubjects.SchedulerFire],
+        [CommandSubjects.SchedulerList, CommandSubjects.SchedulerFire],
         'appends BulkTaskTick, answers idm.cmd.scheduler.list|fire',
       );
     case 'notifier':
       return app(
         eventsOf(EventTypes.EmailQueued, EventTypes.EmailSent, EventTypes.EmailFailed, EventTypes.EmailAbandoned),
         APP_CONSUMERS.notifier,
-        [AppSubjects.NotifierStatus, AppSubjects.NotifierUser, AppSubjects.NotifierPreview],
+        [CommandSubjects.NotifierStatus, CommandSubjects.NotifierUser, CommandSubjects.NotifierPreview],
         'appends idm.email.*, consumes through notifier and notifier-ticks',
       );
     case 'password-sync':
@@ -150,15 +149,15 @@ export function rolePermissions(role: NatsRole, settings: RoleSettings): RolePer
           ...settings.connectorSubjects,
         ],
         APP_CONSUMERS['password-sync'],
-        [CommandSubjects.PasswordChange, AppSubjects.PasswordSyncStatus, AppSubjects.PasswordSyncUser],
+        [CommandSubjects.PasswordChange, CommandSubjects.PasswordSyncStatus, CommandSubjects.PasswordSyncUser],
         'appends idm.password.*, answers idm.cmd.password.change, sends to the connector',
       );
     case 'directory-source':
       return app(
         eventsOf(EventTypes.UserAdded, EventTypes.UserModified, EventTypes.UserRemoved),
         APP_CONSUMERS['directory-source'],
-        ['idm.cmd.directory-source.>'],
-        'appends idm.user.*',
+        [CommandSubjects.DirectorySourceStatus],
+        'appends idm.user.*, answers idm.cmd.directory-source.status',
       );
     case 'password-writer':
       return {
@@ -204,12 +203,13 @@ export function rolePermissions(role: NatsRole, settings: RoleSettings): RolePer
           `${API}.CONSUMER.CREATE.${s}.>`,
           `${API}.CONSUMER.INFO.${s}.*`,
           `${API}.CONSUMER.MSG.NEXT.${s}.*`,
-          AppSubjects.NotifierStatus,
-          AppSubjects.NotifierUser,
-          AppSubjects.NotifierPreview,
-          AppSubjects.PasswordSyncStatus,
-          AppSubjects.PasswordSyncUser,
-          AppSubjects.SchedulerList,
+          CommandSubjects.NotifierStatus,
+          CommandSubjects.NotifierUser,
+          CommandSubjects.NotifierPreview,
+          CommandSubjects.PasswordSyncStatus,
+          CommandSubjects.PasswordSyncUser,
+          CommandSubjects.SchedulerList,
+          CommandSubjects.DirectorySourceStatus,
         ],
         // Never the apps' or the subscribers' durable consumers: no reading their deliveries away,
         // no changing them. (An ephemeral consumer of its own it needs; that is all it can create.)

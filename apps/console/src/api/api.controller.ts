@@ -1,3 +1,4 @@
+import { redactUrls } from '@idm/config';
 import {
   Controller,
   Get,
@@ -18,10 +19,8 @@ import {
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { Clock } from '@idm/config';
-import { EventTypes } from '@idm/contracts';
-import { scrubUrls } from '@idm/observability';
+import { CommandSubjects, EventTypes } from '@idm/contracts';
 import {
-  AppSubjects,
   OPERATED_APPS,
   OperationsError,
   redactPayload,
@@ -64,7 +63,7 @@ function view(d: StoredDeadLetter): DeadLetterView {
     consumer: r.consumer,
     reason: r.reason,
     code: r.code,
-    error: scrubUrls(r.error),
+    error: redactUrls(r.error),
     subject: r.subject,
     streamSequence: r.streamSequence,
     deliveryCount: r.deliveryCount,
@@ -106,7 +105,7 @@ export class ApiController {
     const [timeline, report, scheduler] = await Promise.all([
       this.ops.timeline(id),
       this.ops.user(id).catch((err: unknown) => (err instanceof OperationsError ? err : Promise.reject(err))),
-      this.ops.ask(AppSubjects.SchedulerList, {}),
+      this.ops.ask(CommandSubjects.SchedulerList, {}),
     ]);
     const reportOk = !(report instanceof OperationsError);
     if ((!reportOk || !report.known) && timeline.length === 0)
@@ -148,7 +147,7 @@ export class ApiController {
     const since = new Date(now.getTime() - 24 * 3600_000);
     const [events, status] = await Promise.all([
       this.ops.readEvents(['idm.email.>'], { since }),
-      this.ops.ask(AppSubjects.NotifierStatus, {}),
+      this.ops.ask(CommandSubjects.NotifierStatus, {}),
     ]);
     return {
       ...emailSummary(

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import type { OperationsClient } from '@idm/operations';
 import { OPERATIONS } from '../console.tokens.js';
@@ -18,7 +19,7 @@ export class HealthController {
     try {
       await this.ops.streamFacts();
     } catch (err) {
-      throw new ServiceUnavailableException((err as Error).message);
+      throw new ServiceUnavailableException(errorMessage(err));
     }
     return { status: 'ok' };
   }

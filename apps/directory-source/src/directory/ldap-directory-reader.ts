@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import {
@@ -90,7 +91,7 @@ function describe(err: unknown): string {
     return `${err.name} (LDAP result ${err.code}): the directory limits how many entries the bind account may read; lift it for SOURCE_BIND_DN (OpenLDAP: limits dn.exact="<bind DN>" size=unlimited size.prtotal=unlimited)`;
   }
   if (err instanceof ResultCodeError) return `${err.name} (LDAP result ${err.code}): ${err.message}`;
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return err instanceof Error ? `${err.name}: ${err.message}` : errorMessage(err);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import type { PollLogger, PollReport, PollService } from './poll.service.js';
 
 /** How the poller is doing, for readiness and metrics. */
@@ -13,7 +14,7 @@ function reason(err: unknown): string {
     const code = (err as { code?: unknown }).code;
     return `${err.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${err.message}`;
   }
-  return String(err);
+  return errorMessage(err);
 }
 
 /**

@@ -56,6 +56,12 @@ export class SnapshotRepository {
     return this.dataSource.getRepository(DirectoryUserEntity).count();
   }
 
+  /** When the last poll committed (the checkpoint's write time); undefined before the first. */
+  async lastCommittedAt(): Promise<Date | undefined> {
+    const row = await this.dataSource.getRepository(SourceCheckpointEntity).findOneBy({ name: CHECKPOINT });
+    return row?.updatedAt;
+  }
+
   /**
    * Applies one poll: deletes, upserts and the new checkpoint in one transaction, so a crash
    * leaves the previous poll's state whole and the poll is simply repeated.

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventTypes } from '@idm/contracts';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { EventContext, OnEvent } from '@idm/messaging';
+import { EventContext, ConsumeEvents } from '@idm/messaging';
 import { DeliveryOutcomeService } from './delivery-outcome.service.js';
 import type { DeliveryEvent } from '../pending-emails/pending-email.evolve.js';
 
@@ -10,7 +10,7 @@ import type { DeliveryEvent } from '../pending-emails/pending-email.evolve.js';
 export class DeliveryOutcomeHandler {
   constructor(@Inject(DeliveryOutcomeService) private readonly outcomes: DeliveryOutcomeService) {}
 
-  @OnEvent([EventTypes.EmailSent, EventTypes.EmailFailed, EventTypes.EmailAbandoned])
+  @ConsumeEvents([EventTypes.EmailSent, EventTypes.EmailFailed, EventTypes.EmailAbandoned])
   async onOutcome(@Payload() event: DeliveryEvent, @Ctx() ctx: EventContext): Promise<void> {
     await this.outcomes.apply(event, { consumer: ctx.consumer, streamSequence: ctx.streamSequence });
   }

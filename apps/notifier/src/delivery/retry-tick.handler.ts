@@ -1,7 +1,7 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventTypes, type IdmEventOf } from '@idm/contracts';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { EventContext, OnEvent } from '@idm/messaging';
+import { EventContext, ConsumeEvents } from '@idm/messaging';
 import type { NotifierConfig } from '../notifier.config.js';
 import { NOTIFIER_CONFIG, NOTIFIER_TICK_CONSUMER } from '../notifier.tokens.js';
 import { TickDeliveryService } from './tick-delivery.service.js';
@@ -21,7 +21,7 @@ export class RetryTickHandler {
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
   ) {}
 
-  @OnEvent(EventTypes.BulkTaskTick, { consumer: NOTIFIER_TICK_CONSUMER })
+  @ConsumeEvents(EventTypes.BulkTaskTick, { consumer: NOTIFIER_TICK_CONSUMER })
   async onTick(@Payload() event: IdmEventOf<typeof EventTypes.BulkTaskTick>, @Ctx() ctx: EventContext): Promise<void> {
     if (event.data.task !== this.config.retryTask) return;
     const report = await this.delivery.deliver(event, () => ctx.working());

@@ -1,3 +1,4 @@
+import { redactSecrets } from '@idm/config';
 /** What kind of failure a send met. */
 export type SmtpFailureKind = 'smtp-reply' | 'rejected-recipient' | 'connection' | 'timeout' | 'tls' | 'auth' | 'other';
 
@@ -33,16 +34,6 @@ interface ErrorShape {
   readonly responseCode?: unknown;
   readonly permanent?: unknown;
   readonly message?: unknown;
-}
-
-/** Removes every secret (and its URL-encoded form) from a text that may reach logs or events. */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length === 0) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join('***');
-  }
-  return out;
 }
 
 function isPermanentReply(responseCode: number): boolean {

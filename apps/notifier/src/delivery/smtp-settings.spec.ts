@@ -11,7 +11,7 @@ describe('SMTP settings', () => {
       port: 2525,
       secure: false,
       auth: { user: 'mailer', pass: 'p@ss:w' },
-      safeUrl: 'smtp://***:***@mail.example:2525',
+      safeUrl: 'smtp://mailer:***@mail.example:2525',
     });
     assert.deepEqual(parseSmtpUrl('smtps://mail.example'), {
       host: 'mail.example',

@@ -1,3 +1,4 @@
+import { redactConnectionString } from '@idm/config';
 import { z } from 'zod';
 
 /** `SMTP_URL` or `MAIL_FROM` is unusable. The message never contains the URL's credentials. */
@@ -13,7 +14,7 @@ export interface SmtpEndpoint {
   /** `smtps://`: TLS from the first byte (usually port 465). `smtp://` upgrades with STARTTLS when offered. */
   readonly secure: boolean;
   readonly auth?: { readonly user: string; readonly pass: string };
-  /** The URL with credentials replaced by `***`, safe for logs. */
+  /** The URL with its password replaced by `***`, safe for logs. */
   readonly safeUrl: string;
 }
 
@@ -39,10 +40,7 @@ export function parseSmtpUrl(raw: string): SmtpEndpoint {
   } catch {
     throw new SmtpConfigError('SMTP_URL is not a URL (expected smtp://user:pass@host:port or smtps://…)');
   }
-  const safe = new URL(url.href);
-  if (safe.username) safe.username = '***';
-  if (safe.password) safe.password = '***';
-  const safeUrl = safe.href;
+  const safeUrl = redactConnectionString(url.href);
   if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
     throw new SmtpConfigError(`SMTP_URL must start with smtp:// or smtps:// (got ${safeUrl})`);
   if (!url.hostname) throw new SmtpConfigError(`SMTP_URL has no host (got ${safeUrl})`);

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { EventTypes, emailType as emailTypeSchema, type EventName } from '@idm/contracts';
@@ -56,13 +57,13 @@ export function loadEmailRules(source: EmailRulesSource, readFile: (path: string
     try {
       raw = JSON.parse(source.EMAIL_RULES);
     } catch (cause) {
-      throw new EmailRulesError(`EMAIL_RULES is not JSON: ${(cause as Error).message}`, { cause });
+      throw new EmailRulesError(`EMAIL_RULES is not JSON: ${errorMessage(cause)}`, { cause });
     }
   } else if (source.EMAIL_RULES_FILE) {
     try {
       raw = parseYaml(readFile(source.EMAIL_RULES_FILE));
     } catch (cause) {
-      throw new EmailRulesError(`EMAIL_RULES_FILE ${source.EMAIL_RULES_FILE} cannot be read: ${(cause as Error).message}`, { cause });
+      throw new EmailRulesError(`EMAIL_RULES_FILE ${source.EMAIL_RULES_FILE} cannot be read: ${errorMessage(cause)}`, { cause });
     }
   } else {
     return DEFAULT_EMAIL_RULES;

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '@idm/config';
@@ -63,7 +64,7 @@ export class InstanceLeaseService implements OnApplicationBootstrap {
       }
     } catch (err) {
       this.logger.warn(
-        `lease heartbeat failed (claims lapse after ${this.config.lease.leaseTimeoutMs / 1000} s without one): ${(err as Error).message}`,
+        `lease heartbeat failed (claims lapse after ${this.config.lease.leaseTimeoutMs / 1000} s without one): ${errorMessage(err)}`,
       );
     }
   }

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventTypes, type IdmEvent } from '@idm/contracts';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { EventContext, OnEvent } from '@idm/messaging';
+import { EventContext, ConsumeEvents } from '@idm/messaging';
 import { EmailFlagService } from './email-flag.service.js';
 
 /**
@@ -15,7 +15,7 @@ import { EmailFlagService } from './email-flag.service.js';
 export class EmailFlagHandler {
   constructor(@Inject(EmailFlagService) private readonly flags: EmailFlagService) {}
 
-  @OnEvent([
+  @ConsumeEvents([
     EventTypes.UserAdded,
     EventTypes.UserModified,
     EventTypes.UserRemoved,

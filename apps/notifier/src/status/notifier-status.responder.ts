@@ -2,8 +2,8 @@ import { appVersion, Clock } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
+import { CommandSubjects, emailPreviewQuerySchema, userQuerySchema } from '@idm/contracts';
 import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
-import { z } from 'zod';
 import { InstanceLeaseEntity } from '../instance-lease/instance-lease.entity.js';
 import type { NotifierConfig } from '../notifier.config.js';
 import { NOTIFIER_CONFIG, NOTIFIER_TEMPLATES } from '../notifier.tokens.js';
@@ -13,23 +13,14 @@ import { renderTemplate } from '../templates/template-renderer.js';
 import type { TemplateSet } from '../templates/template-store.js';
 import { RecipientEntity } from '../recipients/recipient.entity.js';
 
-const userQuery = z.object({ userId: z.string().min(1) });
-const previewQuery = z.object({ userId: z.string().min(1), emailType: z.string().min(1).optional() });
-
 /** What a preview of a password-sync failure email says when no real failure is at hand. */
 const SAMPLE_CONTEXT: Readonly<Record<string, string>> = { passwordOrigin: 'source', syncFailureReason: 'policy-violation' };
-/** Operator queries the notifier answers (core-NATS request/reply; the `idm` CLI asks them). */
-export const NotifierStatusSubjects = {
-  Status: 'idm.cmd.notifier.status',
-  User: 'idm.cmd.notifier.user',
-  Preview: 'idm.cmd.notifier.preview',
-} as const;
-
 /** Queue group: one replica answers each query. */
 export const NOTIFIER_STATUS_QUEUE = 'idm-notifier';
 
 /**
- * Answers read-only questions about the notifier's own tables, so operators (and the CLI) never
+ * Answers the operator queries of `CommandSubjects` (`idm.cmd.notifier.*`, core-NATS request/reply;
+ * the `idm` CLI and the console ask them): read-only questions about the notifier's own tables, so operators (and the CLI) never
  * read them directly. `status` → `{ ok, version, recipients, pending, pendingByType: { TYPE: n }, oldestPending,
  * instances: [{ instanceId, startedAt, heartbeatAt, live, claims }] }` (a lapsed instance's claims
  * are taken over at the next tick);
@@ -52,13 +43,13 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
   ) {}
 
   onApplicationBootstrap(): void {
-    this.serve(NotifierStatusSubjects.Status, () => this.status());
-    this.serve(NotifierStatusSubjects.User, (msg) => {
-      const request = parseRequest(msg, userQuery, '{ "userId": "<id>" }');
+    this.serve(CommandSubjects.NotifierStatus, () => this.status());
+    this.serve(CommandSubjects.NotifierUser, (msg) => {
+      const request = parseRequest(msg, userQuerySchema, '{ "userId": "<id>" }');
       return request.ok ? this.user(request.value.userId) : Promise.resolve(request.reply);
     });
-    this.serve(NotifierStatusSubjects.Preview, (msg) => {
-      const request = parseRequest(msg, previewQuery, '{ "userId": "<id>", "emailType"?: "<TYPE>" }');
+    this.serve(CommandSubjects.NotifierPreview, (msg) => {
+      const request = parseRequest(msg, emailPreviewQuerySchema, '{ "userId": "<id>", "emailType"?: "<TYPE>" }');
       return request.ok ? this.preview(request.value.userId, request.value.emailType) : Promise.resolve(request.reply);
     });
   }

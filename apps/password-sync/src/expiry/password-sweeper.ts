@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { PasswordCacheService } from '../password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONFIG } from '../password-sync.tokens.js';
@@ -49,7 +50,7 @@ export class PasswordSweeper implements OnApplicationBootstrap, BeforeApplicatio
         this.logger.warn(`${await this.service.cachedCount()} passwords cached; PASSWORD_EXPIRATION_MINUTES=-1, so none of them expires`);
       }
     } catch (err) {
-      this.logger.error(`sweep failed: ${(err as Error).message}`);
+      this.logger.error(`sweep failed: ${errorMessage(err)}`);
     }
   }
 }

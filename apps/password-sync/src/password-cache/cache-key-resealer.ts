@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { PASSWORD_SYNC_CONFIG } from '../password-sync.tokens.js';
 import type { PasswordSyncConfig } from '../password-sync.config.js';
@@ -54,7 +55,7 @@ export class CacheKeyResealer implements OnApplicationBootstrap, BeforeApplicati
         );
       }
     } catch (err) {
-      this.logger.error(`cannot count cached passwords per key: ${(err as Error).message}`);
+      this.logger.error(`cannot count cached passwords per key: ${errorMessage(err)}`);
     }
   }
 
@@ -82,7 +83,7 @@ export class CacheKeyResealer implements OnApplicationBootstrap, BeforeApplicati
           `re-sealed ${resealed} cached passwords with key ${this.sealer.keyId}${failed > 0 ? `; ${failed} could not be opened` : ''}`,
         );
     } catch (err) {
-      this.logger.error(`re-seal pass failed: ${(err as Error).message}`);
+      this.logger.error(`re-seal pass failed: ${errorMessage(err)}`);
     }
     return { resealed, failed };
   }

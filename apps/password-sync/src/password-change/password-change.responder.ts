@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { CommandSubjects, passwordChangeRequestSchema, type PasswordChangeReply } from '@idm/contracts';
@@ -40,7 +41,7 @@ export class PasswordChangeResponder implements OnApplicationBootstrap, BeforeAp
             if (!reply.ok) this.logger.warn(`password change refused (${size} bytes): ${reply.error}`);
             msg.respond(JSON.stringify(reply));
           })
-          .catch((e: unknown) => this.logger.error(`cannot reply: ${(e as Error).message}`))
+          .catch((e: unknown) => this.logger.error(`cannot reply: ${errorMessage(e)}`))
           .finally(() => this.inFlight.delete(work));
         this.inFlight.add(work);
       },
@@ -80,7 +81,7 @@ export class PasswordChangeResponder implements OnApplicationBootstrap, BeforeAp
     try {
       return await this.service.changePassword({ userId, origin, password: Buffer.from(password, 'utf8') });
     } catch (err) {
-      this.logger.error(`password change for ${userId} failed: ${(err as Error).message}`);
+      this.logger.error(`password change for ${userId} failed: ${errorMessage(err)}`);
       return { ok: false, error: 'the password change could not be stored; try again' };
     }
   }

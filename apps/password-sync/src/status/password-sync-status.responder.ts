@@ -2,23 +2,17 @@ import { appVersion } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
+import { CommandSubjects, userQuerySchema } from '@idm/contracts';
 import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
-import { z } from 'zod';
 import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
 import { PasswordCacheService } from '../password-cache/password-cache.service.js';
-
-const userQuery = z.object({ userId: z.string().min(1) });
-/** Operator queries password-sync answers (core-NATS request/reply; the `idm` CLI asks them). */
-export const PasswordSyncStatusSubjects = {
-  Status: 'idm.cmd.password-sync.status',
-  User: 'idm.cmd.password-sync.user',
-} as const;
 
 /** Queue group: one replica answers each query. */
 export const PASSWORD_SYNC_STATUS_QUEUE = 'idm-password-sync';
 
 /**
- * Answers read-only questions about `password_cache`. Never a secret column: the queries select
+ * Answers the operator queries `idm.cmd.password-sync.*` (`CommandSubjects`; core-NATS
+ * request/reply, asked by the `idm` CLI and the console): read-only questions about `password_cache`. Never a secret column: the queries select
  * the metadata only. `status` → `{ ok, cached, cachedByReason: { reason | "none": n }, nearestExpiry, nextRetry, keys }`,
  * where `keys` = `{ current, previous: [ids], cachedByKey: { keyId: n }, sealedWithPreviousKey, sealedWithUnknownKey }`
  * tells an operator when a previous key can be removed (`sealedWithPreviousKey` is 0);
@@ -36,9 +30,9 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
   ) {}
 
   onApplicationBootstrap(): void {
-    this.serve(PasswordSyncStatusSubjects.Status, () => this.status());
-    this.serve(PasswordSyncStatusSubjects.User, (msg) => {
-      const request = parseRequest(msg, userQuery, '{ "userId": "<id>" }');
+    this.serve(CommandSubjects.PasswordSyncStatus, () => this.status());
+    this.serve(CommandSubjects.PasswordSyncUser, (msg) => {
+      const request = parseRequest(msg, userQuerySchema, '{ "userId": "<id>" }');
       return request.ok ? this.user(request.value.userId) : Promise.resolve(request.reply);
     });
   }

@@ -1,5 +1,6 @@
 import { ResultCodeError } from 'ldapts';
-import { redactPassword, type ApplyResult } from './password-target.js';
+import { errorMessage, redactSecrets } from '@idm/config';
+import type { ApplyResult } from './password-target.js';
 
 /** How passwords are written: RFC 3062 Password Modify (OpenLDAP & co.) or Active Directory's `unicodePwd`. */
 export type LdapDialect = 'rfc3062' | 'active-directory';
@@ -113,8 +114,8 @@ const TLS_ERROR = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF
 function connectionFailure(err: unknown, password: Buffer | string): MappedFailure {
   // Everything that is not an LDAP result is the connection: refused, reset, TLS, timed out.
   const code = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.name) : 'Error';
-  const text = err instanceof Error ? `${code}: ${err.message.split('\n')[0]}` : String(err);
-  const message = redactPassword(text, password);
+  const text = err instanceof Error ? `${code}: ${err.message.split('\n')[0]}` : errorMessage(err);
+  const message = redactSecrets(text, [password]);
   if (TLS_ERROR.test(code)) {
     const problem = `TLS verification of the directory failed (${message}): check PASSWORD_TARGET_TLS_CA_FILE and PASSWORD_TARGET_TLS_SERVER_NAME`;
     return { result: { status: 'target-unavailable', message: problem }, configurationProblem: problem };
@@ -130,7 +131,7 @@ function connectionFailure(err: unknown, password: Buffer | string): MappedFailu
  */
 export function mapRfc3062Error(err: unknown, password: Buffer | string): MappedFailure {
   if (!(err instanceof ResultCodeError)) return connectionFailure(err, password);
-  const message = redactPassword(serverMessage(err), password);
+  const message = redactSecrets(serverMessage(err), [password]);
   if (err.code === CONSTRAINT_VIOLATION) return { result: { status: 'policy-violation', message } };
   if (err.code === NO_SUCH_OBJECT) return { result: { status: 'user-not-found', message } };
   if (UNAVAILABLE_CODES.has(err.code)) return { result: { status: 'target-unavailable', message: `${err.name}: ${message}` } };
@@ -157,7 +158,7 @@ export function mapRfc3062Error(err: unknown, password: Buffer | string): Mapped
  */
 export function mapActiveDirectoryError(err: unknown, password: Buffer | string): MappedFailure {
   if (!(err instanceof ResultCodeError)) return connectionFailure(err, password);
-  const message = redactPassword(serverMessage(err), password);
+  const message = redactSecrets(serverMessage(err), [password]);
   if (message.toUpperCase().includes(AD_PASSWORD_RESTRICTION)) return { result: { status: 'policy-violation', message } };
   if (err.code === NO_SUCH_OBJECT) return { result: { status: 'user-not-found', message } };
   const problem = configurationProblem(err.code, message);

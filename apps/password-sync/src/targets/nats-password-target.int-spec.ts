@@ -65,7 +65,7 @@ describe('NatsPasswordTarget against a real nats-server', () => {
 
   it('maps policy-violation and redacts a password the connector echoed', async () => {
     const result = await target().apply('short', 'Sh0rt!');
-    assert.deepEqual(result, { status: 'policy-violation', message: 'password too short: <redacted>' });
+    assert.deepEqual(result, { status: 'policy-violation', message: 'password too short: ***' });
   });
 
   it('maps unavailable to target-unavailable', async () => {

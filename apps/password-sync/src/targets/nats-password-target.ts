@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { PasswordTarget, redactPassword, type ApplyResult } from './password-target.js';
+import { errorMessage, redactSecrets } from '@idm/config';
+import { PasswordTarget, type ApplyResult } from './password-target.js';
 
 /** The reply an external connector sends on the `nats:<subject>` target. */
 export const connectorReplySchema = z.object({
@@ -39,8 +40,8 @@ export class NatsPasswordTarget extends PasswordTarget {
       const msg = await this.nc.request(this.subject, body, { timeout: this.timeoutMs });
       reply = msg.json<unknown>();
     } catch (err) {
-      const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      return { status: 'target-unavailable', message: redactPassword(`no answer from ${this.describe()}: ${why}`, password) };
+      const why = err instanceof Error ? `${err.name}: ${err.message}` : errorMessage(err);
+      return { status: 'target-unavailable', message: redactSecrets(`no answer from ${this.describe()}: ${why}`, [password]) };
     } finally {
       body.fill(0);
     }
@@ -50,7 +51,7 @@ export class NatsPasswordTarget extends PasswordTarget {
         status: 'target-error',
         message: `${this.describe()} sent an invalid reply: ${parsed.error.issues[0]?.message ?? 'unknown'}`,
       };
-    const message = redactPassword(parsed.data.message ?? '', password);
+    const message = redactSecrets(parsed.data.message ?? '', [password]);
     switch (parsed.data.status) {
       case 'applied':
         return { status: 'applied' };

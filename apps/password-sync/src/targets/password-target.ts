@@ -41,10 +41,3 @@ export class PasswordTargetConfigError extends Error {
   override readonly name = 'PasswordTargetConfigError';
   readonly code = 'IDM_PASSWORD_TARGET_INVALID';
 }
-
-/** Removes any trace of the password from a message a target produced, belt and braces. */
-export function redactPassword(message: string, password: Buffer | string): string {
-  const secret = typeof password === 'string' ? password : password.toString('utf8');
-  if (secret.length === 0 || !message.includes(secret)) return message;
-  return message.split(secret).join('<redacted>');
-}

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { readFileSync } from 'node:fs';
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
@@ -71,7 +72,7 @@ export function ldapTlsOptions(config: PasswordTargetConfig): ConnectionOptions 
       pem = readFileSync(config.PASSWORD_TARGET_TLS_CA_FILE, 'utf8');
     } catch (err) {
       throw new PasswordTargetConfigError(
-        `PASSWORD_TARGET_TLS_CA_FILE=${config.PASSWORD_TARGET_TLS_CA_FILE} cannot be read: ${(err as Error).message}`,
+        `PASSWORD_TARGET_TLS_CA_FILE=${config.PASSWORD_TARGET_TLS_CA_FILE} cannot be read: ${errorMessage(err)}`,
         { cause: err },
       );
     }

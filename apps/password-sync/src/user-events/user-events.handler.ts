@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { EventTypes, type IdmEventOf } from '@idm/contracts';
-import { EventContext, OnEvent } from '@idm/messaging';
+import { EventContext, ConsumeEvents } from '@idm/messaging';
 import { PasswordCacheService } from '../password-cache/password-cache.service.js';
 
 /**
@@ -13,7 +13,7 @@ import { PasswordCacheService } from '../password-cache/password-cache.service.j
 export class UserEventsHandler {
   constructor(@Inject(PasswordCacheService) private readonly service: PasswordCacheService) {}
 
-  @OnEvent([EventTypes.UserAdded, EventTypes.UserModified])
+  @ConsumeEvents([EventTypes.UserAdded, EventTypes.UserModified])
   // @Payload/@Ctx are required: without parameter decorators Nest passes only the payload.
   async onUser(
     @Payload() event: IdmEventOf<typeof EventTypes.UserAdded> | IdmEventOf<typeof EventTypes.UserModified>,
@@ -23,7 +23,7 @@ export class UserEventsHandler {
   }
 
   /** `UserRemoved`: a cached password for the account is destroyed (`PasswordExpired{reason: user-removed}`). */
-  @OnEvent([EventTypes.UserRemoved])
+  @ConsumeEvents([EventTypes.UserRemoved])
   async onRemoved(@Payload() event: IdmEventOf<typeof EventTypes.UserRemoved>, @Ctx() ctx: EventContext): Promise<void> {
     await this.service.onUserRemoved(event, ctx.streamSequence);
   }

@@ -1,9 +1,12 @@
 import { appVersion } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { CommandSubjects, scheduleFireRequestSchema } from '@idm/contracts';
 import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
 import { SchedulerService } from '../ticks/scheduler.service.js';
-import { fireRequestSchema, SCHEDULER_COMMAND_QUEUE, SchedulerCommandSubjects } from './scheduler-command-subjects.js';
+
+/** Queue group: with several replicas, one of them answers each command. */
+const SCHEDULER_COMMAND_QUEUE = 'idm-scheduler';
 
 /**
  * Answers the operator commands over core-NATS request/reply. Nest's built-in NATS transport needs
@@ -21,9 +24,9 @@ export class SchedulerCommandsHandler implements OnApplicationBootstrap, BeforeA
   ) {}
 
   onApplicationBootstrap(): void {
-    this.serve(SchedulerCommandSubjects.List, async () => ({ ok: true, version: appVersion(), schedules: await this.scheduler.list() }));
-    this.serve(SchedulerCommandSubjects.Fire, async (msg) => {
-      const request = parseRequest(msg, fireRequestSchema, '{ "schedule": "<name>" }');
+    this.serve(CommandSubjects.SchedulerList, async () => ({ ok: true, version: appVersion(), schedules: await this.scheduler.list() }));
+    this.serve(CommandSubjects.SchedulerFire, async (msg) => {
+      const request = parseRequest(msg, scheduleFireRequestSchema, '{ "schedule": "<name>" }');
       return request.ok ? this.scheduler.fire(request.value.schedule) : request.reply;
     });
   }

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { Cron } from 'croner';
 
 /**
@@ -32,7 +33,7 @@ export function compileCron(expression: string, timezone: string): Cron {
   try {
     job = new Cron(expression, { timezone, mode: '5-or-6-parts', paused: true });
   } catch (cause) {
-    throw new CronExpressionError(cause instanceof Error ? cause.message.replace(/^CronPattern: /, '') : String(cause), { cause });
+    throw new CronExpressionError(errorMessage(cause).replace(/^CronPattern: /, ''), { cause });
   }
   return job;
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -67,7 +68,7 @@ export function loadSchedules(source: ScheduleSource, readFile: (path: string) =
     throw new ScheduleConfigError(
       'file-unreadable',
       undefined,
-      `cannot read SCHEDULES_FILE ${source.SCHEDULES_FILE}: ${(cause as Error).message}`,
+      `cannot read SCHEDULES_FILE ${source.SCHEDULES_FILE}: ${errorMessage(cause)}`,
       { cause },
     );
   }
@@ -83,7 +84,7 @@ export function parseScheduleFile(text: string, fileName = 'SCHEDULES_FILE'): Sc
   try {
     doc = parseYaml(text);
   } catch (cause) {
-    throw new ScheduleConfigError('file-malformed', undefined, `${fileName} is not valid YAML/JSON: ${(cause as Error).message}`, {
+    throw new ScheduleConfigError('file-malformed', undefined, `${fileName} is not valid YAML/JSON: ${errorMessage(cause)}`, {
       cause,
     });
   }

@@ -1,3 +1,4 @@
+import { errorMessage } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { createEvent, EventTypes, newEventId } from '@idm/contracts';
 import { Cron } from 'croner';
@@ -81,13 +82,13 @@ export class SchedulerService implements OnApplicationBootstrap, BeforeApplicati
     for (const s of this.schedules.filter((x) => x.enabled)) {
       const timer = new Cron(s.cron, { timezone: s.timezone, mode: '5-or-6-parts' }, () => {
         // A failed check is not fatal: the next firing (or the next start) decides again from the stream.
-        this.check(s.name).catch((err: unknown) => this.logger.error(`tick check of ${s.name} failed: ${(err as Error).message}`));
+        this.check(s.name).catch((err: unknown) => this.logger.error(`tick check of ${s.name} failed: ${errorMessage(err)}`));
       });
       this.timers.push(timer);
     }
     const results = await Promise.allSettled(this.schedules.map((s) => this.check(s.name)));
     results.forEach((r, i) => {
-      if (r.status === 'rejected') this.logger.error(`start-up check of ${this.schedules[i]!.name} failed: ${(r.reason as Error).message}`);
+      if (r.status === 'rejected') this.logger.error(`start-up check of ${this.schedules[i]!.name} failed: ${errorMessage(r.reason)}`);
     });
   }
 

@@ -2,8 +2,8 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { EventType } from '@idm/contracts';
 import { EventContext } from './event-context.js';
 
-/** Options of {@link OnEvent}. */
-export interface OnEventOptions {
+/** Options of {@link ConsumeEvents}. */
+export interface ConsumeEventsOptions {
   /**
    * Durable consumer name for this handler, when it needs its own (e.g. ticks apart from user
    * events). Defaults to the transport's consumer.
@@ -26,11 +26,11 @@ export const CONSUMER_EXTRA = 'idmConsumer';
  * retries it with backoff. The method is wrapped so the original error reaches the transport's
  * settlement even though Nest's exception layer replaces it with a generic RPC error.
  */
-export function OnEvent(types: EventType | readonly EventType[], options: OnEventOptions = {}): MethodDecorator {
+export function ConsumeEvents(types: EventType | readonly EventType[], options: ConsumeEventsOptions = {}): MethodDecorator {
   const list = typeof types === 'string' ? [types] : [...types];
   return (target, key, descriptor) => {
     const original = descriptor.value as unknown;
-    if (typeof original !== 'function') throw new TypeError(`@OnEvent must decorate a method (${String(key)})`);
+    if (typeof original !== 'function') throw new TypeError(`@ConsumeEvents must decorate a method (${String(key)})`);
     const wrapped = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       try {
         return await (original as (...a: unknown[]) => unknown).apply(this, args);
