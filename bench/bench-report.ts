@@ -146,7 +146,7 @@ export class BenchReport {
     for (const r of this.rows) {
       const ratio = r.ratio !== null ? percent(r.ratio) : compared.has(r.name) ? 'baseline' : '';
       lines.push(
-        `| ${r.name.padEnd(56)} | ${String(r.items).padStart(7)} | ${r.seconds.toFixed(2).padStart(7)} | ${r.rate.toFixed(0).padStart(9)} | ${ratio.padStart(11)} | ${r.note ?? ''}`,
+        `| ${r.name.padEnd(56)} | ${String(r.items).padStart(7)} | ${r.seconds.toFixed(2).padStart(7)} | ${r.rate.toFixed(0).padStart(9)} | ${ratio.padStart(11)} | ${notes(r)}`,
       );
     }
     const verdicts = this.rows.filter((r) => r.met !== null).map(verdict);
@@ -161,6 +161,11 @@ export class BenchReport {
   get allMet(): boolean {
     return this.rows.every((r) => r.met !== false);
   }
+}
+
+/** The row's note and its extra figures, for the table's last column. */
+function notes(row: BenchRow): string {
+  return [...Object.entries(row.figures ?? {}).map(([k, v]) => `${k} ${v}`), ...(row.note ? [row.note] : [])].join('; ');
 }
 
 /** One sentence per row with goals: met or MISSED, what each goal asks and what the row did. */

@@ -11,6 +11,8 @@ export interface BenchApp {
   log(): string;
   /** The process's peak resident set size so far in MB (Linux `VmHWM`); NaN where /proc is missing or once it exited. */
   peakRssMb(): number;
+  /** CPU time (user + system) the process used so far, in seconds (Linux `/proc`); NaN elsewhere. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function startBenchApp(app: string, env: Record<string, string>, lo
   return {
     log,
     peakRssMb: () => peakRssMbOf(child.pid),
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
@@ -53,6 +56,17 @@ function peakRssMbOf(pid: number | undefined): number {
   try {
     const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1];
     return kb === undefined ? Number.NaN : Math.round(Number(kb) / 1024);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    // utime and stime, in clock ticks (100 per second on Linux), after the command name.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
   }

@@ -25,6 +25,7 @@ const N = Number(process.env.BENCH_EMAILS ?? 10_000);
 /** Connection counts the raw row sweeps; the notifier runs with the fastest. */
 const SWEEP = (process.env.BENCH_CONNECTIONS ?? '4,8,16,32').split(',').map(Number);
 const now = () => new Date().toISOString();
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** Runs `work` over 0..n-1 with `lanes` in flight. */
 async function lanes(n: number, width: number, work: (i: number) => Promise<void>): Promise<void> {
@@ -47,6 +48,7 @@ async function rawNodemailer(smtp: SmtpServerHandle, connections: number): Promi
     maxMessages: 100,
   });
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await lanes(N, connections, async (i) => {
     await transporter.sendMail({
       from: 'IDM <noreply@idm.example>',
@@ -58,8 +60,14 @@ async function rawNodemailer(smtp: SmtpServerHandle, connections: number): Promi
     });
   });
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   transporter.close();
-  return { name: `raw nodemailer pool (${connections} conn) → sink`, items: N, seconds };
+  return {
+    name: `raw nodemailer pool (${connections} conn) → sink`,
+    items: N,
+    seconds,
+    figures: { cpuMsPerEmail: round2((cpu.user + cpu.system) / 1000 / N) },
+  };
 }
 
 /** Resolves with the time (performance.now) at which the n-th EmailSent was read from the stream. */
@@ -130,6 +138,7 @@ async function notifierDrain(
 
     await smtp.clear();
     const done = nthEmailSent(js, stream, N);
+    const cpuBefore = app.cpuSeconds();
     const started = performance.now();
     await publisher.publish(
       createEvent(
@@ -140,6 +149,7 @@ async function notifierDrain(
       ),
     );
     const seconds = ((await done) - started) / 1000;
+    const cpuMsPerEmail = round2(((app.cpuSeconds() - cpuBefore) * 1000) / N);
     const received = (await smtp.messages()).length;
     if (received !== N) throw new Error(`the sink received ${received} emails, expected ${N}`);
     return {
@@ -147,6 +157,8 @@ async function notifierDrain(
       items: N,
       seconds,
       note: `flagging ${N} users took ${seedSeconds.toFixed(1)} s (${(N / seedSeconds).toFixed(0)}/s)`,
+      // The notifier's CPU while the tick ran, applying its own outcome events included.
+      figures: { cpuMsPerEmail },
     };
   } finally {
     await nc.close();
