@@ -16,7 +16,7 @@ import { decideDelivery, planDelivery, type DeliveryContext, type DeliveryLimits
 import type { EventSink } from '../event-sink.js';
 import type { MailTransport } from './mail-transport.js';
 import { PublishWindow } from './publish-window.js';
-import { messageIdFor } from './smtp-settings.js';
+import { messageIdsFrom } from './smtp-settings.js';
 
 /** Tuning of a tick run. */
 export interface TickDeliverySettings {
@@ -104,11 +104,14 @@ interface Run {
 export class TickDeliveryService {
   /** Claims of failed runs whose release failed too: given back before the next claim. */
   private readonly unreleased: Array<{ readonly token: string; readonly pending: readonly PendingEmail[] | undefined }> = [];
+  private readonly messageIdOf: (queuedEventId: string) => string;
 
   constructor(
     private readonly ports: TickDeliveryPorts,
     private readonly settings: TickDeliverySettings,
-  ) {}
+  ) {
+    this.messageIdOf = messageIdsFrom(settings.from);
+  }
 
   async deliver(tick: IdmEventOf<'idm.bulk-task.tick'>, onProgress: () => void = () => undefined): Promise<TickReport> {
     const { dataSource, pendingEmails, clock } = this.ports;
@@ -258,7 +261,7 @@ export class TickDeliveryService {
     const result = await this.ports.transport.send({
       to: recipient.email,
       ...rendered,
-      messageId: messageIdFor(pending.queuedEventId, this.settings.from),
+      messageId: this.messageIdOf(pending.queuedEventId),
     });
     return result.ok
       ? { ok: true, messageId: result.messageId }
