@@ -61,7 +61,11 @@ function peakRssMbOf(pid: number | undefined): number {
   }
 }
 
-function cpuSecondsOf(pid: number | undefined): number {
+/**
+ * CPU time (utime + stime) of a live process in seconds (Linux; 100 clock ticks per second); NaN elsewhere.
+ * `password-sync.bench.ts` keeps a copy of its own (issue-pwsync edits that file); it can use this one.
+ */
+export function cpuSecondsOf(pid: number | undefined): number {
   try {
     const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
     // utime and stime, in clock ticks (100 per second on Linux), after the command name.

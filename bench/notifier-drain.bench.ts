@@ -14,12 +14,13 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import nodemailer from 'nodemailer';
 import { createEvent, EventTypes } from '@idm/contracts';
 import { connectNats, EventPublisher } from '@idm/messaging';
 import { startNatsServer, startSmtpServer, tempDir, testDatabases, waitFor, type SmtpServerHandle } from '@idm/testing';
 import { BenchReport, goals, startBenchApp, type BenchRow } from './bench-support.js';
+import { nthEmailSent, publishRetryTick } from './notifier-bench-support.js';
 
 const N = Number(process.env.BENCH_EMAILS ?? 10_000);
 /** Connection counts the raw row sweeps; the notifier runs with the fastest. */
@@ -68,21 +69,6 @@ async function rawNodemailer(smtp: SmtpServerHandle, connections: number): Promi
     seconds,
     figures: { cpuMsPerEmail: round2((cpu.user + cpu.system) / 1000 / N) },
   };
-}
-
-/** Resolves with the time (performance.now) at which the n-th EmailSent was read from the stream. */
-async function nthEmailSent(js: JetStreamClient, stream: string, n: number): Promise<number> {
-  const consumer = await js.consumers.get(stream, { filter_subjects: `${EventTypes.EmailSent}.>` });
-  const messages = await consumer.consume();
-  let seen = 0;
-  try {
-    for await (const _ of messages) {
-      if (++seen >= n) return performance.now();
-    }
-  } finally {
-    await messages.close().catch(() => undefined);
-  }
-  throw new Error(`the EmailSent stream ended after ${seen}`);
 }
 
 async function notifierDrain(
@@ -140,14 +126,7 @@ async function notifierDrain(
     const done = nthEmailSent(js, stream, N);
     const cpuBefore = app.cpuSeconds();
     const started = performance.now();
-    await publisher.publish(
-      createEvent(
-        EventTypes.BulkTaskTick,
-        'email-retry',
-        { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor: now(), firedAt: now(), catchUp: false },
-        { source: '/bench', time: now() },
-      ),
-    );
+    await publishRetryTick(publisher);
     const seconds = ((await done) - started) / 1000;
     const cpuMsPerEmail = round2(((app.cpuSeconds() - cpuBefore) * 1000) / N);
     const received = (await smtp.messages()).length;

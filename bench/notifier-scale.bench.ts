@@ -13,12 +13,12 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { DataSource } from 'typeorm';
-import { createEvent, EventTypes } from '@idm/contracts';
 import { connectNats, EventPublisher } from '@idm/messaging';
 import { startNatsServer, startSmtpServer, tempDir, testDatabases, type SmtpServerHandle } from '@idm/testing';
 import { BenchReport, goals, startBenchApp, type BenchApp, type BenchRow } from './bench-support.js';
+import { nthEmailSent, publishRetryTick } from './notifier-bench-support.js';
 
 const LARGE = Number(process.env.BENCH_RECIPIENTS ?? 1_000_000);
 const SMALL = 1_000;
@@ -73,29 +73,10 @@ async function addPending(ds: DataSource, target: Target, first: number): Promis
 
 /** Appends one retry tick and resolves with the seconds until the PENDING-th EmailSent after it. */
 async function timedTick(js: JetStreamClient, jsm: JetStreamManager, stream: string, publisher: EventPublisher): Promise<number> {
-  const from = (await jsm.streams.info(stream)).state.last_seq + 1;
-  const consumer = await js.consumers.get(stream, {
-    filter_subjects: `${EventTypes.EmailSent}.>`,
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: from,
-  });
-  const messages = await consumer.consume();
+  const done = nthEmailSent(js, stream, PENDING, (await jsm.streams.info(stream)).state.last_seq + 1);
   const started = performance.now();
-  await publisher.publish(
-    createEvent(
-      EventTypes.BulkTaskTick,
-      'email-retry',
-      { schedule: 'email-retry', task: 'RetryEmailNotifications', scheduledFor: now(), firedAt: now(), catchUp: false },
-      { source: '/bench', time: now() },
-    ),
-  );
-  let seen = 0;
-  try {
-    for await (const _ of messages) if (++seen >= PENDING) return (performance.now() - started) / 1000;
-  } finally {
-    await messages.close().catch(() => undefined);
-  }
-  throw new Error(`the EmailSent stream ended after ${seen}`);
+  await publishRetryTick(publisher);
+  return ((await done) - started) / 1000;
 }
 
 async function oneSize(smtp: SmtpServerHandle, target: Target, recipients: number): Promise<{ row: BenchRow; peakRssMb: number }> {
