@@ -199,20 +199,26 @@ export class PendingEmailRepository {
   }
 
   /**
-   * Renews this run's claims on several distinct emails in one conditional UPDATE (the emails a send lane
-   * is about to send). True only when every one of them was still this run's; otherwise some
+   * Renews this run's claims on several distinct emails in one conditional UPDATE (a block just ahead of
+   * the send lanes). True only when every one of them was still this run's; otherwise some
    * claim was lost and the caller must check each email with {@link renewClaim} before sending.
    */
   async renewClaims(dataSource: DataSource, pending: readonly PendingEmail[], token: string, now: Date): Promise<boolean> {
     if (pending.length === 0) return true;
-    const keys = pending.map((p) => ({ userId: p.userId, emailType: p.emailType }));
+    // A row-value IN list with names of our own: TypeORM's whereInIds spends most of a 256-key
+    // renewal building its parameters (it was ~3 % of a drain's CPU).
+    const params: Record<string, string> = { token };
+    const keys = pending.map((p, i) => {
+      params[`u${i}`] = p.userId;
+      params[`t${i}`] = p.emailType;
+      return `(:u${i}, :t${i})`;
+    });
     const result = await dataSource
       .createQueryBuilder()
       .update(PendingEmailEntity)
       .set({ claimedAt: now })
-      .whereInIds(keys)
-      .andWhere('claim_token = :token', { token })
+      .where(`claim_token = :token AND (user_id, email_type) IN (${keys.join(', ')})`, params)
       .execute();
-    return (result.affected ?? 0) === keys.length;
+    return (result.affected ?? 0) === pending.length;
   }
 }
