@@ -121,6 +121,14 @@ async function notifierDrain(
       message: 'users added',
     });
     const seedSeconds = (performance.now() - seedStart) / 1000;
+    // Each UserAdded was acked after its EmailQueued was appended; the same consumer reads those
+    // too. Let it finish them, so the tick's window holds the drain and nothing of the seed.
+    const seeded = (await jsm.streams.info(stream)).state.last_seq;
+    await waitFor(async () => (await jsm.consumers.info(stream, 'notifier')).ack_floor.stream_seq >= seeded, {
+      timeoutMs: 600_000,
+      intervalMs: 250,
+      message: 'the EmailQueued of the seed read',
+    });
 
     await smtp.clear();
     const done = nthEmailSent(js, stream, N);
