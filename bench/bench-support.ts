@@ -4,33 +4,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@idm/testing';
 
-/** One measured row of a benchmark table. */
-export interface BenchRow {
-  readonly name: string;
-  readonly items: number;
-  readonly seconds: number;
-  readonly note?: string;
-}
-
-/** Prints rows as a Markdown table with items/s and, when given, the ratio to a baseline row. */
-export function printTable(title: string, rows: readonly BenchRow[], baseline?: BenchRow, unit = 'emails'): void {
-  const rate = (r: BenchRow) => r.items / r.seconds;
-  const lines = [
-    `| ${'row'.padEnd(52)} | ${unit.padStart(7)} | seconds | ${`${unit}/s`.padStart(9)} | vs baseline | note`,
-    `|${'-'.repeat(54)}|---------|---------|-----------|-------------|-----`,
-  ];
-  for (const r of rows) {
-    const ratio = baseline && r !== baseline ? `${((rate(r) / rate(baseline)) * 100).toFixed(0)} %` : baseline === r ? 'baseline' : '';
-    lines.push(
-      `| ${r.name.padEnd(52)} | ${String(r.items).padStart(7)} | ${r.seconds.toFixed(2).padStart(7)} | ${rate(r).toFixed(0).padStart(9)} | ${ratio.padStart(11)} | ${r.note ?? ''}`,
-    );
-  }
-  console.log(`\n${title}\n${lines.join('\n')}\n`);
-}
+export { BenchReport, goals, machineFacts, printTable, verdict, type BenchGoal, type BenchRow, type ReportedRow } from './bench-report.js';
 
 /** A built app (`dist/apps/<app>/main.js`) started as its own process. */
 export interface BenchApp {
   log(): string;
+  /** The process's peak resident set size so far in MB (Linux `VmHWM`); NaN where /proc is missing or once it exited. */
+  peakRssMb(): number;
+  /** CPU time (user + system) the process used so far, in seconds (Linux `/proc`); NaN elsewhere. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -58,6 +40,8 @@ export async function startBenchApp(app: string, env: Record<string, string>, lo
   );
   return {
     log,
+    peakRssMb: () => peakRssMbOf(child.pid),
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
@@ -66,4 +50,28 @@ export async function startBenchApp(app: string, env: Record<string, string>, lo
       clearTimeout(timer);
     },
   };
+}
+
+function peakRssMbOf(pid: number | undefined): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1];
+    return kb === undefined ? Number.NaN : Math.round(Number(kb) / 1024);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * CPU time (utime + stime) of a live process in seconds (Linux; 100 clock ticks per second); NaN elsewhere.
+ * `password-sync.bench.ts` keeps a copy of its own (issue-pwsync edits that file); it can use this one.
+ */
+export function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    // utime and stime, in clock ticks (100 per second on Linux), after the command name.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Attribute, Change, Client } from 'ldapts';
 import { startNatsServer, startSlapd, tempDir, waitFor } from '@idm/testing';
-import { printTable, startBenchApp, type BenchRow } from './bench-support.js';
+import { BenchReport, goals, startBenchApp } from './bench-support.js';
 
 /**
  * The directory source against a real slapd holding BENCH_USERS (default 100,000) inetOrgPerson
@@ -149,34 +149,31 @@ async function main(): Promise<void> {
       );
       console.log(`baseline phases: ${baseline.phases}; change poll phases: ${changed.phases}`);
 
-      const rawRow: BenchRow = { name: `raw paged ldapts search (${rawPages} pages of ${PAGE})`, items: rawEntries, seconds: rawSeconds };
-      printTable(
-        `directory-source baseline scan, ${N} entries (slapd, SQLite snapshot)`,
-        [
-          rawRow,
-          {
-            name: 'directory-source baseline scan (read, hash, snapshot)',
-            items: baseline.entries,
-            seconds: baseline.seconds,
-            note: `${baseline.requests} LDAP requests`,
-          },
-        ],
-        rawRow,
-        'entries',
+      const scan = new BenchReport('directory-source-scan', 'entries');
+      const rawRow = scan.add({ name: `raw paged ldapts search (${rawPages} pages of ${PAGE})`, items: rawEntries, seconds: rawSeconds });
+      scan.add(
+        {
+          name: 'directory-source baseline scan (read, hash, snapshot)',
+          items: baseline.entries,
+          seconds: baseline.seconds,
+          note: `${baseline.requests} LDAP requests`,
+          figures: { ldapRequests: baseline.requests },
+        },
+        { vs: rawRow, goals: [goals.ratioAtLeast(0.5)] },
       );
-      printTable(
-        `directory-source poll with ${CHANGES} changed entries among ${N}`,
-        [
-          {
-            name: 'change query → UserModified events stored → commit',
-            items: changed.entries,
-            seconds: changed.seconds,
-            note: `${changed.events} events, ${changed.requests} LDAP requests (goal: < 2 s)`,
-          },
-        ],
-        undefined,
-        'entries',
+      scan.print(`directory-source baseline scan, ${N} entries (slapd, SQLite snapshot)`);
+      const poll = new BenchReport('directory-source-poll', 'entries');
+      poll.add(
+        {
+          name: `change query with ${CHANGES} changed among ${N} → UserModified stored → commit`,
+          items: changed.entries,
+          seconds: changed.seconds,
+          note: `${changed.events} events, ${changed.requests} LDAP requests`,
+          figures: { ldapRequests: changed.requests },
+        },
+        { goals: [goals.secondsUnder(2)] },
       );
+      poll.print(`directory-source poll with ${CHANGES} changed entries among ${N}`);
     } finally {
       await app.stop();
     }

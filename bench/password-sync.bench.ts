@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Attribute, BerWriter, Change, Client } from 'ldapts';
@@ -18,6 +17,7 @@ import {
   type NatsServerHandle,
   type SlapdHandle,
 } from '@idm/testing';
+import { BenchReport, goals } from './bench-support.js';
 
 /**
  * 18,000 password changes (the seed's bulk example) through the whole path — command →
@@ -134,25 +134,22 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
   );
   const { seconds: pipelineSeconds, synced, failed, retried, cpuSeconds } = pipeline;
 
-  const rate = (s: number) => Math.round(N / s);
-  const rows = [
-    ['bulk add (set-up, rootdn)', N, addSeconds],
-    ['raw LDAP Password Modify', N, rawSeconds],
-    ['password-sync command → PasswordSynced', N, pipelineSeconds],
-  ] as const;
-  console.log(`\npassword-sync bench: ${N} passwords, concurrency ${CONCURRENCY}, slapd ${slapd.url}, SQLite\n`);
-  console.log('| path | passwords | seconds | per second |');
-  console.log('|---|---:|---:|---:|');
-  for (const [name, n, s] of rows) console.log(`| ${name} | ${n} | ${s.toFixed(2)} | ${rate(s)} |`);
-  const ratio = rawSeconds / pipelineSeconds;
+  const report = new BenchReport('password-sync', 'passwords');
+  report.add({ name: 'bulk add (set-up, rootdn)', items: N, seconds: addSeconds });
+  const raw = report.add({ name: 'raw LDAP Password Modify', items: N, seconds: rawSeconds });
+  report.add(
+    {
+      name: 'password-sync command → PasswordSynced',
+      items: N,
+      seconds: pipelineSeconds,
+      figures: { cpuSeconds: Number(cpuSeconds.toFixed(1)) },
+    },
+    { vs: raw, goals: [goals.ratioAtLeast(0.8), goals.secondsUnder(30)] },
+  );
   console.log(
     `\nPasswordSynced events: ${synced} of ${N} (${retried} after a retry); failed replies: ${failed}; password-sync CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / N) * 1000).toFixed(2)} ms per password, start-up included)`,
   );
-  console.log(
-    `pipeline / raw rate: ${(ratio * 100).toFixed(0)} % (goal ≥ 80 %: ${ratio >= 0.8 ? 'met' : 'MISSED'}); under 30 s: ${pipelineSeconds < 30 ? 'met' : 'MISSED'}; load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')} on ${cpus().length} CPUs`,
-  );
+  report.print(`password-sync bench: ${N} passwords, concurrency ${CONCURRENCY}, slapd ${slapd.url}, SQLite`);
 }
 
 /** utime + stime of a live process, in seconds (Linux; 100 clock ticks per second); NaN elsewhere. */
@@ -325,19 +322,26 @@ async function activeDirectoryRows(workDir: string): Promise<void> {
     const sample = [0, Math.floor(AD_N / 2), AD_N - 1];
     const binds = await Promise.all(sample.map((i) => ad.canBind(sam(i), `Sync-${i}-Passw0rd`)));
 
-    const rate = (s: number) => Math.round(AD_N / s);
-    console.log(
-      `\npassword-sync bench, Active Directory: ${AD_N} passwords, pool ${CONCURRENCY}, Samba AD DC ${ad.ldapsUrl} (-M single), SQLite\n`,
+    const report = new BenchReport('password-sync-ad', 'passwords');
+    report.add({ name: 'bulk user create with a password (set-up, Administrator)', items: AD_N, seconds: addSeconds });
+    const raw = report.add({
+      name: 'raw LDAPS unicodePwd replace (ldapts)',
+      items: AD_N,
+      seconds: rawSeconds,
+      figures: { dcCpuMsPerPassword: Number(((dcRaw / AD_N) * 1000).toFixed(1)) },
+    });
+    report.add(
+      {
+        name: 'password-sync command → AD → PasswordSynced',
+        items: AD_N,
+        seconds,
+        figures: {
+          dcCpuMsPerPassword: Number(((dcPipeline / AD_N) * 1000).toFixed(1)),
+          cpuSeconds: Number(cpuSeconds.toFixed(1)),
+        },
+      },
+      { vs: raw, goals: [goals.ratioAtLeast(0.8)] },
     );
-    console.log('| path | passwords | seconds | per second |');
-    console.log('|---|---:|---:|---:|');
-    for (const [name, s] of [
-      ['bulk user create with a password (set-up, Administrator)', addSeconds],
-      ['raw LDAPS unicodePwd replace (ldapts)', rawSeconds],
-      ['password-sync command → AD → PasswordSynced', seconds],
-    ] as const)
-      console.log(`| ${name} | ${AD_N} | ${s.toFixed(2)} | ${rate(s)} |`);
-    const ratio = rawSeconds / seconds;
     console.log(
       `\nPasswordSynced events: ${synced} of ${AD_N} (${retried} after a retry); failed replies: ${failed}; sample binds with the synced password: ${binds.filter(Boolean).length} of ${binds.length}`,
     );
@@ -346,11 +350,11 @@ async function activeDirectoryRows(workDir: string): Promise<void> {
       `DC CPU: raw ${dcRaw.toFixed(1)} s (${perPassword(dcRaw)}, ${((dcRaw / rawSeconds) * 100).toFixed(0)} % of one core), pipeline ${dcPipeline.toFixed(1)} s (${perPassword(dcPipeline)}, ${((dcPipeline / seconds) * 100).toFixed(0)} % of one core)`,
     );
     console.log(
-      `password-sync CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / AD_N) * 1000).toFixed(2)} ms per password, start-up included); load average at the end ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')} on ${cpus().length} CPUs`,
+      `password-sync CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / AD_N) * 1000).toFixed(2)} ms per password, start-up included)`,
     );
-    console.log(`pipeline / raw rate: ${(ratio * 100).toFixed(0)} % (goal ≥ 80 %: ${ratio >= 0.8 ? 'met' : 'MISSED'})`);
+    report.print(
+      `password-sync bench, Active Directory: ${AD_N} passwords, pool ${CONCURRENCY}, Samba AD DC ${ad.ldapsUrl} (-M single), SQLite`,
+    );
   } finally {
     await Promise.all([ad.stop(), nats.dispose()]);
   }

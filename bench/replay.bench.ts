@@ -18,7 +18,7 @@ import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from
 import { decodeEvent, type IdmEvent } from '@idm/contracts';
 import { connectNats, ensureEventStream, EventPublisher } from '@idm/messaging';
 import { anEvent, dropSchema, startNatsServer, testDatabases } from '@idm/testing';
-import { printTable, type BenchRow } from './bench-support.js';
+import { BenchReport, goals, type BenchRow } from './bench-support.js';
 
 const N = Number(process.env.BENCH_REPLAY_EVENTS ?? 50_000);
 const EVENTS_PER_USER = 5;
@@ -117,15 +117,14 @@ async function main(): Promise<void> {
   const nats = await startNatsServer({ jetstream: true });
   const nc = await connectNats({ url: nats.url, name: 'bench-replay' });
   const stream = `BENCH_${randomBytes(3).toString('hex')}`;
-  const rows: BenchRow[] = [];
+  const report = new BenchReport('replay', 'events');
   try {
     const js = jetstream(nc);
     await ensureEventStream(await jetstreamManager(nc), { name: stream });
     const seedStart = performance.now();
     const lastSeq = await seed(js);
     console.log(`seeded ${lastSeq} events in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
-    const ceiling = await orderedRead(js, stream, lastSeq);
-    rows.push(ceiling);
+    const ceiling = report.add(await orderedRead(js, stream, lastSeq));
     const common = { NATS_URL: nats.url, IDM_STREAM: stream, LOG_LEVEL: 'warn' };
     for (const db of await testDatabases()) {
       if (db.unavailable !== undefined) {
@@ -140,12 +139,15 @@ async function main(): Promise<void> {
           const tables = Object.entries(summary.rows)
             .map(([t, n]) => `${t} ${n}`)
             .join(', ');
-          rows.push({
-            name: `${app} replay → ${db.kind}`,
-            items: summary.read,
-            seconds: summary.elapsedMs / 1000,
-            note: `${wallSeconds.toFixed(1)} s wall with start-up; ${tables}`,
-          });
+          report.add(
+            {
+              name: `${app} replay → ${db.kind}`,
+              items: summary.read,
+              seconds: summary.elapsedMs / 1000,
+              note: `${wallSeconds.toFixed(1)} s wall with start-up; ${tables}`,
+            },
+            { vs: ceiling, goals: db.kind === 'postgres' ? [goals.rateAtLeast(30_000, 'events')] : [] },
+          );
         }
       } finally {
         if (db.kind === 'postgres') {
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
         await db.dispose();
       }
     }
-    printTable(`replay: ${lastSeq} events from the log into fresh tables (goal: ≥ 30,000 events/s into Postgres)`, rows, ceiling, 'events');
+    report.print(`replay: ${lastSeq} events from the log into fresh tables (goal: ≥ 30,000 events/s into Postgres)`);
   } finally {
     await nc.close();
     await nats.dispose();

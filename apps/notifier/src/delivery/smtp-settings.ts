@@ -77,5 +77,11 @@ export function mailDomainOf(from: string): string {
 
 /** The stable Message-ID of a queued email: resends of one queued email carry the same id. */
 export function messageIdFor(queuedEventId: string, from: string): string {
-  return `<${queuedEventId}@${mailDomainOf(from)}>`;
+  return messageIdsFrom(from)(queuedEventId);
+}
+
+/** {@link messageIdFor} with the sender's domain parsed once, for the many emails of a tick. */
+export function messageIdsFrom(from: string): (queuedEventId: string) => string {
+  const domain = mailDomainOf(from);
+  return (queuedEventId) => `<${queuedEventId}@${domain}>`;
 }

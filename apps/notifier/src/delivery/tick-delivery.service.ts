@@ -11,11 +11,12 @@ import { emailValues } from '../templates/email-values.js';
 import { renderTemplate } from '../templates/template-renderer.js';
 import type { TemplateSet } from '../templates/template-store.js';
 import { forEachBounded } from './bounded-concurrency.js';
+import { ClaimRenewal } from './claim-renewal.js';
 import { decideDelivery, planDelivery, type DeliveryContext, type DeliveryLimits, type SendOutcome } from './delivery.decider.js';
 import type { EventSink } from '../event-sink.js';
 import type { MailTransport } from './mail-transport.js';
 import { PublishWindow } from './publish-window.js';
-import { messageIdFor } from './smtp-settings.js';
+import { messageIdsFrom } from './smtp-settings.js';
 
 /** Tuning of a tick run. */
 export interface TickDeliverySettings {
@@ -53,11 +54,14 @@ export interface TickDeliveryPorts {
   readonly clock: Clock;
 }
 
-/** Emails a lane takes at once; their claims are renewed together in one UPDATE. */
-const MAX_PAGE = 16;
+/**
+ * Claims renewed per statement, ahead of the lanes. One statement per email (or per small page)
+ * cost a disk sync each on SQLite; 256 keys stay far below both databases' parameter limits.
+ */
+const RENEWAL_BLOCK = 256;
 /** Appends of outcome events a lane may leave unacknowledged while it sends on. */
 const UNACKED_PER_LANE = 4;
-/** A page renewal counts as "right before the send" only this long; after that an email is renewed on its own. */
+/** A block renewal counts as "right before the send" only this long; after that a new block is renewed. */
 const MAX_RENEWAL_AGE_MS = 10_000;
 
 /** One tick run, shared by its lanes. */
@@ -69,6 +73,7 @@ interface Run {
   /** Keys (`userId` NUL `emailType`) whose outcome is stored, or whose claim was lost: not to be released. */
   readonly settled: Set<string>;
   readonly appends: PublishWindow;
+  readonly renewal: ClaimRenewal;
   readonly onProgress: () => void;
   /** Set when a lane failed: the other lanes start no further sends. */
   stopped: boolean;
@@ -79,10 +84,11 @@ interface Run {
  * (the recipe's bulk-task indicator, set in the database), then sends them with bounded
  * concurrency, appending `EmailSent` / `EmailFailed` / `EmailAbandoned` per email.
  *
- * Each lane takes a page of emails and renews their claims in one UPDATE before sending them;
- * an email whose page renewal is older than {@link MAX_RENEWAL_AGE_MS} (slow SMTP), or whose
- * page lost a claim, is renewed on its own right before its send, and skipped if the claim is
- * gone. Outcome events are appended without holding up the next send (at most
+ * The lanes take emails one at a time, in order; claims are renewed ahead of them a block of
+ * {@link RENEWAL_BLOCK} per UPDATE (see {@link ClaimRenewal}), and a block renewal older than
+ * {@link MAX_RENEWAL_AGE_MS} (slow SMTP) is done again from the next email. An email whose block
+ * lost a claim is renewed on its own right before its send, and skipped if the claim is gone.
+ * Each lane sends one email at a time, so sends in flight = lanes = the SMTP pool size. Outcome events are appended without holding up the next send (at most
  * {@link UNACKED_PER_LANE} per lane unacknowledged); the tick returns only when all are stored.
  *
  * It changes no flag itself: flags are cleared when those events are applied. At-least-once: if
@@ -98,11 +104,14 @@ interface Run {
 export class TickDeliveryService {
   /** Claims of failed runs whose release failed too: given back before the next claim. */
   private readonly unreleased: Array<{ readonly token: string; readonly pending: readonly PendingEmail[] | undefined }> = [];
+  private readonly messageIdOf: (queuedEventId: string) => string;
 
   constructor(
     private readonly ports: TickDeliveryPorts,
     private readonly settings: TickDeliverySettings,
-  ) {}
+  ) {
+    this.messageIdOf = messageIdsFrom(settings.from);
+  }
 
   async deliver(tick: IdmEventOf<'idm.bulk-task.tick'>, onProgress: () => void = () => undefined): Promise<TickReport> {
     const { dataSource, pendingEmails, clock } = this.ports;
@@ -148,6 +157,12 @@ export class TickDeliveryService {
       counts: { claimed: claimed.length, sent: 0, failed: 0, abandoned: 0, skipped: 0 },
       settled: new Set(),
       appends: new PublishWindow(lanes * UNACKED_PER_LANE),
+      renewal: new ClaimRenewal(
+        claimed,
+        (emails, now) => this.ports.pendingEmails.renewClaims(this.ports.dataSource, emails, token, now),
+        RENEWAL_BLOCK,
+        MAX_RENEWAL_AGE_MS,
+      ),
       onProgress,
       stopped: false,
     };
@@ -155,13 +170,13 @@ export class TickDeliveryService {
 
   private async deliverRun(run: Run, claimed: readonly PendingEmail[]): Promise<TickReport> {
     const lanes = Math.max(1, Math.min(this.settings.sendConcurrency, claimed.length));
-    // Pages small enough that every lane gets work, so a small tick is still sent in parallel.
-    const pageSize = Math.max(1, Math.min(MAX_PAGE, Math.ceil(claimed.length / lanes)));
-    const pages: PendingEmail[][] = [];
-    for (let i = 0; i < claimed.length; i += pageSize) pages.push(claimed.slice(i, i + pageSize));
     let failure: { readonly error: unknown } | undefined;
     try {
-      await forEachBounded(pages, lanes, (page) => this.deliverPage(run, page));
+      await forEachBounded(
+        claimed.map((_, index) => index),
+        lanes,
+        (index) => this.deliverOne(run, claimed[index]!, index),
+      );
     } catch (error) {
       failure = { error };
     }
@@ -194,39 +209,38 @@ export class TickDeliveryService {
     }
   }
 
-  private async deliverPage(run: Run, page: readonly PendingEmail[]): Promise<void> {
+  private async deliverOne(run: Run, pending: PendingEmail, index: number): Promise<void> {
     try {
-      await this.sendPage(run, page);
+      await this.sendOne(run, pending, index);
     } catch (error) {
       run.stopped = true;
       throw error;
     }
   }
 
-  private async sendPage(run: Run, page: readonly PendingEmail[]): Promise<void> {
+  private async sendOne(run: Run, pending: PendingEmail, index: number): Promise<void> {
+    if (run.stopped || run.appends.failed) return;
     const { pendingEmails, dataSource, clock } = this.ports;
-    const renewedAt = clock.now();
-    const allRenewed = await pendingEmails.renewClaims(dataSource, page, run.token, renewedAt);
-    for (const pending of page) {
-      if (run.stopped || run.appends.failed) return;
-      const now = clock.now();
-      const ctx: DeliveryContext = { tick: run.tick, now, limits: this.settings.limits, source: this.settings.source };
-      const plan = planDelivery(pending, ctx);
-      if (plan.kind === 'abandon') {
-        await run.appends.add(this.ports.sink.publish(plan.events), () => this.settle(run, pending, 'abandoned'));
-        continue;
-      }
-      const fresh = allRenewed && now.getTime() - renewedAt.getTime() <= MAX_RENEWAL_AGE_MS;
-      if (!fresh && !(await pendingEmails.renewClaim(dataSource, pending, run.token, now))) {
-        this.settle(run, pending, 'skipped');
-        continue;
-      }
-      const outcome = await this.send(pending, run.directory.get(pending.userId));
-      const events = decideDelivery(pending, plan.attempt, outcome, ctx);
-      const kind = events.length === 2 ? 'abandoned' : events[0].type === 'idm.email.sent' ? 'sent' : 'failed';
-      // One email's events stay in order (EmailFailed before EmailAbandoned): the sink appends them one after the other.
-      await run.appends.add(this.ports.sink.publish(events), () => this.settle(run, pending, kind));
+    // Asked first, in the lanes' (increasing) order, so the block ahead is renewed once for all lanes.
+    const covered = run.renewal.covered(index, clock.now());
+    const now = clock.now();
+    const ctx: DeliveryContext = { tick: run.tick, now, limits: this.settings.limits, source: this.settings.source };
+    const plan = planDelivery(pending, ctx);
+    if (plan.kind === 'abandon') {
+      await covered;
+      await run.appends.add(this.ports.sink.publish(plan.events), () => this.settle(run, pending, 'abandoned'));
+      return;
     }
+    if (!(await covered) && !(await pendingEmails.renewClaim(dataSource, pending, run.token, clock.now()))) {
+      this.settle(run, pending, 'skipped');
+      return;
+    }
+    if (run.stopped || run.appends.failed) return;
+    const outcome = await this.send(pending, run.directory.get(pending.userId));
+    const events = decideDelivery(pending, plan.attempt, outcome, ctx);
+    const kind = events.length === 2 ? 'abandoned' : events[0].type === 'idm.email.sent' ? 'sent' : 'failed';
+    // One email's events stay in order (EmailFailed before EmailAbandoned): the sink appends them one after the other.
+    await run.appends.add(this.ports.sink.publish(events), () => this.settle(run, pending, kind));
   }
 
   /** The email's outcome is stored (or its claim is another run's): the run must not give it back. */
@@ -247,7 +261,7 @@ export class TickDeliveryService {
     const result = await this.ports.transport.send({
       to: recipient.email,
       ...rendered,
-      messageId: messageIdFor(pending.queuedEventId, this.settings.from),
+      messageId: this.messageIdOf(pending.queuedEventId),
     });
     return result.ok
       ? { ok: true, messageId: result.messageId }
