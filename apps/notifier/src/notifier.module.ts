@@ -40,6 +40,9 @@ export interface NotifierModuleOptions {
   readonly schema?: string;
 }
 
+/** How long shutdown waits for the relay's last round. */
+const FINAL_DRAIN_MS = 2_000;
+
 @Injectable()
 class ResourceCloser implements OnApplicationShutdown {
   constructor(
@@ -53,8 +56,14 @@ class ResourceCloser implements OnApplicationShutdown {
     await this.transport.close();
     await this.lease.stop();
     await this.relay.stop();
-    // Best effort: what is left (the connection may be draining already) is published at the next start.
-    await this.relay.drainOnce().catch(() => undefined);
+    // Best effort, bounded: the publisher retries a closed connection for up to 30 s, and what is
+    // left is published at the next start anyway.
+    let bounded: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.relay.drainOnce().catch(() => undefined),
+      new Promise<void>((resolve) => (bounded = setTimeout(resolve, FINAL_DRAIN_MS))),
+    ]);
+    clearTimeout(bounded);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
