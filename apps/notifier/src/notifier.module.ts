@@ -40,7 +40,7 @@ export interface NotifierModuleOptions {
   readonly schema?: string;
 }
 
-/** How long shutdown waits for the relay's last round. */
+/** How long shutdown waits for the relay (its running round, then a last one). */
 const FINAL_DRAIN_MS = 2_000;
 
 @Injectable()
@@ -55,12 +55,14 @@ class ResourceCloser implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.transport.close();
     await this.lease.stop();
-    await this.relay.stop();
-    // Best effort, bounded: the publisher retries a closed connection for up to 30 s, and what is
-    // left is published at the next start anyway.
+    // Bounded: with NATS gone the publisher retries a round for up to 30 s; what is left in the
+    // outbox is published at the next start anyway.
     let bounded: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.relay.drainOnce().catch(() => undefined),
+      this.relay
+        .stop()
+        .then(() => this.relay.drainOnce())
+        .catch(() => undefined),
       new Promise<void>((resolve) => (bounded = setTimeout(resolve, FINAL_DRAIN_MS))),
     ]);
     clearTimeout(bounded);
