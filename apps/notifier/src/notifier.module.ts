@@ -40,6 +40,9 @@ export interface NotifierModuleOptions {
   readonly schema?: string;
 }
 
+/** How long shutdown waits for the relay (its running round, then a last one). */
+const FINAL_DRAIN_MS = 2_000;
+
 @Injectable()
 class ResourceCloser implements OnApplicationShutdown {
   constructor(
@@ -52,9 +55,17 @@ class ResourceCloser implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.transport.close();
     await this.lease.stop();
-    await this.relay.stop();
-    // Best effort: what is left (the connection may be draining already) is published at the next start.
-    await this.relay.drainOnce().catch(() => undefined);
+    // Bounded: with NATS gone the publisher retries a round for up to 30 s; what is left in the
+    // outbox is published at the next start anyway.
+    let bounded: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.relay
+        .stop()
+        .then(() => this.relay.drainOnce())
+        .catch(() => undefined),
+      new Promise<void>((resolve) => (bounded = setTimeout(resolve, FINAL_DRAIN_MS))),
+    ]);
+    clearTimeout(bounded);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

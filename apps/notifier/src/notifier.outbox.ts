@@ -15,6 +15,12 @@ const MAX_BATCH = 256;
  */
 const LINGER_MS = 2;
 
+/**
+ * Group-committed transactions at once on Postgres (of a pool of 10): a transaction there is
+ * mostly round trips, so while one waits for the server the next batch can be on its way.
+ */
+const POSTGRES_PARALLEL = 4;
+
 /** The relay publishing the notifier's outbox rows through the app's publisher (`Nats-Msg-Id` = event id). */
 export function createNotifierRelay(dataSource: DataSource, publisher: EventPublisher): OutboxRelay<IdmEvent> {
   const logger = new Logger('OutboxRelay');
@@ -25,7 +31,8 @@ export function createNotifierRelay(dataSource: DataSource, publisher: EventPubl
 
 /** The notifier's exactly-once primitive, with group commit; every commit with events wakes the relay. */
 export function createNotifierOutbox(dataSource: DataSource, relay: OutboxRelay<IdmEvent>): Outbox<IdmEvent> {
-  const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { maxBatch: MAX_BATCH, lingerMs: LINGER_MS } });
+  const parallel = dataSource.options.type === 'postgres' ? POSTGRES_PARALLEL : 1;
+  const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { maxBatch: MAX_BATCH, lingerMs: LINGER_MS, parallel } });
   outbox.onCommitted(() => relay.wake());
   return outbox;
 }

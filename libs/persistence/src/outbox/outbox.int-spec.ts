@@ -135,6 +135,28 @@ for (const kind of databaseKinds) {
       }
     });
 
+    test('group commit with parallel lanes: every unit commits once with its rows, concurrent copies still run once', async (t) => {
+      const db = await testDatabase(t, kind);
+      if (!db) return;
+      try {
+        const ds = await db.open();
+        const outbox = new Outbox<SpecEvent>(ds, { groupCommit: { maxBatch: 8, lingerMs: 1, parallel: 4 } });
+        const outcomes = await Promise.all(
+          Array.from({ length: 60 }, (_, i) =>
+            outbox.once({ consumer: 'spec', eventId: `in-${i % 40}`, lockKey: `u${i % 40}` }, async ({ manager, emit }) => {
+              emit([event(`out-${i % 40}`, `u${i % 40}`, i)]);
+              return increment(manager, `row-${i % 40}`);
+            }),
+          ),
+        );
+        assert.equal(outcomes.filter((o) => !o.duplicate).length, 40);
+        for (let i = 0; i < 40; i++) assert.equal(await counterValue(ds.manager, `row-${i}`), 1);
+        assert.equal(await countOutboxRows(ds), 40);
+      } finally {
+        await db.dispose();
+      }
+    });
+
     test('group commit: copies of one event in one batch run the work once', async (t) => {
       const db = await testDatabase(t, kind);
       if (!db) return;

@@ -32,9 +32,11 @@ export interface OutboxOptions {
   /**
    * Group commit: units submitted while a transaction runs are committed together in the next one
    * (at most `maxBatch`, default 256), after waiting up to `lingerMs` (default 0) for more.
-   * Without it every unit has its own transaction.
+   * Up to `parallel` (default 1) such transactions run at once: on Postgres, where a transaction is
+   * round trips to the server, a few in parallel keep the server busy; on SQLite transactions take
+   * turns anyway. Without the option every unit has its own transaction.
    */
-  readonly groupCommit?: { readonly maxBatch?: number; readonly lingerMs?: number };
+  readonly groupCommit?: { readonly maxBatch?: number; readonly lingerMs?: number; readonly parallel?: number };
   /** Time source of `processed_at` / `created_at`. */
   readonly now?: () => Date;
 }
@@ -79,7 +81,8 @@ interface Job {
  */
 export class Outbox<E extends OutboxEvent = OutboxEvent> {
   private readonly queue: Job[] = [];
-  private draining = false;
+  private draining = 0;
+  private readonly parallel: number;
   private readonly maxBatch: number;
   private readonly lingerMs: number;
   private readonly now: () => Date;
@@ -91,6 +94,7 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
   ) {
     this.maxBatch = Math.max(1, options.groupCommit?.maxBatch ?? (options.groupCommit ? 256 : 1));
     this.lingerMs = options.groupCommit?.lingerMs ?? 0;
+    this.parallel = Math.max(1, options.groupCommit?.parallel ?? 1);
     this.now = options.now ?? (() => new Date());
   }
 
@@ -145,14 +149,19 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
     });
   }
 
+  /**
+   * One of up to `parallel` lanes taking batches off the queue. Units of one key never share two
+   * running batches as long as the caller submits a key's next unit only after the previous one
+   * resolved (the transport handles one event per key at a time), so per-key order holds.
+   */
   private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
+    if (this.draining >= this.parallel) return;
+    this.draining++;
     try {
       if (this.lingerMs > 0 && this.queue.length < this.maxBatch) await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
       while (this.queue.length > 0) await this.settle(this.queue.splice(0, this.maxBatch));
     } finally {
-      this.draining = false;
+      this.draining--;
     }
   }
 
