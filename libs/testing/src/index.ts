@@ -25,6 +25,8 @@ export { ManualClock } from './manual-clock.js';
 export type { Decider, Scenario, When, Then } from './given-when-then.js';
 export { anEvent } from './builders.js';
 export { memoryLog } from './memory-log.js';
+export { fullThenPartialReplayOnEachDatabase } from './replay-on-each-database.js';
+export type { ReplayOnEachDatabase } from './replay-on-each-database.js';
 export type { MemoryLog, MemoryLogEntry, MemoryLogReadOptions } from './memory-log.js';
 export { secretLeaks } from './secret-leaks.js';
 export { startSambaAd, sambaAdUnavailable, SAMBA_AD_POLICY_VIOLATION } from './samba-ad.harness.js';
