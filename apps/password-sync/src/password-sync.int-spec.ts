@@ -2,12 +2,11 @@ import 'reflect-metadata';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { CommandSubjects, createEvent, decodeEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
+import { CommandSubjects, createEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics } from '@idm/observability';
 import { countOutboxRows } from '@idm/persistence';
@@ -16,6 +15,7 @@ import {
   metricValue,
   startNatsServer,
   startSlapd,
+  storedEvents,
   tempDir,
   waitFor,
   type NatsServerHandle,
@@ -23,7 +23,7 @@ import {
 } from '@idm/testing';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
-import { PasswordSyncModule } from './password-sync.module.js';
+import { specMessaging, startPasswordSyncInProcess } from './password-sync-app.fixture.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
 import { observePasswordSync } from './password-sync.observability.js';
 import type { PasswordSyncConfig } from './password-sync.config.js';
@@ -61,24 +61,8 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
       sweepIntervalMs: 3_600_000,
       commandQueue: 'password-sync',
     };
-    messaging = {
-      connection: { url: nats.url, name: 'pwsync-spec' },
-      stream: { name: stream },
-      maxDeliver: 5,
-      ackWaitMs: 10_000,
-      concurrency: 4,
-      deliverPolicy: 'all',
-    };
-    app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ config, messaging, clock }), {
-      strategy: new JetStreamTransport({
-        connection: messaging.connection,
-        stream: messaging.stream,
-        consumer: PASSWORD_SYNC_CONSUMER,
-        ackWaitMs: 10_000,
-      }),
-      logger: false,
-    });
-    await app.listen();
+    messaging = specMessaging(nats.url, stream, 'pwsync-spec', 4);
+    app = await startPasswordSyncInProcess({ config, messaging, clock });
     nc = await connectNats({ url: nats.url, name: 'pwsync-spec-client' });
     jsm = await jetstreamManager(nc);
     publisher = new EventPublisher(jetstream(nc));
@@ -103,15 +87,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     await waitFor(async () => (await countOutboxRows(app.get(DataSource))) === 0, { message: "password-sync's outbox published" });
   }
 
-  async function events(): Promise<IdmEvent[]> {
-    const info = await jsm.streams.info(stream);
-    const out: IdmEvent[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq });
-      if (m) out.push(decodeEvent(m.data));
-    }
-    return out;
-  }
+  const events = (): Promise<IdmEvent[]> => storedEvents(jsm, stream);
 
   async function eventsFor(userId: string): Promise<IdmEvent[]> {
     return (await events()).filter((e) => e.subject === userId && e.type.startsWith('idm.password.'));

@@ -25,6 +25,8 @@ export { ManualClock } from './manual-clock.js';
 export type { Decider, Scenario, When, Then } from './given-when-then.js';
 export { anEvent } from './builders.js';
 export { memoryLog } from './memory-log.js';
+export { storedEvents } from './stored-events.js';
+export type { StoredEventsOptions } from './stored-events.js';
 export { fullThenPartialReplayOnEachDatabase } from './replay-on-each-database.js';
 export type { ReplayOnEachDatabase } from './replay-on-each-database.js';
 export type { MemoryLog, MemoryLogEntry, MemoryLogReadOptions } from './memory-log.js';

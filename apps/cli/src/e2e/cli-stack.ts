@@ -7,9 +7,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { decodeEvent, type IdmEvent } from '@idm/contracts';
+import type { IdmEvent } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
-import { startNatsServer, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type SmtpServerHandle } from '@idm/testing';
+import {
+  startNatsServer,
+  startSmtpServer,
+  storedEvents,
+  tempDir,
+  waitFor,
+  type NatsServerHandle,
+  type SmtpServerHandle,
+} from '@idm/testing';
 
 // The CLI, the apps and their replay entry points are driven as the operator would: real processes.
 const DIST_APPS = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -180,19 +188,9 @@ export class CliStack {
   }
 
   /** Every decodable event in the stream, in order. */
-  async events(): Promise<IdmEvent[]> {
-    const info = await this.jsm.streams.info(this.stream);
-    const out: IdmEvent[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-      const m = await this.jsm.streams.getMessage(this.stream, { seq }).catch(() => null);
-      if (!m) continue;
-      try {
-        out.push(decodeEvent(m.data));
-      } catch {
-        // an undecodable message of the dead-letter test
-      }
-    }
-    return out;
+  events(): Promise<IdmEvent[]> {
+    // The dead-letter spec appends an undecodable message on purpose.
+    return storedEvents(this.jsm, this.stream, { undecodable: 'skip' });
   }
 
   async count(type: string, userId?: string): Promise<number> {
