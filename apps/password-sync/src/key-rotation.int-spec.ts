@@ -7,7 +7,15 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { CommandSubjects, createEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats, EventPublisher } from '@idm/messaging';
-import { startNatsServer, storedEvents, testDatabases, waitFor, type NatsServerHandle, type TestDatabase } from '@idm/testing';
+import {
+  fakePasswordConnector,
+  startNatsServer,
+  storedEvents,
+  testDatabases,
+  waitFor,
+  type NatsServerHandle,
+  type TestDatabase,
+} from '@idm/testing';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { PasswordCacheRepository } from './password-cache/password-cache.repository.js';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
@@ -53,13 +61,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       nc = await connectNats({ url: nats.url, name: 'rotation-spec' });
       jsm = await jetstreamManager(nc);
       publisher = new EventPublisher(jetstream(nc));
-      connector = nc.subscribe(CONNECTOR, {
-        callback: (_err, msg) => {
-          const { userId, password } = msg.json<{ userId: string; password: string }>();
-          const known = directory.known.has(`${kind}:${userId}`);
-          if (known) directory.received.set(`${kind}:${userId}`, password);
-          msg.respond(JSON.stringify({ status: known ? 'applied' : 'user-not-found' }));
-        },
+      connector = fakePasswordConnector(nc, CONNECTOR, ({ userId, password }) => {
+        const known = directory.known.has(`${kind}:${userId}`);
+        if (known) directory.received.set(`${kind}:${userId}`, password);
+        return { status: known ? 'applied' : 'user-not-found' };
       });
     });
     after(async () => {

@@ -89,6 +89,17 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
 
   const events = (): Promise<IdmEvent[]> => storedEvents(jsm, stream);
 
+  /** Every event published so far has been delivered to password-sync and settled. */
+  async function consumerCaughtUp(): Promise<void> {
+    await waitFor(
+      async () => {
+        const info = await jsm.consumers.info(stream, PASSWORD_SYNC_CONSUMER);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: 'consumer caught up' },
+    );
+  }
+
   async function eventsFor(userId: string): Promise<IdmEvent[]> {
     return (await events()).filter((e) => e.subject === userId && e.type.startsWith('idm.password.'));
   }
@@ -158,13 +169,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     await publisher.publish(added);
     // Marker: a later event for another user is handled after this one only if the first was settled.
     await publisher.publish(userModified('newbie'));
-    await waitFor(
-      async () => {
-        const info = await jsm.consumers.info(stream, PASSWORD_SYNC_CONSUMER);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { message: 'consumer caught up' },
-    );
+    await consumerCaughtUp();
     assert.equal((await eventsFor('contractor')).at(-1)?.type, EventTypes.PasswordExpired);
     assert.equal(await slapd.canBind(dn, 'Contract-Passw0rd'), false);
   });
@@ -188,13 +193,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     const dn = await slapd.addUser('leaver', { password: 'Initial-Passw0rd' });
     await publisher.publish(userAdded('leaver'));
     await publisher.publish(userModified('newbie'));
-    await waitFor(
-      async () => {
-        const info = await jsm.consumers.info(stream, PASSWORD_SYNC_CONSUMER);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { message: 'consumer caught up' },
-    );
+    await consumerCaughtUp();
     assert.deepEqual(
       (await eventsFor('leaver')).map((e) => e.type),
       [EventTypes.PasswordChanged, EventTypes.PasswordSyncFailed, EventTypes.PasswordExpired],

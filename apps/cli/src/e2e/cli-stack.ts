@@ -10,6 +10,8 @@ import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { IdmEvent } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
 import {
+  appProcessEnv,
+  fakePasswordConnector,
   startNatsServer,
   startSmtpServer,
   storedEvents,
@@ -90,26 +92,17 @@ export class CliStack {
     this.smtp = await startSmtpServer({ mode: 'accept' });
     this.nc = await connectNats({ url: this.nats.url, name: 'cli-spec' });
     this.jsm = await jetstreamManager(this.nc);
-    this.connector = this.nc.subscribe('connector.passwords', {
-      callback: (_err, msg) => {
-        const { userId } = msg.json<{ userId: string }>();
-        const status = userId.startsWith('ok-') ? 'applied' : userId.startsWith('weak-') ? 'policy-violation' : 'user-not-found';
-        msg.respond(JSON.stringify({ status, message: status === 'policy-violation' ? 'too short' : undefined }));
-      },
+    this.connector = fakePasswordConnector(this.nc, 'connector.passwords', ({ userId }) => {
+      const status = userId.startsWith('ok-') ? 'applied' : userId.startsWith('weak-') ? 'policy-violation' : 'user-not-found';
+      return { status, message: status === 'policy-violation' ? 'too short' : undefined };
     });
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NATS_URL: this.nats.url,
-      IDM_STREAM: this.stream,
-      DATA_DIR: this.dataDir,
-      SMTP_URL: this.smtp.url,
-      NO_COLOR: '1',
-      LOG_LEVEL: 'warn',
-      HEALTH_PORT: 'off',
-    };
-    // SQLite in DATA_DIR, whatever the machine's environment says.
-    delete env.DATABASE_URL;
-    this.env = env;
+    this.env = appProcessEnv({
+      natsUrl: this.nats.url,
+      stream: this.stream,
+      dataDir: this.dataDir,
+      smtpUrl: this.smtp.url,
+      logLevel: 'warn',
+    });
   }
 
   /** Runs `idm <args>`; killed and failed after {@link CLI_TIMEOUT_MS}. */
