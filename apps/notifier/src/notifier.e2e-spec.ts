@@ -12,6 +12,7 @@ import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig }
 import { createAppMetrics } from '@idm/observability';
 import {
   metricValue,
+  specMessagingConfig,
   storedEvents,
   startNatsServer,
   startSmtpServer,
@@ -51,14 +52,7 @@ describe('notifier end to end (nats-server, SMTP server, SQLite)', () => {
       EMAIL_SEND_CONCURRENCY: '4',
       SMTP_MAX_CONNECTIONS: '4',
     });
-    messaging = {
-      connection: { url: nats.url, name: 'notifier-spec' },
-      stream: { name: stream },
-      maxDeliver: 5,
-      ackWaitMs: 10_000,
-      concurrency: 4,
-      deliverPolicy: 'all',
-    };
+    messaging = specMessagingConfig({ url: nats.url, stream, name: 'notifier-spec' });
     app = await NestFactory.createMicroservice(
       NotifierModule.forRoot({ config, templates: loadTemplates(emailTypesOf(config.rules)), messaging }),
       {

@@ -9,6 +9,7 @@ import { CommandSubjects, createEvent, EventTypes, type IdmEvent, type PasswordC
 import { connectNats, EventPublisher } from '@idm/messaging';
 import {
   fakePasswordConnector,
+  specMessagingConfig,
   startNatsServer,
   storedEvents,
   testDatabases,
@@ -22,7 +23,7 @@ import { PasswordCacheService } from './password-cache/password-cache.service.js
 import { openPasswordSyncDatabase } from './password-sync.database.js';
 import { keyIdOf, PasswordSealer } from './password-cache/sealed-secret.js';
 import { specOutbox } from './password-cache/spec-support/spec-outbox.js';
-import { specMessaging, startPasswordSyncInProcess } from './password-sync-app.fixture.js';
+import { startPasswordSyncInProcess } from './password-sync-app.fixture.js';
 import { SystemClock } from '@idm/config';
 import type { PasswordSyncConfig } from './password-sync.config.js';
 import { PasswordTarget, type ApplyResult } from './targets/password-target.js';
@@ -88,7 +89,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         resealIntervalMs: 3_600_000,
         commandQueue: 'password-sync',
       };
-      app = await startPasswordSyncInProcess({ config, messaging: specMessaging(nats.url, stream, 'rotation-app', 2) });
+      app = await startPasswordSyncInProcess({
+        config,
+        messaging: specMessagingConfig({ url: nats.url, stream, name: 'rotation-app', concurrency: 2 }),
+      });
     }
 
     async function keysStatus(): Promise<KeysStatus> {

@@ -4,11 +4,6 @@ import { JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { PasswordSyncModule, type PasswordSyncModuleOptions } from './password-sync.module.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
 
-/** The messaging settings of password-sync's in-process specs: their own stream on the spec's nats-server. */
-export function specMessaging(url: string, stream: string, name: string, concurrency: number): MessagingConfig {
-  return { connection: { url, name }, stream: { name: stream }, maxDeliver: 5, ackWaitMs: 10_000, concurrency, deliverPolicy: 'all' };
-}
-
 /**
  * password-sync running in the spec's process, consuming its durable consumer and answering its
  * command subjects as `main.ts` wires it, with Nest's own logs off. The caller closes it.

@@ -14,6 +14,7 @@ import {
   ManualClock,
   metricValue,
   startNatsServer,
+  specMessagingConfig,
   startSlapd,
   storedEvents,
   tempDir,
@@ -23,7 +24,7 @@ import {
 } from '@idm/testing';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
-import { specMessaging, startPasswordSyncInProcess } from './password-sync-app.fixture.js';
+import { startPasswordSyncInProcess } from './password-sync-app.fixture.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
 import { observePasswordSync } from './password-sync.observability.js';
 import type { PasswordSyncConfig } from './password-sync.config.js';
@@ -61,7 +62,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
       sweepIntervalMs: 3_600_000,
       commandQueue: 'password-sync',
     };
-    messaging = specMessaging(nats.url, stream, 'pwsync-spec', 4);
+    messaging = specMessagingConfig({ url: nats.url, stream, name: 'pwsync-spec' });
     app = await startPasswordSyncInProcess({ config, messaging, clock });
     nc = await connectNats({ url: nats.url, name: 'pwsync-spec-client' });
     jsm = await jetstreamManager(nc);

@@ -28,6 +28,8 @@ export { memoryLog } from './memory-log.js';
 export { fakePasswordConnector } from './fake-password-connector.js';
 export type { PasswordConnectorReply, PasswordConnectorRequest } from './fake-password-connector.js';
 export { appProcessEnv } from './app-process-env.js';
+export { specMessagingConfig } from './spec-messaging-config.js';
+export type { SpecMessagingOptions } from './spec-messaging-config.js';
 export type { AppProcessEnvOptions } from './app-process-env.js';
 export { storedEvents } from './stored-events.js';
 export type { StoredEventsOptions } from './stored-events.js';
