@@ -31,6 +31,7 @@ import { startSlapd } from '@idm/testing';
 import { startDevDirectory, DEV_DIRECTORY_SUBJECT } from './dev-stack/dev-directory.mjs';
 import { startMailCatcher } from './dev-stack/mail-catcher.mjs';
 import { findNatsServer, NATS_MISSING, startNats } from './dev-stack/nats.mjs';
+import { onChildLines } from './dev-stack/child-lines.mjs';
 import { prettyLine } from './dev-stack/pretty-log.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -257,16 +258,7 @@ function trackDetached(child, name = 'nats') {
 }
 
 function pipeLines(name, child) {
-  for (const s of [child.stdout, child.stderr]) {
-    let buf = '';
-    s.setEncoding('utf8');
-    s.on('data', (d) => {
-      buf += d;
-      const lines = buf.split('\n');
-      buf = lines.pop();
-      for (const l of lines) if (l.trim()) process.stdout.write(`${json ? `[${name}] ${l}` : prettyLine(name, l, colour)}\n`);
-    });
-  }
+  onChildLines(child, (l) => process.stdout.write(`${json ? `[${name}] ${l}` : prettyLine(name, l, colour)}\n`));
 }
 
 async function waitReady(app) {

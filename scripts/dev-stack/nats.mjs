@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { connect } from 'node:net';
+import { onChildLines } from './child-lines.mjs';
 
 /** Where nats-server is, or undefined. */
 export function findNatsServer() {
@@ -29,16 +30,7 @@ export async function startNats({ bin, port, storeDir, configFile, onLine }) {
   mkdirSync(storeDir, { recursive: true });
   const args = [...(configFile ? ['-c', configFile] : []), '-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, '-n', 'idm-dev'];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const s of [child.stdout, child.stderr]) {
-    let buf = '';
-    s.setEncoding('utf8');
-    s.on('data', (d) => {
-      buf += d;
-      const lines = buf.split('\n');
-      buf = lines.pop();
-      for (const l of lines) if (l.trim()) onLine(l);
-    });
-  }
+  onChildLines(child, onLine);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const deadline = Date.now() + 15_000;
   for (;;) {

@@ -2,23 +2,23 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { CommandSubjects, decodeEvent, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
+import { CommandSubjects, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
 import {
   sambaAdUnavailable,
   startNatsServer,
   startSambaAd,
   startSmtpServer,
+  storedEvents,
   tempDir,
   waitFor,
   type NatsServerHandle,
   type SambaAdHandle,
   type SmtpServerHandle,
 } from '@idm/testing';
-import { startApp, type AppProcess } from './app-process.fixture.js';
+import { startDirectoryLoop, type DirectoryLoop } from './directory-loop.fixture.js';
 
 /**
  * The closed loop against a real Samba AD DC, every app a process: a password set before the
@@ -33,7 +33,7 @@ describe('directory source + password-sync + notifier against Active Directory (
   let nats: NatsServerHandle;
   let ad: SambaAdHandle;
   let smtp: SmtpServerHandle;
-  const apps: AppProcess[] = [];
+  let loop: DirectoryLoop | undefined;
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   let workDir: string;
@@ -43,19 +43,13 @@ describe('directory source + password-sync + notifier against Active Directory (
     [nats, smtp] = await Promise.all([startNatsServer({ jetstream: true }), startSmtpServer({ mode: 'accept' })]);
     ad = await startSambaAd();
     workDir = tempDir('e2e-directory-source-ad');
-    const common = {
-      NATS_URL: nats.url,
-      IDM_STREAM: stream,
-      IDM_ACK_WAIT_SECONDS: '10',
-      HEALTH_PORT: 'off',
-      SOURCE_POLLING_INTERVAL_SECONDS: '1',
-    };
-    apps.push(
-      await startApp(
-        'directory-source',
-        {
-          ...common,
-          DATA_DIR: join(workDir, 'directory-source-data'),
+    loop = await startDirectoryLoop(
+      {
+        natsUrl: nats.url,
+        stream,
+        workDir,
+        smtpUrl: smtp.url,
+        sourceEnv: {
           SOURCE_URL: ad.ldapsUrl,
           SOURCE_TLS_CA_FILE: ad.caFile,
           SOURCE_TLS_SERVER_NAME: ad.tlsServerName,
@@ -64,16 +58,7 @@ describe('directory source + password-sync + notifier against Active Directory (
           SOURCE_BASE_DN: ad.usersDn,
           SOURCE_DIALECT: 'auto',
         },
-        workDir,
-      ),
-    );
-    apps.push(
-      await startApp(
-        'password-sync',
-        {
-          ...common,
-          DATA_DIR: join(workDir, 'password-sync-data'),
-          PASSWORD_CACHE_KEY: randomBytes(32).toString('base64'),
+        targetEnv: {
           PASSWORD_TARGET: ad.ldapsUrl,
           PASSWORD_TARGET_DIALECT: 'active-directory',
           PASSWORD_TARGET_TLS_CA_FILE: ad.caFile,
@@ -82,25 +67,16 @@ describe('directory source + password-sync + notifier against Active Directory (
           PASSWORD_TARGET_BIND_PASSWORD: ad.serviceBindPassword,
           PASSWORD_TARGET_BASE_DN: ad.usersDn,
           PASSWORD_TARGET_USER_ATTRIBUTE: 'sAMAccountName',
-          PASSWORD_EXPIRATION_MINUTES: '30',
         },
-        workDir,
-      ),
-    );
-    apps.push(
-      await startApp(
-        'notifier',
-        { ...common, DATA_DIR: join(workDir, 'notifier-data'), SMTP_URL: smtp.url, MAIL_FROM: 'IDM <noreply@idm.example>' },
-        workDir,
-      ),
+      },
+      60_000,
     );
     nc = await connectNats({ url: nats.url, name: 'e2e-directory-source-ad' });
     jsm = await jetstreamManager(nc);
-    await apps[0]!.waitForLog(/full scan \(first-start\): \d+ entries read, baseline recorded/, 60_000);
   });
 
   after(async () => {
-    for (const app of apps) await app.stop();
+    await loop?.stop();
     await nc?.close();
     await ad?.stop();
     await Promise.all([smtp?.dispose(), nats?.dispose()]);
@@ -108,13 +84,7 @@ describe('directory source + password-sync + notifier against Active Directory (
   });
 
   async function about(userId: string, type: string): Promise<IdmEvent[]> {
-    const info = await jsm.streams.info(stream);
-    const out: IdmEvent[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (m) out.push(decodeEvent(m.data));
-    }
-    return out.filter((e) => e.subject === userId && e.type === type);
+    return (await storedEvents(jsm, stream)).filter((e) => e.subject === userId && e.type === type);
   }
 
   it('a password set before the AD account exists is applied once the source announces it, proven by binding', async () => {

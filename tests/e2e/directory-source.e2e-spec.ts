@@ -2,7 +2,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, decodeEvent, directorySourceStatusReplySchema, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
@@ -18,7 +17,8 @@ import {
   type SlapdHandle,
   type SmtpServerHandle,
 } from '@idm/testing';
-import { startApp, type AppProcess } from './app-process.fixture.js';
+import type { AppProcess } from './app-process.fixture.js';
+import { startDirectoryLoop, type DirectoryLoop } from './directory-loop.fixture.js';
 
 /**
  * The directory source as a process beside password-sync and the notifier, against a real slapd:
@@ -29,9 +29,8 @@ describe('directory source + password-sync + notifier as processes against slapd
   let nats: NatsServerHandle;
   let slapd: SlapdHandle;
   let smtp: SmtpServerHandle;
+  let loop: DirectoryLoop | undefined;
   let source: AppProcess;
-  let passwordSync: AppProcess;
-  let notifier: AppProcess;
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   let workDir: string;
@@ -47,19 +46,12 @@ describe('directory source + password-sync + notifier as processes against slapd
     ]);
     workDir = tempDir('e2e-directory-source');
     await slapd.addUser('existing-1', { mail: 'existing1@example.com' });
-    // HEALTH_PORT=off: fixed default ports would collide with other tests running in parallel.
-    const common = {
-      NATS_URL: nats.url,
-      IDM_STREAM: stream,
-      IDM_ACK_WAIT_SECONDS: '10',
-      HEALTH_PORT: 'off',
-      SOURCE_POLLING_INTERVAL_SECONDS: '1',
-    };
-    source = await startApp(
-      'directory-source',
-      {
-        ...common,
-        DATA_DIR: join(workDir, 'directory-source-data'),
+    loop = await startDirectoryLoop({
+      natsUrl: nats.url,
+      stream,
+      workDir,
+      smtpUrl: smtp.url,
+      sourceEnv: {
         SOURCE_URL: slapd.url,
         SOURCE_BIND_DN: slapd.serviceBindDn,
         SOURCE_BIND_PASSWORD: slapd.serviceBindPassword,
@@ -67,37 +59,21 @@ describe('directory source + password-sync + notifier as processes against slapd
         SOURCE_DIALECT: 'openldap',
         SOURCE_INITIAL_SYNC: 'baseline',
       },
-      workDir,
-    );
-    passwordSync = await startApp(
-      'password-sync',
-      {
-        ...common,
-        DATA_DIR: join(workDir, 'password-sync-data'),
-        PASSWORD_CACHE_KEY: randomBytes(32).toString('base64'),
+      targetEnv: {
         PASSWORD_TARGET: slapd.url,
         PASSWORD_TARGET_BIND_DN: slapd.serviceBindDn,
         PASSWORD_TARGET_BIND_PASSWORD: slapd.serviceBindPassword,
         PASSWORD_TARGET_BASE_DN: slapd.baseDn,
         PASSWORD_TARGET_TIMEOUT_MS: '3000',
-        PASSWORD_EXPIRATION_MINUTES: '30',
       },
-      workDir,
-    );
-    notifier = await startApp(
-      'notifier',
-      { ...common, DATA_DIR: join(workDir, 'notifier-data'), SMTP_URL: smtp.url, MAIL_FROM: 'IDM <noreply@idm.example>' },
-      workDir,
-    );
+    });
+    source = loop.source;
     nc = await connectNats({ url: nats.url, name: 'e2e-directory-source' });
     jsm = await jetstreamManager(nc);
-    await source.waitForLog(/full scan \(first-start\): \d+ entries read, baseline recorded/);
   });
 
   after(async () => {
-    await source?.stop();
-    await passwordSync?.stop();
-    await notifier?.stop();
+    await loop?.stop();
     await nc?.close();
     await Promise.all([slapd?.dispose(), smtp?.dispose(), nats?.dispose()]);
     if (workDir) rmSync(workDir, { recursive: true, force: true });

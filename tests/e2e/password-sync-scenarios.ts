@@ -5,12 +5,13 @@ import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { CommandSubjects, createEvent, decodeEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
+import { CommandSubjects, createEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats, EventPublisher } from '@idm/messaging';
 import {
   secretLeaks,
   startNatsServer,
   startSmtpServer,
+  storedEvents,
   tempDir,
   waitFor,
   type NatsServerHandle,
@@ -158,15 +159,7 @@ export function describePasswordSyncScenarios(
         return reply;
       }
 
-      async function events(): Promise<IdmEvent[]> {
-        const info = await jsm.streams.info(stream);
-        const out: IdmEvent[] = [];
-        for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-          const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-          if (m) out.push(decodeEvent(m.data));
-        }
-        return out;
-      }
+      const events = (): Promise<IdmEvent[]> => storedEvents(jsm, stream);
       const passwordEvents = async (userId: string) =>
         (await events()).filter((e) => e.subject === userId && e.type.startsWith('idm.password.'));
       const failures = async (userId: string) => (await passwordEvents(userId)).filter((e) => e.type === EventTypes.PasswordSyncFailed);

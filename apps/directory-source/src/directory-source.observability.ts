@@ -1,4 +1,4 @@
-import type { INestApplicationContext, LoggerService } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
@@ -6,11 +6,10 @@ import { EventPublisher, NATS_CONNECTION } from '@idm/messaging';
 import {
   addCounter,
   addGauge,
-  addOutcomeCounter,
-  appendedObserver,
+  countAppendedOutcomes,
   readinessChecks,
-  startHealthServer,
-  type AppMetrics,
+  startAppHealth,
+  type AppHealthDeps,
   type HealthServer,
 } from '@idm/observability';
 import { PollLoop } from './poller/poll-loop.js';
@@ -26,17 +25,15 @@ export const DIRECTORY_SOURCE_HEALTH_PORT = 9104;
  * failures. Readiness: NATS connected, database answering, and fewer than
  * `SOURCE_UNREADY_AFTER_FAILURES` failed polls in a row (the failing check says why).
  */
-export async function observeDirectorySource(
-  app: INestApplicationContext,
-  deps: { readonly metrics: AppMetrics; readonly port: number | null; readonly logger: LoggerService },
-): Promise<HealthServer | null> {
+export async function observeDirectorySource(app: INestApplicationContext, deps: AppHealthDeps): Promise<HealthServer | null> {
   const { metrics } = deps;
   const nc = app.get<NatsConnection>(NATS_CONNECTION);
   const dataSource = app.get(DataSource);
   const loop = app.get(PollLoop);
   const snapshot = app.get(SnapshotRepository);
-  const countUsers = addOutcomeCounter(
+  countAppendedOutcomes(
     metrics,
+    app.get(EventPublisher),
     'idm_source_user_events_total',
     'User events appended by the directory source: added, modified, removed',
     {
@@ -45,7 +42,6 @@ export async function observeDirectorySource(
       [EventTypes.UserRemoved]: 'removed',
     },
   );
-  app.get(EventPublisher).onAppended(appendedObserver(metrics, countUsers));
   const polls = addCounter(metrics, 'idm_source_polls_total', 'Polls of the directory by kind (full, incremental)', ['kind']);
   const skipped = addCounter(
     metrics,
@@ -74,20 +70,14 @@ export async function observeDirectorySource(
     () => loop.state.consecutiveFailures,
   );
   addGauge(metrics, 'idm_source_snapshot_users', 'Users in the source snapshot', () => snapshot.count());
-  if (deps.port === null) return null;
-  return startHealthServer({
-    port: deps.port,
-    registry: metrics.registry,
-    logger: deps.logger,
-    checks: [
-      readinessChecks.nats(nc),
-      readinessChecks.database(dataSource),
-      {
-        name: 'directory',
-        check: () => {
-          if (!loop.ready) throw new Error(`${loop.state.consecutiveFailures} polls failed in a row: ${loop.state.lastError ?? 'unknown'}`);
-        },
+  return startAppHealth(deps, [
+    readinessChecks.nats(nc),
+    readinessChecks.database(dataSource),
+    {
+      name: 'directory',
+      check: () => {
+        if (!loop.ready) throw new Error(`${loop.state.consecutiveFailures} polls failed in a row: ${loop.state.lastError ?? 'unknown'}`);
       },
-    ],
-  });
+    },
+  ]);
 }

@@ -7,11 +7,13 @@ import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { createEvent, decodeEvent, EventTypes, subjectFor, type IdmEvent } from '@idm/contracts';
+import { createEvent, EventTypes, subjectFor, type IdmEvent } from '@idm/contracts';
 import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics } from '@idm/observability';
 import {
   metricValue,
+  specMessagingConfig,
+  storedEvents,
   startNatsServer,
   startSmtpServer,
   tempDir,
@@ -50,14 +52,7 @@ describe('notifier end to end (nats-server, SMTP server, SQLite)', () => {
       EMAIL_SEND_CONCURRENCY: '4',
       SMTP_MAX_CONNECTIONS: '4',
     });
-    messaging = {
-      connection: { url: nats.url, name: 'notifier-spec' },
-      stream: { name: stream },
-      maxDeliver: 5,
-      ackWaitMs: 10_000,
-      concurrency: 4,
-      deliverPolicy: 'all',
-    };
+    messaging = specMessagingConfig({ url: nats.url, stream, name: 'notifier-spec' });
     app = await NestFactory.createMicroservice(
       NotifierModule.forRoot({ config, templates: loadTemplates(emailTypesOf(config.rules)), messaging }),
       {
@@ -84,15 +79,7 @@ describe('notifier end to end (nats-server, SMTP server, SQLite)', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function events(): Promise<IdmEvent[]> {
-    const info = await jsm.streams.info(stream);
-    const out: IdmEvent[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-      if (m) out.push(decodeEvent(m.data));
-    }
-    return out;
-  }
+  const events = (): Promise<IdmEvent[]> => storedEvents(jsm, stream);
 
   const at = () => new Date().toISOString();
   const tick = (n: number, task = 'RetryEmailNotifications') =>

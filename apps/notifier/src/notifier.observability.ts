@@ -1,18 +1,17 @@
-import type { INestMicroservice, LoggerService } from '@nestjs/common';
+import type { INestMicroservice } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import {
-  addConsumerLagGauge,
   addGauge,
-  addOutcomeCounter,
+  addStreamBacklogGauges,
   ageSeconds,
-  appendedObserver,
+  countAppendedOutcomes,
   readinessChecks,
-  startHealthServer,
-  type AppMetrics,
+  startAppHealth,
+  type AppHealthDeps,
   type HealthServer,
 } from '@idm/observability';
 import { NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER } from './notifier.tokens.js';
@@ -31,17 +30,22 @@ export const NOTIFIER_HEALTH_PORT = 9102;
 export async function observeNotifier(
   app: INestMicroservice,
   transport: JetStreamTransport,
-  deps: { readonly metrics: AppMetrics; readonly messaging: MessagingConfig; readonly port: number | null; readonly logger: LoggerService },
+  deps: AppHealthDeps & { readonly messaging: MessagingConfig },
 ): Promise<HealthServer | null> {
   const { metrics } = deps;
   const dataSource = app.get(DataSource);
   const nc = app.get<NatsConnection>(NATS_CONNECTION);
-  const countEmails = addOutcomeCounter(metrics, 'idm_emails_total', 'Emails by outcome: sent, failed (each failed attempt), abandoned', {
-    [EventTypes.EmailSent]: 'sent',
-    [EventTypes.EmailFailed]: 'failed',
-    [EventTypes.EmailAbandoned]: 'abandoned',
-  });
-  app.get(EventPublisher).onAppended(appendedObserver(metrics, countEmails));
+  countAppendedOutcomes(
+    metrics,
+    app.get(EventPublisher),
+    'idm_emails_total',
+    'Emails by outcome: sent, failed (each failed attempt), abandoned',
+    {
+      [EventTypes.EmailSent]: 'sent',
+      [EventTypes.EmailFailed]: 'failed',
+      [EventTypes.EmailAbandoned]: 'abandoned',
+    },
+  );
   addGauge(metrics, 'idm_pending_emails', 'Emails flagged and not yet sent or abandoned', () =>
     dataSource.getRepository(PendingEmailEntity).count(),
   );
@@ -54,26 +58,11 @@ export async function observeNotifier(
     'Age of the oldest pending email (since first flagged), 0 when none',
     async () => ageSeconds(await pendingEmails.oldestFirstQueuedAt(dataSource), new Date()),
   );
-  const jsm = await jetstreamManager(nc);
-  // Dead letters waiting for an operator (`idm dlq list`): a state, so the alert clears once they are retried or dropped.
-  addGauge(
-    metrics,
-    'idm_dead_letter_messages',
-    'Records in the dead-letter stream <stream>_DLQ (all consumers)',
-    async () => (await jsm.streams.info(deadLetterStreamName(deps.messaging.stream.name))).state.messages,
-  );
-  addConsumerLagGauge(metrics, () =>
-    Promise.all(
-      [NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER].map(
-        async (c) => [c, (await jsm.consumers.info(deps.messaging.stream.name, c)).num_pending] as const,
-      ),
-    ),
-  );
-  if (deps.port === null) return null;
-  return startHealthServer({
-    port: deps.port,
-    registry: metrics.registry,
-    logger: deps.logger,
-    checks: [readinessChecks.nats(nc), readinessChecks.consumers(transport), readinessChecks.database(dataSource)],
+  const stream = deps.messaging.stream.name;
+  addStreamBacklogGauges(metrics, await jetstreamManager(nc), {
+    stream,
+    deadLetterStream: deadLetterStreamName(stream),
+    consumers: [NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER],
   });
+  return startAppHealth(deps, [readinessChecks.nats(nc), readinessChecks.consumers(transport), readinessChecks.database(dataSource)]);
 }

@@ -2,21 +2,28 @@ import 'reflect-metadata';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { CommandSubjects, createEvent, decodeEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
-import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
-import { startNatsServer, testDatabases, waitFor, type NatsServerHandle, type TestDatabase } from '@idm/testing';
+import { CommandSubjects, createEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
+import { connectNats, EventPublisher } from '@idm/messaging';
+import {
+  fakePasswordConnector,
+  specMessagingConfig,
+  startNatsServer,
+  storedEvents,
+  testDatabases,
+  waitFor,
+  type NatsServerHandle,
+  type TestDatabase,
+} from '@idm/testing';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
 import { PasswordCacheRepository } from './password-cache/password-cache.repository.js';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
 import { openPasswordSyncDatabase } from './password-sync.database.js';
 import { keyIdOf, PasswordSealer } from './password-cache/sealed-secret.js';
 import { specOutbox } from './password-cache/spec-support/spec-outbox.js';
-import { PasswordSyncModule } from './password-sync.module.js';
-import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
+import { startPasswordSyncInProcess } from './password-sync-app.fixture.js';
 import { SystemClock } from '@idm/config';
 import type { PasswordSyncConfig } from './password-sync.config.js';
 import { PasswordTarget, type ApplyResult } from './targets/password-target.js';
@@ -55,13 +62,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       nc = await connectNats({ url: nats.url, name: 'rotation-spec' });
       jsm = await jetstreamManager(nc);
       publisher = new EventPublisher(jetstream(nc));
-      connector = nc.subscribe(CONNECTOR, {
-        callback: (_err, msg) => {
-          const { userId, password } = msg.json<{ userId: string; password: string }>();
-          const known = directory.known.has(`${kind}:${userId}`);
-          if (known) directory.received.set(`${kind}:${userId}`, password);
-          msg.respond(JSON.stringify({ status: known ? 'applied' : 'user-not-found' }));
-        },
+      connector = fakePasswordConnector(nc, CONNECTOR, ({ userId, password }) => {
+        const known = directory.known.has(`${kind}:${userId}`);
+        if (known) directory.received.set(`${kind}:${userId}`, password);
+        return { status: known ? 'applied' : 'user-not-found' };
       });
     });
     after(async () => {
@@ -85,24 +89,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         resealIntervalMs: 3_600_000,
         commandQueue: 'password-sync',
       };
-      const messaging: MessagingConfig = {
-        connection: { url: nats.url, name: 'rotation-app' },
-        stream: { name: stream },
-        maxDeliver: 5,
-        ackWaitMs: 10_000,
-        concurrency: 2,
-        deliverPolicy: 'all',
-      };
-      app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ config, messaging }), {
-        strategy: new JetStreamTransport({
-          connection: messaging.connection,
-          stream: messaging.stream,
-          consumer: PASSWORD_SYNC_CONSUMER,
-          ackWaitMs: 10_000,
-        }),
-        logger: false,
+      app = await startPasswordSyncInProcess({
+        config,
+        messaging: specMessagingConfig({ url: nats.url, stream, name: 'rotation-app', concurrency: 2 }),
       });
-      await app.listen();
     }
 
     async function keysStatus(): Promise<KeysStatus> {
@@ -111,13 +101,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     }
 
     async function passwordEvents(userId: string): Promise<IdmEvent[]> {
-      const info = await jsm.streams.info(stream);
-      const out: IdmEvent[] = [];
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-        const m = await jsm.streams.getMessage(stream, { seq });
-        if (m) out.push(decodeEvent(m.data));
-      }
-      return out.filter((e) => e.subject === userId && e.type.startsWith('idm.password.'));
+      return (await storedEvents(jsm, stream)).filter((e) => e.subject === userId && e.type.startsWith('idm.password.'));
     }
 
     async function addToDirectoryAndAnnounce(userId: string): Promise<void> {

@@ -2,12 +2,11 @@ import 'reflect-metadata';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { CommandSubjects, createEvent, decodeEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
+import { CommandSubjects, createEvent, EventTypes, type IdmEvent, type PasswordChangeReply } from '@idm/contracts';
 import { connectNats, EventPublisher, JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import { createAppMetrics } from '@idm/observability';
 import { countOutboxRows } from '@idm/persistence';
@@ -15,7 +14,9 @@ import {
   ManualClock,
   metricValue,
   startNatsServer,
+  specMessagingConfig,
   startSlapd,
+  storedEvents,
   tempDir,
   waitFor,
   type NatsServerHandle,
@@ -23,7 +24,7 @@ import {
 } from '@idm/testing';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { resolveExpirationPolicy } from './expiry/expiration-policy.js';
-import { PasswordSyncModule } from './password-sync.module.js';
+import { startPasswordSyncInProcess } from './password-sync-app.fixture.js';
 import { PASSWORD_SYNC_CONSUMER } from './password-sync.tokens.js';
 import { observePasswordSync } from './password-sync.observability.js';
 import type { PasswordSyncConfig } from './password-sync.config.js';
@@ -61,24 +62,8 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
       sweepIntervalMs: 3_600_000,
       commandQueue: 'password-sync',
     };
-    messaging = {
-      connection: { url: nats.url, name: 'pwsync-spec' },
-      stream: { name: stream },
-      maxDeliver: 5,
-      ackWaitMs: 10_000,
-      concurrency: 4,
-      deliverPolicy: 'all',
-    };
-    app = await NestFactory.createMicroservice(PasswordSyncModule.forRoot({ config, messaging, clock }), {
-      strategy: new JetStreamTransport({
-        connection: messaging.connection,
-        stream: messaging.stream,
-        consumer: PASSWORD_SYNC_CONSUMER,
-        ackWaitMs: 10_000,
-      }),
-      logger: false,
-    });
-    await app.listen();
+    messaging = specMessagingConfig({ url: nats.url, stream, name: 'pwsync-spec' });
+    app = await startPasswordSyncInProcess({ config, messaging, clock });
     nc = await connectNats({ url: nats.url, name: 'pwsync-spec-client' });
     jsm = await jetstreamManager(nc);
     publisher = new EventPublisher(jetstream(nc));
@@ -103,14 +88,17 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     await waitFor(async () => (await countOutboxRows(app.get(DataSource))) === 0, { message: "password-sync's outbox published" });
   }
 
-  async function events(): Promise<IdmEvent[]> {
-    const info = await jsm.streams.info(stream);
-    const out: IdmEvent[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq });
-      if (m) out.push(decodeEvent(m.data));
-    }
-    return out;
+  const events = (): Promise<IdmEvent[]> => storedEvents(jsm, stream);
+
+  /** Every event published so far has been delivered to password-sync and settled. */
+  async function consumerCaughtUp(): Promise<void> {
+    await waitFor(
+      async () => {
+        const info = await jsm.consumers.info(stream, PASSWORD_SYNC_CONSUMER);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: 'consumer caught up' },
+    );
   }
 
   async function eventsFor(userId: string): Promise<IdmEvent[]> {
@@ -182,13 +170,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     await publisher.publish(added);
     // Marker: a later event for another user is handled after this one only if the first was settled.
     await publisher.publish(userModified('newbie'));
-    await waitFor(
-      async () => {
-        const info = await jsm.consumers.info(stream, PASSWORD_SYNC_CONSUMER);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { message: 'consumer caught up' },
-    );
+    await consumerCaughtUp();
     assert.equal((await eventsFor('contractor')).at(-1)?.type, EventTypes.PasswordExpired);
     assert.equal(await slapd.canBind(dn, 'Contract-Passw0rd'), false);
   });
@@ -212,13 +194,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     const dn = await slapd.addUser('leaver', { password: 'Initial-Passw0rd' });
     await publisher.publish(userAdded('leaver'));
     await publisher.publish(userModified('newbie'));
-    await waitFor(
-      async () => {
-        const info = await jsm.consumers.info(stream, PASSWORD_SYNC_CONSUMER);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { message: 'consumer caught up' },
-    );
+    await consumerCaughtUp();
     assert.deepEqual(
       (await eventsFor('leaver')).map((e) => e.type),
       [EventTypes.PasswordChanged, EventTypes.PasswordSyncFailed, EventTypes.PasswordExpired],

@@ -1,19 +1,18 @@
-import type { INestMicroservice, LoggerService } from '@nestjs/common';
+import type { INestMicroservice } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { EventTypes } from '@idm/contracts';
 import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import {
-  addConsumerLagGauge,
   addCounter,
   addGauge,
-  addOutcomeCounter,
-  appendedObserver,
+  addStreamBacklogGauges,
+  countAppendedOutcomes,
   readinessChecks,
   secondsLeft,
-  startHealthServer,
-  type AppMetrics,
+  startAppHealth,
+  type AppHealthDeps,
   type HealthServer,
 } from '@idm/observability';
 import { PasswordCacheService } from './password-cache/password-cache.service.js';
@@ -33,7 +32,7 @@ export const PASSWORD_SYNC_HEALTH_PORT = 9103;
 export async function observePasswordSync(
   app: INestMicroservice,
   transport: JetStreamTransport,
-  deps: { readonly metrics: AppMetrics; readonly messaging: MessagingConfig; readonly port: number | null; readonly logger: LoggerService },
+  deps: AppHealthDeps & { readonly messaging: MessagingConfig },
 ): Promise<HealthServer | null> {
   const { metrics } = deps;
   const dataSource = app.get(DataSource);
@@ -41,8 +40,9 @@ export async function observePasswordSync(
   const cache = app.get(PasswordCacheService);
   // The app's clock, as the cache uses for expiresAt (a manual one in the specs).
   const clock = app.get(Clock);
-  const countOutcomes = addOutcomeCounter(
+  countAppendedOutcomes(
     metrics,
+    app.get(EventPublisher),
     'idm_password_outcomes_total',
     'Cached-password outcomes: synced, sync_failed (each failed attempt), expired',
     {
@@ -51,7 +51,6 @@ export async function observePasswordSync(
       [EventTypes.PasswordExpired]: 'expired',
     },
   );
-  app.get(EventPublisher).onAppended(appendedObserver(metrics, countOutcomes));
   const problems = addCounter(
     metrics,
     'idm_password_target_configuration_problems_total',
@@ -78,22 +77,11 @@ export async function observePasswordSync(
     'Longest run of consecutive target-unavailable failures of one cached password (0 when the target answers)',
     async () => (await cachedHealth()).longestUnavailableStreak,
   );
-  const jsm = await jetstreamManager(nc);
-  // Dead letters waiting for an operator (`idm dlq list`): a state, so the alert clears once they are retried or dropped.
-  addGauge(
-    metrics,
-    'idm_dead_letter_messages',
-    'Records in the dead-letter stream <stream>_DLQ (all consumers)',
-    async () => (await jsm.streams.info(deadLetterStreamName(deps.messaging.stream.name))).state.messages,
-  );
-  addConsumerLagGauge(metrics, async () => [
-    [PASSWORD_SYNC_CONSUMER, (await jsm.consumers.info(deps.messaging.stream.name, PASSWORD_SYNC_CONSUMER)).num_pending] as const,
-  ]);
-  if (deps.port === null) return null;
-  return startHealthServer({
-    port: deps.port,
-    registry: metrics.registry,
-    logger: deps.logger,
-    checks: [readinessChecks.nats(nc), readinessChecks.consumers(transport), readinessChecks.database(dataSource)],
+  const stream = deps.messaging.stream.name;
+  addStreamBacklogGauges(metrics, await jetstreamManager(nc), {
+    stream,
+    deadLetterStream: deadLetterStreamName(stream),
+    consumers: [PASSWORD_SYNC_CONSUMER],
   });
+  return startAppHealth(deps, [readinessChecks.nats(nc), readinessChecks.consumers(transport), readinessChecks.database(dataSource)]);
 }

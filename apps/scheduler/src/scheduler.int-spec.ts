@@ -8,7 +8,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { CommandSubjects, EventTypes, scheduleFireReplySchema, scheduleListReplySchema, subjectFor } from '@idm/contracts';
 import { EventReader, type MessagingConfig } from '@idm/messaging';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@idm/testing';
+import { specMessagingConfig, startNatsServer, waitFor, type NatsServerHandle } from '@idm/testing';
 import type { Schedule } from './schedules/schedule.js';
 import { SchedulerModule } from './scheduler.module.js';
 import { SCHEDULER_SOURCE } from './scheduler.tokens.js';
@@ -32,14 +32,7 @@ const everySecond: Schedule = {
 };
 
 function messagingConfig(stream: string): MessagingConfig {
-  return {
-    connection: { url: nats.url, name: 'idm-scheduler-test' },
-    stream: { name: stream },
-    maxDeliver: 5,
-    ackWaitMs: 30_000,
-    concurrency: 4,
-    deliverPolicy: 'all',
-  };
+  return specMessagingConfig({ url: nats.url, stream, name: 'idm-scheduler-test', ackWaitMs: 30_000 });
 }
 
 /** One scheduler replica with its own NATS connection, as a separate process would have. */

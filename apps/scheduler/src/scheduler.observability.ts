@@ -1,4 +1,4 @@
-import type { INestApplicationContext, LoggerService } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { EventTypes, type BulkTaskTickData } from '@idm/contracts';
 import { NATS_CONNECTION } from '@idm/messaging';
@@ -6,8 +6,9 @@ import {
   addCounter,
   appendedObserver,
   readinessChecks,
-  startHealthServer,
+  startAppHealth,
   type AppendedFacts,
+  type AppHealthDeps,
   type AppMetrics,
   type HealthServer,
 } from '@idm/observability';
@@ -45,16 +46,6 @@ export function schedulerTickMetrics(metrics: AppMetrics, schedules: readonly st
 }
 
 /** The scheduler's health server. It has no consumer and no database, so readiness is the NATS connection. */
-export async function startSchedulerHealth(
-  app: INestApplicationContext,
-  deps: { readonly metrics: AppMetrics; readonly port: number | null; readonly logger: LoggerService },
-): Promise<HealthServer | null> {
-  const nc = app.get<NatsConnection>(NATS_CONNECTION);
-  if (deps.port === null) return null;
-  return startHealthServer({
-    port: deps.port,
-    registry: deps.metrics.registry,
-    logger: deps.logger,
-    checks: [readinessChecks.nats(nc)],
-  });
+export async function startSchedulerHealth(app: INestApplicationContext, deps: AppHealthDeps): Promise<HealthServer | null> {
+  return startAppHealth(deps, [readinessChecks.nats(app.get<NatsConnection>(NATS_CONNECTION))]);
 }

@@ -6,13 +6,16 @@ export {
   appendedObserver,
   addGauge,
   addCounter,
-  addOutcomeCounter,
-  addConsumerLagGauge,
+  countAppendedOutcomes,
   ageSeconds,
   secondsLeft,
 } from './metrics.js';
 export type { AppMetrics, AppendedFacts } from './metrics.js';
 export { startHealthServer } from './health-server.js';
+export { startAppHealth } from './start-app-health.js';
+export type { AppHealthDeps } from './start-app-health.js';
+export { addStreamBacklogGauges } from './stream-backlog-gauges.js';
+export type { StreamBacklogSources, StreamInfoReader } from './stream-backlog-gauges.js';
 export { readinessChecks } from './readiness-checks.js';
 export type { HealthServer, HealthServerOptions, ReadinessCheck } from './health-server.js';
 export { healthPortFrom, HealthPortError } from './health-port.js';

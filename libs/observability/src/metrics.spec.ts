@@ -1,6 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { addOutcomeCounter, ageSeconds, appendedObserver, addGauge, createAppMetrics, secondsLeft } from './metrics.js';
+import {
+  addOutcomeCounter,
+  ageSeconds,
+  appendedObserver,
+  addGauge,
+  countAppendedOutcomes,
+  createAppMetrics,
+  secondsLeft,
+} from './metrics.js';
 
 describe('addOutcomeCounter', () => {
   it('counts appended events of the mapped types by outcome, and ignores the rest', async () => {
@@ -14,6 +22,19 @@ describe('addOutcomeCounter', () => {
     assert.match(text, /idm_spec_outcomes_total\{outcome="sent",app="spec"\} 2/);
     assert.match(text, /idm_spec_outcomes_total\{outcome="failed",app="spec"\} 1/);
     assert.doesNotMatch(text, /outcome="idm\.user\.added"/);
+  });
+});
+
+describe('countAppendedOutcomes', () => {
+  it('subscribes to the publisher: every appended event is counted by type, the mapped ones also by outcome', async () => {
+    const metrics = createAppMetrics('spec');
+    const listeners: Array<(event: { type: string; data: unknown }) => void> = [];
+    countAppendedOutcomes(metrics, { onAppended: (l) => listeners.push(l) }, 'idm_spec_users_total', 'spec', { 'idm.user.added': 'added' });
+    assert.equal(listeners.length, 1);
+    for (const type of ['idm.user.added', 'idm.user.removed']) listeners[0]!({ type, data: {} });
+    const text = await metrics.registry.metrics();
+    assert.match(text, /idm_spec_users_total\{outcome="added",app="spec"\} 1/);
+    assert.match(text, /idm_events_published_total\{type="idm.user.removed",app="spec"\} 1/);
   });
 });
 

@@ -153,6 +153,21 @@ export function addOutcomeCounter(
 }
 
 /**
+ * Counts the events an app appends by outcome: registers `name{outcome}` ({@link addOutcomeCounter})
+ * and subscribes {@link appendedObserver} with it to the app's publisher, so every appended event is
+ * also counted by type.
+ */
+export function countAppendedOutcomes(
+  metrics: AppMetrics,
+  publisher: { onAppended(listener: (event: AppendedFacts) => void): void },
+  name: string,
+  help: string,
+  outcomes: Readonly<Record<string, string>>,
+): void {
+  publisher.onAppended(appendedObserver(metrics, addOutcomeCounter(metrics, name, help, outcomes)));
+}
+
+/**
  * Registers `idm_consumer_pending_messages{consumer}`: messages not yet delivered to each durable
  * consumer (`num_pending` of consumer info), read at scrape time by `read`.
  */

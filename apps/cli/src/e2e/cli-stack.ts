@@ -7,9 +7,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { decodeEvent, type IdmEvent } from '@idm/contracts';
+import type { IdmEvent } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
-import { startNatsServer, startSmtpServer, tempDir, waitFor, type NatsServerHandle, type SmtpServerHandle } from '@idm/testing';
+import {
+  appProcessEnv,
+  fakePasswordConnector,
+  startNatsServer,
+  startSmtpServer,
+  storedEvents,
+  tempDir,
+  waitFor,
+  type NatsServerHandle,
+  type SmtpServerHandle,
+} from '@idm/testing';
 
 // The CLI, the apps and their replay entry points are driven as the operator would: real processes.
 const DIST_APPS = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -82,26 +92,17 @@ export class CliStack {
     this.smtp = await startSmtpServer({ mode: 'accept' });
     this.nc = await connectNats({ url: this.nats.url, name: 'cli-spec' });
     this.jsm = await jetstreamManager(this.nc);
-    this.connector = this.nc.subscribe('connector.passwords', {
-      callback: (_err, msg) => {
-        const { userId } = msg.json<{ userId: string }>();
-        const status = userId.startsWith('ok-') ? 'applied' : userId.startsWith('weak-') ? 'policy-violation' : 'user-not-found';
-        msg.respond(JSON.stringify({ status, message: status === 'policy-violation' ? 'too short' : undefined }));
-      },
+    this.connector = fakePasswordConnector(this.nc, 'connector.passwords', ({ userId }) => {
+      const status = userId.startsWith('ok-') ? 'applied' : userId.startsWith('weak-') ? 'policy-violation' : 'user-not-found';
+      return { status, message: status === 'policy-violation' ? 'too short' : undefined };
     });
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NATS_URL: this.nats.url,
-      IDM_STREAM: this.stream,
-      DATA_DIR: this.dataDir,
-      SMTP_URL: this.smtp.url,
-      NO_COLOR: '1',
-      LOG_LEVEL: 'warn',
-      HEALTH_PORT: 'off',
-    };
-    // SQLite in DATA_DIR, whatever the machine's environment says.
-    delete env.DATABASE_URL;
-    this.env = env;
+    this.env = appProcessEnv({
+      natsUrl: this.nats.url,
+      stream: this.stream,
+      dataDir: this.dataDir,
+      smtpUrl: this.smtp.url,
+      logLevel: 'warn',
+    });
   }
 
   /** Runs `idm <args>`; killed and failed after {@link CLI_TIMEOUT_MS}. */
@@ -180,19 +181,9 @@ export class CliStack {
   }
 
   /** Every decodable event in the stream, in order. */
-  async events(): Promise<IdmEvent[]> {
-    const info = await this.jsm.streams.info(this.stream);
-    const out: IdmEvent[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-      const m = await this.jsm.streams.getMessage(this.stream, { seq }).catch(() => null);
-      if (!m) continue;
-      try {
-        out.push(decodeEvent(m.data));
-      } catch {
-        // an undecodable message of the dead-letter test
-      }
-    }
-    return out;
+  events(): Promise<IdmEvent[]> {
+    // The dead-letter spec appends an undecodable message on purpose.
+    return storedEvents(this.jsm, this.stream, { undecodable: 'skip' });
   }
 
   async count(type: string, userId?: string): Promise<number> {

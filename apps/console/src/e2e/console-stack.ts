@@ -7,7 +7,15 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { encodeEvent, eventSubject, type IdmEvent } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
-import { startNatsServer, startSmtpServer, tempDir, type NatsServerHandle, type SmtpServerHandle } from '@idm/testing';
+import {
+  appProcessEnv,
+  fakePasswordConnector,
+  startNatsServer,
+  startSmtpServer,
+  tempDir,
+  type NatsServerHandle,
+  type SmtpServerHandle,
+} from '@idm/testing';
 
 const DIST_APPS = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Where the browser specs keep their screenshots (gitignored). */
@@ -66,23 +74,17 @@ export class ConsoleStack {
     this.nc = await connectNats({ url: this.nats.url, name: 'console-spec' });
     this.js = jetstream(this.nc);
     this.jsm = await jetstreamManager(this.nc);
-    this.connector = this.nc.subscribe('connector.passwords', {
-      callback: (_err, msg) => {
-        const { userId } = msg.json<{ userId: string }>();
-        msg.respond(JSON.stringify({ status: userId.startsWith('ok-') ? 'applied' : 'user-not-found' }));
-      },
+    this.connector = fakePasswordConnector(this.nc, 'connector.passwords', ({ userId }) => ({
+      status: userId.startsWith('ok-') ? 'applied' : 'user-not-found',
+    }));
+    const env = appProcessEnv({
+      natsUrl: this.nats.url,
+      stream: this.stream,
+      dataDir: this.dataDir,
+      smtpUrl: this.smtp.url,
+      logLevel: 'info',
     });
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NATS_URL: this.nats.url,
-      IDM_STREAM: this.stream,
-      DATA_DIR: this.dataDir,
-      SMTP_URL: this.smtp.url,
-      NO_COLOR: '1',
-      LOG_LEVEL: 'info',
-      HEALTH_PORT: 'off',
-    };
-    delete env.DATABASE_URL;
+    // The console specs set its CONSOLE_* settings per process.
     for (const k of Object.keys(env)) if (k.startsWith('CONSOLE_')) delete env[k];
     this.env = env;
   }

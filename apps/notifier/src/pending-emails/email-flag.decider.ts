@@ -1,6 +1,6 @@
 import { createEvent, deriveEventId, type CloudEvent, type IdmEvent, type IdmEventOf } from '@idm/contracts';
 import { emailTypesFor, type EmailRules } from '../email-rules/email-rules.config.js';
-import type { PendingEmail } from './pending-email.js';
+import { newlyQueuedEmail, type PendingEmail } from './pending-email.js';
 
 /** Why an event raised no email. */
 export type EmailFlagIgnoreReason = 'no-rule' | 'already-pending';
@@ -41,19 +41,13 @@ export function decideEmailFlags(event: IdmEvent, ctx: EmailFlagContext): EmailF
   const fresh = types.filter((t) => !ctx.pendingTypes.has(t));
   if (fresh.length === 0) return { kind: 'ignore', reason: 'already-pending' };
   const emails = fresh.map((emailType): QueuedEmail => {
-    const pending: PendingEmail = {
+    const pending = newlyQueuedEmail({
       userId,
       emailType,
       queuedEventId: queuedEventIdFor(event, emailType),
-      queuedAt: ctx.now,
-      firstQueuedAt: ctx.now,
-      attempts: 0,
-      lastError: null,
-      claimedTick: null,
-      claimedAt: null,
-      claimToken: null,
+      at: ctx.now,
       context: contextOf(event),
-    };
+    });
     return { pending, event: queuedEventOf(event, pending, ctx.source) };
   });
   return { kind: 'queue', emails, alreadyPending };

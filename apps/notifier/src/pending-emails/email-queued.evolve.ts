@@ -1,5 +1,5 @@
 import type { IdmEventOf } from '@idm/contracts';
-import type { PendingEmail } from './pending-email.js';
+import { newlyQueuedEmail, type PendingEmail } from './pending-email.js';
 
 /** What applying an `EmailQueued` from the log does to the row of (user, email type). */
 export type QueuedEmailChange =
@@ -18,21 +18,14 @@ export function evolveQueuedEmail(
   context: Readonly<Record<string, string>>,
 ): QueuedEmailChange {
   if (state) return { kind: 'ignore', reason: 'already-pending' };
-  const at = new Date(event.time);
   return {
     kind: 'save',
-    pending: {
+    pending: newlyQueuedEmail({
       userId: event.data.userId,
       emailType: event.data.emailType,
       queuedEventId: event.id,
-      queuedAt: at,
-      firstQueuedAt: at,
-      attempts: 0,
-      lastError: null,
-      claimedTick: null,
-      claimedAt: null,
-      claimToken: null,
+      at: new Date(event.time),
       context: { ...context },
-    },
+    }),
   };
 }

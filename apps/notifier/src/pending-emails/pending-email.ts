@@ -21,3 +21,29 @@ export interface PendingEmail {
   /** Template values captured from the causing event (e.g. why a password sync failed). */
   readonly context: Readonly<Record<string, string>>;
 }
+
+/**
+ * A flag just raised by `EmailQueued` `queuedEventId` at `at`: no attempt yet, unclaimed. The one
+ * shape both the live decider and the replay's evolve write, so a rebuilt row equals the live one.
+ */
+export function newlyQueuedEmail(flag: {
+  readonly userId: string;
+  readonly emailType: string;
+  readonly queuedEventId: string;
+  readonly at: Date;
+  readonly context: Readonly<Record<string, string>>;
+}): PendingEmail {
+  return {
+    userId: flag.userId,
+    emailType: flag.emailType,
+    queuedEventId: flag.queuedEventId,
+    queuedAt: flag.at,
+    firstQueuedAt: flag.at,
+    attempts: 0,
+    lastError: null,
+    claimedTick: null,
+    claimedAt: null,
+    claimToken: null,
+    context: flag.context,
+  };
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
 import { replayProjection } from '@idm/messaging';
-import { anEvent, memoryLog, onEachTestDatabase, testDatabases, type TestDatabase } from '@idm/testing';
+import { anEvent, fullThenPartialReplayOnEachDatabase, memoryLog, testDatabases, type TestDatabase } from '@idm/testing';
 import { openNotifierDatabase } from '../notifier.database.js';
 import { notifierProjection } from './notifier-projection.js';
 
@@ -82,23 +82,14 @@ describe('notifier replay into SQLite and Postgres', () => {
   });
 
   it('writes the same rows on both databases, for a full and a partial replay', async (t) => {
-    const read = log.read;
-    const dumps = await onEachTestDatabase(
+    const ports = { read: log.read, sink: () => undefined };
+    const dumps = await fullThenPartialReplayOnEachDatabase(
       dbs,
-      async (location, kind) => {
-        const ds = await openNotifierDatabase(location);
-        try {
-          const full = await replayProjection(notifierProjection(ds), { read, sink: () => undefined }, { stream: STREAM, batchSize: 25 });
-          assert.equal(full.lastSeq, lastSeq);
-          const afterFull = await dump(ds);
-          // A partial replay over rows already there must land on the same state.
-          const partial = { stream: STREAM, fromSeq: Math.floor(lastSeq / 2), batchSize: 25 };
-          await replayProjection(notifierProjection(ds), { read, sink: () => undefined }, partial);
-          assert.deepEqual(await dump(ds), afterFull, `${kind}: partial replay changed the rows`);
-          return afterFull;
-        } finally {
-          await ds.destroy();
-        }
+      {
+        open: openNotifierDatabase,
+        replay: (ds, fromSeq) => replayProjection(notifierProjection(ds), ports, { stream: STREAM, fromSeq, batchSize: 25 }),
+        dump,
+        lastSeq,
       },
       (message) => t.diagnostic(message),
     );

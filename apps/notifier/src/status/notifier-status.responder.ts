@@ -8,6 +8,7 @@ import { InstanceLeaseEntity } from '../instance-lease/instance-lease.entity.js'
 import type { NotifierConfig } from '../notifier.config.js';
 import { NOTIFIER_CONFIG, NOTIFIER_TEMPLATES } from '../notifier.tokens.js';
 import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
+import { newlyQueuedEmail } from '../pending-emails/pending-email.js';
 import { emailValues } from '../templates/email-values.js';
 import { renderTemplate } from '../templates/template-renderer.js';
 import type { TemplateSet } from '../templates/template-store.js';
@@ -131,20 +132,10 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
         // The captured context of a real pending email of that type, else sample values.
         const captured = pendingRows.find((p) => p.emailType === type)?.context;
         const context = captured ? (JSON.parse(captured) as Record<string, string>) : SAMPLE_CONTEXT;
-        const now = new Date(0);
-        const values = emailValues(recipient, {
-          userId,
-          emailType: type,
-          queuedEventId: 'preview',
-          queuedAt: now,
-          firstQueuedAt: now,
-          attempts: 0,
-          lastError: null,
-          claimedTick: null,
-          claimedAt: null,
-          claimToken: null,
-          context,
-        });
+        const values = emailValues(
+          recipient,
+          newlyQueuedEmail({ userId, emailType: type, queuedEventId: 'preview', at: new Date(0), context }),
+        );
         return { emailType: type, ...renderTemplate(template, values) };
       });
     return { ok: true, userId, known: row !== null, previews };

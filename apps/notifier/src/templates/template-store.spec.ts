@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it, after } from 'node:test';
 import { tempDir, FIXED_NOW } from '@idm/testing';
 import { DEFAULT_EMAIL_RULES, emailTypesOf } from '../email-rules/email-rules.config.js';
-import type { PendingEmail } from '../pending-emails/pending-email.js';
+import { newlyQueuedEmail, type PendingEmail } from '../pending-emails/pending-email.js';
 import type { Recipient } from '../recipients/recipient.decider.js';
 import { emailValues } from './email-values.js';
 import { loadTemplates, MissingTemplateError, TemplateInvalidError } from './template-store.js';
@@ -16,19 +16,8 @@ const recipient: Recipient & { email: string } = {
   displayName: 'Ada <script>alert(1)</script> & "Co"',
   updatedSeq: 1,
 };
-const pending = (emailType: string, context: Record<string, string> = {}): PendingEmail => ({
-  userId: 'u-1001',
-  emailType,
-  queuedEventId: 'q-1',
-  queuedAt: FIXED_NOW,
-  firstQueuedAt: FIXED_NOW,
-  attempts: 0,
-  lastError: null,
-  claimedTick: null,
-  claimedAt: null,
-  claimToken: null,
-  context,
-});
+const pending = (emailType: string, context: Record<string, string> = {}): PendingEmail =>
+  newlyQueuedEmail({ userId: 'u-1001', emailType, queuedEventId: 'q-1', at: FIXED_NOW, context });
 
 describe('templates', () => {
   const dirs: string[] = [];

@@ -41,6 +41,14 @@ export const PASSWORD_CACHE_COLUMNS = [
   'settled_at',
 ] as const satisfies ReadonlyArray<keyof PasswordCacheRecord>;
 
+/** The columns of the sealed secret: a replay never writes them, it keeps or NULLs them. */
+export const PASSWORD_CACHE_SECRET_COLUMNS: ReadonlyArray<keyof PasswordCacheRecord> = ['ciphertext', 'nonce', 'tag', 'key_id'];
+
+/** What a replay writes over an existing row: every column but the key and the secret, in {@link PASSWORD_CACHE_COLUMNS} order. */
+export const PASSWORD_CACHE_REPLAYED_COLUMNS: ReadonlyArray<keyof PasswordCacheRecord> = PASSWORD_CACHE_COLUMNS.filter(
+  (c) => c !== 'user_id' && !PASSWORD_CACHE_SECRET_COLUMNS.includes(c),
+);
+
 /**
  * The hot-path SQL of `password_cache`, written once per DataSource for its engine (placeholders,
  * schema-qualified table name) and then only executed. Why not TypeORM's find/upsert: building a

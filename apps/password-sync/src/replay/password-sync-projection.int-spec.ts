@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
 import { replayProjection } from '@idm/messaging';
-import { anEvent, memoryLog, onEachTestDatabase, testDatabases, type TestDatabase } from '@idm/testing';
+import { anEvent, fullThenPartialReplayOnEachDatabase, memoryLog, testDatabases, type TestDatabase } from '@idm/testing';
 import { openPasswordSyncDatabase } from '../password-sync.database.js';
 import { passwordSyncProjection } from './password-sync-projection.js';
 
@@ -74,32 +74,22 @@ describe('password-sync replay into SQLite and Postgres', () => {
   });
 
   it('writes the same rows on both databases, never a secret, for a full and a partial replay', async (t) => {
-    const read = log.read;
+    const ports = { read: log.read, sink: () => undefined };
     const policy = { minutes: 60 };
-    const dumps = await onEachTestDatabase(
+    const dumps = await fullThenPartialReplayOnEachDatabase(
       dbs,
-      async (location, kind) => {
-        const ds = await openPasswordSyncDatabase(location);
-        try {
-          const ports = { read, sink: () => undefined };
-          const full = await replayProjection(passwordSyncProjection(ds, policy), ports, { stream: STREAM, batchSize: 20 });
-          assert.equal(full.lastSeq, lastSeq);
-          const afterFull = await dump(ds);
-          assert.equal(afterFull.length, 30);
+      {
+        open: openPasswordSyncDatabase,
+        replay: (ds, fromSeq) => replayProjection(passwordSyncProjection(ds, policy), ports, { stream: STREAM, fromSeq, batchSize: 20 }),
+        dump,
+        lastSeq,
+        checkFull: (rows, kind) => {
+          assert.equal(rows.length, 30);
           assert.ok(
-            afterFull.every((r) => r.ciphertext === null && r.nonce === null && r.tag === null && r.key_id === null),
+            rows.every((r) => r.ciphertext === null && r.nonce === null && r.tag === null && r.key_id === null),
             `${kind}: a replay never writes a secret`,
           );
-          await replayProjection(passwordSyncProjection(ds, policy), ports, {
-            stream: STREAM,
-            fromSeq: Math.floor(lastSeq / 2),
-            batchSize: 20,
-          });
-          assert.deepEqual(await dump(ds), afterFull, `${kind}: partial replay changed the rows`);
-          return afterFull;
-        } finally {
-          await ds.destroy();
-        }
+        },
       },
       (message) => t.diagnostic(message),
     );

@@ -3,6 +3,7 @@ import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction } from '@idm/
 import type { Projection } from '@idm/messaging';
 import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
 import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
+import { PASSWORD_CACHE_REPLAYED_COLUMNS } from '../password-cache/password-cache.statements.js';
 import { evolvePasswordCache, isPasswordEvent, type PasswordCacheView } from '../password-cache/password-cache.evolve.js';
 import type { PasswordOrigin } from '../password-cache/password-cache.decider.js';
 import type { PasswordSyncFailureReason } from '@idm/contracts';
@@ -147,19 +148,6 @@ async function flush(m: EntityManager, changed: ReadonlyMap<string, PasswordSync
 
 /** SQLite (and any other engine): TypeORM's multi-row upserts and updates, in chunks. */
 async function writePortable(m: EntityManager, rows: readonly PasswordCacheRow[], nullSecrets: readonly string[]): Promise<void> {
-  const columns = [
-    'state',
-    'origin',
-    'changed_at',
-    'cached_at',
-    'expires_at',
-    'attempts',
-    'unavailable_streak',
-    'last_reason',
-    'last_message',
-    'next_retry_at',
-    'settled_at',
-  ];
   for (let i = 0; i < rows.length; i += CHUNK) {
     // The secret columns are not in the update list: an existing secret is kept or NULLed below, never written.
     await m
@@ -167,7 +155,7 @@ async function writePortable(m: EntityManager, rows: readonly PasswordCacheRow[]
       .insert()
       .into(PasswordCacheRow)
       .values(rows.slice(i, i + CHUNK))
-      .orUpdate(columns, ['user_id'])
+      .orUpdate([...PASSWORD_CACHE_REPLAYED_COLUMNS], ['user_id'])
       .execute();
   }
   for (let i = 0; i < nullSecrets.length; i += CHUNK) {
@@ -179,6 +167,15 @@ async function writePortable(m: EntityManager, rows: readonly PasswordCacheRow[]
       .execute();
   }
 }
+
+/**
+ * The Postgres upsert of {@link writePostgres}: one array parameter per column, in
+ * `user_id` + {@link PASSWORD_CACHE_REPLAYED_COLUMNS} order (the unnest types follow that order).
+ */
+const POSTGRES_UPSERT =
+  `INSERT INTO password_cache (user_id, ${PASSWORD_CACHE_REPLAYED_COLUMNS.join(', ')}) ` +
+  'SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::integer[], $8::integer[], $9::varchar[], $10::text[], $11::varchar[], $12::varchar[]) ' +
+  `ON CONFLICT (user_id) DO UPDATE SET ${PASSWORD_CACHE_REPLAYED_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
 
 /** What the timestamp columns' transformer writes for a value. */
 const isoOf = (value: Date | null): string | null => (value instanceof Date ? value.toISOString() : value);
@@ -192,27 +189,20 @@ const isoOf = (value: Date | null): string | null => (value instanceof Date ? va
  */
 async function writePostgres(m: EntityManager, rows: readonly PasswordCacheRow[], nullSecrets: readonly string[]): Promise<void> {
   if (rows.length > 0) {
-    await m.query(
-      `INSERT INTO password_cache (user_id, state, origin, changed_at, cached_at, expires_at, attempts, unavailable_streak, last_reason, last_message, next_retry_at, settled_at)
-       SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::integer[], $8::integer[], $9::varchar[], $10::text[], $11::varchar[], $12::varchar[])
-       ON CONFLICT (user_id) DO UPDATE SET state = EXCLUDED.state, origin = EXCLUDED.origin, changed_at = EXCLUDED.changed_at, cached_at = EXCLUDED.cached_at,
-         expires_at = EXCLUDED.expires_at, attempts = EXCLUDED.attempts, unavailable_streak = EXCLUDED.unavailable_streak, last_reason = EXCLUDED.last_reason,
-         last_message = EXCLUDED.last_message, next_retry_at = EXCLUDED.next_retry_at, settled_at = EXCLUDED.settled_at`,
-      [
-        rows.map((r) => r.userId),
-        rows.map((r) => r.state),
-        rows.map((r) => r.origin),
-        rows.map((r) => isoOf(r.changedAt)),
-        rows.map((r) => isoOf(r.cachedAt)),
-        rows.map((r) => isoOf(r.expiresAt)),
-        rows.map((r) => r.attempts),
-        rows.map((r) => r.unavailableStreak),
-        rows.map((r) => r.lastReason),
-        rows.map((r) => r.lastMessage),
-        rows.map((r) => isoOf(r.nextRetryAt)),
-        rows.map((r) => isoOf(r.settledAt)),
-      ],
-    );
+    await m.query(POSTGRES_UPSERT, [
+      rows.map((r) => r.userId),
+      rows.map((r) => r.state),
+      rows.map((r) => r.origin),
+      rows.map((r) => isoOf(r.changedAt)),
+      rows.map((r) => isoOf(r.cachedAt)),
+      rows.map((r) => isoOf(r.expiresAt)),
+      rows.map((r) => r.attempts),
+      rows.map((r) => r.unavailableStreak),
+      rows.map((r) => r.lastReason),
+      rows.map((r) => r.lastMessage),
+      rows.map((r) => isoOf(r.nextRetryAt)),
+      rows.map((r) => isoOf(r.settledAt)),
+    ]);
   }
   if (nullSecrets.length > 0) {
     await m.query(
