@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { testDatabases, FIXED_NOW } from '@idm/testing';
+import { openNotifierDatabase } from '../notifier.database.js';
+import type { PendingEmail } from './pending-email.js';
+import { PendingEmailRepository } from './pending-email.repository.js';
+
+// A drained tick's outcomes clear their flags one DELETE per batch (a row-value list): it must
+// delete exactly the listed (user, email type) keys — not another type of the same user, nor the
+// same type of another user — on both engines, across chunks.
+
+function pending(userId: string, emailType: string): PendingEmail {
+  return {
+    userId,
+    emailType,
+    queuedEventId: `q-${userId}-${emailType}`,
+    queuedAt: FIXED_NOW,
+    firstQueuedAt: FIXED_NOW,
+    attempts: 0,
+    lastError: null,
+    claimedTick: null,
+    claimedAt: null,
+    claimToken: null,
+    context: {},
+  };
+}
+
+describe('deleting many pending emails by key', () => {
+  for (const kind of ['sqlite', 'postgres'] as const) {
+    it(kind, async (t) => {
+      const db = (await testDatabases()).find((d) => d.kind === kind)!;
+      if (db.unavailable !== undefined) {
+        t.skip(db.unavailable);
+        return;
+      }
+      const dataSource = await openNotifierDatabase(
+        db.kind === 'sqlite' ? { dataDir: db.dataDir } : { databaseUrl: db.databaseUrl, dataDir: '.', schema: db.schema },
+      );
+      try {
+        const repo = new PendingEmailRepository();
+        const users = Array.from({ length: 450 }, (_, i) => `user-${i}`);
+        await dataSource.transaction((m) =>
+          repo.saveMany(
+            m,
+            users.flatMap((u) => [pending(u, 'NEW_USER'), pending(u, 'PASSWORD_EXPIRY')]),
+          ),
+        );
+        // Every NEW_USER of the even users (225 keys: two chunks), one key twice, one key without a row.
+        const keys = users.filter((_, i) => i % 2 === 0).map((userId) => ({ userId, emailType: 'NEW_USER' }));
+        const deleted = await dataSource.transaction((m) =>
+          repo.deleteMany(m, [...keys, keys[0]!, { userId: 'nobody', emailType: 'NEW_USER' }]),
+        );
+        assert.equal(deleted, 225);
+        const left = await repo.typesForMany(dataSource, users);
+        users.forEach((u, i) =>
+          assert.deepEqual([...(left.get(u) ?? [])].sort(), i % 2 === 0 ? ['PASSWORD_EXPIRY'] : ['NEW_USER', 'PASSWORD_EXPIRY'], u),
+        );
+        assert.equal(await dataSource.transaction((m) => repo.deleteMany(m, [])), 0);
+      } finally {
+        await dataSource.destroy();
+        await db.dispose();
+      }
+    });
+  }
+});
