@@ -3,14 +3,10 @@ import type { IdmEvent } from '@idm/contracts';
 import type { EntityManager } from 'typeorm';
 import type { Delivery } from '../pending-emails/email-flag.service.js';
 import { clearsFlag, evolvePendingEmail, type DeliveryEvent, type PendingEmailChange } from '../pending-emails/pending-email.evolve.js';
-import type { PendingEmailRepository } from '../pending-emails/pending-email.repository.js';
+import { pendingKeyOf, type PendingEmailRepository } from '../pending-emails/pending-email.repository.js';
 
-/**
- * What applying one event came to. `cleared`: a sent / abandoned email's flag is gone now,
- * whether or not it was still there (the batch's one DELETE does not say which key it found).
- */
-export type AppliedOutcome = AppliedChange | 'duplicate';
-type AppliedChange = PendingEmailChange | { readonly kind: 'cleared' };
+/** What applying one event came to. */
+export type AppliedOutcome = PendingEmailChange | 'duplicate';
 
 /**
  * Applies the notifier's own `EmailSent` / `EmailFailed` / `EmailAbandoned` to `pending_email`,
@@ -24,7 +20,7 @@ type AppliedChange = PendingEmailChange | { readonly kind: 'cleared' };
  * after the commit that holds its change.
  */
 export class DeliveryOutcomeService {
-  private readonly submit: (key: OnceKey, event: DeliveryEvent) => Promise<OnceResult<AppliedChange>>;
+  private readonly submit: (key: OnceKey, event: DeliveryEvent) => Promise<OnceResult<PendingEmailChange>>;
 
   constructor(
     outbox: Outbox<IdmEvent>,
@@ -43,17 +39,19 @@ export class DeliveryOutcomeService {
    * The batch's changes in its order: each run of flag-clearing events is one DELETE; an
    * `EmailFailed` in between (read, evolve, save) ends the run, so a key's events apply in order.
    */
-  private async changeAll(manager: EntityManager, events: readonly DeliveryEvent[]): Promise<AppliedChange[]> {
-    const changes: AppliedChange[] = [];
+  private async changeAll(manager: EntityManager, events: readonly DeliveryEvent[]): Promise<PendingEmailChange[]> {
+    const changes: PendingEmailChange[] = [];
     let clearing: DeliveryEvent[] = [];
     const clear = async (): Promise<void> => {
       if (clearing.length === 0) return;
       // Sent / abandoned clear the flag whatever the row holds: no read of the rows' state first.
-      await this.pendingEmails.deleteMany(
+      const deleted = await this.pendingEmails.deleteMany(
         manager,
         clearing.map((e) => e.data),
       );
-      for (let n = 0; n < clearing.length; n++) changes.push({ kind: 'cleared' });
+      // A key cleared twice in one run (redelivered under a new id) deleted its row once.
+      for (const { data } of clearing)
+        changes.push(deleted.delete(pendingKeyOf(data)) ? { kind: 'delete' } : { kind: 'ignore', reason: 'not-pending' });
       clearing = [];
     };
     for (const event of events) {

@@ -130,24 +130,28 @@ export class PendingEmailRepository {
   }
 
   /**
-   * Deletes the rows of these (user, email type) keys, one statement per chunk of keys instead of
-   * one per key; call inside the handler's transaction. Returns how many rows were deleted.
-   * The keys are one row-value list (`IN (VALUES …)`, both engines): TypeORM's per-key
-   * conditions cost more to build than the statement costs to run.
+   * Deletes the rows of these (user, email type) keys, two statements per chunk of keys (read which
+   * are present, delete them all) instead of one per key; call inside the handler's transaction.
+   * Returns the keys that had a row ({@link pendingKeyOf}). The keys are one row-value list
+   * (`IN (VALUES …)`, both engines): TypeORM's per-key conditions cost more to build than the
+   * statements cost to run.
    */
-  async deleteMany(manager: EntityManager, keys: readonly PendingEmailKey[]): Promise<number> {
-    let deleted = 0;
+  async deleteMany(manager: EntityManager, keys: readonly PendingEmailKey[]): Promise<Set<string>> {
+    const deleted = new Set<string>();
     for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
       const chunk = keys.slice(i, i + LOOKUP_CHUNK);
       const params: Record<string, string> = {};
       chunk.forEach((k, n) => Object.assign(params, { [`u${n}`]: k.userId, [`t${n}`]: k.emailType }));
-      const result = await manager
-        .createQueryBuilder()
-        .delete()
-        .from(PendingEmailEntity)
-        .where(`(user_id, email_type) IN (VALUES ${chunk.map((_, n) => `(:u${n}, :t${n})`).join(', ')})`, params)
-        .execute();
-      deleted += result.affected ?? 0;
+      const inChunk = `(user_id, email_type) IN (VALUES ${chunk.map((_, n) => `(:u${n}, :t${n})`).join(', ')})`;
+      const present = await manager
+        .createQueryBuilder(PendingEmailEntity, 'p')
+        .select(['p.userId', 'p.emailType'])
+        .where(inChunk, params)
+        .getMany();
+      if (present.length === 0) continue;
+      // Every key of the chunk, not only those read: a row written in between is cleared too, as one DELETE per key did.
+      await manager.createQueryBuilder().delete().from(PendingEmailEntity).where(inChunk, params).execute();
+      for (const row of present) deleted.add(pendingKeyOf(row));
     }
     return deleted;
   }
