@@ -20,7 +20,8 @@ export const notifierEnv = {
   SMTP_CONNECTION_TIMEOUT_MS: positiveInt(10_000),
   SMTP_GREETING_TIMEOUT_MS: positiveInt(10_000),
   SMTP_SOCKET_TIMEOUT_MS: positiveInt(60_000),
-  EMAIL_SEND_CONCURRENCY: positiveInt(8),
+  /** Unset = `SMTP_MAX_CONNECTIONS`: one send in flight per pooled connection, neither waiting on the other. */
+  EMAIL_SEND_CONCURRENCY: z.coerce.number().int().positive().optional(),
   EMAIL_MAX_ATTEMPTS: positiveInt(50),
   EMAIL_MAX_AGE_HOURS: positiveInt(72),
   EMAIL_CLAIM_TTL_SECONDS: positiveInt(900),
@@ -84,7 +85,7 @@ export function readNotifierConfig(source: NodeJS.ProcessEnv = process.env): Not
     rules: loadEmailRules({ EMAIL_RULES: env.EMAIL_RULES, EMAIL_RULES_FILE: env.EMAIL_RULES_FILE }),
     templatesDir: env.TEMPLATES_DIR,
     limits: { maxAttempts: env.EMAIL_MAX_ATTEMPTS, maxAgeMs: env.EMAIL_MAX_AGE_HOURS * 3_600_000 },
-    sendConcurrency: env.EMAIL_SEND_CONCURRENCY,
+    sendConcurrency: env.EMAIL_SEND_CONCURRENCY ?? env.SMTP_MAX_CONNECTIONS,
     claimTtlMs: env.EMAIL_CLAIM_TTL_SECONDS * 1000,
     lease,
     instanceId: env.NOTIFIER_INSTANCE_ID,

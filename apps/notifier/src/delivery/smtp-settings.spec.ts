@@ -59,4 +59,10 @@ describe('SMTP settings', () => {
       ConfigError,
     );
   });
+
+  it('sends as many emails at once as the pool has connections unless EMAIL_SEND_CONCURRENCY says otherwise', () => {
+    const base = { SMTP_URL: 'smtp://mail.example', MAIL_FROM: 'a@b.example', SMTP_MAX_CONNECTIONS: '16' };
+    assert.equal(readNotifierConfig(base).sendConcurrency, 16);
+    assert.equal(readNotifierConfig({ ...base, EMAIL_SEND_CONCURRENCY: '4' }).sendConcurrency, 4);
+  });
 });

@@ -4,7 +4,7 @@ import type { IdmEventOf } from '@idm/contracts';
 import type { Clock } from '@idm/config';
 import { claimCutoffs, type LeaseSettings } from '../instance-lease/claim-lease.js';
 import type { PendingEmail } from '../pending-emails/pending-email.js';
-import type { PendingEmailRepository } from '../pending-emails/pending-email.repository.js';
+import { pendingKeyOf, type PendingEmailRepository } from '../pending-emails/pending-email.repository.js';
 import { hasAddress, type Recipient } from '../recipients/recipient.decider.js';
 import type { RecipientRepository } from '../recipients/recipient.repository.js';
 import { emailValues } from '../templates/email-values.js';
@@ -134,7 +134,7 @@ export class TickDeliveryService {
     } catch (error) {
       // Unknown claims (the read-back failed) are released by token: none of them is settled yet.
       const settled = run?.settled;
-      await this.giveBack(token, claimed && settled ? claimed.filter((p) => !settled.has(keyOf(p))) : claimed);
+      await this.giveBack(token, claimed && settled ? claimed.filter((p) => !settled.has(pendingKeyOf(p))) : claimed);
       throw error;
     }
   }
@@ -245,7 +245,7 @@ export class TickDeliveryService {
 
   /** The email's outcome is stored (or its claim is another run's): the run must not give it back. */
   private settle(run: Run, pending: PendingEmail, outcome: 'sent' | 'failed' | 'abandoned' | 'skipped'): void {
-    run.settled.add(keyOf(pending));
+    run.settled.add(pendingKeyOf(pending));
     run.counts[outcome] += 1;
     run.onProgress();
   }
@@ -267,8 +267,4 @@ export class TickDeliveryService {
       ? { ok: true, messageId: result.messageId }
       : { ok: false, permanent: result.failure.permanent, error: result.failure.message };
   }
-}
-
-function keyOf(pending: PendingEmail): string {
-  return `${pending.userId}\u0000${pending.emailType}`;
 }

@@ -29,6 +29,17 @@ function toRow(p: PendingEmail): PendingEmailEntity {
   return row;
 }
 
+/** The primary key of a pending email. */
+export interface PendingEmailKey {
+  readonly userId: string;
+  readonly emailType: string;
+}
+
+/** One string per (user, email type), for sets and maps of pending emails. */
+export function pendingKeyOf(key: PendingEmailKey): string {
+  return `${key.userId}\u0000${key.emailType}`;
+}
+
 /** Users (or rows) per statement for batched reads and writes: far below both engines' parameter limits. */
 const LOOKUP_CHUNK = 200;
 
@@ -100,7 +111,7 @@ export class PendingEmailRepository {
    */
   async saveMany(manager: EntityManager, pending: readonly PendingEmail[]): Promise<void> {
     // Last write per key wins, as successive saves would; sorted for one lock order on Postgres.
-    const byKey = new Map(pending.map((p) => [`${p.userId}\u0000${p.emailType}`, p]));
+    const byKey = new Map(pending.map((p) => [pendingKeyOf(p), p]));
     const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => toRow(p));
     for (let i = 0; i < rows.length; i += LOOKUP_CHUNK) {
       await manager.getRepository(PendingEmailEntity).upsert(rows.slice(i, i + LOOKUP_CHUNK), ['userId', 'emailType']);
@@ -116,6 +127,33 @@ export class PendingEmailRepository {
   async delete(manager: EntityManager, userId: string, emailType: string): Promise<boolean> {
     const result = await manager.getRepository(PendingEmailEntity).delete({ userId, emailType });
     return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Deletes the rows of these (user, email type) keys, two statements per chunk of keys (read which
+   * are present, delete them all) instead of one per key; call inside the handler's transaction.
+   * Returns the keys that had a row ({@link pendingKeyOf}). The keys are one row-value list
+   * (`IN (VALUES …)`, both engines): TypeORM's per-key conditions cost more to build than the
+   * statements cost to run.
+   */
+  async deleteMany(manager: EntityManager, keys: readonly PendingEmailKey[]): Promise<Set<string>> {
+    const deleted = new Set<string>();
+    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
+      const chunk = keys.slice(i, i + LOOKUP_CHUNK);
+      const params: Record<string, string> = {};
+      chunk.forEach((k, n) => Object.assign(params, { [`u${n}`]: k.userId, [`t${n}`]: k.emailType }));
+      const inChunk = `(user_id, email_type) IN (VALUES ${chunk.map((_, n) => `(:u${n}, :t${n})`).join(', ')})`;
+      const present = await manager
+        .createQueryBuilder(PendingEmailEntity, 'p')
+        .select(['p.userId', 'p.emailType'])
+        .where(inChunk, params)
+        .getMany();
+      if (present.length === 0) continue;
+      // Every key of the chunk, not only those read: a row written in between is cleared too, as one DELETE per key did.
+      await manager.createQueryBuilder().delete().from(PendingEmailEntity).where(inChunk, params).execute();
+      for (const row of present) deleted.add(pendingKeyOf(row));
+    }
+    return deleted;
   }
 
   /**

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { onEachTestDatabase, testDatabases, FIXED_NOW } from '@idm/testing';
+import { openNotifierDatabase } from '../notifier.database.js';
+import type { PendingEmail } from './pending-email.js';
+import { PendingEmailRepository } from './pending-email.repository.js';
+
+// A drained tick's outcomes clear their flags one DELETE per batch (a row-value list): it must
+// delete exactly the listed (user, email type) keys — not another type of the same user, nor the
+// same type of another user — on both engines, across chunks.
+
+function pending(userId: string, emailType: string): PendingEmail {
+  return {
+    userId,
+    emailType,
+    queuedEventId: `q-${userId}-${emailType}`,
+    queuedAt: FIXED_NOW,
+    firstQueuedAt: FIXED_NOW,
+    attempts: 0,
+    lastError: null,
+    claimedTick: null,
+    claimedAt: null,
+    claimToken: null,
+    context: {},
+  };
+}
+
+describe('deleting many pending emails by key', () => {
+  it('deletes exactly the listed keys, on each engine', async (t) => {
+    const dbs = await testDatabases();
+    try {
+      await onEachTestDatabase(
+        dbs,
+        async (location) => {
+          const dataSource = await openNotifierDatabase(location);
+          try {
+            const repo = new PendingEmailRepository();
+            const users = Array.from({ length: 450 }, (_, i) => `user-${i}`);
+            await dataSource.transaction((m) =>
+              repo.saveMany(
+                m,
+                users.flatMap((u) => [pending(u, 'NEW_USER'), pending(u, 'PASSWORD_EXPIRY')]),
+              ),
+            );
+            // Every NEW_USER of the even users (225 keys: two chunks), one key twice, one key without a row.
+            const keys = users.filter((_, i) => i % 2 === 0).map((userId) => ({ userId, emailType: 'NEW_USER' }));
+            const deleted = await dataSource.transaction((m) =>
+              repo.deleteMany(m, [...keys, keys[0]!, { userId: 'nobody', emailType: 'NEW_USER' }]),
+            );
+            assert.deepEqual([...deleted].sort(), keys.map((k) => `${k.userId}\u0000NEW_USER`).sort());
+            const left = await repo.typesForMany(dataSource, users);
+            users.forEach((u, i) =>
+              assert.deepEqual([...(left.get(u) ?? [])].sort(), i % 2 === 0 ? ['PASSWORD_EXPIRY'] : ['NEW_USER', 'PASSWORD_EXPIRY'], u),
+            );
+            assert.equal((await dataSource.transaction((m) => repo.deleteMany(m, []))).size, 0);
+          } finally {
+            await dataSource.destroy();
+          }
+        },
+        (message) => t.diagnostic(message),
+      );
+    } finally {
+      for (const db of dbs) if (db.unavailable === undefined) await db.dispose();
+    }
+  });
+});
