@@ -34,11 +34,15 @@ export function createNotifierRelay(dataSource: DataSource, publisher: EventPubl
   });
 }
 
-/** The notifier's exactly-once primitive, with group commit; every commit with events wakes the relay. */
+/**
+ * The notifier's exactly-once primitive, with group commit; every commit with events wakes the
+ * relay, and every commit carries the relay's deletes of the rows the stream acknowledged.
+ */
 export function createNotifierOutbox(dataSource: DataSource, relay: OutboxRelay<IdmEvent>): Outbox<IdmEvent> {
   const parallel = dataSource.options.type === 'postgres' ? POSTGRES_PARALLEL : 1;
   const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { maxBatch: MAX_BATCH, lingerMs: LINGER_MS, parallel } });
   outbox.onCommitted(() => relay.wake());
+  outbox.carry(relay);
   return outbox;
 }
 
