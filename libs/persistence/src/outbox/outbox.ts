@@ -85,6 +85,7 @@ interface Job {
  * const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { maxBatch: 256 } });
  * const relay = new OutboxRelay<IdmEvent>(dataSource, eventPublisher);
  * outbox.onCommitted(() => relay.wake());
+ * outbox.carry(relay);                                   // its deletes of published rows ride in our commits
  * await relay.start();                                   // publishes what a crash left behind
  * const r = await outbox.once({ consumer, eventId: event.id, streamSeq, lockKey: event.subject }, async ({ manager, emit }) => {
  *   await manager.getRepository(Recipient).save(next);   // state + inbox row + outbox rows: one transaction
