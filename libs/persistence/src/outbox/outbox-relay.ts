@@ -139,12 +139,9 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
   private async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      // Rows published but not yet deleted are read again and skipped: over-read by their number.
-      // The copy is taken before the read: a delete that commits during the read (Postgres) takes
-      // its rows out of `published`, but the read may still return them.
-      const skip = new Set(this.published);
-      const read = await readOutboxRows(this.dataSource, this.batchSize + skip.size);
-      const rows = read.filter((row) => !skip.has(row.position)).slice(0, this.batchSize);
+      // Rows published but not yet deleted are left out. The copy is taken before the read: a
+      // delete that commits during the read (Postgres) takes its rows out of `published` first.
+      const rows = await readOutboxRows(this.dataSource, this.batchSize, [...this.published]);
       if (rows.length === 0) return total;
       const published = await this.publishRound(rows);
       if (published.failure !== undefined) throw published.failure;
