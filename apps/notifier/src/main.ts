@@ -6,6 +6,7 @@ import { emailTypesOf } from './email-rules/email-rules.config.js';
 import { readNotifierConfig } from './notifier.config.js';
 import { NotifierModule } from './notifier.module.js';
 import { NOTIFIER_HEALTH_PORT, observeNotifier } from './notifier.observability.js';
+import { INGEST_WINDOW } from './notifier.outbox.js';
 import { NOTIFIER_CONSUMER } from './notifier.tokens.js';
 import { loadTemplates } from './templates/template-store.js';
 
@@ -29,7 +30,14 @@ await runApp({
   },
   start: async ({ config, templates, messaging, healthPort }, { pino, nestLogger, logger }) => {
     const metrics = createAppMetrics('notifier');
-    const transport = new JetStreamTransport(transportOptions(messaging, NOTIFIER_CONSUMER, { onSettled: settledObserver(metrics, pino) }));
+    // The user-event consumer's deliveries are group-committed: a wide window fills the batches.
+    const ingest = { concurrency: Math.max(messaging.concurrency, INGEST_WINDOW) };
+    const transport = new JetStreamTransport(
+      transportOptions(messaging, NOTIFIER_CONSUMER, {
+        onSettled: settledObserver(metrics, pino),
+        consumers: { [NOTIFIER_CONSUMER]: ingest },
+      }),
+    );
     const app = await NestFactory.createMicroservice(NotifierModule.forRoot({ config, templates, messaging }), {
       strategy: transport,
       logger: nestLogger,

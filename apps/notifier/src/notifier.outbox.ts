@@ -4,11 +4,16 @@ import { errorMessage, type EventPublisher } from '@idm/messaging';
 import { Outbox, OutboxRelay } from '@idm/persistence';
 import type { DataSource } from 'typeorm';
 
-/**
- * Deliveries committed together (group commit). 256 is above the transport's default
- * concurrency, so a batch is bounded by what is in flight, not by this.
- */
+/** Deliveries committed together (group commit). */
 const MAX_BATCH = 256;
+
+/**
+ * Deliveries of the notifier's user-event consumer in flight at once: two full batches, so one
+ * fills while the other commits. With the transport's default of 32 a batch could never hold more
+ * than ~30 units, and each commit (an fsync on SQLite, round trips on Postgres) carried only those.
+ * Each delivery is still acked alone, after the commit that holds it.
+ */
+export const INGEST_WINDOW = 2 * MAX_BATCH;
 /**
  * How long the first unit of a batch waits for others. Short: units arriving during a commit
  * already share the next one; this only helps the first commit after a quiet spell.
@@ -29,11 +34,15 @@ export function createNotifierRelay(dataSource: DataSource, publisher: EventPubl
   });
 }
 
-/** The notifier's exactly-once primitive, with group commit; every commit with events wakes the relay. */
+/**
+ * The notifier's exactly-once primitive, with group commit; every commit with events wakes the
+ * relay, and every commit carries the relay's deletes of the rows the stream acknowledged.
+ */
 export function createNotifierOutbox(dataSource: DataSource, relay: OutboxRelay<IdmEvent>): Outbox<IdmEvent> {
   const parallel = dataSource.options.type === 'postgres' ? POSTGRES_PARALLEL : 1;
   const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { maxBatch: MAX_BATCH, lingerMs: LINGER_MS, parallel } });
   outbox.onCommitted(() => relay.wake());
+  outbox.carry(relay);
   return outbox;
 }
 

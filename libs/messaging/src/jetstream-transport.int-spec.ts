@@ -296,6 +296,24 @@ describe('JetStreamTransport against a real nats-server', () => {
     for (const u of ['u1', 'u2', 'u3', 'u4']) assert.deepEqual(order.get(u), [...Array(20).keys()], `events of ${u} in stream order`);
   });
 
+  it('a consumer of its own window: its setting overrides the transport-wide concurrency; none is acked before its handler returned', async () => {
+    let inFlight = 0;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    behaviour = async () => {
+      inFlight++;
+      await released;
+    };
+    await startApp({ concurrency: 2, consumers: { spec: { concurrency: 12 } } });
+    await publisher.publishAll(Array.from({ length: 12 }, (_, i) => userAdded(`w${i}`, i)));
+    // Twelve users at once: impossible with the transport-wide 2.
+    await waitFor(() => inFlight === 12, { message: `12 handlers at once (saw ${inFlight})` });
+    const held = await jsm.consumers.info(stream, 'spec');
+    assert.equal(held.num_ack_pending, 12, 'every delivery unacked while its handler runs');
+    release();
+    await consumerIdle();
+  });
+
   it('drains on shutdown: in-flight handlers finish and ack, and nothing is lost across a restart', async () => {
     const finished = new Set<string>();
     let started = 0;

@@ -42,6 +42,8 @@ export interface JetStreamTransportOptions {
   readonly ackWaitMs?: number;
   /** Deliveries handled at once per consumer (different keys only). Default 32. */
   readonly concurrency?: number;
+  /** Settings of single consumers, by durable name, over the transport-wide ones. */
+  readonly consumers?: Readonly<Record<string, ConsumerSettings>>;
   readonly backoff?: BackoffPolicy;
   /** Where a newly created consumer starts. Default `all`. */
   readonly deliverPolicy?: 'all' | 'new';
@@ -49,6 +51,17 @@ export interface JetStreamTransportOptions {
   readonly drainTimeoutMs?: number;
   /** Called after each settlement (metrics). Must not throw. */
   readonly onSettled?: (delivery: SettledDelivery) => void;
+}
+
+/** Settings of one durable consumer (see {@link JetStreamTransportOptions.consumers}). */
+export interface ConsumerSettings {
+  /**
+   * Deliveries pulled and handled at once by this consumer (different keys only), instead of the
+   * transport's `concurrency`. A wide window suits a consumer whose handler group-commits
+   * (`Outbox.batched`): the deliveries in flight together are what one transaction can take.
+   * Each is still acked on its own, after its handler returned.
+   */
+  readonly concurrency?: number;
 }
 
 interface RunningConsumer {
@@ -116,6 +129,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     this.deadLetterMaxBytes = Math.min(streamLimit, serverLimit);
     const features = serverFeatures(nc);
     for (const [name, handlers] of this.handlersByConsumer()) {
+      const concurrency = this.options.consumers?.[name]?.concurrency ?? this.concurrency;
       await ensureConsumer(
         jsm,
         {
@@ -123,15 +137,15 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
           name,
           types: [...handlers.keys()],
           ackWaitMs: this.ackWaitMs,
-          maxAckPending: Math.max(1_000, this.concurrency * 4),
+          maxAckPending: Math.max(1_000, concurrency * 4),
           deliverPolicy: this.options.deliverPolicy ?? 'all',
         },
         features,
       );
       const consumer = await this.js.consumers.get(this.options.stream.name, name);
       // A small pull buffer: pulled-but-waiting messages age towards their ack deadline.
-      const messages = await consumer.consume({ max_messages: this.concurrency, expires: 10_000 });
-      const lanes = new KeyLanes(this.concurrency);
+      const messages = await consumer.consume({ max_messages: concurrency, expires: 10_000 });
+      const lanes = new KeyLanes(concurrency);
       const loop = this.pull(name, messages, lanes, handlers);
       this.running.push({ name, messages, lanes, loop });
     }

@@ -11,7 +11,7 @@ export { runInTransaction } from './run-in-transaction.js';
 export { Inbox, INBOX_KEY_MAX_LENGTH } from './inbox.js';
 export type { InboxKey } from './inbox.js';
 export { Outbox } from './outbox/outbox.js';
-export type { UnitOfWork, OnceResult, OnceKey, OutboxOptions, BatchWork } from './outbox/outbox.js';
+export type { UnitOfWork, OnceResult, OnceKey, OutboxOptions, BatchWork, TransactionRider } from './outbox/outbox.js';
 export { OutboxRelay } from './outbox/outbox-relay.js';
 export type { OutboxPublisher, OutboxRelayOptions } from './outbox/outbox-relay.js';
 export { countOutboxRows } from './outbox/outbox-rows.js';

@@ -1,4 +1,5 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { TransactionRider } from './outbox.js';
 import { deleteOutboxRows, readOutboxRows, type OutboxEvent, type OutboxRow } from './outbox-rows.js';
 
 /** Appends one event to the stream and resolves once the stream acknowledged it (e.g. `EventPublisher`). */
@@ -28,14 +29,27 @@ export interface OutboxRelayOptions {
  *   `wake()` (call it after a commit, see `Outbox.onCommitted`) and every `intervalMs`.
  * - A failed publish keeps its row and the later rows of its key; they are retried next round.
  * - `stop()` waits for the running round; rows not yet published stay for the next start.
+ * - Deletes ride along (`outbox.carry(relay)`): the rows the stream acknowledged are deleted inside
+ *   the outbox's next transaction instead of a commit of their own — on SQLite one fsync less per
+ *   round. Until then the relay skips them; when no transaction comes (a quiet spell, `stop()`,
+ *   `drainOnce()`, too many waiting) it deletes them itself. A crash before the delete commits
+ *   publishes them again at restart, which the stream's duplicate window drops.
  */
-export class OutboxRelay<E extends OutboxEvent = OutboxEvent> {
+export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements TransactionRider {
   private readonly batchSize: number;
   private readonly intervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  /** Positions the stream acknowledged whose rows are not deleted yet (skipped when reading). */
+  private readonly published = new Set<number>();
+  /** Those of {@link published} no transaction has taken to delete yet. */
+  private unclaimed: number[] = [];
+  /** True once an outbox carries the deletes; otherwise each round deletes its own rows. */
+  private carried = false;
+  /** A timer wake-up came: delete the acknowledged rows still waiting at the end of the round. */
+  private tidy = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -55,18 +69,41 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> {
     this.stopped = false;
     this.running = this.track(this.drainOnce().then(() => undefined));
     await this.running;
-    this.timer = setInterval(() => this.wake(), this.intervalMs);
+    // The timer also tidies: acknowledged rows no transaction came to delete are deleted then.
+    this.timer = setInterval(() => this.wake(true), this.intervalMs);
     this.timer.unref();
   }
 
-  /** Asks for a drain soon; cheap to call after every commit. */
-  wake(): void {
+  /** Rows the stream acknowledged that wait to be deleted (status pages, tests). */
+  get awaitingDelete(): number {
+    return this.published.size;
+  }
+
+  /** Asks for a drain soon; cheap to call after every commit. `tidy`: also delete acknowledged rows left waiting. */
+  wake(tidy = false): void {
     if (this.stopped) return;
+    if (tidy) this.tidy = true;
     if (this.running) {
       this.again = true;
       return;
     }
     this.running = this.track(this.loop());
+  }
+
+  /**
+   * {@link TransactionRider}: deletes the acknowledged rows not yet deleted inside the caller's
+   * transaction (see `Outbox.carry`); if it rolls back they wait for the next one.
+   */
+  async ride(manager: EntityManager): Promise<((committed: boolean) => void) | undefined> {
+    this.carried = true;
+    if (this.unclaimed.length === 0) return undefined;
+    const positions = this.unclaimed.sort((a, b) => a - b);
+    this.unclaimed = [];
+    await deleteOutboxRows(manager, positions);
+    return (committed) => {
+      if (committed) for (const position of positions) this.published.delete(position);
+      else this.unclaimed.push(...positions);
+    };
   }
 
   /** Clears `running` when `round` settles, and starts another if a wake-up came meanwhile. */
@@ -79,35 +116,64 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> {
       });
   }
 
-  /** Stops the timer and waits for the round in progress. */
+  /** Stops the timer, waits for the round in progress, then deletes the acknowledged rows left (best effort). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+    await this.deleteUnclaimed().catch((error: unknown) => this.options.onError?.(error));
   }
 
   /**
-   * Publishes rows until the outbox is empty (or a round publishes nothing); returns how many were
-   * published. For start-up and tests; the running relay calls it on its own.
+   * Publishes rows until the outbox is empty (or a round publishes nothing) and deletes them;
+   * returns how many were published. For start-up and tests; the running relay calls it on its own.
    */
   async drainOnce(): Promise<number> {
+    const total = await this.drain();
+    await this.deleteUnclaimed();
+    return total;
+  }
+
+  /** Publishes rows until none is left unpublished; their deletes may wait for a transaction. */
+  private async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const rows = await readOutboxRows(this.dataSource, this.batchSize);
+      // Rows published but not yet deleted are left out. The copy is taken before the read: a
+      // delete that commits during the read (Postgres) takes its rows out of `published` first.
+      const rows = await readOutboxRows(this.dataSource, this.batchSize, [...this.published]);
       if (rows.length === 0) return total;
       const published = await this.publishRound(rows);
       if (published.failure !== undefined) throw published.failure;
       total += published.count;
+      // Deleted here when no outbox carries the deletes, or too many wait (a quiet outbox, a big backlog).
+      if (!this.carried || this.published.size >= this.batchSize) await this.deleteUnclaimed();
       if (rows.length < this.batchSize) return total;
     }
+  }
+
+  /** Deletes the acknowledged rows no transaction has taken, in a commit of their own. */
+  private async deleteUnclaimed(): Promise<void> {
+    if (this.unclaimed.length === 0) return;
+    const positions = this.unclaimed.sort((a, b) => a - b);
+    this.unclaimed = [];
+    try {
+      await deleteOutboxRows(this.dataSource, positions);
+    } catch (error) {
+      this.unclaimed.push(...positions);
+      throw error;
+    }
+    for (const position of positions) this.published.delete(position);
   }
 
   private async loop(): Promise<void> {
     do {
       this.again = false;
+      const tidy = this.tidy;
+      this.tidy = false;
       try {
-        await this.drainOnce();
+        await this.drain();
+        if (tidy) await this.deleteUnclaimed();
       } catch (error) {
         this.options.onError?.(error);
         this.again = false; // the timer tries again; retrying at once would spin while the stream is away
@@ -116,7 +182,7 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> {
     } while (this.again && !this.stopped);
   }
 
-  /** Publishes `rows` (per key in order, keys in parallel), deletes those acknowledged. */
+  /** Publishes `rows` (per key in order, keys in parallel); those acknowledged wait to be deleted. */
   private async publishRound(rows: readonly OutboxRow[]): Promise<{ count: number; failure: unknown }> {
     const byKey = new Map<string, OutboxRow[]>();
     for (const row of rows) byKey.set(row.key, [...(byKey.get(row.key) ?? []), row]);
@@ -135,7 +201,8 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> {
         }
       }),
     );
-    if (acked.length > 0) await deleteOutboxRows(this.dataSource, acked);
+    for (const position of acked) this.published.add(position);
+    this.unclaimed.push(...acked);
     return { count: acked.length, failure };
   }
 }

@@ -38,10 +38,15 @@ export async function insertOutboxRows(manager: EntityManager, events: readonly 
   }
 }
 
-/** The oldest `limit` rows, in position order. */
-export async function readOutboxRows(target: SqlTarget, limit: number): Promise<OutboxRow[]> {
+/**
+ * The oldest `limit` rows, in position order, leaving out the rows at `skip` (published, their
+ * delete not yet committed) in the statement, so they are not read again.
+ */
+export async function readOutboxRows(target: SqlTarget, limit: number, skip: readonly number[] = []): Promise<OutboxRow[]> {
+  const where = skip.length > 0 ? ` WHERE position NOT IN (${skip.map((_, i) => placeholder(target, i)).join(', ')})` : '';
   const rows = (await target.query(
-    `SELECT position, event_key, payload FROM ${tableOf(target, OutboxEntry)} ORDER BY position LIMIT ${Math.max(1, Math.floor(limit))}`,
+    `SELECT position, event_key, payload FROM ${tableOf(target, OutboxEntry)}${where} ORDER BY position LIMIT ${Math.max(1, Math.floor(limit))}`,
+    [...skip],
   )) as Array<{ position: number | string; event_key: string; payload: string }>;
   return rows.map((r) => ({ position: Number(r.position), key: r.event_key, payload: r.payload }));
 }

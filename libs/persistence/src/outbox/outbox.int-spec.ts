@@ -290,5 +290,56 @@ for (const kind of databaseKinds) {
         await db.dispose();
       }
     });
+
+    test('carried deletes: the next outbox transaction deletes the acknowledged rows, a rolled-back one keeps them, none is published twice', async (t) => {
+      const db = await testDatabase(t, kind);
+      if (!db) return;
+      try {
+        const stream = await freshStream();
+        const ds = await db.open();
+        const sent: string[] = [];
+        const publisher = { publish: (e: SpecEvent) => (sent.push(e.id), stream.publisher.publish(e)) };
+        const relay = new OutboxRelay<SpecEvent>(ds, publisher, { intervalMs: 60_000 });
+        const outbox = new Outbox<SpecEvent>(ds, { groupCommit: {} });
+        outbox.onCommitted(() => relay.wake());
+        outbox.carry(relay);
+        await relay.start();
+        const emitOne = (n: number) =>
+          outbox.once({ consumer: 'spec', eventId: `in-${n}`, lockKey: 'u1' }, async ({ emit }) => emit([event(`out-${n}`, 'u1', n)]));
+        try {
+          await emitOne(1);
+          await waitFor(() => relay.awaitingDelete === 1, { message: 'out-1 published, its row waiting' });
+          assert.equal(await countOutboxRows(ds), 1);
+          // This transaction deletes out-1's row; the round it wakes publishes out-2 only.
+          await emitOne(2);
+          await waitFor(() => sent.length === 2 && relay.awaitingDelete === 1, { message: 'out-2 published' });
+          assert.equal(await countOutboxRows(ds), 1);
+          // A transaction that rolls back takes its delete with it: the row waits for the next one.
+          await assert.rejects(
+            outbox.run(async () => {
+              throw new Error('boom');
+            }),
+            /boom/,
+          );
+          assert.equal(await countOutboxRows(ds), 1);
+          assert.equal(relay.awaitingDelete, 1);
+          await outbox.run(async () => undefined);
+          assert.equal(await countOutboxRows(ds), 0);
+          assert.equal(relay.awaitingDelete, 0);
+          await emitOne(3);
+          await waitFor(() => relay.awaitingDelete === 1, { message: 'out-3 published' });
+        } finally {
+          await relay.stop(); // deletes what no transaction came to delete
+        }
+        assert.equal(await countOutboxRows(ds), 0);
+        assert.deepEqual(sent, ['out-1', 'out-2', 'out-3']);
+        assert.deepEqual(
+          (await stream.stored()).map((e) => e.id),
+          ['out-1', 'out-2', 'out-3'],
+        );
+      } finally {
+        await db.dispose();
+      }
+    });
   });
 }

@@ -27,6 +27,19 @@ export interface OnceKey extends InboxKey {
   readonly lockKey?: string;
 }
 
+/**
+ * Writes that ride along in every outbox transaction (the relay's deletes of published rows, see
+ * {@link Outbox.carry}), so they cost no commit of their own.
+ */
+export interface TransactionRider {
+  /**
+   * Writes through `manager` inside the transaction, after the units' work; returns a callback told
+   * whether that transaction committed (`true`) or rolled back (`false`), or nothing if it wrote
+   * nothing. Throwing rolls the transaction back like a failing unit.
+   */
+  ride(manager: EntityManager): Promise<((committed: boolean) => void) | undefined>;
+}
+
 /** Options of {@link Outbox}. */
 export interface OutboxOptions {
   /**
@@ -72,6 +85,7 @@ interface Job {
  * const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { maxBatch: 256 } });
  * const relay = new OutboxRelay<IdmEvent>(dataSource, eventPublisher);
  * outbox.onCommitted(() => relay.wake());
+ * outbox.carry(relay);                                   // its deletes of published rows ride in our commits
  * await relay.start();                                   // publishes what a crash left behind
  * const r = await outbox.once({ consumer, eventId: event.id, streamSeq, lockKey: event.subject }, async ({ manager, emit }) => {
  *   await manager.getRepository(Recipient).save(next);   // state + inbox row + outbox rows: one transaction
@@ -87,6 +101,7 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
   private readonly lingerMs: number;
   private readonly now: () => Date;
   private readonly committedListeners: Array<() => void> = [];
+  private readonly riders: TransactionRider[] = [];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -129,6 +144,11 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
   /** Calls `listener` after every commit that wrote outbox rows (wake the relay). Must not throw. */
   onCommitted(listener: () => void): void {
     this.committedListeners.push(listener);
+  }
+
+  /** Lets `rider` write inside every later transaction of this outbox (e.g. `outbox.carry(relay)`). */
+  carry(rider: TransactionRider): void {
+    this.riders.push(rider);
   }
 
   private submit<T>(key: OnceKey | undefined, work: (unit: UnitOfWork<E>) => Promise<T>, batch?: Job['batch']): Promise<OnceResult<T>> {
@@ -183,6 +203,7 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
   private async commit(batch: readonly Job[]): Promise<Array<OnceResult<unknown>>> {
     const at = this.now();
     let emittedAny = false;
+    const landed: Array<(committed: boolean) => void> = [];
     const outcomes = await runInTransaction(this.dataSource, async (manager) => {
       const keys = batch.flatMap((job) => (job.key ? [job.key] : []));
       const owned = await Inbox.recordAll(manager, keys, at);
@@ -218,8 +239,16 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
       }
       await insertOutboxRows(manager, emitted, at);
       emittedAny = emitted.length > 0;
+      for (const rider of this.riders) {
+        const done = await rider.ride(manager);
+        if (done) landed.push(done);
+      }
       return out;
+    }).catch((error: unknown) => {
+      for (const done of landed) done(false);
+      throw error;
     });
+    for (const done of landed) done(true);
     if (emittedAny) for (const listener of this.committedListeners) listener();
     return outcomes;
   }
