@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@idm/testing';
+import { StopWaiting, waitFor } from '@idm/testing';
 
 /** The apps an end-to-end test can start; each is `dist/apps/<app>/main.js`. */
 export type AppName = 'password-sync' | 'notifier' | 'scheduler' | 'directory-source' | 'console';
@@ -72,7 +72,7 @@ export async function startApp(
     const before = log().length;
     await waitFor(
       () => {
-        if (gone) throw new Error(`${name} exited during start-up:\n${log().slice(before)}`);
+        if (gone) throw new StopWaiting(`${name} exited during start-up:\n${log().slice(before)}`);
         return ready.test(log().slice(before));
       },
       { timeoutMs: 30_000, message: `${name} ready` },
@@ -104,7 +104,7 @@ export async function startApp(
         () => {
           if (pattern.test(log())) return true;
           if (child?.exitCode !== null || child?.signalCode !== null)
-            throw new Error(`${name} exited before logging ${pattern}:\n${log().slice(-2000)}`);
+            throw new StopWaiting(`${name} exited before logging ${pattern}:\n${log().slice(-2000)}`);
           return false;
         },
         { message: `${name} to log ${pattern}`, timeoutMs },

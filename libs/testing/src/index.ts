@@ -1,6 +1,6 @@
 export { freePort } from './free-port.js';
 export { tempDir } from './temp-dir.js';
-export { waitFor } from './wait-for.js';
+export { waitFor, StopWaiting } from './wait-for.js';
 export { startNatsServer } from './nats-server.harness.js';
 export type { NatsServerHandle } from './nats-server.harness.js';
 export { createTlsFiles } from './tls-certificates.js';

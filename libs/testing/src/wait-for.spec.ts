@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { freePort } from './free-port.js';
 import { HarnessError } from './harness-errors.js';
 import { tempDir } from './temp-dir.js';
-import { waitFor } from './wait-for.js';
+import { StopWaiting, waitFor } from './wait-for.js';
 
 test('waitFor returns the first truthy value and retries through errors', async () => {
   let calls = 0;
@@ -31,6 +31,21 @@ test('waitFor times out with a HarnessError naming what was awaited and the last
     (err: unknown) =>
       err instanceof HarnessError && err.code === 'IDM_HARNESS_TIMEOUT' && /the widget/.test(err.message) && /still down/.test(err.message),
   );
+});
+
+test('waitFor ends at once when the predicate throws StopWaiting (the condition can never come true)', async () => {
+  let calls = 0;
+  await assert.rejects(
+    waitFor(
+      () => {
+        calls += 1;
+        throw new StopWaiting('the process exited');
+      },
+      { timeoutMs: 60_000, intervalMs: 1 },
+    ),
+    (err: unknown) => err instanceof StopWaiting && err.message === 'the process exited',
+  );
+  assert.equal(calls, 1, 'no second poll after StopWaiting');
 });
 
 test('freePort gives a loopback port; tempDir creates a directory under os.tmpdir()', async () => {

@@ -1,6 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from './harness-errors.js';
 
+/**
+ * Thrown by a {@link waitFor} predicate when the condition can never come true (the process it
+ * waits on has exited, say): `waitFor` rethrows it at once instead of polling until its timeout.
+ */
+export class StopWaiting extends Error {
+  override readonly name = 'StopWaiting';
+}
+
 /** Options of {@link waitFor}. */
 export interface WaitForOptions {
   /** Give up after this long (default 10 000 ms). */
@@ -14,7 +22,7 @@ export interface WaitForOptions {
 /**
  * Polls `predicate` until it returns a value other than `false`, `undefined` or `null`, and
  * returns that value. A predicate that throws counts as "not yet"; its last error becomes the
- * `cause` of the timeout error.
+ * `cause` of the timeout error, except a {@link StopWaiting}, which ends the wait at once.
  *
  * For tests and harness start-up only — never to assert how long something takes.
  * @throws HarnessError with code `IDM_HARNESS_TIMEOUT` after `timeoutMs`.
@@ -32,6 +40,7 @@ export async function waitFor<T>(
       const value = await predicate();
       if (value !== false && value !== undefined && value !== null) return value as Exclude<T, false | undefined | null>;
     } catch (err) {
+      if (err instanceof StopWaiting) throw err;
       lastError = err;
     }
     if (Date.now() >= deadline) {
