@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { IdmEvent } from '@idm/contracts';
-import { errorMessage, type EventPublisher } from '@idm/messaging';
+import { errorMessage } from '@idm/config';
+import type { EventPublisher } from '@idm/messaging';
 import { Outbox, OutboxRelay } from '@idm/persistence';
 import type { DataSource } from 'typeorm';
 

@@ -2,7 +2,6 @@
 // (settlement, backoff, key lanes, provisioning details, option and result types) stays internal.
 export { PermanentError, WrongLastSequenceError, MessagingSetupError, isPermissionViolation } from './errors.js';
 /** Re-exported from `@idm/config` (where it lives) for the `idm` CLI, which still imports it from here. */
-export { errorMessage } from '@idm/config';
 export { connectNats } from './nats-connection.js';
 export type { NatsConnectionConfig } from './nats-connection.js';
 export { serverFeatures } from './server-features.js';

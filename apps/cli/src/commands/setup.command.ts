@@ -1,4 +1,5 @@
-import { ensureDeadLetterStream, ensureEventStream, errorMessage, isPermissionViolation, MessagingSetupError } from '@idm/messaging';
+import { errorMessage } from '@idm/config';
+import { ensureDeadLetterStream, ensureEventStream, isPermissionViolation, MessagingSetupError } from '@idm/messaging';
 import { CliError } from '../cli-error.js';
 import type { Command } from 'commander';
 import { connecting, outputOf, type ConnectingOptions } from '../command.js';
