@@ -59,7 +59,14 @@ describe('transient faults of the systems we talk to', () => {
         replies.every((r) => (r as { ok?: boolean } | undefined)?.ok === true),
         'accepted although the directory did not answer',
       );
-      const failures = await stack.log.ofType(EventTypes.PasswordSyncFailed);
+      // The reply comes after the commit; the outbox relay appends the events a moment later.
+      const failures = await waitFor(
+        async () => {
+          const found = await stack.log.ofType(EventTypes.PasswordSyncFailed);
+          return found.length >= users.length ? found : undefined;
+        },
+        { timeoutMs: 30_000, message: 'a PasswordSyncFailed per user' },
+      );
       assert.ok(
         failures.length >= users.length && failures.every((e) => e.data.reason === 'target-unavailable'),
         'every timeout is target-unavailable',
