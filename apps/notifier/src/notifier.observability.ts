@@ -6,11 +6,9 @@ import { EventTypes } from '@idm/contracts';
 import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import {
   addGauge,
-  addStreamBacklogGauges,
   ageSeconds,
   countAppendedOutcomes,
-  readinessChecks,
-  startAppHealth,
+  startConsumerAppHealth,
   type AppHealthDeps,
   type HealthServer,
 } from '@idm/observability';
@@ -58,11 +56,8 @@ export async function observeNotifier(
     'Age of the oldest pending email (since first flagged), 0 when none',
     async () => ageSeconds(await pendingEmails.oldestFirstQueuedAt(dataSource), new Date()),
   );
+  const jsm = await jetstreamManager(nc);
   const stream = deps.messaging.stream.name;
-  addStreamBacklogGauges(metrics, await jetstreamManager(nc), {
-    stream,
-    deadLetterStream: deadLetterStreamName(stream),
-    consumers: [NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER],
-  });
-  return startAppHealth(deps, [readinessChecks.nats(nc), readinessChecks.consumers(transport), readinessChecks.database(dataSource)]);
+  const backlog = { stream, deadLetterStream: deadLetterStreamName(stream), consumers: [NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER] };
+  return startConsumerAppHealth(deps, { nc, jsm, transport, dataSource }, backlog);
 }

@@ -7,11 +7,9 @@ import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTr
 import {
   addCounter,
   addGauge,
-  addStreamBacklogGauges,
   countAppendedOutcomes,
-  readinessChecks,
   secondsLeft,
-  startAppHealth,
+  startConsumerAppHealth,
   type AppHealthDeps,
   type HealthServer,
 } from '@idm/observability';
@@ -77,11 +75,8 @@ export async function observePasswordSync(
     'Longest run of consecutive target-unavailable failures of one cached password (0 when the target answers)',
     async () => (await cachedHealth()).longestUnavailableStreak,
   );
+  const jsm = await jetstreamManager(nc);
   const stream = deps.messaging.stream.name;
-  addStreamBacklogGauges(metrics, await jetstreamManager(nc), {
-    stream,
-    deadLetterStream: deadLetterStreamName(stream),
-    consumers: [PASSWORD_SYNC_CONSUMER],
-  });
-  return startAppHealth(deps, [readinessChecks.nats(nc), readinessChecks.consumers(transport), readinessChecks.database(dataSource)]);
+  const backlog = { stream, deadLetterStream: deadLetterStreamName(stream), consumers: [PASSWORD_SYNC_CONSUMER] };
+  return startConsumerAppHealth(deps, { nc, jsm, transport, dataSource }, backlog);
 }

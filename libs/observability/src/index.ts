@@ -14,6 +14,8 @@ export type { AppMetrics, AppendedFacts } from './metrics.js';
 export { startHealthServer } from './health-server.js';
 export { startAppHealth } from './start-app-health.js';
 export type { AppHealthDeps } from './start-app-health.js';
+export { startConsumerAppHealth } from './consumer-app-health.js';
+export type { ConsumerAppParts } from './consumer-app-health.js';
 export { addStreamBacklogGauges } from './stream-backlog-gauges.js';
 export type { StreamBacklogSources, StreamInfoReader } from './stream-backlog-gauges.js';
 export { readinessChecks } from './readiness-checks.js';
