@@ -1,9 +1,9 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
 import { replayProjection } from '@idm/messaging';
-import { anEvent, fullThenPartialReplayOnEachDatabase, memoryLog, testDatabases, type TestDatabase } from '@idm/testing';
+import { anEvent, fullThenPartialReplayOnEachDatabase, memoryLog } from '@idm/testing';
 import { openNotifierDatabase } from '../notifier.database.js';
 import { notifierProjection } from './notifier-projection.js';
 
@@ -69,27 +69,14 @@ async function dump(ds: DataSource): Promise<unknown> {
 }
 
 describe('notifier replay into SQLite and Postgres', () => {
-  // The log is held in memory: reading JetStream in batches is readStreamInBatches' own spec;
-  // this one is about the rows each engine ends up with.
-  const log = memoryLog(scenario());
-  const lastSeq = log.lastSeq;
-  let dbs: TestDatabase[];
-  before(async () => {
-    dbs = await testDatabases();
-  });
-  after(async () => {
-    for (const db of dbs) if (db.unavailable === undefined) await db.dispose();
-  });
-
   it('writes the same rows on both databases, for a full and a partial replay', async (t) => {
-    const ports = { read: log.read, sink: () => undefined };
     const dumps = await fullThenPartialReplayOnEachDatabase(
-      dbs,
       {
+        log: memoryLog(scenario()),
         open: openNotifierDatabase,
-        replay: (ds, fromSeq) => replayProjection(notifierProjection(ds), ports, { stream: STREAM, fromSeq, batchSize: 25 }),
+        replay: (ds, read, fromSeq) =>
+          replayProjection(notifierProjection(ds), { read, sink: () => undefined }, { stream: STREAM, fromSeq, batchSize: 25 }),
         dump,
-        lastSeq,
       },
       (message) => t.diagnostic(message),
     );

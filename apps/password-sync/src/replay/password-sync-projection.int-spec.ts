@@ -1,9 +1,9 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
 import { replayProjection } from '@idm/messaging';
-import { anEvent, fullThenPartialReplayOnEachDatabase, memoryLog, testDatabases, type TestDatabase } from '@idm/testing';
+import { anEvent, fullThenPartialReplayOnEachDatabase, memoryLog } from '@idm/testing';
 import { openPasswordSyncDatabase } from '../password-sync.database.js';
 import { passwordSyncProjection } from './password-sync-projection.js';
 
@@ -61,28 +61,15 @@ async function dump(ds: DataSource): Promise<Array<Record<string, unknown>>> {
 }
 
 describe('password-sync replay into SQLite and Postgres', () => {
-  // The log is held in memory: reading JetStream in batches is readStreamInBatches' own spec;
-  // this one is about the rows each engine ends up with.
-  const log = memoryLog(scenario());
-  const lastSeq = log.lastSeq;
-  let dbs: TestDatabase[];
-  before(async () => {
-    dbs = await testDatabases();
-  });
-  after(async () => {
-    for (const db of dbs) if (db.unavailable === undefined) await db.dispose();
-  });
-
   it('writes the same rows on both databases, never a secret, for a full and a partial replay', async (t) => {
-    const ports = { read: log.read, sink: () => undefined };
     const policy = { minutes: 60 };
     const dumps = await fullThenPartialReplayOnEachDatabase(
-      dbs,
       {
+        log: memoryLog(scenario()),
         open: openPasswordSyncDatabase,
-        replay: (ds, fromSeq) => replayProjection(passwordSyncProjection(ds, policy), ports, { stream: STREAM, fromSeq, batchSize: 20 }),
+        replay: (ds, read, fromSeq) =>
+          replayProjection(passwordSyncProjection(ds, policy), { read, sink: () => undefined }, { stream: STREAM, fromSeq, batchSize: 20 }),
         dump,
-        lastSeq,
         checkFull: (rows, kind) => {
           assert.equal(rows.length, 30);
           assert.ok(
