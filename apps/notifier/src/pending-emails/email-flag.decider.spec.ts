@@ -6,6 +6,7 @@ import { DEFAULT_EMAIL_RULES, type EmailRules } from '../email-rules/email-rules
 import { decideEmailFlags, type EmailFlagDecision } from './email-flag.decider.js';
 import { evolvePendingEmail, type DeliveryEvent } from './pending-email.evolve.js';
 import type { PendingEmail } from './pending-email.js';
+import { aPendingEmail } from './pending-email.fixture.js';
 
 type History = IdmEvent;
 type State = ReadonlyMap<string, PendingEmail>;
@@ -55,19 +56,7 @@ describe('email flags', () => {
           assert.equal(event.id, deriveEventId(cause.id, 'idm.email.queued', 'u-1001', 'NEW_USER'));
           assert.equal(event.causationid, cause.id);
           assert.equal(event.time, FIXED_NOW.toISOString());
-          assert.deepEqual(pending, {
-            userId: 'u-1001',
-            emailType: 'NEW_USER',
-            queuedEventId: event.id,
-            queuedAt: FIXED_NOW,
-            firstQueuedAt: FIXED_NOW,
-            attempts: 0,
-            lastError: null,
-            claimedTick: null,
-            claimedAt: null,
-            claimToken: null,
-            context: {},
-          });
+          assert.deepEqual(pending, aPendingEmail({ queuedEventId: event.id }));
         });
     });
 

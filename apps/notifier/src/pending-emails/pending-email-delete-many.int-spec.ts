@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { onEachTestDatabase, testDatabases, FIXED_NOW } from '@idm/testing';
+import { onEachTestDatabase, testDatabases } from '@idm/testing';
 import { openNotifierDatabase } from '../notifier.database.js';
 import type { PendingEmail } from './pending-email.js';
+import { aPendingEmail } from './pending-email.fixture.js';
 import { PendingEmailRepository } from './pending-email.repository.js';
 
 // A drained tick's outcomes clear their flags one DELETE per batch (a row-value list): it must
@@ -10,19 +11,7 @@ import { PendingEmailRepository } from './pending-email.repository.js';
 // same type of another user — on both engines, across chunks.
 
 function pending(userId: string, emailType: string): PendingEmail {
-  return {
-    userId,
-    emailType,
-    queuedEventId: `q-${userId}-${emailType}`,
-    queuedAt: FIXED_NOW,
-    firstQueuedAt: FIXED_NOW,
-    attempts: 0,
-    lastError: null,
-    claimedTick: null,
-    claimedAt: null,
-    claimToken: null,
-    context: {},
-  };
+  return aPendingEmail({ userId, emailType, queuedEventId: `q-${userId}-${emailType}` });
 }
 
 describe('deleting many pending emails by key', () => {

@@ -2,21 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { anEvent, FIXED_NOW } from '@idm/testing';
 import { clearsFlag, evolvePendingEmail } from './pending-email.evolve.js';
-import type { PendingEmail } from './pending-email.js';
+import { aPendingEmail } from './pending-email.fixture.js';
 
-const claimed: PendingEmail = {
-  userId: 'u-1001',
-  emailType: 'NEW_USER',
-  queuedEventId: 'q-1',
-  queuedAt: FIXED_NOW,
-  firstQueuedAt: FIXED_NOW,
-  attempts: 2,
-  lastError: '451 later',
-  claimedTick: 'tick-1',
-  claimedAt: FIXED_NOW,
-  claimToken: 'token-1',
-  context: {},
-};
+const claimed = aPendingEmail({ attempts: 2, lastError: '451 later', claimedTick: 'tick-1', claimedAt: FIXED_NOW, claimToken: 'token-1' });
 
 describe('applying delivery events to a pending email', () => {
   describe('given an email claimed by tick-1', () => {

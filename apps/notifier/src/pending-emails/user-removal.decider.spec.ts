@@ -3,24 +3,13 @@ import { describe, it } from 'node:test';
 import { deriveEventId } from '@idm/contracts';
 import { anEvent, FIXED_NOW } from '@idm/testing';
 import type { PendingEmail } from './pending-email.js';
+import { aPendingEmail } from './pending-email.fixture.js';
 import { decideUserRemoval } from './user-removal.decider.js';
 
 const ctx = { now: FIXED_NOW, source: '/idm/notifier' };
 
 function pending(emailType: string, attempts: number): PendingEmail {
-  return {
-    userId: 'u-1001',
-    emailType,
-    queuedEventId: `q-${emailType}`,
-    queuedAt: FIXED_NOW,
-    firstQueuedAt: FIXED_NOW,
-    attempts,
-    lastError: attempts > 0 ? '451 try later' : null,
-    claimedTick: null,
-    claimedAt: null,
-    claimToken: null,
-    context: {},
-  };
+  return aPendingEmail({ emailType, queuedEventId: `q-${emailType}`, attempts, lastError: attempts > 0 ? '451 try later' : null });
 }
 
 describe('user removal', () => {
