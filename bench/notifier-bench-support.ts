@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { AckPolicy, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { createEvent, EventTypes } from '@idm/contracts';
 import type { EventPublisher } from '@idm/messaging';
+import { testDatabases, type PostgresTestDatabase, type SqliteTestDatabase } from '@idm/testing';
 
 const now = () => new Date().toISOString();
 /** How often {@link nthEmailSent} asks the server for the count. */
@@ -45,5 +46,32 @@ export async function nthEmailSent(js: JetStreamClient, stream: string, n: numbe
     }
   } finally {
     await jsm.consumers.delete(stream, name).catch(() => undefined);
+  }
+}
+
+/** A test database, with the environment that points the notifier at it. */
+export type BenchDatabase = (SqliteTestDatabase | PostgresTestDatabase) & {
+  /** `DATA_DIR` on SQLite; `DATABASE_URL` and `DATABASE_SCHEMA` on Postgres. */
+  readonly env: Readonly<Record<string, string>>;
+};
+
+/**
+ * Runs `run` on each test database in turn: a fresh SQLite folder, then a fresh Postgres schema
+ * when Postgres answers (otherwise it says why the Postgres rows are skipped). Each is dropped
+ * after its run, a failed one too, so a large bench leaves nothing behind.
+ */
+export async function onEachBenchDatabase(run: (db: BenchDatabase) => Promise<void>): Promise<void> {
+  for (const db of await testDatabases()) {
+    if (db.unavailable !== undefined) {
+      console.log(`postgres rows skipped: ${db.unavailable}`);
+      continue;
+    }
+    const env: Record<string, string> =
+      db.kind === 'sqlite' ? { DATA_DIR: db.dataDir } : { DATABASE_URL: db.databaseUrl, DATABASE_SCHEMA: db.schema };
+    try {
+      await run({ ...db, env });
+    } finally {
+      await db.dispose();
+    }
   }
 }

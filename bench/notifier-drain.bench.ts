@@ -18,9 +18,9 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import nodemailer from 'nodemailer';
 import { createEvent, EventTypes } from '@idm/contracts';
 import { connectNats, EventPublisher } from '@idm/messaging';
-import { startNatsServer, startSmtpServer, tempDir, testDatabases, waitFor, type SmtpServerHandle } from '@idm/testing';
+import { startNatsServer, startSmtpServer, tempDir, waitFor, type SmtpServerHandle } from '@idm/testing';
 import { BenchReport, goals, startBenchApp, type BenchRow } from './bench-support.js';
-import { nthEmailSent, publishRetryTick } from './notifier-bench-support.js';
+import { nthEmailSent, onEachBenchDatabase, publishRetryTick } from './notifier-bench-support.js';
 
 const N = Number(process.env.BENCH_EMAILS ?? 10_000);
 /** Connection counts the raw row sweeps; the notifier runs with the fastest. */
@@ -75,7 +75,7 @@ async function notifierDrain(
   smtp: SmtpServerHandle,
   connections: number,
   kind: 'sqlite' | 'postgres',
-  database: Record<string, string>,
+  database: Readonly<Record<string, string>>,
 ): Promise<BenchRow> {
   const nats = await startNatsServer({ jetstream: true });
   const stream = `BENCH_${randomBytes(3).toString('hex')}`;
@@ -168,23 +168,11 @@ async function main(): Promise<void> {
     }
     if (!raw) throw new Error('BENCH_CONNECTIONS names no connection count');
     console.log(`raw is fastest at ${best} connections: the notifier runs with ${best} connections and ${best} sends in flight`);
-    for (const db of await testDatabases()) {
-      if (db.unavailable !== undefined) {
-        console.log(`postgres row skipped: ${db.unavailable}`);
-        continue;
-      }
-      try {
-        const row = await notifierDrain(
-          smtp,
-          best,
-          db.kind,
-          db.kind === 'sqlite' ? { DATA_DIR: db.dataDir } : { DATABASE_URL: db.databaseUrl, DATABASE_SCHEMA: db.schema },
-        );
-        report.add(row, { vs: raw, goals: [goals.ratioAtLeast(db.kind === 'postgres' ? 0.7 : 0.5)] });
-      } finally {
-        await db.dispose();
-      }
-    }
+    const vs = raw;
+    await onEachBenchDatabase(async (db) => {
+      const row = await notifierDrain(smtp, best, db.kind, db.env);
+      report.add(row, { vs, goals: [goals.ratioAtLeast(db.kind === 'postgres' ? 0.7 : 0.5)] });
+    });
     report.print(`notifier drain: ${N} pending emails to a local SMTP sink (goals: ≥ 70 % of raw on Postgres, ≥ 50 % on SQLite)`);
   } finally {
     await smtp.dispose();

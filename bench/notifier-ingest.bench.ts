@@ -20,8 +20,9 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamCl
 import { createEvent, EventTypes, type IdmEvent, type IdmEventOf } from '@idm/contracts';
 import { connectNats, EventPublisher } from '@idm/messaging';
 import { Inbox, openDatabase, persistenceEntities, persistenceMigrations, runInTransaction } from '@idm/persistence';
-import { startNatsServer, tempDir, testDatabases, waitFor } from '@idm/testing';
+import { startNatsServer, tempDir, waitFor } from '@idm/testing';
 import { printTable, startBenchApp, type BenchRow } from './bench-support.js';
+import { onEachBenchDatabase, type BenchDatabase } from './notifier-bench-support.js';
 
 const N = Number(process.env.BENCH_INGEST_EVENTS ?? 20_000);
 const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 1_000);
@@ -33,9 +34,6 @@ const concurrency: Record<string, string> = process.env.BENCH_CONSUMER_CONCURREN
 const INSERT_BATCH = 500;
 const GOALS = { sqlite: 3_000, postgres: 5_000 } as const;
 const LATENCY_GOAL_MS = 100;
-
-type Kind = 'sqlite' | 'postgres';
-type Database = { kind: Kind; env: Record<string, string>; dataDir: string; databaseUrl?: string; schema?: string };
 
 const userAdded = (userId: string, time = new Date().toISOString()): IdmEventOf<'idm.user.added'> =>
   createEvent(
@@ -90,13 +88,12 @@ async function rawConsumerRead(js: JetStreamClient, jsm: JetStreamManager, strea
 }
 
 /** The raw database side: N inbox rows in 500-row transactions, one multi-row INSERT each. */
-async function rawBatchedInsert(db: Database, n: number): Promise<BenchRow> {
+async function rawBatchedInsert(db: BenchDatabase, n: number): Promise<BenchRow> {
   const dataDir = tempDir('bench-insert');
   const ds = await openDatabase({
     app: 'bench-insert',
     dataDir,
-    databaseUrl: db.databaseUrl,
-    schema: db.schema ? `${db.schema}_raw` : undefined,
+    ...(db.kind === 'postgres' ? { databaseUrl: db.databaseUrl, schema: `${db.schema}_raw` } : {}),
     entities: persistenceEntities,
     migrations: persistenceMigrations,
   });
@@ -124,7 +121,7 @@ interface IngestResult {
   readonly latency: { p50: number; p99: number; max: number; count: number };
 }
 
-async function notifierIngest(db: Database): Promise<IngestResult> {
+async function notifierIngest(db: BenchDatabase): Promise<IngestResult> {
   // A server per run: the app provisions its stream on `idm.>` subjects, which two streams cannot share.
   const nats = await startNatsServer({ jetstream: true });
   const stream = `BENCH_${randomBytes(3).toString('hex')}`;
@@ -138,6 +135,8 @@ async function notifierIngest(db: Database): Promise<IngestResult> {
       MAIL_FROM: 'IDM <noreply@idm.example>',
       LOG_LEVEL: 'info',
       HEALTH_PORT: 'off',
+      // The notifier's folder on Postgres; SQLite's DATA_DIR in db.env replaces it.
+      DATA_DIR: logDir,
       ...concurrency,
       ...db.env,
     },
@@ -216,33 +215,15 @@ async function main(): Promise<void> {
   const rows: BenchRow[] = [];
   const latencyLines: string[] = [];
   let consumerRow: BenchRow | undefined;
-  for (const testDb of await testDatabases()) {
-    if (testDb.unavailable !== undefined) {
-      console.log(`postgres rows skipped: ${testDb.unavailable}`);
-      continue;
-    }
-    const db: Database =
-      testDb.kind === 'sqlite'
-        ? { kind: 'sqlite', env: { DATA_DIR: testDb.dataDir }, dataDir: testDb.dataDir }
-        : {
-            kind: 'postgres',
-            env: { DATABASE_URL: testDb.databaseUrl, DATABASE_SCHEMA: testDb.schema, DATA_DIR: tempDir('bench-pg') },
-            dataDir: '.',
-            databaseUrl: testDb.databaseUrl,
-            schema: testDb.schema,
-          };
-    try {
-      rows.push(await rawBatchedInsert(db, N));
-      const { row, latency } = await notifierIngest(db);
-      rows.push(row);
-      const verdict = latency.p99 < LATENCY_GOAL_MS ? 'goal met' : `goal MISSED (${(latency.p99 / LATENCY_GOAL_MS).toFixed(1)}× the goal)`;
-      latencyLines.push(
-        `| ${db.kind.padEnd(8)} | ${String(latency.count).padStart(7)} | ${latency.p50.toFixed(1).padStart(7)} | ${latency.p99.toFixed(1).padStart(7)} | ${latency.max.toFixed(1).padStart(7)} | p99 < ${LATENCY_GOAL_MS} ms: ${verdict}`,
-      );
-    } finally {
-      await testDb.dispose();
-    }
-  }
+  await onEachBenchDatabase(async (db) => {
+    rows.push(await rawBatchedInsert(db, N));
+    const { row, latency } = await notifierIngest(db);
+    rows.push(row);
+    const verdict = latency.p99 < LATENCY_GOAL_MS ? 'goal met' : `goal MISSED (${(latency.p99 / LATENCY_GOAL_MS).toFixed(1)}× the goal)`;
+    latencyLines.push(
+      `| ${db.kind.padEnd(8)} | ${String(latency.count).padStart(7)} | ${latency.p50.toFixed(1).padStart(7)} | ${latency.p99.toFixed(1).padStart(7)} | ${latency.max.toFixed(1).padStart(7)} | p99 < ${LATENCY_GOAL_MS} ms: ${verdict}`,
+    );
+  });
   // The consumer side, on a stream of its own holding N UserAdded, after the app runs (no competition for the CPU).
   const nats = await startNatsServer({ jetstream: true });
   const nc = await connectNats({ url: nats.url, name: 'bench-raw' });
