@@ -1,8 +1,10 @@
 import { TableIndex } from 'typeorm';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The condition of `password_cache_first_attempt`: accepted passwords with no recorded attempt. */
-export const FIRST_ATTEMPT_INDEX_WHERE = `state = 'cached' AND attempts = 0 AND last_reason IS NULL`;
+// A frozen copy of the entity's FIRST_ATTEMPT_INDEX_WHERE as this migration released it: a
+// migration must build the same index on every database whatever the entity says later (a new
+// condition is a new migration), and the entity, not its history, owns the current one.
+const FIRST_ATTEMPT_INDEX_WHERE = `state = 'cached' AND attempts = 0 AND last_reason IS NULL`;
 
 /**
  * Adds `password_cache_first_attempt`, a partial index on `cached_at` over the rows the sweeper's

@@ -1,6 +1,11 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { timestampColumn } from '@idm/persistence';
-import { FIRST_ATTEMPT_INDEX_WHERE } from '../migrations/password-cache-first-attempt-index.migration.js';
+
+/**
+ * The condition of `password_cache_first_attempt`: accepted passwords with no recorded attempt
+ * (the sweeper's "accepted but never attempted" query reads only these rows).
+ */
+export const FIRST_ATTEMPT_INDEX_WHERE = `state = 'cached' AND attempts = 0 AND last_reason IS NULL`;
 
 /**
  * One row per user. The sealed secret (ciphertext, nonce, tag, key id) is present only while the
