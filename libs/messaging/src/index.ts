@@ -19,7 +19,7 @@ export { messagingEnv, messagingConfigFromEnv, transportOptions } from './messag
 export type { MessagingConfig } from './messaging-config.js';
 export { MessagingModule, NATS_CONNECTION } from './messaging.module.js';
 export { readStreamInBatches } from './stream-batches.js';
-export { serveRequests, parseRequest } from './request-responder.js';
+export { RequestResponders } from './request-responder.js';
 export {
   parseReplayArgs,
   checkAppStopped,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { startNatsServer, type NatsServerHandle } from '@idm/testing';
 import { connectNats } from './nats-connection.js';
-import { parseRequest, serveRequests } from './request-responder.js';
+import { parseRequest, RequestResponders, serveRequests } from './request-responder.js';
 
 describe('serveRequests against a real nats-server', () => {
   let server: NatsServerHandle;
@@ -43,5 +43,24 @@ describe('serveRequests against a real nats-server', () => {
   it('turns a thrown error into an error reply and a log line', async () => {
     assert.deepEqual(await ask('{"name":"boom"}'), { ok: false, error: 'exploded' });
     assert.ok(errors.some((e) => e.includes('exploded')));
+  });
+
+  const askOn = async (subject: string, body: string) =>
+    (await nc.request(subject, body, { timeout: 2_000 })).json<Record<string, unknown>>();
+  it('RequestResponders: answers each subject in the queue group, a parsed one only for a valid body, and stops answering all on close', async () => {
+    const responders = new RequestResponders(nc, 'spec', { error: () => undefined });
+    responders.serve('idm.cmd.spec.status', async () => ({ ok: true, status: 'fine' }));
+    let asked = 0;
+    responders.serveParsed('idm.cmd.spec.user', z.object({ userId: z.string() }), '{ "userId": "<id>" }', async ({ userId }) => {
+      asked++;
+      return { ok: true, userId };
+    });
+    assert.deepEqual(await askOn('idm.cmd.spec.status', ''), { ok: true, status: 'fine' });
+    assert.deepEqual(await askOn('idm.cmd.spec.user', '{"userId":"u-1"}'), { ok: true, userId: 'u-1' });
+    assert.deepEqual(await askOn('idm.cmd.spec.user', '{"user":"u-1"}'), { ok: false, error: 'expected { "userId": "<id>" }' });
+    assert.equal(asked, 1, 'an invalid body never reaches the answer');
+    responders.close();
+    await nc.flush();
+    await assert.rejects(askOn('idm.cmd.spec.status', ''), /no responders|503/i);
   });
 });

@@ -55,3 +55,40 @@ export function serveRequests(
     },
   });
 }
+
+/**
+ * The request/reply subjects one app answers, all in one queue group (one replica answers each
+ * request) and all unsubscribed by {@link RequestResponders.close} on shutdown. Each subject is
+ * served as {@link serveRequests} serves it: every request gets a JSON reply, errors included.
+ */
+export class RequestResponders {
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly queue: string,
+    private readonly logger: ResponderLogger,
+  ) {}
+
+  /** Answers `subject` with `answer`'s value (a request body, if any, is `answer`'s to read). */
+  serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
+    this.subscriptions.push(serveRequests(this.nc, subject, this.queue, answer, this.logger));
+  }
+
+  /**
+   * Answers `subject` with `answer`'s value for the request body validated by `schema`; a body
+   * that is not JSON or not valid gets `{ ok: false, error }` naming the `expected` shape, and
+   * `answer` is not called (see {@link parseRequest}: the request is never echoed).
+   */
+  serveParsed<T>(subject: string, schema: ZodType<T>, expected: string, answer: (request: T) => Promise<unknown>): void {
+    this.serve(subject, async (msg) => {
+      const request = parseRequest(msg, schema, expected);
+      return request.ok ? answer(request.value) : request.reply;
+    });
+  }
+
+  /** Stops answering every subject served so far; requests already received still get their reply. */
+  close(): void {
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+  }
+}

@@ -1,7 +1,7 @@
 import { appVersion } from '@idm/config';
 import { CommandSubjects, type DirectorySourceStatusReply } from '@idm/contracts';
-import { NATS_CONNECTION, serveRequests } from '@idm/messaging';
-import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { NATS_CONNECTION, RequestResponders } from '@idm/messaging';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { PollLoop } from '../poller/poll-loop.js';
 import { SnapshotRepository } from '../snapshot/snapshot.repository.js';
@@ -17,28 +17,22 @@ const DIRECTORY_SOURCE_STATUS_QUEUE = 'idm-directory-source';
  */
 @Injectable()
 export class DirectorySourceStatusResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('DirectorySourceStatus');
-  private subscription: Subscription | undefined;
+  private readonly responders: RequestResponders;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
     @Inject(SnapshotRepository) private readonly snapshot: SnapshotRepository,
     @Inject(PollLoop) private readonly loop: PollLoop,
-  ) {}
+  ) {
+    this.responders = new RequestResponders(nc, DIRECTORY_SOURCE_STATUS_QUEUE, new Logger('DirectorySourceStatus'));
+  }
 
   onApplicationBootstrap(): void {
-    this.subscription = serveRequests(
-      this.nc,
-      CommandSubjects.DirectorySourceStatus,
-      DIRECTORY_SOURCE_STATUS_QUEUE,
-      () => this.status(),
-      this.logger,
-    );
+    this.responders.serve(CommandSubjects.DirectorySourceStatus, () => this.status());
   }
 
   beforeApplicationShutdown(): void {
-    this.subscription?.unsubscribe();
-    this.subscription = undefined;
+    this.responders.close();
   }
 
   private async status(): Promise<DirectorySourceStatusReply> {

@@ -1,9 +1,9 @@
 import { appVersion, Clock } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { CommandSubjects, emailPreviewQuerySchema, userQuerySchema } from '@idm/contracts';
-import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
+import { NATS_CONNECTION, RequestResponders } from '@idm/messaging';
 import { InstanceLeaseEntity } from '../instance-lease/instance-lease.entity.js';
 import type { NotifierConfig } from '../notifier.config.js';
 import { NOTIFIER_CONFIG, NOTIFIER_TEMPLATES } from '../notifier.tokens.js';
@@ -32,31 +32,31 @@ export const NOTIFIER_STATUS_QUEUE = 'idm-notifier';
  */
 @Injectable()
 export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('NotifierStatus');
-  private readonly subscriptions: Subscription[] = [];
+  private readonly responders: RequestResponders;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     @Inject(NOTIFIER_TEMPLATES) private readonly templates: TemplateSet,
-  ) {}
+  ) {
+    this.responders = new RequestResponders(nc, NOTIFIER_STATUS_QUEUE, new Logger('NotifierStatus'));
+  }
 
   onApplicationBootstrap(): void {
-    this.serve(CommandSubjects.NotifierStatus, () => this.status());
-    this.serve(CommandSubjects.NotifierUser, (msg) => {
-      const request = parseRequest(msg, userQuerySchema, '{ "userId": "<id>" }');
-      return request.ok ? this.user(request.value.userId) : Promise.resolve(request.reply);
-    });
-    this.serve(CommandSubjects.NotifierPreview, (msg) => {
-      const request = parseRequest(msg, emailPreviewQuerySchema, '{ "userId": "<id>", "emailType"?: "<TYPE>" }');
-      return request.ok ? this.preview(request.value.userId, request.value.emailType) : Promise.resolve(request.reply);
-    });
+    this.responders.serve(CommandSubjects.NotifierStatus, () => this.status());
+    this.responders.serveParsed(CommandSubjects.NotifierUser, userQuerySchema, '{ "userId": "<id>" }', (q) => this.user(q.userId));
+    this.responders.serveParsed(
+      CommandSubjects.NotifierPreview,
+      emailPreviewQuerySchema,
+      '{ "userId": "<id>", "emailType"?: "<TYPE>" }',
+      (q) => this.preview(q.userId, q.emailType),
+    );
   }
 
   beforeApplicationShutdown(): void {
-    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    this.responders.close();
   }
 
   private async status(): Promise<unknown> {
@@ -139,9 +139,5 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
         return { emailType: type, ...renderTemplate(template, values) };
       });
     return { ok: true, userId, known: row !== null, previews };
-  }
-
-  private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
-    this.subscriptions.push(serveRequests(this.nc, subject, NOTIFIER_STATUS_QUEUE, answer, this.logger));
   }
 }

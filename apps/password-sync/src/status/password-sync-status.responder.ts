@@ -1,9 +1,9 @@
 import { appVersion } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import { CommandSubjects, userQuerySchema } from '@idm/contracts';
-import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
+import { NATS_CONNECTION, RequestResponders } from '@idm/messaging';
 import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
 import { PasswordCacheService } from '../password-cache/password-cache.service.js';
 
@@ -20,25 +20,23 @@ export const PASSWORD_SYNC_STATUS_QUEUE = 'idm-password-sync';
  */
 @Injectable()
 export class PasswordSyncStatusResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('PasswordSyncStatus');
-  private readonly subscriptions: Subscription[] = [];
+  private readonly responders: RequestResponders;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(PasswordCacheService) private readonly service: PasswordCacheService,
-  ) {}
+  ) {
+    this.responders = new RequestResponders(nc, PASSWORD_SYNC_STATUS_QUEUE, new Logger('PasswordSyncStatus'));
+  }
 
   onApplicationBootstrap(): void {
-    this.serve(CommandSubjects.PasswordSyncStatus, () => this.status());
-    this.serve(CommandSubjects.PasswordSyncUser, (msg) => {
-      const request = parseRequest(msg, userQuerySchema, '{ "userId": "<id>" }');
-      return request.ok ? this.user(request.value.userId) : Promise.resolve(request.reply);
-    });
+    this.responders.serve(CommandSubjects.PasswordSyncStatus, () => this.status());
+    this.responders.serveParsed(CommandSubjects.PasswordSyncUser, userQuerySchema, '{ "userId": "<id>" }', (q) => this.user(q.userId));
   }
 
   beforeApplicationShutdown(): void {
-    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    this.responders.close();
   }
 
   private async status(): Promise<unknown> {
@@ -96,9 +94,5 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
           }
         : null,
     };
-  }
-
-  private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
-    this.subscriptions.push(serveRequests(this.nc, subject, PASSWORD_SYNC_STATUS_QUEUE, answer, this.logger));
   }
 }

@@ -1,8 +1,8 @@
 import { appVersion } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, scheduleFireRequestSchema } from '@idm/contracts';
-import { NATS_CONNECTION, parseRequest, serveRequests } from '@idm/messaging';
+import { NATS_CONNECTION, RequestResponders } from '@idm/messaging';
 import { SchedulerService } from '../ticks/scheduler.service.js';
 
 /** Queue group: with several replicas, one of them answers each command. */
@@ -15,27 +15,27 @@ const SCHEDULER_COMMAND_QUEUE = 'idm-scheduler';
  */
 @Injectable()
 export class SchedulerCommandsHandler implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('SchedulerCommands');
-  private readonly subscriptions: Subscription[] = [];
+  private readonly responders: RequestResponders;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
     private readonly scheduler: SchedulerService,
-  ) {}
+  ) {
+    this.responders = new RequestResponders(nc, SCHEDULER_COMMAND_QUEUE, new Logger('SchedulerCommands'));
+  }
 
   onApplicationBootstrap(): void {
-    this.serve(CommandSubjects.SchedulerList, async () => ({ ok: true, version: appVersion(), schedules: await this.scheduler.list() }));
-    this.serve(CommandSubjects.SchedulerFire, async (msg) => {
-      const request = parseRequest(msg, scheduleFireRequestSchema, '{ "schedule": "<name>" }');
-      return request.ok ? this.scheduler.fire(request.value.schedule) : request.reply;
-    });
+    this.responders.serve(CommandSubjects.SchedulerList, async () => ({
+      ok: true,
+      version: appVersion(),
+      schedules: await this.scheduler.list(),
+    }));
+    this.responders.serveParsed(CommandSubjects.SchedulerFire, scheduleFireRequestSchema, '{ "schedule": "<name>" }', async (q) =>
+      this.scheduler.fire(q.schedule),
+    );
   }
 
   beforeApplicationShutdown(): void {
-    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
-  }
-
-  private serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
-    this.subscriptions.push(serveRequests(this.nc, subject, SCHEDULER_COMMAND_QUEUE, answer, this.logger));
+    this.responders.close();
   }
 }
