@@ -63,7 +63,6 @@ function peakRssMbOf(pid: number | undefined): number {
 
 /**
  * CPU time (utime + stime) of a live process in seconds (Linux; 100 clock ticks per second); NaN elsewhere.
- * `password-sync.bench.ts` keeps a copy of its own (issue-pwsync edits that file); it can use this one.
  */
 export function cpuSecondsOf(pid: number | undefined): number {
   try {

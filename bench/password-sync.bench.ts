@@ -17,7 +17,7 @@ import {
   type NatsServerHandle,
   type SlapdHandle,
 } from '@idm/testing';
-import { BenchReport, goals } from './bench-support.js';
+import { BenchReport, cpuSecondsOf, goals } from './bench-support.js';
 
 /**
  * 18,000 password changes (the seed's bulk example) through the whole path — command →
@@ -150,17 +150,6 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
     `\nPasswordSynced events: ${synced} of ${N} (${retried} after a retry); failed replies: ${failed}; password-sync CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / N) * 1000).toFixed(2)} ms per password, start-up included)`,
   );
   report.print(`password-sync bench: ${N} passwords, concurrency ${CONCURRENCY}, slapd ${slapd.url}, SQLite`);
-}
-
-/** utime + stime of a live process, in seconds (Linux; 100 clock ticks per second); NaN elsewhere. */
-function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /**
