@@ -39,6 +39,19 @@ function cached(overrides: Partial<CachedPassword> = {}): CachedPassword {
   };
 }
 
+/** User U's password, synced at `syncedAt` (default T0) on its first attempt. */
+function synced(syncedAt = T0): PasswordCacheState {
+  return {
+    status: 'synced',
+    userId: U,
+    origin: 'source',
+    changedAt: T0,
+    cachedAt: T0,
+    attempts: 1,
+    syncedAt,
+  };
+}
+
 /** Given a state, when an input arrives at `now`, then this decision. */
 function given(state: PasswordCacheState) {
   return {
@@ -359,32 +372,22 @@ describe('password cache decider', () => {
   });
 
   describe('given a synced password', () => {
-    const synced: PasswordCacheState = {
-      status: 'synced',
-      userId: U,
-      origin: 'source',
-      changedAt: T0,
-      cachedAt: T0,
-      attempts: 1,
-      syncedAt: T0,
-    };
-
     for (const input of [userAdded, userModified, userRemoved, expiryDue, retryDue, result({ status: 'applied' })]) {
       it(`when ${input.type} arrives, then nothing happens (nothing-cached)`, () => {
-        given(synced)
+        given(synced())
           .when(input, plus(T0, 90 * MIN))
           .thenIgnored('nothing-cached');
       });
     }
 
     it('when a newer password arrives, then it is cached and applied', () => {
-      given(synced)
+      given(synced())
         .when(change(plus(T0, MIN)), plus(T0, MIN))
         .then(({ state }) => assert.equal(state.status, 'cached'));
     });
 
     it('when an older change arrives late, then nothing happens (stale-change)', () => {
-      given(synced)
+      given(synced())
         .when(change(plus(T0, -MIN)))
         .thenIgnored('stale-change');
     });
@@ -454,16 +457,7 @@ describe('an accepted password that was never attempted (the process died betwee
   });
 
   it('when it was synced meanwhile, then nothing happens', () => {
-    const synced: PasswordCacheState = {
-      status: 'synced',
-      userId: U,
-      origin: 'source',
-      changedAt: T0,
-      cachedAt: T0,
-      attempts: 1,
-      syncedAt: plus(T0, 1000),
-    };
-    given(synced)
+    given(synced(plus(T0, 1000)))
       .when(overdue(plus(T0, MIN)), plus(T0, MIN))
       .thenIgnored('nothing-cached');
   });
