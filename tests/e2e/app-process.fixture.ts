@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StopWaiting, waitFor } from '@idm/testing';
+import { stopChild, StopWaiting, waitFor } from '@idm/testing';
 
 /** The apps an end-to-end test can start; each is `dist/apps/<app>/main.js`. */
 export type AppName = 'password-sync' | 'notifier' | 'scheduler' | 'directory-source' | 'console';
@@ -83,12 +83,7 @@ export async function startApp(
   };
 
   const stop = async (timeoutMs = 15_000): Promise<void> => {
-    const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    await exited;
-    clearTimeout(timer);
+    if (child) await stopChild(child, timeoutMs);
   };
 
   // A test process that dies must not leave the app running.

@@ -25,3 +25,17 @@ export function fakePasswordConnector(
     callback: (_err, msg) => void msg.respond(JSON.stringify(answer(msg.json<PasswordConnectorRequest>()))),
   });
 }
+
+/**
+ * password-sync's settings for a spec stack whose connector is a {@link fakePasswordConnector} on
+ * `subject`: the NATS target, the embedded mode (no directory source of its own), and 1-second
+ * source polls and sweeps so a spec is not kept waiting by the production defaults.
+ */
+export function fakeConnectorPasswordSyncEnv(subject: string): NodeJS.ProcessEnv {
+  return {
+    PASSWORD_TARGET: `nats:${subject}`,
+    IDM_EMBEDDED: 'true',
+    SOURCE_POLLING_INTERVAL_SECONDS: '1',
+    PASSWORD_SWEEP_INTERVAL_SECONDS: '1',
+  };
+}

@@ -11,9 +11,11 @@ import type { IdmEvent } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
 import {
   appProcessEnv,
+  fakeConnectorPasswordSyncEnv,
   fakePasswordConnector,
   startNatsServer,
   startSmtpServer,
+  stopChild,
   storedEvents,
   tempDir,
   waitFor,
@@ -54,18 +56,16 @@ export function rowsOf(dataDir: string, app: string, table: string, orderBy: str
   }
 }
 
+/** The subject of the stack's fake password connector. */
+const CONNECTOR = 'connector.passwords';
+
 /** The environment each app gets on top of the stack's. */
 export const APP_ENV: Record<AppName, NodeJS.ProcessEnv> = {
   // Ticks come only from `idm schedules fire`: a real */5 tick landing mid-file would send what a
   // spec expects to find still pending. Once a year, at a time no run reaches.
   scheduler: { EMAIL_RETRY_CRON: '0 0 1 1 *' },
   notifier: { MAIL_FROM: 'IDM <noreply@idm.example>' },
-  'password-sync': {
-    PASSWORD_TARGET: 'nats:connector.passwords',
-    IDM_EMBEDDED: 'true',
-    SOURCE_POLLING_INTERVAL_SECONDS: '1',
-    PASSWORD_SWEEP_INTERVAL_SECONDS: '1',
-  },
+  'password-sync': fakeConnectorPasswordSyncEnv(CONNECTOR),
 };
 
 /**
@@ -92,7 +92,7 @@ export class CliStack {
     this.smtp = await startSmtpServer({ mode: 'accept' });
     this.nc = await connectNats({ url: this.nats.url, name: 'cli-spec' });
     this.jsm = await jetstreamManager(this.nc);
-    this.connector = fakePasswordConnector(this.nc, 'connector.passwords', ({ userId }) => {
+    this.connector = fakePasswordConnector(this.nc, CONNECTOR, ({ userId }) => {
       const status = userId.startsWith('ok-') ? 'applied' : userId.startsWith('weak-') ? 'policy-violation' : 'user-not-found';
       return { status, message: status === 'policy-violation' ? 'too short' : undefined };
     });
@@ -150,16 +150,11 @@ export class CliStack {
   async stopApp(app: AppName): Promise<void> {
     const child = this.apps.get(app);
     this.apps.delete(app);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => {
-      // Visible in the spec output: a stop that needs SIGKILL is a shutdown bug of the app.
-      process.stderr.write(`cli-stack: ${app} did not stop within ${STOP_TIMEOUT_MS} ms of SIGTERM: killed\n`);
-      child.kill('SIGKILL');
-    }, STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    if (!child) return;
+    // Visible in the spec output: a stop that needs SIGKILL is a shutdown bug of the app.
+    await stopChild(child, STOP_TIMEOUT_MS, () =>
+      process.stderr.write(`cli-stack: ${app} did not stop within ${STOP_TIMEOUT_MS} ms of SIGTERM: killed\n`),
+    );
   }
 
   /** Waits until each running app answers the CLI. */

@@ -9,9 +9,11 @@ import { encodeEvent, eventSubject, type IdmEvent } from '@idm/contracts';
 import { connectNats } from '@idm/messaging';
 import {
   appProcessEnv,
+  fakeConnectorPasswordSyncEnv,
   fakePasswordConnector,
   startNatsServer,
   startSmtpServer,
+  stopChild,
   tempDir,
   type NatsServerHandle,
   type SmtpServerHandle,
@@ -27,16 +29,14 @@ const STOP_TIMEOUT_MS = 15_000;
 
 export type StackApp = 'scheduler' | 'notifier' | 'password-sync';
 
+/** The subject of the stack's fake password connector. */
+const CONNECTOR = 'connector.passwords';
+
 const APP_ENV: Record<StackApp, NodeJS.ProcessEnv> = {
   scheduler: {},
   notifier: { MAIL_FROM: 'IDM <noreply@idm.example>' },
   // The fake connector below refuses every user it does not know: passwords stay cached.
-  'password-sync': {
-    PASSWORD_TARGET: 'nats:connector.passwords',
-    IDM_EMBEDDED: 'true',
-    SOURCE_POLLING_INTERVAL_SECONDS: '1',
-    PASSWORD_SWEEP_INTERVAL_SECONDS: '1',
-  },
+  'password-sync': fakeConnectorPasswordSyncEnv(CONNECTOR),
 };
 
 /** A running console process and its URL. */
@@ -74,7 +74,7 @@ export class ConsoleStack {
     this.nc = await connectNats({ url: this.nats.url, name: 'console-spec' });
     this.js = jetstream(this.nc);
     this.jsm = await jetstreamManager(this.nc);
-    this.connector = fakePasswordConnector(this.nc, 'connector.passwords', ({ userId }) => ({
+    this.connector = fakePasswordConnector(this.nc, CONNECTOR, ({ userId }) => ({
       status: userId.startsWith('ok-') ? 'applied' : 'user-not-found',
     }));
     const env = appProcessEnv({
@@ -159,16 +159,7 @@ export class ConsoleStack {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all(
-      this.children.map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await Promise.all(this.children.map((child) => stopChild(child, STOP_TIMEOUT_MS)));
     this.connector?.unsubscribe();
     await this.nc?.close();
     await this.smtp?.dispose();
