@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { waitFor } from '@idm/testing';
+import { tempDir, waitFor } from '@idm/testing';
 import { DatabaseUnavailableError, isTransientDatabaseError } from './database-errors.js';
 import { MigrationLockTimeoutError, openDatabase, persistenceEntities, Outbox, persistenceMigrations } from './index.js';
 import { migrationLockName } from './open-database.js';
 import { counterValue, increment } from './spec-support/counter.fixture.js';
-import { databaseKinds, postgresUrl, tempDir, testDatabase } from './spec-support/test-databases.js';
+import { databaseKinds, postgresUrl, testDatabase } from './spec-support/test-databases.js';
 
 /** Sessions holding (granted) or waiting for (not granted) the schema's migration lock. */
 async function migrationLockSessions(ds: DataSource, schema: string, granted: boolean): Promise<number> {

@@ -1,18 +1,17 @@
-// Local stand-in for @idm/testing's testDatabases()/tempDir(), which were not exported yet when
-// these specs were written. Real SQLite in a temp dir; real Postgres with a fresh schema per test.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { DEFAULT_TEST_DATABASE_URL, locationOf, testDatabases } from '@idm/testing';
 import { openDatabase, persistenceEntities, persistenceMigrations } from '../index.js';
 import { SpecCounter, SpecCounter1732300000001 } from './counter.fixture.js';
 
-/** Postgres used by specs: `DATABASE_URL` or the local trust-auth `test` database. */
-export const postgresUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+/** Postgres used by specs: `DATABASE_URL`, else @idm/testing's local trust-auth `test` database. */
+export const postgresUrl = process.env.DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
 
-/** One database under test; `open()` may be called repeatedly (close + reopen). */
+/**
+ * One database under test, opened with this lib's tables and the spec counter; `open()` may be
+ * called repeatedly (close + reopen).
+ */
 export interface TestDatabase {
   readonly kind: 'sqlite' | 'postgres';
   readonly app: string;
@@ -26,42 +25,31 @@ export interface TestDatabase {
 
 export const databaseKinds = ['sqlite', 'postgres'] as const;
 
-/** A fresh temp dir. */
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `${prefix}-`));
-}
-
 /**
- * A fresh database of `kind`, or `undefined` after a visible `t.skip` when Postgres is unreachable.
+ * A fresh database of `kind` from @idm/testing's `testDatabases()` (a temp dir, or a new Postgres
+ * schema), or `undefined` after a visible `t.skip` when Postgres is unreachable.
  */
 export async function testDatabase(t: TestContext, kind: 'sqlite' | 'postgres'): Promise<TestDatabase | undefined> {
-  const suffix = randomBytes(4).toString('hex');
-  const app = `spec-app-${suffix}`;
-  const dataDir = tempDir('idm-persistence');
-  const schema = kind === 'postgres' ? `spec_${suffix}` : undefined;
-  if (kind === 'postgres') {
-    const probe = new DataSource({ type: 'postgres', url: postgresUrl, connectTimeoutMS: 3000 });
-    try {
-      await probe.initialize();
-      await probe.destroy();
-    } catch (err) {
-      rmSync(dataDir, { recursive: true, force: true });
-      t.skip(`postgres unreachable: ${err instanceof Error ? err.message : String(err)}`);
-      return undefined;
-    }
+  const [sqlite, postgres] = await testDatabases();
+  // The Postgres schema is created only when opened, so an unused one needs no dropping.
+  if (kind === 'postgres') await sqlite.dispose();
+  const db = kind === 'sqlite' ? sqlite : postgres;
+  if (db.unavailable !== undefined) {
+    t.skip(db.unavailable);
+    return undefined;
   }
+  const app = `spec-app-${randomBytes(4).toString('hex')}`;
+  const location = locationOf(db);
   const opened: DataSource[] = [];
   return {
     kind,
     app,
-    dataDir,
-    schema,
+    dataDir: location.dataDir,
+    schema: db.kind === 'postgres' ? db.schema : undefined,
     async open() {
       const ds = await openDatabase({
         app,
-        dataDir,
-        databaseUrl: kind === 'postgres' ? postgresUrl : undefined,
-        schema,
+        ...location,
         entities: [...persistenceEntities, SpecCounter],
         migrations: [...persistenceMigrations, SpecCounter1732300000001],
       });
@@ -70,13 +58,7 @@ export async function testDatabase(t: TestContext, kind: 'sqlite' | 'postgres'):
     },
     async dispose() {
       for (const ds of opened) if (ds.isInitialized) await ds.destroy();
-      if (schema !== undefined) {
-        const admin = new DataSource({ type: 'postgres', url: postgresUrl });
-        await admin.initialize();
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await admin.destroy();
-      }
-      rmSync(dataDir, { recursive: true, force: true });
+      await db.dispose();
     },
   };
 }
