@@ -8,7 +8,7 @@ import { DatabaseUnavailableError, isTransientDatabaseError } from './database-e
 import { MigrationLockTimeoutError, openDatabase, persistenceEntities, Outbox, persistenceMigrations } from './index.js';
 import { migrationLockName } from './open-database.js';
 import { counterValue, increment } from './spec-support/counter.fixture.js';
-import { databaseKinds, postgresUrl, testDatabase } from './spec-support/test-databases.js';
+import { databaseKinds, postgresUrl, testDatabase, testOnDatabase } from './spec-support/test-databases.js';
 
 /** Sessions holding (granted) or waiting for (not granted) the schema's migration lock. */
 async function migrationLockSessions(ds: DataSource, schema: string, granted: boolean): Promise<number> {
@@ -27,65 +27,47 @@ const migrationLockWaiters = (ds: DataSource, schema: string): Promise<number> =
 
 for (const kind of databaseKinds) {
   describe(`openDatabase on ${kind}`, () => {
-    test('migrations create the tables and are not re-run on reopen', async (t) => {
-      const db = await testDatabase(t, kind);
-      if (!db) return;
+    testOnDatabase(kind, 'migrations create the tables and are not re-run on reopen', async (db) => {
+      const first = await db.open();
+      const runner = first.createQueryRunner();
       try {
-        const first = await db.open();
-        const runner = first.createQueryRunner();
-        try {
-          for (const table of ['inbox', 'outbox', 'projection_checkpoint', 'spec_counter'])
-            assert.equal(await runner.hasTable(table), true, table);
-        } finally {
-          await runner.release();
-        }
-        await first.destroy();
-        const second = await db.open();
-        assert.equal(await second.showMigrations(), false);
-        const rows = (await second.query(
-          `SELECT name FROM ${kind === 'postgres' ? `"${db.schema}".` : ''}migrations ORDER BY name`,
-        )) as Array<{ name: string }>;
-        assert.deepEqual(
-          rows.map((r) => r.name),
-          ['OutboxTable1764500000000', 'PersistenceTables1732300000000', 'SpecCounter1732300000001'],
-        );
+        for (const table of ['inbox', 'outbox', 'projection_checkpoint', 'spec_counter'])
+          assert.equal(await runner.hasTable(table), true, table);
       } finally {
-        await db.dispose();
+        await runner.release();
       }
+      await first.destroy();
+      const second = await db.open();
+      assert.equal(await second.showMigrations(), false);
+      const rows = (await second.query(
+        `SELECT name FROM ${kind === 'postgres' ? `"${db.schema}".` : ''}migrations ORDER BY name`,
+      )) as Array<{ name: string }>;
+      assert.deepEqual(
+        rows.map((r) => r.name),
+        ['OutboxTable1764500000000', 'PersistenceTables1732300000000', 'SpecCounter1732300000001'],
+      );
     });
 
-    test('data survives close and reopen', async (t) => {
-      const db = await testDatabase(t, kind);
-      if (!db) return;
-      try {
-        const first = await db.open();
-        await new Outbox(first).once({ consumer: 'c', eventId: 'evt-1', streamSeq: 1 }, ({ manager }) => increment(manager, 'kept'));
-        await first.destroy();
-        const second = await db.open();
-        assert.equal(await counterValue(second.manager, 'kept'), 1);
-        assert.deepEqual(
-          await new Outbox(second).once({ consumer: 'c', eventId: 'evt-1', streamSeq: 1 }, ({ manager }) => increment(manager, 'kept')),
-          { duplicate: true },
-        );
-      } finally {
-        await db.dispose();
-      }
+    testOnDatabase(kind, 'data survives close and reopen', async (db) => {
+      const first = await db.open();
+      await new Outbox(first).once({ consumer: 'c', eventId: 'evt-1', streamSeq: 1 }, ({ manager }) => increment(manager, 'kept'));
+      await first.destroy();
+      const second = await db.open();
+      assert.equal(await counterValue(second.manager, 'kept'), 1);
+      assert.deepEqual(
+        await new Outbox(second).once({ consumer: 'c', eventId: 'evt-1', streamSeq: 1 }, ({ manager }) => increment(manager, 'kept')),
+        { duplicate: true },
+      );
     });
   });
 }
 
 describe('openDatabase on sqlite specifics', () => {
-  test('uses <dataDir>/<app>.sqlite in WAL mode with synchronous=FULL', async (t) => {
-    const db = await testDatabase(t, 'sqlite');
-    if (!db) return;
-    try {
-      const ds = await db.open();
-      assert.equal(existsSync(join(db.dataDir, `${db.app}.sqlite`)), true);
-      assert.deepEqual(await ds.query('PRAGMA journal_mode'), [{ journal_mode: 'wal' }]);
-      assert.deepEqual(await ds.query('PRAGMA synchronous'), [{ synchronous: 2 }]);
-    } finally {
-      await db.dispose();
-    }
+  testOnDatabase('sqlite', 'uses <dataDir>/<app>.sqlite in WAL mode with synchronous=FULL', async (db) => {
+    const ds = await db.open();
+    assert.equal(existsSync(join(db.dataDir, `${db.app}.sqlite`)), true);
+    assert.deepEqual(await ds.query('PRAGMA journal_mode'), [{ journal_mode: 'wal' }]);
+    assert.deepEqual(await ds.query('PRAGMA synchronous'), [{ synchronous: 2 }]);
   });
 
   test('creates a missing data dir', async () => {
@@ -102,24 +84,18 @@ describe('openDatabase on sqlite specifics', () => {
 });
 
 describe('openDatabase on postgres specifics', () => {
-  test('puts the tables and the migrations table in the app schema', async (t) => {
-    const db = await testDatabase(t, 'postgres');
-    if (!db) return;
-    try {
-      const ds = await db.open();
-      const rows = (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [
-        db.schema,
-      ])) as Array<{
-        table_name: string;
-      }>;
-      assert.deepEqual(
-        rows.map((r) => r.table_name),
-        ['inbox', 'migrations', 'outbox', 'projection_checkpoint', 'spec_counter'],
-      );
-      assert.deepEqual(await ds.query('SHOW statement_timeout'), [{ statement_timeout: '30s' }]);
-    } finally {
-      await db.dispose();
-    }
+  testOnDatabase('postgres', 'puts the tables and the migrations table in the app schema', async (db) => {
+    const ds = await db.open();
+    const rows = (await ds.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [
+      db.schema,
+    ])) as Array<{
+      table_name: string;
+    }>;
+    assert.deepEqual(
+      rows.map((r) => r.table_name),
+      ['inbox', 'migrations', 'outbox', 'projection_checkpoint', 'spec_counter'],
+    );
+    assert.deepEqual(await ds.query('SHOW statement_timeout'), [{ statement_timeout: '30s' }]);
   });
 
   test('replicas starting together on a fresh schema all open it; the migrations run once', async (t) => {

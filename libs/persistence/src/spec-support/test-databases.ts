@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_TEST_DATABASE_URL, locationOf, testDatabases } from '@idm/testing';
 import { openDatabase, persistenceEntities, persistenceMigrations } from '../index.js';
@@ -61,4 +61,20 @@ export async function testDatabase(t: TestContext, kind: 'sqlite' | 'postgres'):
       await db.dispose();
     },
   };
+}
+
+/**
+ * A `test` named `name` that runs `body` on a fresh database of `kind` and disposes of it
+ * afterwards, pass or fail; skipped visibly when Postgres is unreachable.
+ */
+export function testOnDatabase(kind: 'sqlite' | 'postgres', name: string, body: (db: TestDatabase) => Promise<void>): void {
+  test(name, async (t) => {
+    const db = await testDatabase(t, kind);
+    if (!db) return;
+    try {
+      await body(db);
+    } finally {
+      await db.dispose();
+    }
+  });
 }
