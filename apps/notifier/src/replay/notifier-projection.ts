@@ -1,5 +1,5 @@
 import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
-import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction } from '@idm/persistence';
+import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction, upsertInChunks } from '@idm/persistence';
 import type { Projection } from '@idm/messaging';
 import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
 import type { PendingEmail } from '../pending-emails/pending-email.js';
@@ -132,15 +132,11 @@ async function writePortable(
   deletes: ReadonlyArray<[string, string]>,
   pendings: readonly PendingEmailEntity[],
 ): Promise<void> {
-  for (let i = 0; i < recipients.length; i += WRITE_CHUNK) {
-    await m
-      .createQueryBuilder()
-      .insert()
-      .into(RecipientEntity)
-      .values(recipients.slice(i, i + WRITE_CHUNK))
-      .orUpdate(['email', 'display_name', 'updated_seq'], ['user_id'])
-      .execute();
-  }
+  await upsertInChunks(m, RecipientEntity, recipients, {
+    update: ['email', 'display_name', 'updated_seq'],
+    conflict: ['user_id'],
+    chunk: WRITE_CHUNK,
+  });
   for (let i = 0; i < deletes.length; i += WRITE_CHUNK) {
     const chunk = deletes.slice(i, i + WRITE_CHUNK);
     await m
@@ -154,26 +150,21 @@ async function writePortable(
       )
       .execute();
   }
-  const columns = [
-    'queued_event_id',
-    'queued_at',
-    'first_queued_at',
-    'attempts',
-    'last_error',
-    'claimed_tick',
-    'claimed_at',
-    'claim_token',
-    'context',
-  ];
-  for (let i = 0; i < pendings.length; i += WRITE_CHUNK / 2) {
-    await m
-      .createQueryBuilder()
-      .insert()
-      .into(PendingEmailEntity)
-      .values(pendings.slice(i, i + WRITE_CHUNK / 2))
-      .orUpdate(columns, ['user_id', 'email_type'])
-      .execute();
-  }
+  await upsertInChunks(m, PendingEmailEntity, pendings, {
+    update: [
+      'queued_event_id',
+      'queued_at',
+      'first_queued_at',
+      'attempts',
+      'last_error',
+      'claimed_tick',
+      'claimed_at',
+      'claim_token',
+      'context',
+    ],
+    conflict: ['user_id', 'email_type'],
+    chunk: WRITE_CHUNK / 2,
+  });
 }
 
 /** What the timestamp columns' transformer writes for a value. */

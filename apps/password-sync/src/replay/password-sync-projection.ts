@@ -1,5 +1,5 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction } from '@idm/persistence';
+import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction, upsertInChunks } from '@idm/persistence';
 import type { Projection } from '@idm/messaging';
 import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
 import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
@@ -148,16 +148,8 @@ async function flush(m: EntityManager, changed: ReadonlyMap<string, PasswordSync
 
 /** SQLite (and any other engine): TypeORM's multi-row upserts and updates, in chunks. */
 async function writePortable(m: EntityManager, rows: readonly PasswordCacheRow[], nullSecrets: readonly string[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    // The secret columns are not in the update list: an existing secret is kept or NULLed below, never written.
-    await m
-      .createQueryBuilder()
-      .insert()
-      .into(PasswordCacheRow)
-      .values(rows.slice(i, i + CHUNK))
-      .orUpdate([...PASSWORD_CACHE_REPLAYED_COLUMNS], ['user_id'])
-      .execute();
-  }
+  // The secret columns are not in the update list: an existing secret is kept or NULLed below, never written.
+  await upsertInChunks(m, PasswordCacheRow, rows, { update: PASSWORD_CACHE_REPLAYED_COLUMNS, conflict: ['user_id'], chunk: CHUNK });
   for (let i = 0; i < nullSecrets.length; i += CHUNK) {
     await m
       .createQueryBuilder()
