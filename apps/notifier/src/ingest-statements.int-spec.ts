@@ -5,6 +5,7 @@ import { FIXED_NOW, onEachTestDatabase, testDatabases } from '@idm/testing';
 import { openNotifierDatabase } from './notifier.database.js';
 import { newlyQueuedEmail, type PendingEmail } from './pending-emails/pending-email.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
+import { selectFlagState } from './pending-emails/flag-state.statements.js';
 import { selectPendingTypes, upsertPendingEmails } from './pending-emails/pending-email.statements.js';
 import type { Recipient } from './recipients/recipient.decider.js';
 import { RecipientRepository } from './recipients/recipient.repository.js';
@@ -195,6 +196,40 @@ describe('the pending-email upsert of a batch', () => {
       assert.equal(types.size, users.length);
       assert.equal(types.has('nobody'), false);
       assert.equal((await selectPendingTypes(dataSource, [])).size, 0);
+    });
+  });
+});
+
+describe('the flag state of a batch (recipients and pending types, one statement on Postgres)', () => {
+  it('reads both tables apart: users with a recipient, pending emails, both or neither; NULL columns; ids twice', async (t) => {
+    await onEachNotifierDatabase(t, async (dataSource) => {
+      const noAddress: Recipient = { userId: 'no-address', email: null, displayName: null, updatedSeq: 3 };
+      const both: Recipient = { userId: `both ${AWKWARD[0]!}`, email: 'b@example.com', displayName: AWKWARD[1]!, updatedSeq: 2 ** 41 };
+      await dataSource.transaction(async (m) => {
+        await upsertRecipients(m, [noAddress, both]);
+        await upsertPendingEmails(m, [
+          pending(both.userId, 'NEW_USER'),
+          pending(both.userId, 'PASSWORD_EXPIRY'),
+          pending('only-pending', 'NEW_USER'),
+        ]);
+      });
+      const state = await selectFlagState(dataSource, ['no-address', both.userId, 'only-pending', 'nobody', 'no-address']);
+      assert.deepEqual(
+        new Map([...state.recipients].sort(([a], [b]) => a.localeCompare(b))),
+        new Map([
+          [both.userId, both],
+          ['no-address', noAddress],
+        ]),
+      );
+      assert.deepEqual(
+        new Map([...state.pendingTypes].map(([user, types]) => [user, [...types].sort()])),
+        new Map([
+          [both.userId, ['NEW_USER', 'PASSWORD_EXPIRY']],
+          ['only-pending', ['NEW_USER']],
+        ]),
+      );
+      const empty = await selectFlagState(dataSource, []);
+      assert.equal(empty.recipients.size + empty.pendingTypes.size, 0);
     });
   });
 });

@@ -8,18 +8,23 @@ const SQLITE_CHUNK = 500;
 const COLUMNS = 'user_id, email, display_name, updated_seq';
 
 /** A `recipient` row as the engine returns it (`bigint` is a string on Postgres). */
-interface RecipientRecord {
+export interface RecipientRecord {
   readonly user_id: string;
   readonly email: string | null;
   readonly display_name: string | null;
   readonly updated_seq: number | string;
 }
 
+/** The recipient a row holds. */
+export function recipientOf(row: RecipientRecord): Recipient {
+  return { userId: row.user_id, email: row.email, displayName: row.display_name, updatedSeq: Number(row.updated_seq) };
+}
+
 /** The recipients of `userIds` (absent users are not in the map), see {@link selectByUserIds}. */
 export async function selectRecipients(target: SqlTarget, userIds: readonly string[]): Promise<Map<string, Recipient>> {
   const out = new Map<string, Recipient>();
   for (const row of await selectByUserIds<RecipientRecord>(target, 'recipient', COLUMNS, userIds)) {
-    out.set(row.user_id, { userId: row.user_id, email: row.email, displayName: row.display_name, updatedSeq: Number(row.updated_seq) });
+    out.set(row.user_id, recipientOf(row));
   }
   return out;
 }
