@@ -35,8 +35,8 @@ export interface NatsConnectionConfig {
 
 /**
  * The nats.js options for a config, without connecting: authentication (user/password, `.creds`
- * or an nkey seed file — read once here, so a missing file fails the start), TLS and the inbox
- * prefix. Pure apart from reading the credential files.
+ * or an nkey seed file — read once here, so a missing file fails the start), TLS, the inbox
+ * prefix, and requests without async stack traces. Pure apart from reading the credential files.
  * @throws ConfigError naming the variable and the unreadable file (never its content).
  */
 export function natsConnectOptions(config: NatsConnectionConfig): ConnectionOptions {
@@ -51,6 +51,11 @@ export function natsConnectOptions(config: NatsConnectionConfig): ConnectionOpti
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: false,
+    // Without this nats.js builds two Error objects with stack traces for every request — each
+    // JetStream append is one — to name the caller should it time out: half the CPU of an append
+    // (0.048 → 0.026 ms, profiled in the notifier's ingest). Our errors name the event instead
+    // (`MessagingUnavailableError`).
+    noAsyncTraces: true,
   };
   if (config.user) {
     options.user = config.user;

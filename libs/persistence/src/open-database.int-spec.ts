@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { tempDir, waitFor } from '@idm/testing';
 import { DatabaseUnavailableError, isTransientDatabaseError } from './database-errors.js';
-import { MigrationLockTimeoutError, openDatabase, persistenceEntities, Outbox, persistenceMigrations } from './index.js';
+import { MigrationLockTimeoutError, openDatabase, persistenceEntities, Outbox, persistenceMigrations, runInTransaction } from './index.js';
 import { migrationLockName } from './open-database.js';
 import { counterValue, increment } from './spec-support/counter.fixture.js';
 import { databaseKinds, postgresUrl, testDatabase, testOnDatabase } from './spec-support/test-databases.js';
@@ -96,6 +96,28 @@ describe('openDatabase on postgres specifics', () => {
       ['inbox', 'migrations', 'outbox', 'projection_checkpoint', 'spec_counter'],
     );
     assert.deepEqual(await ds.query('SHOW statement_timeout'), [{ statement_timeout: '30s' }]);
+  });
+
+  test('transactions are READ COMMITTED by the session default: runInTransaction begins with one statement', async (t) => {
+    const db = await testDatabase(t, 'postgres');
+    if (!db) return;
+    try {
+      const ds = await db.open();
+      // Every statement the transaction's query runner sends.
+      const sent: string[] = [];
+      const createQueryRunner = ds.createQueryRunner.bind(ds);
+      ds.createQueryRunner = (mode) => {
+        const runner = createQueryRunner(mode);
+        const query = runner.query.bind(runner);
+        runner.query = ((sql: string, ...rest: []) => (sent.push(sql), query(sql, ...rest))) as typeof runner.query;
+        return runner;
+      };
+      const level = await runInTransaction(ds, (manager) => manager.query('SHOW transaction_isolation'));
+      assert.deepEqual(level, [{ transaction_isolation: 'read committed' }]);
+      assert.deepEqual(sent, ['START TRANSACTION', 'SHOW transaction_isolation', 'COMMIT'], 'no SET TRANSACTION round trip');
+    } finally {
+      await db.dispose();
+    }
   });
 
   test('replicas starting together on a fresh schema all open it; the migrations run once', async (t) => {

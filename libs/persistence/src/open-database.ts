@@ -125,11 +125,14 @@ function postgresOptions(options: OpenDatabaseOptions, url: string): DataSourceO
     migrationsRun: false,
     synchronize: false,
     logging: options.logging ?? false,
-    // Passed to pg's Pool/Client; the search_path lets apps' raw SQL use unqualified names.
+    // Passed to pg's Pool/Client; the search_path lets apps' raw SQL use unqualified names. READ
+    // COMMITTED as the session's default: `runInTransaction` then begins with START TRANSACTION
+    // alone, not a second round trip for SET TRANSACTION ISOLATION LEVEL (group commits are
+    // round-trip bound).
     extra: {
       statement_timeout: STATEMENT_TIMEOUT_MS,
       idle_in_transaction_session_timeout: 60_000,
-      options: `-c search_path=${schema}`,
+      options: `-c search_path=${schema} -c default_transaction_isolation=read\\ committed`,
     },
   };
 }

@@ -7,6 +7,7 @@ import { evolveRecipient } from '../recipients/recipient.decider.js';
 import type { Recipient } from '../recipients/recipient.decider.js';
 import type { RecipientRepository } from '../recipients/recipient.repository.js';
 import { decideEmailFlags } from './email-flag.decider.js';
+import { selectFlagState } from './flag-state.statements.js';
 import type { PendingEmail } from './pending-email.js';
 import type { PendingEmailRepository } from './pending-email.repository.js';
 import { decideUserRemoval } from './user-removal.decider.js';
@@ -42,7 +43,7 @@ interface FlagInput {
  *
  * Ingest speed (a bulk import is thousands of `UserAdded` a second): the deliveries that commit
  * together (group commit) are decided together, with set-based reads and writes — one query for the
- * recipients, one for the pending types, one upsert of each — instead of a handful per event. The
+ * recipients and the pending types, one upsert of each — instead of a handful per event. The
  * deciders still see one event at a time, in order, against the state the earlier ones left.
  */
 export class EmailFlagService {
@@ -62,8 +63,7 @@ export class EmailFlagService {
   private async decideAll({ manager, emit }: UnitOfWork<IdmEvent>, inputs: readonly FlagInput[]): Promise<Array<readonly IdmEvent[]>> {
     const { recipients, pendingEmails, clock, rules, source } = this.ports;
     const userIds = inputs.map((i) => i.event.subject);
-    const known = await recipients.findMany(manager, userIds);
-    const pendingTypes = await pendingEmails.typesForMany(manager, userIds);
+    const { recipients: known, pendingTypes } = await selectFlagState(manager, userIds);
     const recipientWrites = new Map<string, Recipient>();
     const flagWrites: PendingEmail[] = [];
     const flush = async (): Promise<void> => {

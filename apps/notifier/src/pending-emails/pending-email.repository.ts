@@ -1,7 +1,8 @@
-import { In, type DataSource, type EntityManager, type UpdateQueryBuilder } from 'typeorm';
+import { type DataSource, type EntityManager, type UpdateQueryBuilder } from 'typeorm';
 import { runInTransaction } from '@idm/persistence';
 import type { PendingEmail } from './pending-email.js';
 import { PendingEmailEntity } from './pending-email.entity.js';
+import { selectPendingTypes, upsertPendingEmails } from './pending-email.statements.js';
 
 type Target = DataSource | EntityManager;
 
@@ -94,15 +95,7 @@ export class PendingEmailRepository {
 
   /** The email types pending for each of many users (users with none are absent), a few queries for a batch. */
   async typesForMany(target: Target, userIds: readonly string[]): Promise<Map<string, Set<string>>> {
-    const out = new Map<string, Set<string>>();
-    const unique = [...new Set(userIds)];
-    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
-      const rows = await target
-        .getRepository(PendingEmailEntity)
-        .find({ select: { userId: true, emailType: true }, where: { userId: In(unique.slice(i, i + LOOKUP_CHUNK)) } });
-      for (const row of rows) out.set(row.userId, (out.get(row.userId) ?? new Set<string>()).add(row.emailType));
-    }
-    return out;
+    return selectPendingTypes(target, userIds);
   }
 
   /**
@@ -110,12 +103,7 @@ export class PendingEmailRepository {
    * commit); call inside the transaction. For unclaimed rows: a claim's owner is not carried over.
    */
   async saveMany(manager: EntityManager, pending: readonly PendingEmail[]): Promise<void> {
-    // Last write per key wins, as successive saves would; sorted for one lock order on Postgres.
-    const byKey = new Map(pending.map((p) => [pendingKeyOf(p), p]));
-    const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => toRow(p));
-    for (let i = 0; i < rows.length; i += LOOKUP_CHUNK) {
-      await manager.getRepository(PendingEmailEntity).upsert(rows.slice(i, i + LOOKUP_CHUNK), ['userId', 'emailType']);
-    }
+    await upsertPendingEmails(manager, pending);
   }
 
   /** Inserts or replaces a row; call inside the handler's transaction. */

@@ -1,10 +1,9 @@
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
 import type { Recipient } from './recipient.decider.js';
 import { RecipientEntity } from './recipient.entity.js';
+import { selectRecipients, upsertRecipients } from './recipient.statements.js';
 
 type Target = DataSource | EntityManager;
-
-const LOOKUP_CHUNK = 500;
 
 function toRecipient(row: RecipientEntity): Recipient {
   return { userId: row.userId, email: row.email, displayName: row.displayName, updatedSeq: row.updatedSeq };
@@ -17,15 +16,9 @@ export class RecipientRepository {
     return row ? toRecipient(row) : undefined;
   }
 
-  /** Recipients of many users, by user id; looked up in chunks so a 10 000-email tick stays a few queries. */
+  /** Recipients of many users, by user id; a 10 000-email tick stays a few queries (one on Postgres). */
   async findMany(target: Target, userIds: readonly string[]): Promise<Map<string, Recipient>> {
-    const out = new Map<string, Recipient>();
-    const unique = [...new Set(userIds)];
-    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
-      const rows = await target.getRepository(RecipientEntity).findBy({ userId: In(unique.slice(i, i + LOOKUP_CHUNK)) });
-      for (const row of rows) out.set(row.userId, toRecipient(row));
-    }
-    return out;
+    return selectRecipients(target, userIds);
   }
 
   /** Forgets a user (UserRemoved); call inside the handler's transaction. */
@@ -33,16 +26,9 @@ export class RecipientRepository {
     await manager.getRepository(RecipientEntity).delete({ userId });
   }
 
-  /** Inserts or replaces many in one statement per chunk (group commit); call inside the transaction. */
+  /** Inserts or replaces many in one statement (per 500 on SQLite, group commit); call inside the transaction. */
   async saveMany(manager: EntityManager, recipients: readonly Recipient[]): Promise<void> {
-    // Sorted: two transactions upserting overlapping users lock their rows in one order (Postgres).
-    const sorted = [...recipients].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
-    for (let i = 0; i < sorted.length; i += LOOKUP_CHUNK) {
-      await manager.getRepository(RecipientEntity).upsert(
-        sorted.slice(i, i + LOOKUP_CHUNK).map((r) => ({ ...r })),
-        ['userId'],
-      );
-    }
+    await upsertRecipients(manager, recipients);
   }
 
   /** Inserts or replaces; call inside the handler's transaction. */
