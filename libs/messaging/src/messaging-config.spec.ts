@@ -47,6 +47,10 @@ describe('messaging configuration: authentication, inbox prefix and TLS', () => 
     assert.throws(() => messagingConfigFromEnv('cli', { NATS_INBOX_PREFIX: '_INBOX.*' }), /NATS_INBOX_PREFIX/);
   });
 
+  it('no error objects are built ahead of requests that may never fail (noAsyncTraces)', () => {
+    assert.equal(natsConnectOptions({ url: 'nats://a:4222', name: 'x' }).noAsyncTraces, true);
+  });
+
   it('TLS is on for tls:// URLs or any TLS file, off otherwise; the inbox prefix is passed on', () => {
     assert.equal(natsConnectOptions({ url: 'nats://a:4222', name: 'x' }).tls, undefined);
     assert.deepEqual(natsConnectOptions({ url: 'tls://a:4222', name: 'x' }).tls, {});
