@@ -23,7 +23,9 @@ export async function startBenchApp(app: string, env: Record<string, string>, lo
   const main = fileURLToPath(new URL(`../apps/${app}/main.js`, import.meta.url));
   // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the app (open it in Chrome DevTools) to find the bottleneck.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, main], {
+  // BENCH_APP_NODE_ARGS: more node flags for the app, e.g. `--import ./probe.mjs` to watch its event loop.
+  const nodeArgs = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...profile, ...nodeArgs, main], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', fd, fd],
   });

@@ -99,6 +99,10 @@ export class PasswordSyncModule {
           useFactory: (dataSource: DataSource, relay: OutboxRelay<IdmEvent>) => {
             const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { maxBatch: OUTBOX_MAX_BATCH, lingerMs: OUTBOX_LINGER_MS } });
             outbox.onCommitted(() => relay.wake());
+            // The relay's deletes of published rows ride in these commits: on SQLite each delete
+            // of its own was a commit and an fsync on the event loop, one per relay round
+            // (profiled: 2,566 of them for 6,000 passwords, 40 % of the time spent in SQLite).
+            outbox.carry(relay);
             return outbox;
           },
           inject: [DataSource, OutboxRelay],

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { tempDir, waitFor } from '@idm/testing';
@@ -68,6 +69,29 @@ describe('openDatabase on sqlite specifics', () => {
     assert.equal(existsSync(join(db.dataDir, `${db.app}.sqlite`)), true);
     assert.deepEqual(await ds.query('PRAGMA journal_mode'), [{ journal_mode: 'wal' }]);
     assert.deepEqual(await ds.query('PRAGMA synchronous'), [{ synchronous: 2 }]);
+  });
+
+  test('the app never checkpoints in its own commits; a thread of its own copies the WAL back', async (t) => {
+    const db = await testDatabase(t, 'sqlite');
+    if (!db) return;
+    try {
+      const ds = await db.open();
+      assert.deepEqual(await ds.query('PRAGMA wal_autocheckpoint'), [{ wal_autocheckpoint: 0 }]);
+      await new Outbox(ds).once({ consumer: 'c', eventId: 'evt-1', streamSeq: 1 }, ({ manager }) => increment(manager, 'kept'));
+      // The wal-index header (sqlite.org/walformat.html): frames in the WAL, and how many are copied back.
+      const walIndex = (): { frames: number; backfilled: number } => {
+        const header = readFileSync(join(db.dataDir, `${db.app}.sqlite-shm`)).subarray(0, 100);
+        const u32 = (at: number): number => (endianness() === 'LE' ? header.readUInt32LE(at) : header.readUInt32BE(at));
+        return { frames: u32(16), backfilled: u32(96) };
+      };
+      await waitFor(() => walIndex().frames > 0 && walIndex().backfilled === walIndex().frames, {
+        timeoutMs: 10_000,
+        message: 'the WAL copied back into the database file',
+      });
+      await ds.destroy(); // stops the thread first; must not hang
+    } finally {
+      await db.dispose();
+    }
   });
 
   test('creates a missing data dir', async () => {

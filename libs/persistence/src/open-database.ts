@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { DataSourceOptions } from 'typeorm';
 import { errorMessage, redactConnectionString } from '@idm/config';
 import { DatabaseUnavailableError, isTransientDatabaseError, scrubSecret } from './database-errors.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { installSqliteGate } from './sqlite-transaction-gate.js';
 
 /** Options of {@link openDatabase}. */
@@ -61,7 +62,9 @@ const MIGRATION_LOCK_TIMEOUT_MS = 300_000;
  *   nothing pending) instead of racing on `CREATE TABLE` (`pg_type_typname_nsp_index`).
  * - SQLite (better-sqlite3): file `<dataDir>/<app>.sqlite`, WAL journal, `synchronous=FULL`
  *   (a commit is on disk before the caller acks the event: with NORMAL a power loss could undo a
- *   committed state change whose event was already acked), 5 s busy timeout. Transactions of the
+ *   committed state change whose event was already acked), 5 s busy timeout. WAL checkpoints run
+ *   on a worker thread with a connection of its own (PASSIVE, every 100 ms), not inside the
+ *   app's commits on its event loop; `destroy()` stops that thread first. Transactions of the
  *   returned DataSource are serialised, because TypeORM shares one connection and one query
  *   runner on SQLite; do writes inside `dataSource.transaction`, `runInTransaction` or
  *   an `Outbox` unit, not via a bare `repository.save()` racing with them.
@@ -97,8 +100,21 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
     if (databaseUrl !== undefined && err instanceof Error) err.message = scrubSecret(err.message, databaseUrl);
     throw err;
   }
-  if (dataSource.options.type === 'better-sqlite3') installSqliteGate(dataSource);
+  if (dataSource.options.type === 'better-sqlite3') {
+    installSqliteGate(dataSource);
+    checkpointOffTheEventLoop(dataSource);
+  }
   return dataSource;
+}
+
+/** Starts a {@link SqliteCheckpointer} for `dataSource`, stopped before the DataSource closes. */
+function checkpointOffTheEventLoop(dataSource: DataSource): void {
+  const checkpointer = SqliteCheckpointer.start(dataSource);
+  const destroy = dataSource.destroy.bind(dataSource);
+  dataSource.destroy = async () => {
+    await checkpointer.stop();
+    await destroy();
+  };
 }
 
 /** The Postgres schema an app's tables live in. */
