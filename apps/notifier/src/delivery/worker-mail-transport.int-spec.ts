@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startSmtpServer, type SmtpServerHandle } from '@idm/testing';
+import type { OutgoingEmail } from './mail-transport.js';
+import { parseSmtpUrl, type SmtpSettings } from './smtp-settings.js';
+import { WorkerMailTransport } from './worker-mail-transport.js';
+
+// The results and their classification are checked for both transports in
+// nodemailer-mail-transport.int-spec.ts; this file covers what only the threads have.
+
+const emailTo = (i: number): OutgoingEmail => ({
+  to: `user-${i}@example.com`,
+  subject: `Message ${i}`,
+  html: `<p>Message ${i}</p>`,
+  text: `Message ${i}`,
+  messageId: `<worker-${i}@idm.example>`,
+});
+
+describe('WorkerMailTransport threads', () => {
+  let smtp: SmtpServerHandle;
+  let settings: SmtpSettings;
+  before(async () => {
+    smtp = await startSmtpServer({ mode: 'accept' });
+    settings = {
+      ...parseSmtpUrl(smtp.url),
+      from: 'IDM <noreply@idm.example>',
+      rejectUnauthorized: true,
+      maxConnections: 4,
+      connectionTimeoutMs: 3000,
+      greetingTimeoutMs: 3000,
+      socketTimeoutMs: 5000,
+    };
+  });
+  after(async () => {
+    await smtp.dispose();
+  });
+
+  it('close lets the sends in flight finish, every one answered, and later sends fail transiently', async () => {
+    await smtp.clear();
+    const transport = await WorkerMailTransport.start(settings, 2);
+    const sends = Array.from({ length: 40 }, (_, i) => transport.send(emailTo(i)));
+    await transport.close();
+    const results = await Promise.all(sends);
+    assert.deepEqual(
+      results.map((r) => r.ok && r.messageId),
+      results.map((_, i) => `<worker-${i}@idm.example>`),
+    );
+    const received = await smtp.waitForMessages(40);
+    assert.deepEqual(new Set(received.map((m) => m.messageId)), new Set(results.map((_, i) => `<worker-${i}@idm.example>`)));
+
+    const late = await transport.send(emailTo(99));
+    assert.equal(late.ok, false);
+    assert.equal(!late.ok && late.failure.permanent, false);
+  });
+
+  it('starts no more threads than there are connections', async () => {
+    const transport = await WorkerMailTransport.start({ ...settings, maxConnections: 2 }, 4);
+    try {
+      assert.equal(transport.threadCount, 2);
+      const result = await transport.send(emailTo(1));
+      assert.equal(result.ok, true, JSON.stringify(result));
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('a thread that cannot reach the server answers each send (transient), and close still returns', async () => {
+    await smtp.stop();
+    const transport = await WorkerMailTransport.start(settings, 2);
+    try {
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => transport.send(emailTo(i))));
+      for (const r of results) {
+        assert.equal(r.ok, false);
+        assert.equal(!r.ok && r.failure.permanent, false);
+        assert.equal(!r.ok && r.failure.kind, 'connection');
+      }
+    } finally {
+      await transport.close();
+      await smtp.restart();
+    }
+  });
+});
