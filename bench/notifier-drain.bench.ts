@@ -11,6 +11,7 @@
 // the clock runs until the N-th EmailSent is in the stream. The sink is the real SMTP server
 // process of @idm/testing in every row. Goals: the notifier at ≥ 70 % of raw on Postgres and
 // ≥ 50 % on SQLite. BENCH_CPU_PROF=<dir> writes the notifier's CPU profile.
+// BENCH_SMTP_WORKERS=0,2 runs the notifier rows once per SMTP_WORKERS value (default: 0 only).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -18,13 +19,15 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import nodemailer from 'nodemailer';
 import { createEvent, EventTypes } from '@idm/contracts';
 import { connectNats, EventPublisher } from '@idm/messaging';
-import { startNatsServer, startSmtpServer, tempDir, testDatabases, waitFor, type SmtpServerHandle } from '@idm/testing';
+import { dropSchema, startNatsServer, startSmtpServer, tempDir, testDatabases, waitFor, type SmtpServerHandle } from '@idm/testing';
 import { BenchReport, goals, startBenchApp, type BenchRow } from './bench-support.js';
 import { nthEmailSent, publishRetryTick } from './notifier-bench-support.js';
 
 const N = Number(process.env.BENCH_EMAILS ?? 10_000);
 /** Connection counts the raw row sweeps; the notifier runs with the fastest. */
 const SWEEP = (process.env.BENCH_CONNECTIONS ?? '4,8,16,32').split(',').map(Number);
+/** SMTP_WORKERS values the notifier rows run with. */
+const WORKERS = (process.env.BENCH_SMTP_WORKERS ?? '0').split(',').map(Number);
 const now = () => new Date().toISOString();
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
@@ -76,6 +79,7 @@ async function notifierDrain(
   connections: number,
   kind: 'sqlite' | 'postgres',
   database: Record<string, string>,
+  workers: number,
 ): Promise<BenchRow> {
   const nats = await startNatsServer({ jetstream: true });
   const stream = `BENCH_${randomBytes(3).toString('hex')}`;
@@ -92,6 +96,7 @@ async function notifierDrain(
       DATA_DIR: logDir,
       SMTP_MAX_CONNECTIONS: String(connections),
       EMAIL_SEND_CONCURRENCY: String(connections),
+      SMTP_WORKERS: String(workers),
       ...database,
     },
     logDir,
@@ -133,19 +138,21 @@ async function notifierDrain(
     await smtp.clear();
     const done = nthEmailSent(js, stream, N);
     const cpuBefore = app.cpuSeconds();
+    const mainCpuBefore = app.mainThreadCpuSeconds();
     const started = performance.now();
     await publishRetryTick(publisher);
     const seconds = ((await done) - started) / 1000;
     const cpuMsPerEmail = round2(((app.cpuSeconds() - cpuBefore) * 1000) / N);
+    const mainThreadCpuMsPerEmail = round2(((app.mainThreadCpuSeconds() - mainCpuBefore) * 1000) / N);
     const received = (await smtp.messages()).length;
     if (received !== N) throw new Error(`the sink received ${received} emails, expected ${N}`);
     return {
-      name: `notifier process, ${kind}, ${connections} conn: tick → ${N}th EmailSent`,
+      name: `notifier process, ${kind}, ${connections} conn${workers > 0 ? `, ${workers} SMTP threads` : ''}: tick → ${N}th EmailSent`,
       items: N,
       seconds,
       note: `flagging ${N} users took ${seedSeconds.toFixed(1)} s (${(N / seedSeconds).toFixed(0)}/s)`,
       // The notifier's CPU while the tick ran, applying its own outcome events included.
-      figures: { cpuMsPerEmail },
+      figures: { cpuMsPerEmail, mainThreadCpuMsPerEmail },
     };
   } finally {
     await nc.close();
@@ -174,13 +181,24 @@ async function main(): Promise<void> {
         continue;
       }
       try {
-        const row = await notifierDrain(
-          smtp,
-          best,
-          db.kind,
-          db.kind === 'sqlite' ? { DATA_DIR: db.dataDir } : { DATABASE_URL: db.databaseUrl, DATABASE_SCHEMA: db.schema },
-        );
-        report.add(row, { vs: raw, goals: [goals.ratioAtLeast(db.kind === 'postgres' ? 0.7 : 0.5)] });
+        for (const workers of WORKERS) {
+          // Each row starts from empty tables: its own data directory (SQLite) or schema (Postgres).
+          const dataDir = db.kind === 'sqlite' ? tempDir('bench-drain-db') : undefined;
+          const schema = db.kind === 'postgres' ? `${db.schema}_w${workers}` : undefined;
+          try {
+            const row = await notifierDrain(
+              smtp,
+              best,
+              db.kind,
+              db.kind === 'sqlite' ? { DATA_DIR: dataDir! } : { DATABASE_URL: db.databaseUrl, DATABASE_SCHEMA: schema! },
+              workers,
+            );
+            report.add(row, { vs: raw, goals: [goals.ratioAtLeast(db.kind === 'postgres' ? 0.7 : 0.5)] });
+          } finally {
+            if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+            if (db.kind === 'postgres' && schema) await dropSchema(db.databaseUrl, schema);
+          }
+        }
       } finally {
         await db.dispose();
       }
