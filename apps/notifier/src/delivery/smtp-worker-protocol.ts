@@ -25,11 +25,11 @@ export interface SendReply {
  */
 export type ToSmtpWorker = { readonly kind: 'send'; readonly requests: readonly SendRequest[] } | { readonly kind: 'close' };
 
-/** Worker → main thread: the replies of one event-loop turn. */
-export interface FromSmtpWorker {
-  readonly kind: 'replies';
-  readonly replies: readonly SendReply[];
-}
+/**
+ * Worker → main thread: `ready` once its script loaded and its pool exists (Node's `online` event
+ * comes before the script ran, even for a missing file); then the replies of each event-loop turn.
+ */
+export type FromSmtpWorker = { readonly kind: 'ready' } | { readonly kind: 'replies'; readonly replies: readonly SendReply[] };
 
 /**
  * Splits `total` pooled connections over `workers` threads as evenly as possible; never a thread

@@ -49,3 +49,4 @@ port.on('message', (message: ToSmtpWorker) => {
   if (message.kind === 'send') for (const request of message.requests) send(request.id, request.email);
   else void close();
 });
+port.postMessage({ kind: 'ready' } satisfies FromSmtpWorker);

@@ -16,6 +16,20 @@ const emailTo = (i: number): OutgoingEmail => ({
   messageId: `<worker-${i}@idm.example>`,
 });
 
+/** A stand-in thread script: answers every send with a 250, and dies on an email whose subject is `crash`. */
+const crashingScript = new URL(
+  `data:text/javascript,${encodeURIComponent(`
+import { parentPort } from 'node:worker_threads';
+parentPort.on('message', (m) => {
+  if (m.kind === 'close') return parentPort.close();
+  if (m.requests.some((r) => r.email.subject === 'crash')) process.exit(7);
+  const replies = m.requests.map((r) => ({ id: r.id, result: { ok: true, messageId: r.email.messageId, response: '250 stand-in' } }));
+  parentPort.postMessage({ kind: 'replies', replies });
+});
+parentPort.postMessage({ kind: 'ready' });
+`)}`,
+);
+
 describe('WorkerMailTransport threads', () => {
   let smtp: SmtpServerHandle;
   let settings: SmtpSettings;
@@ -77,6 +91,27 @@ describe('WorkerMailTransport threads', () => {
     } finally {
       await transport.close();
       await smtp.restart();
+    }
+  });
+
+  it('a thread whose script is missing fails the start (the notifier does not come up half-working)', async () => {
+    await assert.rejects(
+      WorkerMailTransport.start(settings, 2, new URL('./no-such-smtp-worker.js', import.meta.url)),
+      /the SMTP worker thread did not start: .*no-such-smtp-worker/,
+    );
+  });
+
+  it('a thread that dies answers its sends as transient failures and is replaced', async () => {
+    const transport = await WorkerMailTransport.start(settings, 1, crashingScript);
+    try {
+      const lost = await transport.send({ ...emailTo(1), subject: 'crash' });
+      assert.equal(lost.ok, false);
+      assert.equal(!lost.ok && lost.failure.permanent, false);
+      assert.match(!lost.ok ? lost.failure.message : '', /worker thread stopped \(exit code 7\).*may or may not have been accepted/);
+      const next = await transport.send(emailTo(2));
+      assert.deepEqual(next, { ok: true, messageId: '<worker-2@idm.example>', response: '250 stand-in' });
+    } finally {
+      await transport.close();
     }
   });
 });

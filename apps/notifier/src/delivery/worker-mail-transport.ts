@@ -3,10 +3,17 @@ import { redactSecrets } from '@idm/config';
 import { MailTransport, type OutgoingEmail, type SendResult } from './mail-transport.js';
 import type { SmtpFailure } from './smtp-failure.js';
 import type { SmtpSettings } from './smtp-settings.js';
-import { connectionShares, type FromSmtpWorker, type SendRequest, type SmtpWorkerData, type ToSmtpWorker } from './smtp-worker-protocol.js';
+import {
+  connectionShares,
+  type FromSmtpWorker,
+  type SendReply,
+  type SendRequest,
+  type SmtpWorkerData,
+  type ToSmtpWorker,
+} from './smtp-worker-protocol.js';
 
 /** Resolved beside `worker-mail-transport.js`, in `dist` and in the image alike. */
-const WORKER_FILE = new URL('./smtp-worker.js', import.meta.url);
+const WORKER_SCRIPT = new URL('./smtp-worker.js', import.meta.url);
 
 function transient(message: string): SendResult {
   const failure: SmtpFailure = { permanent: false, kind: 'other', message };
@@ -20,21 +27,22 @@ class SmtpThread {
   private queued: SendRequest[] = [];
   private closing = false;
   private readonly exited: Promise<void>[] = [];
+  private readonly started: Promise<void>;
 
   constructor(
+    private readonly script: URL,
     private readonly data: SmtpWorkerData,
     private readonly secrets: readonly string[],
   ) {
-    this.worker = this.spawn();
+    let ready!: () => void;
+    let failed!: (error: Error) => void;
+    this.started = new Promise((resolve, reject) => ((ready = resolve), (failed = reject)));
+    this.worker = this.spawn(ready, failed);
   }
 
-  /** Resolves once the thread runs its script; rejects when it cannot start (file missing, load error). */
-  online(): Promise<void> {
-    const worker = this.worker;
-    return new Promise((resolve, reject) => {
-      worker.once('online', () => resolve());
-      worker.once('error', (error) => reject(new Error(`the SMTP worker thread did not start: ${this.redact(error)}`)));
-    });
+  /** Resolves once the thread's script loaded and its pool exists; rejects when it cannot start (file missing, load error). */
+  ready(): Promise<void> {
+    return this.started;
   }
 
   send(id: number, email: OutgoingEmail): Promise<SendResult> {
@@ -63,21 +71,24 @@ class SmtpThread {
     this.worker.postMessage({ kind: 'send', requests } satisfies ToSmtpWorker);
   }
 
-  private spawn(): Worker {
-    const worker = new Worker(WORKER_FILE, { workerData: this.data });
-    let online = false;
+  private spawn(onReady: () => void = () => undefined, onFailed: (error: Error) => void = () => undefined): Worker {
+    const worker = new Worker(this.script, { workerData: this.data });
+    let ready = false;
     let crash: unknown;
-    // Kept referenced while starting, sending and closing; an idle thread lets the process exit.
-    worker.once('online', () => {
-      online = true;
+    worker.on('message', (message: FromSmtpWorker) => {
+      if (message.kind === 'replies') return this.settle(message.replies);
+      ready = true;
+      // Kept referenced while starting, sending and closing; an idle thread lets the process exit.
       if (this.pending.size === 0 && !this.closing) worker.unref();
+      onReady();
     });
-    worker.on('message', (message: FromSmtpWorker) => this.settle(message));
     worker.on('error', (error) => (crash = error));
     this.exited.push(
       new Promise((resolve) =>
         worker.once('exit', (code) => {
-          this.onExit(online, crash ?? `exit code ${code}`);
+          const reason = this.redact(crash ?? `exit code ${code}`);
+          if (!ready) onFailed(new Error(`the SMTP worker thread did not start: ${reason}`));
+          this.onExit(ready, reason);
           resolve();
         }),
       ),
@@ -85,8 +96,8 @@ class SmtpThread {
     return worker;
   }
 
-  private settle(message: FromSmtpWorker): void {
-    for (const { id, result } of message.replies) {
+  private settle(replies: readonly SendReply[]): void {
+    for (const { id, result } of replies) {
       this.pending.get(id)?.(result);
       this.pending.delete(id);
     }
@@ -98,13 +109,15 @@ class SmtpThread {
    * (the server may have accepted some; a resend carries the same Message-ID). A thread that had
    * started is replaced; one that never started is not (it would fail the same way again).
    */
-  private onExit(wasOnline: boolean, reason: unknown): void {
+  private onExit(wasReady: boolean, reason: string): void {
     const unanswered = [...this.pending.values()];
     this.pending.clear();
-    const why = this.closing ? 'the mail transport closed' : `the SMTP worker thread stopped (${this.redact(reason)})`;
+    // Not yet handed over either: answered below, so never sent by the replacement thread.
+    this.queued = [];
+    const why = this.closing ? 'the mail transport closed' : `the SMTP worker thread stopped (${reason})`;
     for (const resolve of unanswered) resolve(transient(`${why} before the server answered; the email may or may not have been accepted`));
     if (this.closing) return;
-    if (wasOnline) this.worker = this.spawn();
+    if (wasReady) this.worker = this.spawn();
     else this.closing = true;
   }
 
@@ -133,22 +146,23 @@ export class WorkerMailTransport extends MailTransport {
   private nextId = 0;
   private closed = false;
 
-  private constructor(settings: SmtpSettings, workers: number) {
+  private constructor(settings: SmtpSettings, workers: number, script: URL) {
     super();
     const secrets = settings.auth ? [settings.auth.pass, settings.auth.user] : [];
     this.threads = connectionShares(settings.maxConnections, workers).map(
-      (maxConnections) => new SmtpThread({ settings: { ...settings, maxConnections } }, secrets),
+      (maxConnections) => new SmtpThread(script, { settings: { ...settings, maxConnections } }, secrets),
     );
   }
 
   /**
-   * Starts the threads (at most one per connection) and resolves once all run.
+   * Starts the threads (at most one per connection) and resolves once each has its pool.
+   * `script` is the thread's entry point; specs pass a stand-in.
    * @throws Error when a thread cannot start (e.g. its file is missing from the build); the threads already started are closed.
    */
-  static async start(settings: SmtpSettings, workers: number): Promise<WorkerMailTransport> {
-    const transport = new WorkerMailTransport(settings, workers);
+  static async start(settings: SmtpSettings, workers: number, script: URL = WORKER_SCRIPT): Promise<WorkerMailTransport> {
+    const transport = new WorkerMailTransport(settings, workers, script);
     try {
-      await Promise.all(transport.threads.map((t) => t.online()));
+      await Promise.all(transport.threads.map((t) => t.ready()));
     } catch (error) {
       await transport.close();
       throw error;
