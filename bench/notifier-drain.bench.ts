@@ -11,7 +11,7 @@
 // the clock runs until the N-th EmailSent is in the stream. The sink is the real SMTP server
 // process of @idm/testing in every row. Goals: the notifier at ≥ 70 % of raw on Postgres and
 // ≥ 50 % on SQLite. BENCH_CPU_PROF=<dir> writes the notifier's CPU profile.
-// BENCH_SMTP_WORKERS=0,1,2 runs the notifier rows once per SMTP_WORKERS value (default: 1, the app's default).
+// BENCH_SMTP_WORKERS=0,1,2 runs the notifier rows once per SMTP_WORKERS value (default: 0, the app's default).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -27,7 +27,7 @@ const N = Number(process.env.BENCH_EMAILS ?? 10_000);
 /** Connection counts the raw row sweeps; the notifier runs with the fastest. */
 const SWEEP = (process.env.BENCH_CONNECTIONS ?? '4,8,16,32').split(',').map(Number);
 /** SMTP_WORKERS values the notifier rows run with. */
-const WORKERS = (process.env.BENCH_SMTP_WORKERS ?? '1').split(',').map(Number);
+const WORKERS = (process.env.BENCH_SMTP_WORKERS ?? '0').split(',').map(Number);
 const now = () => new Date().toISOString();
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
@@ -152,7 +152,7 @@ async function notifierDrain(
       seconds,
       note: `flagging ${N} users took ${seedSeconds.toFixed(1)} s (${(N / seedSeconds).toFixed(0)}/s)`,
       // The notifier's CPU while the tick ran, applying its own outcome events included.
-      figures: { cpuMsPerEmail, mainThreadCpuMsPerEmail },
+      figures: { cpuMsPerEmail, mainThreadCpuMsPerEmail, peakRssMb: app.peakRssMb() },
     };
   } finally {
     await nc.close();

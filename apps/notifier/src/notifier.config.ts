@@ -22,11 +22,12 @@ export const notifierEnv = {
   SMTP_SOCKET_TIMEOUT_MS: positiveInt(60_000),
   /**
    * Worker threads that compose and send the emails, each with its own pool and a share of
-   * `SMTP_MAX_CONNECTIONS` (at most one thread per connection). 0 = on the main thread. Default 1:
+   * `SMTP_MAX_CONNECTIONS` (at most one thread per connection). 0 = on the main thread. Default 0:
    * measured on 2 cores, one thread takes about two thirds of the main thread's CPU per email off
-   * it at no extra CPU in total; a second thread costs more CPU than it frees (notifier README).
+   * it at no extra CPU in total, but costs 20–64 MB more memory and showed no steady gain in
+   * drain rate there (notifier README).
    */
-  SMTP_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
+  SMTP_WORKERS: z.coerce.number().int().min(0).max(16).default(0),
   /** Unset = `SMTP_MAX_CONNECTIONS`: one send in flight per pooled connection, neither waiting on the other. */
   EMAIL_SEND_CONCURRENCY: z.coerce.number().int().positive().optional(),
   EMAIL_MAX_ATTEMPTS: positiveInt(50),
@@ -50,7 +51,7 @@ export interface NotifierConfig {
   /** Every variable, typed (NATS, database, …). */
   readonly env: EnvOf<typeof notifierEnv>;
   readonly smtp: SmtpSettings;
-  /** `SMTP_WORKERS`: threads that send (0 = the main thread sends; default 1). */
+  /** `SMTP_WORKERS`: threads that send (0, the default = the main thread sends). */
   readonly smtpWorkers: number;
   readonly rules: EmailRules;
   readonly templatesDir: string | undefined;

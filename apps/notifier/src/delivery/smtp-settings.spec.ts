@@ -74,9 +74,9 @@ describe('SMTP settings', () => {
     assert.equal(readNotifierConfig({ ...base, EMAIL_SEND_CONCURRENCY: '4' }).sendConcurrency, 4);
   });
 
-  it('sends from one worker thread unless SMTP_WORKERS says otherwise (0 = the main thread, at most 16)', () => {
+  it('sends on the main thread unless SMTP_WORKERS names worker threads (at most 16)', () => {
     const base = { SMTP_URL: 'smtp://mail.example', MAIL_FROM: 'a@b.example' };
-    assert.equal(readNotifierConfig(base).smtpWorkers, 1);
+    assert.equal(readNotifierConfig(base).smtpWorkers, 0);
     assert.equal(readNotifierConfig({ ...base, SMTP_WORKERS: '2' }).smtpWorkers, 2);
     assert.equal(readNotifierConfig({ ...base, SMTP_WORKERS: '0' }).smtpWorkers, 0);
     for (const bad of ['-1', '17', '1.5', 'two'])
