@@ -24,7 +24,7 @@ export const notifierEnv = {
    * Worker threads that compose and send the emails, each with its own pool and a share of
    * `SMTP_MAX_CONNECTIONS` (at most one thread per connection). 0 = on the main thread. Default 0:
    * measured on 2 cores, one thread takes about two thirds of the main thread's CPU per email off
-   * it at no extra CPU in total, but costs 20–78 MB more memory and showed no steady gain in
+   * it at no extra CPU in total, but costs 14–78 MB more memory and showed no steady gain in
    * drain rate there (notifier README).
    */
   SMTP_WORKERS: z.coerce.number().int().min(0).max(16).default(0),
