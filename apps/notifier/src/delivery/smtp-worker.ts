@@ -1,7 +1,7 @@
 // Entry point of one SMTP worker thread (started by WorkerMailTransport): its own nodemailer pool,
 // fed batches of emails by the main thread. It never logs: an error could carry the AUTH exchange.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SendResult } from './mail-transport.js';
+import type { OutgoingEmail, SendResult } from './mail-transport.js';
 import { NodemailerMailTransport } from './nodemailer-mail-transport.js';
 import { classifySmtpFailure } from './smtp-failure.js';
 import type { FromSmtpWorker, SendReply, SmtpWorkerData, ToSmtpWorker } from './smtp-worker-protocol.js';
@@ -27,7 +27,7 @@ function reply(id: number, result: SendResult): void {
   replies.push({ id, result });
 }
 
-function send(id: number, email: Parameters<NodemailerMailTransport['send']>[0]): void {
+function send(id: number, email: OutgoingEmail): void {
   // `send` resolves with classified failures; a rejection would be a bug, still reported as a failure.
   const done = transport
     .send(email)

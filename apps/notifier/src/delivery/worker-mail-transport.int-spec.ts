@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startSmtpServer, type SmtpServerHandle } from '@idm/testing';
+import { startSmtpServer, tempDir, type SmtpServerHandle } from '@idm/testing';
 import type { OutgoingEmail } from './mail-transport.js';
 import { parseSmtpUrl, type SmtpSettings } from './smtp-settings.js';
 import { WorkerMailTransport } from './worker-mail-transport.js';
@@ -16,19 +18,30 @@ const emailTo = (i: number): OutgoingEmail => ({
   messageId: `<worker-${i}@idm.example>`,
 });
 
-/** A stand-in thread script: answers every send with a 250, and dies on an email whose subject is `crash`. */
-const crashingScript = new URL(
-  `data:text/javascript,${encodeURIComponent(`
+/**
+ * A stand-in thread script: answers every send with a 250 and dies on an email whose subject is
+ * `crash`. With `marker`, that death leaves the file behind and a thread started while it exists
+ * fails at load (a replacement that cannot start).
+ */
+const crashingScript = (marker?: string): URL =>
+  new URL(
+    `data:text/javascript,${encodeURIComponent(`
+import { existsSync, writeFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+const marker = ${JSON.stringify(marker ?? null)};
+if (marker && existsSync(marker)) throw new Error('stand-in refuses to start');
 parentPort.on('message', (m) => {
   if (m.kind === 'close') return parentPort.close();
-  if (m.requests.some((r) => r.email.subject === 'crash')) process.exit(7);
+  if (m.requests.some((r) => r.email.subject === 'crash')) {
+    if (marker) writeFileSync(marker, '');
+    process.exit(7);
+  }
   const replies = m.requests.map((r) => ({ id: r.id, result: { ok: true, messageId: r.email.messageId, response: '250 stand-in' } }));
   parentPort.postMessage({ kind: 'replies', replies });
 });
 parentPort.postMessage({ kind: 'ready' });
 `)}`,
-);
+  );
 
 describe('WorkerMailTransport threads', () => {
   let smtp: SmtpServerHandle;
@@ -102,7 +115,7 @@ describe('WorkerMailTransport threads', () => {
   });
 
   it('a thread that dies answers its sends as transient failures and is replaced', async () => {
-    const transport = await WorkerMailTransport.start(settings, 1, crashingScript);
+    const transport = await WorkerMailTransport.start(settings, 1, crashingScript());
     try {
       const lost = await transport.send({ ...emailTo(1), subject: 'crash' });
       assert.equal(lost.ok, false);
@@ -112,6 +125,25 @@ describe('WorkerMailTransport threads', () => {
       assert.deepEqual(next, { ok: true, messageId: '<worker-2@idm.example>', response: '250 stand-in' });
     } finally {
       await transport.close();
+    }
+  });
+
+  it('a replacement that cannot start answers every later send at once, transiently, instead of leaving it hanging', async () => {
+    const dir = tempDir('smtp-worker-marker');
+    const transport = await WorkerMailTransport.start(settings, 1, crashingScript(join(dir, 'crashed')));
+    try {
+      const lost = await transport.send({ ...emailTo(1), subject: 'crash' });
+      assert.equal(!lost.ok && lost.failure.permanent, false);
+      // Sent while the replacement was starting: answered when it failed to.
+      const during = await transport.send(emailTo(2));
+      assert.equal(!during.ok && during.failure.permanent, false);
+      const later = await transport.send(emailTo(3));
+      assert.equal(later.ok, false);
+      assert.equal(!later.ok && later.failure.permanent, false);
+      assert.match(!later.ok ? later.failure.message : '', /could not be restarted \(stand-in refuses to start\)/);
+    } finally {
+      await transport.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -26,6 +26,8 @@ class SmtpThread {
   private worker: Worker;
   private queued: SendRequest[] = [];
   private closing = false;
+  /** Why a replacement thread could not start; the thread then answers every send at once. */
+  private broken: string | undefined;
   private readonly exited: Promise<void>[] = [];
   private readonly started: Promise<void>;
 
@@ -45,7 +47,13 @@ class SmtpThread {
     return this.started;
   }
 
+  /** False once a replacement thread failed to start (it is not tried again). */
+  get usable(): boolean {
+    return this.broken === undefined;
+  }
+
   send(id: number, email: OutgoingEmail): Promise<SendResult> {
+    if (this.broken !== undefined) return Promise.resolve(transient(this.broken));
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       this.worker.ref();
@@ -118,7 +126,10 @@ class SmtpThread {
     for (const resolve of unanswered) resolve(transient(`${why} before the server answered; the email may or may not have been accepted`));
     if (this.closing) return;
     if (wasReady) this.worker = this.spawn();
-    else this.closing = true;
+    else {
+      this.closing = true;
+      this.broken = `the SMTP worker thread could not be restarted (${reason})`;
+    }
   }
 
   private redact(error: unknown): string {
@@ -128,7 +139,7 @@ class SmtpThread {
 
 /**
  * {@link MailTransport} that sends from `workers` worker threads, each with its own nodemailer
- * pool ({@link NodemailerMailTransport} with a share of `maxConnections`), so composing MIME and
+ * pool (`NodemailerMailTransport` with a share of `maxConnections`), so composing MIME and
  * the SMTP socket traffic leave the main thread. Results come back with the same classification
  * the in-thread transport gives (it runs inside each thread).
  *
@@ -178,7 +189,7 @@ export class WorkerMailTransport extends MailTransport {
   override send(email: OutgoingEmail): Promise<SendResult> {
     if (this.closed) return Promise.resolve(transient('the mail transport is closed'));
     let least = this.threads[0]!;
-    for (const thread of this.threads) if (thread.pending.size < least.pending.size) least = thread;
+    for (const thread of this.threads) if (thread.usable && (!least.usable || thread.pending.size < least.pending.size)) least = thread;
     return least.send(this.nextId++, email);
   }
 
