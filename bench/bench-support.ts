@@ -13,6 +13,8 @@ export interface BenchApp {
   peakRssMb(): number;
   /** CPU time (user + system) the process used so far, in seconds (Linux `/proc`); NaN elsewhere. */
   cpuSeconds(): number;
+  /** CPU time of the process's main thread alone (its worker threads excluded), in seconds; NaN elsewhere. */
+  mainThreadCpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,8 @@ export async function startBenchApp(app: string, env: Record<string, string>, lo
     log,
     peakRssMb: () => peakRssMbOf(child.pid),
     cpuSeconds: () => cpuSecondsOf(child.pid),
+    // The main thread's task id is the process id.
+    mainThreadCpuSeconds: () => cpuSecondsOf(child.pid, `task/${String(child.pid)}/`),
     async stop() {
       if (exited) return;
       child.kill('SIGTERM');
@@ -65,10 +69,11 @@ function peakRssMbOf(pid: number | undefined): number {
 
 /**
  * CPU time (utime + stime) of a live process in seconds (Linux; 100 clock ticks per second); NaN elsewhere.
+ * `task` = `task/<tid>/` reads one thread instead.
  */
-export function cpuSecondsOf(pid: number | undefined): number {
+export function cpuSecondsOf(pid: number | undefined, task = ''): number {
   try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${String(pid)}/${task}stat`, 'utf8');
     // utime and stime, in clock ticks (100 per second on Linux), after the command name.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;

@@ -11,6 +11,7 @@
 // the clock runs until the N-th EmailSent is in the stream. The sink is the real SMTP server
 // process of @idm/testing in every row. Goals: the notifier at ≥ 70 % of raw on Postgres and
 // ≥ 50 % on SQLite. BENCH_CPU_PROF=<dir> writes the notifier's CPU profile.
+// BENCH_SMTP_WORKERS=0,1,2 runs the notifier rows once per SMTP_WORKERS value (default: 0, the app's default).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +26,8 @@ import { nthEmailSent, onEachBenchDatabase, publishRetryTick } from './notifier-
 const N = Number(process.env.BENCH_EMAILS ?? 10_000);
 /** Connection counts the raw row sweeps; the notifier runs with the fastest. */
 const SWEEP = (process.env.BENCH_CONNECTIONS ?? '4,8,16,32').split(',').map(Number);
+/** SMTP_WORKERS values the notifier rows run with. */
+const WORKERS = (process.env.BENCH_SMTP_WORKERS ?? '0').split(',').map(Number);
 const now = () => new Date().toISOString();
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
@@ -76,6 +79,7 @@ async function notifierDrain(
   connections: number,
   kind: 'sqlite' | 'postgres',
   database: Readonly<Record<string, string>>,
+  workers: number,
 ): Promise<BenchRow> {
   const nats = await startNatsServer({ jetstream: true });
   const stream = `BENCH_${randomBytes(3).toString('hex')}`;
@@ -92,6 +96,7 @@ async function notifierDrain(
       DATA_DIR: logDir,
       SMTP_MAX_CONNECTIONS: String(connections),
       EMAIL_SEND_CONCURRENCY: String(connections),
+      SMTP_WORKERS: String(workers),
       ...database,
     },
     logDir,
@@ -133,19 +138,21 @@ async function notifierDrain(
     await smtp.clear();
     const done = nthEmailSent(js, stream, N);
     const cpuBefore = app.cpuSeconds();
+    const mainCpuBefore = app.mainThreadCpuSeconds();
     const started = performance.now();
     await publishRetryTick(publisher);
     const seconds = ((await done) - started) / 1000;
     const cpuMsPerEmail = round2(((app.cpuSeconds() - cpuBefore) * 1000) / N);
+    const mainThreadCpuMsPerEmail = round2(((app.mainThreadCpuSeconds() - mainCpuBefore) * 1000) / N);
     const received = (await smtp.messages()).length;
     if (received !== N) throw new Error(`the sink received ${received} emails, expected ${N}`);
     return {
-      name: `notifier process, ${kind}, ${connections} conn: tick → ${N}th EmailSent`,
+      name: `notifier process, ${kind}, ${connections} conn, SMTP_WORKERS=${workers}: tick → ${N}th EmailSent`,
       items: N,
       seconds,
       note: `flagging ${N} users took ${seedSeconds.toFixed(1)} s (${(N / seedSeconds).toFixed(0)}/s)`,
       // The notifier's CPU while the tick ran, applying its own outcome events included.
-      figures: { cpuMsPerEmail },
+      figures: { cpuMsPerEmail, mainThreadCpuMsPerEmail, peakRssMb: app.peakRssMb() },
     };
   } finally {
     await nc.close();
@@ -169,10 +176,12 @@ async function main(): Promise<void> {
     if (!raw) throw new Error('BENCH_CONNECTIONS names no connection count');
     console.log(`raw is fastest at ${best} connections: the notifier runs with ${best} connections and ${best} sends in flight`);
     const vs = raw;
-    await onEachBenchDatabase(async (db) => {
-      const row = await notifierDrain(smtp, best, db.kind, db.env);
-      report.add(row, { vs, goals: [goals.ratioAtLeast(db.kind === 'postgres' ? 0.7 : 0.5)] });
-    });
+    // Each row starts from empty tables: a fresh data directory (SQLite) or schema (Postgres).
+    for (const workers of WORKERS)
+      await onEachBenchDatabase(async (db) => {
+        const row = await notifierDrain(smtp, best, db.kind, db.env, workers);
+        report.add(row, { vs, goals: [goals.ratioAtLeast(db.kind === 'postgres' ? 0.7 : 0.5)] });
+      });
     report.print(`notifier drain: ${N} pending emails to a local SMTP sink (goals: ≥ 70 % of raw on Postgres, ≥ 50 % on SQLite)`);
   } finally {
     await smtp.dispose();

@@ -20,6 +20,8 @@ export interface AppProcess {
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** SIGTERM (graceful shutdown) and wait for the exit; SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<void>;
+  /** How the last run ended (a graceful stop ends with the re-raised `SIGTERM`, a hung one with `SIGKILL`); undefined while it runs. */
+  exitStatus(): { readonly code: number | null; readonly signal: NodeJS.Signals | null } | undefined;
   /** SIGKILL (a crash: nothing is flushed or drained) and wait for the exit. */
   kill(): Promise<void>;
   /** Starts the app again with the same environment; resolves when it is ready. */
@@ -106,6 +108,8 @@ export async function startApp(
       );
     },
     stop,
+    exitStatus: () =>
+      child && (child.exitCode !== null || child.signalCode !== null) ? { code: child.exitCode, signal: child.signalCode } : undefined,
     async kill() {
       const proc = child;
       if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;

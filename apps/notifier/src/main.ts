@@ -47,7 +47,7 @@ await runApp({
     const health = await observeNotifier(app, transport, { metrics, messaging, port: healthPort, logger: nestLogger });
     if (!config.smtp.rejectUnauthorized) logger.warn('SMTP_TLS_REJECT_UNAUTHORIZED=false: the mail server certificate is NOT verified');
     logger.log(
-      `ready: SMTP ${config.smtp.safeUrl}, email types ${[...templates.keys()].join(', ')}, retry task ${config.retryTask}${health ? `, health on :${health.port}` : ''}`,
+      `ready: SMTP ${config.smtp.safeUrl}${config.smtpWorkers > 0 ? ` sent from up to ${config.smtpWorkers} worker threads` : ''}, email types ${[...templates.keys()].join(', ')}, retry task ${config.retryTask}${health ? `, health on :${health.port}` : ''}`,
     );
   },
 });

@@ -7,6 +7,7 @@ import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/mess
 import { Clock, SystemClock } from '@idm/config';
 import { MailTransport } from './delivery/mail-transport.js';
 import { NodemailerMailTransport } from './delivery/nodemailer-mail-transport.js';
+import { WorkerMailTransport } from './delivery/worker-mail-transport.js';
 import { DeliveryOutcomeHandler } from './delivery/delivery-outcome.handler.js';
 import { DeliveryOutcomeService } from './delivery/delivery-outcome.service.js';
 import { RetryTickHandler } from './delivery/retry-tick.handler.js';
@@ -33,7 +34,7 @@ export interface NotifierModuleOptions {
   readonly templates: TemplateSet;
   /** Explicit messaging settings (specs); default: from the environment. */
   readonly messaging?: MessagingConfig;
-  /** Specs swap these; default the system clock and nodemailer over `SMTP_URL`. */
+  /** Specs swap these; default the system clock and nodemailer over `SMTP_URL` (in `SMTP_WORKERS` threads when set). */
   readonly clock?: Clock;
   readonly transport?: MailTransport;
   /** Postgres schema override (specs); default `DATABASE_SCHEMA`, else `notifier`. */
@@ -85,7 +86,14 @@ export class NotifierModule {
         { provide: NOTIFIER_TEMPLATES, useValue: options.templates },
         { provide: NOTIFIER_INSTANCE_LEASE, useValue: lease },
         { provide: Clock, useValue: options.clock ?? new SystemClock() },
-        { provide: MailTransport, useFactory: () => options.transport ?? new NodemailerMailTransport(config.smtp) },
+        {
+          provide: MailTransport,
+          useFactory: (): MailTransport | Promise<MailTransport> =>
+            options.transport ??
+            (config.smtpWorkers > 0
+              ? WorkerMailTransport.start(config.smtp, config.smtpWorkers)
+              : new NodemailerMailTransport(config.smtp)),
+        },
         {
           provide: DataSource,
           useFactory: () => {

@@ -3,9 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { freePort, startSmtpServer, type SmtpServerHandle } from '@idm/testing';
-import type { OutgoingEmail, SendResult } from './mail-transport.js';
+import type { MailTransport, OutgoingEmail, SendResult } from './mail-transport.js';
 import { NodemailerMailTransport } from './nodemailer-mail-transport.js';
 import { parseSmtpUrl, type SmtpSettings } from './smtp-settings.js';
+import { WorkerMailTransport } from './worker-mail-transport.js';
+
+/**
+ * Every case runs against both transports: sending in worker threads must give the same results
+ * and the same classification as sending on the main thread.
+ */
+const variants: ReadonlyArray<{ readonly name: string; readonly start: (s: SmtpSettings) => MailTransport | Promise<MailTransport> }> = [
+  { name: 'NodemailerMailTransport', start: (s) => new NodemailerMailTransport(s) },
+  { name: 'WorkerMailTransport (2 threads)', start: (s) => WorkerMailTransport.start(s, 2) },
+];
 
 const email: OutgoingEmail = {
   to: 'ada@example.com',
@@ -28,8 +38,12 @@ function settings(url: string, overrides: Partial<SmtpSettings> = {}): SmtpSetti
   };
 }
 
-async function sendOnce(s: SmtpSettings, message: OutgoingEmail = email): Promise<SendResult> {
-  const transport = new NodemailerMailTransport(s);
+async function sendWith(
+  start: (s: SmtpSettings) => MailTransport | Promise<MailTransport>,
+  s: SmtpSettings,
+  message: OutgoingEmail = email,
+): Promise<SendResult> {
+  const transport = await start(s);
   try {
     return await transport.send(message);
   } finally {
@@ -64,115 +78,119 @@ async function localServer(
   };
 }
 
-describe('NodemailerMailTransport against a real SMTP server', () => {
-  let smtp: SmtpServerHandle;
-  before(async () => {
-    smtp = await startSmtpServer({ mode: 'accept' });
-  });
-  after(async () => {
-    await smtp.dispose();
-  });
+for (const variant of variants) {
+  const sendOnce = (s: SmtpSettings, message: OutgoingEmail = email) => sendWith(variant.start, s, message);
 
-  it('accept: the message arrives with our Message-ID, sender, subject, HTML and text', async () => {
-    await smtp.setMode('accept');
-    await smtp.clear();
-    const result = await sendOnce(settings(smtp.url));
-    assert.deepEqual(result.ok && result.messageId, email.messageId);
-    const [received] = await smtp.waitForMessages(1);
-    assert.equal(received?.messageId, email.messageId);
-    assert.deepEqual(received?.to, ['ada@example.com']);
-    assert.equal(received?.from, 'noreply@idm.example');
-    assert.equal(received?.subject, email.subject);
-    assert.match(received?.html ?? '', /Hello &amp; welcome/);
-    assert.match(received?.text ?? '', /Hello & welcome/);
-  });
-
-  it('tempfail: a 451 is transient', async () => {
-    await smtp.setMode('tempfail', { stage: 'mail' });
-    const failure = failureOf(await sendOnce(settings(smtp.url)));
-    assert.equal(failure.permanent, false);
-    assert.equal(failure.kind, 'smtp-reply');
-    assert.equal(failure.responseCode, 451);
-  });
-
-  it('tempfail at the greeting: a 421 is transient', async () => {
-    await smtp.setMode('tempfail', { stage: 'connect' });
-    const failure = failureOf(await sendOnce(settings(smtp.url)));
-    assert.equal(failure.permanent, false);
-  });
-
-  it('reject: a 550 for the recipient is permanent', async () => {
-    await smtp.setMode('reject');
-    const failure = failureOf(await sendOnce(settings(smtp.url)));
-    assert.equal(failure.permanent, true);
-    assert.equal(failure.responseCode, 550);
-  });
-
-  it('drop: a connection cut after DATA is transient (the next tick resends with the same Message-ID)', async () => {
-    await smtp.setMode('drop', { stage: 'data' });
-    const failure = failureOf(await sendOnce(settings(smtp.url)));
-    assert.equal(failure.permanent, false);
-    assert.ok(['connection', 'other'].includes(failure.kind), failure.kind);
-  });
-
-  it('a refused connection is transient', async () => {
-    const port = await freePort();
-    const failure = failureOf(await sendOnce(settings(`smtp://127.0.0.1:${port}`)));
-    assert.equal(failure.permanent, false);
-    assert.equal(failure.kind, 'connection');
-  });
-
-  describe('with credentials in SMTP_URL', () => {
-    const password = 'S3cr3t:p@ss/word';
-    let server: Awaited<ReturnType<typeof localServer>>;
+  describe(`${variant.name} against a real SMTP server`, () => {
+    let smtp: SmtpServerHandle;
     before(async () => {
-      server = await localServer({
-        authMethods: ['PLAIN', 'LOGIN'],
-        allowInsecureAuth: true,
-        onAuth: (auth, _session, cb) =>
-          auth.username === 'mailer' && auth.password === password
-            ? cb(null, { user: 'mailer' })
-            : cb(new Error('Invalid username or password')),
+      smtp = await startSmtpServer({ mode: 'accept' });
+    });
+    after(async () => {
+      await smtp.dispose();
+    });
+
+    it('accept: the message arrives with our Message-ID, sender, subject, HTML and text', async () => {
+      await smtp.setMode('accept');
+      await smtp.clear();
+      const result = await sendOnce(settings(smtp.url));
+      assert.deepEqual(result.ok && result.messageId, email.messageId);
+      const [received] = await smtp.waitForMessages(1);
+      assert.equal(received?.messageId, email.messageId);
+      assert.deepEqual(received?.to, ['ada@example.com']);
+      assert.equal(received?.from, 'noreply@idm.example');
+      assert.equal(received?.subject, email.subject);
+      assert.match(received?.html ?? '', /Hello &amp; welcome/);
+      assert.match(received?.text ?? '', /Hello & welcome/);
+    });
+
+    it('tempfail: a 451 is transient', async () => {
+      await smtp.setMode('tempfail', { stage: 'mail' });
+      const failure = failureOf(await sendOnce(settings(smtp.url)));
+      assert.equal(failure.permanent, false);
+      assert.equal(failure.kind, 'smtp-reply');
+      assert.equal(failure.responseCode, 451);
+    });
+
+    it('tempfail at the greeting: a 421 is transient', async () => {
+      await smtp.setMode('tempfail', { stage: 'connect' });
+      const failure = failureOf(await sendOnce(settings(smtp.url)));
+      assert.equal(failure.permanent, false);
+    });
+
+    it('reject: a 550 for the recipient is permanent', async () => {
+      await smtp.setMode('reject');
+      const failure = failureOf(await sendOnce(settings(smtp.url)));
+      assert.equal(failure.permanent, true);
+      assert.equal(failure.responseCode, 550);
+    });
+
+    it('drop: a connection cut after DATA is transient (the next tick resends with the same Message-ID)', async () => {
+      await smtp.setMode('drop', { stage: 'data' });
+      const failure = failureOf(await sendOnce(settings(smtp.url)));
+      assert.equal(failure.permanent, false);
+      assert.ok(['connection', 'other'].includes(failure.kind), failure.kind);
+    });
+
+    it('a refused connection is transient', async () => {
+      const port = await freePort();
+      const failure = failureOf(await sendOnce(settings(`smtp://127.0.0.1:${port}`)));
+      assert.equal(failure.permanent, false);
+      assert.equal(failure.kind, 'connection');
+    });
+
+    describe('with credentials in SMTP_URL', () => {
+      const password = 'S3cr3t:p@ss/word';
+      let server: Awaited<ReturnType<typeof localServer>>;
+      before(async () => {
+        server = await localServer({
+          authMethods: ['PLAIN', 'LOGIN'],
+          allowInsecureAuth: true,
+          onAuth: (auth, _session, cb) =>
+            auth.username === 'mailer' && auth.password === password
+              ? cb(null, { user: 'mailer' })
+              : cb(new Error('Invalid username or password')),
+        });
+      });
+      after(async () => {
+        await server.close();
+      });
+
+      it('logs in with the percent-decoded user and password', async () => {
+        const result = await sendOnce(settings(server.url('smtp', `mailer:${encodeURIComponent(password)}`)));
+        assert.equal(result.ok, true, JSON.stringify(result));
+      });
+
+      it('a refused login is transient and its error never contains the credentials', async () => {
+        const wrong = 'Wr0ng-Secret';
+        const s = settings(server.url('smtp', `mailer:${wrong}`));
+        const failure = failureOf(await sendOnce(s));
+        assert.equal(failure.permanent, false);
+        assert.equal(failure.kind, 'auth');
+        assert.doesNotMatch(failure.message, /Wr0ng-Secret/);
+        assert.doesNotMatch(s.safeUrl, /Wr0ng-Secret/);
       });
     });
-    after(async () => {
-      await server.close();
-    });
 
-    it('logs in with the percent-decoded user and password', async () => {
-      const result = await sendOnce(settings(server.url('smtp', `mailer:${encodeURIComponent(password)}`)));
-      assert.equal(result.ok, true, JSON.stringify(result));
-    });
+    describe('over smtps:// with a self-signed certificate', () => {
+      let server: Awaited<ReturnType<typeof localServer>>;
+      before(async () => {
+        server = await localServer({ secure: true, authOptional: true });
+      });
+      after(async () => {
+        await server.close();
+      });
 
-    it('a refused login is transient and its error never contains the credentials', async () => {
-      const wrong = 'Wr0ng-Secret';
-      const s = settings(server.url('smtp', `mailer:${wrong}`));
-      const failure = failureOf(await sendOnce(s));
-      assert.equal(failure.permanent, false);
-      assert.equal(failure.kind, 'auth');
-      assert.doesNotMatch(failure.message, /Wr0ng-Secret/);
-      assert.doesNotMatch(s.safeUrl, /Wr0ng-Secret/);
+      it('verifies the certificate by default: the send fails, transiently', async () => {
+        const failure = failureOf(await sendOnce(settings(server.url('smtps'))));
+        assert.equal(failure.permanent, false);
+        assert.equal(failure.kind, 'tls');
+      });
+
+      it('sends when verification is explicitly turned off', async () => {
+        const result = await sendOnce(settings(server.url('smtps'), { rejectUnauthorized: false }));
+        assert.equal(result.ok, true, JSON.stringify(result));
+      });
     });
   });
-
-  describe('over smtps:// with a self-signed certificate', () => {
-    let server: Awaited<ReturnType<typeof localServer>>;
-    before(async () => {
-      server = await localServer({ secure: true, authOptional: true });
-    });
-    after(async () => {
-      await server.close();
-    });
-
-    it('verifies the certificate by default: the send fails, transiently', async () => {
-      const failure = failureOf(await sendOnce(settings(server.url('smtps'))));
-      assert.equal(failure.permanent, false);
-      assert.equal(failure.kind, 'tls');
-    });
-
-    it('sends when verification is explicitly turned off', async () => {
-      const result = await sendOnce(settings(server.url('smtps'), { rejectUnauthorized: false }));
-      assert.equal(result.ok, true, JSON.stringify(result));
-    });
-  });
-});
+}

@@ -2,7 +2,7 @@ import nodemailer from 'nodemailer';
 import type { Transporter, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
 import { MailTransport, type OutgoingEmail, type SendResult } from './mail-transport.js';
 import { classifyRejectedRecipients, classifySmtpFailure } from './smtp-failure.js';
-import type { SmtpSettings } from './smtp-settings.js';
+import { parseSender, type Mailbox, type SmtpSettings } from './smtp-settings.js';
 
 /**
  * {@link MailTransport} over a nodemailer SMTP pool (nodemailer 10).
@@ -15,14 +15,18 @@ import type { SmtpSettings } from './smtp-settings.js';
  *   bounded by our own attempt/age limits. Never unlimited.
  * - Certificates are verified unless explicitly disabled.
  * - No nodemailer logging: its debug output could contain the AUTH exchange.
+ * - Sender and recipient are handed over as parsed mailboxes: nodemailer then skips its address
+ *   parser, which ran twice per email on the strings (headers and envelope).
  */
 export class NodemailerMailTransport extends MailTransport {
   private readonly transporter: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
   private readonly secrets: readonly string[];
+  private readonly sender: Mailbox;
 
   constructor(private readonly settings: SmtpSettings) {
     super();
     this.secrets = settings.auth ? [settings.auth.pass, settings.auth.user] : [];
+    this.sender = parseSender(settings.from);
     this.transporter = nodemailer.createTransport({
       pool: true,
       host: settings.host,
@@ -46,8 +50,8 @@ export class NodemailerMailTransport extends MailTransport {
   override async send(email: OutgoingEmail): Promise<SendResult> {
     try {
       const info = await this.transporter.sendMail({
-        from: this.settings.from,
-        to: email.to,
+        from: this.sender,
+        to: { name: '', address: email.to },
         subject: email.subject,
         html: email.html,
         text: email.text,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@idm/config';
 import { readNotifierConfig } from '../notifier.config.js';
-import { messageIdFor, parseMailFrom, parseSmtpUrl, SmtpConfigError } from './smtp-settings.js';
+import { connectionShares } from './smtp-worker-protocol.js';
+import { messageIdFor, parseMailFrom, parseSender, parseSmtpUrl, SmtpConfigError } from './smtp-settings.js';
 
 describe('SMTP settings', () => {
   it('parses smtp:// and smtps:// with percent-encoded credentials and default ports', () => {
@@ -38,6 +39,13 @@ describe('SMTP settings', () => {
     assert.equal(messageIdFor('q-1', 'IDM <noreply@idm.example>'), '<q-1@idm.example>');
   });
 
+  it('splits MAIL_FROM into display name and address once, for the transport', () => {
+    assert.deepEqual(parseSender('IDM Service <noreply@idm.example>'), { name: 'IDM Service', address: 'noreply@idm.example' });
+    assert.deepEqual(parseSender('"IDM, dev" <noreply@idm.example>'), { name: 'IDM, dev', address: 'noreply@idm.example' });
+    assert.deepEqual(parseSender(' noreply@idm.example '), { name: '', address: 'noreply@idm.example' });
+    assert.throws(() => parseSender('<>'), SmtpConfigError);
+  });
+
   it('the notifier config has safe defaults and needs SMTP_URL and MAIL_FROM', () => {
     const config = readNotifierConfig({ SMTP_URL: 'smtp://u:Hunter2@mail.example:25', MAIL_FROM: 'noreply@idm.example' });
     assert.equal(config.smtp.rejectUnauthorized, true);
@@ -64,5 +72,24 @@ describe('SMTP settings', () => {
     const base = { SMTP_URL: 'smtp://mail.example', MAIL_FROM: 'a@b.example', SMTP_MAX_CONNECTIONS: '16' };
     assert.equal(readNotifierConfig(base).sendConcurrency, 16);
     assert.equal(readNotifierConfig({ ...base, EMAIL_SEND_CONCURRENCY: '4' }).sendConcurrency, 4);
+  });
+
+  it('sends on the main thread unless SMTP_WORKERS names worker threads (at most 16)', () => {
+    const base = { SMTP_URL: 'smtp://mail.example', MAIL_FROM: 'a@b.example' };
+    assert.equal(readNotifierConfig(base).smtpWorkers, 0);
+    assert.equal(readNotifierConfig({ ...base, SMTP_WORKERS: '2' }).smtpWorkers, 2);
+    assert.equal(readNotifierConfig({ ...base, SMTP_WORKERS: '0' }).smtpWorkers, 0);
+    for (const bad of ['-1', '17', '1.5', 'two'])
+      assert.throws(
+        () => readNotifierConfig({ ...base, SMTP_WORKERS: bad }),
+        (e: unknown) => e instanceof ConfigError && /SMTP_WORKERS/.test(e.message),
+      );
+  });
+
+  it('splits the pool connections evenly over the worker threads, never a thread without one', () => {
+    assert.deepEqual(connectionShares(32, 2), [16, 16]);
+    assert.deepEqual(connectionShares(8, 3), [3, 3, 2]);
+    assert.deepEqual(connectionShares(2, 4), [1, 1]);
+    assert.deepEqual(connectionShares(5, 1), [5]);
   });
 });

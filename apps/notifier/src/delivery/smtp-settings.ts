@@ -55,19 +55,35 @@ export function parseSmtpUrl(raw: string): SmtpEndpoint {
 
 const address = z.email();
 
+/** A parsed mailbox, in the shape nodemailer takes without running its address parser again. */
+export interface Mailbox {
+  /** The display name, `''` when there is none. */
+  readonly name: string;
+  readonly address: string;
+}
+
 /**
  * Validates `MAIL_FROM`: `noreply@example.com` or `IDM <noreply@example.com>`.
- * @returns the bare address part.
+ * @returns the display name (`''` if none) and the bare address.
  * @throws SmtpConfigError when it is not an address.
  */
-export function parseMailFrom(raw: string): string {
-  const match = /^\s*(?:"?[^"<>]*"?\s*<([^<>]+)>|([^\s<>]+))\s*$/.exec(raw);
-  const addr = match?.[1] ?? match?.[2];
+export function parseSender(raw: string): Mailbox {
+  const match = /^\s*(?:"?([^"<>]*?)"?\s*<([^<>]+)>|([^\s<>]+))\s*$/.exec(raw);
+  const addr = match?.[2] ?? match?.[3];
   if (!addr || !address.safeParse(addr).success)
     throw new SmtpConfigError(
       `MAIL_FROM must be an address like noreply@example.com or "IDM <noreply@example.com>" (got ${JSON.stringify(raw)})`,
     );
-  return addr;
+  return { name: (match?.[1] ?? '').trim(), address: addr };
+}
+
+/**
+ * Validates `MAIL_FROM` ({@link parseSender}).
+ * @returns the bare address part.
+ * @throws SmtpConfigError when it is not an address.
+ */
+export function parseMailFrom(raw: string): string {
+  return parseSender(raw).address;
 }
 
 /** The domain used in Message-IDs: the sender's domain. */
