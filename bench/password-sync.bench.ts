@@ -137,21 +137,26 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
     unbind,
   );
 
-  const pipeline = await runPipeline(
-    nats,
+  const slapdTarget = {
+    PASSWORD_TARGET: slapd.url,
+    PASSWORD_TARGET_BIND_DN: slapd.serviceBindDn,
+    PASSWORD_TARGET_BIND_PASSWORD: slapd.serviceBindPassword,
+    PASSWORD_TARGET_BASE_DN: slapd.baseDn,
+  };
+  const pipeline = await runPipeline(nats, workDir, 'BENCH', N, slapdTarget, uid, (i) => `Sync-${i}-Passw0rd`);
+  const { seconds: pipelineSeconds, cpuSeconds } = pipeline;
+  // The same changes again, with the DN built from the user id: one LDAP operation per attempt, as raw.
+  // Its own nats-server: a second stream on the first would overlap the first's subjects.
+  const natsDn = await startNatsServer({ jetstream: true });
+  const templated = await runPipeline(
+    natsDn,
     workDir,
-    'BENCH',
+    'BENCHDN',
     N,
-    {
-      PASSWORD_TARGET: slapd.url,
-      PASSWORD_TARGET_BIND_DN: slapd.serviceBindDn,
-      PASSWORD_TARGET_BIND_PASSWORD: slapd.serviceBindPassword,
-      PASSWORD_TARGET_BASE_DN: slapd.baseDn,
-    },
+    { ...slapdTarget, PASSWORD_TARGET_USER_DN_TEMPLATE: `uid={userId},${slapd.baseDn}` },
     uid,
-    (i) => `Sync-${i}-Passw0rd`,
-  );
-  const { seconds: pipelineSeconds, synced, failed, retried, cpuSeconds } = pipeline;
+    (i) => `Templ-${i}-Passw0rd`,
+  ).finally(() => natsDn.dispose());
 
   const report = new BenchReport('password-sync', 'passwords');
   report.add({ name: 'bulk add (set-up, rootdn)', items: N, seconds: addSeconds });
@@ -169,9 +174,22 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
     },
     { vs: raw, goals: [goals.ratioAtLeast(0.8), goals.secondsUnder(30)] },
   );
-  console.log(
-    `\nPasswordSynced events: ${synced} of ${N} (${retried} after a retry); failed replies: ${failed}; password-sync CPU ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / N) * 1000).toFixed(2)} ms per password, start-up included)`,
+  report.add(
+    {
+      name: 'password-sync command → PasswordSynced, PASSWORD_TARGET_USER_DN_TEMPLATE (no search)',
+      items: N,
+      seconds: templated.seconds,
+      figures: { cpuSeconds: Number(templated.cpuSeconds.toFixed(1)) },
+    },
+    { vs: raw, goals: [goals.ratioAtLeast(0.8), goals.secondsUnder(30)] },
   );
+  for (const [label, run] of [
+    ['searching', pipeline],
+    ['DN template', templated],
+  ] as const)
+    console.log(
+      `\n${label}: PasswordSynced events: ${run.synced} of ${N} (${run.retried} after a retry); failed replies: ${run.failed}; password-sync CPU ${run.cpuSeconds.toFixed(1)} s (${((run.cpuSeconds / N) * 1000).toFixed(2)} ms per password, start-up included)`,
+    );
   report.print(`password-sync bench: ${N} passwords, concurrency ${CONCURRENCY}, slapd ${slapd.url}, SQLite`);
 }
 

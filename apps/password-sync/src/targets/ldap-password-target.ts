@@ -12,6 +12,7 @@ import {
   type MappedFailure,
 } from './ldap-dialect.js';
 import { PasswordTarget, PasswordTargetConfigError, type ApplyResult } from './password-target.js';
+import { userDnTemplate } from './user-dn-template.js';
 
 export { PASSWORD_MODIFY_OID } from './ldap-dialect.js';
 
@@ -32,6 +33,11 @@ export interface LdapPasswordTargetOptions {
   readonly baseDn: string;
   /** Attribute holding the user id (default by dialect: `uid`, or `sAMAccountName` for Active Directory). */
   readonly userAttribute?: string;
+  /**
+   * `uid={userId},ou=people,…`: the user's DN is built (user id escaped) instead of searched, which
+   * halves the LDAP operations per attempt; see {@link userDnTemplate}. `userAttribute` is then unused.
+   */
+  readonly userDnTemplate?: string;
   /** How passwords are written (default `rfc3062`); `auto` reads the rootDSE once. */
   readonly dialect?: LdapDialectSetting;
   /** Upgrade an `ldap://` connection with StartTLS before anything else is sent. */
@@ -70,7 +76,9 @@ interface Resolved {
 
 /**
  * Writes passwords to an LDAP directory: binds as the service account, finds the entry whose
- * user attribute equals the user id under `baseDn`, and sets its password in one of two dialects:
+ * user attribute equals the user id under `baseDn` (or, with `userDnTemplate`, names it without a
+ * search: "no such object" then means the account does not exist yet), and sets its password in
+ * one of two dialects:
  *
  * - `rfc3062`: the Password Modify extended operation. Why not a `modify` of `userPassword`: on
  *   OpenLDAP both are checked by ppolicy for a non-root account (measured with slapd 2.5, see
@@ -95,6 +103,7 @@ export class LdapPasswordTarget extends PasswordTarget {
   private readonly waiting: Array<() => void> = [];
   private readonly secureUrl: boolean;
   private resolved: Promise<Resolved> | undefined;
+  private readonly dnOf: ((userId: string) => string) | undefined;
   private busy = 0;
   private closed = false;
 
@@ -110,6 +119,7 @@ export class LdapPasswordTarget extends PasswordTarget {
       throw new PasswordTargetConfigError(`refusing ${this.describe()} for the active-directory dialect: ${AD_NEEDS_ENCRYPTION}`);
     if (dialect === 'rfc3062' && options.mustChange === true)
       throw new PasswordTargetConfigError('PASSWORD_TARGET_MUST_CHANGE=true needs the active-directory dialect (it sets pwdLastSet=0)');
+    if (options.userDnTemplate !== undefined) this.dnOf = userDnTemplate(options.userDnTemplate, options.baseDn);
     if (dialect !== 'auto')
       this.resolved = Promise.resolve({ dialect, userAttribute: options.userAttribute ?? DEFAULT_USER_ATTRIBUTE[dialect] });
   }
@@ -162,32 +172,18 @@ export class LdapPasswordTarget extends PasswordTarget {
       client = await this.connection();
       const resolved = await this.dialect(client);
       dialect = resolved.dialect;
-      const { searchEntries } = await client.search(this.options.baseDn, {
-        scope: 'sub',
-        // A filter object, not a string: the user id is never parsed as filter syntax.
-        filter: new EqualityFilter({ attribute: resolved.userAttribute, value: userId }),
-        attributes: ['1.1'],
-        sizeLimit: 2,
-      });
-      const where = `${resolved.userAttribute}=${userId} under ${this.options.baseDn}`;
-      if (searchEntries.length === 0) {
-        result = { status: 'user-not-found', message: `no entry with ${where}` };
-      } else if (searchEntries.length > 1) {
-        // AD: two accounts answering to one id is a directory data problem; nobody's password is set.
-        result =
-          dialect === 'active-directory'
-            ? { status: 'user-not-found', message: `ambiguous: more than one entry with ${where}` }
-            : { status: 'target-error', message: `more than one entry with ${where}` };
-        if (dialect === 'active-directory') this.options.logger?.error(`password not applied: ${result.message}`);
+      const found = this.dnOf ? { dn: this.dnOf(userId) } : await this.find(client, userId, resolved);
+      if ('failure' in found) {
+        result = found.failure;
       } else if (dialect === 'active-directory') {
         request = adUnicodePwd(secret);
         const changes = [new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [request] }) })];
         if (this.options.mustChange === true)
           changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) }));
-        await client.modify(searchEntries[0]!.dn, changes);
+        await client.modify(found.dn, changes);
         result = { status: 'applied' };
       } else {
-        request = passwordModifyRequest(searchEntries[0]!.dn, secret);
+        request = passwordModifyRequest(found.dn, secret);
         await client.exop(PASSWORD_MODIFY_OID, request);
         result = { status: 'applied' };
       }
@@ -195,12 +191,39 @@ export class LdapPasswordTarget extends PasswordTarget {
       const mapped = this.mapError(err, password, dialect);
       if (mapped.configurationProblem !== undefined) this.reportConfigurationProblem(mapped.configurationProblem);
       result = mapped.result;
+      // With a DN template, "no such object" is how a missing account shows: name the DN asked for.
+      if (this.dnOf && result.status === 'user-not-found')
+        result = { status: 'user-not-found', message: `no entry ${this.dnOf(userId)}: ${result.message}` };
     } finally {
       request?.fill(0);
       if (typeof password === 'string') secret.fill(0);
     }
     await this.giveBack(client, result.status === 'applied' || result.status === 'user-not-found' || result.status === 'policy-violation');
     return result;
+  }
+
+  /** The DN of the one entry whose user attribute is `userId` under the base DN, or why there is none to write. */
+  private async find(
+    client: Client,
+    userId: string,
+    resolved: Resolved,
+  ): Promise<{ readonly dn: string } | { readonly failure: ApplyResult }> {
+    const { searchEntries } = await client.search(this.options.baseDn, {
+      scope: 'sub',
+      // A filter object, not a string: the user id is never parsed as filter syntax.
+      filter: new EqualityFilter({ attribute: resolved.userAttribute, value: userId }),
+      attributes: ['1.1'],
+      sizeLimit: 2,
+    });
+    const where = `${resolved.userAttribute}=${userId} under ${this.options.baseDn}`;
+    if (searchEntries.length === 1) return { dn: searchEntries[0]!.dn };
+    if (searchEntries.length === 0) return { failure: { status: 'user-not-found', message: `no entry with ${where}` } };
+    // AD: two accounts answering to one id is a directory data problem; nobody's password is set.
+    if (resolved.dialect !== 'active-directory')
+      return { failure: { status: 'target-error', message: `more than one entry with ${where}` } };
+    const message = `ambiguous: more than one entry with ${where}`;
+    this.options.logger?.error(`password not applied: ${message}`);
+    return { failure: { status: 'user-not-found', message } };
   }
 
   private mapError(err: unknown, password: Buffer | string, dialect: LdapDialect): MappedFailure {

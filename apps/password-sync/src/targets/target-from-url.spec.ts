@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { LdapPasswordTarget } from './ldap-password-target.js';
-import { PasswordTargetConfigError, targetFromUrl, type PasswordTargetConfig } from './target-from-url.js';
+import { checkTargetConfig, PasswordTargetConfigError, targetFromUrl, type PasswordTargetConfig } from './target-from-url.js';
 
 const base: PasswordTargetConfig = {
   PASSWORD_TARGET: 'ldap://dir.example.com:389',
@@ -31,6 +31,20 @@ describe('targetFromUrl', () => {
         err instanceof PasswordTargetConfigError &&
         /PASSWORD_TARGET_BIND_DN, PASSWORD_TARGET_BASE_DN/.test(err.message) &&
         !err.message.includes('Bind-Secret-1'),
+    );
+  });
+
+  it('checks PASSWORD_TARGET_USER_DN_TEMPLATE at start: it must name entries below the base DN', () => {
+    const ldap = {
+      ...base,
+      PASSWORD_TARGET_BIND_DN: 'cn=svc',
+      PASSWORD_TARGET_BIND_PASSWORD: 'Bind-Secret-1',
+      PASSWORD_TARGET_BASE_DN: 'ou=people,dc=x',
+    };
+    assert.doesNotThrow(() => checkTargetConfig({ ...ldap, PASSWORD_TARGET_USER_DN_TEMPLATE: 'uid={userId},ou=people,dc=x' }));
+    assert.throws(
+      () => checkTargetConfig({ ...ldap, PASSWORD_TARGET_USER_DN_TEMPLATE: 'uid={userId},ou=admins,dc=x' }),
+      /PASSWORD_TARGET_USER_DN_TEMPLATE names entries outside PASSWORD_TARGET_BASE_DN/,
     );
   });
 

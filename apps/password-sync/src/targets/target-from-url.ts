@@ -30,6 +30,7 @@ export const passwordTargetEnv = {
     .string()
     .refine((v) => /^[A-Za-z][A-Za-z0-9-]*$/.test(v), 'must be an LDAP attribute name')
     .optional(),
+  PASSWORD_TARGET_USER_DN_TEMPLATE: z.string().min(1).optional(),
   PASSWORD_TARGET_STARTTLS: flag,
   PASSWORD_TARGET_MUST_CHANGE: flag,
   PASSWORD_TARGET_TLS_CA_FILE: z.string().min(1).optional(),
@@ -48,6 +49,8 @@ export interface PasswordTargetConfig {
   readonly PASSWORD_TARGET_DIALECT?: 'rfc3062' | 'active-directory' | 'auto' | undefined;
   /** Default by dialect: `uid`, or `sAMAccountName` for Active Directory. */
   readonly PASSWORD_TARGET_USER_ATTRIBUTE?: string | undefined;
+  /** `uid={userId},ou=people,…`: the user's DN built, not searched (one LDAP operation per attempt). */
+  readonly PASSWORD_TARGET_USER_DN_TEMPLATE?: string | undefined;
   readonly PASSWORD_TARGET_STARTTLS?: boolean | undefined;
   readonly PASSWORD_TARGET_MUST_CHANGE?: boolean | undefined;
   /** PEM file trusted in addition to the system store. */
@@ -118,6 +121,7 @@ function ldapOptions(config: PasswordTargetConfig, logger?: TargetLogger): Const
     baseDn: config.PASSWORD_TARGET_BASE_DN!,
     dialect: config.PASSWORD_TARGET_DIALECT ?? 'rfc3062',
     ...(config.PASSWORD_TARGET_USER_ATTRIBUTE !== undefined ? { userAttribute: config.PASSWORD_TARGET_USER_ATTRIBUTE } : {}),
+    ...(config.PASSWORD_TARGET_USER_DN_TEMPLATE !== undefined ? { userDnTemplate: config.PASSWORD_TARGET_USER_DN_TEMPLATE } : {}),
     startTls: config.PASSWORD_TARGET_STARTTLS === true,
     mustChange: config.PASSWORD_TARGET_MUST_CHANGE === true,
     tlsOptions: ldapTlsOptions(config),
