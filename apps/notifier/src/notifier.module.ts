@@ -7,14 +7,11 @@ import { EventPublisher, MessagingModule, type MessagingConfig } from '@idm/mess
 import { Clock, SystemClock } from '@idm/config';
 import { MailTransport } from './delivery/mail-transport.js';
 import { NodemailerMailTransport } from './delivery/nodemailer-mail-transport.js';
-import { DeliveryOutcomeHandler } from './delivery/delivery-outcome.handler.js';
 import { DeliveryOutcomeService } from './delivery/delivery-outcome.service.js';
 import { RetryTickHandler } from './delivery/retry-tick.handler.js';
 import { TickDeliveryService } from './delivery/tick-delivery.service.js';
-import { EventSink } from './event-sink.js';
 import { InstanceLeaseService } from './instance-lease/instance-lease.service.js';
 import type { InstanceLease } from './instance-lease/instance-lease.repository.js';
-import { JetStreamEventSink } from './jetstream-event-sink.js';
 import type { NotifierConfig } from './notifier.config.js';
 import { openNotifierDatabase } from './notifier.database.js';
 import { createNotifierOutbox, createNotifierRelay, OutboxRelayStarter } from './notifier.outbox.js';
@@ -70,7 +67,7 @@ class ResourceCloser implements OnApplicationShutdown {
   }
 }
 
-/** The notifier: email flags from user/password events, sending on retry ticks, outcomes applied back. */
+/** The notifier: email flags from user/password events, sending on retry ticks, each outcome stored with its events (outbox). */
 @Module({})
 export class NotifierModule {
   static forRoot(options: NotifierModuleOptions): DynamicModule {
@@ -79,7 +76,7 @@ export class NotifierModule {
     return {
       module: NotifierModule,
       imports: [MessagingModule.forRoot({ serviceName: 'notifier', ...(options.messaging ? { config: options.messaging } : {}) })],
-      controllers: [EmailFlagHandler, DeliveryOutcomeHandler, RetryTickHandler],
+      controllers: [EmailFlagHandler, RetryTickHandler],
       providers: [
         { provide: NOTIFIER_CONFIG, useValue: config },
         { provide: NOTIFIER_TEMPLATES, useValue: options.templates },
@@ -97,7 +94,6 @@ export class NotifierModule {
             });
           },
         },
-        { provide: EventSink, useFactory: (publisher: EventPublisher) => new JetStreamEventSink(publisher), inject: [EventPublisher] },
         { provide: OutboxRelay, useFactory: createNotifierRelay, inject: [DataSource, EventPublisher] },
         { provide: Outbox, useFactory: createNotifierOutbox, inject: [DataSource, OutboxRelay] },
         OutboxRelayStarter,
@@ -122,11 +118,11 @@ export class NotifierModule {
             pendingEmails: PendingEmailRepository,
             recipients: RecipientRepository,
             transport: MailTransport,
-            sink: EventSink,
+            outcomes: DeliveryOutcomeService,
             clock: Clock,
           ) =>
             new TickDeliveryService(
-              { dataSource, pendingEmails, recipients, transport, templates: options.templates, sink, clock },
+              { dataSource, pendingEmails, recipients, transport, templates: options.templates, outcomes, clock },
               {
                 limits: config.limits,
                 sendConcurrency: config.sendConcurrency,
@@ -136,7 +132,7 @@ export class NotifierModule {
                 source: NOTIFIER_SOURCE,
               },
             ),
-          inject: [DataSource, PendingEmailRepository, RecipientRepository, MailTransport, EventSink, Clock],
+          inject: [DataSource, PendingEmailRepository, RecipientRepository, MailTransport, DeliveryOutcomeService, Clock],
         },
         NotifierStatusResponder,
         InstanceLeaseService,
