@@ -18,6 +18,7 @@ import type { PendingEmail } from './pending-emails/pending-email.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
 import { RecipientRepository } from './recipients/recipient.repository.js';
 import { loadTemplates } from './templates/template-store.js';
+import { causeContextOf, EMPTY_USER_STATE, evolveNotifierUser, type NotifierUserState } from './replay/notifier-projection.evolve.js';
 
 const HOUR = 3_600_000;
 
@@ -545,6 +546,52 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
       assert.equal((await h.pendingEmails.find(h.dataSource, 'batch-4', 'NEW_USER'))?.attempts, 1, 'the failure was not counted twice');
     },
   );
+
+  onEachDatabase('replay of what the stream holds gives the table the live flags and ticks wrote', async (h) => {
+    await smtp.setMode('reject', { rejectRecipients: ['live-4@example.com'] });
+    const log: IdmEvent[] = [];
+    const live = async (event: IdmEvent): Promise<void> => {
+      const published = h.sink.events.length;
+      await deliver(h, event);
+      log.push(event, ...h.sink.events.slice(published));
+    };
+    const tick = async (): Promise<void> => {
+      const published = h.sink.events.length;
+      await h.tick();
+      log.push(...h.sink.events.slice(published));
+    };
+    const users = ['live-1', 'live-2', 'live-3', 'live-4'];
+    await live(anEvent.userAdded({ userId: 'live-1', email: 'live-1@example.com' }));
+    await live(anEvent.userAdded({ userId: 'live-2', email: undefined, displayName: 'No Mail' }));
+    await live(anEvent.userAdded({ userId: 'live-3', email: 'live-3@example.com' }));
+    await live(anEvent.userAdded({ userId: 'live-4', email: 'live-4@example.com' }));
+    await live(anEvent.passwordChanged({ userId: 'live-1' }));
+    await tick(); // live-1 ×2 and live-3 sent, live-2 failed (no address), live-4 rejected → abandoned
+    await live(anEvent.passwordChanged({ userId: 'live-3' }));
+    await live(anEvent.userRemoved({ userId: 'live-3', reason: 'deleted' }));
+    await live(anEvent.passwordChanged({ userId: 'live-4' }));
+    await tick(); // live-2 fails again, live-4's PASSWORD_CHANGED is rejected too
+    await smtp.setMode('accept');
+
+    const contexts = new Map<string, Readonly<Record<string, string>>>();
+    const replayed = new Map<string, NotifierUserState>();
+    log.forEach((event, seq) => {
+      const context = causeContextOf(event);
+      if (context) contexts.set(event.id, context);
+      replayed.set(event.subject, evolveNotifierUser(replayed.get(event.subject) ?? EMPTY_USER_STATE, event, seq + 1, contexts));
+    });
+    const shape = (p: PendingEmail) => [p.userId, p.emailType, p.queuedEventId, p.attempts, p.lastError, p.claimToken, p.context];
+    const fromReplay = users.flatMap((u) => [...(replayed.get(u)?.pending.values() ?? [])].map(shape)).sort();
+    const fromLive: unknown[][] = [];
+    for (const userId of users)
+      for (const type of await h.pendingTypes(userId)) fromLive.push(shape((await h.pendingEmails.find(h.dataSource, userId, type))!));
+    assert.deepEqual(fromLive.sort(), fromReplay);
+    assert.deepEqual(
+      fromLive.map((row) => [row[0], row[1], row[3]]),
+      [['live-2', 'NEW_USER', 2]],
+      'only the email without an address is left, after two attempts',
+    );
+  });
 
   onEachDatabase(
     'claims renewed a page at a time: a page with a lost claim is reported, and that email alone fails its renewal',
