@@ -139,29 +139,6 @@ export class PendingEmailRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /**
-   * Deletes the rows of these (user, email type) keys, two statements per chunk of keys (read which
-   * are present, delete them all) instead of one per key; call inside the handler's transaction.
-   * Returns the keys that had a row ({@link pendingKeyOf}).
-   */
-  async deleteMany(manager: EntityManager, keys: readonly PendingEmailKey[]): Promise<Set<string>> {
-    const deleted = new Set<string>();
-    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
-      const chunk = keys.slice(i, i + LOOKUP_CHUNK);
-      const { where, params } = keyList(chunk);
-      const present = await manager
-        .createQueryBuilder(PendingEmailEntity, 'p')
-        .select(['p.userId', 'p.emailType'])
-        .where(where, params)
-        .getMany();
-      if (present.length === 0) continue;
-      // Every key of the chunk, not only those read: a row written in between is cleared too, as one DELETE per key did.
-      await manager.createQueryBuilder().delete().from(PendingEmailEntity).where(where, params).execute();
-      for (const row of present) deleted.add(pendingKeyOf(row));
-    }
-    return deleted;
-  }
-
   /** Deletes the rows of these keys (present or not), one statement per chunk; call inside the transaction. */
   async deleteKeys(manager: EntityManager, keys: readonly PendingEmailKey[]): Promise<void> {
     for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {

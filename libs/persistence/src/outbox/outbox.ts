@@ -12,8 +12,9 @@ export interface UnitOfWork<E extends OutboxEvent> {
 }
 
 /**
- * A unit of work written for many deliveries at once (see {@link Outbox.batched}): it gets the
- * inputs of one transaction that are not duplicates, in lock order, and returns one result per
+ * A unit of work written for many deliveries at once (see {@link Outbox.batched}, and
+ * {@link Outbox.batchedRun} for inputs without an inbox row): it gets the inputs of one
+ * transaction that are not duplicates, in lock order, and returns one result per
  * input, in the same order. Load and save with set-based statements; that is the point.
  */
 export type BatchWork<E extends OutboxEvent, I, T> = (unit: UnitOfWork<E>, inputs: readonly I[]) => Promise<readonly T[]>;
