@@ -76,6 +76,8 @@ export class NotifierModule {
     return {
       module: NotifierModule,
       imports: [MessagingModule.forRoot({ serviceName: 'notifier', ...(options.messaging ? { config: options.messaging } : {}) })],
+      // No handler of the notifier's own idm.email.* events: an outcome's flag change commits with
+      // its event (DeliveryOutcomeService), so consuming them would only apply them twice.
       controllers: [EmailFlagHandler, RetryTickHandler],
       providers: [
         { provide: NOTIFIER_CONFIG, useValue: config },
