@@ -76,8 +76,11 @@ interface Harness {
     task?: string,
     options?: { concurrency?: number; dataSource?: DataSource; service?: TickDeliveryService },
   ): Promise<{ tick: IdmEventOf<'idm.bulk-task.tick'>; report: TickReport }>;
-  /** A delivery service over `pendingEmails` (default the harness's repository), its outcomes stored through it too. */
-  service(pendingEmails?: PendingEmailRepository): TickDeliveryService;
+  /**
+   * A delivery service over `pendingEmails` (default the harness's repository), its outcomes stored
+   * through it too, a failed commit retried for `retryMs` (default 0: the tick fails at once).
+   */
+  service(pendingEmails?: PendingEmailRepository, retryMs?: number): TickDeliveryService;
   pendingTypes(userId: string): Promise<string[]>;
   /** Renews the spec instance's lease at the clock's time (what its heartbeat timer does). */
   heartbeat(): Promise<void>;
@@ -129,7 +132,7 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
     rules: DEFAULT_EMAIL_RULES,
     source: '/idm/notifier',
   });
-  const outcomes = new DeliveryOutcomeService(outbox, pendingEmails);
+  const outcomes = new DeliveryOutcomeService(outbox, pendingEmails, 0);
   const leases = new InstanceLeaseRepository();
   const lease = { instanceId: 'spec-instance', incarnation: 'spec-incarnation' };
   await leases.register(dataSource, lease, clock.now(), new Date(0));
@@ -168,8 +171,8 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
       await relay.drainOnce().catch(() => undefined);
       return { tick, report };
     },
-    service(repository = pendingEmails) {
-      const stored = new DeliveryOutcomeService(outbox, repository);
+    service(repository = pendingEmails, retryMs = 0) {
+      const stored = new DeliveryOutcomeService(outbox, repository, retryMs);
       return new TickDeliveryService(
         { dataSource, pendingEmails: repository, recipients, transport, templates, outcomes: stored, clock },
         settings,
@@ -707,6 +710,26 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
       assert.equal(await countOutboxRows(h.dataSource), 1, 'and no new outbox row');
     },
   );
+
+  onEachDatabase('an outcome whose commit fails for a moment is retried: the tick succeeds, nothing is sent twice', async (h) => {
+    await smtp.setMode('accept');
+    await smtp.clear();
+    await deliver(h, anEvent.userAdded({ userId: 'blip-1', email: 'blip1@example.com' }));
+    class BlippingRepository extends RefusingRepository {
+      refusals = 2;
+      override async deleteKeys(...args: Parameters<PendingEmailRepository['deleteKeys']>): Promise<void> {
+        this.refuseOutcomes = this.refusals-- > 0;
+        return super.deleteKeys(...args);
+      }
+    }
+    const repository = new BlippingRepository();
+    const { report } = await h.tick(undefined, { service: h.service(repository, 10_000) });
+    assert.deepEqual([report.sent, repository.refusals], [1, -1], 'stored at the third commit');
+    assert.deepEqual(await h.pendingTypes('blip-1'), []);
+    assert.equal((await h.tick()).report.claimed, 0);
+    await smtp.waitForMessages(1);
+    assert.equal((await smtp.messages()).length, 1, 'one email');
+  });
 
   onEachDatabase('a failed tick whose release fails too (database refusing) gives the claims back before its next claim', async (h) => {
     await smtp.setMode('accept');

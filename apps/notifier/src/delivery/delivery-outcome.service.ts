@@ -21,6 +21,15 @@ export interface DeliveryOutcome {
 export type StoredOutcome = 'stored' | 'claim-lost';
 
 /**
+ * How long a failed commit of an outcome is retried before the tick fails: the email is already
+ * sent, so storing its outcome a few seconds late (a database restart, a failover) beats failing
+ * the tick and sending it again. Any error is retried (a lasting one only delays the failure).
+ */
+export const STORE_RETRY_MS = 15_000;
+/** Waits between those retries: doubling from the first, capped by the last. */
+const RETRY_DELAYS_MS = { first: 100, max: 2_000 };
+
+/**
  * Stores the outcomes of a tick's sends: each email's change to `pending_email` (the evolve of its
  * `EmailSent` / `EmailFailed` / `EmailAbandoned`) and those events, as outbox rows, in ONE
  * transaction; the outbox relay then publishes them with their deterministic ids. This — not the
@@ -44,16 +53,29 @@ export type StoredOutcome = 'stored' | 'claim-lost';
 export class DeliveryOutcomeService {
   private readonly submit: (outcome: DeliveryOutcome, lockKey: string) => Promise<StoredOutcome>;
 
+  /** `retryMs`: how long a failed commit is retried ({@link STORE_RETRY_MS}; specs pass 0). */
   constructor(
     outbox: Outbox<IdmEvent>,
     private readonly pendingEmails: PendingEmailRepository,
+    private readonly retryMs = STORE_RETRY_MS,
   ) {
     this.submit = outbox.batchedRun((unit, outcomes: readonly DeliveryOutcome[]) => this.storeAll(unit, outcomes));
   }
 
-  /** Resolves after the commit that holds the outcome; rejects (nothing written) if it could not be stored. */
-  store(outcome: DeliveryOutcome): Promise<StoredOutcome> {
-    return this.submit(outcome, outcome.email.userId);
+  /**
+   * Resolves after the commit that holds the outcome. A failed commit (nothing written) is
+   * retried for `retryMs`; then the last error rejects, and the tick fails.
+   */
+  async store(outcome: DeliveryOutcome): Promise<StoredOutcome> {
+    const giveUpAt = Date.now() + this.retryMs;
+    for (let delay = RETRY_DELAYS_MS.first; ; delay = Math.min(delay * 2, RETRY_DELAYS_MS.max)) {
+      try {
+        return await this.submit(outcome, outcome.email.userId);
+      } catch (error) {
+        if (Date.now() + delay > giveUpAt) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   private async storeAll({ manager, emit }: UnitOfWork<IdmEvent>, outcomes: readonly DeliveryOutcome[]): Promise<StoredOutcome[]> {
