@@ -14,8 +14,14 @@ import { InstanceLeaseService } from './instance-lease/instance-lease.service.js
 import type { InstanceLease } from './instance-lease/instance-lease.repository.js';
 import type { NotifierConfig } from './notifier.config.js';
 import { openNotifierDatabase } from './notifier.database.js';
-import { createNotifierOutbox, createNotifierRelay, OutboxRelayStarter } from './notifier.outbox.js';
-import { NOTIFIER_CONFIG, NOTIFIER_INSTANCE_LEASE, NOTIFIER_SOURCE, NOTIFIER_TEMPLATES } from './notifier.tokens.js';
+import { createNotifierOutbox, createNotifierRelay, createOutcomeOutbox, OutboxRelayStarter } from './notifier.outbox.js';
+import {
+  NOTIFIER_CONFIG,
+  NOTIFIER_INSTANCE_LEASE,
+  NOTIFIER_OUTCOME_OUTBOX,
+  NOTIFIER_SOURCE,
+  NOTIFIER_TEMPLATES,
+} from './notifier.tokens.js';
 import { EmailFlagHandler } from './pending-emails/email-flag.handler.js';
 import { EmailFlagService } from './pending-emails/email-flag.service.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
@@ -98,6 +104,7 @@ export class NotifierModule {
         },
         { provide: OutboxRelay, useFactory: createNotifierRelay, inject: [DataSource, EventPublisher] },
         { provide: Outbox, useFactory: createNotifierOutbox, inject: [DataSource, OutboxRelay] },
+        { provide: NOTIFIER_OUTCOME_OUTBOX, useFactory: createOutcomeOutbox, inject: [DataSource, OutboxRelay] },
         OutboxRelayStarter,
         { provide: RecipientRepository, useValue: new RecipientRepository() },
         { provide: PendingEmailRepository, useValue: new PendingEmailRepository() },
@@ -111,7 +118,7 @@ export class NotifierModule {
           provide: DeliveryOutcomeService,
           useFactory: (outbox: Outbox<IdmEvent>, pendingEmails: PendingEmailRepository) =>
             new DeliveryOutcomeService(outbox, pendingEmails),
-          inject: [Outbox, PendingEmailRepository],
+          inject: [NOTIFIER_OUTCOME_OUTBOX, PendingEmailRepository],
         },
         {
           provide: TickDeliveryService,
