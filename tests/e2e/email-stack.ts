@@ -97,15 +97,20 @@ export class EmailStack {
     return app;
   }
 
-  /** Rows of `pending_email`, read straight from the notifier's database. */
-  async pendingRows(): Promise<PendingRow[]> {
+  /** The notifier's database, opened once for reading, and the qualified name of one of its tables. */
+  private async peekAt(table: string): Promise<{ peek: DataSource; table: string }> {
     this.peek ??= await new DataSource(
       this.db.kind === 'sqlite'
         ? { type: 'better-sqlite3', database: join(this.db.dataDir, 'notifier.sqlite') }
         : { type: 'postgres', url: this.db.databaseUrl },
     ).initialize();
-    const table = this.db.kind === 'sqlite' ? 'pending_email' : `"${this.db.schema}".pending_email`;
-    const rows = (await this.peek.query(
+    return { peek: this.peek, table: this.db.kind === 'sqlite' ? table : `"${this.db.schema}".${table}` };
+  }
+
+  /** Rows of `pending_email`, read straight from the notifier's database. */
+  async pendingRows(): Promise<PendingRow[]> {
+    const { peek, table } = await this.peekAt('pending_email');
+    const rows = (await peek.query(
       `SELECT user_id, email_type, attempts, claimed_tick FROM ${table} ORDER BY user_id, email_type`,
     )) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
@@ -116,7 +121,11 @@ export class EmailStack {
     }));
   }
 
-  /** Waits until the notifier's tick consumer has acknowledged every message up to `seq`. */
+  /**
+   * Waits until the notifier's tick consumer has acknowledged every message up to `seq`, and the
+   * outcomes those ticks stored are published: a tick is acked once its outcomes are committed (the
+   * flags changed, the events in the outbox); the relay appends the events right after.
+   */
   async waitUntilTicksHandled(seq: number, timeoutMs = 30_000): Promise<void> {
     const nc = await connectNats({ url: this.nats.url, name: 'e2e-consumer-info' });
     try {
@@ -128,6 +137,11 @@ export class EmailStack {
     } finally {
       await nc.close();
     }
+    const { peek, table } = await this.peekAt('outbox');
+    await waitFor(async () => Number(((await peek.query(`SELECT COUNT(*) AS n FROM ${table}`)) as Array<{ n: unknown }>)[0]?.n) === 0, {
+      message: 'the outbox published',
+      timeoutMs,
+    });
   }
 
   /** The stream sequence of the last message (for {@link waitUntilTicksHandled}). */

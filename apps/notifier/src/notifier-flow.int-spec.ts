@@ -5,7 +5,6 @@ import type { IdmEvent, IdmEventOf } from '@idm/contracts';
 import { countOutboxRows, Inbox, Outbox, OutboxRelay } from '@idm/persistence';
 import { anEvent, ManualClock, startSmtpServer, testDatabases, FIXED_NOW, type SmtpServerHandle } from '@idm/testing';
 import { DEFAULT_EMAIL_RULES, emailTypesOf } from './email-rules/email-rules.config.js';
-import { EventSink } from './event-sink.js';
 import { MailTransport, type OutgoingEmail, type SendResult } from './delivery/mail-transport.js';
 import { NodemailerMailTransport } from './delivery/nodemailer-mail-transport.js';
 import { parseSmtpUrl } from './delivery/smtp-settings.js';
@@ -19,14 +18,16 @@ import type { PendingEmail } from './pending-emails/pending-email.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
 import { RecipientRepository } from './recipients/recipient.repository.js';
 import { loadTemplates } from './templates/template-store.js';
+import { causeContextOf, EMPTY_USER_STATE, evolveNotifierUser, type NotifierUserState } from './replay/notifier-projection.evolve.js';
 
 const HOUR = 3_600_000;
 
-class RecordingSink extends EventSink {
+/** The stream, as the outbox relay sees it: what was published, in order. */
+class RecordingSink {
   readonly events: IdmEvent[] = [];
   /** Set to make the next publish fail, as a NATS outage would. */
   failNext = false;
-  override async publish(events: readonly IdmEvent[]): Promise<void> {
+  async publish(events: readonly IdmEvent[]): Promise<void> {
     if (this.failNext) {
       this.failNext = false;
       throw new Error('nats unavailable');
@@ -70,18 +71,33 @@ interface Harness {
   readonly relay: OutboxRelay<IdmEvent>;
   readonly pendingEmails: PendingEmailRepository;
   readonly transport: InFlightMeter;
-  /** One tick run; `service` keeps one service across ticks (as the app's singleton does), default a new one per tick. */
+  /** One tick run, then the relay publishes what it stored; `service` keeps one service across ticks (as the app's singleton does), default a new one per tick. */
   tick(
     task?: string,
     options?: { concurrency?: number; dataSource?: DataSource; service?: TickDeliveryService },
   ): Promise<{ tick: IdmEventOf<'idm.bulk-task.tick'>; report: TickReport }>;
-  /** A delivery service over `pendingEmails` (default the harness's repository). */
-  service(pendingEmails?: PendingEmailRepository): TickDeliveryService;
-  /** Applies every delivery event recorded so far that was not applied yet (what the notifier's own consumer does). */
-  applyOutcomes(): Promise<void>;
+  /**
+   * A delivery service over `pendingEmails` (default the harness's repository), its outcomes stored
+   * through it too, a failed commit retried for `retryMs` (default 0: the tick fails at once).
+   */
+  service(pendingEmails?: PendingEmailRepository, retryMs?: number): TickDeliveryService;
   pendingTypes(userId: string): Promise<string[]>;
   /** Renews the spec instance's lease at the clock's time (what its heartbeat timer does). */
   heartbeat(): Promise<void>;
+}
+
+/** A database that refuses to store outcomes (`refuseOutcomes`) or to release claims (`refuse`) while asked to. */
+class RefusingRepository extends PendingEmailRepository {
+  refuse = false;
+  refuseOutcomes = false;
+  override async release(dataSource: DataSource, token: string, pending?: readonly PendingEmail[]): Promise<number> {
+    if (this.refuse) throw new Error('database refused the release');
+    return super.release(dataSource, token, pending);
+  }
+  override async deleteKeys(...args: Parameters<PendingEmailRepository['deleteKeys']>): Promise<void> {
+    if (this.refuseOutcomes) throw new Error('database refused the outcome');
+    return super.deleteKeys(...args);
+  }
 }
 
 let smtp: SmtpServerHandle;
@@ -116,12 +132,10 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
     rules: DEFAULT_EMAIL_RULES,
     source: '/idm/notifier',
   });
-  const outcomes = new DeliveryOutcomeService(outbox, pendingEmails);
+  const outcomes = new DeliveryOutcomeService(outbox, pendingEmails, 0);
   const leases = new InstanceLeaseRepository();
   const lease = { instanceId: 'spec-instance', incarnation: 'spec-incarnation' };
   await leases.register(dataSource, lease, clock.now(), new Date(0));
-  let applied = 0;
-  let seq = 1000;
   const settings = {
     limits: { maxAttempts: 3, maxAgeMs: 72 * HOUR },
     sendConcurrency: 4,
@@ -149,22 +163,20 @@ async function harness(dataSource: DataSource, t: TestContext): Promise<Harness>
       const service =
         options.service ??
         new TickDeliveryService(
-          { dataSource: options.dataSource ?? dataSource, pendingEmails, recipients, transport, templates, sink, clock },
+          { dataSource: options.dataSource ?? dataSource, pendingEmails, recipients, transport, templates, outcomes, clock },
           { ...settings, sendConcurrency: options.concurrency ?? settings.sendConcurrency },
         );
-      return { tick, report: await service.deliver(tick) };
+      const report = await service.deliver(tick);
+      // A failed publish leaves the rows for the next drain (the app's relay retries): not the tick's failure.
+      await relay.drainOnce().catch(() => undefined);
+      return { tick, report };
     },
-    service(repository = pendingEmails) {
-      return new TickDeliveryService({ dataSource, pendingEmails: repository, recipients, transport, templates, sink, clock }, settings);
-    },
-    async applyOutcomes() {
-      const todo = sink.events.slice(applied);
-      applied = sink.events.length;
-      for (const e of todo) {
-        if (e.type === 'idm.email.sent' || e.type === 'idm.email.failed' || e.type === 'idm.email.abandoned') {
-          await outcomes.apply(e as DeliveryEvent, { consumer: 'notifier', streamSequence: ++seq });
-        }
-      }
+    service(repository = pendingEmails, retryMs = 0) {
+      const stored = new DeliveryOutcomeService(outbox, repository, retryMs);
+      return new TickDeliveryService(
+        { dataSource, pendingEmails: repository, recipients, transport, templates, outcomes: stored, clock },
+        settings,
+      );
     },
     async pendingTypes(userId) {
       return [...(await pendingEmails.typesFor(dataSource, userId))].sort();
@@ -254,7 +266,6 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
       const first = await h.tick();
       assert.equal(first.report.failed, 1);
       assert.equal(h.sink.ofType('idm.email.failed').at(-1)?.data.error, 'no email address known for the user yet');
-      await h.applyOutcomes();
       assert.equal((await smtp.messages()).length, 0);
 
       // The source reports the mail attribute once it appears; the display name was kept from UserAdded.
@@ -292,6 +303,7 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
         ],
       );
       assert.equal(await new RecipientRepository().find(h.dataSource, 'gone-1'), undefined, 'the recipient is forgotten');
+      assert.deepEqual(await h.pendingTypes('gone-1'), [], 'the flags are cleared in the commit that emits their EmailAbandoned');
       assert.deepEqual(
         h.sink.ofType('idm.email.abandoned').map((e) => e.id),
         abandons.map((e) => e.id),
@@ -299,9 +311,6 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
       );
       assert.deepEqual(await deliver(h, removed), [], 'an inbox hit runs no work');
       assert.equal(h.sink.ofType('idm.email.abandoned').length, abandons.length, 'and publishes nothing more');
-
-      await h.applyOutcomes();
-      assert.deepEqual(await h.pendingTypes('gone-1'), [], 'applying EmailAbandoned clears the flags');
       assert.deepEqual(await deliver(h, removed), [], 'nothing left to abandon');
       const tick = await h.tick();
       assert.equal(tick.report.claimed, 0);
@@ -310,7 +319,7 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
   );
 
   onEachDatabase(
-    'tick: sends every pending email once, flags clear only when EmailSent is applied, an overlapping tick sends nothing',
+    'tick: sends every pending email once, each flag cleared by the commit that stores its EmailSent, an overlapping tick sends nothing',
     async (h) => {
       await smtp.setMode('accept');
       await smtp.clear();
@@ -321,15 +330,14 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
 
       const ignored = await h.tick('SomethingElse');
       assert.equal(ignored.report.claimed, 4, 'the service itself does not filter; the handler does');
-      // That run sent them. Nothing is cleared yet: flags clear when EmailSent is applied.
-      assert.deepEqual(await h.pendingTypes('tick-1'), ['NEW_USER', 'PASSWORD_CHANGED']);
+      assert.equal(ignored.report.sent, 4);
+      // Each outcome's commit cleared its flag and wrote its EmailSent (published by the relay since).
+      assert.deepEqual(await h.pendingTypes('tick-1'), []);
+      assert.deepEqual(await h.pendingTypes('tick-2'), []);
+      assert.equal(await countOutboxRows(h.dataSource), 0, 'the relay published every outcome');
 
       const overlapping = await h.tick();
       assert.deepEqual(overlapping.report, { claimed: 0, sent: 0, failed: 0, abandoned: 0, skipped: 0 });
-
-      await h.applyOutcomes();
-      assert.deepEqual(await h.pendingTypes('tick-1'), []);
-      assert.deepEqual(await h.pendingTypes('tick-2'), []);
       const mails = await smtp.waitForMessages(4);
       assert.equal(mails.length, 4);
       const sent = h.sink.ofType('idm.email.sent');
@@ -352,7 +360,6 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     await smtp.setMode('tempfail', { stage: 'mail' });
     const first = await h.tick();
     assert.equal(first.report.failed, 1);
-    await h.applyOutcomes();
     const [row] = [await h.pendingEmails.find(h.dataSource, 'temp-1', 'NEW_USER')];
     assert.equal(row?.attempts, 1);
     assert.equal(row?.claimedTick, null);
@@ -364,7 +371,6 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     assert.equal(second.report.sent, 1);
     const [sent] = h.sink.ofType('idm.email.sent');
     assert.equal(sent?.data.attempt, 2);
-    await h.applyOutcomes();
     assert.deepEqual(await h.pendingTypes('temp-1'), []);
   });
 
@@ -378,7 +384,6 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
       ['idm.email.failed', 'idm.email.abandoned'],
     );
     assert.equal(h.sink.ofType('idm.email.failed')[0]?.data.permanent, true);
-    await h.applyOutcomes();
     assert.deepEqual(await h.pendingTypes('perm-1'), []);
     await smtp.setMode('accept');
   });
@@ -391,7 +396,6 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     const { report } = await h.tick();
     assert.deepEqual(report, { claimed: 1, sent: 0, failed: 0, abandoned: 1, skipped: 0 });
     assert.equal((await smtp.messages()).length, 0);
-    await h.applyOutcomes();
     assert.deepEqual(await h.pendingTypes('old-1'), []);
   });
 
@@ -400,7 +404,6 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     await deliver(h, anEvent.passwordChanged({ userId: 'late-1' }));
     const first = await h.tick();
     assert.equal(first.report.failed, 1);
-    await h.applyOutcomes();
     await deliver(h, anEvent.userAdded({ userId: 'late-1', email: 'late1@example.com' }));
     const second = await h.tick();
     assert.equal(second.report.sent, 2, 'PASSWORD_CHANGED and NEW_USER');
@@ -486,30 +489,111 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     assert.equal(new Set(mails.map((m) => m.to[0])).size, users);
   });
 
-  onEachDatabase('outcomes delivered at once commit together, each exactly once; a redelivery changes nothing', async (h) => {
-    const users = ['batch-1', 'batch-2', 'batch-3', 'batch-4'];
-    for (const userId of users) await deliver(h, anEvent.userAdded({ userId, email: `${userId}@example.com` }));
-    const sent = users.slice(0, 3).map((userId) => anEvent.emailSent({ userId, emailType: 'NEW_USER', tick: 'tick-b' }));
-    const failed = anEvent.emailFailed({ userId: 'batch-4', emailType: 'NEW_USER', tick: 'tick-b', attempt: 1, error: '451 later' });
-    const gone = anEvent.emailSent({ userId: 'batch-none', emailType: 'NEW_USER', tick: 'tick-b' });
-    const events = [...sent, failed, gone];
-    const first = await Promise.all(
-      events.map((e, i) => h.outcomes.apply(e as DeliveryEvent, { consumer: 'notifier', streamSequence: 5000 + i })),
-    );
-    assert.deepEqual(
-      first.map((o) => (typeof o === 'string' ? o : o.kind)),
-      ['delete', 'delete', 'delete', 'save', 'ignore'],
-    );
-    for (const userId of users.slice(0, 3)) assert.deepEqual(await h.pendingTypes(userId), []);
-    const row = await h.pendingEmails.find(h.dataSource, 'batch-4', 'NEW_USER');
-    assert.equal(row?.attempts, 1);
-    assert.equal(row?.lastError, '451 later');
+  onEachDatabase(
+    'outcomes finishing together commit together, each with its events; a claim taken over stores nothing; a cleared row only emits',
+    async (h) => {
+      const users = ['batch-1', 'batch-2', 'batch-3', 'batch-4', 'batch-5'];
+      for (const userId of users) await deliver(h, anEvent.userAdded({ userId, email: `${userId}@example.com` }));
+      const now = h.clock.now();
+      const claim = {
+        tickId: 'tick-b',
+        token: 'token-b',
+        owner: 'spec-instance',
+        now,
+        expiredBefore: new Date(0),
+        lapsedBefore: new Date(0),
+      };
+      assert.equal(await h.pendingEmails.claim(h.dataSource, claim), 5);
+      // batch-5's claim goes to another run (as when this instance was thought dead).
+      const [taken] = await h.pendingEmails.claimed(h.dataSource, 'token-b').then((all) => all.filter((p) => p.userId === 'batch-5'));
+      await h.pendingEmails.release(h.dataSource, 'token-b', [taken!]);
+      assert.equal(await h.pendingEmails.claim(h.dataSource, { ...claim, tickId: 'tick-other', token: 'token-other' }), 1);
 
-    const again = await Promise.all(
-      events.map((e, i) => h.outcomes.apply(e as DeliveryEvent, { consumer: 'notifier', streamSequence: 5000 + i })),
+      const sent = ['batch-1', 'batch-2', 'batch-3', 'batch-5', 'batch-none'].map(
+        (userId) => anEvent.emailSent({ userId, emailType: 'NEW_USER', tick: 'tick-b' }) as DeliveryEvent,
+      );
+      const failed = anEvent.emailFailed({
+        userId: 'batch-4',
+        emailType: 'NEW_USER',
+        tick: 'tick-b',
+        attempt: 1,
+        error: '451 later',
+      }) as DeliveryEvent;
+      const outcomes = [...sent.slice(0, 3), failed, ...sent.slice(3)].map((event) => ({
+        email: { userId: event.data.userId, emailType: event.data.emailType },
+        claimToken: 'token-b',
+        events: [event],
+      }));
+      const first = await Promise.all(outcomes.map((o) => h.outcomes.store(o)));
+      assert.deepEqual(first, ['stored', 'stored', 'stored', 'stored', 'claim-lost', 'stored']);
+      for (const userId of ['batch-1', 'batch-2', 'batch-3']) assert.deepEqual(await h.pendingTypes(userId), [], userId);
+      const row = await h.pendingEmails.find(h.dataSource, 'batch-4', 'NEW_USER');
+      assert.deepEqual([row?.attempts, row?.lastError, row?.claimToken], [1, '451 later', null], 'counted, and the claim given back');
+      assert.equal(
+        (await h.pendingEmails.find(h.dataSource, 'batch-5', 'NEW_USER'))?.claimToken,
+        'token-other',
+        "the other run's claim is untouched",
+      );
+      assert.equal(await countOutboxRows(h.dataSource), 5, 'the events of the stored outcomes, none for the lost claim');
+      await h.relay.drainOnce();
+      assert.deepEqual(
+        h.sink.events
+          .filter((e) => e.type !== 'idm.email.queued')
+          .map((e) => e.subject)
+          .sort(),
+        ['batch-1', 'batch-2', 'batch-3', 'batch-4', 'batch-none'],
+      );
+
+      const again = await Promise.all(outcomes.map((o) => h.outcomes.store(o)));
+      assert.deepEqual(again, ['stored', 'stored', 'stored', 'claim-lost', 'claim-lost', 'stored'], 'cleared rows only emit again');
+      assert.equal((await h.pendingEmails.find(h.dataSource, 'batch-4', 'NEW_USER'))?.attempts, 1, 'the failure was not counted twice');
+    },
+  );
+
+  onEachDatabase('replay of what the stream holds gives the table the live flags and ticks wrote', async (h) => {
+    await smtp.setMode('reject', { rejectRecipients: ['live-4@example.com'] });
+    const log: IdmEvent[] = [];
+    const live = async (event: IdmEvent): Promise<void> => {
+      const published = h.sink.events.length;
+      await deliver(h, event);
+      log.push(event, ...h.sink.events.slice(published));
+    };
+    const tick = async (): Promise<void> => {
+      const published = h.sink.events.length;
+      await h.tick();
+      log.push(...h.sink.events.slice(published));
+    };
+    const users = ['live-1', 'live-2', 'live-3', 'live-4'];
+    await live(anEvent.userAdded({ userId: 'live-1', email: 'live-1@example.com' }));
+    await live(anEvent.userAdded({ userId: 'live-2', email: undefined, displayName: 'No Mail' }));
+    await live(anEvent.userAdded({ userId: 'live-3', email: 'live-3@example.com' }));
+    await live(anEvent.userAdded({ userId: 'live-4', email: 'live-4@example.com' }));
+    await live(anEvent.passwordChanged({ userId: 'live-1' }));
+    await tick(); // live-1 ×2 and live-3 sent, live-2 failed (no address), live-4 rejected → abandoned
+    await live(anEvent.passwordChanged({ userId: 'live-3' }));
+    await live(anEvent.userRemoved({ userId: 'live-3', reason: 'deleted' }));
+    await live(anEvent.passwordChanged({ userId: 'live-4' }));
+    await tick(); // live-2 fails again, live-4's PASSWORD_CHANGED is rejected too
+    await smtp.setMode('accept');
+
+    const contexts = new Map<string, Readonly<Record<string, string>>>();
+    const replayed = new Map<string, NotifierUserState>();
+    log.forEach((event, seq) => {
+      const context = causeContextOf(event);
+      if (context) contexts.set(event.id, context);
+      replayed.set(event.subject, evolveNotifierUser(replayed.get(event.subject) ?? EMPTY_USER_STATE, event, seq + 1, contexts));
+    });
+    const shape = (p: PendingEmail) => [p.userId, p.emailType, p.queuedEventId, p.attempts, p.lastError, p.claimToken, p.context];
+    const fromReplay = users.flatMap((u) => [...(replayed.get(u)?.pending.values() ?? [])].map(shape)).sort();
+    const fromLive: unknown[][] = [];
+    for (const userId of users)
+      for (const type of await h.pendingTypes(userId)) fromLive.push(shape((await h.pendingEmails.find(h.dataSource, userId, type))!));
+    assert.deepEqual(fromLive.sort(), fromReplay);
+    assert.deepEqual(
+      fromLive.map((row) => [row[0], row[1], row[3]]),
+      [['live-2', 'NEW_USER', 2]],
+      'only the email without an address is left, after two attempts',
     );
-    assert.deepEqual(again, ['duplicate', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
-    assert.equal((await h.pendingEmails.find(h.dataSource, 'batch-4', 'NEW_USER'))?.attempts, 1, 'the failure was not counted twice');
   });
 
   onEachDatabase(
@@ -531,10 +615,8 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
       const page = await h.pendingEmails.claimed(h.dataSource, 'token-p');
       assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'token-p', now), true);
       assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'other-token', now), false, 'another run renews nothing of ours');
-      await h.outcomes.apply(anEvent.emailSent({ userId: 'page-2', emailType: 'NEW_USER', tick: 'tick-p' }) as DeliveryEvent, {
-        consumer: 'notifier',
-        streamSequence: 6000,
-      });
+      const page2 = anEvent.emailSent({ userId: 'page-2', emailType: 'NEW_USER', tick: 'tick-p' }) as DeliveryEvent;
+      assert.equal(await h.outcomes.store({ email: page[1]!, claimToken: 'token-p', events: [page2] }), 'stored');
       assert.equal(await h.pendingEmails.renewClaims(h.dataSource, page, 'token-p', now), false);
       const alone = await Promise.all(page.map((p) => h.pendingEmails.renewClaim(h.dataSource, p, 'token-p', now)));
       assert.deepEqual(
@@ -549,7 +631,7 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
   );
 
   onEachDatabase(
-    'a publish failure after the commit: the handler succeeds, the relay keeps the EmailQueued and publishes it later; a failed tick gives its claims back',
+    'a publish failure after the commit: the handler and the tick succeed, the relay keeps their events and publishes them later; a tick whose outcome cannot be stored gives its claims back',
     async (h) => {
       await smtp.setMode('accept');
       const added = anEvent.userAdded({ userId: 'pub-1', email: 'pub1@example.com' });
@@ -565,14 +647,27 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
       );
       assert.equal(await countOutboxRows(h.dataSource), 0);
 
-      h.sink.failNext = true;
-      await assert.rejects(h.tick(), /nats unavailable/);
+      const refused = new RefusingRepository();
+      refused.refuseOutcomes = true;
+      await assert.rejects(h.tick(undefined, { service: h.service(refused) }), /database refused the outcome/);
+      assert.equal(h.sink.ofType('idm.email.sent').length, 0, 'no event for an outcome that was not stored');
       const retry = await h.tick();
       assert.equal(
         retry.report.sent,
         1,
         'the failed run released its claim: the retried tick sends at once (at-least-once, same Message-ID)',
       );
+      assert.deepEqual(await h.pendingTypes('pub-1'), [], 'stored: the flag is cleared');
+
+      await deliver(h, anEvent.passwordChanged({ userId: 'pub-1' }));
+      h.sink.failNext = true;
+      const published = h.sink.events.length;
+      const { report } = await h.tick();
+      assert.equal(report.sent, 1, 'NATS failing does not fail the tick: the outcome is stored, its event waits in the outbox');
+      assert.deepEqual(await h.pendingTypes('pub-1'), []);
+      assert.equal(h.sink.events.length, published, 'nothing reached the stream yet');
+      assert.equal(await h.relay.drainOnce(), 1);
+      assert.equal(h.sink.ofType('idm.email.sent').at(-1)?.data.emailType, 'PASSWORD_CHANGED');
     },
   );
 
@@ -616,20 +711,39 @@ describe('notifier flow against real SQLite/Postgres and a real SMTP server', ()
     },
   );
 
+  onEachDatabase('an outcome whose commit fails for a moment is retried: the tick succeeds, nothing is sent twice', async (h) => {
+    await smtp.setMode('accept');
+    await smtp.clear();
+    await deliver(h, anEvent.userAdded({ userId: 'blip-1', email: 'blip1@example.com' }));
+    class BlippingRepository extends RefusingRepository {
+      refusals = 2;
+      override async deleteKeys(...args: Parameters<PendingEmailRepository['deleteKeys']>): Promise<void> {
+        this.refuseOutcomes = this.refusals-- > 0;
+        return super.deleteKeys(...args);
+      }
+    }
+    const repository = new BlippingRepository();
+    const { report } = await h.tick(undefined, { service: h.service(repository, 10_000) });
+    assert.deepEqual([report.sent, repository.refusals], [1, -1], 'stored at the third commit');
+    assert.deepEqual(await h.pendingTypes('blip-1'), []);
+    assert.equal((await h.tick()).report.claimed, 0);
+    await smtp.waitForMessages(1);
+    assert.equal((await smtp.messages()).length, 1, 'one email');
+  });
+
   onEachDatabase('a failed tick whose release fails too (database refusing) gives the claims back before its next claim', async (h) => {
     await smtp.setMode('accept');
     await deliver(h, anEvent.userAdded({ userId: 'rel-1', email: 'rel1@example.com' }));
-    class RefusingRelease extends PendingEmailRepository {
-      refuse = true;
-      override async release(dataSource: DataSource, token: string, pending?: readonly PendingEmail[]): Promise<number> {
-        if (this.refuse) throw new Error('database refused the release');
-        return super.release(dataSource, token, pending);
-      }
-    }
-    const repository = new RefusingRelease();
+    const repository = new RefusingRepository();
+    repository.refuse = true;
+    repository.refuseOutcomes = true;
     const service = h.service(repository);
-    h.sink.failNext = true;
-    await assert.rejects(h.tick(undefined, { service }), /nats unavailable/, "the tick fails with its own error, not the release's");
+    await assert.rejects(
+      h.tick(undefined, { service }),
+      /database refused the outcome/,
+      "the tick fails with its own error, not the release's",
+    );
+    repository.refuseOutcomes = false;
     assert.equal((await h.tick()).report.claimed, 0, 'the claim is still held (its owner is alive)');
     await assert.rejects(
       h.tick(undefined, { service }),

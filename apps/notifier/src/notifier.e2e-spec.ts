@@ -122,6 +122,11 @@ describe('notifier end to end (nats-server, SMTP server, SQLite)', () => {
       message: 'flags cleared',
       timeoutMs: 20_000,
     });
+    // The flags are cleared in the commits that store the EmailSent; the relay publishes them right after.
+    await waitFor(async () => (await events()).filter((e) => e.type === 'idm.email.sent').length >= 2, {
+      message: 'two EmailSent in the stream',
+      timeoutMs: 20_000,
+    });
     const sent = (await events()).filter((e) => e.type === 'idm.email.sent');
     assert.equal(sent.length, 2);
     const queuedIds = (await events()).filter((e) => e.type === 'idm.email.queued').map((e) => e.id);

@@ -8,18 +8,21 @@ import { Clock, SystemClock } from '@idm/config';
 import { MailTransport } from './delivery/mail-transport.js';
 import { NodemailerMailTransport } from './delivery/nodemailer-mail-transport.js';
 import { WorkerMailTransport } from './delivery/worker-mail-transport.js';
-import { DeliveryOutcomeHandler } from './delivery/delivery-outcome.handler.js';
 import { DeliveryOutcomeService } from './delivery/delivery-outcome.service.js';
 import { RetryTickHandler } from './delivery/retry-tick.handler.js';
 import { TickDeliveryService } from './delivery/tick-delivery.service.js';
-import { EventSink } from './event-sink.js';
 import { InstanceLeaseService } from './instance-lease/instance-lease.service.js';
 import type { InstanceLease } from './instance-lease/instance-lease.repository.js';
-import { JetStreamEventSink } from './jetstream-event-sink.js';
 import type { NotifierConfig } from './notifier.config.js';
 import { openNotifierDatabase } from './notifier.database.js';
-import { createNotifierOutbox, createNotifierRelay, OutboxRelayStarter } from './notifier.outbox.js';
-import { NOTIFIER_CONFIG, NOTIFIER_INSTANCE_LEASE, NOTIFIER_SOURCE, NOTIFIER_TEMPLATES } from './notifier.tokens.js';
+import { createNotifierOutbox, createNotifierRelay, createOutcomeOutbox, OutboxRelayStarter } from './notifier.outbox.js';
+import {
+  NOTIFIER_CONFIG,
+  NOTIFIER_INSTANCE_LEASE,
+  NOTIFIER_OUTCOME_OUTBOX,
+  NOTIFIER_SOURCE,
+  NOTIFIER_TEMPLATES,
+} from './notifier.tokens.js';
 import { EmailFlagHandler } from './pending-emails/email-flag.handler.js';
 import { EmailFlagService } from './pending-emails/email-flag.service.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
@@ -71,7 +74,7 @@ class ResourceCloser implements OnApplicationShutdown {
   }
 }
 
-/** The notifier: email flags from user/password events, sending on retry ticks, outcomes applied back. */
+/** The notifier: email flags from user/password events, sending on retry ticks, each outcome stored with its events (outbox). */
 @Module({})
 export class NotifierModule {
   static forRoot(options: NotifierModuleOptions): DynamicModule {
@@ -80,7 +83,9 @@ export class NotifierModule {
     return {
       module: NotifierModule,
       imports: [MessagingModule.forRoot({ serviceName: 'notifier', ...(options.messaging ? { config: options.messaging } : {}) })],
-      controllers: [EmailFlagHandler, DeliveryOutcomeHandler, RetryTickHandler],
+      // No handler of the notifier's own idm.email.* events: an outcome's flag change commits with
+      // its event (DeliveryOutcomeService), so consuming them would only apply them twice.
+      controllers: [EmailFlagHandler, RetryTickHandler],
       providers: [
         { provide: NOTIFIER_CONFIG, useValue: config },
         { provide: NOTIFIER_TEMPLATES, useValue: options.templates },
@@ -105,9 +110,9 @@ export class NotifierModule {
             });
           },
         },
-        { provide: EventSink, useFactory: (publisher: EventPublisher) => new JetStreamEventSink(publisher), inject: [EventPublisher] },
         { provide: OutboxRelay, useFactory: createNotifierRelay, inject: [DataSource, EventPublisher] },
         { provide: Outbox, useFactory: createNotifierOutbox, inject: [DataSource, OutboxRelay] },
+        { provide: NOTIFIER_OUTCOME_OUTBOX, useFactory: createOutcomeOutbox, inject: [DataSource, OutboxRelay] },
         OutboxRelayStarter,
         { provide: RecipientRepository, useValue: new RecipientRepository() },
         { provide: PendingEmailRepository, useValue: new PendingEmailRepository() },
@@ -121,7 +126,7 @@ export class NotifierModule {
           provide: DeliveryOutcomeService,
           useFactory: (outbox: Outbox<IdmEvent>, pendingEmails: PendingEmailRepository) =>
             new DeliveryOutcomeService(outbox, pendingEmails),
-          inject: [Outbox, PendingEmailRepository],
+          inject: [NOTIFIER_OUTCOME_OUTBOX, PendingEmailRepository],
         },
         {
           provide: TickDeliveryService,
@@ -130,11 +135,11 @@ export class NotifierModule {
             pendingEmails: PendingEmailRepository,
             recipients: RecipientRepository,
             transport: MailTransport,
-            sink: EventSink,
+            outcomes: DeliveryOutcomeService,
             clock: Clock,
           ) =>
             new TickDeliveryService(
-              { dataSource, pendingEmails, recipients, transport, templates: options.templates, sink, clock },
+              { dataSource, pendingEmails, recipients, transport, templates: options.templates, outcomes, clock },
               {
                 limits: config.limits,
                 sendConcurrency: config.sendConcurrency,
@@ -144,7 +149,7 @@ export class NotifierModule {
                 source: NOTIFIER_SOURCE,
               },
             ),
-          inject: [DataSource, PendingEmailRepository, RecipientRepository, MailTransport, EventSink, Clock],
+          inject: [DataSource, PendingEmailRepository, RecipientRepository, MailTransport, DeliveryOutcomeService, Clock],
         },
         NotifierStatusResponder,
         InstanceLeaseService,

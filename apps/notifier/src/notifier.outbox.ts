@@ -47,6 +47,22 @@ export function createNotifierOutbox(dataSource: DataSource, relay: OutboxRelay<
   return outbox;
 }
 
+/** How long the first outcome of a commit waits for others: outcomes do not hold up a delivery, only the tick's end. */
+const OUTCOME_LINGER_MS = 5;
+
+/**
+ * The outbox of the tick's outcomes: the same table, relay and guarantees as the app's, tuned for
+ * outcomes, which finish one by one at the send rate. One transaction at a time, on both engines,
+ * so outcomes finishing during a commit share the next one: with the ingest's parallel lanes
+ * (Postgres) each outcome got a transaction of its own, and each commit a relay round.
+ */
+export function createOutcomeOutbox(dataSource: DataSource, relay: OutboxRelay<IdmEvent>): Outbox<IdmEvent> {
+  const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { maxBatch: MAX_BATCH, lingerMs: OUTCOME_LINGER_MS, parallel: 1 } });
+  outbox.onCommitted(() => relay.wake());
+  outbox.carry(relay);
+  return outbox;
+}
+
 /** Starts the relay when the app starts: it first publishes what a crash left in the outbox. */
 @Injectable()
 export class OutboxRelayStarter implements OnApplicationBootstrap {

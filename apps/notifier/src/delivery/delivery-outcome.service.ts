@@ -1,76 +1,109 @@
-import type { OnceKey, OnceResult, Outbox } from '@idm/persistence';
 import type { IdmEvent } from '@idm/contracts';
-import type { EntityManager } from 'typeorm';
-import type { Delivery } from '../pending-emails/email-flag.service.js';
-import { clearsFlag, evolvePendingEmail, type DeliveryEvent, type PendingEmailChange } from '../pending-emails/pending-email.evolve.js';
-import { pendingKeyOf, type PendingEmailRepository } from '../pending-emails/pending-email.repository.js';
+import type { Outbox, UnitOfWork } from '@idm/persistence';
+import type { PendingEmail } from '../pending-emails/pending-email.js';
+import { evolvePendingEmail, type DeliveryEvent } from '../pending-emails/pending-email.evolve.js';
+import { pendingKeyOf, type PendingEmailKey, type PendingEmailRepository } from '../pending-emails/pending-email.repository.js';
 
-/** What applying one event came to. */
-export type AppliedOutcome = PendingEmailChange | 'duplicate';
+/** One email's outcome, as the tick run that sent (or abandoned) it stores it. */
+export interface DeliveryOutcome {
+  /** The email, as claimed. */
+  readonly email: PendingEmailKey;
+  /** The run's claim token: the outcome is stored only while the claim is still the run's. */
+  readonly claimToken: string;
+  /** `EmailSent`, `EmailFailed`, `EmailFailed` + `EmailAbandoned`, or `EmailAbandoned`, in order. */
+  readonly events: readonly DeliveryEvent[];
+}
 
 /**
- * Applies the notifier's own `EmailSent` / `EmailFailed` / `EmailAbandoned` to `pending_email`,
- * once per event (inbox row in the same transaction as the change). This — not the send — is
- * where a flag is cleared.
+ * What storing an outcome came to: `stored` (flag changed and events emitted, one commit), or
+ * `claim-lost` (another run holds the email now: nothing written, nothing emitted).
+ */
+export type StoredOutcome = 'stored' | 'claim-lost';
+
+/**
+ * How long a failed commit of an outcome is retried before the tick fails: the email is already
+ * sent, so storing its outcome a few seconds late (a database restart, a failover) beats failing
+ * the tick and sending it again. Any error is retried (a lasting one only delays the failure).
+ */
+export const STORE_RETRY_MS = 15_000;
+/** Waits between those retries: doubling from the first, capped by the last. */
+const RETRY_DELAYS_MS = { first: 100, max: 2_000 };
+
+/**
+ * Stores the outcomes of a tick's sends: each email's change to `pending_email` (the evolve of its
+ * `EmailSent` / `EmailFailed` / `EmailAbandoned`) and those events, as outbox rows, in ONE
+ * transaction; the outbox relay then publishes them with their deterministic ids. This — not the
+ * send — is where a flag is cleared, and the event that says so is written with the change, so
+ * the stream holds exactly the outcomes that were applied and a replay of it rebuilds the same
+ * table. The notifier therefore does not consume its own outcome events.
  *
- * Outcomes arrive one by one at the send rate; the app's {@link Outbox} commits those that arrive
- * together in one transaction (group commit), and hands them to this service together
- * ({@link Outbox.batched}): the flags a batch clears go in one DELETE rather than one statement
- * per email, which was most of a drained tick's database work. Each delivery is still acked only
- * after the commit that holds its change.
+ * Outcomes finish one by one at the send rate; the app's {@link Outbox} commits those that finish
+ * together in one transaction (group commit: one fsync on SQLite) and hands them here together
+ * ({@link Outbox.batchedRun}): one locked read of their rows, one DELETE of the flags they clear,
+ * one upsert of those they keep. There is no inbox row: the input is not a delivery but the run's
+ * own result, submitted once.
+ *
+ * The claim check, per email, under the row lock: the claim still carries the run's token → apply
+ * and emit; the row is gone (a `UserRemoved` abandoned it, or another run sent it after taking the
+ * claim over and stored first) → emit only, the evolve of an absent row changes nothing, live as in
+ * replay; another token or none → `claim-lost`, nothing is written: the claim was taken over (this
+ * instance was thought dead), and the new owner sends the email again with the same Message-ID and
+ * stores its own outcome (the at-least-once case of a crash).
  */
 export class DeliveryOutcomeService {
-  private readonly submit: (key: OnceKey, event: DeliveryEvent) => Promise<OnceResult<PendingEmailChange>>;
+  private readonly submit: (outcome: DeliveryOutcome, lockKey: string) => Promise<StoredOutcome>;
 
+  /** `retryMs`: how long a failed commit is retried ({@link STORE_RETRY_MS}; specs pass 0). */
   constructor(
     outbox: Outbox<IdmEvent>,
     private readonly pendingEmails: PendingEmailRepository,
+    private readonly retryMs = STORE_RETRY_MS,
   ) {
-    this.submit = outbox.batched((unit, events: readonly DeliveryEvent[]) => this.changeAll(unit.manager, events));
-  }
-
-  async apply(event: DeliveryEvent, delivery: Delivery): Promise<AppliedOutcome> {
-    const key = { consumer: delivery.consumer, eventId: event.id, streamSeq: delivery.streamSequence, lockKey: event.data.userId };
-    const outcome = await this.submit(key, event);
-    return outcome.duplicate ? 'duplicate' : outcome.result;
+    this.submit = outbox.batchedRun((unit, outcomes: readonly DeliveryOutcome[]) => this.storeAll(unit, outcomes));
   }
 
   /**
-   * The batch's changes in its order: each run of flag-clearing events is one DELETE; an
-   * `EmailFailed` in between (read, evolve, save) ends the run, so a key's events apply in order.
+   * Resolves after the commit that holds the outcome. A failed commit (nothing written) is
+   * retried for `retryMs`; then the last error rejects, and the tick fails.
    */
-  private async changeAll(manager: EntityManager, events: readonly DeliveryEvent[]): Promise<PendingEmailChange[]> {
-    const changes: PendingEmailChange[] = [];
-    let clearing: DeliveryEvent[] = [];
-    const clear = async (): Promise<void> => {
-      if (clearing.length === 0) return;
-      // Sent / abandoned clear the flag whatever the row holds: no read of the rows' state first.
-      const deleted = await this.pendingEmails.deleteMany(
-        manager,
-        clearing.map((e) => e.data),
-      );
-      // A key cleared twice in one run (redelivered under a new id) deleted its row once.
-      for (const { data } of clearing)
-        changes.push(deleted.delete(pendingKeyOf(data)) ? { kind: 'delete' } : { kind: 'ignore', reason: 'not-pending' });
-      clearing = [];
-    };
-    for (const event of events) {
-      if (clearsFlag(event)) {
-        clearing.push(event);
-        continue;
+  async store(outcome: DeliveryOutcome): Promise<StoredOutcome> {
+    const giveUpAt = Date.now() + this.retryMs;
+    for (let delay = RETRY_DELAYS_MS.first; ; delay = Math.min(delay * 2, RETRY_DELAYS_MS.max)) {
+      try {
+        return await this.submit(outcome, outcome.email.userId);
+      } catch (error) {
+        if (Date.now() + delay > giveUpAt) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
-      await clear();
-      changes.push(await this.changeOne(manager, event));
     }
-    await clear();
-    return changes;
   }
 
-  private async changeOne(manager: EntityManager, event: DeliveryEvent): Promise<PendingEmailChange> {
-    const { userId, emailType } = event.data;
-    const change = evolvePendingEmail(await this.pendingEmails.find(manager, userId, emailType), event);
-    if (change.kind === 'delete') await this.pendingEmails.delete(manager, userId, emailType);
-    if (change.kind === 'save') await this.pendingEmails.save(manager, change.pending);
-    return change;
+  private async storeAll({ manager, emit }: UnitOfWork<IdmEvent>, outcomes: readonly DeliveryOutcome[]): Promise<StoredOutcome[]> {
+    const rows = await this.pendingEmails.findMany(
+      manager,
+      outcomes.map((o) => o.email),
+      true,
+    );
+    const touched = new Map<string, { readonly key: PendingEmailKey; state: PendingEmail | undefined }>();
+    const results = outcomes.map((outcome): StoredOutcome => {
+      const key = pendingKeyOf(outcome.email);
+      let state = rows.get(key);
+      if (state && state.claimToken !== outcome.claimToken) return 'claim-lost';
+      for (const event of outcome.events) {
+        const change = evolvePendingEmail(state, event);
+        if (change.kind === 'delete') state = undefined;
+        if (change.kind === 'save') state = change.pending;
+      }
+      if (rows.has(key)) touched.set(key, { key: outcome.email, state });
+      if (state) rows.set(key, state);
+      else rows.delete(key);
+      emit(outcome.events);
+      return 'stored';
+    });
+    const cleared = [...touched.values()].filter((t) => t.state === undefined).map((t) => t.key);
+    const kept = [...touched.values()].flatMap((t) => (t.state ? [t.state] : []));
+    await this.pendingEmails.deleteKeys(manager, cleared);
+    await this.pendingEmails.saveMany(manager, kept);
+    return results;
   }
 }

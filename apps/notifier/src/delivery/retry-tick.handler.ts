@@ -8,8 +8,8 @@ import { TickDeliveryService } from './tick-delivery.service.js';
 
 /**
  * A `BulkTaskTick` of the retry task sends the pending emails. Ticks of other tasks are acked
- * and ignored. A failure to append outcomes throws (nak → retried); SMTP failures do not, they
- * are outcomes. Ticks of one schedule are handled one at a time by the transport (same key), and
+ * and ignored. A failure to store outcomes (database) throws (nak → retried); SMTP failures do
+ * not, they are outcomes. Ticks of one schedule are handled one at a time by the transport (same key), and
  * the database claim keeps replicas and overlapping runs from sending one email twice.
  */
 @Controller()

@@ -13,9 +13,10 @@ import type { TemplateSet } from '../templates/template-store.js';
 import { forEachBounded } from './bounded-concurrency.js';
 import { ClaimRenewal } from './claim-renewal.js';
 import { decideDelivery, planDelivery, type DeliveryContext, type DeliveryLimits, type SendOutcome } from './delivery.decider.js';
-import type { EventSink } from '../event-sink.js';
+import type { DeliveryEvent } from '../pending-emails/pending-email.evolve.js';
+import type { DeliveryOutcomeService, StoredOutcome } from './delivery-outcome.service.js';
 import type { MailTransport } from './mail-transport.js';
-import { PublishWindow } from './publish-window.js';
+import { OutcomeWindow } from './outcome-window.js';
 import { messageIdsFrom } from './smtp-settings.js';
 
 /** Tuning of a tick run. */
@@ -39,7 +40,7 @@ export interface TickReport {
   readonly sent: number;
   readonly failed: number;
   readonly abandoned: number;
-  /** Emails whose claim was lost to another run before sending. */
+  /** Emails whose claim was lost to another run, before the send or before the outcome was stored. */
   readonly skipped: number;
 }
 
@@ -50,7 +51,8 @@ export interface TickDeliveryPorts {
   readonly recipients: RecipientRepository;
   readonly transport: MailTransport;
   readonly templates: TemplateSet;
-  readonly sink: EventSink;
+  /** Stores each email's outcome: its flag change and its events, one outbox transaction. */
+  readonly outcomes: DeliveryOutcomeService;
   readonly clock: Clock;
 }
 
@@ -59,8 +61,8 @@ export interface TickDeliveryPorts {
  * cost a disk sync each on SQLite; 256 keys stay far below both databases' parameter limits.
  */
 const RENEWAL_BLOCK = 256;
-/** Appends of outcome events a lane may leave unacknowledged while it sends on. */
-const UNACKED_PER_LANE = 4;
+/** Outcomes a lane may leave uncommitted while it sends on. */
+const UNCOMMITTED_PER_LANE = 4;
 /** A block renewal counts as "right before the send" only this long; after that a new block is renewed. */
 const MAX_RENEWAL_AGE_MS = 10_000;
 
@@ -72,7 +74,7 @@ interface Run {
   readonly counts: { claimed: number; sent: number; failed: number; abandoned: number; skipped: number };
   /** Keys (`userId` NUL `emailType`) whose outcome is stored, or whose claim was lost: not to be released. */
   readonly settled: Set<string>;
-  readonly appends: PublishWindow;
+  readonly outcomes: OutcomeWindow;
   readonly renewal: ClaimRenewal;
   readonly onProgress: () => void;
   /** Set when a lane failed: the other lanes start no further sends. */
@@ -82,24 +84,27 @@ interface Run {
 /**
  * Works one `RetryEmailNotifications` tick: claims every pending email that no live run holds
  * (the recipe's bulk-task indicator, set in the database), then sends them with bounded
- * concurrency, appending `EmailSent` / `EmailFailed` / `EmailAbandoned` per email.
+ * concurrency, storing per email its outcome: the flag change and `EmailSent` / `EmailFailed` /
+ * `EmailAbandoned`, in one outbox transaction ({@link DeliveryOutcomeService}).
  *
  * The lanes take emails one at a time, in order; claims are renewed ahead of them a block of
  * {@link RENEWAL_BLOCK} per UPDATE (see {@link ClaimRenewal}), and a block renewal older than
  * {@link MAX_RENEWAL_AGE_MS} (slow SMTP) is done again from the next email. An email whose block
  * lost a claim is renewed on its own right before its send, and skipped if the claim is gone.
- * Each lane sends one email at a time, so sends in flight = lanes = the SMTP pool size. Outcome events are appended without holding up the next send (at most
- * {@link UNACKED_PER_LANE} per lane unacknowledged); the tick returns only when all are stored.
+ * Each lane sends one email at a time, so sends in flight = lanes = the SMTP pool size. Outcomes
+ * are stored without holding up the next send (at most {@link UNCOMMITTED_PER_LANE} per lane
+ * uncommitted); those finishing together share a commit (the outbox's group commit), and the tick
+ * returns only when all are committed. The outbox relay publishes the events afterwards.
  *
- * It changes no flag itself: flags are cleared when those events are applied. At-least-once: if
- * the process dies after the server accepted an email but before `EmailSent` is stored, the
- * claim dies with the instance's lease and a later tick (of any replica) sends it again, with the
- * same Message-ID.
+ * At-least-once: if the process dies after the server accepted an email but before its outcome is
+ * committed, the claim dies with the instance's lease and a later tick (of any replica) sends it
+ * again, with the same Message-ID; the same holds when the claim was taken over meanwhile
+ * (`claim-lost`: nothing is stored, the new owner sends and stores).
  *
  * A run that fails gives back the claims it did not finish (no stored outcome) before it throws,
  * so the retried tick or the next one sends them at once. If even that release fails (database
  * down), it is retried before the next claim of this process.
- * @throws the first error of the event sink or the database (after the sends and appends in flight settle), so the tick is retried.
+ * @throws the first database error (after the sends and commits in flight settle), so the tick is retried.
  */
 export class TickDeliveryService {
   /** Claims of failed runs whose release failed too: given back before the next claim. */
@@ -156,7 +161,7 @@ export class TickDeliveryService {
       directory,
       counts: { claimed: claimed.length, sent: 0, failed: 0, abandoned: 0, skipped: 0 },
       settled: new Set(),
-      appends: new PublishWindow(lanes * UNACKED_PER_LANE),
+      outcomes: new OutcomeWindow(lanes * UNCOMMITTED_PER_LANE),
       renewal: new ClaimRenewal(
         claimed,
         (emails, now) => this.ports.pendingEmails.renewClaims(this.ports.dataSource, emails, token, now),
@@ -180,8 +185,8 @@ export class TickDeliveryService {
     } catch (error) {
       failure = { error };
     }
-    await run.appends.drain();
-    failure ??= run.appends.failure;
+    await run.outcomes.drain();
+    failure ??= run.outcomes.failure;
     if (failure) throw failure.error;
     return run.counts;
   }
@@ -219,7 +224,7 @@ export class TickDeliveryService {
   }
 
   private async sendOne(run: Run, pending: PendingEmail, index: number): Promise<void> {
-    if (run.stopped || run.appends.failed) return;
+    if (run.stopped || run.outcomes.failed) return;
     const { pendingEmails, dataSource, clock } = this.ports;
     // Asked first, in the lanes' (increasing) order, so the block ahead is renewed once for all lanes.
     const covered = run.renewal.covered(index, clock.now());
@@ -228,19 +233,29 @@ export class TickDeliveryService {
     const plan = planDelivery(pending, ctx);
     if (plan.kind === 'abandon') {
       await covered;
-      await run.appends.add(this.ports.sink.publish(plan.events), () => this.settle(run, pending, 'abandoned'));
+      await this.store(run, pending, plan.events, 'abandoned');
       return;
     }
     if (!(await covered) && !(await pendingEmails.renewClaim(dataSource, pending, run.token, clock.now()))) {
       this.settle(run, pending, 'skipped');
       return;
     }
-    if (run.stopped || run.appends.failed) return;
+    if (run.stopped || run.outcomes.failed) return;
     const outcome = await this.send(pending, run.directory.get(pending.userId));
     const events = decideDelivery(pending, plan.attempt, outcome, ctx);
     const kind = events.length === 2 ? 'abandoned' : events[0].type === 'idm.email.sent' ? 'sent' : 'failed';
-    // One email's events stay in order (EmailFailed before EmailAbandoned): the sink appends them one after the other.
-    await run.appends.add(this.ports.sink.publish(events), () => this.settle(run, pending, kind));
+    await this.store(run, pending, events, kind);
+  }
+
+  /** Stores one email's outcome without holding up the lane (up to the window); counts it once committed. */
+  private async store(
+    run: Run,
+    pending: PendingEmail,
+    events: readonly DeliveryEvent[],
+    kind: 'sent' | 'failed' | 'abandoned',
+  ): Promise<void> {
+    const storing = this.ports.outcomes.store({ email: pending, claimToken: run.token, events });
+    await run.outcomes.add(storing, (stored: StoredOutcome) => this.settle(run, pending, stored === 'stored' ? kind : 'skipped'));
   }
 
   /** The email's outcome is stored (or its claim is another run's): the run must not give it back. */

@@ -24,8 +24,8 @@ export class InstanceLeaseRepository {
    * Takes the lease at start. Every claim already stamped with this instance id belongs to a
    * previous life of this instance (no run of this process has started yet), so it is released
    * at once: a restarted instance with a stable id does not wait for its own lease to lapse.
-   * (An email of that life whose `EmailSent` is stored but not yet applied may then be sent once
-   * more, with the same Message-ID: the at-least-once case of a crash.)
+   * (An email of that life sent but whose outcome was not yet stored is then sent once more, with
+   * the same Message-ID: the at-least-once case of a crash.)
    * Leases that lapsed more than `purgeBefore` ago are deleted. Returns the claims released.
    */
   async register(dataSource: DataSource, lease: InstanceLease, now: Date, purgeBefore: Date): Promise<number> {

@@ -13,10 +13,9 @@ const PURGE_AFTER_MS = 24 * 3_600_000;
 /**
  * Holds this process's lease in `notifier_instance`: taken at start (before the transport pulls
  * the first tick), renewed every `NOTIFIER_LEASE_HEARTBEAT_SECONDS`, and left to lapse on a clean
- * shutdown. Not released then on purpose: by that time every run has finished and given back what
- * it did not send, so the claims left are of emails whose `EmailSent` is stored but maybe not yet
- * applied; freeing them at once could let another tick send them again. They are cleared when
- * `EmailSent` is applied, and the lapsed lease frees any rest. While the heartbeat fails (database down) the lease may lapse and other replicas
+ * shutdown. Nothing to release then: by that time every run has finished, each stored outcome
+ * cleared or released its email's claim in the same commit, and the run gave back what it did not
+ * send; the lapsed lease frees any rest. While the heartbeat fails (database down) the lease may lapse and other replicas
  * take this instance's claims; that is safe, because a run renews each claim by its token right
  * before sending and skips the emails it lost.
  */

@@ -78,6 +78,7 @@ export class EmailFlagService {
         await flush(); // the removal reads the user's rows: they must hold what the earlier inputs decided
         results.push(await this.removal(manager, event));
         known.delete(userId);
+        pendingTypes.delete(userId); // the removal cleared them: a later input of the batch may raise them anew
         continue;
       }
       if (event.type === 'idm.user.added' || event.type === 'idm.user.modified') {
@@ -106,13 +107,18 @@ export class EmailFlagService {
   }
 
   /**
-   * `UserRemoved`: the recipient is deleted in the transaction; the pending emails are abandoned by
-   * the `EmailAbandoned` events, whose application clears the flags (one place clears flags).
+   * `UserRemoved`: the recipient is deleted and the pending emails are abandoned, in the
+   * transaction: each `EmailAbandoned` clears its flag (its evolve, as in replay) with the same
+   * commit that emits it, as a tick's outcomes do; the notifier does not consume its own outcomes.
    */
   private async removal(manager: EntityManager, event: IdmEventOf<'idm.user.removed'>): Promise<readonly IdmEvent[]> {
-    const { recipients, clock, source } = this.ports;
+    const { recipients, pendingEmails, clock, source } = this.ports;
     const decision = decideUserRemoval(event, await this.pendingOf(manager, event.subject), { now: clock.now(), source });
     if (decision.forgetRecipient) await recipients.delete(manager, event.subject);
+    await pendingEmails.deleteKeys(
+      manager,
+      decision.events.map((e) => e.data),
+    );
     return decision.events;
   }
 

@@ -6,16 +6,16 @@ import type { PendingEmail } from './pending-email.js';
 import { aPendingEmail } from './pending-email.fixture.js';
 import { PendingEmailRepository } from './pending-email.repository.js';
 
-// A drained tick's outcomes clear their flags one DELETE per batch (a row-value list): it must
-// delete exactly the listed (user, email type) keys — not another type of the same user, nor the
-// same type of another user — on both engines, across chunks.
+// A drained tick's outcomes read their rows with one locked SELECT and clear their flags with one
+// DELETE per batch (row-value lists): each must touch exactly the listed (user, email type) keys —
+// not another type of the same user, nor the same type of another user — on both engines, across chunks.
 
 function pending(userId: string, emailType: string): PendingEmail {
   return aPendingEmail({ userId, emailType, queuedEventId: `q-${userId}-${emailType}` });
 }
 
-describe('deleting many pending emails by key', () => {
-  it('deletes exactly the listed keys, on each engine', async (t) => {
+describe('reading and deleting many pending emails by key', () => {
+  it('reads and deletes exactly the listed keys, on each engine', async (t) => {
     const dbs = await testDatabases();
     try {
       await onEachTestDatabase(
@@ -33,15 +33,20 @@ describe('deleting many pending emails by key', () => {
             );
             // Every NEW_USER of the even users (225 keys: two chunks), one key twice, one key without a row.
             const keys = users.filter((_, i) => i % 2 === 0).map((userId) => ({ userId, emailType: 'NEW_USER' }));
-            const deleted = await dataSource.transaction((m) =>
-              repo.deleteMany(m, [...keys, keys[0]!, { userId: 'nobody', emailType: 'NEW_USER' }]),
-            );
-            assert.deepEqual([...deleted].sort(), keys.map((k) => `${k.userId}\u0000NEW_USER`).sort());
+            const listed = [...keys, keys[0]!, { userId: 'nobody', emailType: 'NEW_USER' }];
+            const found = await dataSource.transaction(async (m) => {
+              const rows = await repo.findMany(m, listed, true);
+              await repo.deleteKeys(m, listed);
+              return rows;
+            });
+            assert.deepEqual([...found.keys()].sort(), keys.map((k) => `${k.userId}\u0000NEW_USER`).sort());
+            assert.equal(found.get(`${keys[1]!.userId}\u0000NEW_USER`)?.queuedEventId, `q-${keys[1]!.userId}-NEW_USER`, 'whole rows');
             const left = await repo.typesForMany(dataSource, users);
             users.forEach((u, i) =>
               assert.deepEqual([...(left.get(u) ?? [])].sort(), i % 2 === 0 ? ['PASSWORD_EXPIRY'] : ['NEW_USER', 'PASSWORD_EXPIRY'], u),
             );
-            assert.equal((await dataSource.transaction((m) => repo.deleteMany(m, []))).size, 0);
+            assert.equal((await dataSource.transaction((m) => repo.findMany(m, []))).size, 0);
+            await dataSource.transaction((m) => repo.deleteKeys(m, []));
           } finally {
             await dataSource.destroy();
           }

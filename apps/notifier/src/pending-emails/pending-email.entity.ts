@@ -2,8 +2,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { timestampColumn } from '@idm/persistence';
 
 /**
- * Row of `pending_email`: one per (user, email type) still to be sent. Rows are deleted when
- * `EmailSent` / `EmailAbandoned` is applied, so the table only ever holds pending work and a
+ * Row of `pending_email`: one per (user, email type) still to be sent. Rows are deleted by the
+ * transaction that stores `EmailSent` / `EmailAbandoned`, so the table only ever holds pending work and a
  * tick's scan grows with the pending emails, not with the users.
  */
 @Entity({ name: 'pending_email' })

@@ -1,7 +1,7 @@
 import type { IdmEventOf } from '@idm/contracts';
 import type { PendingEmail } from './pending-email.js';
 
-/** The notifier's own delivery events, applied back to its pending-email table. */
+/** The notifier's own delivery events, applied to its pending-email table as they are stored (and by replay). */
 export type DeliveryEvent = IdmEventOf<'idm.email.sent'> | IdmEventOf<'idm.email.failed'> | IdmEventOf<'idm.email.abandoned'>;
 
 /** What applying a delivery event does to the pending row. */
@@ -22,9 +22,10 @@ export function clearsFlag(event: DeliveryEvent): event is IdmEventOf<'idm.email
 /**
  * Applies `EmailSent` / `EmailFailed` / `EmailAbandoned` to the row of (user, email type).
  *
- * The flag is cleared here, when the event is applied, never when the send returns: if the
- * process dies between the SMTP acceptance and the append of `EmailSent`, the row is still there
- * and the email is sent again (at-least-once, same Message-ID).
+ * The flag is cleared here, when the event is stored (live: in the transaction that writes it to
+ * the outbox; replay: from the log), never when the send returns: if the process dies between the
+ * SMTP acceptance and that commit, the row is still there and the email is sent again
+ * (at-least-once, same Message-ID).
  */
 export function evolvePendingEmail(state: PendingEmail | undefined, event: DeliveryEvent): PendingEmailChange {
   if (!state) return { kind: 'ignore', reason: 'not-pending' };

@@ -59,6 +59,16 @@ function ownerGaps(live: number): string[] {
   return gaps;
 }
 
+/**
+ * A condition on (user, email type) for a chunk of keys, as one row-value list (`IN (VALUES …)`,
+ * both engines): TypeORM's per-key conditions cost more to build than the statements cost to run.
+ */
+function keyList(keys: readonly PendingEmailKey[]): { where: string; params: Record<string, string> } {
+  const params: Record<string, string> = {};
+  keys.forEach((k, n) => Object.assign(params, { [`u${n}`]: k.userId, [`t${n}`]: k.emailType }));
+  return { where: `(user_id, email_type) IN (VALUES ${keys.map((_, n) => `(:u${n}, :t${n})`).join(', ')})`, params };
+}
+
 /** One claim request: the tick, a token unique to this run, its instance, and when other claims count as abandoned. */
 export interface ClaimRequest {
   readonly tickId: string;
@@ -117,31 +127,29 @@ export class PendingEmailRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /**
-   * Deletes the rows of these (user, email type) keys, two statements per chunk of keys (read which
-   * are present, delete them all) instead of one per key; call inside the handler's transaction.
-   * Returns the keys that had a row ({@link pendingKeyOf}). The keys are one row-value list
-   * (`IN (VALUES …)`, both engines): TypeORM's per-key conditions cost more to build than the
-   * statements cost to run.
-   */
-  async deleteMany(manager: EntityManager, keys: readonly PendingEmailKey[]): Promise<Set<string>> {
-    const deleted = new Set<string>();
+  /** Deletes the rows of these keys (present or not), one statement per chunk; call inside the transaction. */
+  async deleteKeys(manager: EntityManager, keys: readonly PendingEmailKey[]): Promise<void> {
     for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
-      const chunk = keys.slice(i, i + LOOKUP_CHUNK);
-      const params: Record<string, string> = {};
-      chunk.forEach((k, n) => Object.assign(params, { [`u${n}`]: k.userId, [`t${n}`]: k.emailType }));
-      const inChunk = `(user_id, email_type) IN (VALUES ${chunk.map((_, n) => `(:u${n}, :t${n})`).join(', ')})`;
-      const present = await manager
-        .createQueryBuilder(PendingEmailEntity, 'p')
-        .select(['p.userId', 'p.emailType'])
-        .where(inChunk, params)
-        .getMany();
-      if (present.length === 0) continue;
-      // Every key of the chunk, not only those read: a row written in between is cleared too, as one DELETE per key did.
-      await manager.createQueryBuilder().delete().from(PendingEmailEntity).where(inChunk, params).execute();
-      for (const row of present) deleted.add(pendingKeyOf(row));
+      const { where, params } = keyList(keys.slice(i, i + LOOKUP_CHUNK));
+      await manager.createQueryBuilder().delete().from(PendingEmailEntity).where(where, params).execute();
     }
-    return deleted;
+  }
+
+  /**
+   * The rows of these keys (absent keys are missing from the map), one statement per chunk. With
+   * `lock` the rows are locked until the transaction ends (`FOR UPDATE` on Postgres; SQLite
+   * transactions take turns anyway), so what the caller decides from them still holds when it writes.
+   */
+  async findMany(manager: EntityManager, keys: readonly PendingEmailKey[], lock = false): Promise<Map<string, PendingEmail>> {
+    const out = new Map<string, PendingEmail>();
+    const forUpdate = lock && manager.connection.options.type === 'postgres';
+    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
+      const { where, params } = keyList(keys.slice(i, i + LOOKUP_CHUNK));
+      const query = manager.createQueryBuilder(PendingEmailEntity, 'p').where(where, params);
+      const rows = await (forUpdate ? query.setLock('pessimistic_write') : query).getMany();
+      for (const row of rows) out.set(pendingKeyOf(row), toPending(row));
+    }
+    return out;
   }
 
   /**

@@ -5,7 +5,7 @@ import type { PendingEmail } from './pending-email.js';
 export interface UserRemovalDecision {
   /** The recipient row is deleted: no further mail is written to a removed account. */
   readonly forgetRecipient: true;
-  /** One `EmailAbandoned` per pending email; applying them clears the flags, as for any abandon. */
+  /** One `EmailAbandoned` per pending email; the shell applies them (clears the flags) in the transaction that emits them. */
   readonly events: readonly IdmEventOf<'idm.email.abandoned'>[];
 }
 

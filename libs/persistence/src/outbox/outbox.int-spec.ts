@@ -1,10 +1,11 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import type { DataSource } from 'typeorm';
 import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@idm/testing';
-import { Inbox, InboxEntry, Outbox, OutboxRelay, countOutboxRows, type OutboxEvent } from '../index.js';
+import { Inbox, InboxEntry, Outbox, OutboxRelay, countOutboxRows, type BatchWork, type OutboxEvent } from '../index.js';
 import { counterValue, increment } from '../spec-support/counter.fixture.js';
 import { databaseKinds, testDatabase } from '../spec-support/test-databases.js';
 
@@ -52,6 +53,20 @@ async function freshStream(): Promise<{
       }
       return out;
     },
+  };
+}
+
+/**
+ * Batch work of the batched specs: records each call's inputs (users), fails the whole call when
+ * one of them is `bad`, else counts each user and emits one event per user; returns the names' lengths.
+ */
+function countUsers(calls: string[][], idPrefix: string): BatchWork<SpecEvent, string, number> {
+  return async ({ manager, emit }, users) => {
+    calls.push([...users]);
+    if (users.includes('bad')) throw new Error('bad input');
+    for (const user of users) await increment(manager, user);
+    emit(users.map((user, i) => event(`${idPrefix}-${user}`, user, i)));
+    return users.map((user) => user.length);
   };
 }
 
@@ -179,20 +194,21 @@ for (const kind of databaseKinds) {
       }
     });
 
-    test('batched units: fresh inputs decided together in lock order, duplicates skipped, a bad input fails alone', async (t) => {
+    /** A group-committed outbox on a fresh database, and the calls its batch work records. */
+    async function withBatching(t: TestContext, body: (ds: DataSource, outbox: Outbox<SpecEvent>, calls: string[][]) => Promise<void>) {
       const db = await testDatabase(t, kind);
       if (!db) return;
       try {
         const ds = await db.open();
-        const outbox = new Outbox<SpecEvent>(ds, { groupCommit: { maxBatch: 64, lingerMs: 5 } });
-        const calls: string[][] = [];
-        const submit = outbox.batched<string, number>(async ({ manager, emit }, users) => {
-          calls.push([...users]);
-          if (users.includes('bad')) throw new Error('bad input');
-          for (const user of users) await increment(manager, user);
-          emit(users.map((user, i) => event(`out-${user}`, user, i)));
-          return users.map((user) => user.length);
-        });
+        await body(ds, new Outbox<SpecEvent>(ds, { groupCommit: { maxBatch: 64, lingerMs: 5 } }), []);
+      } finally {
+        await db.dispose();
+      }
+    }
+
+    test('batched units: fresh inputs decided together in lock order, duplicates skipped, a bad input fails alone', (t) =>
+      withBatching(t, async (ds, outbox, calls) => {
+        const submit = outbox.batched(countUsers(calls, 'out'));
         await submit({ consumer: 'spec', eventId: 'in-seen' }, 'seen');
         calls.length = 0;
         const outcomes = await Promise.allSettled(
@@ -214,10 +230,27 @@ for (const kind of databaseKinds) {
         assert.equal(await counterValue(ds.manager, 'bad'), 0);
         assert.equal(await Inbox.seen(ds, 'spec', 'in-bad'), false);
         assert.equal(await countOutboxRows(ds), 4);
-      } finally {
-        await db.dispose();
-      }
-    });
+      }));
+
+    test('batched runs without an inbox key: decided together in lock order, no inbox rows, a bad input fails alone', (t) =>
+      withBatching(t, async (ds, outbox, calls) => {
+        const submit = outbox.batchedRun(countUsers(calls, 'run'));
+        const outcomes = await Promise.allSettled(['c', 'bad', 'aa', 'bbb'].map((user) => submit(user, user)));
+        assert.deepEqual(
+          outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected')),
+          [1, 'rejected', 2, 3],
+        );
+        assert.deepEqual(calls[0], ['aa', 'bad', 'bbb', 'c'], 'one call for the batch, in lock order');
+        assert.deepEqual(calls.slice(1).sort(), [['aa'], ['bad'], ['bbb'], ['c']], 'then each input alone');
+        for (const user of ['aa', 'bbb', 'c']) assert.equal(await counterValue(ds.manager, user), 1, user);
+        assert.equal(await counterValue(ds.manager, 'bad'), 0, 'the bad input wrote nothing');
+        assert.equal(await ds.getRepository(InboxEntry).count(), 0, 'no inbox rows');
+        assert.equal(await countOutboxRows(ds), 3, 'one outbox row per good input');
+
+        calls.length = 0;
+        assert.deepEqual(await Promise.all(['dd', 'dd'].map((user) => submit(user))), [2, 2], 'the same input twice runs twice (no inbox)');
+        assert.equal(await counterValue(ds.manager, 'dd'), 2);
+      }));
 
     test('a crash between commit and publish: the relay publishes the rows at restart, once, in order per key', async (t) => {
       const db = await testDatabase(t, kind);

@@ -12,8 +12,9 @@ export interface UnitOfWork<E extends OutboxEvent> {
 }
 
 /**
- * A unit of work written for many deliveries at once (see {@link Outbox.batched}): it gets the
- * inputs of one transaction that are not duplicates, in lock order, and returns one result per
+ * A unit of work written for many deliveries at once (see {@link Outbox.batched}, and
+ * {@link Outbox.batchedRun} for inputs without an inbox row): it gets the inputs of one
+ * transaction that are not duplicates, in lock order, and returns one result per
  * input, in the same order. Load and save with set-based statements; that is the point.
  */
 export type BatchWork<E extends OutboxEvent, I, T> = (unit: UnitOfWork<E>, inputs: readonly I[]) => Promise<readonly T[]>;
@@ -55,9 +56,12 @@ export interface OutboxOptions {
 }
 
 interface Job {
+  /** The inbox key; undefined for a unit without an inbox row ({@link Outbox.run}, {@link Outbox.batchedRun}). */
   readonly key: OnceKey | undefined;
+  /** Where the unit goes in the batch's lock order. */
+  readonly lockKey: string;
   readonly work: (unit: UnitOfWork<OutboxEvent>) => Promise<unknown>;
-  /** Set for a unit submitted through {@link Outbox.batched}: its input and the shared work. */
+  /** Set for a unit submitted through {@link Outbox.batched} / {@link Outbox.batchedRun}: its input and the shared work. */
   readonly batch?: { readonly work: BatchWork<OutboxEvent, unknown, unknown>; readonly input: unknown };
   readonly resolve: (outcome: OnceResult<unknown>) => void;
   readonly reject: (error: unknown) => void;
@@ -71,7 +75,8 @@ interface Job {
  *
  * - `once(key, work)`: an event already in the inbox (committed earlier, or by a concurrent
  *   redelivery that committed first) runs no work and returns `{ duplicate: true }`.
- * - `run(work)`: the same without an inbox row (commands, sweeps).
+ * - `run(work)`: the same without an inbox row (commands, sweeps, the outcomes of the app's own
+ *   side effects); `batchedRun(work)` is its set-based form, as `batched(work)` is `once`'s.
  * - `work` throws: the transaction rolls back (no state, no inbox row, no outbox row) and the
  *   promise rejects with the error, so the transport naks or dead-letters the delivery.
  * - The promise resolves only after the commit: ack the delivery then, its effect is durable.
@@ -115,12 +120,12 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
 
   /** Runs `work` unless `key` is already in the inbox; see the class comment. */
   once<T>(key: OnceKey, work: (unit: UnitOfWork<E>) => Promise<T>): Promise<OnceResult<T>> {
-    return this.submit(key, work);
+    return this.submit(key, key.lockKey, work);
   }
 
   /** Runs `work` with no inbox row; its writes and emitted events commit together. */
   async run<T>(work: (unit: UnitOfWork<E>) => Promise<T>): Promise<T> {
-    const outcome = await this.submit(undefined, work);
+    const outcome = await this.submit(undefined, '', work);
     if (outcome.duplicate) throw new Error('unreachable: a unit without an inbox key cannot be a duplicate');
     return outcome.result;
   }
@@ -134,11 +139,24 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
    */
   batched<I, T>(work: BatchWork<E, I, T>): (key: OnceKey, input: I) => Promise<OnceResult<T>> {
     const shared = work as unknown as BatchWork<OutboxEvent, unknown, unknown>;
-    return (key, input) =>
-      this.submit<T>(key, () => Promise.reject(new Error('unreachable: a batched unit runs through its batch work')), {
-        work: shared,
-        input,
-      });
+    return (key, input) => this.submit<T>(key, key.lockKey, batchOnly, { work: shared, input });
+  }
+
+  /**
+   * {@link batched} without an inbox row, as {@link run} is {@link once} without one: for work
+   * that is not the handling of a delivery (the outcomes of a send the app did itself). The
+   * returned function submits one input; inputs of one group-committed transaction are handed to
+   * `work` together, in `lockKey` order, and each caller gets its own result after the commit.
+   * If the transaction fails, each input is retried alone, so one bad input fails alone (its
+   * promise rejects with the error; nothing of it was written).
+   */
+  batchedRun<I, T>(work: BatchWork<E, I, T>): (input: I, lockKey?: string) => Promise<T> {
+    const shared = work as unknown as BatchWork<OutboxEvent, unknown, unknown>;
+    return async (input, lockKey = '') => {
+      const outcome = await this.submit<T>(undefined, lockKey, batchOnly, { work: shared, input });
+      if (outcome.duplicate) throw new Error('unreachable: a unit without an inbox key cannot be a duplicate');
+      return outcome.result;
+    };
   }
 
   /** Calls `listener` after every commit that wrote outbox rows (wake the relay). Must not throw. */
@@ -151,10 +169,16 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
     this.riders.push(rider);
   }
 
-  private submit<T>(key: OnceKey | undefined, work: (unit: UnitOfWork<E>) => Promise<T>, batch?: Job['batch']): Promise<OnceResult<T>> {
+  private submit<T>(
+    key: OnceKey | undefined,
+    lockKey: string | undefined,
+    work: (unit: UnitOfWork<E>) => Promise<T>,
+    batch?: Job['batch'],
+  ): Promise<OnceResult<T>> {
     return new Promise<OnceResult<T>>((resolve, reject) => {
       const job: Job = {
         key,
+        lockKey: lockKey ?? '',
         work: work as unknown as Job['work'],
         ...(batch ? { batch } : {}),
         resolve: resolve as Job['resolve'],
@@ -254,8 +278,13 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
   }
 }
 
+/** The single-unit work of a batched unit: never called, the unit runs through its batch work. */
+function batchOnly(): Promise<never> {
+  return Promise.reject(new Error('unreachable: a batched unit runs through its batch work'));
+}
+
 /** Indexes of `batch` sorted by lock key (stable: units of one key keep their arrival order). */
 function lockOrder(batch: readonly Job[]): number[] {
-  const keyOf = (i: number): string => batch[i]!.key?.lockKey ?? '';
+  const keyOf = (i: number): string => batch[i]!.lockKey;
   return batch.map((_, i) => i).sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : a - b));
 }
