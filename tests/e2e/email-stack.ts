@@ -137,6 +137,11 @@ export class EmailStack {
     } finally {
       await nc.close();
     }
+    await this.waitUntilOutboxPublished(timeoutMs);
+  }
+
+  /** Waits until the notifier's outbox is empty: every event it stored is in the stream. */
+  async waitUntilOutboxPublished(timeoutMs = 30_000): Promise<void> {
     const { peek, table } = await this.peekAt('outbox');
     await waitFor(async () => Number(((await peek.query(`SELECT COUNT(*) AS n FROM ${table}`)) as Array<{ n: unknown }>)[0]?.n) === 0, {
       message: 'the outbox published',

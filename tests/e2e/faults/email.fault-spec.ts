@@ -100,6 +100,10 @@ describe('faults on the email path (kill -9 while 300 emails drain)', () => {
       const { recipients, duplicates, mixedIds } = await waitForRecipients(stack, USERS);
       const recoveryMs = Date.now() - killedAt;
       await waitFor(async () => (await stack.pendingRows()).length === 0, { timeoutMs: 60_000, message: 'every flag cleared' });
+      // The outcomes were committed while the server was away; the relay appends them once it is back.
+      await stack.waitUntilOutboxPublished(60_000);
+      // The spec's own connection may still be reconnecting to the restarted server: a read that times out is tried again.
+      await waitFor(async () => (await stack.log.all()).length > 0, { timeoutMs: 30_000, message: 'the log readable again' });
       const events = duplicateEvents(await stack.log.all());
       recordFault(
         {
