@@ -51,13 +51,25 @@ export function createNotifierOutbox(dataSource: DataSource, relay: OutboxRelay<
 const OUTCOME_LINGER_MS = 5;
 
 /**
+ * Outcome transactions at once. Two, not one: while one commits, the next batch is built and waits
+ * (on SQLite for the transaction gate), instead of the lanes' outcomes piling up behind a single
+ * lane. Measured on a quiet machine, 10,000 emails at 32 connections, two runs each: SQLite 779 and
+ * 756/s with one lane, 932 and 879/s with two; Postgres unchanged (859/836 vs 858/843/s). More
+ * lanes split the outcomes into ever smaller commits (the ingest's four cost 1.96 ms per email).
+ */
+const OUTCOME_PARALLEL = 2;
+
+/**
  * The outbox of the tick's outcomes: the same table, relay and guarantees as the app's, tuned for
- * outcomes, which finish one by one at the send rate. One transaction at a time, on both engines,
- * so outcomes finishing during a commit share the next one: with the ingest's parallel lanes
- * (Postgres) each outcome got a transaction of its own, and each commit a relay round.
+ * outcomes, which finish one by one at the send rate. At most {@link OUTCOME_PARALLEL}
+ * transactions at a time, on both engines, so outcomes finishing during a commit share the next
+ * one: with the ingest's four parallel lanes (Postgres) each outcome got a transaction of its own,
+ * and each commit a relay round.
  */
 export function createOutcomeOutbox(dataSource: DataSource, relay: OutboxRelay<IdmEvent>): Outbox<IdmEvent> {
-  const outbox = new Outbox<IdmEvent>(dataSource, { groupCommit: { maxBatch: MAX_BATCH, lingerMs: OUTCOME_LINGER_MS, parallel: 1 } });
+  const outbox = new Outbox<IdmEvent>(dataSource, {
+    groupCommit: { maxBatch: MAX_BATCH, lingerMs: OUTCOME_LINGER_MS, parallel: OUTCOME_PARALLEL },
+  });
   outbox.onCommitted(() => relay.wake());
   outbox.carry(relay);
   return outbox;
