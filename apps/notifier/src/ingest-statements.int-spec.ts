@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
-import type { DataSource } from 'typeorm';
-import { FIXED_NOW, onEachTestDatabase, testDatabases } from '@idm/testing';
-import { openNotifierDatabase } from './notifier.database.js';
+import { describe, it } from 'node:test';
+import { FIXED_NOW } from '@idm/testing';
+import { onEachNotifierDatabase } from './notifier-database.fixture.js';
 import { newlyQueuedEmail, type PendingEmail } from './pending-emails/pending-email.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
 import { selectFlagState } from './pending-emails/flag-state.statements.js';
@@ -18,26 +17,6 @@ import { selectRecipients, upsertRecipients } from './recipients/recipient.state
 
 /** Text that SQL, Postgres array literals or JSON treat specially. */
 const AWKWARD = [`O'Brien`, 'say "hi"', 'back\\slash', '{braces},commas', 'NULL', '', 'tab\there\nnewline', 'Zoë 🚀 中文', '$1 ? :p'];
-
-async function onEachNotifierDatabase(t: TestContext, run: (dataSource: DataSource) => Promise<void>): Promise<void> {
-  const dbs = await testDatabases();
-  try {
-    await onEachTestDatabase(
-      dbs,
-      async (location) => {
-        const dataSource = await openNotifierDatabase(location);
-        try {
-          await run(dataSource);
-        } finally {
-          await dataSource.destroy();
-        }
-      },
-      (message) => t.diagnostic(message),
-    );
-  } finally {
-    for (const db of dbs) if (db.unavailable === undefined) await db.dispose();
-  }
-}
 
 function pending(userId: string, emailType: string, overrides: Partial<PendingEmail> = {}): PendingEmail {
   return {

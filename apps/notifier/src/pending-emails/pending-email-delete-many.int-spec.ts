@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { onEachTestDatabase, testDatabases } from '@idm/testing';
-import { openNotifierDatabase } from '../notifier.database.js';
+import { onEachNotifierDatabase } from '../notifier-database.fixture.js';
 import type { PendingEmail } from './pending-email.js';
 import { aPendingEmail } from './pending-email.fixture.js';
 import { PendingEmailRepository } from './pending-email.repository.js';
@@ -16,45 +15,31 @@ function pending(userId: string, emailType: string): PendingEmail {
 
 describe('reading and deleting many pending emails by key', () => {
   it('reads and deletes exactly the listed keys, on each engine', async (t) => {
-    const dbs = await testDatabases();
-    try {
-      await onEachTestDatabase(
-        dbs,
-        async (location) => {
-          const dataSource = await openNotifierDatabase(location);
-          try {
-            const repo = new PendingEmailRepository();
-            const users = Array.from({ length: 450 }, (_, i) => `user-${i}`);
-            await dataSource.transaction((m) =>
-              repo.saveMany(
-                m,
-                users.flatMap((u) => [pending(u, 'NEW_USER'), pending(u, 'PASSWORD_EXPIRY')]),
-              ),
-            );
-            // Every NEW_USER of the even users (225 keys: two chunks), one key twice, one key without a row.
-            const keys = users.filter((_, i) => i % 2 === 0).map((userId) => ({ userId, emailType: 'NEW_USER' }));
-            const listed = [...keys, keys[0]!, { userId: 'nobody', emailType: 'NEW_USER' }];
-            const found = await dataSource.transaction(async (m) => {
-              const rows = await repo.findMany(m, listed, true);
-              await repo.deleteKeys(m, listed);
-              return rows;
-            });
-            assert.deepEqual([...found.keys()].sort(), keys.map((k) => `${k.userId}\u0000NEW_USER`).sort());
-            assert.equal(found.get(`${keys[1]!.userId}\u0000NEW_USER`)?.queuedEventId, `q-${keys[1]!.userId}-NEW_USER`, 'whole rows');
-            const left = await repo.typesForMany(dataSource, users);
-            users.forEach((u, i) =>
-              assert.deepEqual([...(left.get(u) ?? [])].sort(), i % 2 === 0 ? ['PASSWORD_EXPIRY'] : ['NEW_USER', 'PASSWORD_EXPIRY'], u),
-            );
-            assert.equal((await dataSource.transaction((m) => repo.findMany(m, []))).size, 0);
-            await dataSource.transaction((m) => repo.deleteKeys(m, []));
-          } finally {
-            await dataSource.destroy();
-          }
-        },
-        (message) => t.diagnostic(message),
+    await onEachNotifierDatabase(t, async (dataSource) => {
+      const repo = new PendingEmailRepository();
+      const users = Array.from({ length: 450 }, (_, i) => `user-${i}`);
+      await dataSource.transaction((m) =>
+        repo.saveMany(
+          m,
+          users.flatMap((u) => [pending(u, 'NEW_USER'), pending(u, 'PASSWORD_EXPIRY')]),
+        ),
       );
-    } finally {
-      for (const db of dbs) if (db.unavailable === undefined) await db.dispose();
-    }
+      // Every NEW_USER of the even users (225 keys: two chunks), one key twice, one key without a row.
+      const keys = users.filter((_, i) => i % 2 === 0).map((userId) => ({ userId, emailType: 'NEW_USER' }));
+      const listed = [...keys, keys[0]!, { userId: 'nobody', emailType: 'NEW_USER' }];
+      const found = await dataSource.transaction(async (m) => {
+        const rows = await repo.findMany(m, listed, true);
+        await repo.deleteKeys(m, listed);
+        return rows;
+      });
+      assert.deepEqual([...found.keys()].sort(), keys.map((k) => `${k.userId}\u0000NEW_USER`).sort());
+      assert.equal(found.get(`${keys[1]!.userId}\u0000NEW_USER`)?.queuedEventId, `q-${keys[1]!.userId}-NEW_USER`, 'whole rows');
+      const left = await repo.typesForMany(dataSource, users);
+      users.forEach((u, i) =>
+        assert.deepEqual([...(left.get(u) ?? [])].sort(), i % 2 === 0 ? ['PASSWORD_EXPIRY'] : ['NEW_USER', 'PASSWORD_EXPIRY'], u),
+      );
+      assert.equal((await dataSource.transaction((m) => repo.findMany(m, []))).size, 0);
+      await dataSource.transaction((m) => repo.deleteKeys(m, []));
+    });
   });
 });
