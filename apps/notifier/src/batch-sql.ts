@@ -1,4 +1,4 @@
-import type { SqlTarget } from '@idm/persistence';
+import { onPostgres, type SqlTarget } from '@idm/persistence';
 
 /**
  * Helpers of the notifier's raw, set-based statements (the ingest's reads and upserts). Why raw
@@ -6,12 +6,6 @@ import type { SqlTarget } from '@idm/persistence';
  * took to run them (profiled in the ingest bench). The tables are named unqualified: on Postgres
  * the connection's `search_path` is the app's schema (see `openDatabase`).
  */
-
-/** Whether `target` talks to Postgres; otherwise it is the embedded SQLite. */
-export function onPostgres(target: SqlTarget): boolean {
-  const dataSource = 'manager' in target ? target : target.connection;
-  return dataSource.options.type === 'postgres';
-}
 
 /** `rows` groups of `width` `?` placeholders, `(?, ?), (?, ?)`: the VALUES list of a SQLite multi-row statement. */
 export function sqliteRows(rows: number, width: number): string {

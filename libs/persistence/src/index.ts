@@ -22,6 +22,7 @@ export { OutboxEntry } from './outbox/outbox-entry.entity.js';
 export { OutboxTable1764500000000 } from './outbox/outbox-table.migration.js';
 export { advanceCheckpoint, readCheckpoint } from './projection-checkpoint.js';
 export type { SqlTarget } from './sql-target.js';
+export { dataSourceOf, onPostgres, tableOf } from './sql-target.js';
 export { InboxEntry } from './inbox-entry.entity.js';
 export { ProjectionCheckpoint } from './projection-checkpoint.entity.js';
 export { PersistenceTables1732300000000 } from './persistence-tables.migration.js';

@@ -3,9 +3,19 @@ import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typ
 /** Either a DataSource (own short transaction) or a transaction's EntityManager. */
 export type SqlTarget = DataSource | EntityManager;
 
+/** The DataSource behind `target` (itself, or the transaction's connection). */
+export function dataSourceOf(target: SqlTarget): DataSource {
+  return 'manager' in target ? target : target.connection;
+}
+
+/** Whether `target` talks to Postgres; otherwise it is the embedded SQLite. */
+export function onPostgres(target: SqlTarget): boolean {
+  return dataSourceOf(target).options.type === 'postgres';
+}
+
 /** Escaped, schema-qualified table name of an entity, for the raw SQL shared by both engines. */
 export function tableOf(target: SqlTarget, entity: EntityTarget<ObjectLiteral>): string {
-  const dataSource = 'manager' in target ? target : target.connection;
+  const dataSource = dataSourceOf(target);
   const metadata = dataSource.getMetadata(entity);
   const driver = dataSource.driver;
   const table = driver.escape(metadata.tableName);
@@ -14,6 +24,5 @@ export function tableOf(target: SqlTarget, entity: EntityTarget<ObjectLiteral>):
 
 /** The engine's positional placeholders (`$1, $2` on Postgres, `?` on SQLite), 0-based index. */
 export function placeholder(target: SqlTarget, index: number): string {
-  const dataSource = 'manager' in target ? target : target.connection;
-  return dataSource.driver.createParameter(`p${index}`, index);
+  return dataSourceOf(target).driver.createParameter(`p${index}`, index);
 }

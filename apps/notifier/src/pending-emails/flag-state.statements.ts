@@ -1,5 +1,5 @@
 import type { SqlTarget } from '@idm/persistence';
-import { onPostgres } from '../batch-sql.js';
+import { onPostgres } from '@idm/persistence';
 import type { Recipient } from '../recipients/recipient.decider.js';
 import { recipientOf, selectRecipients, type RecipientRecord } from '../recipients/recipient.statements.js';
 import { selectPendingTypes } from './pending-email.statements.js';

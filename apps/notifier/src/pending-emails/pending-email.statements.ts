@@ -1,5 +1,6 @@
 import type { SqlTarget } from '@idm/persistence';
-import { chunked, lastPerKey, onPostgres, selectByUserIds, sqliteRows } from '../batch-sql.js';
+import { onPostgres } from '@idm/persistence';
+import { chunked, lastPerKey, selectByUserIds, sqliteRows } from '../batch-sql.js';
 import type { PendingEmail } from './pending-email.js';
 
 /** Rows per SQLite statement: 12 parameters a row stays far under its parameter limit. */

@@ -1,5 +1,6 @@
 import type { SqlTarget } from '@idm/persistence';
-import { chunked, lastPerKey, onPostgres, selectByUserIds, sqliteRows } from '../batch-sql.js';
+import { onPostgres } from '@idm/persistence';
+import { chunked, lastPerKey, selectByUserIds, sqliteRows } from '../batch-sql.js';
 import type { Recipient } from './recipient.decider.js';
 
 /** Users per SQLite statement: 4 parameters a row stays far under its parameter limit. */

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { dataSourceOf, tableOf } from '@idm/persistence';
 import { PasswordCacheRow } from './password-cache.entity.js';
 
 /** A `password_cache` row as the engine returns it: snake_case columns, timestamps as ISO text. */
@@ -81,7 +82,7 @@ const cache = new WeakMap<DataSource, PasswordCacheStatements>();
 
 /** The statements for `target`'s engine and schema, built on first use. */
 export function passwordCacheStatements(target: DataSource | EntityManager): PasswordCacheStatements {
-  const dataSource = 'manager' in target ? target : target.connection;
+  const dataSource = dataSourceOf(target);
   let statements = cache.get(dataSource);
   if (!statements) {
     statements = build(dataSource);
@@ -94,7 +95,7 @@ function build(dataSource: DataSource): PasswordCacheStatements {
   const postgres = dataSource.options.type === 'postgres';
   const metadata = dataSource.getMetadata(PasswordCacheRow);
   const escape = (name: string): string => dataSource.driver.escape(name);
-  const table = metadata.schema && postgres ? `${escape(metadata.schema)}.${escape(metadata.tableName)}` : escape(metadata.tableName);
+  const table = tableOf(dataSource, PasswordCacheRow);
   // Written with `?`; Postgres numbers its placeholders.
   let n = 0;
   const sql = (text: string): string => (postgres ? ((n = 0), text.replace(/\?/g, () => `$${++n}`)) : text);
