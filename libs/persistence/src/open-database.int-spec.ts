@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -89,6 +89,45 @@ describe('openDatabase on sqlite specifics', () => {
         message: 'the WAL copied back into the database file',
       });
       await ds.destroy(); // stops the thread first; must not hang
+    } finally {
+      await db.dispose();
+    }
+  });
+
+  test('the WAL file shrinks after a burst: to journal_size_limit while writes go on, to nothing once idle', async (t) => {
+    const db = await testDatabase(t, 'sqlite');
+    if (!db) return;
+    try {
+      const ds = await db.open();
+      const walBytes = (): number => statSync(join(db.dataDir, `${db.app}.sqlite-wal`)).size;
+      const [{ journal_size_limit: limit }] = (await ds.query('PRAGMA journal_size_limit')) as [{ journal_size_limit: number }];
+      assert.ok(limit > 0, `journal_size_limit is set (${limit})`);
+      // The burst: one transaction of 1.5 × the limit, so the WAL file must grow past it.
+      const rows = Math.ceil((1.5 * limit) / 4096);
+      await runInTransaction(ds, (m) =>
+        m.query(
+          `WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?)
+           INSERT INTO outbox (event_id, event_type, event_key, payload, created_at)
+           SELECT 'burst-' || i, 'spec.burst', 'k', hex(randomblob(2000)), '2026-01-01T00:00:00.000Z' FROM g`,
+          [rows],
+        ),
+      );
+      assert.ok(walBytes() > limit, `the burst grew the WAL past the limit (${walBytes()} > ${limit})`);
+
+      // Writes go on, a small commit at a time: never idle, so only journal_size_limit can cut the file.
+      await waitFor(
+        async () => {
+          await runInTransaction(ds, (m) => increment(m, 'steady'));
+          return walBytes() <= limit;
+        },
+        { timeoutMs: 20_000, intervalMs: 20, message: 'the WAL file cut back to journal_size_limit by a commit' },
+      );
+      assert.ok(walBytes() > 0, 'cut to the limit, not emptied, while the app writes');
+
+      // Then nothing is written: the checkpointer empties the file.
+      await waitFor(() => walBytes() === 0, { timeoutMs: 20_000, message: 'the WAL file emptied once the app is idle' });
+      assert.deepEqual(await ds.query(`SELECT COUNT(*) AS n FROM outbox`), [{ n: rows }], 'every row of the burst is in the database');
+      await ds.destroy();
     } finally {
       await db.dispose();
     }

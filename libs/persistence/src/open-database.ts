@@ -64,7 +64,9 @@ const MIGRATION_LOCK_TIMEOUT_MS = 300_000;
  *   (a commit is on disk before the caller acks the event: with NORMAL a power loss could undo a
  *   committed state change whose event was already acked), 5 s busy timeout. WAL checkpoints run
  *   on a worker thread with a connection of its own (PASSIVE, every 100 ms), not inside the
- *   app's commits on its event loop; `destroy()` stops that thread first. Transactions of the
+ *   app's commits on its event loop; `destroy()` stops that thread first. The WAL file does not
+ *   stay at the size a burst grew it to: `journal_size_limit` (16 MiB) while writes go on, a
+ *   TRUNCATE checkpoint after 1 s without any. Transactions of the
  *   returned DataSource are serialised, because TypeORM shares one connection and one query
  *   runner on SQLite; do writes inside `dataSource.transaction`, `runInTransaction` or
  *   an `Outbox` unit, not via a bare `repository.save()` racing with them.
