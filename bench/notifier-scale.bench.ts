@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { DataSource } from 'typeorm';
 import { connectNats, EventPublisher } from '@idm/messaging';
-import { startNatsServer, startSmtpServer, tempDir, testDatabases, type SmtpServerHandle } from '@idm/testing';
+import { startNatsServer, startSmtpServer, tempDir, testDatabaseOf, type SmtpServerHandle } from '@idm/testing';
 import { BenchReport, goals, startBenchApp, type BenchApp, type BenchRow } from './bench-support.js';
 import { nthEmailSent, publishRetryTick } from './notifier-bench-support.js';
 
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     for (const kind of ['sqlite', 'postgres'] as const) {
       let small: BenchRow | undefined;
       for (const recipients of [SMALL, LARGE]) {
-        const db = (await testDatabases()).find((d) => d.kind === kind)!;
+        const db = await testDatabaseOf(kind);
         if (db.unavailable !== undefined) {
           console.log(`postgres rows skipped: ${db.unavailable}`);
           break;

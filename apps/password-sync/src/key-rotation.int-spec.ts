@@ -12,6 +12,7 @@ import {
   specMessagingConfig,
   startNatsServer,
   storedEvents,
+  testDatabaseOf,
   testDatabases,
   waitFor,
   type NatsServerHandle,
@@ -56,7 +57,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     const passwords = { alice: `Alice-${randomBytes(4).toString('hex')}`, bob: `Bob-${randomBytes(4).toString('hex')}` };
 
     before(async () => {
-      db = (await testDatabases())[kind === 'sqlite' ? 0 : 1];
+      db = await testDatabaseOf(kind);
       if (db.unavailable !== undefined) return;
       nats = await startNatsServer({ jetstream: true });
       nc = await connectNats({ url: nats.url, name: 'rotation-spec' });

@@ -12,7 +12,7 @@ export type { SmtpServerHandle } from './smtp-server.harness.js';
 export type { ReceivedMail } from './received-mail.js';
 export { startSlapd, SLAPD_POLICY_VIOLATION } from './slapd.harness.js';
 export type { SlapdHandle, SlapdOptions } from './slapd.harness.js';
-export { testDatabases, dropSchema, DEFAULT_TEST_DATABASE_URL, locationOf, onEachTestDatabase } from './test-databases.js';
+export { testDatabases, testDatabaseOf, dropSchema, DEFAULT_TEST_DATABASE_URL, locationOf, onEachTestDatabase } from './test-databases.js';
 export type {
   TestDatabase,
   TestDatabaseLocation,

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { freePort } from './free-port.js';
-import { testDatabases } from './test-databases.js';
+import { tempDir } from './temp-dir.js';
+import { testDatabaseOf, testDatabases } from './test-databases.js';
 
 interface PgClient {
   connect(): Promise<void>;
@@ -55,4 +56,25 @@ test('testDatabases: an unreachable Postgres is reported, not thrown', async (t)
   assert.equal(postgres.kind, 'postgres');
   assert.match(postgres.unavailable ?? '', /unreachable/);
   assert.doesNotMatch(postgres.unavailable ?? '', /hunter2/);
+});
+
+test('testDatabaseOf: one engine only; a Postgres pass leaves no SQLite folder behind', async (t) => {
+  // os.tmpdir() follows TMPDIR: an empty folder of this test's own shows whatever is left behind.
+  const tmp = tempDir('idm-tmpdir');
+  const previous = process.env.TMPDIR;
+  t.after(() => {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  process.env.TMPDIR = tmp;
+  const postgres = await testDatabaseOf('postgres');
+  assert.equal(postgres.kind, 'postgres');
+  assert.deepEqual(readdirSync(tmp), [], 'no SQLite folder left for a Postgres pass');
+  if (postgres.unavailable === undefined) await postgres.dispose();
+  const sqlite = await testDatabaseOf('sqlite');
+  assert.equal(sqlite.kind, 'sqlite');
+  assert.deepEqual(readdirSync(sqlite.dataDir), []);
+  await sqlite.dispose();
+  assert.deepEqual(readdirSync(tmp), []);
 });

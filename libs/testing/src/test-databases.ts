@@ -97,6 +97,22 @@ export async function testDatabases(): Promise<[SqliteTestDatabase, PostgresTest
 }
 
 /**
+ * The database of `kind` alone, for a spec or bench that runs on one engine at a time. Picking one
+ * entry of {@link testDatabases} instead leaves the SQLite folder it always creates behind on every
+ * Postgres pass; here that folder is removed at once. (A Postgres entry needs no such care: its
+ * schema is created only when opened.) Call `dispose()` on the result when done.
+ */
+export async function testDatabaseOf(kind: 'sqlite'): Promise<SqliteTestDatabase>;
+export async function testDatabaseOf(kind: 'postgres'): Promise<PostgresTestDatabase | UnavailableTestDatabase>;
+export async function testDatabaseOf(kind: TestDatabase['kind']): Promise<TestDatabase>;
+export async function testDatabaseOf(kind: TestDatabase['kind']): Promise<TestDatabase> {
+  const [sqlite, postgres] = await testDatabases();
+  if (kind === 'sqlite') return sqlite;
+  await sqlite.dispose();
+  return postgres;
+}
+
+/**
  * Drops a test schema and everything in it; a missing schema is fine.
  * @throws if Postgres cannot be reached or `schema` is not a plain identifier.
  */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
-import { testDatabases, FIXED_NOW } from '@idm/testing';
+import { testDatabaseOf, FIXED_NOW } from '@idm/testing';
 import { InstanceLeaseEntity } from '../instance-lease/instance-lease.entity.js';
 import { openNotifierDatabase } from '../notifier.database.js';
 import { PendingEmailEntity } from './pending-email.entity.js';
@@ -90,7 +90,7 @@ async function claimPlan(dataSource: DataSource, kind: 'sqlite' | 'postgres'): P
 describe('the claim reaches pending_email through its indexes, not a scan of every pending email', () => {
   for (const kind of ['sqlite', 'postgres'] as const) {
     it(kind, async (t) => {
-      const db = (await testDatabases()).find((d) => d.kind === kind)!;
+      const db = await testDatabaseOf(kind);
       if (db.unavailable !== undefined) {
         t.skip(db.unavailable);
         return;

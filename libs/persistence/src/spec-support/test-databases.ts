@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import type { DataSource } from 'typeorm';
-import { DEFAULT_TEST_DATABASE_URL, locationOf, testDatabases } from '@idm/testing';
+import { DEFAULT_TEST_DATABASE_URL, locationOf, testDatabaseOf } from '@idm/testing';
 import { openDatabase, persistenceEntities, persistenceMigrations } from '../index.js';
 import { SpecCounter, SpecCounter1732300000001 } from './counter.fixture.js';
 
@@ -26,14 +26,11 @@ export interface TestDatabase {
 export const databaseKinds = ['sqlite', 'postgres'] as const;
 
 /**
- * A fresh database of `kind` from @idm/testing's `testDatabases()` (a temp dir, or a new Postgres
+ * A fresh database of `kind` from @idm/testing's `testDatabaseOf()` (a temp dir, or a new Postgres
  * schema), or `undefined` after a visible `t.skip` when Postgres is unreachable.
  */
 export async function testDatabase(t: TestContext, kind: 'sqlite' | 'postgres'): Promise<TestDatabase | undefined> {
-  const [sqlite, postgres] = await testDatabases();
-  // The Postgres schema is created only when opened, so an unused one needs no dropping.
-  if (kind === 'postgres') await sqlite.dispose();
-  const db = kind === 'sqlite' ? sqlite : postgres;
+  const db = await testDatabaseOf(kind);
   if (db.unavailable !== undefined) {
     t.skip(db.unavailable);
     return undefined;
