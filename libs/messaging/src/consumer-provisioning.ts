@@ -27,7 +27,8 @@ export interface ConsumerSpec {
 /**
  * The subject filter for a consumer's types. One type → `filter_subject`; several types →
  * `filter_subjects` on 2.10+; on 2.9 several types get no filter at all, and the transport acks
- * the events it has no handler for (correct, but the consumer reads the whole stream).
+ * the events it has no handler for from their subject alone (correct, but the consumer reads the
+ * whole stream: after a burst, the app's own events stand in line before its next input).
  */
 export function consumerFilter(
   types: readonly string[],

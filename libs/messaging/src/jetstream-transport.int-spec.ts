@@ -125,6 +125,25 @@ describe('JetStreamTransport against a real nats-server', () => {
     assert.deepEqual(seen.sort(), events.map((e) => e.id).sort());
   });
 
+  it('acks an event of a type without a handler from its subject alone, undecoded, as nats-server 2.10 would not deliver it', async () => {
+    let calls = 0;
+    behaviour = async () => {
+      calls++;
+    };
+    const settled: Array<{ type: string | undefined; action: string }> = [];
+    await startApp({ onSettled: (d) => settled.push({ type: d.type, action: d.settlement.action }) });
+    // Not a CloudEvent: decoded, it would be dead-lettered as undecodable.
+    await jetstream(nc).publish('idm.email.queued.u1', '{"not": "a cloud event"');
+    await publisher.publish(userAdded('u2'));
+    await consumerIdle();
+    assert.equal(calls, 1);
+    assert.equal((await jsm.streams.info(deadLetterStreamName(stream))).state.messages, 0, 'nothing dead-lettered');
+    assert.deepEqual(settled, [
+      { type: EventTypes.EmailQueued, action: 'ack' },
+      { type: EventTypes.UserAdded, action: 'ack' },
+    ]);
+  });
+
   it('redelivers after a thrown error, with the delivery count, until the handler succeeds', async () => {
     const deliveries: number[] = [];
     behaviour = async (_e, ctx) => {

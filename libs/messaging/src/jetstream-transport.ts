@@ -165,10 +165,15 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   }
 
   private async pull(consumer: string, messages: ConsumerMessages, lanes: KeyLanes, handlers: Map<string, MessageHandler>): Promise<void> {
+    const types = [...handlers.keys()];
     try {
       for await (const msg of messages) {
         if (this.closing) {
           msg.nak();
+          continue;
+        }
+        if (!types.some((type) => msg.subject.startsWith(`${type}.`))) {
+          this.skip(consumer, msg);
           continue;
         }
         await lanes.acquire();
@@ -185,6 +190,27 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     } catch (err) {
       if (!this.closing) this.logger.error(`consumer ${consumer} stopped pulling: ${errorMessage(err)}`);
     }
+  }
+
+  /**
+   * Acks a delivery of a type this consumer has no handler for, from its subject alone: not
+   * decoded, not queued behind the keys in flight. nats-server 2.9 cannot filter a consumer on
+   * several types (see `consumerFilter`), so it delivers the whole stream, the app's own events
+   * included; 2.10+ never delivers these. After a burst of 20,000 `UserAdded` the notifier still
+   * had 12,600 of its own `EmailQueued` to read when the next `UserAdded` arrived, and that event
+   * waited behind them.
+   */
+  private skip(consumer: string, msg: JsMsg): void {
+    msg.ack();
+    this.options.onSettled?.({
+      consumer,
+      subject: msg.subject,
+      streamSequence: msg.info.streamSequence,
+      deliveryCount: msg.info.deliveryCount,
+      type: msg.subject.split('.', 3).join('.'),
+      settlement: { action: 'ack' },
+      durationMs: 0,
+    });
   }
 
   private async process(consumer: string, msg: JsMsg, handlers: Map<string, MessageHandler>): Promise<void> {
