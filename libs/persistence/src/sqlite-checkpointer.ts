@@ -8,12 +8,12 @@ const CHECKPOINT_INTERVAL_MS = 100;
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 /**
  * `journal_size_limit` of the app's connection: when its next write starts the WAL over (every
- * frame copied back), the commit cuts the file down to this size. Above the WAL a steady 1,000
- * events/s reaches between two checkpoints (2–4 MB quiet, up to 12 MB on a loaded machine), so the
- * file is cut only after a burst, not at every restart (regrowing the file costs each commit's
- * fsync a metadata update).
+ * frame copied back), the commit cuts the file down to this size. Set above what a steady 1,000
+ * events/s writes between two checkpoints (up to 12 MB seen on a loaded machine), so the file is
+ * cut after a burst, not at every restart: a commit that regrows the file makes its fsync carry a
+ * metadata update too.
  */
-export const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
+const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
 /** No new WAL frame for this long, all copied back: the thread empties the WAL file (TRUNCATE). */
 const IDLE_TRUNCATE_MS = 1_000;
 
