@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { freePort, startSmtpServer, type SmtpServerHandle } from '@idm/testing';
 import type { MailTransport, OutgoingEmail, SendResult } from './mail-transport.js';
 import { NodemailerMailTransport } from './nodemailer-mail-transport.js';
-import { parseSmtpUrl, type SmtpSettings } from './smtp-settings.js';
+import { RawMessageComposer } from './raw-message.js';
+import { parseSender, parseSmtpUrl, type SmtpSettings } from './smtp-settings.js';
 import { WorkerMailTransport } from './worker-mail-transport.js';
 
 /**
@@ -23,6 +25,15 @@ const email: OutgoingEmail = {
   html: '<p>Hello &amp; welcome</p>',
   text: 'Hello & welcome',
   messageId: '<0b1c2d3e-0000-8000-8000-000000000001@idm.example>',
+};
+
+/** Everything the composed message has to get right: encoded-words, folding, QP and base64 bodies, long lines, leading dots. */
+const awkward: OutgoingEmail = {
+  to: 'jurgen.aakkonen@example.com',
+  subject: `Willkommen, Jürgen Ääkkönen-Øster: your account is ready, with a subject long enough to be folded ${'x'.repeat(40)}`,
+  text: `Hallo Jürgen,\n.\n..two dots\n.leading dot\n${'long line '.repeat(12)}\n\nGrüße`,
+  html: `<p>王小明，您好！</p>\n.\n<p>${'long line '.repeat(12)}</p>`,
+  messageId: '<0b1c2d3e-0000-8000-8000-000000000002@idm.example>',
 };
 
 function settings(url: string, overrides: Partial<SmtpSettings> = {}): SmtpSettings {
@@ -102,6 +113,28 @@ for (const variant of variants) {
       assert.equal(received?.subject, email.subject);
       assert.match(received?.html ?? '', /Hello &amp; welcome/);
       assert.match(received?.text ?? '', /Hello & welcome/);
+    });
+
+    it('a composed message arrives as composed, and mailparser reads back every header and part', async () => {
+      await smtp.setMode('accept');
+      await smtp.clear();
+      const s = settings(smtp.url, { from: 'Identitätsdienst <noreply@idm.example>' });
+      const result = await sendOnce(s, awkward);
+      assert.deepEqual(result.ok && result.messageId, awkward.messageId);
+      const [received] = await smtp.waitForMessages(1);
+      assert.ok(received);
+      assert.deepEqual(received.to, [awkward.to]);
+      assert.equal(received.from, 'noreply@idm.example');
+      // The bytes after the SMTP server removed the dot-stuffing are the composed message (its Date and boundary aside).
+      const date = new Date(/^Date: (.+)\r$/m.exec(received.raw)?.[1] ?? '');
+      const boundary = /boundary="([^"]+)"/.exec(received.raw)?.[1];
+      assert.equal(received.raw, new RawMessageComposer(parseSender(s.from)).compose(awkward, date, boundary)?.raw);
+      const parsed = await simpleParser(received.raw);
+      assert.equal(parsed.subject, awkward.subject);
+      assert.equal(parsed.messageId, awkward.messageId);
+      assert.deepEqual(parsed.from?.value, [{ name: 'Identitätsdienst', address: 'noreply@idm.example' }]);
+      assert.equal(parsed.text, awkward.text);
+      assert.equal(parsed.html, awkward.html);
     });
 
     it('tempfail: a 451 is transient', async () => {
