@@ -18,7 +18,13 @@ export interface BenchApp {
   stop(): Promise<void>;
 }
 
-/** Starts an app with exactly `env` (plus PATH/HOME) and resolves once it logged its `ready:` line. */
+/**
+ * The `NODE_OPTIONS` an app is deployed with (deploy/k8s/base/<app>.yaml, docker-compose.yml): the
+ * benches run each app as it runs there. Keep them equal.
+ */
+const DEPLOYED_NODE_OPTIONS: Readonly<Record<string, string>> = { notifier: '--max-semi-space-size=32' };
+
+/** Starts an app with exactly `env` (plus PATH/HOME and its deployed `NODE_OPTIONS`) and resolves once it logged its `ready:` line. */
 export async function startBenchApp(app: string, env: Record<string, string>, logDir: string): Promise<BenchApp> {
   const logFile = join(logDir, `${app}.log`);
   const fd = openSync(logFile, 'a');
@@ -28,7 +34,12 @@ export async function startBenchApp(app: string, env: Record<string, string>, lo
   // BENCH_APP_NODE_ARGS: more node flags for the app, e.g. `--import ./probe.mjs` to watch its event loop.
   const nodeArgs = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...profile, ...nodeArgs, main], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...(DEPLOYED_NODE_OPTIONS[app] !== undefined ? { NODE_OPTIONS: DEPLOYED_NODE_OPTIONS[app] } : {}),
+      ...env,
+    },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);

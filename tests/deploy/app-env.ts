@@ -4,7 +4,7 @@ import { messagingEnv } from '@idm/messaging';
 import { REPO_ROOT } from './repo-root.js';
 
 /** The variables read outside the zod shapes (main.ts, Node itself). */
-const EXTRA = ['HEALTH_PORT', 'LOG_LEVEL', 'NODE_ENV'];
+const EXTRA = ['HEALTH_PORT', 'LOG_LEVEL', 'NODE_ENV', 'NODE_OPTIONS'];
 
 async function keysOf(compiled: string, exportName: string): Promise<string[]> {
   // Apps are not packages: read their compiled env shapes by path (specs run after the build).

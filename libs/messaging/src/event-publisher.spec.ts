@@ -61,3 +61,34 @@ describe('appending an event while the stream is failing over', () => {
     assert.equal(client.calls(), 1);
   });
 });
+
+/** A JetStream client that records what each append sent, and stores it. */
+function recordingClient(): { js: JetStreamClient; sent: Array<{ subject: string; payload: string; msgID: string | undefined }> } {
+  const sent: Array<{ subject: string; payload: string; msgID: string | undefined }> = [];
+  const publish = (subject: string, payload: Uint8Array | string, options?: { msgID?: string }): Promise<PubAck> => {
+    sent.push({ subject, payload: typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'), msgID: options?.msgID });
+    return Promise.resolve({ stream: 'IDM_EVENTS', seq: sent.length, duplicate: false, domain: '' } as PubAck);
+  };
+  return { js: { publish } as unknown as JetStreamClient, sent };
+}
+
+describe('appending an event the outbox stored (publishStored)', () => {
+  it('sends the stored JSON as it is, on the subject and with the message id that publish would use', async () => {
+    const event = anEvent.userAdded({ userId: 'u-7', email: 'ada@example.com' });
+    const client = recordingClient();
+    const publisher = new EventPublisher(client.js);
+    await publisher.publish(event);
+    await publisher.publishStored({ id: event.id, type: event.type, subject: event.subject, payload: JSON.stringify(event) });
+    assert.equal(client.sent.length, 2);
+    assert.deepEqual(client.sent[1], client.sent[0]);
+  });
+
+  it('tells the appended listeners the type, and the data when they read it', async () => {
+    const event = anEvent.userAdded({ userId: 'u-8', email: 'bob@example.com' });
+    const publisher = new EventPublisher(recordingClient().js);
+    const seen: Array<{ id: string; type: string; subject: string; data: unknown }> = [];
+    publisher.onAppended((e) => seen.push({ id: e.id, type: e.type, subject: e.subject, data: e.data }));
+    await publisher.publishStored({ id: event.id, type: event.type, subject: event.subject, payload: JSON.stringify(event) });
+    assert.deepEqual(seen, [{ id: event.id, type: event.type, subject: 'u-8', data: event.data }]);
+  });
+});

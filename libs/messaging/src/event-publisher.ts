@@ -1,5 +1,5 @@
 import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
-import { encodeEvent, subjectFor, type IdmEvent } from '@idm/contracts';
+import { encodeEvent, subjectFor, type EventType, type IdmEvent } from '@idm/contracts';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
 
@@ -23,6 +23,27 @@ export interface PublishOptions {
 export interface PublishReceipt {
   readonly seq: number;
   readonly duplicate: boolean;
+}
+
+/**
+ * An event already serialised (an outbox row): its id, type and key, and its JSON exactly as
+ * `publish` would send it (`encodeEvent`).
+ */
+export interface StoredEvent {
+  readonly id: string;
+  readonly type: EventType;
+  /** The CloudEvents subject (the key). */
+  readonly subject: string;
+  readonly payload: string;
+}
+
+/** What the {@link EventPublisher.onAppended} listeners are told of an appended event. */
+export interface AppendedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly subject: string;
+  /** The event's data (of a stored event, parsed when first read). */
+  readonly data: unknown;
 }
 
 /** Tuning of {@link EventPublisher}. */
@@ -56,7 +77,7 @@ export class EventPublisher {
   private readonly attempts: number;
   private readonly retryForMs: number;
   private readonly ackTimeoutMs: number;
-  private readonly appendedListeners: Array<(event: IdmEvent, receipt: PublishReceipt) => void> = [];
+  private readonly appendedListeners: Array<(event: AppendedEvent, receipt: PublishReceipt) => void> = [];
 
   constructor(
     private readonly js: JetStreamClient,
@@ -69,8 +90,32 @@ export class EventPublisher {
 
   /** Appends one event and waits for it to be stored. */
   async publish(event: IdmEvent, options: PublishOptions = {}): Promise<PublishReceipt> {
-    const subject = subjectFor(event.type, event.subject);
-    const payload = encodeEvent(event);
+    return this.append(event, encodeEvent(event), options);
+  }
+
+  /**
+   * Appends an event from its stored JSON, sent as it is (the outbox relay: no parse and no second
+   * serialisation per row). The same guarantees as {@link publish}; `payload` must be what
+   * `encodeEvent` made of the event, as the outbox stores it.
+   */
+  async publishStored(event: StoredEvent): Promise<PublishReceipt> {
+    let data: unknown;
+    let parsed = false;
+    const appended: AppendedEvent = {
+      id: event.id,
+      type: event.type,
+      subject: event.subject,
+      get data(): unknown {
+        // Only a listener reading the data pays for the parse (the metrics read the type alone).
+        if (!parsed) [data, parsed] = [(JSON.parse(event.payload) as { data: unknown }).data, true];
+        return data;
+      },
+    };
+    return this.append(appended, event.payload, {});
+  }
+
+  private async append(event: AppendedEvent, payload: Uint8Array | string, options: PublishOptions): Promise<PublishReceipt> {
+    const subject = subjectFor(event.type as EventType, event.subject);
     const expect =
       options.expectedLastSubjectSequence !== undefined ? { lastSubjectSequence: options.expectedLastSubjectSequence } : undefined;
     let lastError: unknown;
@@ -108,11 +153,11 @@ export class EventPublisher {
    * Calls `listener` after each event this publisher stored (not for duplicates the server
    * dropped): for metrics. A throwing listener is ignored; it never fails a publish.
    */
-  onAppended(listener: (event: IdmEvent, receipt: PublishReceipt) => void): void {
+  onAppended(listener: (event: AppendedEvent, receipt: PublishReceipt) => void): void {
     this.appendedListeners.push(listener);
   }
 
-  private notifyAppended(event: IdmEvent, receipt: PublishReceipt): void {
+  private notifyAppended(event: AppendedEvent, receipt: PublishReceipt): void {
     for (const listener of this.appendedListeners) {
       try {
         listener(event, receipt);

@@ -9,6 +9,7 @@ export { ensureEventStream, ensureDeadLetterStream, deadLetterStreamName, DEAD_L
 export type { EventStreamSettings } from './stream-provisioning.js';
 export { consumerFilter } from './consumer-provisioning.js';
 export { EventPublisher } from './event-publisher.js';
+export type { AppendedEvent, StoredEvent } from './event-publisher.js';
 export { EventReader } from './event-reader.js';
 export { boundedDeadLetterRecord, writeDeadLetter } from './dead-letter.js';
 export type { DeadLetterRecord } from './dead-letter.js';

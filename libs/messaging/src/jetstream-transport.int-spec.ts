@@ -315,6 +315,25 @@ describe('JetStreamTransport against a real nats-server', () => {
     for (const u of ['u1', 'u2', 'u3', 'u4']) assert.deepEqual(order.get(u), [...Array(20).keys()], `events of ${u} in stream order`);
   });
 
+  it('a delivery held past the ack deadline, running or queued behind its key, is kept with working() and never redelivered', async () => {
+    const ackWaitMs = 3_000;
+    const handled: Array<{ n: number; delivery: number }> = [];
+    behaviour = async (event, ctx) => {
+      const n = Number((event.data as { displayName: string }).displayName.split(' ')[1]);
+      handled.push({ n, delivery: ctx.deliveryCount });
+      // Long work: the first event's handler outlives two ack deadlines; the second waits behind it.
+      if (n === 0) await new Promise((r) => setTimeout(r, 2.5 * ackWaitMs));
+    };
+    await startApp({ ackWaitMs });
+    await publisher.publishAll([userAdded('slow', 0), userAdded('slow', 1)]);
+    await consumerIdle();
+    assert.deepEqual(handled, [
+      { n: 0, delivery: 1 },
+      { n: 1, delivery: 1 },
+    ]);
+    assert.equal((await jsm.consumers.info(stream, 'spec')).num_redelivered, 0);
+  });
+
   it('a consumer of its own window: its setting overrides the transport-wide concurrency; none is acked before its handler returned', async () => {
     let inFlight = 0;
     let release: () => void = () => undefined;

@@ -3,6 +3,7 @@ import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClien
 import type { NatsConnection } from '@nats-io/nats-core';
 import { lastValueFrom } from 'rxjs';
 import { DecodeError, decodeEvent, subjectFor, type IdmEvent } from '@idm/contracts';
+import { AckBatch } from './ack-batch.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { ensureConsumer } from './consumer-provisioning.js';
 import { deadLetterRecord, writeDeadLetter } from './dead-letter.js';
@@ -80,7 +81,7 @@ interface RunningConsumer {
  *   process; different keys run in parallel up to `concurrency`. Across replicas, handlers rely on
  *   the inbox for exactly-once state changes.
  * - Settlement follows {@link decideSettlement}: ack only after the handler returned (its effect
- *   is durable by then), nak with backoff on transient errors, dead-letter + term on poison or at
+ *   is durable by then; the acks of one event-loop turn leave together, see {@link AckBatch}), nak with backoff on transient errors, dead-letter + term on poison or at
  *   `maxDeliver`. While a handler runs the ack deadline is extended with `working()`.
  * - `close()` (SIGTERM via Nest shutdown hooks) stops pulling, lets in-flight handlers finish and
  *   settle, then drains the connection. Messages pulled but not started are left unacked and are
@@ -96,6 +97,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private readonly policy: SettlementPolicy;
   private readonly ackWaitMs: number;
   private readonly concurrency: number;
+  /** Acks leave once per event-loop turn, not one socket write each (see {@link AckBatch}). */
+  private readonly acks = new AckBatch();
   /** Largest dead-letter record the DLQ stream and the server accept; set at start. */
   private deadLetterMaxBytes = 1024 * 1024;
 
@@ -271,7 +274,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private async settle(consumer: string, msg: JsMsg, settlement: Settlement): Promise<Settlement> {
     switch (settlement.action) {
       case 'ack':
-        msg.ack();
+        this.acks.ack(msg);
         return settlement;
       case 'nak':
         this.logger.warn(
@@ -330,6 +333,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     ]);
     clearTimeout(timer);
     await Promise.all(this.running.map((r) => r.loop));
+    this.acks.flush();
     if (this.nc && !this.nc.isClosed()) await this.nc.drain();
   }
 

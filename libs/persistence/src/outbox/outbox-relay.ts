@@ -2,9 +2,23 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { TransactionRider } from './outbox.js';
 import { deleteOutboxRows, readOutboxRows, type OutboxEvent, type OutboxRow } from './outbox-rows.js';
 
+/** An event as the outbox stored it: its id, type and key, and its JSON (what {@link OutboxPublisher.publishStored} sends as is). */
+export interface StoredOutboxEvent {
+  readonly id: string;
+  readonly type: string;
+  /** The CloudEvents subject (the key). */
+  readonly subject: string;
+  readonly payload: string;
+}
+
 /** Appends one event to the stream and resolves once the stream acknowledged it (e.g. `EventPublisher`). */
 export interface OutboxPublisher<E extends OutboxEvent> {
   publish(event: E): Promise<unknown>;
+  /**
+   * Appends the stored JSON as it is, when the publisher can: the relay then neither parses a row
+   * nor serialises the event again (the payload is what `publish` would have sent).
+   */
+  publishStored?(event: StoredOutboxEvent): Promise<unknown>;
 }
 
 /** Options of {@link OutboxRelay}. */
@@ -182,6 +196,13 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
     } while (this.again && !this.stopped);
   }
 
+  /** Publishes one row: its stored bytes as they are when the publisher takes them, else the parsed event. */
+  private publishRow(row: OutboxRow): Promise<unknown> {
+    if (this.publisher.publishStored)
+      return this.publisher.publishStored({ id: row.eventId, type: row.type, subject: row.key, payload: row.payload });
+    return this.publisher.publish(JSON.parse(row.payload) as E);
+  }
+
   /** Publishes `rows` (per key in order, keys in parallel); those acknowledged wait to be deleted. */
   private async publishRound(rows: readonly OutboxRow[]): Promise<{ count: number; failure: unknown }> {
     const byKey = new Map<string, OutboxRow[]>();
@@ -192,7 +213,7 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
       [...byKey.values()].map(async (chain) => {
         for (const row of chain) {
           try {
-            await this.publisher.publish(JSON.parse(row.payload) as E);
+            await this.publishRow(row);
           } catch (error) {
             failure ??= error;
             return; // later rows of this key wait, or they would overtake this one

@@ -15,7 +15,11 @@ export interface OutboxEvent {
 /** An outbox row as the relay reads it. */
 export interface OutboxRow {
   readonly position: number;
+  /** The event's id (`Nats-Msg-Id`), type and key, as written with it. */
+  readonly eventId: string;
+  readonly type: string;
   readonly key: string;
+  /** The event as stored: its JSON, byte for byte what is published. */
   readonly payload: string;
 }
 
@@ -45,10 +49,10 @@ export async function insertOutboxRows(manager: EntityManager, events: readonly 
 export async function readOutboxRows(target: SqlTarget, limit: number, skip: readonly number[] = []): Promise<OutboxRow[]> {
   const where = skip.length > 0 ? ` WHERE position NOT IN (${skip.map((_, i) => placeholder(target, i)).join(', ')})` : '';
   const rows = (await target.query(
-    `SELECT position, event_key, payload FROM ${tableOf(target, OutboxEntry)}${where} ORDER BY position LIMIT ${Math.max(1, Math.floor(limit))}`,
+    `SELECT position, event_id, event_type, event_key, payload FROM ${tableOf(target, OutboxEntry)}${where} ORDER BY position LIMIT ${Math.max(1, Math.floor(limit))}`,
     [...skip],
-  )) as Array<{ position: number | string; event_key: string; payload: string }>;
-  return rows.map((r) => ({ position: Number(r.position), key: r.event_key, payload: r.payload }));
+  )) as Array<{ position: number | string; event_id: string; event_type: string; event_key: string; payload: string }>;
+  return rows.map((r) => ({ position: Number(r.position), eventId: r.event_id, type: r.event_type, key: r.event_key, payload: r.payload }));
 }
 
 /** Removes the rows at `positions` (published and acknowledged). */

@@ -294,6 +294,35 @@ for (const kind of databaseKinds) {
       }
     });
 
+    test('a publisher that takes stored events gets each row as written: id, type, key and the JSON byte for byte', async (t) => {
+      const db = await testDatabase(t, kind);
+      if (!db) return;
+      try {
+        const stream = await freshStream();
+        const ds = await db.open();
+        const emitted = [event('s-1', 'u1', 1), event('s-2', 'u2', 2), { ...event('s-3', 'u1', 3), type: 'spec.other' }];
+        await new Outbox<SpecEvent>(ds).run(async ({ emit }) => emit(emitted));
+        const received: Array<{ id: string; type: string; subject: string; payload: string }> = [];
+        const relay = new OutboxRelay<SpecEvent>(ds, {
+          publish: () => Promise.reject(new Error('publish must not be used when publishStored is there')),
+          publishStored: async (stored) => {
+            received.push({ ...stored });
+            await js.publish(`${stream.prefix}.${stored.subject}`, stored.payload, { msgID: stored.id });
+          },
+        });
+        await relay.start();
+        await relay.stop();
+        assert.deepEqual(
+          received,
+          emitted.map((e) => ({ id: e.id, type: e.type, subject: e.subject, payload: JSON.stringify(e) })),
+        );
+        assert.deepEqual(await stream.stored(), emitted);
+        assert.equal(await countOutboxRows(ds), 0);
+      } finally {
+        await db.dispose();
+      }
+    });
+
     test('the running relay publishes after each commit without being asked by the handler', async (t) => {
       const db = await testDatabase(t, kind);
       if (!db) return;
