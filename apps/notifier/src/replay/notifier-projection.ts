@@ -3,7 +3,7 @@ import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction } from '@idm/
 import type { Projection } from '@idm/messaging';
 import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
 import type { PendingEmail } from '../pending-emails/pending-email.js';
-import { PendingEmailRepository, type PendingEmailKey } from '../pending-emails/pending-email.repository.js';
+import { PendingEmailRepository, toPending, type PendingEmailKey } from '../pending-emails/pending-email.repository.js';
 import { upsertPendingEmails } from '../pending-emails/pending-email.statements.js';
 import { RecipientEntity } from '../recipients/recipient.entity.js';
 import type { Recipient } from '../recipients/recipient.decider.js';
@@ -98,7 +98,7 @@ async function loadSlots(dataSource: DataSource, users: readonly string[], empty
     }
     for (const p of pendings) {
       const slot = slots.get(p.userId)!;
-      const pending: PendingEmail = { ...p, context: JSON.parse(p.context) as Record<string, string> };
+      const pending = toPending(p);
       slot.state = { ...slot.state, pending: new Map(slot.state.pending).set(p.emailType, pending) };
       slot.storedTypes.add(p.emailType);
     }
