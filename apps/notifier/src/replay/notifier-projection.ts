@@ -107,8 +107,8 @@ async function loadSlots(dataSource: DataSource, users: readonly string[], empty
 }
 
 /**
- * Writes the changed users' rows — deletes, then upserts — and the checkpoint, in the caller's
- * transaction, through the statements the live notifier writes with (its ingest's and outcomes'
+ * Writes the changed users' rows (recipients deleted and upserted, then pending emails deleted and
+ * upserted) and the checkpoint, in the caller's transaction, through the statements the live notifier writes with (its ingest's and outcomes'
  * set-based upserts, its keyed delete), so a replayed row is written the way a live one is.
  */
 async function flush(m: EntityManager, changed: ReadonlyMap<string, NotifierSlot>, seq: number): Promise<void> {
