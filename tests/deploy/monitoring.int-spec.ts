@@ -23,7 +23,7 @@ async function appModule(path: string): Promise<Record<string, unknown>> {
  */
 async function appRegistries(nc: NatsConnection): Promise<Record<string, AppMetrics>> {
   // Providers the observe functions subscribe to at start-up; their values are read only at scrape.
-  const provider = { onAppended() {}, onPoll() {}, onConfigurationProblem() {}, state: { consecutiveFailures: 0 }, ready: true };
+  const provider = { onAppended() {}, onCommitted() {}, onPoll() {}, onConfigurationProblem() {}, state: { consecutiveFailures: 0 }, ready: true };
   const app = { get: (token: unknown) => (token === NATS_CONNECTION ? nc : provider) };
   const messaging = { stream: { name: 'IDM_EVENTS' } };
   const logger = { log() {}, error() {}, warn() {} };

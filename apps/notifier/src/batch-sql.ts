@@ -1,17 +1,12 @@
 import { onPostgres, type SqlTarget } from '@idm/persistence';
 
 /**
- * Helpers of the notifier's raw, set-based statements (the ingest's reads and upserts). Why raw
- * SQL: building TypeORM's multi-row upserts and `In(...)` finds cost more CPU than the database
- * took to run them (profiled in the ingest bench). The tables are named unqualified: on Postgres
+ * Helpers of the notifier's raw, set-based statements (the ingest's reads and upserts; the upserts
+ * themselves are `upsertRows` of `@idm/persistence`). Why raw SQL: building TypeORM's multi-row
+ * upserts and `In(...)` finds cost more CPU than the database took to run them (profiled in the
+ * ingest bench). The tables are named unqualified: on Postgres
  * the connection's `search_path` is the app's schema (see `openDatabase`).
  */
-
-/** `rows` groups of `width` `?` placeholders, `(?, ?), (?, ?)`: the VALUES list of a SQLite multi-row statement. */
-export function sqliteRows(rows: number, width: number): string {
-  const row = `(${Array.from({ length: width }, () => '?').join(', ')})`;
-  return Array.from({ length: rows }, () => row).join(', ');
-}
 
 /** `items` in slices of at most `size`, for statements that must stay under SQLite's parameter limit. */
 export function chunked<T>(items: readonly T[], size: number): T[][] {

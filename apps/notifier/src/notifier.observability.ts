@@ -2,17 +2,19 @@ import type { INestMicroservice } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
-import { EventTypes } from '@idm/contracts';
+import { EventTypes, type IdmEvent } from '@idm/contracts';
 import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import {
   addGauge,
   ageSeconds,
-  countAppendedOutcomes,
+  countStoredOutcomes,
   startConsumerAppHealth,
   type AppHealthDeps,
+  type AppMetrics,
   type HealthServer,
 } from '@idm/observability';
-import { NOTIFIER_CONSUMER, NOTIFIER_TICK_CONSUMER } from './notifier.tokens.js';
+import { Outbox } from '@idm/persistence';
+import { NOTIFIER_CONSUMER, NOTIFIER_OUTCOME_OUTBOX, NOTIFIER_TICK_CONSUMER } from './notifier.tokens.js';
 import { PendingEmailEntity } from './pending-emails/pending-email.entity.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
 
@@ -20,8 +22,29 @@ import { PendingEmailRepository } from './pending-emails/pending-email.repositor
 export const NOTIFIER_HEALTH_PORT = 9102;
 
 /**
- * The notifier's metrics and health server: emails sent / failed / abandoned (counted from the
- * events it appends), pending emails (rows in `pending_email`) and the oldest one's age, consumer
+ * `idm_emails_total{outcome}`: each `EmailSent` / `EmailFailed` / `EmailAbandoned` counted once,
+ * when the transaction that stores it (with its flag change) commits — the tick's outcomes, and the
+ * abandons of a `UserRemoved` — never again when the relay publishes it a second time after a crash.
+ * Appended events are counted by type from `publisher` (`idm_events_published_total`).
+ */
+export function countEmailOutcomes(metrics: AppMetrics, publisher: EventPublisher, outboxes: readonly Outbox<IdmEvent>[]): void {
+  countStoredOutcomes(
+    metrics,
+    publisher,
+    outboxes,
+    'idm_emails_total',
+    'Emails by outcome: sent, failed (each failed attempt), abandoned',
+    {
+      [EventTypes.EmailSent]: 'sent',
+      [EventTypes.EmailFailed]: 'failed',
+      [EventTypes.EmailAbandoned]: 'abandoned',
+    },
+  );
+}
+
+/**
+ * The notifier's metrics and health server: emails sent / failed / abandoned (counted as their
+ * events are stored, {@link countEmailOutcomes}), pending emails (rows in `pending_email`) and the oldest one's age, consumer
  * lag, and readiness =
  * NATS connected, consumers pulling, database answering.
  */
@@ -33,17 +56,7 @@ export async function observeNotifier(
   const { metrics } = deps;
   const dataSource = app.get(DataSource);
   const nc = app.get<NatsConnection>(NATS_CONNECTION);
-  countAppendedOutcomes(
-    metrics,
-    app.get(EventPublisher),
-    'idm_emails_total',
-    'Emails by outcome: sent, failed (each failed attempt), abandoned',
-    {
-      [EventTypes.EmailSent]: 'sent',
-      [EventTypes.EmailFailed]: 'failed',
-      [EventTypes.EmailAbandoned]: 'abandoned',
-    },
-  );
+  countEmailOutcomes(metrics, app.get(EventPublisher), [app.get(Outbox), app.get(NOTIFIER_OUTCOME_OUTBOX)]);
   addGauge(metrics, 'idm_pending_emails', 'Emails flagged and not yet sent or abandoned', () =>
     dataSource.getRepository(PendingEmailEntity).count(),
   );

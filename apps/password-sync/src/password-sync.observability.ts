@@ -2,12 +2,13 @@ import type { INestMicroservice } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
+import { Outbox } from '@idm/persistence';
 import { EventTypes } from '@idm/contracts';
 import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import {
   addCounter,
   addGauge,
-  countAppendedOutcomes,
+  countStoredOutcomes,
   secondsLeft,
   startConsumerAppHealth,
   type AppHealthDeps,
@@ -23,7 +24,7 @@ export const PASSWORD_SYNC_HEALTH_PORT = 9103;
 
 /**
  * password-sync's metrics and health server: passwords synced / failed / expired (from the events
- * it appends — never a password or a user id as a label), cached passwords, the earliest expiry,
+ * it stores — never a password or a user id as a label), cached passwords, the earliest expiry,
  * the target-unavailable streak, consumer lag, and
  * readiness = NATS connected, consumer pulling, database answering.
  */
@@ -38,9 +39,11 @@ export async function observePasswordSync(
   const cache = app.get(PasswordCacheService);
   // The app's clock, as the cache uses for expiresAt (a manual one in the specs).
   const clock = app.get(Clock);
-  countAppendedOutcomes(
+  // Counted when each outcome's transaction commits, not when the relay publishes it (again, after a crash).
+  countStoredOutcomes(
     metrics,
     app.get(EventPublisher),
+    [app.get(Outbox)],
     'idm_password_outcomes_total',
     'Cached-password outcomes: synced, sync_failed (each failed attempt), expired',
     {

@@ -7,10 +7,11 @@ export {
   addGauge,
   addCounter,
   countAppendedOutcomes,
+  countStoredOutcomes,
   ageSeconds,
   secondsLeft,
 } from './metrics.js';
-export type { AppMetrics, AppendedFacts } from './metrics.js';
+export type { AppMetrics, AppendedFacts, CommittedEvents } from './metrics.js';
 export { startHealthServer } from './health-server.js';
 export { startAppHealth } from './start-app-health.js';
 export type { AppHealthDeps } from './start-app-health.js';

@@ -6,6 +6,7 @@ import {
   appendedObserver,
   addGauge,
   countAppendedOutcomes,
+  countStoredOutcomes,
   createAppMetrics,
   secondsLeft,
 } from './metrics.js';
@@ -35,6 +36,29 @@ describe('countAppendedOutcomes', () => {
     const text = await metrics.registry.metrics();
     assert.match(text, /idm_spec_users_total\{outcome="added",app="spec"\} 1/);
     assert.match(text, /idm_events_published_total\{type="idm.user.removed",app="spec"\} 1/);
+  });
+});
+
+describe('countStoredOutcomes', () => {
+  it('counts outcomes from the outboxes’ commits and appended events by type from the publisher, each once', async () => {
+    const metrics = createAppMetrics('spec');
+    const appended: Array<(event: { type: string; data: unknown }) => void> = [];
+    const committed: Array<(events: ReadonlyArray<{ type: string; data: unknown }>) => void> = [];
+    const outbox = { onCommitted: (l: (typeof committed)[number]) => committed.push(l) };
+    countStoredOutcomes(metrics, { onAppended: (l) => appended.push(l) }, [outbox, outbox], 'idm_spec_emails_total', 'spec', {
+      'idm.email.sent': 'sent',
+    });
+    assert.equal(committed.length, 2);
+    committed[0]!([
+      { type: 'idm.email.sent', data: {} },
+      { type: 'idm.email.queued', data: {} },
+    ]);
+    committed[1]!([{ type: 'idm.email.sent', data: {} }]);
+    // The relay publishing the first commit's sent event, then again (after a crash): publishes, not outcomes.
+    for (let i = 0; i < 2; i++) appended[0]!({ type: 'idm.email.sent', data: {} });
+    const text = await metrics.registry.metrics();
+    assert.match(text, /idm_spec_emails_total\{outcome="sent",app="spec"\} 2/);
+    assert.match(text, /idm_events_published_total\{type="idm.email.sent",app="spec"\} 2/);
   });
 });
 

@@ -167,6 +167,41 @@ export function countAppendedOutcomes(
   publisher.onAppended(appendedObserver(metrics, addOutcomeCounter(metrics, name, help, outcomes)));
 }
 
+/** Where an app's state changes commit with the events they emit (`Outbox` of `@idm/persistence`). */
+export interface CommittedEvents {
+  onCommitted(listener: (events: readonly AppendedFacts[]) => void): void;
+}
+
+/**
+ * Counts the events an app stores through its outboxes by outcome: registers `name{outcome}`
+ * ({@link addOutcomeCounter}) and counts each event of `outcomes`' types once, when the commit
+ * that wrote it (with the state change it reports) succeeds — not when the relay publishes it,
+ * which after a crash between the publish and the row's delete happens again (past the stream's
+ * duplicate window, the stream even stores it twice). Every event the publisher appends is still
+ * counted by type (`idm_events_published_total`, {@link appendedObserver}): that one counts
+ * publishes.
+ */
+export function countStoredOutcomes(
+  metrics: AppMetrics,
+  publisher: { onAppended(listener: (event: AppendedFacts) => void): void },
+  outboxes: readonly CommittedEvents[],
+  name: string,
+  help: string,
+  outcomes: Readonly<Record<string, string>>,
+): void {
+  publisher.onAppended(appendedObserver(metrics));
+  const count = addOutcomeCounter(metrics, name, help, outcomes);
+  for (const outbox of outboxes) {
+    outbox.onCommitted((events) => {
+      try {
+        for (const event of events) count(event);
+      } catch {
+        // Counting must never fail a commit.
+      }
+    });
+  }
+}
+
 /**
  * Registers `idm_consumer_pending_messages{consumer}`: messages not yet delivered to each durable
  * consumer (`num_pending` of consumer info), read at scrape time by `read`.

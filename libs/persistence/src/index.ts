@@ -8,8 +8,8 @@ export { openDatabase, schemaName, MigrationLockTimeoutError } from './open-data
 export type { OpenDatabaseOptions } from './open-database.js';
 export { databaseEnv, readDatabaseSettings } from './database-settings.js';
 export { runInTransaction } from './run-in-transaction.js';
-export { upsertInChunks } from './upsert-in-chunks.js';
-export type { UpsertOptions } from './upsert-in-chunks.js';
+export { setExcluded, upsertRows } from './upsert-rows.js';
+export type { UpsertStatement } from './upsert-rows.js';
 export { Inbox, INBOX_KEY_MAX_LENGTH } from './inbox.js';
 export type { InboxKey } from './inbox.js';
 export { Outbox } from './outbox/outbox.js';

@@ -6,7 +6,8 @@ import { selectPendingTypes, upsertPendingEmails } from './pending-email.stateme
 
 type Target = DataSource | EntityManager;
 
-function toPending(row: PendingEmailEntity): PendingEmail {
+/** The pending email a row holds (the claim's owner is the row's, not the email's). */
+export function toPending(row: PendingEmailEntity): PendingEmail {
   return {
     userId: row.userId,
     emailType: row.emailType,
@@ -20,14 +21,6 @@ function toPending(row: PendingEmailEntity): PendingEmail {
     claimToken: row.claimToken,
     context: JSON.parse(row.context) as Record<string, string>,
   };
-}
-
-function toRow(p: PendingEmail): PendingEmailEntity {
-  const row = Object.assign(new PendingEmailEntity(), { ...p, context: JSON.stringify(p.context) });
-  // The owner is not part of the pending email itself: it goes with the claim. Released claim →
-  // no owner; a kept claim keeps the owner already stored (undefined = column left as it is).
-  if (p.claimToken === null) row.claimOwner = null;
-  return row;
 }
 
 /** The primary key of a pending email. */
@@ -109,16 +102,12 @@ export class PendingEmailRepository {
   }
 
   /**
-   * Inserts newly raised flags (replacing a row of the same key), one statement per chunk (group
-   * commit); call inside the transaction. For unclaimed rows: a claim's owner is not carried over.
+   * Inserts or replaces rows (newly raised flags, kept outcomes), one statement per chunk (group
+   * commit); call inside the transaction. The only write of whole rows: a claim's owner follows the
+   * claim (a released claim has none, a kept one keeps the stored owner), see `upsertPendingEmails`.
    */
   async saveMany(manager: EntityManager, pending: readonly PendingEmail[]): Promise<void> {
     await upsertPendingEmails(manager, pending);
-  }
-
-  /** Inserts or replaces a row; call inside the handler's transaction. */
-  async save(manager: EntityManager, pending: PendingEmail): Promise<void> {
-    await manager.getRepository(PendingEmailEntity).save(toRow(pending));
   }
 
   /** Deletes the row of (user, email type) if there is one; true when a row was deleted. */

@@ -1,41 +1,40 @@
-import type { SqlTarget } from '@idm/persistence';
-import { onPostgres } from '@idm/persistence';
-import { chunked, lastPerKey, selectByUserIds, sqliteRows } from '../batch-sql.js';
+import type { SqlTarget, UpsertStatement } from '@idm/persistence';
+import { upsertRows } from '@idm/persistence';
+import { lastPerKey, selectByUserIds } from '../batch-sql.js';
 import type { PendingEmail } from './pending-email.js';
-
-/** Rows per SQLite statement: 12 parameters a row stays far under its parameter limit. */
-const SQLITE_CHUNK = 400;
-
-const COLUMNS =
-  'user_id, email_type, queued_event_id, queued_at, first_queued_at, attempts, last_error, claimed_tick, claimed_at, claim_token, claim_owner, context';
-
-/** The Postgres array type of each of {@link COLUMNS}, in order (timestamps are ISO text). */
-const POSTGRES_TYPES = [
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'integer',
-  'text',
-  'varchar',
-  'varchar',
-  'varchar',
-  'varchar',
-  'text',
-];
 
 /**
  * On conflict every column is overwritten but the claim's owner, which goes with the claim: a
- * released claim (no token) has no owner, a kept claim keeps the owner already stored.
+ * released claim (no token) has no owner, a kept claim keeps the owner already stored. Rows per
+ * SQLite statement: 12 parameters a row stays far under its parameter limit.
  */
-const ON_CONFLICT =
-  'ON CONFLICT (user_id, email_type) DO UPDATE SET queued_event_id = excluded.queued_event_id, queued_at = excluded.queued_at, ' +
-  'first_queued_at = excluded.first_queued_at, attempts = excluded.attempts, last_error = excluded.last_error, ' +
-  'claimed_tick = excluded.claimed_tick, claimed_at = excluded.claimed_at, claim_token = excluded.claim_token, ' +
-  'claim_owner = CASE WHEN excluded.claim_token IS NULL THEN NULL ELSE pending_email.claim_owner END, context = excluded.context';
+const UPSERT: UpsertStatement = {
+  table: 'pending_email',
+  // Timestamps are ISO text.
+  columns: {
+    user_id: 'varchar',
+    email_type: 'varchar',
+    queued_event_id: 'varchar',
+    queued_at: 'varchar',
+    first_queued_at: 'varchar',
+    attempts: 'integer',
+    last_error: 'text',
+    claimed_tick: 'varchar',
+    claimed_at: 'varchar',
+    claim_token: 'varchar',
+    claim_owner: 'varchar',
+    context: 'text',
+  },
+  conflict: ['user_id', 'email_type'],
+  set:
+    'queued_event_id = excluded.queued_event_id, queued_at = excluded.queued_at, ' +
+    'first_queued_at = excluded.first_queued_at, attempts = excluded.attempts, last_error = excluded.last_error, ' +
+    'claimed_tick = excluded.claimed_tick, claimed_at = excluded.claimed_at, claim_token = excluded.claim_token, ' +
+    'claim_owner = CASE WHEN excluded.claim_token IS NULL THEN NULL ELSE pending_email.claim_owner END, context = excluded.context',
+  sqliteChunk: 400,
+};
 
-/** {@link COLUMNS} of one pending email, as stored (timestamps as the columns' ISO text, context as JSON). */
+/** The columns of {@link UPSERT} of one pending email, as stored (timestamps as the columns' ISO text, context as JSON). */
 function valuesOf(p: PendingEmail): unknown[] {
   return [
     p.userId,
@@ -55,26 +54,12 @@ function valuesOf(p: PendingEmail): unknown[] {
 
 /**
  * Inserts or overwrites `pending` (one row per user and email type; the last entry of a key
- * listed twice wins, as successive saves would), one statement on Postgres (`unnest` of one array
- * per column), one per 400 rows on SQLite; call inside the transaction.
+ * listed twice wins, as successive saves would), one statement on Postgres, one per 400 rows on
+ * SQLite ({@link upsertRows}); call inside the transaction. The ingest's group commit, the tick's
+ * outcomes and the replay all write pending emails through here.
  */
 export async function upsertPendingEmails(target: SqlTarget, pending: readonly PendingEmail[]): Promise<void> {
-  const rows = lastPerKey(pending, (p) => `${p.userId}\u0000${p.emailType}`).map(valuesOf);
-  if (rows.length === 0) return;
-  if (onPostgres(target)) {
-    const arrays = POSTGRES_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
-    await target.query(
-      `INSERT INTO pending_email (${COLUMNS}) SELECT * FROM unnest(${arrays}) ${ON_CONFLICT}`,
-      POSTGRES_TYPES.map((_, i) => rows.map((row) => row[i])),
-    );
-    return;
-  }
-  for (const chunk of chunked(rows, SQLITE_CHUNK)) {
-    await target.query(
-      `INSERT INTO pending_email (${COLUMNS}) VALUES ${sqliteRows(chunk.length, POSTGRES_TYPES.length)} ${ON_CONFLICT}`,
-      chunk.flat(),
-    );
-  }
+  await upsertRows(target, UPSERT, lastPerKey(pending, (p) => `${p.userId}\u0000${p.emailType}`).map(valuesOf));
 }
 
 /** The email types pending for each of `userIds` (users with none are absent), see {@link selectByUserIds}. */

@@ -30,9 +30,4 @@ export class RecipientRepository {
   async saveMany(manager: EntityManager, recipients: readonly Recipient[]): Promise<void> {
     await upsertRecipients(manager, recipients);
   }
-
-  /** Inserts or replaces; call inside the handler's transaction. */
-  async save(manager: EntityManager, recipient: Recipient): Promise<void> {
-    await manager.getRepository(RecipientEntity).save({ ...recipient });
-  }
 }

@@ -1,12 +1,18 @@
-import type { SqlTarget } from '@idm/persistence';
-import { onPostgres } from '@idm/persistence';
-import { chunked, lastPerKey, selectByUserIds, sqliteRows } from '../batch-sql.js';
+import type { SqlTarget, UpsertStatement } from '@idm/persistence';
+import { setExcluded, upsertRows } from '@idm/persistence';
+import { lastPerKey, selectByUserIds } from '../batch-sql.js';
 import type { Recipient } from './recipient.decider.js';
 
-/** Users per SQLite statement: 4 parameters a row stays far under its parameter limit. */
-const SQLITE_CHUNK = 500;
-
 const COLUMNS = 'user_id, email, display_name, updated_seq';
+
+/** Every column is overwritten; users per SQLite statement: 4 parameters a row stays far under its parameter limit. */
+const UPSERT: UpsertStatement = {
+  table: 'recipient',
+  columns: { user_id: 'varchar', email: 'varchar', display_name: 'varchar', updated_seq: 'bigint' },
+  conflict: ['user_id'],
+  set: setExcluded(['email', 'display_name', 'updated_seq']),
+  sqliteChunk: 500,
+};
 
 /** A `recipient` row as the engine returns it (`bigint` is a string on Postgres). */
 export interface RecipientRecord {
@@ -31,26 +37,12 @@ export async function selectRecipients(target: SqlTarget, userIds: readonly stri
 }
 
 /**
- * Inserts or overwrites `recipients` (every column), one statement on Postgres (`unnest` of one
- * array per column), one per 500 on SQLite; call inside the transaction. A user listed twice is
- * written once, with its last entry, as successive saves would leave it.
+ * Inserts or overwrites `recipients` (every column), one statement on Postgres, one per 500 on
+ * SQLite ({@link upsertRows}); call inside the transaction. A user listed twice is written once,
+ * with its last entry, as successive saves would leave it. The ingest's group commit and the
+ * replay both write recipients through here.
  */
 export async function upsertRecipients(target: SqlTarget, recipients: readonly Recipient[]): Promise<void> {
-  const rows = lastPerKey(recipients, (r) => r.userId);
-  if (rows.length === 0) return;
-  const update =
-    'ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, display_name = excluded.display_name, updated_seq = excluded.updated_seq';
-  if (onPostgres(target)) {
-    await target.query(
-      `INSERT INTO recipient (${COLUMNS}) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::bigint[]) ${update}`,
-      [rows.map((r) => r.userId), rows.map((r) => r.email), rows.map((r) => r.displayName), rows.map((r) => r.updatedSeq)],
-    );
-    return;
-  }
-  for (const chunk of chunked(rows, SQLITE_CHUNK)) {
-    await target.query(
-      `INSERT INTO recipient (${COLUMNS}) VALUES ${sqliteRows(chunk.length, 4)} ${update}`,
-      chunk.flatMap((r) => [r.userId, r.email, r.displayName, r.updatedSeq]),
-    );
-  }
+  const rows = lastPerKey(recipients, (r) => r.userId).map((r) => [r.userId, r.email, r.displayName, r.updatedSeq]);
+  await upsertRows(target, UPSERT, rows);
 }

@@ -4,11 +4,13 @@ import type { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
 import { replayProjection } from '@idm/messaging';
 import { anEvent, fullThenPartialReplayOnEachDatabase, memoryLog } from '@idm/testing';
+import { onEachNotifierDatabase } from '../notifier-database.fixture.js';
 import { openNotifierDatabase } from '../notifier.database.js';
 import { notifierProjection } from './notifier-projection.js';
 
-// The replay writes through TypeORM on SQLite and through raw `unnest` upserts on Postgres: both
-// must give the same rows, for a full and for a partial replay, with awkward text in them.
+// The replay writes through the live notifier's set-based statements (`VALUES` lists on SQLite,
+// `unnest` on Postgres): both must give the same rows, for a full and for a partial replay, with
+// awkward text in them.
 const STREAM = 'REPLAY_NOTIFIER';
 const names = ['O\'Brien "Bob"', 'back\\slash', 'comma, {brace}', 'NULL', 'Zoë 🚀', ''];
 
@@ -84,5 +86,33 @@ describe('notifier replay into SQLite and Postgres', () => {
     assert.equal(sqlite.recipients.length, 40);
     assert.equal(sqlite.pending.length, 20, 'flags left: the failed (retried) and the never-settled ones');
     if (dumps.postgres) assert.deepEqual(dumps.postgres, dumps.sqlite);
+  });
+});
+
+describe('notifier replay over a claimed row', () => {
+  it('a replayed EmailFailed that releases the claim clears its owner too, as the live tick does', async (t) => {
+    const added = anEvent.userAdded({ userId: 'u-1', email: 'u-1@example.com' });
+    const queued = anEvent.emailQueued(
+      { userId: 'u-1', emailType: 'NEW_USER', causationEvent: { id: added.id, type: added.type } },
+      { causedBy: added },
+    );
+    const failed = anEvent.emailFailed(
+      { userId: 'u-1', emailType: 'NEW_USER', error: '421 try later', permanent: false, attempt: 1, tick: 'tick-1' },
+      { causedBy: queued },
+    );
+    const log = memoryLog([added, queued, failed]);
+    const replay = (ds: DataSource, fromSeq: number | undefined) =>
+      replayProjection(notifierProjection(ds), { read: log.read, sink: () => undefined }, { stream: STREAM, fromSeq, batchSize: 25 });
+    await onEachNotifierDatabase(t, async (ds) => {
+      await replay(ds, undefined);
+      // A tick of instance-1 claims the row again, and its EmailFailed (seq 3) releases it.
+      await ds.query(
+        "UPDATE pending_email SET claimed_tick = 'tick-1', claimed_at = '2026-01-01T00:00:00.000Z', claim_token = 'tok', claim_owner = 'instance-1'",
+      );
+      await replay(ds, 3);
+      assert.deepEqual(await ds.query('SELECT claimed_tick, claim_token, claim_owner, attempts FROM pending_email'), [
+        { claimed_tick: null, claim_token: null, claim_owner: null, attempts: 1 },
+      ]);
+    });
   });
 });

@@ -1,9 +1,18 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction, upsertInChunks } from '@idm/persistence';
+import {
+  advanceCheckpoint,
+  onPostgres,
+  ProjectionCheckpoint,
+  runInTransaction,
+  setExcluded,
+  tableOf,
+  upsertRows,
+  type UpsertStatement,
+} from '@idm/persistence';
 import type { Projection } from '@idm/messaging';
 import type { ExpirationPolicy } from '../expiry/expiration-policy.js';
 import { PasswordCacheRow } from '../password-cache/password-cache.entity.js';
-import { PASSWORD_CACHE_REPLAYED_COLUMNS } from '../password-cache/password-cache.statements.js';
+import { PASSWORD_CACHE_REPLAYED_COLUMNS, type PasswordCacheRecord } from '../password-cache/password-cache.statements.js';
 import { evolvePasswordCache, isPasswordEvent, type PasswordCacheView } from '../password-cache/password-cache.evolve.js';
 import type { PasswordOrigin } from '../password-cache/password-cache.decider.js';
 import type { PasswordSyncFailureReason } from '@idm/contracts';
@@ -141,65 +150,76 @@ async function flush(m: EntityManager, changed: ReadonlyMap<string, PasswordSync
       slot.secretFor = null;
     }
   }
-  if (m.connection.options.type === 'postgres') await writePostgres(m, rows, nullSecrets);
-  else await writePortable(m, rows, nullSecrets);
+  // The secret columns are in neither the column list nor the update list (a new row gets NULL, an
+  // existing secret is kept); they are only ever NULLed, below.
+  await upsertRows(m, replayUpsert(m), rows.map(replayedValuesOf));
+  await nullSecretsOf(m, nullSecrets);
   await advanceCheckpoint(m, PASSWORD_SYNC_PROJECTION, seq);
 }
 
-/** SQLite (and any other engine): TypeORM's multi-row upserts and updates, in chunks. */
-async function writePortable(m: EntityManager, rows: readonly PasswordCacheRow[], nullSecrets: readonly string[]): Promise<void> {
-  // The secret columns are not in the update list: an existing secret is kept or NULLed below, never written.
-  await upsertInChunks(m, PasswordCacheRow, rows, { update: PASSWORD_CACHE_REPLAYED_COLUMNS, conflict: ['user_id'], chunk: CHUNK });
-  for (let i = 0; i < nullSecrets.length; i += CHUNK) {
-    await m
-      .createQueryBuilder()
-      .update(PasswordCacheRow)
-      .set({ ciphertext: null, nonce: null, tag: null, keyId: null })
-      .where({ userId: In(nullSecrets.slice(i, i + CHUNK)) })
-      .execute();
-  }
+/** The Postgres type of each column (timestamps are ISO text), for the `unnest` arrays of {@link replayUpsert}. */
+const POSTGRES_TYPES: Readonly<Record<keyof PasswordCacheRecord, string>> = {
+  user_id: 'varchar',
+  state: 'varchar',
+  origin: 'varchar',
+  ciphertext: 'text',
+  nonce: 'varchar',
+  tag: 'varchar',
+  key_id: 'varchar',
+  changed_at: 'varchar',
+  cached_at: 'varchar',
+  expires_at: 'varchar',
+  attempts: 'integer',
+  unavailable_streak: 'integer',
+  last_reason: 'varchar',
+  last_message: 'text',
+  next_retry_at: 'varchar',
+  settled_at: 'varchar',
+};
+
+/** The columns a replay writes: the key and {@link PASSWORD_CACHE_REPLAYED_COLUMNS}, never the secret. */
+const REPLAY_COLUMNS: ReadonlyArray<keyof PasswordCacheRecord> = ['user_id', ...PASSWORD_CACHE_REPLAYED_COLUMNS];
+
+/** The replay's upsert: `user_id` + {@link PASSWORD_CACHE_REPLAYED_COLUMNS}, all of them written over on a conflict. */
+function replayUpsert(m: EntityManager): UpsertStatement {
+  return {
+    table: tableOf(m, PasswordCacheRow),
+    columns: Object.fromEntries(REPLAY_COLUMNS.map((name) => [name, POSTGRES_TYPES[name]])),
+    conflict: ['user_id'],
+    set: setExcluded(PASSWORD_CACHE_REPLAYED_COLUMNS),
+    // 12,000 parameters a statement: under SQLite's limit of 32,766.
+    sqliteChunk: CHUNK,
+  };
 }
 
-/**
- * The Postgres upsert of {@link writePostgres}: one array parameter per column, in
- * `user_id` + {@link PASSWORD_CACHE_REPLAYED_COLUMNS} order (the unnest types follow that order).
- */
-const POSTGRES_UPSERT =
-  `INSERT INTO password_cache (user_id, ${PASSWORD_CACHE_REPLAYED_COLUMNS.join(', ')}) ` +
-  'SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::integer[], $8::integer[], $9::varchar[], $10::text[], $11::varchar[], $12::varchar[]) ' +
-  `ON CONFLICT (user_id) DO UPDATE SET ${PASSWORD_CACHE_REPLAYED_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+/** The values of {@link replayUpsert} of one row, in its column order: as stored, timestamps as ISO text. */
+function replayedValuesOf(r: PasswordCacheRow): unknown[] {
+  const record: Omit<PasswordCacheRecord, 'ciphertext' | 'nonce' | 'tag' | 'key_id'> = {
+    user_id: r.userId,
+    state: r.state,
+    origin: r.origin,
+    changed_at: r.changedAt.toISOString(),
+    cached_at: r.cachedAt.toISOString(),
+    expires_at: iso(r.expiresAt),
+    attempts: r.attempts,
+    unavailable_streak: r.unavailableStreak,
+    last_reason: r.lastReason,
+    last_message: r.lastMessage,
+    next_retry_at: iso(r.nextRetryAt),
+    settled_at: iso(r.settledAt),
+  };
+  return REPLAY_COLUMNS.map((c) => record[c as keyof typeof record]);
+}
 
-/** What the timestamp columns' transformer writes for a value. */
-const isoOf = (value: Date | null): string | null => (value instanceof Date ? value.toISOString() : value);
-
-/**
- * Postgres: one upsert and one update per batch, the rows passed as one array parameter per
- * column and expanded with `unnest`; building TypeORM's multi-row statements cost more than the
- * database work. Same values as {@link writePortable}. The secret columns are in neither the
- * column list nor the update list (a new row gets NULL, an existing secret is kept) and are only
- * ever NULLed below.
- */
-async function writePostgres(m: EntityManager, rows: readonly PasswordCacheRow[], nullSecrets: readonly string[]): Promise<void> {
-  if (rows.length > 0) {
-    await m.query(POSTGRES_UPSERT, [
-      rows.map((r) => r.userId),
-      rows.map((r) => r.state),
-      rows.map((r) => r.origin),
-      rows.map((r) => isoOf(r.changedAt)),
-      rows.map((r) => isoOf(r.cachedAt)),
-      rows.map((r) => isoOf(r.expiresAt)),
-      rows.map((r) => r.attempts),
-      rows.map((r) => r.unavailableStreak),
-      rows.map((r) => r.lastReason),
-      rows.map((r) => r.lastMessage),
-      rows.map((r) => isoOf(r.nextRetryAt)),
-      rows.map((r) => isoOf(r.settledAt)),
-    ]);
+/** NULLs the sealed secret of `users`: one statement on Postgres (the ids as one array), one per {@link CHUNK} on SQLite. */
+async function nullSecretsOf(m: EntityManager, users: readonly string[]): Promise<void> {
+  const update = `UPDATE ${tableOf(m, PasswordCacheRow)} SET ciphertext = NULL, nonce = NULL, tag = NULL, key_id = NULL`;
+  if (onPostgres(m)) {
+    if (users.length > 0) await m.query(`${update} WHERE user_id = ANY($1::varchar[])`, [users]);
+    return;
   }
-  if (nullSecrets.length > 0) {
-    await m.query(
-      `UPDATE password_cache SET ciphertext = NULL, nonce = NULL, tag = NULL, key_id = NULL WHERE user_id = ANY($1::varchar[])`,
-      [nullSecrets],
-    );
+  for (let i = 0; i < users.length; i += CHUNK) {
+    const ids = users.slice(i, i + CHUNK);
+    await m.query(`${update} WHERE user_id IN (${ids.map(() => '?').join(', ')})`, ids);
   }
 }

@@ -105,7 +105,7 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
   private readonly maxBatch: number;
   private readonly lingerMs: number;
   private readonly now: () => Date;
-  private readonly committedListeners: Array<() => void> = [];
+  private readonly committedListeners: Array<(events: readonly E[]) => void> = [];
   private readonly riders: TransactionRider[] = [];
 
   constructor(
@@ -159,8 +159,12 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
     };
   }
 
-  /** Calls `listener` after every commit that wrote outbox rows (wake the relay). Must not throw. */
-  onCommitted(listener: () => void): void {
+  /**
+   * Calls `listener` after every commit that wrote outbox rows, with the events of those rows (in
+   * the order emitted): wake the relay; count what was stored — once per commit, where a relay may
+   * publish a row again after a crash. A throwing listener is ignored: the commit stands.
+   */
+  onCommitted(listener: (events: readonly E[]) => void): void {
     this.committedListeners.push(listener);
   }
 
@@ -226,7 +230,7 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
 
   private async commit(batch: readonly Job[]): Promise<Array<OnceResult<unknown>>> {
     const at = this.now();
-    let emittedAny = false;
+    let committed: readonly OutboxEvent[] = [];
     const landed: Array<(committed: boolean) => void> = [];
     const outcomes = await runInTransaction(this.dataSource, async (manager) => {
       const keys = batch.flatMap((job) => (job.key ? [job.key] : []));
@@ -262,7 +266,7 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
         out[i] = { duplicate: false, result };
       }
       await insertOutboxRows(manager, emitted, at);
-      emittedAny = emitted.length > 0;
+      committed = emitted;
       for (const rider of this.riders) {
         const done = await rider.ride(manager);
         if (done) landed.push(done);
@@ -273,8 +277,16 @@ export class Outbox<E extends OutboxEvent = OutboxEvent> {
       throw error;
     });
     for (const done of landed) done(true);
-    if (emittedAny) for (const listener of this.committedListeners) listener();
+    if (committed.length > 0) for (const listener of this.committedListeners) notify(listener, committed as readonly E[]);
     return outcomes;
+  }
+}
+
+function notify<E>(listener: (events: readonly E[]) => void, events: readonly E[]): void {
+  try {
+    listener(events);
+  } catch {
+    // A listener (metrics) must not turn a committed unit into a failure its caller would retry.
   }
 }
 
