@@ -19,8 +19,11 @@ describe('consumerFilter', () => {
       filter_subjects: ['idm.user.added.*', 'idm.user.modified.*'],
     });
   });
-  it('uses no filter for several types on 2.9', () => {
-    assert.deepEqual(consumerFilter(['idm.user.modified', 'idm.user.added'], v29), {});
+  it("uses the wildcard of several types' common parent on 2.9", () => {
+    assert.deepEqual(consumerFilter(['idm.user.modified', 'idm.user.added', 'idm.user.removed'], v29), { filter_subject: 'idm.user.>' });
+  });
+  it('uses no filter on 2.9 for several types whose only common parent is the whole stream', () => {
+    assert.deepEqual(consumerFilter(['idm.user.added', 'idm.password.changed'], v29), {});
   });
 });
 

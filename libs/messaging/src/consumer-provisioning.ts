@@ -26,18 +26,37 @@ export interface ConsumerSpec {
 
 /**
  * The subject filter for a consumer's types. One type → `filter_subject`; several types →
- * `filter_subjects` on 2.10+; on 2.9 several types get no filter at all, and the transport acks
- * the events it has no handler for from their subject alone (correct, but the consumer reads the
- * whole stream: after a burst, the app's own events stand in line before its next input).
+ * `filter_subjects` on 2.10+. On 2.9 (one filter only) several types get the wildcard of their
+ * common parent below the stream's `idm.` (`idm.user.>` for the three user events), or no filter
+ * when they share only `idm.`; the transport acks the events it has no handler for. Why the
+ * parent: with no filter the consumer reads the whole stream (password-sync was delivered back
+ * every `PasswordChanged` / `PasswordSynced` it appended: two decodes and two acks per password).
+ * Types with no handler that still arrive are acked from their subject alone, undecoded, so the
+ * app's own events read back do not stand in line before its next input.
  */
 export function consumerFilter(
   types: readonly string[],
   features: ServerFeatures,
 ): Pick<ConsumerConfig, 'filter_subject' | 'filter_subjects'> {
-  const subjects = [...new Set(types)].sort().map((t) => `${t}.*`);
+  const unique = [...new Set(types)].sort();
+  const subjects = unique.map((t) => `${t}.*`);
   if (subjects.length === 1) return { filter_subject: subjects[0] };
   if (features.multipleConsumerFilters) return { filter_subjects: subjects };
-  return {};
+  const parent = commonTokens(unique);
+  // One token (`idm`) is the whole stream: the same as no filter, without a consumer to recreate.
+  return parent.length >= 2 ? { filter_subject: `${parent.join('.')}.>` } : {};
+}
+
+/** The leading subject tokens every one of `subjects` shares. */
+function commonTokens(subjects: readonly string[]): string[] {
+  const [first = [], ...rest] = subjects.map((s) => s.split('.'));
+  let n = first.length;
+  for (const other of rest) {
+    let i = 0;
+    while (i < n && other[i] === first[i]) i++;
+    n = i;
+  }
+  return first.slice(0, n);
 }
 
 /**

@@ -106,10 +106,14 @@ export class LdapPasswordTarget extends PasswordTarget {
   private readonly dnOf: ((userId: string) => string) | undefined;
   private busy = 0;
   private closed = false;
+  /** `ldap[s]://host:port`, parsed once: every attempt's outcome names its target. */
+  private readonly description: string;
 
   /** @throws PasswordTargetConfigError for Active Directory over plain LDAP, or StartTLS on `ldaps://`. */
   constructor(private readonly options: LdapPasswordTargetOptions) {
     super();
+    const url = new URL(options.url);
+    this.description = `${url.protocol}//${url.host}`;
     this.poolSize = Math.max(1, Math.floor(options.poolSize ?? 8));
     this.secureUrl = options.url.toLowerCase().startsWith('ldaps://');
     if (options.startTls === true && this.secureUrl)
@@ -125,8 +129,7 @@ export class LdapPasswordTarget extends PasswordTarget {
   }
 
   describe(): string {
-    const url = new URL(this.options.url);
-    return `${url.protocol}//${url.host}`;
+    return this.description;
   }
 
   private get encrypted(): boolean {
