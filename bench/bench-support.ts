@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@idm/testing';
@@ -8,6 +8,8 @@ export { BenchReport, goals, machineFacts, printTable, verdict, type BenchGoal, 
 
 /** A built app (`dist/apps/<app>/main.js`) started as its own process. */
 export interface BenchApp {
+  /** The app's process id. */
+  readonly pid: number | undefined;
   log(): string;
   /** The process's peak resident set size so far in MB (Linux `VmHWM`); NaN where /proc is missing or once it exited. */
   peakRssMb(): number;
@@ -54,6 +56,7 @@ export async function startBenchApp(app: string, env: Record<string, string>, lo
     { timeoutMs: 60_000, message: `${app} ready` },
   );
   return {
+    pid: child.pid,
     log,
     peakRssMb: () => peakRssMbOf(child.pid),
     cpuSeconds: () => cpuSecondsOf(child.pid),
@@ -91,4 +94,84 @@ export function cpuSecondsOf(pid: number | undefined, task = ''): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** Names of the processes {@link peerCpuSeconds} accounts for, each with its CPU seconds so far. */
+export type PeerCpu = Readonly<Record<string, number>>;
+
+/** Every process id under /proc, with its stat line split after the command name, and its command. */
+function procStats(): Array<{ pid: number; comm: string; fields: string[] }> {
+  const out: Array<{ pid: number; comm: string; fields: string[] }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      out.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** Local TCP ports of `pid`'s sockets connected to remote port `remotePort` (Linux /proc/net/tcp*). */
+function localPortsTo(pid: number, remotePort: number): Set<number> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${String(pid)}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${String(pid)}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports = new Set<number>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10 || !inodes.has(cols[9]!)) continue;
+      const local = parseInt(cols[1]!.split(':')[1]!, 16);
+      const remote = parseInt(cols[2]!.split(':')[1]!, 16);
+      if (remote === remotePort) ports.add(local);
+    }
+  }
+  return ports;
+}
+
+/**
+ * CPU seconds so far (Linux) of the processes beside an app that its work costs: the Postgres
+ * backends serving `appPid`'s connections (matched by client port, keyed `pg:<pid>`), Postgres'
+ * own background processes (`pg-bg:<pid>`: WAL writer, checkpointer…, shared with anything else
+ * on the server), and this process's other children (`<command>:<pid>`: nats-server, the SMTP
+ * sink). Diff two snapshots with {@link peerCpuDelta}. Empty where /proc is missing.
+ */
+export function peerCpuSeconds(appPid: number | undefined): PeerCpu {
+  const out: Record<string, number> = {};
+  try {
+    const ports = appPid === undefined ? new Set<number>() : localPortsTo(appPid, 5432);
+    const cpu = (fields: string[]) => (Number(fields[11]) + Number(fields[12])) / 100;
+    for (const { pid, comm, fields } of procStats()) {
+      if (comm === 'postgres') {
+        const cmdline = readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8');
+        const port = /\((\d+)\)/.exec(cmdline)?.[1];
+        if (port !== undefined && ports.has(Number(port))) out[`pg:${String(pid)}`] = cpu(fields);
+        else if (port === undefined && /: (walwriter|checkpointer|background writer)/.test(cmdline))
+          out[`pg-bg:${String(pid)}`] = cpu(fields);
+      } else if (Number(fields[1]) === process.pid && pid !== appPid) out[`${comm}:${String(pid)}`] = cpu(fields);
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
+/** CPU seconds used between two {@link peerCpuSeconds} snapshots, summed by kind (`pg`, `pg-bg`, or the command). */
+export function peerCpuDelta(before: PeerCpu, after: PeerCpu): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, seconds] of Object.entries(after)) {
+    const kind = key.slice(0, key.lastIndexOf(':'));
+    out[kind] = (out[kind] ?? 0) + seconds - (before[key] ?? 0);
+  }
+  return out;
 }

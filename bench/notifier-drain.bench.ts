@@ -10,7 +10,9 @@
 // Postgres: N users are added (not timed), then one RetryEmailNotifications tick is appended and
 // the clock runs until the N-th EmailSent is in the stream. The sink is the real SMTP server
 // process of @idm/testing in every row. Goals: the notifier at ≥ 70 % of raw on Postgres and
-// ≥ 50 % on SQLite. BENCH_CPU_PROF=<dir> writes the notifier's CPU profile.
+// ≥ 50 % on SQLite. BENCH_CPU_PROF=<dir> writes the notifier's CPU profile. Besides the app's CPU
+// per email, each notifier row reports that of the processes the drain keeps busy on the same
+// cores: the app's Postgres backends, Postgres' WAL writer / checkpointer, nats-server, the sink.
 // BENCH_SMTP_WORKERS=0,1,2 runs the notifier rows once per SMTP_WORKERS value (default: 0, the app's default).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -20,7 +22,7 @@ import nodemailer from 'nodemailer';
 import { createEvent, EventTypes } from '@idm/contracts';
 import { connectNats, EventPublisher } from '@idm/messaging';
 import { startNatsServer, startSmtpServer, tempDir, waitFor, type SmtpServerHandle } from '@idm/testing';
-import { BenchReport, goals, startBenchApp, type BenchRow } from './bench-support.js';
+import { BenchReport, goals, peerCpuDelta, peerCpuSeconds, startBenchApp, type BenchRow } from './bench-support.js';
 import { nthEmailSent, onEachBenchDatabase, publishRetryTick } from './notifier-bench-support.js';
 
 const N = Number(process.env.BENCH_EMAILS ?? 10_000);
@@ -139,11 +141,16 @@ async function notifierDrain(
     const done = nthEmailSent(js, stream, N);
     const cpuBefore = app.cpuSeconds();
     const mainCpuBefore = app.mainThreadCpuSeconds();
+    const peersBefore = peerCpuSeconds(app.pid);
     const started = performance.now();
     await publishRetryTick(publisher);
     const seconds = ((await done) - started) / 1000;
     const cpuMsPerEmail = round2(((app.cpuSeconds() - cpuBefore) * 1000) / N);
     const mainThreadCpuMsPerEmail = round2(((app.mainThreadCpuSeconds() - mainCpuBefore) * 1000) / N);
+    // What the drain cost beside the app, on the same cores: its Postgres backends, Postgres'
+    // WAL writer and checkpointer, nats-server, the sink ('node', this process's forked child).
+    const peers = peerCpuDelta(peersBefore, peerCpuSeconds(app.pid));
+    const perEmail = (kind: string) => round2(((peers[kind] ?? 0) * 1000) / N);
     const received = (await smtp.messages()).length;
     if (received !== N) throw new Error(`the sink received ${received} emails, expected ${N}`);
     return {
@@ -152,7 +159,15 @@ async function notifierDrain(
       seconds,
       note: `flagging ${N} users took ${seedSeconds.toFixed(1)} s (${(N / seedSeconds).toFixed(0)}/s)`,
       // The notifier's CPU while the tick ran, applying its own outcome events included.
-      figures: { cpuMsPerEmail, mainThreadCpuMsPerEmail, peakRssMb: app.peakRssMb() },
+      figures: {
+        cpuMsPerEmail,
+        mainThreadCpuMsPerEmail,
+        pgBackendCpuMsPerEmail: perEmail('pg'),
+        pgBackgroundCpuMsPerEmail: perEmail('pg-bg'),
+        natsCpuMsPerEmail: perEmail('nats-server'),
+        sinkCpuMsPerEmail: perEmail('node'),
+        peakRssMb: app.peakRssMb(),
+      },
     };
   } finally {
     await nc.close();
