@@ -70,9 +70,9 @@ const MIGRATION_LOCK_TIMEOUT_MS = 300_000;
  *   commit is on disk before the caller acks the event, without fsyncing on the event loop: the
  *   connection runs `synchronous=NORMAL` (COMMIT only writes the WAL) and every transaction (and
  *   statement outside one) resolves only after an `fdatasync` of the `-wal` file, started after
- *   its commit, has completed on libuv's thread pool — one flush in flight, shared by all commits
- *   before it (see `SqliteWalSync`; a failed flush fails every later commit until restart). WAL checkpoints run
- *   on a worker thread with a connection of its own (PASSIVE, every 100 ms), not inside the
+ *   its commit, has completed on libuv's thread pool — one flush in flight, shared by all
+ *   commits before it (see `SqliteWalSync`; a failed flush fails every later call until
+ *   restart). WAL checkpoints run on a worker thread with a connection of its own (PASSIVE, every 100 ms), not inside the
  *   app's commits on its event loop; `destroy()` stops that thread first. The WAL file does not
  *   stay at the size a burst grew it to: `journal_size_limit` (16 MiB) while writes go on, a
  *   TRUNCATE checkpoint after 1 s without any. Transactions of the
@@ -112,9 +112,15 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
     throw err;
   }
   if (dataSource.options.type === 'better-sqlite3') {
-    // Migrations ran with synchronous = FULL (prepareDatabase); from here commits are flushed by walSync.
-    await dataSource.query('PRAGMA synchronous = NORMAL');
-    const walSync = await SqliteWalSync.open(String(dataSource.options.database), options.syncWalFile);
+    let walSync: SqliteWalSync;
+    try {
+      // Migrations ran with synchronous = FULL (prepareDatabase); from here walSync flushes commits.
+      await dataSource.query('PRAGMA synchronous = NORMAL');
+      walSync = await SqliteWalSync.open(String(dataSource.options.database), options.syncWalFile);
+    } catch (err) {
+      await dataSource.destroy().catch(() => undefined);
+      throw err;
+    }
     installSqliteGate(dataSource, walSync);
     checkpointOffTheEventLoop(dataSource, walSync);
   }

@@ -60,8 +60,8 @@ const READ_ONLY = /^\s*SELECT\b/i;
  * the next transaction runs meanwhile. A read outside a transaction also waits until every commit
  * it could have seen is flushed, so nothing (the outbox relay's publish, a mail sent from a
  * scanned row) acts on a row a power loss could take back. After a failed flush nothing runs
- * any more: every call fails with its `SqliteWalSyncError` before touching the database. A transaction nested in another
- * (re-entrant) waits for nothing: the outer one's commit covers it.
+ * any more: every call fails with its `SqliteWalSyncError` before touching the database. A
+ * transaction nested in another (re-entrant) waits for nothing: the outer one's commit covers it.
  */
 export function installSqliteGate(dataSource: DataSource, walSync: SqliteWalSync): SqliteTransactionGate {
   const gate = new SqliteTransactionGate();
