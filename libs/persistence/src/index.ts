@@ -8,6 +8,8 @@ export { openDatabase, schemaName, MigrationLockTimeoutError } from './open-data
 export type { OpenDatabaseOptions } from './open-database.js';
 export { databaseEnv, readDatabaseSettings } from './database-settings.js';
 export { runInTransaction } from './run-in-transaction.js';
+export { SqliteWalSyncError } from './sqlite-wal-sync.js';
+export type { WalFileSync } from './sqlite-wal-sync.js';
 export { setExcluded, upsertRows } from './upsert-rows.js';
 export type { UpsertStatement } from './upsert-rows.js';
 export { Inbox, INBOX_KEY_MAX_LENGTH } from './inbox.js';

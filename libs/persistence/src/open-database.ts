@@ -6,6 +6,7 @@ import { errorMessage, redactConnectionString } from '@idm/config';
 import { DatabaseUnavailableError, isTransientDatabaseError, scrubSecret } from './database-errors.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { installSqliteGate } from './sqlite-transaction-gate.js';
+import { SqliteWalSync, type WalFileSync } from './sqlite-wal-sync.js';
 
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
@@ -28,6 +29,11 @@ export interface OpenDatabaseOptions {
    * before failing with {@link MigrationLockTimeoutError}. Default 5 minutes.
    */
   readonly migrationLockTimeoutMs?: number;
+  /**
+   * SQLite: how the `-wal` file is flushed after a commit (default `fdatasync` on libuv's thread
+   * pool). For tests that hold or fail the flush; leave unset otherwise.
+   */
+  readonly syncWalFile?: WalFileSync;
 }
 
 /**
@@ -60,10 +66,13 @@ const MIGRATION_LOCK_TIMEOUT_MS = 300_000;
  *   Creating the schema and migrating happen under a session advisory lock keyed by the schema
  *   name, so replicas starting together migrate one after the other (the others then find
  *   nothing pending) instead of racing on `CREATE TABLE` (`pg_type_typname_nsp_index`).
- * - SQLite (better-sqlite3): file `<dataDir>/<app>.sqlite`, WAL journal, `synchronous=FULL`
- *   (a commit is on disk before the caller acks the event: with NORMAL a power loss could undo a
- *   committed state change whose event was already acked), 5 s busy timeout. WAL checkpoints run
- *   on a worker thread with a connection of its own (PASSIVE, every 100 ms), not inside the
+ * - SQLite (better-sqlite3): file `<dataDir>/<app>.sqlite`, WAL journal, 5 s busy timeout. A
+ *   commit is on disk before the caller acks the event, without fsyncing on the event loop: the
+ *   connection runs `synchronous=NORMAL` (COMMIT only writes the WAL) and every transaction (and
+ *   statement outside one) resolves only after an `fdatasync` of the `-wal` file, started after
+ *   its commit, has completed on libuv's thread pool — one flush in flight, shared by all
+ *   commits before it (see `SqliteWalSync`; a failed flush fails every later call until
+ *   restart). WAL checkpoints run on a worker thread with a connection of its own (PASSIVE, every 100 ms), not inside the
  *   app's commits on its event loop; `destroy()` stops that thread first. The WAL file does not
  *   stay at the size a burst grew it to: `journal_size_limit` (16 MiB) while writes go on, a
  *   TRUNCATE checkpoint after 1 s without any. Transactions of the
@@ -103,19 +112,35 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
     throw err;
   }
   if (dataSource.options.type === 'better-sqlite3') {
-    installSqliteGate(dataSource);
-    checkpointOffTheEventLoop(dataSource);
+    let walSync: SqliteWalSync;
+    try {
+      // Migrations ran with synchronous = FULL (prepareDatabase); from here walSync flushes commits.
+      await dataSource.query('PRAGMA synchronous = NORMAL');
+      walSync = await SqliteWalSync.open(String(dataSource.options.database), options.syncWalFile);
+    } catch (err) {
+      await dataSource.destroy().catch(() => undefined);
+      throw err;
+    }
+    installSqliteGate(dataSource, walSync);
+    checkpointOffTheEventLoop(dataSource, walSync);
   }
   return dataSource;
 }
 
-/** Starts a {@link SqliteCheckpointer} for `dataSource`, stopped before the DataSource closes. */
-function checkpointOffTheEventLoop(dataSource: DataSource): void {
+/**
+ * Starts a {@link SqliteCheckpointer} for `dataSource`; on `destroy()` it is stopped first, and the
+ * WAL's descriptor is closed last.
+ */
+function checkpointOffTheEventLoop(dataSource: DataSource, walSync: SqliteWalSync): void {
   const checkpointer = SqliteCheckpointer.start(dataSource);
   const destroy = dataSource.destroy.bind(dataSource);
   dataSource.destroy = async () => {
     await checkpointer.stop();
-    await destroy();
+    try {
+      await destroy();
+    } finally {
+      await walSync.close();
+    }
   };
 }
 

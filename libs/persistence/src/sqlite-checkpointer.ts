@@ -29,8 +29,9 @@ interface Connection {
  * publish of the process (measured with the bench probe: 4–12 ms each on a busy machine, some
  * over 100 ms). Here the app's connection never checkpoints (`wal_autocheckpoint = 0`); a worker
  * thread with a connection of its own runs `wal_checkpoint(PASSIVE)` every 100 ms instead.
- * Durability is unchanged: a commit is durable once its WAL frames are fsynced
- * (`synchronous = FULL`), whoever copies them to the database file later.
+ * Durability is unchanged: a commit is durable once its WAL frames are fsynced (by
+ * `SqliteWalSync`, before its caller resolves), whoever copies them to the database file later;
+ * a checkpoint syncs the WAL before copying and the database file after.
  *
  * SQLite never shrinks a WAL file by itself: a burst (20,000 events in a few seconds wrote 28 MB)
  * left it at its largest for good. The app's connection has `journal_size_limit` =
