@@ -87,13 +87,20 @@ function peakRssMbOf(pid: number | undefined): number {
  */
 export function cpuSecondsOf(pid: number | undefined, task = ''): number {
   try {
-    const stat = readFileSync(`/proc/${String(pid)}/${task}stat`, 'utf8');
-    // utime and stime, in clock ticks (100 per second on Linux), after the command name.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return cpuSecondsOfStat(statFields(readFileSync(`/proc/${String(pid)}/${task}stat`, 'utf8')));
   } catch {
     return Number.NaN;
   }
+}
+
+/** The fields of a `/proc/<pid>/stat` line after the command name (which may hold spaces and parentheses). */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime + stime of {@link statFields}, from clock ticks (100 per second on Linux) to seconds. */
+function cpuSecondsOfStat(fields: string[]): number {
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Names of the processes {@link peerCpuSeconds} accounts for, each with its CPU seconds so far. */
@@ -106,8 +113,7 @@ function procStats(): Array<{ pid: number; comm: string; fields: string[] }> {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      out.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') });
+      out.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), fields: statFields(stat) });
     } catch {
       // exited meanwhile
     }
@@ -150,15 +156,14 @@ export function peerCpuSeconds(appPid: number | undefined): PeerCpu {
   const out: Record<string, number> = {};
   try {
     const ports = appPid === undefined ? new Set<number>() : localPortsTo(appPid, 5432);
-    const cpu = (fields: string[]) => (Number(fields[11]) + Number(fields[12])) / 100;
     for (const { pid, comm, fields } of procStats()) {
       if (comm === 'postgres') {
         const cmdline = readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8');
         const port = /\((\d+)\)/.exec(cmdline)?.[1];
-        if (port !== undefined && ports.has(Number(port))) out[`pg:${String(pid)}`] = cpu(fields);
+        if (port !== undefined && ports.has(Number(port))) out[`pg:${String(pid)}`] = cpuSecondsOfStat(fields);
         else if (port === undefined && /: (walwriter|checkpointer|background writer)/.test(cmdline))
-          out[`pg-bg:${String(pid)}`] = cpu(fields);
-      } else if (Number(fields[1]) === process.pid && pid !== appPid) out[`${comm}:${String(pid)}`] = cpu(fields);
+          out[`pg-bg:${String(pid)}`] = cpuSecondsOfStat(fields);
+      } else if (Number(fields[1]) === process.pid && pid !== appPid) out[`${comm}:${String(pid)}`] = cpuSecondsOfStat(fields);
     }
   } catch {
     // not Linux
