@@ -6,7 +6,7 @@ import { errorMessage, redactConnectionString } from '@idm/config';
 import { DatabaseUnavailableError, isTransientDatabaseError, scrubSecret } from './database-errors.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { installSqliteGate } from './sqlite-transaction-gate.js';
-import { SqliteWalSync, type WalFileSync } from './sqlite-wal-sync.js';
+import { exitOnLostDurability, SqliteWalSync, type SqliteWalSyncError, type WalFileSync } from './sqlite-wal-sync.js';
 
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
@@ -34,6 +34,12 @@ export interface OpenDatabaseOptions {
    * pool). For tests that hold or fail the flush; leave unset otherwise.
    */
   readonly syncWalFile?: WalFileSync;
+  /**
+   * SQLite: called once when a flush of the `-wal` file fails (the error is sticky; every later
+   * call of the DataSource fails with it). Default {@link exitOnLostDurability}: the process
+   * exits with code 1 so its supervisor restarts it. Tests that fail the flush pass their own.
+   */
+  readonly onLostDurability?: (error: SqliteWalSyncError) => void;
 }
 
 /**
@@ -71,8 +77,8 @@ const MIGRATION_LOCK_TIMEOUT_MS = 300_000;
  *   connection runs `synchronous=NORMAL` (COMMIT only writes the WAL) and every transaction (and
  *   statement outside one) resolves only after an `fdatasync` of the `-wal` file, started after
  *   its commit, has completed on libuv's thread pool — one flush in flight, shared by all
- *   commits before it (see `SqliteWalSync`; a failed flush fails every later call until
- *   restart). WAL checkpoints run on a worker thread with a connection of its own (PASSIVE, every 100 ms), not inside the
+ *   commits before it (see `SqliteWalSync`; a failed flush fails every later call and, by
+ *   default, exits the process: `onLostDurability`). WAL checkpoints run on a worker thread with a connection of its own (PASSIVE, every 100 ms), not inside the
  *   app's commits on its event loop; `destroy()` stops that thread first. The WAL file does not
  *   stay at the size a burst grew it to: `journal_size_limit` (16 MiB) while writes go on, a
  *   TRUNCATE checkpoint after 1 s without any. Transactions of the
@@ -116,7 +122,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<DataSo
     try {
       // Migrations ran with synchronous = FULL (prepareDatabase); from here walSync flushes commits.
       await dataSource.query('PRAGMA synchronous = NORMAL');
-      walSync = await SqliteWalSync.open(String(dataSource.options.database), options.syncWalFile);
+      walSync = await SqliteWalSync.open(
+        String(dataSource.options.database),
+        options.syncWalFile,
+        options.onLostDurability ?? exitOnLostDurability,
+      );
     } catch (err) {
       await dataSource.destroy().catch(() => undefined);
       throw err;

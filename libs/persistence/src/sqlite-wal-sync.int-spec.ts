@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { fdatasync, fstatSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { tempDir } from '@idm/testing';
 import { openDatabase, Outbox, OutboxRelay, persistenceEntities, persistenceMigrations, runInTransaction } from './index.js';
 import { counterValue, increment, SpecCounter, SpecCounter1732300000001 } from './spec-support/counter.fixture.js';
 import { SqliteWalSyncError } from './sqlite-wal-sync.js';
+import { fileURLToPath } from 'node:url';
 
 interface RawConnection {
   prepare(sql: string): { get(...params: unknown[]): unknown };
@@ -52,6 +54,7 @@ function track<T>(promise: Promise<T>): { readonly settled: () => boolean; reado
 async function withSqlite(
   syncWalFile: HeldSync['sync'] | undefined,
   body: (ds: DataSource, file: string, reopen: () => Promise<DataSource>) => Promise<void>,
+  onLostDurability: (error: SqliteWalSyncError) => void = (error) => assert.fail(`unexpected lost durability: ${error.message}`),
 ): Promise<void> {
   const dataDir = tempDir('idm-wal-sync');
   const opened: DataSource[] = [];
@@ -62,6 +65,7 @@ async function withSqlite(
       entities: [...persistenceEntities, SpecCounter],
       migrations: [...persistenceMigrations, SpecCounter1732300000001],
       syncWalFile: sync,
+      onLostDurability,
     });
     opened.push(ds);
     return ds;
@@ -153,32 +157,59 @@ describe('SQLite commits: fsync of the WAL off the event loop', () => {
     });
   });
 
-  test('a failed flush (EIO) fails the caller and every later transaction (before it runs) with SqliteWalSyncError; the data stays committed for a restart', async () => {
+  test('a failed flush (EIO) fails the caller and every later transaction (before it runs) with SqliteWalSyncError, and is reported once; the data stays committed for a restart', async () => {
     const held = new HeldSync();
-    await withSqlite(held.sync, async (ds, file, reopen) => {
-      const first = track(runInTransaction(ds, (m) => increment(m, 'a')));
-      await turns();
-      held.settle(held.calls[0]!, Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
-      await assert.rejects(first.promise, (error: unknown) => {
-        assert.ok(error instanceof SqliteWalSyncError);
-        assert.equal(error.code, 'IDM_SQLITE_WAL_SYNC_FAILED');
-        assert.match(error.message, /fsync of the SQLite WAL .*wal-spec\.sqlite-wal failed \(EIO\)/);
-        return true;
-      });
-      // Sticky: a later flush succeeding would not prove the lost pages reached the disk.
-      await assert.rejects(
-        runInTransaction(ds, (m) => increment(m, 'b')),
-        SqliteWalSyncError,
-      );
-      await assert.rejects(ds.query('SELECT 1'), SqliteWalSyncError);
-      assert.equal(held.calls.length, 1, 'no further flush is attempted');
-      assert.equal(committedValue(file, 'a'), 1, 'committed but not acknowledged: a redelivery finds its inbox row');
+    const reported: SqliteWalSyncError[] = [];
+    await withSqlite(
+      held.sync,
+      async (ds, file, reopen) => {
+        const first = track(runInTransaction(ds, (m) => increment(m, 'a')));
+        await turns();
+        held.settle(held.calls[0]!, Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+        await assert.rejects(first.promise, (error: unknown) => {
+          assert.ok(error instanceof SqliteWalSyncError);
+          assert.equal(error.code, 'IDM_SQLITE_WAL_SYNC_FAILED');
+          assert.match(error.message, /fsync of the SQLite WAL .*wal-spec\.sqlite-wal failed \(EIO\)/);
+          return true;
+        });
+        // Sticky: a later flush succeeding would not prove the lost pages reached the disk.
+        await assert.rejects(
+          runInTransaction(ds, (m) => increment(m, 'b')),
+          SqliteWalSyncError,
+        );
+        await assert.rejects(ds.query('SELECT 1'), SqliteWalSyncError);
+        assert.equal(held.calls.length, 1, 'no further flush is attempted');
+        assert.equal(committedValue(file, 'a'), 1, 'committed but not acknowledged: a redelivery finds its inbox row');
 
-      await ds.destroy();
-      const again = await reopen();
-      assert.equal(await counterValue(again.manager, 'a'), 1);
-      assert.equal(await counterValue(again.manager, 'b'), 0, 'refused before it ran');
-    });
+        assert.equal(reported.length, 1, 'the lost durability is reported once, not per refused call');
+        assert.ok(reported[0] instanceof SqliteWalSyncError);
+
+        await ds.destroy();
+        const again = await reopen();
+        assert.equal(await counterValue(again.manager, 'a'), 1);
+        assert.equal(await counterValue(again.manager, 'b'), 0, 'refused before it ran');
+      },
+      (error) => reported.push(error),
+    );
+  });
+
+  test('by default a failed flush ends the process with exit code 1 and one fatal line naming the code, before the caller is answered', () => {
+    const dataDir = tempDir('idm-lost-durability');
+    try {
+      const child = spawnSync(
+        process.execPath,
+        [fileURLToPath(new URL('./spec-support/lost-durability.child.js', import.meta.url)), dataDir],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      assert.equal(child.stdout, '', "the commit's caller was never answered");
+      assert.equal(child.status, 1, `exit code (stderr: ${child.stderr})`);
+      const fatal = JSON.parse(child.stderr.trim().split('\n').at(-1)!) as { level: string; code: string; msg: string };
+      assert.equal(fatal.level, 'fatal');
+      assert.equal(fatal.code, 'IDM_SQLITE_WAL_SYNC_FAILED');
+      assert.match(fatal.msg, /lost-durability\.sqlite-wal failed \(EIO\).*; exiting$/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   test('the kept descriptor still names the WAL file after a TRUNCATE checkpoint empties it', async () => {

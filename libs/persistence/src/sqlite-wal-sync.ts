@@ -12,8 +12,9 @@ export type WalFileSync = (fd: number) => Promise<void>;
  * The WAL could not be flushed: the commits since the last good flush are visible to this process
  * but may not be on disk. Sticky (code `IDM_SQLITE_WAL_SYNC_FAILED`): after a failed fsync Linux
  * marks the lost pages clean, so a later fsync that succeeds proves nothing about them; every
- * later commit and read of the DataSource fails with this error until the app restarts (SQLite's
- * recovery then keeps the WAL's last intact prefix and the unacknowledged messages come again).
+ * later commit and read of the DataSource fails with this error, and `openDatabase`'s default
+ * {@link exitOnLostDurability} ends the process, because only a restart recovers (SQLite keeps the
+ * WAL's last intact prefix and the unacknowledged messages come again).
  */
 export class SqliteWalSyncError extends Error {
   override readonly name = 'SqliteWalSyncError';
@@ -53,12 +54,21 @@ export class SqliteWalSync {
     private readonly walPath: string,
     private readonly fd: number,
     private readonly sync: WalFileSync,
+    private readonly onFailure: (error: SqliteWalSyncError) => void,
   ) {}
 
-  /** Opens `<database>-wal` (it exists once a WAL-mode connection has read the database). */
-  static async open(databaseFile: string, sync: WalFileSync = fdatasyncAsync): Promise<SqliteWalSync> {
+  /**
+   * Opens `<database>-wal` (it exists once a WAL-mode connection has read the database).
+   * `onFailure` is called once, with the sticky error, when the first flush fails; a throw from
+   * it is ignored (the callers of the barrier still get the error).
+   */
+  static async open(
+    databaseFile: string,
+    sync: WalFileSync = fdatasyncAsync,
+    onFailure: (error: SqliteWalSyncError) => void = () => undefined,
+  ): Promise<SqliteWalSync> {
     const walPath = `${databaseFile}-wal`;
-    return new SqliteWalSync(walPath, await openAsync(walPath, 'r'), sync);
+    return new SqliteWalSync(walPath, await openAsync(walPath, 'r'), sync, onFailure);
   }
 
   /** Throws the {@link SqliteWalSyncError} of a failed flush, if any: no new commit after one. */
@@ -108,14 +118,38 @@ export class SqliteWalSync {
       await this.sync(this.fd);
       this.synced = Math.max(this.synced, upTo);
     } catch (error) {
-      this.failure ??= new SqliteWalSyncError(
-        `fsync of the SQLite WAL ${this.walPath} failed (${(error as { code?: string }).code ?? String(error)}): ` +
-          `commits since the last good fsync may not be on disk; nothing more is acknowledged, restart the app`,
-        { cause: error },
-      );
+      if (!this.failure) {
+        this.failure = new SqliteWalSyncError(
+          `fsync of the SQLite WAL ${this.walPath} failed (${(error as { code?: string }).code ?? String(error)}): ` +
+            `commits since the last good fsync may not be on disk; nothing more is acknowledged, restart the app`,
+          { cause: error },
+        );
+        try {
+          this.onFailure(this.failure);
+        } catch {
+          // The listener is told, not asked: the callers below still get the error.
+        }
+      }
       throw this.failure;
     } finally {
       this.running = undefined;
     }
   }
+}
+
+/**
+ * The default reaction to a failed WAL flush, as PostgreSQL PANICs on a failed fsync: writes the
+ * error to stderr (synchronous on Linux pipes and files, so the line is not lost) and ends the
+ * process with exit code 1 at once, without a graceful shutdown (a shutdown would checkpoint
+ * pages whose flush failed into the database file). Nothing is lost by exiting: no commit after
+ * the last good flush was acknowledged; the supervisor (Kubernetes, compose, systemd) restarts
+ * the app, SQLite recovers from the WAL and the unacknowledged messages come again. If the disk
+ * still fails, the restarts fail visibly (CrashLoopBackOff) instead of a live process that
+ * quietly refuses all work.
+ */
+export function exitOnLostDurability(error: SqliteWalSyncError): never {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'fatal', time: new Date().toISOString(), code: error.code, msg: `${error.message}; exiting` })}\n`,
+  );
+  process.exit(1);
 }
