@@ -106,14 +106,21 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
 
   /**
    * {@link TransactionRider}: deletes the acknowledged rows not yet deleted inside the caller's
-   * transaction (see `Outbox.carry`); if it rolls back they wait for the next one.
+   * transaction (see `Outbox.carry`); if the delete fails or the transaction rolls back they wait
+   * for the next one.
    */
   async ride(manager: EntityManager): Promise<((committed: boolean) => void) | undefined> {
     this.carried = true;
     if (this.unclaimed.length === 0) return undefined;
     const positions = this.unclaimed.sort((a, b) => a - b);
     this.unclaimed = [];
-    await deleteOutboxRows(manager, positions);
+    try {
+      await deleteOutboxRows(manager, positions);
+    } catch (error) {
+      // Still in `published` (skipped by every read): unless claimed again they would stay until a restart.
+      this.unclaimed.push(...positions);
+      throw error;
+    }
     return (committed) => {
       if (committed) for (const position of positions) this.published.delete(position);
       else this.unclaimed.push(...positions);

@@ -353,7 +353,7 @@ for (const kind of databaseKinds) {
       }
     });
 
-    test('carried deletes: the next outbox transaction deletes the acknowledged rows, a rolled-back one keeps them, none is published twice', async (t) => {
+    test('carried deletes: the next outbox transaction deletes the acknowledged rows, a rolled-back or failed one keeps them, none is published twice', async (t) => {
       const db = await testDatabase(t, kind);
       if (!db) return;
       try {
@@ -385,6 +385,10 @@ for (const kind of databaseKinds) {
           );
           assert.equal(await countOutboxRows(ds), 1);
           assert.equal(relay.awaitingDelete, 1);
+          // So does a delete that fails itself (here: its connection is closed): the next transaction deletes the row.
+          const closed = await db.open();
+          await closed.destroy();
+          await assert.rejects(relay.ride(closed.manager));
           await outbox.run(async () => undefined);
           assert.equal(await countOutboxRows(ds), 0);
           assert.equal(relay.awaitingDelete, 0);
