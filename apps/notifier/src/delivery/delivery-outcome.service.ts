@@ -1,8 +1,9 @@
+import type { EntityManager } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
 import type { Outbox, UnitOfWork } from '@idm/persistence';
-import type { PendingEmail } from '../pending-emails/pending-email.js';
-import { evolvePendingEmail, type DeliveryEvent } from '../pending-emails/pending-email.evolve.js';
-import { pendingKeyOf, type PendingEmailKey, type PendingEmailRepository } from '../pending-emails/pending-email.repository.js';
+import type { PendingEmail, PendingEmailKey } from '../pending-emails/pending-email.js';
+import { clearsFlag, evolvePendingEmail, type DeliveryEvent } from '../pending-emails/pending-email.evolve.js';
+import { pendingKeyOf, type PendingEmailRepository } from '../pending-emails/pending-email.repository.js';
 
 /** One email's outcome, as the tick run that sent (or abandoned) it stores it. */
 export interface DeliveryOutcome {
@@ -39,8 +40,12 @@ const RETRY_DELAYS_MS = { first: 100, max: 2_000 };
  *
  * Outcomes finish one by one at the send rate; the app's {@link Outbox} commits those that finish
  * together in one transaction (group commit: one fsync on SQLite) and hands them here together
- * ({@link Outbox.batchedRun}): one locked read of their rows, one DELETE of the flags they clear,
- * one upsert of those they keep. There is no inbox row: the input is not a delivery but the run's
+ * ({@link Outbox.batchedRun}). An outcome that clears its flag (`EmailSent`, `EmailAbandoned`) —
+ * nearly all of them — needs nothing of its row but its claim, so those are one DELETE of the rows
+ * still claimed by their run's token, which returns the keys it deleted. The others (`EmailFailed`
+ * keeps the flag and counts the attempt; an email listed twice; a cleared row that was not
+ * deleted) take one locked read of their rows, then one DELETE of the flags they clear and one
+ * upsert of those they keep. There is no inbox row: the input is not a delivery but the run's
  * own result, submitted once.
  *
  * The claim check, per email, under the row lock: the claim still carries the run's token → apply
@@ -79,14 +84,20 @@ export class DeliveryOutcomeService {
   }
 
   private async storeAll({ manager, emit }: UnitOfWork<IdmEvent>, outcomes: readonly DeliveryOutcome[]): Promise<StoredOutcome[]> {
+    const deleted = await this.deleteCleared(manager, outcomes);
+    const rest = outcomes.filter((o) => !deleted.has(pendingKeyOf(o.email)));
     const rows = await this.pendingEmails.findMany(
       manager,
-      outcomes.map((o) => o.email),
+      rest.map((o) => o.email),
       true,
     );
     const touched = new Map<string, { readonly key: PendingEmailKey; state: PendingEmail | undefined }>();
     const results = outcomes.map((outcome): StoredOutcome => {
       const key = pendingKeyOf(outcome.email);
+      if (deleted.has(key)) {
+        emit(outcome.events);
+        return 'stored';
+      }
       let state = rows.get(key);
       if (state && state.claimToken !== outcome.claimToken) return 'claim-lost';
       for (const event of outcome.events) {
@@ -105,5 +116,22 @@ export class DeliveryOutcomeService {
     await this.pendingEmails.deleteKeys(manager, cleared);
     await this.pendingEmails.saveMany(manager, kept);
     return results;
+  }
+
+  /**
+   * Deletes, in one statement, the rows of the outcomes that clear their flag whatever the row
+   * holds (one of their events is `EmailSent` / `EmailAbandoned`: the evolve of a claimed row then
+   * ends in `delete`), where the row still carries the outcome's claim; returns the keys deleted.
+   * An email listed twice in the batch is left to the read, which applies its outcomes in order.
+   */
+  private async deleteCleared(manager: EntityManager, outcomes: readonly DeliveryOutcome[]): Promise<Set<string>> {
+    const listed = new Map<string, number>();
+    for (const o of outcomes) listed.set(pendingKeyOf(o.email), (listed.get(pendingKeyOf(o.email)) ?? 0) + 1);
+    const clearing = outcomes.filter((o) => o.events.some(clearsFlag) && listed.get(pendingKeyOf(o.email)) === 1);
+    const deleted = await this.pendingEmails.deleteClaimed(
+      manager,
+      clearing.map((o) => ({ userId: o.email.userId, emailType: o.email.emailType, claimToken: o.claimToken })),
+    );
+    return new Set(deleted.map(pendingKeyOf));
   }
 }

@@ -1,44 +1,23 @@
 import { type DataSource, type EntityManager, type UpdateQueryBuilder } from 'typeorm';
 import { runInTransaction } from '@idm/persistence';
-import type { PendingEmail } from './pending-email.js';
+import type { PendingEmail, PendingEmailKey } from './pending-email.js';
 import { PendingEmailEntity } from './pending-email.entity.js';
+import {
+  deleteClaimedPending,
+  deletePendingByKeys,
+  selectClaimedPending,
+  selectPendingByKeys,
+  updateClaimedPending,
+  type PendingEmailClaim,
+} from './pending-email-keys.statements.js';
 import { selectPendingTypes, upsertPendingEmails } from './pending-email.statements.js';
 
 type Target = DataSource | EntityManager;
-
-/** The pending email a row holds (the claim's owner is the row's, not the email's). */
-export function toPending(row: PendingEmailEntity): PendingEmail {
-  return {
-    userId: row.userId,
-    emailType: row.emailType,
-    queuedEventId: row.queuedEventId,
-    queuedAt: row.queuedAt,
-    firstQueuedAt: row.firstQueuedAt,
-    attempts: row.attempts,
-    lastError: row.lastError,
-    claimedTick: row.claimedTick,
-    claimedAt: row.claimedAt,
-    claimToken: row.claimToken,
-    context: JSON.parse(row.context) as Record<string, string>,
-  };
-}
-
-/** The primary key of a pending email. */
-export interface PendingEmailKey {
-  readonly userId: string;
-  readonly emailType: string;
-}
 
 /** One string per (user, email type), for sets and maps of pending emails. */
 export function pendingKeyOf(key: PendingEmailKey): string {
   return `${key.userId}\u0000${key.emailType}`;
 }
-
-/** Users (or rows) per statement for batched reads and writes: far below both engines' parameter limits. */
-const LOOKUP_CHUNK = 200;
-
-/** Keys per statement when releasing by key, well under SQLite's and Postgres' parameter limits. */
-const RELEASE_CHUNK = 200;
 
 /**
  * The ranges of `claim_owner` outside `live` sorted owners (parameters `:live0`…): below the first,
@@ -50,16 +29,6 @@ function ownerGaps(live: number): string[] {
   for (let i = 1; i < live; i++) gaps.push(`(claim_owner > :live${i - 1} AND claim_owner < :live${i})`);
   gaps.push(`claim_owner > :live${live - 1}`);
   return gaps;
-}
-
-/**
- * A condition on (user, email type) for a chunk of keys, as one row-value list (`IN (VALUES …)`,
- * both engines): TypeORM's per-key conditions cost more to build than the statements cost to run.
- */
-function keyList(keys: readonly PendingEmailKey[]): { where: string; params: Record<string, string> } {
-  const params: Record<string, string> = {};
-  keys.forEach((k, n) => Object.assign(params, { [`u${n}`]: k.userId, [`t${n}`]: k.emailType }));
-  return { where: `(user_id, email_type) IN (VALUES ${keys.map((_, n) => `(:u${n}, :t${n})`).join(', ')})`, params };
 }
 
 /** One claim request: the tick, a token unique to this run, its instance, and when other claims count as abandoned. */
@@ -78,8 +47,8 @@ export interface ClaimRequest {
 /** Reads and writes `pending_email`, including the claim that stops two runs sending one email. */
 export class PendingEmailRepository {
   async find(target: Target, userId: string, emailType: string): Promise<PendingEmail | undefined> {
-    const row = await target.getRepository(PendingEmailEntity).findOneBy({ userId, emailType });
-    return row ? toPending(row) : undefined;
+    const [pending] = await selectPendingByKeys(target, [{ userId, emailType }]);
+    return pending;
   }
 
   /** When the oldest pending email was first flagged (null when none is pending): the backlog's age. */
@@ -116,28 +85,28 @@ export class PendingEmailRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  /** Deletes the rows of these keys (present or not), one statement per chunk; call inside the transaction. */
+  /** Deletes the rows of these keys (present or not), one statement (Postgres); call inside the transaction. */
   async deleteKeys(manager: EntityManager, keys: readonly PendingEmailKey[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
-      const { where, params } = keyList(keys.slice(i, i + LOOKUP_CHUNK));
-      await manager.createQueryBuilder().delete().from(PendingEmailEntity).where(where, params).execute();
-    }
+    await deletePendingByKeys(manager, keys);
   }
 
   /**
-   * The rows of these keys (absent keys are missing from the map), one statement per chunk. With
+   * Deletes the rows of these claims that still carry the claim's token, one statement (Postgres);
+   * call inside the transaction. Returns the keys deleted: any other key had no row, or another
+   * claim (or none) now.
+   */
+  async deleteClaimed(manager: EntityManager, claims: readonly PendingEmailClaim[]): Promise<PendingEmailKey[]> {
+    return deleteClaimedPending(manager, claims);
+  }
+
+  /**
+   * The rows of these keys (absent keys are missing from the map), one statement (Postgres). With
    * `lock` the rows are locked until the transaction ends (`FOR UPDATE` on Postgres; SQLite
    * transactions take turns anyway), so what the caller decides from them still holds when it writes.
    */
   async findMany(manager: EntityManager, keys: readonly PendingEmailKey[], lock = false): Promise<Map<string, PendingEmail>> {
     const out = new Map<string, PendingEmail>();
-    const forUpdate = lock && manager.connection.options.type === 'postgres';
-    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
-      const { where, params } = keyList(keys.slice(i, i + LOOKUP_CHUNK));
-      const query = manager.createQueryBuilder(PendingEmailEntity, 'p').where(where, params);
-      const rows = await (forUpdate ? query.setLock('pessimistic_write') : query).getMany();
-      for (const row of rows) out.set(pendingKeyOf(row), toPending(row));
-    }
+    for (const pending of await selectPendingByKeys(manager, keys, lock)) out.set(pendingKeyOf(pending), pending);
     return out;
   }
 
@@ -197,37 +166,21 @@ export class PendingEmailRepository {
    * Without `pending`, every claim of the run is released. Returns the number released.
    */
   async release(dataSource: DataSource, token: string, pending?: readonly PendingEmail[]): Promise<number> {
-    const clear = { claimedTick: null, claimedAt: null, claimToken: null, claimOwner: null };
     if (!pending) {
       const result = await dataSource
         .createQueryBuilder()
         .update(PendingEmailEntity)
-        .set(clear)
+        .set({ claimedTick: null, claimedAt: null, claimToken: null, claimOwner: null })
         .where('claim_token = :token', { token })
         .execute();
       return result.affected ?? 0;
     }
-    let released = 0;
-    for (let i = 0; i < pending.length; i += RELEASE_CHUNK) {
-      const keys = pending.slice(i, i + RELEASE_CHUNK).map((p) => ({ userId: p.userId, emailType: p.emailType }));
-      const result = await dataSource
-        .createQueryBuilder()
-        .update(PendingEmailEntity)
-        .set(clear)
-        .whereInIds(keys)
-        .andWhere('claim_token = :token', { token })
-        .execute();
-      released += result.affected ?? 0;
-    }
-    return released;
+    return updateClaimedPending(dataSource, pending, token, { claimed_tick: null, claimed_at: null, claim_token: null, claim_owner: null });
   }
 
   /** The rows claimed by one run, oldest first. */
   async claimed(target: Target, token: string): Promise<PendingEmail[]> {
-    const rows = await target
-      .getRepository(PendingEmailEntity)
-      .find({ where: { claimToken: token }, order: { firstQueuedAt: 'ASC', userId: 'ASC', emailType: 'ASC' } });
-    return rows.map(toPending);
+    return selectClaimedPending(target, token);
   }
 
   /**
@@ -237,17 +190,7 @@ export class PendingEmailRepository {
    */
   async renewClaim(dataSource: DataSource, pending: PendingEmail, token: string, now: Date): Promise<boolean> {
     // One conditional UPDATE is atomic by itself: no BEGIN/COMMIT round trips on the per-email path.
-    const result = await dataSource
-      .createQueryBuilder()
-      .update(PendingEmailEntity)
-      .set({ claimedAt: now })
-      .where('user_id = :userId AND email_type = :emailType AND claim_token = :token', {
-        userId: pending.userId,
-        emailType: pending.emailType,
-        token,
-      })
-      .execute();
-    return (result.affected ?? 0) === 1;
+    return this.renewClaims(dataSource, [pending], token, now);
   }
 
   /**
@@ -257,20 +200,6 @@ export class PendingEmailRepository {
    */
   async renewClaims(dataSource: DataSource, pending: readonly PendingEmail[], token: string, now: Date): Promise<boolean> {
     if (pending.length === 0) return true;
-    // A row-value IN list with names of our own: TypeORM's whereInIds spends most of a 256-key
-    // renewal building its parameters (it was ~3 % of a drain's CPU).
-    const params: Record<string, string> = { token };
-    const keys = pending.map((p, i) => {
-      params[`u${i}`] = p.userId;
-      params[`t${i}`] = p.emailType;
-      return `(:u${i}, :t${i})`;
-    });
-    const result = await dataSource
-      .createQueryBuilder()
-      .update(PendingEmailEntity)
-      .set({ claimedAt: now })
-      .where(`claim_token = :token AND (user_id, email_type) IN (${keys.join(', ')})`, params)
-      .execute();
-    return (result.affected ?? 0) === pending.length;
+    return (await updateClaimedPending(dataSource, pending, token, { claimed_at: now.toISOString() })) === pending.length;
   }
 }

@@ -22,6 +22,12 @@ export interface PendingEmail {
   readonly context: Readonly<Record<string, string>>;
 }
 
+/** The primary key of a pending email. */
+export interface PendingEmailKey {
+  readonly userId: string;
+  readonly emailType: string;
+}
+
 /**
  * A flag just raised by `EmailQueued` `queuedEventId` at `at`: no attempt yet, unclaimed. The one
  * shape both the live decider and the replay's evolve write, so a rebuilt row equals the live one.

@@ -2,8 +2,9 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { advanceCheckpoint, ProjectionCheckpoint, runInTransaction } from '@idm/persistence';
 import type { Projection } from '@idm/messaging';
 import { PendingEmailEntity } from '../pending-emails/pending-email.entity.js';
-import type { PendingEmail } from '../pending-emails/pending-email.js';
-import { PendingEmailRepository, toPending, type PendingEmailKey } from '../pending-emails/pending-email.repository.js';
+import type { PendingEmail, PendingEmailKey } from '../pending-emails/pending-email.js';
+import { selectPendingOfUsers } from '../pending-emails/pending-email-keys.statements.js';
+import { PendingEmailRepository } from '../pending-emails/pending-email.repository.js';
 import { upsertPendingEmails } from '../pending-emails/pending-email.statements.js';
 import { RecipientEntity } from '../recipients/recipient.entity.js';
 import type { Recipient } from '../recipients/recipient.decider.js';
@@ -89,18 +90,17 @@ async function loadSlots(dataSource: DataSource, users: readonly string[], empty
   for (let i = 0; i < users.length; i += WRITE_CHUNK) {
     const chunk = users.slice(i, i + WRITE_CHUNK);
     const recipients = await selectRecipients(dataSource, chunk);
-    const pendings = await dataSource.getRepository(PendingEmailEntity).findBy({ userId: In(chunk) });
+    const pendings = await selectPendingOfUsers(dataSource, chunk);
     for (const u of chunk) slots.set(u, { state: EMPTY_USER_STATE, storedRecipient: undefined, storedTypes: new Set() });
     for (const recipient of recipients.values()) {
       const slot = slots.get(recipient.userId)!;
       slot.state = { ...slot.state, recipient };
       slot.storedRecipient = recipient;
     }
-    for (const p of pendings) {
-      const slot = slots.get(p.userId)!;
-      const pending = toPending(p);
-      slot.state = { ...slot.state, pending: new Map(slot.state.pending).set(p.emailType, pending) };
-      slot.storedTypes.add(p.emailType);
+    for (const pending of pendings) {
+      const slot = slots.get(pending.userId)!;
+      slot.state = { ...slot.state, pending: new Map(slot.state.pending).set(pending.emailType, pending) };
+      slot.storedTypes.add(pending.emailType);
     }
   }
   return slots;
