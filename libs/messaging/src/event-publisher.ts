@@ -74,9 +74,9 @@ export interface EventPublisherOptions {
  * crashed after publishing is deduplicated by the server, and transport-level retries here are
  * safe for the same reason.
  *
- * Transient failures — no answer (timeout), no responders (`jetstream is not enabled` while a
- * stream has no leader), "temporarily unavailable" — are retried with backoff (100 ms … 2 s,
- * ±20 %) for up to `retryForMs`. A refusal (message too large, stream not found) is not retried.
+ * Transient failures — no answer (timeout), a dropped connection, no responders (a stream
+ * without a leader), "temporarily unavailable" — are retried with backoff (100 ms … 2 s, ±20 %)
+ * for up to `retryForMs`. A refusal (message too large, stream not found) is not retried.
  *
  * @throws WrongLastSequenceError when an expected sequence check fails (never retried).
  * @throws MessagingUnavailableError when the server did not store the event within `retryForMs`.

@@ -142,7 +142,7 @@ describe('JetStreamAppender when the server hangs, dies or the connection closes
     await server.dispose();
   });
 
-  it('when the server does not answer, then the append times out (no timer of its own) and later ones still succeed', async () => {
+  it('when the server does not answer, then the append times out, and later ones succeed once it answers again', async () => {
     const appender = new JetStreamAppender(nc);
     server.pause();
     try {
