@@ -1,7 +1,8 @@
-import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { encodeEvent, subjectFor, type EventType, type IdmEvent } from '@idm/contracts';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
+import type { JetStreamAppender } from './jetstream-appender.js';
 
 /** JetStream's error code for a failed `expected-last-subject-sequence` check. */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -46,6 +47,13 @@ export interface AppendedEvent {
   readonly data: unknown;
 }
 
+/**
+ * What {@link EventPublisher} appends through: a {@link JetStreamAppender} (the services', from
+ * `MessagingModule`), or nats.js's `JetStreamClient` (tests and one-off tools), which has the same
+ * `publish` and throws the same errors.
+ */
+export type PubAckPublisher = Pick<JetStreamAppender, 'publish'>;
+
 /** Tuning of {@link EventPublisher}. */
 export interface EventPublisherOptions {
   /**
@@ -66,9 +74,9 @@ export interface EventPublisherOptions {
  * crashed after publishing is deduplicated by the server, and transport-level retries here are
  * safe for the same reason.
  *
- * Transient failures — no answer (timeout), no responders (`jetstream is not enabled` while a
- * stream has no leader), "temporarily unavailable" — are retried with backoff (100 ms … 2 s,
- * ±20 %) for up to `retryForMs`. A refusal (message too large, stream not found) is not retried.
+ * Transient failures — no answer (timeout), a dropped connection, no responders (a stream
+ * without a leader), "temporarily unavailable" — are retried with backoff (100 ms … 2 s, ±20 %)
+ * for up to `retryForMs`. A refusal (message too large, stream not found) is not retried.
  *
  * @throws WrongLastSequenceError when an expected sequence check fails (never retried).
  * @throws MessagingUnavailableError when the server did not store the event within `retryForMs`.
@@ -80,7 +88,7 @@ export class EventPublisher {
   private readonly appendedListeners: Array<(event: AppendedEvent, receipt: PublishReceipt) => void> = [];
 
   constructor(
-    private readonly js: JetStreamClient,
+    private readonly js: PubAckPublisher,
     options: EventPublisherOptions = {},
   ) {
     this.attempts = options.attempts ?? Number.POSITIVE_INFINITY;

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { EventPublisher } from './event-publisher.js';
 import { EventReader } from './event-reader.js';
+import { JetStreamAppender } from './jetstream-appender.js';
 import { messagingConfigFromEnv, type MessagingConfig } from './messaging-config.js';
 import { connectNats } from './nats-connection.js';
 import { ensureDeadLetterStream, ensureEventStream } from './stream-provisioning.js';
@@ -62,7 +63,12 @@ export class MessagingModule {
           inject: [MESSAGING_CONFIG],
         },
         { provide: JETSTREAM_CLIENT, useFactory: (nc: NatsConnection) => jetstream(nc), inject: [NATS_CONNECTION] },
-        { provide: EventPublisher, useFactory: (js: JetStreamClient) => new EventPublisher(js), inject: [JETSTREAM_CLIENT] },
+        {
+          provide: EventPublisher,
+          useFactory: (nc: NatsConnection, config: MessagingConfig) =>
+            new EventPublisher(new JetStreamAppender(nc, { inboxPrefix: config.connection.inboxPrefix })),
+          inject: [NATS_CONNECTION, MESSAGING_CONFIG],
+        },
         {
           provide: EventReader,
           useFactory: async (nc: NatsConnection, config: MessagingConfig) =>

@@ -80,6 +80,11 @@ export class ManagedProcess {
     }
   }
 
+  /** Sends `signal` without waiting for an exit (`SIGSTOP`, `SIGCONT`); nothing once it has exited. */
+  notify(signal: NodeJS.Signals): void {
+    if (this.exitInfo === undefined) this.child.kill(signal);
+  }
+
   /**
    * Resolves with `ready` or rejects as soon as the process exits first, quoting the log tail.
    */

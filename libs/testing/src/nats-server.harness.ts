@@ -46,6 +46,13 @@ export interface NatsServerHandle {
   stop(): Promise<void>;
   /** SIGKILL — a crash with no chance to flush — and wait for exit. No-op when already stopped. */
   kill(): Promise<void>;
+  /**
+   * SIGSTOP: the server keeps its connections but reads and answers nothing until {@link resume}
+   * (a hung server, or one whose answers are lost). No-op when stopped.
+   */
+  pause(): void;
+  /** SIGCONT after {@link pause}. */
+  resume(): void;
   /** Stops the server if running, then starts it again on the same port and store; resolves when ready. */
   restart(): Promise<void>;
   /** Stops the server and removes its temp dir (store and log). */
@@ -139,6 +146,8 @@ async function startOnce(options: NatsServerOptions): Promise<NatsServerHandle> 
     version,
     stop: () => stopWith('SIGTERM'),
     kill: () => stopWith('SIGKILL'),
+    pause: () => current?.notify('SIGSTOP'),
+    resume: () => current?.notify('SIGCONT'),
     async restart() {
       await stopWith('SIGTERM');
       await launch();
