@@ -66,6 +66,13 @@ export interface PasswordCacheStatements {
    * Parameters: {@link PASSWORD_CACHE_COLUMNS}. Returns the user id when written, nothing when the stored row is newer.
    */
   readonly saveIfNotOlder: string;
+  /**
+   * Overwrites the row only while it still holds the same change, attempt count and sealed secret
+   * (`state = 'cached'`, `changed_at`, `attempts`, `nonce`: every write that changes what a decision
+   * reads changes one of them). Parameters: {@link PASSWORD_CACHE_COLUMNS} without `user_id`, then
+   * `user_id`, `changed_at`, `attempts`, `nonce` as expected. Returns the user id when written.
+   */
+  readonly saveIfUnchanged: string;
   /** Cached users whose `expires_at` is due: parameters `now` (ISO), `limit`. Uses `password_cache_expiry`. */
   readonly dueForExpiry: string;
   /** Cached users whose outage retry is due: parameters `now` (ISO), `limit`. Uses `password_cache_retry`. */
@@ -121,6 +128,11 @@ function build(dataSource: DataSource): PasswordCacheStatements {
         // ISO-8601 text of fixed width compares chronologically on both engines.
         `ON CONFLICT (user_id) DO UPDATE SET ${updates} WHERE ${escape(metadata.tableName)}.changed_at <= excluded.changed_at ` +
         `RETURNING user_id`,
+    ),
+    saveIfUnchanged: sql(
+      `UPDATE ${table} SET ${PASSWORD_CACHE_COLUMNS.filter((c) => c !== 'user_id')
+        .map((c) => `${c} = ?`)
+        .join(', ')} ` + `WHERE user_id = ? AND state = 'cached' AND changed_at = ? AND attempts = ? AND nonce = ? RETURNING user_id`,
     ),
     dueForExpiry: due('expires_at', 'password_cache_expiry'),
     dueForRetry: due('next_retry_at', 'password_cache_retry'),
