@@ -108,9 +108,9 @@ function build(dataSource: DataSource): PasswordCacheStatements {
   const sql = (text: string): string => (postgres ? ((n = 0), text.replace(/\?/g, () => `$${++n}`)) : text);
 
   const columns = PASSWORD_CACHE_COLUMNS.join(', ');
-  const updates = PASSWORD_CACHE_COLUMNS.filter((c) => c !== 'user_id')
-    .map((c) => `${c} = excluded.${c}`)
-    .join(', ');
+  const overwritten = PASSWORD_CACHE_COLUMNS.filter((c) => c !== 'user_id');
+  const updates = overwritten.map((c) => `${c} = excluded.${c}`).join(', ');
+  const assignments = overwritten.map((c) => `${c} = ?`).join(', ');
   const load = sql(`SELECT ${columns} FROM ${table} WHERE user_id = ?`);
   // SQLite without statistics (nobody runs ANALYZE on an embedded file) may pick another index on
   // `state` and read every cached row; INDEXED BY pins the index, and makes preparing the
@@ -130,9 +130,8 @@ function build(dataSource: DataSource): PasswordCacheStatements {
         `RETURNING user_id`,
     ),
     saveIfUnchanged: sql(
-      `UPDATE ${table} SET ${PASSWORD_CACHE_COLUMNS.filter((c) => c !== 'user_id')
-        .map((c) => `${c} = ?`)
-        .join(', ')} ` + `WHERE user_id = ? AND state = 'cached' AND changed_at = ? AND attempts = ? AND nonce = ? RETURNING user_id`,
+      `UPDATE ${table} SET ${assignments} WHERE user_id = ? AND state = 'cached' AND changed_at = ? AND attempts = ? AND nonce = ? ` +
+        `RETURNING user_id`,
     ),
     dueForExpiry: due('expires_at', 'password_cache_expiry'),
     dueForRetry: due('next_retry_at', 'password_cache_retry'),
