@@ -38,19 +38,25 @@ const READ_ONLY = /^\s*SELECT\b/i;
 
 type Query = (...args: unknown[]) => Promise<unknown>;
 
+/** What a transaction's runner keeps of its own: TypeORM's transaction state (protected fields). */
+interface TransactionState {
+  isTransactionActive: boolean;
+  transactionDepth: number;
+}
+
 /**
- * The query runner one gated transaction works through: the shared runner's connection and
- * statement cache, its queries not gated (the transaction holds the gate), and a transaction
- * state of its own. Why not AsyncLocalStorage to let the transaction's own queries through:
- * once used, it runs promise hooks on every promise of the process (3-4 % of password-sync's
- * CPU, profiled).
+ * The query runner gated transactions work through, one at a time: the shared runner's
+ * connection and statement cache, its queries not gated (the running transaction holds the
+ * gate), and a transaction state of its own. Why not AsyncLocalStorage to let a transaction's own
+ * queries through: once used, it runs promise hooks on every promise of the process (3-4 % of
+ * password-sync's CPU, profiled).
  */
-function transactionRunner(dataSource: DataSource, shared: QueryRunner, query: Query): QueryRunner {
+function transactionRunner(dataSource: DataSource, shared: QueryRunner, query: Query): QueryRunner & TransactionState {
   const runner = Object.create(shared, {
     query: { value: query },
     isTransactionActive: { value: false, writable: true },
     transactionDepth: { value: 0, writable: true },
-  }) as QueryRunner;
+  }) as QueryRunner & TransactionState;
   Object.defineProperty(runner, 'manager', { value: dataSource.createEntityManager(runner), writable: true });
   return runner;
 }
@@ -77,12 +83,19 @@ export function installSqliteGate(dataSource: DataSource, walSync: SqliteWalSync
 
   const shared = dataSource.createQueryRunner();
   const query = shared.query.bind(shared) as Query;
+  const inside = transactionRunner(dataSource, shared, query);
   const manager = dataSource.manager;
   // EntityManager's own transaction(): begins on the manager's query runner, hands the work that runner's manager.
   const transaction = manager.transaction as (this: EntityManager, ...args: unknown[]) => Promise<unknown>;
   manager.transaction = (async (...args: unknown[]) => {
     walSync.assertHealthy();
-    const result = await gate.run(() => transaction.apply(transactionRunner(dataSource, shared, query).manager, args));
+    const result = await gate.run(() => {
+      // TypeORM's state back to "no transaction" (a failed ROLLBACK leaves it set), so every
+      // transaction begins with BEGIN, as when each had a runner of its own.
+      inside.isTransactionActive = false;
+      inside.transactionDepth = 0;
+      return transaction.apply(inside.manager, args);
+    });
     await walSync.barrier(walSync.committed());
     return result;
   }) as EntityManager['transaction'];
