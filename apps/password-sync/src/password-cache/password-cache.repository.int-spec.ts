@@ -127,6 +127,27 @@ void eachDatabase('PasswordCacheRepository', async (open) => {
   await tx(ds, (m) => repo.save(m, cached('u5', { attempts: 1, lastReason: 'user-not-found', cachedAt: plus(T0, 1_000) })));
   assert.deepEqual(await tx(ds, (m) => repo.dueForFirstAttempt(m, new Date(plus(T0, 1_000)))), []);
 
+  // an outcome decided on an earlier read is written only over exactly that row
+  const read = cached('u6', { attempts: 0, lastReason: null, lastMessage: null });
+  await tx(ds, (m) => repo.save(m, read));
+  const failedOnce: CachedPassword = { ...read, attempts: 1, lastReason: 'user-not-found', lastMessage: 'no entry' };
+  assert.equal(await tx(ds, (m) => repo.saveIfUnchanged(m, failedOnce, read)), true);
+  assert.deepEqual({ ...(await tx(ds, (m) => repo.load(m, 'u6'))), sealed: undefined }, { ...failedOnce, sealed: undefined });
+  // the same decision again: the attempt count moved on, nothing is written
+  const syncedU6: PasswordCacheState = { ...synced, userId: 'u6', attempts: 1, syncedAt: plus(T0, 30_000) };
+  assert.equal(await tx(ds, (m) => repo.saveIfUnchanged(m, syncedU6, read)), false);
+  // a newer password (another change time, another seal) or a re-seal (another nonce) in between: nothing is written
+  const newer = cached('u6', { changedAt: plus(T0, 1_000), attempts: 0, lastReason: null, lastMessage: null });
+  await tx(ds, (m) => repo.save(m, newer));
+  assert.equal(await tx(ds, (m) => repo.saveIfUnchanged(m, { ...syncedU6, attempts: 2 }, failedOnce)), false);
+  const resealed = { ...newer, sealed: sealer.seal('Repo-Passw0rd', 'u6') };
+  await tx(ds, (m) => repo.reseal(m, 'u6', newer.sealed, resealed.sealed));
+  assert.equal(await tx(ds, (m) => repo.saveIfUnchanged(m, { ...syncedU6, changedAt: newer.changedAt }, newer)), false);
+  assert.deepEqual(await tx(ds, (m) => repo.load(m, 'u6')), resealed, 'the row as the newer change and the re-seal left it');
+  // no row at all: nothing is inserted
+  assert.equal(await tx(ds, (m) => repo.saveIfUnchanged(m, { ...syncedU6, userId: 'u7' }, { ...read, userId: 'u7' })), false);
+  assert.deepEqual(await tx(ds, (m) => repo.load(m, 'u7')), { status: 'empty', userId: 'u7' });
+
   // the cache and its expiry times survive a restart
   await ds.destroy();
   const again = await open();

@@ -1,6 +1,6 @@
-import { In, IsNull, Not, type EntityManager } from 'typeorm';
+import { In, IsNull, Not, type EntityManager, type QueryResult } from 'typeorm';
 import type { PasswordSyncFailureReason } from '@idm/contracts';
-import { emptyState, type PasswordCacheState, type PasswordOrigin } from './password-cache.decider.js';
+import { emptyState, type CachedPassword, type PasswordCacheState, type PasswordOrigin } from './password-cache.decider.js';
 import { PasswordCacheRow } from './password-cache.entity.js';
 import { passwordCacheStatements, type PasswordCacheRecord } from './password-cache.statements.js';
 import type { SealedSecret } from './sealed-secret.js';
@@ -108,6 +108,23 @@ export class PasswordCacheRepository {
     if (state.status === 'empty') return 'nothing-to-save';
     const written = (await manager.query(passwordCacheStatements(manager).saveIfNotOlder, toParameters(state))) as unknown[];
     return written.length > 0 ? 'saved' : 'stale';
+  }
+
+  /**
+   * Writes `state` only if the row still holds exactly `expected` (the same change, attempt count
+   * and sealed secret), for a decision made on a row read earlier: no second read, one statement,
+   * and on Postgres the UPDATE takes the row lock a `load` under the lock would have. `false` means
+   * something was written meanwhile (or `state` is `empty`): nothing was written; load and decide again.
+   * Needs the caller's transaction (`manager.queryRunner`).
+   */
+  async saveIfUnchanged(manager: EntityManager, state: PasswordCacheState, expected: CachedPassword): Promise<boolean> {
+    if (state.status === 'empty') return false;
+    if (!manager.queryRunner) throw new Error('saveIfUnchanged needs the EntityManager of a transaction');
+    const [, ...columns] = toParameters(state);
+    const parameters = [...columns, expected.userId, expected.changedAt, expected.attempts, expected.sealed.nonce.toString('base64')];
+    // Structured: a raw Postgres UPDATE result is [rows, count], a raw SQLite one the rows.
+    const result = (await manager.queryRunner.query(passwordCacheStatements(manager).saveIfUnchanged, parameters, true)) as QueryResult;
+    return result.records.length > 0;
   }
 
   /** Users whose cached password has reached `expires_at` by `now`, oldest first (index `password_cache_expiry`). */

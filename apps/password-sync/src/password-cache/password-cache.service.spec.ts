@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { createEvent, EventTypes, type IdmEvent } from '@idm/contracts';
 import { countOutboxRows, Inbox, runInTransaction } from '@idm/persistence';
-import { ManualClock, tempDir } from '@idm/testing';
+import { ManualClock, tempDir, waitFor } from '@idm/testing';
 import { PasswordTarget, type ApplyResult } from '../targets/password-target.js';
 import type { PasswordCacheState } from './password-cache.decider.js';
 import { PasswordCacheRepository, type SaveOutcome } from './password-cache.repository.js';
@@ -39,6 +39,21 @@ function specService(
     consumer: 'password-sync',
     ...deps,
   });
+}
+
+/** A SQLite database of the suite's own: opened before its tests, removed after them. */
+function suiteDatabase(name: string): { readonly dataSource: DataSource } {
+  let dataDir = '';
+  const suite: { dataSource: DataSource } = { dataSource: undefined as unknown as DataSource };
+  before(async () => {
+    dataDir = tempDir(name);
+    suite.dataSource = await openPasswordSyncDatabase({ dataDir });
+  });
+  after(async () => {
+    if (suite.dataSource.isInitialized) await suite.dataSource.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return suite;
 }
 
 describe('PasswordCacheService (shell order, real SQLite)', () => {
@@ -141,19 +156,10 @@ describe('PasswordCacheService: an accepted password whose first attempt left no
       return 'scripted:';
     }
   }
-  let dataDir: string;
-  let dataSource: DataSource;
-
-  before(async () => {
-    dataDir = tempDir('pwsync-overdue');
-    dataSource = await openPasswordSyncDatabase({ dataDir });
-  });
-  after(async () => {
-    if (dataSource.isInitialized) await dataSource.destroy();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const suite = suiteDatabase('pwsync-overdue');
 
   it('is attempted by the sweep once the grace period has passed, without any user event; PasswordSynced follows', async () => {
+    const { dataSource } = suite;
     const clock = new ManualClock('2026-03-01T10:00:00.000Z');
     const target = new DyingOnceTarget();
     const published: IdmEvent[] = [];
@@ -265,6 +271,86 @@ describe('PasswordCacheService on the outbox with group commit (real SQLite)', (
       published.filter((e) => e.subject === 'bad'),
       [],
       'and no event',
+    );
+  });
+});
+
+describe("PasswordCacheService: recording an attempt's outcome (real SQLite)", () => {
+  /** Counts the reads of a user's row. */
+  class CountingLoads extends PasswordCacheRepository {
+    loads = 0;
+    override async load(manager: EntityManager, userId: string): Promise<PasswordCacheState> {
+      this.loads++;
+      return super.load(manager, userId);
+    }
+  }
+  /** Applies; before answering the first call, runs `during` (what happens while the directory works). */
+  class AppliedAfter extends PasswordTarget {
+    calls = 0;
+    during: (() => Promise<unknown>) | undefined;
+    async apply(): Promise<ApplyResult> {
+      this.calls++;
+      const during = this.during;
+      this.during = undefined;
+      if (during) await during();
+      return { status: 'applied' };
+    }
+    describe(): string {
+      return 'scripted:';
+    }
+  }
+  const suite = suiteDatabase('pwsync-outcome');
+
+  it('writes the outcome over the row the attempt started from without reading it again', async () => {
+    const { dataSource } = suite;
+    const repo = new CountingLoads();
+    const published: IdmEvent[] = [];
+    const { outbox, flush } = specOutbox(dataSource, (e) => Promise.resolve(void published.push(e)));
+    const service = specService({ dataSource, repository: repo, target: new AppliedAfter(), outbox });
+    assert.equal((await service.changePassword({ userId: 'once', origin: 'source', password: Buffer.from('Once-Passw0rd') })).ok, true);
+    assert.equal(repo.loads, 1, "one read: the command's, none for the outcome");
+    assert.equal((await runInTransaction(dataSource, (m) => repo.load(m, 'once'))).status, 'synced');
+    await flush();
+    assert.deepEqual(
+      published.map((e) => [e.type, e.type === EventTypes.PasswordSynced ? e.data.attempt : undefined]),
+      [
+        [EventTypes.PasswordChanged, undefined],
+        [EventTypes.PasswordSynced, 1],
+      ],
+    );
+  });
+
+  it('decides again on the fresh row when a newer password was cached during the attempt: the older outcome is dropped', async () => {
+    const { dataSource } = suite;
+    const repo = new CountingLoads();
+    const clock = new ManualClock('2026-03-01T10:00:00.000Z');
+    const target = new AppliedAfter();
+    const published: IdmEvent[] = [];
+    const { outbox, flush } = specOutbox(dataSource, (e) => Promise.resolve(void published.push(e)));
+    const service = specService({ dataSource, repository: repo, target, outbox, clock });
+    let newer: Promise<{ ok: boolean }> | undefined;
+    // The newer change is accepted (committed) while the first attempt waits for the directory.
+    target.during = async () => {
+      clock.advance(1_000);
+      newer = service.changePassword({ userId: 'race', origin: 'source', password: Buffer.from('Newer-Passw0rd') });
+      await waitFor(
+        async () => {
+          const row = await runInTransaction(dataSource, (m) => repo.load(m, 'race'));
+          return row.status !== 'empty' && row.changedAt === '2026-03-01T10:00:01.000Z';
+        },
+        { timeoutMs: 10_000, message: 'the newer change committed' },
+      );
+    };
+    assert.equal((await service.changePassword({ userId: 'race', origin: 'source', password: Buffer.from('Older-Passw0rd') })).ok, true);
+    assert.equal((await newer!).ok, true);
+    const row = await runInTransaction(dataSource, (m) => repo.load(m, 'race'));
+    assert.equal(row.status, 'synced');
+    assert.equal(row.changedAt, '2026-03-01T10:00:01.000Z', 'the newer password is the one recorded');
+    assert.equal(row.status === 'synced' && row.attempts, 1, "the older attempt's outcome was not counted for it");
+    await flush();
+    assert.deepEqual(
+      published.map((e) => (e.type === EventTypes.PasswordSynced ? `synced ${e.data.attempt}` : e.type)),
+      [EventTypes.PasswordChanged, EventTypes.PasswordChanged, 'synced 1'],
     );
   });
 });

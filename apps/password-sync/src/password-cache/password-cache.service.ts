@@ -338,9 +338,10 @@ export class PasswordCacheService {
   }
 
   /**
-   * Opens the cached secret, hands it to the target, zero-fills it, then records the answer
-   * (under the row lock, deciding on fresh state: a newer password may have arrived meanwhile).
-   * `written` is the state the caller has just committed, when it has: then it is not read again.
+   * Opens the cached secret, hands it to the target, zero-fills it, then records the answer: on
+   * the row the attempt started from if it is unchanged, else on the fresh row under the lock (a
+   * newer password may have arrived meanwhile). `written` is the state the caller has just
+   * committed, when it has: then it is not read again.
    */
   private async attempt(userId: string, changedAt: string, stamp: Stamp, inbox?: InboxKey, written?: PasswordCacheState): Promise<void> {
     const state = written ?? (await this.read((m) => this.deps.repository.load(m, userId)));
@@ -370,11 +371,19 @@ export class PasswordCacheService {
       }
     }
     const record: Work<PasswordCacheDecision> = async (manager, emit) => {
-      const fresh = await this.deps.repository.load(manager, userId);
       const at = this.deps.clock.now();
-      const d = decide(input, fresh, this.ctx(at));
-      await this.commit(manager, emit, d, stamp, undefined, at);
-      return d;
+      // Decided on the row the attempt started from, and written only if the row still holds
+      // exactly that (one statement, no read: nearly always). Otherwise something was written
+      // meanwhile (a newer password, an expiry, another attempt): decide again on the row read
+      // under the lock.
+      const d = decide(input, state, this.ctx(at));
+      if (await this.deps.repository.saveIfUnchanged(manager, d.state, state)) {
+        this.emitOutputs(emit, d, stamp, at);
+        return d;
+      }
+      const again = decide(input, await this.deps.repository.load(manager, userId), this.ctx(at));
+      await this.commit(manager, emit, again, stamp, undefined, at);
+      return again;
     };
     const decision = inbox ? await this.once(inbox, userId, record) : { duplicate: false as const, result: await this.write(record) };
     if (!decision.duplicate) this.logOutcome(userId, decision.result);
@@ -412,13 +421,24 @@ export class PasswordCacheService {
   ): Promise<SaveOutcome> {
     if (decision.outputs.every((o) => o.kind === 'Ignore')) return 'nothing-to-save';
     const saved = await this.deps.repository.save(manager, decision.state);
+    this.emitOutputs(emit, decision, stamp, now, firstEventId);
+    return saved;
+  }
+
+  /** Emits the decision's events into the outbox, stamped (see {@link commit}). */
+  private emitOutputs(
+    emit: UnitOfWork<IdmEvent>['emit'],
+    decision: PasswordCacheDecision,
+    stamp: Stamp,
+    now: Date,
+    firstEventId?: string,
+  ): void {
     const attempt = decision.state.status === 'empty' ? 0 : decision.state.attempts;
     emit(
       decision.outputs.flatMap((out) =>
         out.kind === 'Append' ? [this.stampEvent(out.event, stamp, now, String(attempt), firstEventId)] : [],
       ),
     );
-    return saved;
   }
 
   private stampEvent(pending: PendingPasswordEvent, stamp: Stamp, now: Date, discriminator: string, explicitId?: string): IdmEvent {

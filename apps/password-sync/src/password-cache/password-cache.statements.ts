@@ -66,6 +66,13 @@ export interface PasswordCacheStatements {
    * Parameters: {@link PASSWORD_CACHE_COLUMNS}. Returns the user id when written, nothing when the stored row is newer.
    */
   readonly saveIfNotOlder: string;
+  /**
+   * Overwrites the row only while it still holds the same change, attempt count and sealed secret
+   * (`state = 'cached'`, `changed_at`, `attempts`, `nonce`: every write that changes what a decision
+   * reads changes one of them). Parameters: {@link PASSWORD_CACHE_COLUMNS} without `user_id`, then
+   * `user_id`, `changed_at`, `attempts`, `nonce` as expected. Returns the user id when written.
+   */
+  readonly saveIfUnchanged: string;
   /** Cached users whose `expires_at` is due: parameters `now` (ISO), `limit`. Uses `password_cache_expiry`. */
   readonly dueForExpiry: string;
   /** Cached users whose outage retry is due: parameters `now` (ISO), `limit`. Uses `password_cache_retry`. */
@@ -101,9 +108,9 @@ function build(dataSource: DataSource): PasswordCacheStatements {
   const sql = (text: string): string => (postgres ? ((n = 0), text.replace(/\?/g, () => `$${++n}`)) : text);
 
   const columns = PASSWORD_CACHE_COLUMNS.join(', ');
-  const updates = PASSWORD_CACHE_COLUMNS.filter((c) => c !== 'user_id')
-    .map((c) => `${c} = excluded.${c}`)
-    .join(', ');
+  const overwritten = PASSWORD_CACHE_COLUMNS.filter((c) => c !== 'user_id');
+  const updates = overwritten.map((c) => `${c} = excluded.${c}`).join(', ');
+  const assignments = overwritten.map((c) => `${c} = ?`).join(', ');
   const load = sql(`SELECT ${columns} FROM ${table} WHERE user_id = ?`);
   // SQLite without statistics (nobody runs ANALYZE on an embedded file) may pick another index on
   // `state` and read every cached row; INDEXED BY pins the index, and makes preparing the
@@ -120,6 +127,10 @@ function build(dataSource: DataSource): PasswordCacheStatements {
       `INSERT INTO ${table} (${columns}) VALUES (${PASSWORD_CACHE_COLUMNS.map(() => '?').join(', ')}) ` +
         // ISO-8601 text of fixed width compares chronologically on both engines.
         `ON CONFLICT (user_id) DO UPDATE SET ${updates} WHERE ${escape(metadata.tableName)}.changed_at <= excluded.changed_at ` +
+        `RETURNING user_id`,
+    ),
+    saveIfUnchanged: sql(
+      `UPDATE ${table} SET ${assignments} WHERE user_id = ? AND state = 'cached' AND changed_at = ? AND attempts = ? AND nonce = ? ` +
         `RETURNING user_id`,
     ),
     dueForExpiry: due('expires_at', 'password_cache_expiry'),
