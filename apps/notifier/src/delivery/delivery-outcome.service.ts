@@ -125,9 +125,10 @@ export class DeliveryOutcomeService {
    * An email listed twice in the batch is left to the read, which applies its outcomes in order.
    */
   private async deleteCleared(manager: EntityManager, outcomes: readonly DeliveryOutcome[]): Promise<Set<string>> {
+    const keys = outcomes.map((o) => pendingKeyOf(o.email));
     const listed = new Map<string, number>();
-    for (const o of outcomes) listed.set(pendingKeyOf(o.email), (listed.get(pendingKeyOf(o.email)) ?? 0) + 1);
-    const clearing = outcomes.filter((o) => o.events.some(clearsFlag) && listed.get(pendingKeyOf(o.email)) === 1);
+    for (const key of keys) listed.set(key, (listed.get(key) ?? 0) + 1);
+    const clearing = outcomes.filter((o, i) => o.events.some(clearsFlag) && listed.get(keys[i]!) === 1);
     const deleted = await this.pendingEmails.deleteClaimed(
       manager,
       clearing.map((o) => ({ userId: o.email.userId, emailType: o.email.emailType, claimToken: o.claimToken })),
