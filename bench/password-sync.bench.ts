@@ -17,7 +17,7 @@ import {
   type NatsServerHandle,
   type SlapdHandle,
 } from '@idm/testing';
-import { BenchReport, cpuSecondsOf, goals } from './bench-support.js';
+import { BenchReport, cpuSecondsOf, goals, peerCpuDelta, peerCpuSeconds } from './bench-support.js';
 
 /**
  * 18,000 password changes (the seed's bulk example) through the whole path — command →
@@ -51,18 +51,55 @@ async function pool<R>(
   setup: () => Promise<R>,
   work: (r: R, i: number) => Promise<void>,
   teardown: (r: R) => Promise<void>,
-): Promise<number> {
+): Promise<{ seconds: number; cpu: CpuFigures }> {
   let next = 0;
   const resources = await Promise.all(Array.from({ length: concurrency }, setup));
+  const cpu = cpuMeter(n);
   const started = performance.now();
   await Promise.all(
     resources.map(async (r) => {
       for (let i = next++; i < n; i = next++) await work(r, i);
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
+  const seconds = (performance.now() - started) / 1000;
+  const figures = cpu.stop(seconds);
   await Promise.all(resources.map(teardown));
-  return elapsed;
+  return { seconds, cpu: figures };
+}
+
+/** CPU per password of each process a row's work runs in, and how busy password-sync's main thread was. */
+type CpuFigures = Readonly<Record<string, number>>;
+
+/**
+ * Starts measuring the CPU that `n` passwords cost each process around them: slapd, nats-server,
+ * this bench process, and password-sync when its pid is given (all of it, and its main thread).
+ * A row's rate alone cannot say which process bounds it: on 2 cores they compete, and slapd
+ * serialises its writes. Figures in ms per password; `appMainThreadBusy` is the share of the
+ * row's wall time password-sync's main thread was on a CPU (near 1: that thread is the bound).
+ */
+function cpuMeter(n: number, appPid?: number): { stop(seconds: number): CpuFigures } {
+  const peers = peerCpuSeconds(appPid);
+  const self = process.cpuUsage();
+  const app = cpuSecondsOf(appPid);
+  const appMain = cpuSecondsOf(appPid, `task/${String(appPid)}/`);
+  const perPassword = (cpuSeconds: number | undefined) => Number((((cpuSeconds ?? 0) * 1000) / n).toFixed(3));
+  return {
+    stop(seconds) {
+      const delta = peerCpuDelta(peers, peerCpuSeconds(appPid));
+      const used = process.cpuUsage(self);
+      return {
+        slapdCpuMs: perPassword(delta.slapd),
+        natsCpuMs: perPassword(delta['nats-server']),
+        benchCpuMs: perPassword((used.user + used.system) / 1e6),
+        ...(appPid === undefined
+          ? {}
+          : {
+              appCpuMs: perPassword(cpuSecondsOf(appPid) - app),
+              appMainThreadBusy: Number(((cpuSecondsOf(appPid, `task/${String(appPid)}/`) - appMain) / seconds).toFixed(2)),
+            }),
+      };
+    },
+  };
 }
 
 function passwordModify(dn: string, password: string): Buffer {
@@ -99,7 +136,7 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
   };
   const unbind = (client: Client) => client.unbind();
 
-  const addSeconds = await pool(
+  const { seconds: addSeconds } = await pool(
     N,
     CONCURRENCY,
     bound(slapd.bindDn, slapd.bindPassword),
@@ -109,7 +146,7 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
     unbind,
   );
 
-  const rawSeconds = await pool(
+  const { seconds: rawSeconds, cpu: rawCpu } = await pool(
     N,
     CONCURRENCY,
     bound(slapd.serviceBindDn, slapd.serviceBindPassword),
@@ -121,7 +158,7 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
 
   // Not a baseline, a floor: the pipeline knows user ids, not DNs, so each of its attempts is a
   // search for the entry, then the Password Modify — two round trips where the raw row has one.
-  const searchAndModifySeconds = await pool(
+  const { seconds: searchAndModifySeconds, cpu: searchAndModifyCpu } = await pool(
     N,
     CONCURRENCY,
     bound(slapd.serviceBindDn, slapd.serviceBindPassword),
@@ -160,9 +197,14 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
 
   const report = new BenchReport('password-sync', 'passwords');
   report.add({ name: 'bulk add (set-up, rootdn)', items: N, seconds: addSeconds });
-  const raw = report.add({ name: 'raw LDAP Password Modify', items: N, seconds: rawSeconds });
+  const raw = report.add({ name: 'raw LDAP Password Modify', items: N, seconds: rawSeconds, figures: rawCpu });
   report.add(
-    { name: 'raw search by uid + Password Modify (what an attempt sends)', items: N, seconds: searchAndModifySeconds },
+    {
+      name: 'raw search by uid + Password Modify (what an attempt sends)',
+      items: N,
+      seconds: searchAndModifySeconds,
+      figures: searchAndModifyCpu,
+    },
     { vs: raw },
   );
   report.add(
@@ -170,7 +212,7 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
       name: 'password-sync command → PasswordSynced',
       items: N,
       seconds: pipelineSeconds,
-      figures: { cpuSeconds: Number(cpuSeconds.toFixed(1)) },
+      figures: { cpuSeconds: Number(cpuSeconds.toFixed(1)), ...pipeline.cpu },
     },
     { vs: raw, goals: [goals.ratioAtLeast(0.8), goals.secondsUnder(30)] },
   );
@@ -179,7 +221,7 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
       name: 'password-sync command → PasswordSynced, PASSWORD_TARGET_USER_DN_TEMPLATE (no search)',
       items: N,
       seconds: templated.seconds,
-      figures: { cpuSeconds: Number(templated.cpuSeconds.toFixed(1)) },
+      figures: { cpuSeconds: Number(templated.cpuSeconds.toFixed(1)), ...templated.cpu },
     },
     { vs: raw, goals: [goals.ratioAtLeast(0.8), goals.secondsUnder(30)] },
   );
@@ -205,7 +247,7 @@ async function runPipeline(
   targetEnv: Record<string, string>,
   userOf: (i: number) => string,
   passwordOf: (i: number) => string,
-): Promise<{ seconds: number; synced: number; failed: number; retried: number; cpuSeconds: number }> {
+): Promise<{ seconds: number; synced: number; failed: number; retried: number; cpuSeconds: number; cpu: CpuFigures }> {
   const logFile = join(workDir, `password-sync-${stream}.log`);
   const fd = openSync(logFile, 'a');
   const app = spawn(
@@ -241,8 +283,9 @@ async function runPipeline(
       message: `password-sync ready (log ${logFile})`,
     });
     let failed = 0;
+    const cpu = cpuMeter(n, app.pid);
     const started = performance.now();
-    const replySeconds = await pool(
+    const { seconds: replySeconds } = await pool(
       n,
       CONCURRENCY,
       () => Promise.resolve(nc),
@@ -271,7 +314,7 @@ async function runPipeline(
       }).catch(() => undefined);
     }
     const seconds = synced >= n ? (performance.now() - started) / 1000 : replySeconds;
-    return { seconds, synced, failed, retried, cpuSeconds: cpuSecondsOf(app.pid) };
+    return { seconds, synced, failed, retried, cpuSeconds: cpuSecondsOf(app.pid), cpu: cpu.stop(seconds) };
   } catch (err) {
     console.error(`bench failed; password-sync's log ends with:\n${readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n')}`);
     throw err;
@@ -325,7 +368,7 @@ async function activeDirectoryRows(workDir: string): Promise<void> {
     const addSeconds = (performance.now() - setupStarted) / 1000;
 
     const dcBeforeRaw = ad.cpuSeconds();
-    const rawSeconds = await pool(
+    const { seconds: rawSeconds } = await pool(
       AD_N,
       CONCURRENCY,
       bound(ad.serviceBindDn, ad.serviceBindPassword),
