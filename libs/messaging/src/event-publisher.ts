@@ -1,7 +1,7 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { encodeEvent, subjectFor, type EventType, type IdmEvent } from '@idm/contracts';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
+import { isPermissionViolation, MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
 import type { JetStreamAppender } from './jetstream-appender.js';
 
 /** JetStream's error code for a failed `expected-last-subject-sequence` check. */
@@ -76,9 +76,12 @@ export interface EventPublisherOptions {
  *
  * Transient failures — no answer (timeout), a dropped connection, no responders (a stream
  * without a leader), "temporarily unavailable" — are retried with backoff (100 ms … 2 s, ±20 %)
- * for up to `retryForMs`. A refusal (message too large, stream not found) is not retried.
+ * for up to `retryForMs`. A refusal (message too large, stream not found) is not retried, nor is
+ * a publish this identity is not permitted to make: the server will refuse it until an operator
+ * changes the permissions, so retrying would only hide the cause behind a later "unavailable".
  *
  * @throws WrongLastSequenceError when an expected sequence check fails (never retried).
+ * @throws PermissionViolationError (nats.js) when this identity may not publish to the subject (never retried).
  * @throws MessagingUnavailableError when the server did not store the event within `retryForMs`.
  */
 export class EventPublisher {
@@ -143,6 +146,7 @@ export class EventPublisher {
           // A refusal (e.g. max message size) will not change on retry; a leaderless stream will.
           if (code !== TEMPORARILY_UNAVAILABLE && err.status !== 503) throw err;
         }
+        if (isPermissionViolation(err)) throw err;
         lastError = err;
         const delay = backoffDelay(PUBLISH_BACKOFF, attempt);
         if (attempt >= this.attempts || Date.now() + delay >= giveUpAt) break;

@@ -1,9 +1,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { JetStreamApiError, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { ClosedConnectionError, ConnectionError, NoRespondersError, TimeoutError, type NatsConnection } from '@nats-io/nats-core';
+import {
+  ClosedConnectionError,
+  ConnectionError,
+  NoRespondersError,
+  PermissionViolationError,
+  TimeoutError,
+  type NatsConnection,
+} from '@nats-io/nats-core';
 import { encodeEvent, eventSubject, type IdmEvent } from '@idm/contracts';
-import { anEvent, startNatsServer, type NatsServerHandle } from '@idm/testing';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { anEvent, startNatsServer, tempDir, type NatsServerHandle } from '@idm/testing';
 import { MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
 import { EventPublisher } from './event-publisher.js';
 import { JetStreamAppender } from './jetstream-appender.js';
@@ -211,5 +220,72 @@ describe('JetStreamAppender when the server hangs, dies or the connection closes
     } finally {
       server.resume();
     }
+  });
+});
+
+describe('JetStreamAppender when its identity may not publish to the subject', () => {
+  let server: NatsServerHandle;
+  let admin: NatsConnection;
+  let limited: NatsConnection;
+  before(async () => {
+    // One account with JetStream; `limited` may append user events only (and use the JetStream API).
+    const dir = tempDir('idm-appender-perm');
+    const config = join(dir, 'nats-server.conf');
+    writeFileSync(
+      config,
+      `accounts {
+  IDM {
+    jetstream: enabled
+    users: [
+      { user: admin, password: admin-secret }
+      { user: limited, password: limited-secret, permissions: { publish: { allow: ["$JS.API.>", "idm.user.>"] }, subscribe: { allow: ["_INBOX.>"] } } }
+    ]
+  }
+}
+`,
+    );
+    server = await startNatsServer({ jetstream: true, configFile: config });
+    admin = await connectNats({ url: server.url, name: 'spec-appender-admin', user: 'admin', password: 'admin-secret' });
+    await ensureEventStream(await jetstreamManager(admin), { name: STREAM });
+    limited = await connectNats({ url: server.url, name: 'spec-appender-limited', user: 'limited', password: 'limited-secret' });
+  });
+  after(async () => {
+    await limited?.close();
+    await admin?.close();
+    await server?.dispose();
+  });
+
+  const passwordChanged = (userId: string): IdmEvent => anEvent.passwordChanged({ userId });
+
+  it('when the server refuses the publish, then that append fails with PermissionViolationError (not a timeout), and appends to allowed subjects still succeed', async () => {
+    const appender = new JetStreamAppender(limited);
+    const refused = passwordChanged('perm-1');
+    // A timeout far beyond the test's: only the server's refusal can end this append in time.
+    const waiting = appender.publish(eventSubject(refused), encodeEvent(refused), { msgID: refused.id, timeout: 600_000 });
+    const allowed = append(appender, userAdded('perm-ok-1'));
+    await assert.rejects(waiting, (err: unknown) => {
+      assert.ok(err instanceof PermissionViolationError, String(err));
+      assert.equal(err.operation, 'publish');
+      assert.equal(err.subject, eventSubject(refused));
+      return true;
+    });
+    assert.equal((await allowed).duplicate, false);
+    assert.equal((await append(appender, userAdded('perm-ok-2'))).duplicate, false);
+  });
+
+  it('when the server refuses the publish, then EventPublisher does not retry it: the refusal will not change until the permissions do', async () => {
+    let calls = 0;
+    const appender = new JetStreamAppender(limited);
+    const counting = {
+      publish: (...args: Parameters<JetStreamAppender['publish']>) => (calls++, appender.publish(...args)),
+    };
+    await assert.rejects(
+      new EventPublisher(counting, { ackTimeoutMs: 600_000, retryForMs: 600_000 }).publish(passwordChanged('perm-2')),
+      (err: unknown) => {
+        assert.ok(err instanceof PermissionViolationError, String(err));
+        return true;
+      },
+    );
+    assert.equal(calls, 1);
   });
 });
