@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { InvalidSealKeyError, PasswordSealer, SecretKeyMismatchError, SecretTamperedError } from './sealed-secret.js';
+import { InvalidSealKeyError, PasswordSealer, SecretKeyMismatchError, SecretTamperedError, type SealedSecret } from './sealed-secret.js';
 
 const CANARY = 'Canary-Sealed-Secret-9f3b';
 
@@ -27,6 +27,21 @@ describe('PasswordSealer', () => {
     assert.equal(a.nonce.length, 12);
     assert.notDeepEqual(a.nonce, b.nonce);
     assert.notDeepEqual(a.ciphertext, b.ciphertext);
+  });
+
+  it('never repeats or rewrites a nonce over many seals, across refills of the nonce source', () => {
+    const sealed: SealedSecret[] = [];
+    const asHanded: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      sealed.push(sealer.seal(CANARY, `u${i}`));
+      asHanded.push(sealed[i]!.nonce.toString('hex'));
+    }
+    assert.equal(new Set(asHanded).size, 1000);
+    sealed.forEach((s, i) => {
+      assert.equal(s.nonce.length, 12);
+      assert.equal(s.nonce.toString('hex'), asHanded[i], `nonce ${i} changed after it was handed out`);
+      assert.equal(sealer.open(s, `u${i}`).toString('utf8'), CANARY);
+    });
   });
 
   it('refuses to open a ciphertext moved to another user', () => {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomFillSync } from 'node:crypto';
 
 /** A password sealed with AES-256-GCM. Every part is needed to open it; none reveals the plaintext. */
 export interface SealedSecret {
@@ -33,6 +33,29 @@ const ALGORITHM = 'aes-256-gcm';
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+/** Nonces cut from one CSPRNG draw: a `randomBytes(12)` per seal was about 2.5 µs of its 8 µs. */
+const NONCES_PER_DRAW = 256;
+
+/**
+ * Hands out 12-byte nonces cut from blocks of CSPRNG output, one `randomFillSync` per
+ * {@link NONCES_PER_DRAW} seals. A block is fresh memory, filled once and never written again, and
+ * its slices do not overlap: no nonce repeats or changes after it is handed out (it may still be
+ * waiting to be stored). Nonces are public, so holding the next ones in memory reveals nothing.
+ */
+class NonceSource {
+  private block = Buffer.alloc(0);
+  private offset = 0;
+
+  next(): Buffer {
+    if (this.offset === this.block.length) {
+      this.block = randomFillSync(Buffer.allocUnsafeSlow(NONCE_BYTES * NONCES_PER_DRAW));
+      this.offset = 0;
+    }
+    const nonce = this.block.subarray(this.offset, this.offset + NONCE_BYTES);
+    this.offset += NONCE_BYTES;
+    return nonce;
+  }
+}
 
 /** Derives the public identifier of a key; domain-separated so it is never a hash of the bare key. */
 export function keyIdOf(key: Buffer): string {
@@ -54,6 +77,7 @@ export class PasswordSealer {
   /** Ids of the previous keys this sealer can still open, in the order given. */
   readonly previousKeyIds: readonly string[];
   private readonly keys = new Map<string, Buffer>();
+  private readonly nonces = new NonceSource();
 
   constructor(key: Buffer, previous: readonly Buffer[] = []) {
     for (const k of [key, ...previous]) {
@@ -82,7 +106,7 @@ export class PasswordSealer {
   seal(plaintext: Buffer | string, aad: string): SealedSecret {
     const input = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
     try {
-      const nonce = randomBytes(NONCE_BYTES);
+      const nonce = this.nonces.next();
       const cipher = createCipheriv(ALGORITHM, this.key, nonce, { authTagLength: TAG_BYTES });
       cipher.setAAD(Buffer.from(aad, 'utf8'));
       const ciphertext = Buffer.concat([cipher.update(input), cipher.final()]);

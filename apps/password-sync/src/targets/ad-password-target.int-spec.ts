@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Client } from 'ldapts';
 import { sambaAdUnavailable, SAMBA_AD_POLICY_VIOLATION, startSambaAd, type SambaAdHandle } from '@idm/testing';
 import { LdapPasswordTarget, type LdapPasswordTargetOptions, type TargetLogger } from './ldap-password-target.js';
 import { PasswordTargetConfigError } from './password-target.js';
@@ -191,5 +192,45 @@ describe('LdapPasswordTarget, active-directory dialect, against a real Samba AD 
     assert.equal((await pooled.apply('t.pool0', 'short')).status, 'policy-violation');
     assert.deepEqual(await pooled.apply('t.pool0', 'Pooled-again-Pass-1'), { status: 'applied' });
     for (const [i, n] of names.entries()) assert.equal(await ad.canBind(n, i === 0 ? 'Pooled-again-Pass-1' : `Pooled-${n}-Pass-1`), true);
+  });
+
+  it('concurrent attempts share one search by sAMAccountName (case-insensitive); ambiguous and missing ids keep their outcome', async () => {
+    const names = Array.from({ length: 6 }, (_, i) => `t.batch${i}`);
+    await ad.createUsers(names.map((sAMAccountName) => ({ sAMAccountName })));
+    await ad.createUser({ sAMAccountName: 't.btwin1', mail: 'btwin@example.com', password: 'Twin-Initial-1' });
+    await ad.createUser({ sAMAccountName: 't.btwin2', mail: 'btwin@example.com', password: 'Twin-Initial-1' });
+    const bySam = target({ poolSize: 8 });
+    const logger = new RecordingLogger();
+    const byMail = target({ userAttribute: 'mail', poolSize: 4, logger });
+    // Open the pools' connections, so the attempts below start at the same moment.
+    await Promise.all(names.map((n) => bySam.apply(n, `Warm-${n}-Pass-1`)));
+    await Promise.all(['warm1@example.com', 'warm2@example.com'].map((m) => byMail.apply(m, 'Warm-Pass-1')));
+    const aloneTwin = await byMail.apply('btwin@example.com', 'Twin-New-Pass-1');
+    const aloneMissing = await bySam.apply('t.nobody', 'Whatever-Pass-1');
+    const searches: string[] = [];
+    const original = Client.prototype.search;
+    Client.prototype.search = function (this: Client, ...args: Parameters<Client['search']>) {
+      if (args[0] === ad.usersDn) searches.push(String(args[1]?.filter));
+      return original.apply(this, args);
+    };
+    try {
+      const ids = [...names.map((n, i) => (i === 0 ? n.toUpperCase() : n)), 't.nobody'];
+      const results = await Promise.all(ids.map((n) => bySam.apply(n, `Batched-${n.toLowerCase()}-Pass-1`)));
+      assert.deepEqual(results, [...names.map(() => ({ status: 'applied' })), aloneMissing]);
+      assert.equal(searches.length, 2, `one batch, then t.nobody alone: ${searches.join(' ')}`);
+      searches.length = 0;
+      const twin = await Promise.all([
+        byMail.apply('btwin@example.com', 'Twin-New-Pass-1'),
+        byMail.apply('nomail@example.com', 'X-Pass-1'),
+      ]);
+      assert.deepEqual(twin[0], aloneTwin);
+      assert.equal(twin[1]?.status, 'user-not-found');
+      assert.equal(searches.length, 3, `one batch, then each id alone: ${searches.join(' ')}`);
+    } finally {
+      Client.prototype.search = original;
+    }
+    assert.equal(logger.lines.filter((l) => l.includes('ambiguous')).length, 2, 'logged alone and in the batch alike');
+    for (const n of names) assert.equal(await ad.canBind(n, `Batched-${n}-Pass-1`), true, n);
+    assert.equal(await ad.canBind('t.btwin1', 'Twin-Initial-1'), true);
   });
 });

@@ -11,6 +11,7 @@ import {
   type LdapDialectSetting,
   type MappedFailure,
 } from './ldap-dialect.js';
+import { BatchedDnLookup } from './batched-dn-lookup.js';
 import { PasswordTarget, PasswordTargetConfigError, type ApplyResult } from './password-target.js';
 import { userDnTemplate } from './user-dn-template.js';
 
@@ -92,7 +93,8 @@ interface Resolved {
  *
  * Connections are pooled (`poolSize`, default 8) whatever the dialect: each is connected (StartTLS
  * first when asked), bound once as the service account and reused, so an attempt costs a search
- * and a write, not a connect and a bind too. A connection is reused only after an answer that says
+ * (shared by the attempts that wait at the same moment: {@link BatchedDnLookup}) and a write, not
+ * a connect and a bind too. A connection is reused only after an answer that says
  * nothing about the connection (applied, user not found, policy violation) and only while still
  * connected: ldapts reconnects silently, and a silently reconnected connection would no longer be
  * bound (nor encrypted, after StartTLS). Anything else closes it.
@@ -104,6 +106,8 @@ export class LdapPasswordTarget extends PasswordTarget {
   private readonly secureUrl: boolean;
   private resolved: Promise<Resolved> | undefined;
   private readonly dnOf: ((userId: string) => string) | undefined;
+  /** Coalesces the searches of attempts that wait at the same moment; made once the attribute is settled. */
+  private lookups: BatchedDnLookup | undefined;
   private busy = 0;
   private closed = false;
   /** `ldap[s]://host:port`, parsed once: every attempt's outcome names its target. */
@@ -205,12 +209,19 @@ export class LdapPasswordTarget extends PasswordTarget {
     return result;
   }
 
-  /** The DN of the one entry whose user attribute is `userId` under the base DN, or why there is none to write. */
+  /**
+   * The DN of the one entry whose user attribute is `userId` under the base DN, or why there is none
+   * to write. A batched search of the ids waiting at the same moment answers when it can prove the
+   * one entry; otherwise (and alone) this id's own search decides, as it always did.
+   */
   private async find(
     client: Client,
     userId: string,
     resolved: Resolved,
   ): Promise<{ readonly dn: string } | { readonly failure: ApplyResult }> {
+    this.lookups ??= new BatchedDnLookup(this.options.baseDn, resolved.userAttribute);
+    const batched = await this.lookups.lookup(client, userId);
+    if (batched !== undefined) return { dn: batched };
     const { searchEntries } = await client.search(this.options.baseDn, {
       scope: 'sub',
       // A filter object, not a string: the user id is never parsed as filter syntax.
