@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client } from 'ldapts';
 import { sambaAdUnavailable, SAMBA_AD_POLICY_VIOLATION, startSambaAd, type SambaAdHandle } from '@idm/testing';
 import { LdapPasswordTarget, type LdapPasswordTargetOptions, type TargetLogger } from './ldap-password-target.js';
 import { PasswordTargetConfigError } from './password-target.js';
+import { countSearches } from './search-counter.fixture.js';
 import { ldapTlsOptions } from './target-from-url.js';
 
 class RecordingLogger implements TargetLogger {
@@ -207,12 +207,8 @@ describe('LdapPasswordTarget, active-directory dialect, against a real Samba AD 
     await Promise.all(['warm1@example.com', 'warm2@example.com'].map((m) => byMail.apply(m, 'Warm-Pass-1')));
     const aloneTwin = await byMail.apply('btwin@example.com', 'Twin-New-Pass-1');
     const aloneMissing = await bySam.apply('t.nobody', 'Whatever-Pass-1');
-    const searches: string[] = [];
-    const original = Client.prototype.search;
-    Client.prototype.search = function (this: Client, ...args: Parameters<Client['search']>) {
-      if (args[0] === ad.usersDn) searches.push(String(args[1]?.filter));
-      return original.apply(this, args);
-    };
+    const counter = countSearches(ad.usersDn);
+    const searches = counter.filters;
     try {
       const ids = [...names.map((n, i) => (i === 0 ? n.toUpperCase() : n)), 't.nobody'];
       const results = await Promise.all(ids.map((n) => bySam.apply(n, `Batched-${n.toLowerCase()}-Pass-1`)));
@@ -227,7 +223,7 @@ describe('LdapPasswordTarget, active-directory dialect, against a real Samba AD 
       assert.equal(twin[1]?.status, 'user-not-found');
       assert.equal(searches.length, 3, `one batch, then each id alone: ${searches.join(' ')}`);
     } finally {
-      Client.prototype.search = original;
+      counter.restore();
     }
     assert.equal(logger.lines.filter((l) => l.includes('ambiguous')).length, 2, 'logged alone and in the batch alike');
     for (const n of names) assert.equal(await ad.canBind(n, `Batched-${n}-Pass-1`), true, n);

@@ -1,24 +1,22 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, type SearchOptions } from 'ldapts';
 import { startSlapd, type SlapdHandle } from '@idm/testing';
 import type { ApplyResult } from './password-target.js';
 import { LdapPasswordTarget } from './ldap-password-target.js';
+import { countSearches, type SearchCounter } from './search-counter.fixture.js';
 
 describe('LdapPasswordTarget: concurrent attempts share a DN search (real slapd)', () => {
   let slapd: SlapdHandle;
   let target: LdapPasswordTarget;
-  /** The filters of the user searches (under the people base) every ldapts client sent. */
+  /** The user searches (under the people base) every ldapts client sent. */
+  let counter: SearchCounter | undefined;
+  /** Emptied after each test (and where a test says so). */
   let searches: string[] = [];
-  const original = Client.prototype.search;
 
   before(async () => {
     slapd = await startSlapd({ ppolicyMinLength: 8 });
-    // A counting wrapper on every client: the target makes its own.
-    Client.prototype.search = function (this: Client, base: string | unknown, options?: SearchOptions, ...rest: unknown[]) {
-      if (base === slapd.baseDn) searches.push(String(options?.filter));
-      return (original as (...args: unknown[]) => ReturnType<Client['search']>).call(this, base, options, ...rest);
-    } as Client['search'];
+    counter = countSearches(slapd.baseDn);
+    searches = counter.filters;
     target = new LdapPasswordTarget({
       url: slapd.url,
       bindDn: slapd.serviceBindDn,
@@ -33,10 +31,10 @@ describe('LdapPasswordTarget: concurrent attempts share a DN search (real slapd)
     await Promise.all(warm.map((u) => target.apply(u, 'Warm-Up-Passw0rd')));
   });
   afterEach(() => {
-    searches = [];
+    searches.length = 0;
   });
   after(async () => {
-    Client.prototype.search = original;
+    counter?.restore();
     await target.close();
     await slapd.dispose();
   });
@@ -48,7 +46,7 @@ describe('LdapPasswordTarget: concurrent attempts share a DN search (real slapd)
   it('one search serves many attempts; every password lands on its own entry', async () => {
     const uids = Array.from({ length: 12 }, (_, i) => `many-${i}`);
     const dns = await Promise.all(uids.map((u) => slapd.addUser(u)));
-    searches = [];
+    searches.length = 0;
     const results = await applyAll(uids.map((u) => [u, `Many-${u}-Passw0rd`]));
     assert.deepEqual(
       results,
@@ -68,7 +66,7 @@ describe('LdapPasswordTarget: concurrent attempts share a DN search (real slapd)
     const alone = [await target.apply('amb-dup', 'Dup-Passw0rd-1'), await target.apply('amb-missing', 'Missing-Passw0rd-1')];
     assert.equal(alone[0]!.status, 'target-error');
     assert.equal(alone[1]!.status, 'user-not-found');
-    searches = [];
+    searches.length = 0;
     const batched = await applyAll([
       ['amb-ok', 'Amb-Ok-Passw0rd'],
       ['amb-dup', 'Dup-Passw0rd-1'],
@@ -84,7 +82,7 @@ describe('LdapPasswordTarget: concurrent attempts share a DN search (real slapd)
   /** Applies `id` beside another user's attempt; proves one search served both and `dn` got the password. */
   async function appliedFromOneSearch(id: string, dn: string): Promise<void> {
     const other = await slapd.addUser(`${id.toLowerCase()}-other`);
-    searches = [];
+    searches.length = 0;
     const results = await applyAll([
       [id, `${id}-Passw0rd`],
       [`${id.toLowerCase()}-other`, 'Other-Passw0rd'],
@@ -108,7 +106,7 @@ describe('LdapPasswordTarget: concurrent attempts share a DN search (real slapd)
   it('ids the server might call equal (j.doe, jdoe) each fall back to a search alone and reach their own entry', async () => {
     const dotted = await slapd.addUser('j.doe');
     const plain = await slapd.addUser('jdoe');
-    searches = [];
+    searches.length = 0;
     const results = await applyAll([
       ['j.doe', 'Dotted-Passw0rd'],
       ['jdoe', 'Plain-Passw0rd-1'],
