@@ -10,7 +10,7 @@ import {
   type NatsConnection,
 } from '@nats-io/nats-core';
 import { encodeEvent, eventSubject, type IdmEvent } from '@idm/contracts';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { anEvent, startNatsServer, tempDir, type NatsServerHandle } from '@idm/testing';
 import { MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
@@ -227,9 +227,10 @@ describe('JetStreamAppender when its identity may not publish to the subject', (
   let server: NatsServerHandle;
   let admin: NatsConnection;
   let limited: NatsConnection;
+  let dir: string;
   before(async () => {
     // One account with JetStream; `limited` may append user events only (and use the JetStream API).
-    const dir = tempDir('idm-appender-perm');
+    dir = tempDir('idm-appender-perm');
     const config = join(dir, 'nats-server.conf');
     writeFileSync(
       config,
@@ -253,6 +254,7 @@ describe('JetStreamAppender when its identity may not publish to the subject', (
     await limited?.close();
     await admin?.close();
     await server?.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const passwordChanged = (userId: string): IdmEvent => anEvent.passwordChanged({ userId });
