@@ -113,21 +113,12 @@ export class EmailFlagService {
    */
   private async removal(manager: EntityManager, event: IdmEventOf<'idm.user.removed'>): Promise<readonly IdmEvent[]> {
     const { recipients, pendingEmails, clock, source } = this.ports;
-    const decision = decideUserRemoval(event, await this.pendingOf(manager, event.subject), { now: clock.now(), source });
+    const decision = decideUserRemoval(event, await pendingEmails.allFor(manager, event.subject), { now: clock.now(), source });
     if (decision.forgetRecipient) await recipients.delete(manager, event.subject);
     await pendingEmails.deleteKeys(
       manager,
       decision.events.map((e) => e.data),
     );
     return decision.events;
-  }
-
-  private async pendingOf(manager: EntityManager, userId: string): Promise<PendingEmail[]> {
-    const out: PendingEmail[] = [];
-    for (const emailType of await this.ports.pendingEmails.typesFor(manager, userId)) {
-      const pending = await this.ports.pendingEmails.find(manager, userId, emailType);
-      if (pending) out.push(pending);
-    }
-    return out;
   }
 }

@@ -75,4 +75,20 @@ describe('reading and deleting many pending emails by key', () => {
       assert.deepEqual(await dataSource.transaction((m) => repo.deleteClaimed(m, [])), []);
     });
   });
+
+  it("reads all of one user's pending emails, whole and by type, and no other user's, on each engine", async (t) => {
+    await onEachNotifierDatabase(t, async (dataSource) => {
+      const repo = new PendingEmailRepository();
+      const types = ['PASSWORD_SYNC_FAILED', 'NEW_USER', 'PROFILE_CHANGED'];
+      await dataSource.transaction((m) =>
+        repo.saveMany(m, [...types.map((type) => pending('ada', type)), pending('ada-2', 'NEW_USER'), pending('bob', 'PASSWORD_EXPIRY')]),
+      );
+      const all = await dataSource.transaction((m) => repo.allFor(m, 'ada'));
+      assert.deepEqual(
+        all.map((p) => [p.userId, p.emailType, p.queuedEventId]),
+        [...types].sort().map((type) => ['ada', type, `q-ada-${type}`]),
+      );
+      assert.deepEqual(await repo.allFor(dataSource, 'nobody'), []);
+    });
+  });
 });

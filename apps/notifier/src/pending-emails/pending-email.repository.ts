@@ -7,6 +7,7 @@ import {
   deletePendingByKeys,
   selectClaimedPending,
   selectPendingByKeys,
+  selectPendingOfUsers,
   updateClaimedPending,
   type PendingEmailClaim,
 } from './pending-email-keys.statements.js';
@@ -49,6 +50,12 @@ export class PendingEmailRepository {
   async find(target: Target, userId: string, emailType: string): Promise<PendingEmail | undefined> {
     const [pending] = await selectPendingByKeys(target, [{ userId, emailType }]);
     return pending;
+  }
+
+  /** Every email pending for `userId`, by email type: one query (a removal reads them all). */
+  async allFor(target: Target, userId: string): Promise<PendingEmail[]> {
+    const pending = await selectPendingOfUsers(target, [userId]);
+    return pending.sort((a, b) => (a.emailType < b.emailType ? -1 : a.emailType > b.emailType ? 1 : 0));
   }
 
   /** When the oldest pending email was first flagged (null when none is pending): the backlog's age. */
