@@ -6,6 +6,7 @@ import { EventTypes, type IdmEvent } from '@idm/contracts';
 import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import {
   addGauge,
+  addOutboxRelayGauge,
   ageSeconds,
   countStoredOutcomes,
   startConsumerAppHealth,
@@ -13,7 +14,7 @@ import {
   type AppMetrics,
   type HealthServer,
 } from '@idm/observability';
-import { Outbox } from '@idm/persistence';
+import { Outbox, OutboxRelay } from '@idm/persistence';
 import { NOTIFIER_CONSUMER, NOTIFIER_OUTCOME_OUTBOX, NOTIFIER_TICK_CONSUMER } from './notifier.tokens.js';
 import { PendingEmailEntity } from './pending-emails/pending-email.entity.js';
 import { PendingEmailRepository } from './pending-emails/pending-email.repository.js';
@@ -44,8 +45,8 @@ export function countEmailOutcomes(metrics: AppMetrics, publisher: EventPublishe
 
 /**
  * The notifier's metrics and health server: emails sent / failed / abandoned (counted as their
- * events are stored, {@link countEmailOutcomes}), pending emails (rows in `pending_email`) and the oldest one's age, consumer
- * lag, and readiness =
+ * events are stored, {@link countEmailOutcomes}), pending emails (rows in `pending_email`) and the oldest one's age, the
+ * outbox relay's failed rounds in a row, consumer lag, and readiness =
  * NATS connected, consumers pulling, database answering.
  */
 export async function observeNotifier(
@@ -57,6 +58,7 @@ export async function observeNotifier(
   const dataSource = app.get(DataSource);
   const nc = app.get<NatsConnection>(NATS_CONNECTION);
   countEmailOutcomes(metrics, app.get(EventPublisher), [app.get(Outbox), app.get(NOTIFIER_OUTCOME_OUTBOX)]);
+  addOutboxRelayGauge(metrics, app.get(OutboxRelay));
   addGauge(metrics, 'idm_pending_emails', 'Emails flagged and not yet sent or abandoned', () =>
     dataSource.getRepository(PendingEmailEntity).count(),
   );

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { IdmEvent } from '@idm/contracts';
-import { errorMessage } from '@idm/config';
 import type { EventPublisher } from '@idm/messaging';
-import { Outbox, OutboxRelay } from '@idm/persistence';
+import { logOutboxRelayReports, Outbox, OutboxRelay } from '@idm/persistence';
 import type { DataSource } from 'typeorm';
 
 /** Deliveries committed together (group commit). */
@@ -27,12 +26,12 @@ const LINGER_MS = 2;
  */
 const POSTGRES_PARALLEL = 4;
 
-/** The relay publishing the notifier's outbox rows through the app's publisher (`Nats-Msg-Id` = event id). */
+/**
+ * The relay publishing the notifier's outbox rows through the app's publisher (`Nats-Msg-Id` =
+ * event id); failed rounds are retried with backoff and logged at a bounded rate.
+ */
 export function createNotifierRelay(dataSource: DataSource, publisher: EventPublisher): OutboxRelay<IdmEvent> {
-  const logger = new Logger('OutboxRelay');
-  return new OutboxRelay<IdmEvent>(dataSource, publisher, {
-    onError: (error) => logger.warn(`publishing the outbox failed: ${errorMessage(error)}; the rows stay and are retried`),
-  });
+  return new OutboxRelay<IdmEvent>(dataSource, publisher, { onReport: logOutboxRelayReports(new Logger('OutboxRelay')) });
 }
 
 /**

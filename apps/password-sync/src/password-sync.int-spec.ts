@@ -242,7 +242,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     for (const p of sentPasswords) assert.equal(text.includes(p), false, `a password reached the stream`);
   });
 
-  it('metrics: cached passwords, seconds to the earliest expiry, the target-unavailable streak', async () => {
+  it('metrics: cached passwords, seconds to the earliest expiry, the target-unavailable streak, the relay failures in a row', async () => {
     const metrics = createAppMetrics('password-sync');
     const ready = { isReady: () => true } as unknown as JetStreamTransport;
     await observePasswordSync(app, ready, { metrics, messaging, port: null, logger: { log() {}, error() {}, warn() {} } });
@@ -253,6 +253,7 @@ describe('password-sync end to end (nats-server, slapd, SQLite)', () => {
     // PASSWORD_EXPIRATION_MINUTES=60 on the manual clock: exactly an hour left.
     assert.equal(await scrape('idm_cached_password_next_expiry_seconds'), 3600);
     assert.equal(await scrape('idm_password_target_unavailable_streak'), 0);
+    assert.equal(await scrape('idm_outbox_relay_failures_in_a_row'), 0); // the stream takes the events
     await slapd.stop();
     try {
       assert.equal((await change('gauges-outage', 'Gauges-Outage-Passw0rd')).ok, true);

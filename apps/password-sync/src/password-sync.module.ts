@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
 import type { IdmEvent } from '@idm/contracts';
 import { EventPublisher, MessagingModule, NATS_CONNECTION, type MessagingConfig } from '@idm/messaging';
-import { onPostgres, Outbox, OutboxRelay } from '@idm/persistence';
+import { logOutboxRelayReports, onPostgres, Outbox, OutboxRelay } from '@idm/persistence';
 import { PasswordSweeper } from './expiry/password-sweeper.js';
 import { PasswordChangeResponder } from './password-change/password-change.responder.js';
 import { CacheKeyResealer } from './password-cache/cache-key-resealer.js';
@@ -87,10 +87,8 @@ export class PasswordSyncModule {
         {
           provide: OutboxRelay,
           useFactory: async (dataSource: DataSource, publisher: EventPublisher) => {
-            const logger = new Logger('OutboxRelay');
-            const relay = new OutboxRelay<IdmEvent>(dataSource, publisher, {
-              onError: (error) => logger.warn(`publishing the outbox failed: ${errorMessage(error)}; the rows stay and are retried`),
-            });
+            // Failed rounds are retried with backoff and logged at a bounded rate.
+            const relay = new OutboxRelay<IdmEvent>(dataSource, publisher, { onReport: logOutboxRelayReports(new Logger('OutboxRelay')) });
             // Before anything is handled: first publishes what a crash left in the outbox.
             await relay.start();
             return relay;

@@ -2,12 +2,13 @@ import type { INestMicroservice } from '@nestjs/common';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { DataSource } from 'typeorm';
-import { Outbox } from '@idm/persistence';
+import { Outbox, OutboxRelay } from '@idm/persistence';
 import { EventTypes } from '@idm/contracts';
 import { deadLetterStreamName, EventPublisher, NATS_CONNECTION, type JetStreamTransport, type MessagingConfig } from '@idm/messaging';
 import {
   addCounter,
   addGauge,
+  addOutboxRelayGauge,
   countStoredOutcomes,
   secondsLeft,
   startConsumerAppHealth,
@@ -25,7 +26,7 @@ export const PASSWORD_SYNC_HEALTH_PORT = 9103;
 /**
  * password-sync's metrics and health server: passwords synced / failed / expired (from the events
  * it stores — never a password or a user id as a label), cached passwords, the earliest expiry,
- * the target-unavailable streak, consumer lag, and
+ * the target-unavailable streak, the outbox relay's failed rounds in a row, consumer lag, and
  * readiness = NATS connected, consumer pulling, database answering.
  */
 export async function observePasswordSync(
@@ -52,6 +53,7 @@ export async function observePasswordSync(
       [EventTypes.PasswordExpired]: 'expired',
     },
   );
+  addOutboxRelayGauge(metrics, app.get(OutboxRelay));
   const problems = addCounter(
     metrics,
     'idm_password_target_configuration_problems_total',

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type ConsumerConfig, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { startNatsServer, type NatsServerHandle } from '@idm/testing';
 import { connectNats } from './nats-connection.js';
@@ -78,4 +78,38 @@ describe('ensureConsumer against a real nats-server', () => {
     }
     assert.deepEqual(rest, ['idm.user.added.u3', 'idm.user.added.u4', 'idm.user.modified.u1']);
   });
+
+  it('sends only the filter it owns when its types change, not the one the consumer had', async () => {
+    const name = 'widened';
+    const sent: Array<Partial<ConsumerConfig>> = [];
+    // Copies of the create/update requests the client sends for this consumer, as the server gets them.
+    for (const subject of [`CREATE.C.${name}`, `CREATE.C.${name}.>`, `DURABLE.CREATE.C.${name}`]) {
+      nc.subscribe(`$JS.API.CONSUMER.${subject}`, {
+        callback: (_err, msg) => {
+          sent.push(msg.json<{ config: ConsumerConfig }>().config);
+        },
+      });
+    }
+    await nc.flush();
+    await ensureConsumer(jsm, { ...spec(['idm.user.added']), name }, serverFeatures(nc));
+    sent.length = 0;
+    // Types sharing only `idm.`: filter_subjects on 2.10+ (which refuses it next to a
+    // filter_subject), no filter on 2.9. Either way the old filter_subject must not travel along.
+    const types = ['idm.user.added', 'idm.bulk-task.tick'];
+    const info = await ensureConsumer(jsm, { ...spec(types), name }, serverFeatures(nc));
+    await nc.flush();
+    const wanted = consumerFilter(types, serverFeatures(nc));
+    assert.ok(sent.length > 0, 'the update was seen');
+    for (const config of sent) assert.deepEqual(filterOf(config), wanted);
+    assert.deepEqual(filterOf(info.config), wanted);
+  });
 });
+
+/** The filter keys a consumer config sets, leaving out those it does not. */
+function filterOf(config: Partial<ConsumerConfig>): Pick<ConsumerConfig, 'filter_subject' | 'filter_subjects'> {
+  const { filter_subject, filter_subjects } = config;
+  return {
+    ...(filter_subject ? { filter_subject } : {}),
+    ...(filter_subjects?.length ? { filter_subjects } : {}),
+  };
+}

@@ -106,9 +106,12 @@ async function provisionConsumer(jsm: JetStreamManager, spec: ConsumerSpec, feat
   const current = existing.config;
   const same = current.ack_wait === owned.ack_wait && current.max_ack_pending === owned.max_ack_pending && sameFilter(current, owned);
   if (same) return existing;
-  // Keys left out of the update are cleared by the server (it replaces the config), which is how
-  // a filter is removed; an empty filter_subject would make an invalid API subject.
-  const update = { ...owned };
+  // The client's update() lays these keys over the consumer's current config, so the filter key
+  // we no longer use must be named to be dropped: carried over, `filter_subject` next to
+  // `filter_subjects` is refused by nats-server 2.10+ (10136), and a filter idm removed would stay.
+  // An undefined key is left out of the request, and the server clears what the request leaves
+  // out; an empty filter_subject would make an invalid API subject.
+  const update: Partial<ConsumerConfig> = { filter_subject: undefined, filter_subjects: undefined, ...owned };
   const updated = await jsm.consumers.update(spec.stream, spec.name, update);
   if (sameFilter(updated.config, owned)) return updated;
   // nats-server 2.9 cannot change a filter in place. Recreate the consumer where the old one had

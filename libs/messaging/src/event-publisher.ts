@@ -1,6 +1,6 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { encodeEvent, subjectFor, type EventType, type IdmEvent } from '@idm/contracts';
-import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, type BackoffPolicy } from '@idm/config';
 import { isPermissionViolation, MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
 import type { JetStreamAppender } from './jetstream-appender.js';
 

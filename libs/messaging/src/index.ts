@@ -1,5 +1,5 @@
 // The public API: what apps, other libs, tests, benchmarks and examples use. Everything else
-// (settlement, backoff, key lanes, provisioning details, option and result types) stays internal.
+// (settlement, key lanes, provisioning details, option and result types) stays internal.
 export { PermanentError, WrongLastSequenceError, MessagingSetupError, isPermissionViolation } from './errors.js';
 /** Re-exported from `@idm/config` (where it lives) for the `idm` CLI, which still imports it from here. */
 export { connectNats } from './nats-connection.js';

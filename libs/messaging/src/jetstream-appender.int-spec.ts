@@ -10,9 +10,7 @@ import {
   type NatsConnection,
 } from '@nats-io/nats-core';
 import { encodeEvent, eventSubject, type IdmEvent } from '@idm/contracts';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { anEvent, startNatsServer, tempDir, type NatsServerHandle } from '@idm/testing';
+import { anEvent, LIMITED_NATS_USERS, startNatsServer, startNatsServerWithLimitedUser, type NatsServerHandle } from '@idm/testing';
 import { MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
 import { EventPublisher } from './event-publisher.js';
 import { JetStreamAppender } from './jetstream-appender.js';
@@ -227,34 +225,17 @@ describe('JetStreamAppender when its identity may not publish to the subject', (
   let server: NatsServerHandle;
   let admin: NatsConnection;
   let limited: NatsConnection;
-  let dir: string;
   before(async () => {
     // One account with JetStream; `limited` may append user events only (and use the JetStream API).
-    dir = tempDir('idm-appender-perm');
-    const config = join(dir, 'nats-server.conf');
-    writeFileSync(
-      config,
-      `accounts {
-  IDM {
-    jetstream: enabled
-    users: [
-      { user: admin, password: admin-secret }
-      { user: limited, password: limited-secret, permissions: { publish: { allow: ["$JS.API.>", "idm.user.>"] }, subscribe: { allow: ["_INBOX.>"] } } }
-    ]
-  }
-}
-`,
-    );
-    server = await startNatsServer({ jetstream: true, configFile: config });
-    admin = await connectNats({ url: server.url, name: 'spec-appender-admin', user: 'admin', password: 'admin-secret' });
+    server = await startNatsServerWithLimitedUser(['idm.user.>']);
+    admin = await connectNats({ url: server.url, name: 'spec-appender-admin', ...LIMITED_NATS_USERS.admin });
     await ensureEventStream(await jetstreamManager(admin), { name: STREAM });
-    limited = await connectNats({ url: server.url, name: 'spec-appender-limited', user: 'limited', password: 'limited-secret' });
+    limited = await connectNats({ url: server.url, name: 'spec-appender-limited', ...LIMITED_NATS_USERS.limited });
   });
   after(async () => {
     await limited?.close();
     await admin?.close();
     await server?.dispose();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const passwordChanged = (userId: string): IdmEvent => anEvent.passwordChanged({ userId });

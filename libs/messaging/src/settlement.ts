@@ -1,6 +1,5 @@
 import { DecodeError } from '@idm/contracts';
-import { backoffDelay, type BackoffPolicy } from './backoff.js';
-import { errorMessage } from '@idm/config';
+import { backoffDelay, errorMessage, type BackoffPolicy } from '@idm/config';
 import { PermanentError, errorCode } from './errors.js';
 
 /** What happened when a delivered message was offered to its handler. */

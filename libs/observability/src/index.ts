@@ -8,10 +8,11 @@ export {
   addCounter,
   countAppendedOutcomes,
   countStoredOutcomes,
+  addOutboxRelayGauge,
   ageSeconds,
   secondsLeft,
 } from './metrics.js';
-export type { AppMetrics, AppendedFacts, CommittedEvents } from './metrics.js';
+export type { AppMetrics, AppendedFacts, CommittedEvents, RelayFailures } from './metrics.js';
 export { startHealthServer } from './health-server.js';
 export { startAppHealth } from './start-app-health.js';
 export type { AppHealthDeps } from './start-app-health.js';

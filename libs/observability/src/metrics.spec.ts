@@ -5,6 +5,7 @@ import {
   ageSeconds,
   appendedObserver,
   addGauge,
+  addOutboxRelayGauge,
   countAppendedOutcomes,
   countStoredOutcomes,
   createAppMetrics,
@@ -59,6 +60,17 @@ describe('countStoredOutcomes', () => {
     const text = await metrics.registry.metrics();
     assert.match(text, /idm_spec_emails_total\{outcome="sent",app="spec"\} 2/);
     assert.match(text, /idm_events_published_total\{type="idm.email.sent",app="spec"\} 2/);
+  });
+});
+
+describe('addOutboxRelayGauge', () => {
+  it('reads the relay’s failed rounds in a row at each scrape', async () => {
+    const metrics = createAppMetrics('spec');
+    const relay = { failedRoundsInARow: 0 };
+    addOutboxRelayGauge(metrics, relay);
+    assert.match(await metrics.registry.metrics(), /^idm_outbox_relay_failures_in_a_row\{app="spec"\} 0$/m);
+    relay.failedRoundsInARow = 3;
+    assert.match(await metrics.registry.metrics(), /^idm_outbox_relay_failures_in_a_row\{app="spec"\} 3$/m);
   });
 });
 

@@ -202,6 +202,25 @@ export function countStoredOutcomes(
   }
 }
 
+/** An outbox relay as its gauge reads it (`OutboxRelay` of `@idm/persistence`). */
+export interface RelayFailures {
+  /** Failed rounds in a row; 0 once a round succeeded. */
+  readonly failedRoundsInARow: number;
+}
+
+/**
+ * Registers `idm_outbox_relay_failures_in_a_row`, read from `relay` at scrape time: above 0 the
+ * app's events wait in its outbox (the stream refuses or is away); the relay logs the cause.
+ */
+export function addOutboxRelayGauge(metrics: AppMetrics, relay: RelayFailures): Gauge {
+  return addGauge(
+    metrics,
+    'idm_outbox_relay_failures_in_a_row',
+    'Failed outbox relay rounds in a row (0 once a round succeeds); events wait in the outbox meanwhile',
+    () => relay.failedRoundsInARow,
+  );
+}
+
 /**
  * Registers `idm_consumer_pending_messages{consumer}`: messages not yet delivered to each durable
  * consumer (`num_pending` of consumer info), read at scrape time by `read`.

@@ -18,6 +18,8 @@ export { Outbox } from './outbox/outbox.js';
 export type { UnitOfWork, OnceResult, OnceKey, OutboxOptions, BatchWork, TransactionRider } from './outbox/outbox.js';
 export { OutboxRelay } from './outbox/outbox-relay.js';
 export type { OutboxPublisher, OutboxRelayOptions, StoredOutboxEvent } from './outbox/outbox-relay.js';
+export { logOutboxRelayReports } from './outbox/outbox-relay-report.js';
+export type { OutboxRelayLogger, OutboxRelayReport } from './outbox/outbox-relay-report.js';
 export { countOutboxRows } from './outbox/outbox-rows.js';
 export type { OutboxEvent } from './outbox/outbox-rows.js';
 export { OutboxEntry } from './outbox/outbox-entry.entity.js';

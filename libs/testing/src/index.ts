@@ -3,6 +3,7 @@ export { tempDir } from './temp-dir.js';
 export { waitFor, StopWaiting } from './wait-for.js';
 export { startNatsServer } from './nats-server.harness.js';
 export type { NatsServerHandle } from './nats-server.harness.js';
+export { startNatsServerWithLimitedUser, LIMITED_NATS_USERS } from './limited-nats-server.harness.js';
 export { createTlsFiles } from './tls-certificates.js';
 export type { TlsFiles } from './tls-certificates.js';
 export { startNatsCluster } from './nats-cluster.harness.js';

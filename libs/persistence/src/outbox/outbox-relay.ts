@@ -1,5 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { backoffDelay, type BackoffPolicy } from '@idm/config';
 import type { TransactionRider } from './outbox.js';
+import type { OutboxRelayReport } from './outbox-relay-report.js';
 import { deleteOutboxRows, readOutboxRows, type OutboxEvent, type OutboxRow } from './outbox-rows.js';
 
 /** An event as the outbox stored it: its id, type and key, and its JSON (what {@link OutboxPublisher.publishStored} sends as is). */
@@ -25,11 +27,34 @@ export interface OutboxPublisher<E extends OutboxEvent> {
 export interface OutboxRelayOptions {
   /** Rows read (and published, pipelined) per round. Default 1000. */
   readonly batchSize?: number;
-  /** Drain this often even without a wake-up (other replicas' rows, failed rounds). Default 1000 ms. */
+  /** Drain this often even without a wake-up (other replicas' rows). Default 1000 ms. */
   readonly intervalMs?: number;
-  /** Told when a round failed (publish or database); the rows stay and are retried. Must not throw. */
-  readonly onError?: (error: unknown) => void;
+  /**
+   * The rest after a failed round (publish or database) before the next one; wake-ups during it
+   * only note that a round is wanted. `failedRounds` in a row drive it; a successful round resets
+   * it. Default {@link RELAY_BACKOFF}: 200 ms, doubling, capped at 5 s, ±20 %.
+   */
+  readonly backoff?: BackoffPolicy;
+  /**
+   * Told about failed rounds at a bounded rate (see {@link OutboxRelayReport}): the first of a
+   * run, then at most once per `reportEveryMs` while rounds keep failing, and once when a round
+   * succeeds again. The rows of a failed round stay and are retried. Must not throw (a throw is
+   * ignored). `logOutboxRelayReports(logger)` is the apps' one way to log them.
+   */
+  readonly onReport?: (report: OutboxRelayReport) => void;
+  /** Least time between two `failing` reports of one run of failed rounds. Default 60 s. */
+  readonly reportEveryMs?: number;
+  /** Time of the reports (`since`, `reportEveryMs`). Default: the system clock. */
+  readonly now?: () => Date;
 }
+
+/**
+ * The relay's default rest after a failed round: short enough that a stream back from a blip is
+ * used within a fraction of a second, capped so a refusal that lasts (a publish permission the
+ * service lacks) costs one read of the outbox and one refused publish every few seconds, not one
+ * per commit. The publisher has already retried transient failures by then (`EventPublisher`: 30 s).
+ */
+export const RELAY_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 5_000, factor: 2, jitter: 0.2 };
 
 /**
  * Publishes outbox rows and removes them once the stream acknowledged them.
@@ -42,7 +67,12 @@ export interface OutboxRelayOptions {
  * - `start()` drains what a crash left behind before returning; then the relay drains on
  *   `wake()` (call it after a commit, see `Outbox.onCommitted`) and every `intervalMs`.
  * - A failed publish keeps its row and the later rows of its key; they are retried next round.
- * - `stop()` waits for the running round; rows not yet published stay for the next start.
+ * - After a failed round the relay rests (`backoff`: exponential with jitter) before the next one;
+ *   wake-ups meanwhile only note that a round is wanted, so a refusing stream under steady commits
+ *   is not asked again after every commit. A successful round ends the backoff. Failures are
+ *   reported to `onReport` at a bounded rate, with the count of failed rounds in a row.
+ * - `stop()` waits for the running round, not for a rest; rows not yet published stay for the next
+ *   start. `drainOnce()` tries at once, rest or not.
  * - Deletes ride along (`outbox.carry(relay)`): the rows the stream acknowledged are deleted inside
  *   the outbox's next transaction instead of a commit of their own — on SQLite one fsync less per
  *   round. Until then the relay skips them; when no transaction comes (a quiet spell, `stop()`,
@@ -52,7 +82,16 @@ export interface OutboxRelayOptions {
 export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements TransactionRider {
   private readonly batchSize: number;
   private readonly intervalMs: number;
+  private readonly reportEveryMs: number;
+  private readonly now: () => Date;
   private timer: NodeJS.Timeout | undefined;
+  /** Set while the relay rests after a failed round; its end starts the next round. */
+  private rest: NodeJS.Timeout | undefined;
+  /** Failed rounds in a row; 0 after a successful one. */
+  private failures = 0;
+  /** When the first failed round of the current run ended, and when it was last reported. */
+  private failingSince = new Date(0);
+  private reportedAt = new Date(0);
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
@@ -72,16 +111,18 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
   ) {
     this.batchSize = options.batchSize ?? 1_000;
     this.intervalMs = options.intervalMs ?? 1_000;
+    this.reportEveryMs = options.reportEveryMs ?? 60_000;
+    this.now = options.now ?? (() => new Date());
   }
 
   /**
    * Publishes every row present now (a crash's leftovers), then keeps draining. A failure of that
-   * first drain goes to `onError` (the timer retries), so a stream that is briefly away does not
-   * stop the app from starting.
+   * first round is reported and retried after the backoff like any other, so a stream that is
+   * briefly away does not stop the app from starting.
    */
   async start(): Promise<void> {
     this.stopped = false;
-    this.running = this.track(this.drainOnce().then(() => undefined));
+    this.wake(true);
     await this.running;
     // The timer also tidies: acknowledged rows no transaction came to delete are deleted then.
     this.timer = setInterval(() => this.wake(true), this.intervalMs);
@@ -93,11 +134,19 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
     return this.published.size;
   }
 
-  /** Asks for a drain soon; cheap to call after every commit. `tidy`: also delete acknowledged rows left waiting. */
+  /** Failed rounds in a row (0 once a round succeeded): a gauge for the apps' metrics. */
+  get failedRoundsInARow(): number {
+    return this.failures;
+  }
+
+  /**
+   * Asks for a drain soon; cheap to call after every commit. `tidy`: also delete acknowledged rows
+   * left waiting. During a round or the rest after a failed one it only notes that a round is wanted.
+   */
   wake(tidy = false): void {
     if (this.stopped) return;
     if (tidy) this.tidy = true;
-    if (this.running) {
+    if (this.running || this.rest) {
       this.again = true;
       return;
     }
@@ -130,25 +179,31 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
   /** Clears `running` when `round` settles, and starts another if a wake-up came meanwhile. */
   private track(round: Promise<void>): Promise<void> {
     return round
-      .catch((error: unknown) => this.options.onError?.(error))
+      .catch((error: unknown) => this.failed(error))
       .finally(() => {
         this.running = undefined;
         if (this.again && !this.stopped) this.wake();
       });
   }
 
-  /** Stops the timer, waits for the round in progress, then deletes the acknowledged rows left (best effort). */
+  /**
+   * Stops the timer and ends a rest at once, waits for the round in progress, then deletes the
+   * acknowledged rows left (best effort).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.rest) clearTimeout(this.rest);
+    this.rest = undefined;
     await this.running;
-    await this.deleteUnclaimed().catch((error: unknown) => this.options.onError?.(error));
+    await this.deleteUnclaimed().catch((error: unknown) => this.failed(error));
   }
 
   /**
    * Publishes rows until the outbox is empty (or a round publishes nothing) and deletes them;
-   * returns how many were published. For start-up and tests; the running relay calls it on its own.
+   * returns how many were published; throws what failed. Tries at once, even while the running
+   * relay rests after a failed round (shutdown, tests); the running relay drains on its own.
    */
   async drainOnce(): Promise<number> {
     const total = await this.drain();
@@ -196,11 +251,47 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
         await this.drain();
         if (tidy) await this.deleteUnclaimed();
       } catch (error) {
-        this.options.onError?.(error);
-        this.again = false; // the timer tries again; retrying at once would spin while the stream is away
+        this.failed(error); // the next round comes after the rest: retrying at once would spin while the stream refuses
         return;
       }
+      this.succeeded();
     } while (this.again && !this.stopped);
+  }
+
+  /** Counts a failed round, starts the rest before the next one, and reports it unless reported lately. */
+  private failed(error: unknown): void {
+    const now = this.now();
+    this.failures++;
+    if (this.failures === 1) this.failingSince = now;
+    if (!this.stopped && !this.rest) {
+      this.rest = setTimeout(
+        () => {
+          this.rest = undefined;
+          this.wake();
+        },
+        backoffDelay(this.options.backoff ?? RELAY_BACKOFF, this.failures),
+      );
+      this.rest.unref();
+    }
+    if (this.failures > 1 && now.getTime() - this.reportedAt.getTime() < this.reportEveryMs) return;
+    this.reportedAt = now;
+    this.report({ kind: 'failing', error, failedRounds: this.failures, since: this.failingSince });
+  }
+
+  /** Ends a run of failed rounds: the backoff starts over, and the recovery is reported once. */
+  private succeeded(): void {
+    if (this.failures === 0) return;
+    const failedRounds = this.failures;
+    this.failures = 0;
+    this.report({ kind: 'recovered', failedRounds, since: this.failingSince });
+  }
+
+  private report(report: OutboxRelayReport): void {
+    try {
+      this.options.onReport?.(report);
+    } catch {
+      // A broken logger must not stop the relay: the rows are retried all the same.
+    }
   }
 
   /** Publishes one row: its stored bytes as they are when the publisher takes them, else the parsed event. */
