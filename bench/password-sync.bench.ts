@@ -149,9 +149,9 @@ async function slapdRows(nats: NatsServerHandle, workDir: string, slapd: SlapdHa
   );
 
   // Raw runs before and after every compared row: slapd's fsync-bound rate drifts with the disk's
-  // flush latency (867–1,871/s between runs minutes apart on this machine, 2026-12-01), so one raw
-  // run at the start would make a later row's ratio a measure of the drift. Each compared row is judged against
-  // its two neighbours together (their items over their seconds).
+  // flush latency (757–1,871/s between runs minutes apart on this machine, 2026-12-01), so one raw
+  // run at the start would make a later row's ratio a measure of the drift. Each compared row is
+  // judged against its two neighbours together (their items over their seconds).
   const raw: BenchRow[] = [];
   const rawPasswordModify = async (): Promise<BenchRow> => {
     const run = raw.length + 1;
