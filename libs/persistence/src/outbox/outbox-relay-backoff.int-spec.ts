@@ -1,9 +1,10 @@
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from '@idm/testing';
-import { Outbox, OutboxRelay, countOutboxRows, type OutboxEvent, type OutboxRelayReport } from '../index.js';
+import type { DataSource } from 'typeorm';
+import { Outbox, OutboxRelay, countOutboxRows, type OutboxEvent, type OutboxPublisher, type OutboxRelayReport } from '../index.js';
 import { describeOutboxRelayReport } from './outbox-relay-report.js';
-import { databaseKinds, testDatabase } from '../spec-support/test-databases.js';
+import { databaseKinds, testDatabase, type TestDatabase } from '../spec-support/test-databases.js';
 
 interface SpecEvent extends OutboxEvent {
   readonly data: { readonly n: number };
@@ -40,27 +41,44 @@ function publishedPerKey(sent: readonly SpecEvent[]): Record<string, number[]> {
   return out;
 }
 
+/**
+ * A started relay whose rest after a failed round lasts an hour, so that only a wake-up could start
+ * another round while a test runs (or the end of the rest, if something ends it early); each commit
+ * of its outbox wakes it, and the outbox carries its deletes. `commit(n)` emits `out-<n>` with `keyOf(n)`.
+ */
+async function restingRelay(ds: DataSource, stream: OutboxPublisher<SpecEvent>, keyOf = (n: number) => `u${n % 3}`) {
+  const reports: OutboxRelayReport[] = [];
+  const relay = new OutboxRelay<SpecEvent>(ds, stream, {
+    intervalMs: HOUR,
+    backoff: { initialMs: HOUR, maxMs: HOUR, factor: 2, jitter: 0 },
+    onReport: (report) => reports.push(report),
+  });
+  const outbox = new Outbox<SpecEvent>(ds);
+  outbox.onCommitted(() => relay.wake());
+  outbox.carry(relay);
+  await relay.start();
+  const commit = (n: number) => outbox.run(async ({ emit }) => emit([event(`out-${n}`, keyOf(n), n)]));
+  return { relay, reports, commit };
+}
+
+/** Runs `body` on a fresh database of `kind` (a visible skip when Postgres is away), then disposes of it. */
+async function onDatabase(t: TestContext, kind: TestDatabase['kind'], body: (ds: DataSource) => Promise<void>): Promise<void> {
+  const db = await testDatabase(t, kind);
+  if (!db) return;
+  try {
+    await body(await db.open());
+  } finally {
+    await db.dispose();
+  }
+}
+
 for (const kind of databaseKinds) {
   describe(`OutboxRelay after a failed round, on ${kind}`, () => {
     test('commits during the rest wake no round: one round of attempts in all, not one per commit; stop() does not wait out the rest; then every row is published once, in order per key', async (t) => {
-      const db = await testDatabase(t, kind);
-      if (!db) return;
-      try {
-        const ds = await db.open();
+      await onDatabase(t, kind, async (ds) => {
         let refusing = true;
         const stream = refusingPublisher(() => refusing);
-        const reports: OutboxRelayReport[] = [];
-        // A rest of an hour: only a wake-up could start another round while this test runs.
-        const relay = new OutboxRelay<SpecEvent>(ds, stream, {
-          intervalMs: HOUR,
-          backoff: { initialMs: HOUR, maxMs: HOUR, factor: 2, jitter: 0 },
-          onReport: (report) => reports.push(report),
-        });
-        const outbox = new Outbox<SpecEvent>(ds);
-        outbox.onCommitted(() => relay.wake());
-        outbox.carry(relay);
-        await relay.start();
-        const commit = (n: number) => outbox.run(async ({ emit }) => emit([event(`out-${n}`, `u${n % 3}`, n)]));
+        const { relay, reports, commit } = await restingRelay(ds, stream);
 
         await commit(1);
         await waitFor(() => stream.attempts.length === 1 && reports.length === 1, { message: 'the first round refused' });
@@ -83,16 +101,54 @@ for (const kind of databaseKinds) {
         const expected: Record<string, number[]> = {};
         for (let n = 1; n <= 60; n++) (expected[`u${n % 3}`] ??= []).push(n);
         assert.deepEqual(publishedPerKey(stream.sent), expected);
-      } finally {
-        await db.dispose();
-      }
+      });
+    });
+
+    test('drainOnce() counts as a round: a failed one is one more failed round; a successful one ends the run (gauge 0, recovered reported once, the rest ends), so the next failure starts a new run', async (t) => {
+      await onDatabase(t, kind, async (ds) => {
+        let refusing = true;
+        const stream = refusingPublisher(() => refusing);
+        const { relay, reports, commit } = await restingRelay(ds, stream, () => 'u');
+        try {
+          await commit(1);
+          await waitFor(() => reports.length === 1, { message: 'the first round refused' });
+          await commit(2); // during the rest: noted, no round
+
+          await assert.rejects(relay.drainOnce(), /Permissions Violation/);
+          assert.equal(relay.failedRoundsInARow, 2, 'a failed drainOnce is one more failed round');
+          assert.equal(reports.length, 1, 'reported at the bounded rate: not again within reportEveryMs');
+
+          refusing = false;
+          assert.equal(await relay.drainOnce(), 2);
+          assert.equal(relay.failedRoundsInARow, 0, 'the gauge says the relay works again');
+          assert.deepEqual(
+            reports.map((r) => ({ kind: r.kind, failedRounds: r.failedRounds })),
+            [
+              { kind: 'failing', failedRounds: 1 },
+              { kind: 'recovered', failedRounds: 2 },
+            ],
+          );
+
+          // The rest of an hour ended with the successful drainOnce: a commit is published by the relay itself.
+          await commit(3);
+          await waitFor(() => stream.sent.some((e) => e.id === 'out-3'), { message: 'a round after the commit' });
+
+          refusing = true;
+          await commit(4);
+          await waitFor(() => reports.length === 3, { message: 'the next refused round reported' });
+          assert.equal(reports[2]!.kind, 'failing');
+          assert.equal(reports[2]!.failedRounds, 1, 'a new run: its backoff starts over');
+          assert.equal(relay.failedRoundsInARow, 1);
+        } finally {
+          await relay.stop();
+        }
+        assert.deepEqual(publishedPerKey(stream.sent), { u: [1, 2, 3] });
+        assert.equal(await countOutboxRows(ds), 1);
+      });
     });
 
     test('the relay retries on its own after each rest; it reports the first failure, then at most once per reportEveryMs, then the recovery once; no row lost or published twice', async (t) => {
-      const db = await testDatabase(t, kind);
-      if (!db) return;
-      try {
-        const ds = await db.open();
+      await onDatabase(t, kind, async (ds) => {
         await new Outbox<SpecEvent>(ds).run(async ({ emit }) =>
           emit([
             event('a1', 'a', 1),
@@ -146,9 +202,7 @@ for (const kind of databaseKinds) {
         assert.equal(stream.attempts.length, 8 + 6);
         assert.deepEqual(publishedPerKey(stream.sent), { a: [1, 2, 3], b: [1, 2, 3] });
         assert.equal(await countOutboxRows(ds), 0);
-      } finally {
-        await db.dispose();
-      }
+      });
     });
   });
 }

@@ -72,7 +72,8 @@ export const RELAY_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 5_000, fact
  *   is not asked again after every commit. A successful round ends the backoff. Failures are
  *   reported to `onReport` at a bounded rate, with the count of failed rounds in a row.
  * - `stop()` waits for the running round, not for a rest; rows not yet published stay for the next
- *   start. `drainOnce()` tries at once, rest or not.
+ *   start. `drainOnce()` tries at once, rest or not, and counts as a round: its success ends a run
+ *   of failed rounds (and a rest), its failure is one more failed round.
  * - Deletes ride along (`outbox.carry(relay)`): the rows the stream acknowledged are deleted inside
  *   the outbox's next transaction instead of a commit of their own — on SQLite one fsync less per
  *   round. Until then the relay skips them; when no transaction comes (a quiet spell, `stop()`,
@@ -87,7 +88,7 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
   private timer: NodeJS.Timeout | undefined;
   /** Set while the relay rests after a failed round; its end starts the next round. */
   private rest: NodeJS.Timeout | undefined;
-  /** Failed rounds in a row; 0 after a successful one. */
+  /** Failed rounds in a row (a `drainOnce()` is a round); 0 after a successful one. */
   private failures = 0;
   /** When the first failed round of the current run ended, and when it was last reported. */
   private failingSince = new Date(0);
@@ -134,7 +135,7 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
     return this.published.size;
   }
 
-  /** Failed rounds in a row (0 once a round succeeded): a gauge for the apps' metrics. */
+  /** Failed rounds in a row, `drainOnce()` included (0 once one succeeded): a gauge for the apps' metrics. */
   get failedRoundsInARow(): number {
     return this.failures;
   }
@@ -204,11 +205,35 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
    * Publishes rows until the outbox is empty (or a round publishes nothing) and deletes them;
    * returns how many were published; throws what failed. Tries at once, even while the running
    * relay rests after a failed round (shutdown, tests); the running relay drains on its own.
+   *
+   * It counts as a round, because it is one more answer from the same stream and database: a
+   * success ends a run of failed rounds like a successful round does (the count behind
+   * {@link failedRoundsInARow} goes back to 0, `recovered` is reported once, a rest in progress
+   * ends and a wake-up noted during it starts a round); a failure counts as a failed round (the
+   * count goes up, `failing` is reported at the usual bounded rate, a running relay rests) and
+   * is thrown as well. Otherwise the gauge and its alert would go on saying "failing" after the
+   * stream had taken everything, and the next failure would rest as if the run had never ended.
    */
   async drainOnce(): Promise<number> {
-    const total = await this.drain();
-    await this.deleteUnclaimed();
+    let total: number;
+    try {
+      total = await this.drain();
+      await this.deleteUnclaimed();
+    } catch (error) {
+      this.failed(error);
+      throw error;
+    }
+    this.succeeded();
+    this.endRest();
     return total;
+  }
+
+  /** Ends a rest early (the stream answered after all); a wake-up noted during it starts a round. */
+  private endRest(): void {
+    if (!this.rest) return;
+    clearTimeout(this.rest);
+    this.rest = undefined;
+    if (this.again) this.wake();
   }
 
   /** Publishes rows until none is left unpublished; their deletes may wait for a transaction. */
