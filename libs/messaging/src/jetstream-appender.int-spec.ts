@@ -151,7 +151,7 @@ describe('JetStreamAppender when the server hangs, dies or the connection closes
 
   it('when the server does not answer, then the append times out, and later ones succeed once it answers again', async () => {
     const appender = new JetStreamAppender(nc);
-    server.pause();
+    await server.pause();
     try {
       await assert.rejects(append(appender, userAdded('slow-1'), { timeout: 300 }), TimeoutError);
     } finally {
@@ -170,7 +170,7 @@ describe('JetStreamAppender when the server hangs, dies or the connection closes
     const before = await storedIds(jsm);
     const events = Array.from({ length: 50 }, (_, i) => userAdded(`kill-${i}`));
     // Paused, the server reads none of them: every append is still waiting when it dies.
-    server.pause();
+    await server.pause();
     const receipts = publisher.publishAll(events);
     await server.kill();
     await server.restart();
@@ -209,7 +209,7 @@ describe('JetStreamAppender when the server hangs, dies or the connection closes
   it('when the connection closes with appends waiting, then they fail at once and later appends fail too', async () => {
     const own = await connectNats({ url: server.url, name: 'spec-appender-close' });
     const appender = new JetStreamAppender(own);
-    server.pause();
+    await server.pause();
     try {
       const waiting = append(appender, userAdded('close-1'), { timeout: 60_000 });
       await own.close();

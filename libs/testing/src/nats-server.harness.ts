@@ -47,10 +47,12 @@ export interface NatsServerHandle {
   /** SIGKILL — a crash with no chance to flush — and wait for exit. No-op when already stopped. */
   kill(): Promise<void>;
   /**
-   * SIGSTOP: the server keeps its connections but reads and answers nothing until {@link resume}
-   * (a hung server, or one whose answers are lost). No-op when stopped.
+   * SIGSTOP, resolving once every thread of the server has stopped: from then on it keeps its
+   * connections but reads and answers nothing until {@link resume} (a hung server, or one whose
+   * answers are lost). Await it: right after the signal some threads may still answer for a few
+   * ms. No-op when stopped.
    */
-  pause(): void;
+  pause(): Promise<void>;
   /** SIGCONT after {@link pause}. */
   resume(): void;
   /** Stops the server if running, then starts it again on the same port and store; resolves when ready. */
@@ -146,7 +148,7 @@ async function startOnce(options: NatsServerOptions): Promise<NatsServerHandle> 
     version,
     stop: () => stopWith('SIGTERM'),
     kill: () => stopWith('SIGKILL'),
-    pause: () => current?.notify('SIGSTOP'),
+    pause: async () => current?.pause(),
     resume: () => current?.notify('SIGCONT'),
     async restart() {
       await stopWith('SIGTERM');
