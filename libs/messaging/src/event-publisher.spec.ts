@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { JetStreamApiError, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
+import { ClosedConnectionError, ConnectionError, TimeoutError } from '@nats-io/nats-core';
 import { anEvent } from '@idm/testing';
 import { MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
-import { EventPublisher } from './event-publisher.js';
+import { EventPublisher, type PublishReceipt } from './event-publisher.js';
+import { NotConnectedError } from './jetstream-appender.js';
 
 /** A JetStream client whose `publish` fails with the given errors, in order, then stores. */
 function scriptedClient(failures: Error[]): { js: JetStreamClient; calls: () => number } {
@@ -15,6 +17,16 @@ function scriptedClient(failures: Error[]): { js: JetStreamClient; calls: () => 
     return Promise.resolve({ stream: 'IDM_EVENTS', seq: 42, duplicate: false, domain: '' } as PubAck);
   };
   return { js: { publish } as unknown as JetStreamClient, calls: () => calls };
+}
+
+/** A JetStream client whose `publish` fails with the given errors, in order, then answers that the id is a duplicate. */
+function duplicateAfter(failures: Error[]): JetStreamClient {
+  const publish = (): Promise<PubAck> => {
+    const failure = failures.shift();
+    if (failure) return Promise.reject(failure);
+    return Promise.resolve({ stream: 'IDM_EVENTS', seq: 7, duplicate: true, domain: '' } as PubAck);
+  };
+  return { publish } as unknown as JetStreamClient;
 }
 
 /** What the client throws on "no responders" (a stream without a leader); the class itself is not exported. */
@@ -90,5 +102,43 @@ describe('appending an event the outbox stored (publishStored)', () => {
     publisher.onAppended((e) => seen.push({ id: e.id, type: e.type, subject: e.subject, data: e.data }));
     await publisher.publishStored({ id: event.id, type: event.type, subject: event.subject, payload: JSON.stringify(event) });
     assert.deepEqual(seen, [{ id: event.id, type: event.type, subject: 'u-8', data: event.data }]);
+  });
+});
+
+describe('appending an event the server already has (a duplicate answer)', () => {
+  /** Publishes one event through `js`; returns the receipt and the ids the appended listeners heard of. */
+  async function publishOnce(js: JetStreamClient): Promise<{ receipt: PublishReceipt; told: string[] }> {
+    const publisher = new EventPublisher(js, { retryForMs: 10_000 });
+    const told: string[] = [];
+    publisher.onAppended((e) => told.push(e.id));
+    const event = anEvent.userAdded();
+    const receipt = await publisher.publish(event);
+    return { receipt, told: told.map((id) => (id === event.id ? 'the event' : id)) };
+  }
+
+  it('when the first attempt is a duplicate, then someone else stored it: duplicate, and no listener is told', async () => {
+    assert.deepEqual(await publishOnce(duplicateAfter([])), { receipt: { seq: 7, duplicate: true }, told: [] });
+  });
+
+  for (const [lost, error] of [
+    ['lost to a timeout', new TimeoutError()],
+    ['lost with the connection', new ConnectionError('disconnected before the PubAck arrived')],
+    ['lost with a closed connection', new ClosedConnectionError()],
+  ] as const) {
+    it(`when a retry is a duplicate after an attempt whose answer was ${lost}, then that attempt stored it: stored, told once`, async () => {
+      assert.deepEqual(await publishOnce(duplicateAfter([error, error])), {
+        receipt: { seq: 7, duplicate: false },
+        told: ['the event'],
+      });
+    });
+  }
+
+  it('when a retry is a duplicate after attempts the server answered (no responders, temporarily unavailable) or that were never sent (not connected), then nothing of this call was stored: duplicate, not told', async () => {
+    const answered = [
+      new JetStreamNotEnabled('jetstream is not enabled'),
+      apiError(10008, 503, 'JetStream system temporarily unavailable'),
+      new NotConnectedError(),
+    ];
+    assert.deepEqual(await publishOnce(duplicateAfter(answered)), { receipt: { seq: 7, duplicate: true }, told: [] });
   });
 });

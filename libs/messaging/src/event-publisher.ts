@@ -1,8 +1,9 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
+import { ClosedConnectionError, ConnectionError, RequestError, TimeoutError } from '@nats-io/nats-core';
 import { encodeEvent, subjectFor, type EventType, type IdmEvent } from '@idm/contracts';
 import { backoffDelay, type BackoffPolicy } from '@idm/config';
 import { isPermissionViolation, MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
-import type { JetStreamAppender } from './jetstream-appender.js';
+import { NotConnectedError, type JetStreamAppender } from './jetstream-appender.js';
 
 /** JetStream's error code for a failed `expected-last-subject-sequence` check. */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -20,7 +21,12 @@ export interface PublishOptions {
   readonly expectedLastSubjectSequence?: number;
 }
 
-/** Where an event landed. `duplicate` = the id was already in the log (within the dedupe window). */
+/**
+ * Where an event landed. `duplicate` = the id was in the log (within the dedupe window) before this
+ * call: someone else stored it (another replica, a run before a crash). A duplicate answer to a
+ * retry after an attempt whose answer was lost (a PubAck timeout, a dropped or closed connection)
+ * is taken for that attempt of this call, which the server stored: `duplicate: false`.
+ */
 export interface PublishReceipt {
   readonly seq: number;
   readonly duplicate: boolean;
@@ -79,6 +85,9 @@ export interface EventPublisherOptions {
  * for up to `retryForMs`. A refusal (message too large, stream not found) is not retried, nor is
  * a publish this identity is not permitted to make: the server will refuse it until an operator
  * changes the permissions, so retrying would only hide the cause behind a later "unavailable".
+ * A retry the server answers as a duplicate, after an attempt whose answer was lost, is this
+ * call's own event stored by that attempt: it resolves as stored (`duplicate: false`) and the
+ * `onAppended` listeners hear of it once.
  *
  * @throws WrongLastSequenceError when an expected sequence check fails (never retried).
  * @throws PermissionViolationError (nats.js) when this identity may not publish to the subject (never retried).
@@ -130,15 +139,21 @@ export class EventPublisher {
     const expect =
       options.expectedLastSubjectSequence !== undefined ? { lastSubjectSequence: options.expectedLastSubjectSequence } : undefined;
     let lastError: unknown;
+    /** An earlier attempt's answer was lost: the server may have stored the event from it. */
+    let mayHaveStored = false;
     const giveUpAt = Date.now() + this.retryForMs;
     let attempt = 1;
     for (; ; attempt++) {
       try {
         const ack = await this.js.publish(subject, payload, { msgID: event.id, timeout: this.ackTimeoutMs, ...(expect ? { expect } : {}) });
-        const receipt = { seq: ack.seq, duplicate: ack.duplicate };
+        // A duplicate after a lost answer is most likely this call's own earlier attempt (its id is
+        // the event's): counted as stored here, or the metrics would miss every event whose PubAck
+        // a reconnect or a slow server lost. On a first attempt it is someone else's.
+        const receipt = { seq: ack.seq, duplicate: ack.duplicate && !mayHaveStored };
         if (!receipt.duplicate) this.notifyAppended(event, receipt);
         return receipt;
       } catch (err) {
+        if (answerLost(err)) mayHaveStored = true;
         if (err instanceof JetStreamApiError) {
           const code = err.apiError().err_code;
           if (code === WRONG_LAST_SEQUENCE)
@@ -163,7 +178,10 @@ export class EventPublisher {
 
   /**
    * Calls `listener` after each event this publisher stored (not for duplicates the server
-   * dropped): for metrics. A throwing listener is ignored; it never fails a publish.
+   * dropped): for metrics. A call whose first attempt's answer was lost and whose retry came back
+   * a duplicate counts as stored, once (see {@link PublishReceipt}); if another publisher stored
+   * the same id within that gap, both count it. A throwing listener is ignored; it never fails a
+   * publish.
    */
   onAppended(listener: (event: AppendedEvent, receipt: PublishReceipt) => void): void {
     this.appendedListeners.push(listener);
@@ -186,6 +204,18 @@ export class EventPublisher {
   async publishAll(events: readonly IdmEvent[]): Promise<PublishReceipt[]> {
     return Promise.all(events.map((e) => this.publish(e)));
   }
+}
+
+/**
+ * True when an attempt ended without the server's answer — its PubAck timed out, or the connection
+ * dropped or closed while it waited — so the server may have stored the event all the same. A
+ * refusal or "no responders" is an answer, and an append refused while the connection was down was
+ * never sent: nothing was stored.
+ */
+function answerLost(err: unknown): boolean {
+  if (err instanceof NotConnectedError) return false;
+  if (err instanceof RequestError) return !err.isNoResponders(); // nats.js: "connection disconnected" / "closed"
+  return err instanceof TimeoutError || err instanceof ConnectionError || err instanceof ClosedConnectionError;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -10,7 +10,7 @@ import {
   type NatsConnection,
 } from '@nats-io/nats-core';
 import { encodeEvent, eventSubject, type IdmEvent } from '@idm/contracts';
-import { anEvent, LIMITED_NATS_USERS, startNatsServer, startNatsServerWithLimitedUser, type NatsServerHandle } from '@idm/testing';
+import { anEvent, LIMITED_NATS_USERS, startNatsServer, startNatsServerWithLimitedUser, waitFor, type NatsServerHandle } from '@idm/testing';
 import { MessagingUnavailableError, WrongLastSequenceError } from './errors.js';
 import { EventPublisher } from './event-publisher.js';
 import { JetStreamAppender } from './jetstream-appender.js';
@@ -159,6 +159,31 @@ describe('JetStreamAppender when the server hangs, dies or the connection closes
     }
     const ack = await append(appender, userAdded('slow-2'));
     assert.equal(ack.duplicate, false);
+  });
+
+  it('when the PubAck of an append is lost (the server paused past the ack timeout), then the retry is a duplicate of it, which EventPublisher reports as stored, once', async () => {
+    const appender = new JetStreamAppender(nc);
+    let attempts = 0;
+    const counting = { publish: (...args: Parameters<JetStreamAppender['publish']>) => (attempts++, appender.publish(...args)) };
+    const publisher = new EventPublisher(counting, { ackTimeoutMs: 300 });
+    const told: string[] = [];
+    publisher.onAppended((e) => told.push(e.id));
+    const event = userAdded('lost-ack');
+    const before = await storedIds(jsm);
+    // Paused, the server holds the first attempt unread; it stores it once resumed, after its append timed out.
+    await server.pause();
+    const publishing = publisher.publish(event);
+    try {
+      await waitFor(() => attempts >= 2, { message: 'the first attempt timed out and was retried' });
+    } finally {
+      server.resume();
+    }
+    const receipt = await publishing;
+    const stored = await jsm.streams.getMessage(STREAM, { seq: receipt.seq });
+    assert.equal(stored?.json<{ id: string }>().id, event.id);
+    assert.deepEqual(receipt, { seq: receipt.seq, duplicate: false }, 'stored by this call (its first attempt), not by someone else');
+    assert.deepEqual(told, [event.id], 'the appended listeners hear of it once');
+    assert.deepEqual((await storedIds(jsm)).slice(before.length), [event.id], 'one copy');
   });
 
   it('when the server is killed with appends waiting and restarted, then they are retried and each event is stored once', async () => {

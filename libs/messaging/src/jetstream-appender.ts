@@ -28,6 +28,19 @@ export interface JetStreamAppenderOptions {
   readonly inboxPrefix?: string | undefined;
 }
 
+/**
+ * An append refused before anything was sent, because the connection is down (between a
+ * `disconnect` and the next `reconnect`). A `ConnectionError`, retried like one; from it
+ * `EventPublisher` knows that this attempt stored nothing (unlike a connection dropped while an
+ * append waited, which may have stored it).
+ */
+export class NotConnectedError extends ConnectionError {
+  override readonly name = 'NotConnectedError';
+  constructor() {
+    super('not connected to NATS (reconnecting)');
+  }
+}
+
 /** An append waiting for its PubAck. */
 interface PendingAppend {
   readonly subject: string;
@@ -65,7 +78,7 @@ const SWEEP_INTERVAL_MS = 200;
  * - `TimeoutError` after `timeout` ms (up to 200 ms later) without an answer;
  * - `ConnectionError` when the connection drops while it waits (the message or its PubAck may be
  *   lost, so the caller retries with the same id rather than wait out the timeout), or at once
- *   while the connection is down;
+ *   while the connection is down ({@link NotConnectedError}, a `ConnectionError`: nothing sent);
  * - `PermissionViolationError` when this identity may not publish to the subject;
  * - `ClosedConnectionError` (or the subscription's error) when the connection closes or drains,
  *   or the reply subscription is refused.
@@ -98,7 +111,7 @@ export class JetStreamAppender {
   publish(subject: string, payload: string | Uint8Array, options: AppendOptions): Promise<PubAck> {
     return new Promise<PubAck>((resolve, reject) => {
       try {
-        if (!this.connected) throw new ConnectionError('not connected to NATS (reconnecting)');
+        if (!this.connected) throw new NotConnectedError();
         const reply = this.replySubject();
         const h = headers();
         h.set(PubHeaders.MsgIdHdr, options.msgID);
