@@ -100,6 +100,14 @@ export interface SlapdHandle {
   canBind(dn: string, password: string): Promise<boolean>;
   /** SIGTERM and wait for exit — the directory is down (connections are refused). No-op when stopped. */
   stop(): Promise<void>;
+  /**
+   * SIGSTOP, resolving once every thread of slapd has stopped: the directory hangs — it keeps its
+   * connections (and the kernel accepts new ones) but answers nothing until {@link resume}. No-op
+   * when stopped.
+   */
+  pause(): Promise<void>;
+  /** SIGCONT after {@link pause}: slapd answers what waited. */
+  resume(): void;
   /** Starts slapd again on the same port and data; resolves when it answers a bind. */
   start(): Promise<void>;
   /** Stops and removes the temp dir (database, config, log). */
@@ -346,6 +354,8 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<SlapdHandl
       }
     },
     stop,
+    pause: async () => current?.pause(),
+    resume: () => current?.notify('SIGCONT'),
     async start() {
       if (current?.running) return;
       await launch();

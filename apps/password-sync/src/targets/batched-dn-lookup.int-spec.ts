@@ -117,6 +117,45 @@ describe('LdapPasswordTarget: concurrent attempts share a DN search (real slapd)
     assert.equal(await slapd.canBind(plain, 'Plain-Passw0rd-1'), true);
   });
 
+  it('when the directory hangs, every attempt of a timed-out batch fails as target-unavailable: none searches alone to wait out a second timeout', async () => {
+    const hanging = new LdapPasswordTarget({
+      url: slapd.url,
+      bindDn: slapd.serviceBindDn,
+      bindPassword: slapd.serviceBindPassword,
+      baseDn: slapd.baseDn,
+      timeoutMs: 1_000,
+      poolSize: 4,
+    });
+    const uids = ['hang-0', 'hang-1', 'hang-2', 'hang-3'];
+    const dns = await Promise.all(uids.map((u) => slapd.addUser(u)));
+    const applyEach = (suffix: string) => Promise.all(uids.map((u) => hanging.apply(u, `Hang-${u}-${suffix}`)));
+    try {
+      await applyEach('Warm-Passw0rd'); // four pooled connections, bound while the directory answers
+      searches.length = 0;
+      await slapd.pause();
+      let results: ApplyResult[];
+      try {
+        results = await applyEach('Passw0rd');
+      } finally {
+        slapd.resume();
+      }
+      for (const result of results) {
+        assert.equal(result.status, 'target-unavailable');
+        assert.match('message' in result ? result.message : '', /SearchRequest: Operation timed out/);
+      }
+      assert.equal(searches.length, 1, `the batch only, no search alone after it: ${searches.join(', ')}`);
+
+      assert.deepEqual(
+        await applyEach('Again-Passw0rd'),
+        uids.map(() => ({ status: 'applied' })),
+        'answering again: new connections',
+      );
+      for (const [i, dn] of dns.entries()) assert.equal(await slapd.canBind(dn, `Hang-${uids[i]}-Again-Passw0rd`), true);
+    } finally {
+      await hanging.close();
+    }
+  });
+
   it('a filter-syntax id inside a batch matches nothing', async () => {
     await slapd.addUser('inj-victim', { password: 'Victim-Passw0rd' });
     const results = await applyAll([

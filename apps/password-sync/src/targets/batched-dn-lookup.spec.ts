@@ -142,4 +142,17 @@ describe('BatchedDnLookup', () => {
     await assert.rejects(runner, /busy/);
     assert.equal(await waiter, undefined);
   });
+
+  it('on a timeout every waiter gets the error at once: the directory does not answer, a search alone would wait out another timeout', async () => {
+    const state = { connected: true };
+    const hung = fakeClient(async () => {
+      state.connected = false; // ldapts destroys the socket of a timed-out request
+      throw new Error('SearchRequest: Operation timed out');
+    }, state);
+    const other = fakeClient(async () => []);
+    const lookups = new BatchedDnLookup(BASE, 'uid');
+    const waiting = [lookups.lookup(hung.client, 'a'), lookups.lookup(other.client, 'b'), lookups.lookup(other.client, 'c')];
+    for (const w of waiting) await assert.rejects(w, /SearchRequest: Operation timed out/);
+    assert.equal(other.searches.length, 0);
+  });
 });

@@ -1,4 +1,4 @@
-import { EqualityFilter, OrFilter, type Client, type Entry } from 'ldapts';
+import { EqualityFilter, OrFilter, ResultCodeError, type Client, type Entry } from 'ldapts';
 
 /**
  * User attributes whose equality matching ignores case on the directories we target (OpenLDAP's
@@ -33,11 +33,19 @@ interface Waiter {
  *
  * Lookups are gathered within one event-loop turn (a group commit releases many attempts at
  * once), never held for a batch to fill: the search goes at the next `setImmediate`. A lone lookup
- * is not searched here at all. The batch only ever saves searches, never changes an outcome: an
- * id gets a DN only when exactly one returned entry can match it and that entry has a value equal
- * to the id ignoring case. Everything else — no entry, several, a value that is not printable
- * ASCII, a possibly truncated result (`sizeLimit` reached), any error — answers `undefined`, and
- * the caller runs its own single search, which decides "not found" and "ambiguous" as before.
+ * is not searched here at all. The batch only saves searches and, but for a timeout (below),
+ * never changes an outcome: an id gets a DN only when exactly one returned entry can match it and
+ * that entry has a value equal to the id ignoring case. Everything else — no entry, several, a
+ * value that is not printable ASCII, a possibly truncated result (`sizeLimit` reached), an error
+ * — answers `undefined`, and the caller runs its own single search, which decides "not found"
+ * and "ambiguous" as before.
+ *
+ * Except a timeout: a directory that did not answer the batch within the client's timeout hangs,
+ * and each waiter's search alone would wait out a timeout of its own before its attempt could
+ * fail — twice the timeout before the first recorded failure. So every waiter of a timed-out
+ * batch gets its error at once (the target maps it to `target-unavailable`, and the attempt is
+ * retried like any outage). The price: a batch that was merely slow fails attempts that a search
+ * alone, a timeout later, might have applied.
  */
 export class BatchedDnLookup {
   private pending: Waiter[] = [];
@@ -60,8 +68,9 @@ export class BatchedDnLookup {
   /**
    * The DN of `userId`'s entry when a batched search proves it, else `undefined` (search alone).
    * `client` is a bound connection the caller holds until this settles; the batch may run on it.
-   * @throws the batch's error only to the caller whose connection the batch broke (it is closed:
-   *   searching on it again would silently reconnect unbound).
+   * @throws the batch's error to the caller whose connection the batch broke (it is closed:
+   *   searching on it again would silently reconnect unbound), and to every caller when the batch
+   *   timed out (the directory does not answer: see the class).
    */
   lookup(client: Client, userId: string): Promise<string | undefined> {
     if (!this.batchable || !PRINTABLE_ASCII.test(userId) || coarseKey(userId) === '') return Promise.resolve(undefined);
@@ -112,14 +121,23 @@ export class BatchedDnLookup {
       // ldapts returns a size-limited result without an error: at the limit it may be truncated.
       dns = searchEntries.length >= sizeLimit ? new Map() : attributeEntries(searchEntries, this.attribute, ids);
     } catch (err) {
+      const hung = timedOut(err);
       for (const [i, w] of waiters.entries()) {
-        if (i === 0 && !client.isConnected) w.reject(err);
+        if (hung || (i === 0 && !client.isConnected)) w.reject(err);
         else w.resolve(undefined);
       }
       return;
     }
     for (const w of waiters) w.resolve(dns.get(w.userId));
   }
+}
+
+/**
+ * True when ldapts gave up waiting for the answer (`<Request>: Operation timed out`, a plain
+ * `Error`; it has destroyed the socket). A result code, even "time limit exceeded", is an answer.
+ */
+function timedOut(err: unknown): boolean {
+  return err instanceof Error && !(err instanceof ResultCodeError) && /: Operation timed out$/.test(err.message);
 }
 
 /**
