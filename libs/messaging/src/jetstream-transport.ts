@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClien
 import type { NatsConnection } from '@nats-io/nats-core';
 import { lastValueFrom } from 'rxjs';
 import { DecodeError, decodeEvent, subjectFor, type IdmEvent } from '@idm/contracts';
-import { AckBatch } from './ack-batch.js';
+import { OutboundBatch } from './outbound-batch.js';
 import { ensureConsumer } from './consumer-provisioning.js';
 import { deadLetterRecord, writeDeadLetter } from './dead-letter.js';
 import { backoffDelay, DEFAULT_BACKOFF, errorMessage, type BackoffPolicy } from '@idm/config';
@@ -80,7 +80,7 @@ interface RunningConsumer {
  *   process; different keys run in parallel up to `concurrency`. Across replicas, handlers rely on
  *   the inbox for exactly-once state changes.
  * - Settlement follows {@link decideSettlement}: ack only after the handler returned (its effect
- *   is durable by then; the acks of one event-loop turn leave together, see {@link AckBatch}), nak with backoff on transient errors, dead-letter + term on poison or at
+ *   is durable by then; the acks of one event-loop turn leave together, see {@link OutboundBatch}), nak with backoff on transient errors, dead-letter + term on poison or at
  *   `maxDeliver`. While a handler runs the ack deadline is extended with `working()`.
  * - `close()` (SIGTERM via Nest shutdown hooks) stops pulling, lets in-flight handlers finish and
  *   settle, then drains the connection. Messages pulled but not started are left unacked and are
@@ -96,8 +96,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private readonly policy: SettlementPolicy;
   private readonly ackWaitMs: number;
   private readonly concurrency: number;
-  /** Acks leave once per event-loop turn, not one socket write each (see {@link AckBatch}). */
-  private readonly acks = new AckBatch();
+  /** Acks leave once per event-loop turn, not one socket write each (see {@link OutboundBatch}). */
+  private readonly acks = new OutboundBatch();
   /** Largest dead-letter record the DLQ stream and the server accept; set at start. */
   private deadLetterMaxBytes = 1024 * 1024;
 

@@ -1,6 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { ZodType } from 'zod';
 import { errorMessage } from '@idm/config';
+import { OutboundBatch } from './outbound-batch.js';
 
 /** Where a responder reports failures; Nest's `Logger` fits. */
 export interface ResponderLogger {
@@ -38,6 +39,8 @@ export function serveRequests(
   answer: (msg: Msg) => Promise<unknown>,
   logger: ResponderLogger,
 ): Subscription {
+  // Replies leave once per event-loop turn, not one socket write each.
+  const replies = new OutboundBatch((e) => logger.error(`${subject}: cannot reply: ${errorMessage(e)}`));
   return nc.subscribe(subject, {
     queue,
     callback: (err, msg) => {
@@ -50,7 +53,7 @@ export function serveRequests(
           logger.error(`${subject} failed: ${errorMessage(e)}`);
           return { ok: false, error: errorMessage(e) };
         })
-        .then((reply) => msg.respond(JSON.stringify(reply)))
+        .then((reply) => replies.respond(msg, JSON.stringify(reply)))
         .catch((e: unknown) => logger.error(`${subject}: cannot reply: ${errorMessage(e)}`));
     },
   });

@@ -2,7 +2,7 @@ import { errorMessage } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { CommandSubjects, passwordChangeRequestSchema, type PasswordChangeReply } from '@idm/contracts';
-import { NATS_CONNECTION } from '@idm/messaging';
+import { NATS_CONNECTION, OutboundBatch } from '@idm/messaging';
 import { PasswordCacheService } from '../password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONFIG } from '../password-sync.tokens.js';
 import type { PasswordSyncConfig } from '../password-sync.config.js';
@@ -19,6 +19,8 @@ export class PasswordChangeResponder implements OnApplicationBootstrap, BeforeAp
   private readonly logger = new Logger('PasswordChange');
   private subscription: Subscription | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Replies leave once per event-loop turn, not one socket write each (see OutboundBatch). */
+  private readonly replies = new OutboundBatch((e) => this.logger.error(`cannot reply: ${errorMessage(e)}`));
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -39,7 +41,7 @@ export class PasswordChangeResponder implements OnApplicationBootstrap, BeforeAp
           .then((reply) => {
             // The reason names fields and rules only, never a value: safe to log.
             if (!reply.ok) this.logger.warn(`password change refused (${size} bytes): ${reply.error}`);
-            msg.respond(JSON.stringify(reply));
+            this.replies.respond(msg, JSON.stringify(reply));
           })
           .catch((e: unknown) => this.logger.error(`cannot reply: ${errorMessage(e)}`))
           .finally(() => this.inFlight.delete(work));
@@ -52,6 +54,7 @@ export class PasswordChangeResponder implements OnApplicationBootstrap, BeforeAp
   async beforeApplicationShutdown(): Promise<void> {
     this.subscription?.unsubscribe();
     await Promise.allSettled([...this.inFlight]);
+    this.replies.flush();
   }
 
   private async answer(msg: Msg): Promise<PasswordChangeReply> {
