@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BerWriter } from 'ldapts';
 import { waitFor } from '@idm/testing';
 
 export { BenchReport, goals, machineFacts, printTable, verdict, type BenchGoal, type BenchRow, type ReportedRow } from './bench-report.js';
@@ -93,6 +94,39 @@ export function cpuSecondsOf(pid: number | undefined, task = ''): number {
   }
 }
 
+/**
+ * Seconds a thread of a live process spent runnable but waiting for a CPU so far (Linux
+ * schedstat's second field; needs `CONFIG_SCHEDSTATS`); NaN elsewhere. Beside the thread's CPU
+ * time it says whether the thread was the bound (on a CPU or waiting for one nearly all the time)
+ * or waited on something else.
+ */
+export function cpuWaitSecondsOf(pid: number | undefined, tid = pid): number {
+  try {
+    const fields = readFileSync(`/proc/${String(pid)}/task/${String(tid)}/schedstat`, 'utf8')
+      .trim()
+      .split(' ');
+    return Number(fields[1]) / 1e9;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** RFC 3062 LDAP Password Modify extended operation. */
+export const PASSWORD_MODIFY_OID = '1.3.6.1.4.1.4203.1.11.1';
+
+/**
+ * The BER value of a Password Modify request (RFC 3062: userIdentity [0], newPasswd [2]) for the
+ * raw rows. The app has its own encoder; benches cannot import apps.
+ */
+export function passwordModify(dn: string, password: string): Buffer {
+  const writer = new BerWriter();
+  writer.startSequence(0x30);
+  writer.writeString(dn, 0x80);
+  writer.writeString(password, 0x82);
+  writer.endSequence();
+  return writer.buffer;
+}
+
 /** The fields of a `/proc/<pid>/stat` line after the command name (which may hold spaces and parentheses). */
 function statFields(stat: string): string[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -179,4 +213,20 @@ export function peerCpuDelta(before: PeerCpu, after: PeerCpu): Record<string, nu
     out[kind] = (out[kind] ?? 0) + seconds - (before[key] ?? 0);
   }
   return out;
+}
+
+/**
+ * Runs `work(resource, i)` for every i in [0, n), one worker per resource (each takes the next i
+ * when its last one is done), and returns the wall time in seconds. Set-up and tear-down of the
+ * resources (LDAP connections, …) stay outside the timing: they are the caller's.
+ */
+export async function workerPool<R>(n: number, resources: readonly R[], work: (resource: R, i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    resources.map(async (r) => {
+      for (let i = next++; i < n; i = next++) await work(r, i);
+    }),
+  );
+  return (performance.now() - started) / 1000;
 }
