@@ -21,6 +21,7 @@ export type { MessagingConfig } from './messaging-config.js';
 export { MessagingModule, NATS_CONNECTION } from './messaging.module.js';
 export { readStreamInBatches } from './stream-batches.js';
 export { RequestResponders } from './request-responder.js';
+export { replyBody, UNENCODABLE_REPLY, type ResponderLogger } from './reply-body.js';
 export { OutboundBatch, type Ackable, type Respondable } from './outbound-batch.js';
 export {
   parseReplayArgs,

@@ -22,6 +22,7 @@ describe('serveRequests against a real nats-server', () => {
         const req = parseRequest(msg, schema, '{ "name": "<name>" }');
         if (!req.ok) return req.reply;
         if (req.value.name === 'boom') throw new Error('exploded');
+        if (req.value.name === 'big') return { ok: true, count: 10n };
         return { ok: true, greeting: `hello ${req.value.name}` };
       },
       { error: (m) => errors.push(m) },
@@ -43,6 +44,12 @@ describe('serveRequests against a real nats-server', () => {
   it('turns a thrown error into an error reply and a log line', async () => {
     assert.deepEqual(await ask('{"name":"boom"}'), { ok: false, error: 'exploded' });
     assert.ok(errors.some((e) => e.includes('exploded')));
+  });
+
+  it('answers an answer JSON cannot encode with an error reply instead of leaving the requester to time out', async () => {
+    errors.length = 0;
+    assert.deepEqual(await ask('{"name":"big"}'), { ok: false, error: 'the answer could not be encoded' });
+    assert.deepEqual(errors, ['idm.cmd.spec.hello: the answer could not be encoded as JSON: Do not know how to serialize a BigInt']);
   });
 
   const askOn = async (subject: string, body: string) =>

@@ -2,11 +2,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { ZodType } from 'zod';
 import { errorMessage } from '@idm/config';
 import { OutboundBatch } from './outbound-batch.js';
-
-/** Where a responder reports failures; Nest's `Logger` fits. */
-export interface ResponderLogger {
-  error(message: string): void;
-}
+import { replyBody, type ResponderLogger } from './reply-body.js';
 
 /** The body of a JSON request, validated, or the reply to send when it is not valid. */
 export type ParsedRequest<T> =
@@ -29,8 +25,8 @@ export function parseRequest<T>(msg: Msg, schema: ZodType<T>, expected: string):
 
 /**
  * Serves core-NATS request/reply on `subject` in a queue group (one replica answers each request).
- * Every request gets a JSON reply: `answer`'s value, or `{ ok: false, error }` when it throws.
- * Errors are logged by message only. Unsubscribe the returned subscription on shutdown.
+ * Every request gets a JSON reply: `answer`'s value, or `{ ok: false, error }` when it throws or
+ * its value cannot be encoded (see {@link replyBody}). Errors are logged by message only. Unsubscribe the returned subscription on shutdown.
  */
 export function serveRequests(
   nc: NatsConnection,
@@ -48,13 +44,13 @@ export function serveRequests(
         logger.error(`subscription ${subject} failed: ${err.message}`);
         return;
       }
-      answer(msg)
+      // replyBody never throws and respond() reports its own failures: nothing is left to catch.
+      void answer(msg)
         .catch((e: unknown) => {
           logger.error(`${subject} failed: ${errorMessage(e)}`);
           return { ok: false, error: errorMessage(e) };
         })
-        .then((reply) => replies.respond(msg, JSON.stringify(reply)))
-        .catch((e: unknown) => logger.error(`${subject}: cannot reply: ${errorMessage(e)}`));
+        .then((reply) => replies.respond(msg, replyBody(reply, subject, logger)));
     },
   });
 }

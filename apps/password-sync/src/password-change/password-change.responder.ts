@@ -2,7 +2,7 @@ import { errorMessage } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import { CommandSubjects, passwordChangeRequestSchema, type PasswordChangeReply } from '@idm/contracts';
-import { NATS_CONNECTION, OutboundBatch } from '@idm/messaging';
+import { NATS_CONNECTION, OutboundBatch, replyBody } from '@idm/messaging';
 import { PasswordCacheService } from '../password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONFIG } from '../password-sync.tokens.js';
 import type { PasswordSyncConfig } from '../password-sync.config.js';
@@ -38,12 +38,17 @@ export class PasswordChangeResponder implements OnApplicationBootstrap, BeforeAp
         }
         const size = msg.data.length;
         const work = this.answer(msg)
+          // answer() turns every expected failure into a reply; this is for a bug. The requester
+          // still gets an answer instead of waiting out its timeout.
+          .catch((e: unknown): PasswordChangeReply => {
+            this.logger.error(`password change failed unexpectedly: ${errorMessage(e)}`);
+            return { ok: false, error: 'the password change failed; try again' };
+          })
           .then((reply) => {
             // The reason names fields and rules only, never a value: safe to log.
             if (!reply.ok) this.logger.warn(`password change refused (${size} bytes): ${reply.error}`);
-            this.replies.respond(msg, JSON.stringify(reply));
+            this.replies.respond(msg, replyBody(reply, CommandSubjects.PasswordChange, this.logger));
           })
-          .catch((e: unknown) => this.logger.error(`cannot reply: ${errorMessage(e)}`))
           .finally(() => this.inFlight.delete(work));
         this.inFlight.add(work);
       },

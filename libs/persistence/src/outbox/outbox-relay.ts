@@ -179,12 +179,23 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
 
   /** Clears `running` when `round` settles, and starts another if a wake-up came meanwhile. */
   private track(round: Promise<void>): Promise<void> {
-    return round
-      .catch((error: unknown) => this.failed(error))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && !this.stopped) this.wake();
-      });
+    return this.settled(round.catch((error: unknown) => this.failed(error)));
+  }
+
+  /**
+   * Resolves (never rejects) when `round` settles, after clearing `running` and starting the next
+   * round if a wake-up came meanwhile. The round's own caller sees its failure, if any.
+   */
+  private settled(round: Promise<unknown>): Promise<void> {
+    return round.then(
+      () => this.next(),
+      () => this.next(),
+    );
+  }
+
+  private next(): void {
+    this.running = undefined;
+    if (this.again && !this.stopped) this.wake();
   }
 
   /**
@@ -203,8 +214,15 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
 
   /**
    * Publishes rows until the outbox is empty (or a round publishes nothing) and deletes them;
-   * returns how many were published; throws what failed. Tries at once, even while the running
-   * relay rests after a failed round (shutdown, tests); the running relay drains on its own.
+   * returns how many this call published (rows a round already running published are not
+   * counted); throws what failed. Tries at once, even while the running relay rests after a
+   * failed round (shutdown, tests); the running relay drains on its own.
+   *
+   * A round already running is waited for first, and this call then is the running round: two
+   * rounds at once would read the same rows — those one of them is still publishing are not yet
+   * marked published — and publish them twice (the stream's duplicate window would drop the copy,
+   * but each costs an append and a deduplication entry). A wake-up during it only notes that a
+   * round is wanted; `stop()` waits for it like for any round.
    *
    * It counts as a round, because it is one more answer from the same stream and database: a
    * success ends a run of failed rounds like a successful round does (the count behind
@@ -215,6 +233,15 @@ export class OutboxRelay<E extends OutboxEvent = OutboxEvent> implements Transac
    * stream had taken everything, and the next failure would rest as if the run had never ended.
    */
   async drainOnce(): Promise<number> {
+    // A round that ends may start the next one (a wake-up came during it): wait until none runs.
+    while (this.running) await this.running;
+    const round = this.drainNow();
+    this.running = this.settled(round);
+    return round;
+  }
+
+  /** `drainOnce()`'s round: drain, delete what waits, and count the round's outcome. */
+  private async drainNow(): Promise<number> {
     let total: number;
     try {
       total = await this.drain();
