@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -84,6 +85,12 @@ type CpuFigures = Readonly<Record<string, number>>;
  * share it was runnable but waiting for one (schedstat). Together near 1: that thread is the
  * bound, and what it waits for is a core, not slapd or a disk. Measured 2026-12-01 on this
  * 2-core machine: ~0.57 busy + ~0.25 waiting.
+ *
+ * `cpuCeilingPerSecond` is the rate the cores could sustain if the CPU those processes spent per
+ * password were the only limit (cores × 1000 / the sum of the ms): a row near it is bound by CPU,
+ * a row far below it by something else (slapd's serialised, fsync'd writes on the raw rows). On
+ * co-located processes it says which goal the machine can meet at all: a pipeline whose ceiling
+ * is below 80 % of the raw rate cannot reach 80 % of it on these cores, however it is scheduled.
  */
 function cpuMeter(n: number, appPid?: number): { stop(seconds: number): CpuFigures } {
   const peers = peerCpuSeconds(appPid);
@@ -98,17 +105,22 @@ function cpuMeter(n: number, appPid?: number): { stop(seconds: number): CpuFigur
     stop(seconds) {
       const delta = peerCpuDelta(peers, peerCpuSeconds(appPid));
       const used = process.cpuUsage(self);
-      return {
+      const perProcess = {
         slapdCpuMs: perPassword(delta.slapd),
         natsCpuMs: perPassword(delta['nats-server']),
         benchCpuMs: perPassword((used.user + used.system) / 1e6),
+        ...(appPid === undefined ? {} : { appCpuMs: perPassword(cpuSecondsOf(appPid) - app) }),
+      };
+      const totalMs = Object.values(perProcess).reduce((a, b) => a + b, 0);
+      return {
+        ...perProcess,
         ...(appPid === undefined
           ? {}
           : {
-              appCpuMs: perPassword(cpuSecondsOf(appPid) - app),
               appMainThreadBusy: share(cpuSecondsOf(appPid, mainThread) - appMain, seconds),
               appMainThreadWaitingForCpu: share(cpuWaitSecondsOf(appPid) - appMainWait, seconds),
             }),
+        cpuCeilingPerSecond: totalMs > 0 ? Math.round((availableParallelism() * 1000) / totalMs) : 0,
       };
     },
   };
