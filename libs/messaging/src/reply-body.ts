@@ -13,8 +13,8 @@ export const UNENCODABLE_REPLY = '{"ok":false,"error":"the answer could not be e
  * `toJSON` that throws, or nothing at all (`undefined`, a function) — becomes
  * {@link UNENCODABLE_REPLY} and one log line naming `subject`, so the requester gets an answer
  * instead of waiting out its timeout. Neither the answer nor the request is logged: either may
- * hold a password; the line carries the first line of the encoder's own message (V8's name a
- * type or a constructor, never a value) and of any other error only its name (a `toJSON` of the
+ * hold a password; the line carries the first line of the encoder's own message (V8's messages
+ * name a type or a constructor, never a value) and of any other error only its name (a `toJSON` of the
  * answer's may have put anything in its message).
  */
 export function replyBody(answer: unknown, subject: string, logger: ResponderLogger): string {

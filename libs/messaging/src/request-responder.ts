@@ -26,7 +26,8 @@ export function parseRequest<T>(msg: Msg, schema: ZodType<T>, expected: string):
 /**
  * Serves core-NATS request/reply on `subject` in a queue group (one replica answers each request).
  * Every request gets a JSON reply: `answer`'s value, or `{ ok: false, error }` when it throws or
- * its value cannot be encoded (see {@link replyBody}). Errors are logged by message only. Unsubscribe the returned subscription on shutdown.
+ * its value cannot be encoded (see {@link replyBody}). Errors are logged by message only.
+ * Unsubscribe the returned subscription on shutdown.
  */
 export function serveRequests(
   nc: NatsConnection,
