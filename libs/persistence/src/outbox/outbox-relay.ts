@@ -72,8 +72,9 @@ export const RELAY_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 5_000, fact
  *   is not asked again after every commit. A successful round ends the backoff. Failures are
  *   reported to `onReport` at a bounded rate, with the count of failed rounds in a row.
  * - `stop()` waits for the running round, not for a rest; rows not yet published stay for the next
- *   start. `drainOnce()` tries at once, rest or not, and counts as a round: its success ends a run
- *   of failed rounds (and a rest), its failure is one more failed round.
+ *   start. `drainOnce()` tries at once, rest or not (once a round already running has ended: one
+ *   round at a time), and counts as a round: its success ends a run of failed rounds (and a
+ *   rest), its failure is one more failed round.
  * - Deletes ride along (`outbox.carry(relay)`): the rows the stream acknowledged are deleted inside
  *   the outbox's next transaction instead of a commit of their own — on SQLite one fsync less per
  *   round. Until then the relay skips them; when no transaction comes (a quiet spell, `stop()`,
