@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DataSource } from 'typeorm';
-import { tempDir } from '@idm/testing';
+import { eventLoopTurns, tempDir } from '@idm/testing';
 import { openDatabase, Outbox, OutboxRelay, persistenceEntities, persistenceMigrations, runInTransaction } from './index.js';
 import { counterValue, increment, SpecCounter, SpecCounter1732300000001 } from './spec-support/counter.fixture.js';
 import { SqliteWalSyncError } from './sqlite-wal-sync.js';
@@ -36,11 +36,6 @@ class HeldSync {
     if (error) call.fail(error);
     else call.release();
   }
-}
-
-/** Lets every pending callback, thread-pool completion and microtask run a few times over. */
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Tracks whether a promise has settled, without awaiting it. */
@@ -105,7 +100,7 @@ describe('SQLite commits: fsync of the WAL off the event loop', () => {
     const held = new HeldSync();
     await withSqlite(held.sync, async (ds, file) => {
       const first = track(runInTransaction(ds, (m) => increment(m, 'a')));
-      await turns();
+      await eventLoopTurns();
       assert.equal(committedValue(file, 'a'), 1, 'committed');
       assert.equal(held.calls.length, 1, 'one flush started');
       assert.equal(first.settled(), false, 'not resolved before its flush completes');
@@ -114,14 +109,14 @@ describe('SQLite commits: fsync of the WAL off the event loop', () => {
       // that starts after theirs (the one in flight began before they committed).
       const second = track(runInTransaction(ds, (m) => increment(m, 'b')));
       const third = track(runInTransaction(ds, (m) => increment(m, 'c')));
-      await turns();
+      await eventLoopTurns();
       assert.equal(committedValue(file, 'b'), 1);
       assert.equal(committedValue(file, 'c'), 1);
       assert.equal(held.calls.length, 1, 'no second flush while one is in flight');
 
       held.settle(held.calls[0]!);
       await first.promise;
-      await turns();
+      await eventLoopTurns();
       assert.equal(second.settled() || third.settled(), false, 'the first flush started before they committed');
       assert.equal(held.calls.length, 2, 'one flush for both');
       held.settle(held.calls[1]!);
@@ -141,10 +136,10 @@ describe('SQLite commits: fsync of the WAL off the event loop', () => {
           emit([{ id: 'out-1', type: 'spec.counted', subject: 'u1' }]);
         }),
       );
-      await turns();
+      await eventLoopTurns();
       assert.equal(held.calls.length, 1);
       const drained = track(relay.drainOnce());
-      await turns();
+      await eventLoopTurns();
       assert.deepEqual(published, [], 'a row whose commit is not on disk is not published');
       assert.equal(unit.settled(), false, 'the unit (what a consumer acks after) waits for the flush');
       assert.equal(drained.settled(), false);
@@ -164,7 +159,7 @@ describe('SQLite commits: fsync of the WAL off the event loop', () => {
       held.sync,
       async (ds, file, reopen) => {
         const first = track(runInTransaction(ds, (m) => increment(m, 'a')));
-        await turns();
+        await eventLoopTurns();
         held.settle(held.calls[0]!, Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
         await assert.rejects(first.promise, (error: unknown) => {
           assert.ok(error instanceof SqliteWalSyncError);

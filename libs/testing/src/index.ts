@@ -1,6 +1,6 @@
 export { freePort } from './free-port.js';
 export { tempDir } from './temp-dir.js';
-export { waitFor, StopWaiting } from './wait-for.js';
+export { waitFor, StopWaiting, eventLoopTurns } from './wait-for.js';
 export { startNatsServer } from './nats-server.harness.js';
 export type { NatsServerHandle } from './nats-server.harness.js';
 export { startNatsServerWithLimitedUser, LIMITED_NATS_USERS } from './limited-nats-server.harness.js';

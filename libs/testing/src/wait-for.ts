@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from './harness-errors.js';
 
 /**
@@ -50,4 +50,13 @@ export async function waitFor<T>(
     }
     await sleep(intervalMs);
   }
+}
+
+/**
+ * Lets every pending callback, thread-pool completion and microtask run `n` times over: long
+ * enough for a promise that waits on nothing else to settle. For a spec that asserts something
+ * did *not* happen (a promise still pending, no second call), where {@link waitFor} cannot help.
+ */
+export async function eventLoopTurns(n = 20): Promise<void> {
+  for (let i = 0; i < n; i++) await nextTurn();
 }

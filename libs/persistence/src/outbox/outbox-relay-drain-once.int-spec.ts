@@ -1,7 +1,6 @@
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { waitFor } from '@idm/testing';
+import { eventLoopTurns, waitFor } from '@idm/testing';
 import type { DataSource } from 'typeorm';
 import { Outbox, OutboxRelay, countOutboxRows, type OutboxEvent } from '../index.js';
 import { databaseKinds, testOnDatabase } from '../spec-support/test-databases.js';
@@ -53,11 +52,6 @@ async function idleRelay(ds: DataSource, stream: ReturnType<typeof gatedStream>)
   return { relay, quiet, waking };
 }
 
-/** A few event-loop turns: long enough for a promise that is not waiting on anything to settle. */
-async function someTurns(): Promise<void> {
-  for (let i = 0; i < 20; i++) await nextTurn();
-}
-
 for (const kind of databaseKinds) {
   describe(`OutboxRelay.drainOnce() beside a running round, on ${kind}`, () => {
     testOnDatabase(kind, 'waits for the round in progress instead of reading and publishing its rows a second time', async (db) => {
@@ -68,7 +62,7 @@ for (const kind of databaseKinds) {
       await waitFor(() => stream.attempts.length > 0, { message: 'the woken round is publishing' });
 
       const drained = relay.drainOnce();
-      await someTurns();
+      await eventLoopTurns();
       stream.release();
 
       // The running round published the rows that were there; drainOnce found none left of its own.
@@ -91,7 +85,7 @@ for (const kind of databaseKinds) {
           const drained = relay.drainOnce();
           await waitFor(() => stream.attempts.length === 3, { message: 'drainOnce is publishing its 3 rows' });
           await emitOne(waking, 4); // wakes the relay during the held round
-          await someTurns();
+          await eventLoopTurns();
           assert.deepEqual(stream.attempts, ['out-1', 'out-2', 'out-3'], 'no round started beside the running one');
           stream.release();
           assert.equal(await drained, 3);
@@ -115,7 +109,7 @@ for (const kind of databaseKinds) {
         await waitFor(() => stream.attempts.length === 1, { message: 'drainOnce is publishing' });
         let stopped = false;
         const stopping = relay.stop().then(() => (stopped = true));
-        await someTurns();
+        await eventLoopTurns();
         assert.equal(stopped, false, 'stop() returned while drainOnce() was still publishing');
         stream.release();
         assert.equal(await drained, 1);
