@@ -47,7 +47,9 @@ import {
  *
  *   BENCH_PASSWORDS (default 18000), BENCH_AD_PASSWORDS (default 5000; 0 skips the AD rows),
  *   BENCH_CONCURRENCY (default 32; also the LDAP pool size), BENCH_BLOCKS (default 6 per side),
- *   BENCH_APP_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile password-sync)
+ *   BENCH_APP_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile password-sync),
+ *   BENCH_APP_DATA_ROOT (where password-sync's SQLite goes; default the bench's temporary folder,
+ *   on the disk slapd writes to: `/dev/shm` shows what sharing that disk's flushes costs)
  *
  * password-sync runs as its own process (`dist/apps/password-sync/main.js`) on SQLite, as in the
  * embedded set-up. A measurement, never a test: nothing here fails on time.
@@ -284,14 +286,22 @@ async function slapdRows(workDir: string, slapd: SlapdHandle, pass: SlapdPass): 
     return { seconds, cpu };
   };
   const pipeline = await withNats((nats) =>
-    interleaved(rawBlock('S'), () => startPipeline(nats, workDir, pass.stream, slapdTarget), uid, (i) => `${prefix}Sync-${i}-Passw0rd`),
+    interleaved(
+      rawBlock('S'),
+      () => startPipeline(nats, workDir, pass.stream, slapdTarget),
+      uid,
+      (i) => `${prefix}Sync-${i}-Passw0rd`,
+    ),
   );
   // The same changes again, with the DN built from the user id: one LDAP operation per attempt, as raw.
   const templated = await withNats((nats) =>
     interleaved(
       rawBlock('T'),
       () =>
-        startPipeline(nats, workDir, `${pass.stream}DN`, { ...slapdTarget, PASSWORD_TARGET_USER_DN_TEMPLATE: `uid={userId},${slapd.baseDn}` }),
+        startPipeline(nats, workDir, `${pass.stream}DN`, {
+          ...slapdTarget,
+          PASSWORD_TARGET_USER_DN_TEMPLATE: `uid={userId},${slapd.baseDn}`,
+        }),
       uid,
       (i) => `${prefix}Templ-${i}-Passw0rd`,
     ),
@@ -407,7 +417,9 @@ async function interleaved(
       pairs,
       blockRatios: {
         blockRatioMin: ratio(sorted[0]!),
-        blockRatioMedian: ratio(sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2),
+        blockRatioMedian: ratio(
+          sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2,
+        ),
         blockRatioMax: ratio(sorted[sorted.length - 1]!),
       },
     };
@@ -444,8 +456,14 @@ interface Pipeline {
  * Starts password-sync as its own process with `targetEnv` and waits until it answers. Its log
  * goes to a file in `workDir`, whose end is printed if a block fails.
  */
-async function startPipeline(nats: NatsServerHandle, workDir: string, stream: string, targetEnv: Record<string, string>): Promise<Pipeline> {
+async function startPipeline(
+  nats: NatsServerHandle,
+  workDir: string,
+  stream: string,
+  targetEnv: Record<string, string>,
+): Promise<Pipeline> {
   const logFile = join(workDir, `password-sync-${stream}.log`);
+  const dataDir = join(process.env.BENCH_APP_DATA_ROOT ?? workDir, `data-${stream}`);
   const fd = openSync(logFile, 'a');
   const app = spawn(
     process.execPath,
@@ -458,7 +476,7 @@ async function startPipeline(nats: NatsServerHandle, workDir: string, stream: st
         PATH: process.env.PATH ?? '',
         NATS_URL: nats.url,
         IDM_STREAM: stream,
-        DATA_DIR: join(workDir, `data-${stream}`),
+        DATA_DIR: dataDir,
         PASSWORD_CACHE_KEY: randomBytes(32).toString('base64'),
         ...targetEnv,
         // The seed's rule of thumb for 18,000 passwords.
@@ -478,6 +496,7 @@ async function startPipeline(nats: NatsServerHandle, workDir: string, stream: st
       app.kill('SIGTERM');
       await exited;
     }
+    rmSync(dataDir, { recursive: true, force: true });
   };
   const logTail = () => readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
   let nc: Awaited<ReturnType<typeof connectNats>>;
