@@ -272,7 +272,6 @@ async function slapdRows(workDir: string, slapd: SlapdHandle, pass: SlapdPass): 
     PASSWORD_TARGET_BIND_PASSWORD: slapd.serviceBindPassword,
     PASSWORD_TARGET_BASE_DN: slapd.baseDn,
   };
-  // Each compared row interleaves its changes with raw Password Modify blocks (see interleaved).
   const rawBlock = (label: string) => async (from: number, count: number) => {
     const { seconds, cpu } = await pool(
       count,
@@ -345,7 +344,7 @@ async function slapdRows(workDir: string, slapd: SlapdHandle, pass: SlapdPass): 
   report.print(`${pass.report} bench: ${N} passwords, concurrency ${CONCURRENCY}, slapd ${slapd.url}, SQLite`);
 }
 
-/** What one timed block of raw operations took: wall seconds and the CPU figures of {@link cpuMeter}. */
+/** What one timed block (raw operations, or changes through the pipeline) took: wall seconds and the CPU figures of {@link cpuMeter}. */
 interface Timed {
   readonly seconds: number;
   readonly cpu: CpuFigures;
