@@ -427,12 +427,17 @@ async function interleaved(
   }
 }
 
-/** The mean of each figure over blocks of equal size (figures are per password or shares of a block's time). */
+/**
+ * The mean of each figure over blocks of equal size (figures are per password or shares of a
+ * block's time); the ceiling is worked out again from the mean CPU per password, as
+ * {@link cpuMeter} does, not averaged.
+ */
 function meanFigures(blocks: readonly Timed[]): CpuFigures {
   const sums: Record<string, number> = {};
   for (const { cpu } of blocks) for (const [k, v] of Object.entries(cpu)) sums[k] = (sums[k] ?? 0) + v;
-  const digits = (k: string) => (k === 'cpuCeilingPerSecond' ? 0 : 3);
-  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, Number((v / blocks.length).toFixed(digits(k)))]));
+  const mean = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, Number((v / blocks.length).toFixed(3))]));
+  const totalMs = Object.entries(mean).reduce((a, [k, v]) => (k.endsWith('CpuMs') ? a + v : a), 0);
+  return { ...mean, cpuCeilingPerSecond: totalMs > 0 ? Math.round((availableParallelism() * 1000) / totalMs) : 0 };
 }
 
 /** A running password-sync process the bench sends changes to. */
