@@ -223,17 +223,24 @@ async function slapdRows(workDir: string, slapd: SlapdHandle, pass: SlapdPass): 
   // (757–1,871/s between runs minutes apart on this machine, 2026-12-01). The pipeline rows
   // interleave raw blocks with their own instead (see interleaved).
   const raw: BenchRow[] = [];
+  /** Raw Password Modify for users `from` … `from + count - 1`, passwords marked with `label`: a whole run or one block. */
+  const rawBlock =
+    (label: string) =>
+    async (from: number, count: number): Promise<Timed> => {
+      const { seconds, cpu } = await pool(
+        count,
+        CONCURRENCY,
+        bound(slapd.serviceBindDn, slapd.serviceBindPassword),
+        async (client, i) => {
+          await client.exop(PASSWORD_MODIFY_OID, passwordModify(slapd.userDn(uid(from + i)), `${prefix}Raw${label}-${from + i}-Passw0rd`));
+        },
+        unbind,
+      );
+      return { seconds, cpu };
+    };
   const rawPasswordModify = async (): Promise<BenchRow> => {
     const run = raw.length + 1;
-    const { seconds, cpu } = await pool(
-      N,
-      CONCURRENCY,
-      bound(slapd.serviceBindDn, slapd.serviceBindPassword),
-      async (client, i) => {
-        await client.exop(PASSWORD_MODIFY_OID, passwordModify(slapd.userDn(uid(i)), `${prefix}Raw${run}-${i}-Passw0rd`));
-      },
-      unbind,
-    );
+    const { seconds, cpu } = await rawBlock(String(run))(0, N);
     return { name: `raw LDAP Password Modify, run ${run}`, items: N, seconds, figures: cpu };
   };
   /** Raw runs `run` and `run + 1` as one row: their items over their seconds. */
@@ -271,18 +278,6 @@ async function slapdRows(workDir: string, slapd: SlapdHandle, pass: SlapdPass): 
     PASSWORD_TARGET_BIND_DN: slapd.serviceBindDn,
     PASSWORD_TARGET_BIND_PASSWORD: slapd.serviceBindPassword,
     PASSWORD_TARGET_BASE_DN: slapd.baseDn,
-  };
-  const rawBlock = (label: string) => async (from: number, count: number) => {
-    const { seconds, cpu } = await pool(
-      count,
-      CONCURRENCY,
-      bound(slapd.serviceBindDn, slapd.serviceBindPassword),
-      async (client, i) => {
-        await client.exop(PASSWORD_MODIFY_OID, passwordModify(slapd.userDn(uid(from + i)), `${prefix}Raw${label}-${from + i}-Passw0rd`));
-      },
-      unbind,
-    );
-    return { seconds, cpu };
   };
   const pipeline = await withNats((nats) =>
     interleaved(

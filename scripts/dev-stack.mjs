@@ -68,8 +68,10 @@ function freePort() {
 const dataDir = resolve(root, env.DEV_DATA_DIR ?? '.data');
 const colour = process.stdout.isTTY && !env.NO_COLOR;
 const json = env.DEV_JSON_LOGS === 'true';
-const say = (source, msg) =>
-  process.stdout.write(`${prettyLine(source, JSON.stringify({ level: 'info', time: new Date().toISOString(), msg }), colour)}\n`);
+const line = (source, msg) => `${prettyLine(source, JSON.stringify({ level: 'info', time: new Date().toISOString(), msg }), colour)}\n`;
+const say = (source, msg) => process.stdout.write(line(source, msg));
+/** Several lines in one write: whoever waits for the first (`dev stack ready`) gets the rest with it. */
+const sayAll = (source, msgs) => process.stdout.write(msgs.map((msg) => line(source, msg)).join(''));
 
 const apps = [
   { name: 'scheduler', healthPortVar: 'DEV_SCHEDULER_HEALTH_PORT', healthPort: 9101 },
@@ -227,7 +229,7 @@ async function main() {
       : []),
     '  Ctrl-C stops everything.',
   ];
-  for (const l of banner) say('dev-stack', l);
+  sayAll('dev-stack', banner);
 }
 
 /** Runs the built CLI (`dist/apps/cli/main.js`) synchronously; a failure stops the start with its message. */

@@ -43,8 +43,8 @@ describe('npm start (scripts/dev-stack.mjs)', () => {
     stack.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => stack.once('exit', (code, signal) => resolve({ code, signal })));
     try {
-      // The banner's last line: 'dev stack ready' and the lines after it are separate writes, and
-      // a poll between them saw the first without the console's address (CI, 2026-12-02).
+      // The banner's last line, so the check does not rest on how the banner is written (it was
+      // one write per line once, and a poll between two of them failed CI, 2026-12-02).
       await waitFor(() => output.includes('Ctrl-C stops everything.') || stack.exitCode !== null, {
         timeoutMs: 120_000,
         intervalMs: 200,

@@ -14,8 +14,8 @@ export const UNENCODABLE_REPLY = '{"ok":false,"error":"the answer could not be e
  * {@link UNENCODABLE_REPLY} and one log line naming `subject`, so the requester gets an answer
  * instead of waiting out its timeout. Neither the answer nor the request is logged: either may
  * hold a password; the line carries the first line of the encoder's own message (V8's messages
- * name a type or a constructor, never a value) and of any other error only its name (a `toJSON` of the
- * answer's may have put anything in its message).
+ * name a type or a constructor, never a value) and of any other error only its name (a `toJSON`
+ * of the answer's may have put anything in its message).
  */
 export function replyBody(answer: unknown, subject: string, logger: ResponderLogger): string {
   let body: string | undefined;
