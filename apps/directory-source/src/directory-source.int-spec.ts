@@ -124,7 +124,7 @@ describe('directory source against OpenLDAP (real slapd, nats-server, SQLite)', 
         const recovered = await status();
         assert.ok(recovered.ok && recovered.consecutiveFailures === 0 && recovered.lastError === null && recovered.lastSuccessAt !== null);
       } finally {
-        responder.beforeApplicationShutdown();
+        await responder.beforeApplicationShutdown();
         await slapd.start();
         await loop.stop();
         await h.close();

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { startNatsServer, type NatsServerHandle } from '@idm/testing';
 import { connectNats } from './nats-connection.js';
-import { parseRequest, RequestResponders, serveRequests } from './request-responder.js';
+import { parseRequest, RequestResponders } from './request-responder.js';
 
-describe('serveRequests against a real nats-server', () => {
+describe('RequestResponders against a real nats-server', () => {
   let server: NatsServerHandle;
   let nc: NatsConnection;
   const errors: string[] = [];
@@ -14,19 +14,13 @@ describe('serveRequests against a real nats-server', () => {
     server = await startNatsServer({ jetstream: false });
     nc = await connectNats({ url: server.url, name: 'spec' });
     const schema = z.object({ name: z.string() });
-    serveRequests(
-      nc,
-      'idm.cmd.spec.hello',
-      'spec',
-      async (msg) => {
-        const req = parseRequest(msg, schema, '{ "name": "<name>" }');
-        if (!req.ok) return req.reply;
-        if (req.value.name === 'boom') throw new Error('exploded');
-        if (req.value.name === 'big') return { ok: true, count: 10n };
-        return { ok: true, greeting: `hello ${req.value.name}` };
-      },
-      { error: (m) => errors.push(m) },
-    );
+    new RequestResponders(nc, 'spec', { error: (m) => errors.push(m) }).serve('idm.cmd.spec.hello', async (msg) => {
+      const req = parseRequest(msg, schema, '{ "name": "<name>" }');
+      if (!req.ok) return req.reply;
+      if (req.value.name === 'boom') throw new Error('exploded');
+      if (req.value.name === 'big') return { ok: true, count: 10n };
+      return { ok: true, greeting: `hello ${req.value.name}` };
+    });
   });
   after(async () => {
     await nc.close();
@@ -66,8 +60,60 @@ describe('serveRequests against a real nats-server', () => {
     assert.deepEqual(await askOn('idm.cmd.spec.user', '{"userId":"u-1"}'), { ok: true, userId: 'u-1' });
     assert.deepEqual(await askOn('idm.cmd.spec.user', '{"user":"u-1"}'), { ok: false, error: 'expected { "userId": "<id>" }' });
     assert.equal(asked, 1, 'an invalid body never reaches the answer');
-    responders.close();
+    await responders.close();
     await nc.flush();
     await assert.rejects(askOn('idm.cmd.spec.status', ''), /no responders|503/i);
+  });
+
+  it('close() waits for the answers in flight and sends their replies before it resolves', async () => {
+    const responders = new RequestResponders(nc, 'spec', { error: () => undefined });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    responders.serve('idm.cmd.spec.slow', async () => {
+      started();
+      await released;
+      return { ok: true, done: 'fired' };
+    });
+    await nc.flush();
+    const asked = askOn('idm.cmd.spec.slow', '');
+    await running;
+    assert.equal(responders.answering, 1);
+    let closed = false;
+    const closing = responders.close().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(closed, false, 'close() is still waiting for the answer in flight');
+    release();
+    await closing;
+    assert.equal(responders.answering, 0);
+    // The reply left before close() resolved: a connection drained right after still carried it.
+    assert.deepEqual(await asked, { ok: true, done: 'fired' });
+  });
+
+  it('a logger that throws costs the log line, never the reply, and leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const responders = new RequestResponders(nc, 'spec', {
+        error: () => {
+          throw new Error('log sink gone');
+        },
+      });
+      responders.serve('idm.cmd.spec.broken', () => {
+        // Not async: it throws before any promise exists.
+        throw new Error('exploded at once');
+      });
+      responders.serve('idm.cmd.spec.unencodable', async () => ({ ok: true, count: 1n }));
+      await nc.flush();
+      assert.deepEqual(await askOn('idm.cmd.spec.broken', ''), { ok: false, error: 'exploded at once' });
+      assert.deepEqual(await askOn('idm.cmd.spec.unencodable', ''), { ok: false, error: 'the answer could not be encoded' });
+      await responders.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

@@ -24,55 +24,64 @@ export function parseRequest<T>(msg: Msg, schema: ZodType<T>, expected: string):
 }
 
 /**
- * Serves core-NATS request/reply on `subject` in a queue group (one replica answers each request).
- * Every request gets a JSON reply: `answer`'s value, or `{ ok: false, error }` when it throws or
- * its value cannot be encoded (see {@link replyBody}). Errors are logged by message only.
- * Unsubscribe the returned subscription on shutdown.
- */
-export function serveRequests(
-  nc: NatsConnection,
-  subject: string,
-  queue: string,
-  answer: (msg: Msg) => Promise<unknown>,
-  logger: ResponderLogger,
-): Subscription {
-  // Replies leave once per event-loop turn, not one socket write each.
-  const replies = new OutboundBatch((e) => logger.error(`${subject}: cannot reply: ${errorMessage(e)}`));
-  return nc.subscribe(subject, {
-    queue,
-    callback: (err, msg) => {
-      if (err) {
-        logger.error(`subscription ${subject} failed: ${err.message}`);
-        return;
-      }
-      // replyBody never throws and respond() reports its own failures: nothing is left to catch.
-      void answer(msg)
-        .catch((e: unknown) => {
-          logger.error(`${subject} failed: ${errorMessage(e)}`);
-          return { ok: false, error: errorMessage(e) };
-        })
-        .then((reply) => replies.respond(msg, replyBody(reply, subject, logger)));
-    },
-  });
-}
-
-/**
  * The request/reply subjects one app answers, all in one queue group (one replica answers each
- * request) and all unsubscribed by {@link RequestResponders.close} on shutdown. Each subject is
- * served as {@link serveRequests} serves it: every request gets a JSON reply, errors included.
+ * request): the one way the apps serve core-NATS requests (operator commands, status queries, the
+ * password change command).
+ *
+ * - Every request gets a JSON reply: the answer's value, or `{ ok: false, error }` when the answer
+ *   throws (its message; answers that must not show theirs catch their own errors) or its value
+ *   cannot be encoded (see {@link replyBody}). Errors are logged by message only.
+ * - A logger that throws costs a log line, never the reply, and never an unhandled rejection.
+ * - Replies of one subject leave once per event-loop turn (see {@link OutboundBatch}).
+ * - {@link close} stops taking requests, waits for the answers in flight and sends their replies:
+ *   call it before the connection drains, so a command received before shutdown is answered.
  */
 export class RequestResponders {
   private readonly subscriptions: Subscription[] = [];
+  private readonly batches: OutboundBatch[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly logger: ResponderLogger;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly queue: string,
-    private readonly logger: ResponderLogger,
-  ) {}
+    logger: ResponderLogger,
+  ) {
+    this.logger = {
+      error: (message) => {
+        try {
+          logger.error(message);
+        } catch {
+          // The requester is owed its reply whatever became of the log line.
+        }
+      },
+    };
+  }
 
   /** Answers `subject` with `answer`'s value (a request body, if any, is `answer`'s to read). */
-  serve(subject: string, answer: (msg: Msg) => Promise<unknown>): void {
-    this.subscriptions.push(serveRequests(this.nc, subject, this.queue, answer, this.logger));
+  serve(subject: string, answer: (msg: Msg) => unknown): void {
+    const replies = new OutboundBatch((e) => this.logger.error(`${subject}: cannot reply: ${errorMessage(e)}`));
+    this.batches.push(replies);
+    const subscription = this.nc.subscribe(subject, {
+      queue: this.queue,
+      callback: (err, msg) => {
+        if (err) {
+          this.logger.error(`subscription ${subject} failed: ${err.message}`);
+          return;
+        }
+        // A Promise around the call: an answer that throws before its first await is caught too.
+        const work = new Promise<unknown>((resolve) => resolve(answer(msg)))
+          .catch((e: unknown) => {
+            this.logger.error(`${subject} failed: ${errorMessage(e)}`);
+            return { ok: false, error: errorMessage(e) };
+          })
+          // replyBody never throws and the batch reports its own failures: nothing is left to catch.
+          .then((reply) => replies.respond(msg, replyBody(reply, subject, this.logger)))
+          .finally(() => this.inFlight.delete(work));
+        this.inFlight.add(work);
+      },
+    });
+    this.subscriptions.push(subscription);
   }
 
   /**
@@ -87,8 +96,19 @@ export class RequestResponders {
     });
   }
 
-  /** Stops answering every subject served so far; requests already received still get their reply. */
-  close(): void {
+  /** Answers still running (status pages, tests). */
+  get answering(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Stops answering every subject served so far, waits for the answers in flight and sends their
+   * replies. A request that arrives meanwhile goes to another replica of the queue group, or gets
+   * "no responders" at once.
+   */
+  async close(): Promise<void> {
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    await Promise.allSettled([...this.inFlight]);
+    for (const replies of this.batches) replies.flush();
   }
 }

@@ -31,8 +31,9 @@ export class DirectorySourceStatusResponder implements OnApplicationBootstrap, B
     this.responders.serve(CommandSubjects.DirectorySourceStatus, () => this.status());
   }
 
-  beforeApplicationShutdown(): void {
-    this.responders.close();
+  /** Stops taking requests; those in flight are answered before the connection drains. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.responders.close();
   }
 
   private async status(): Promise<DirectorySourceStatusReply> {

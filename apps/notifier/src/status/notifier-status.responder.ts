@@ -55,8 +55,9 @@ export class NotifierStatusResponder implements OnApplicationBootstrap, BeforeAp
     );
   }
 
-  beforeApplicationShutdown(): void {
-    this.responders.close();
+  /** Stops taking requests; those in flight are answered before the connection drains. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.responders.close();
   }
 
   private async status(): Promise<unknown> {

@@ -1,8 +1,8 @@
 import { errorMessage } from '@idm/config';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { CommandSubjects, passwordChangeRequestSchema, type PasswordChangeReply } from '@idm/contracts';
-import { NATS_CONNECTION, OutboundBatch, replyBody } from '@idm/messaging';
+import { NATS_CONNECTION, RequestResponders } from '@idm/messaging';
 import { PasswordCacheService } from '../password-cache/password-cache.service.js';
 import { PASSWORD_SYNC_CONFIG } from '../password-sync.tokens.js';
 import type { PasswordSyncConfig } from '../password-sync.config.js';
@@ -17,49 +17,42 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 @Injectable()
 export class PasswordChangeResponder implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('PasswordChange');
-  private subscription: Subscription | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-  /** Replies leave once per event-loop turn, not one socket write each (see OutboundBatch). */
-  private readonly replies = new OutboundBatch((e) => this.logger.error(`cannot reply: ${errorMessage(e)}`));
+  private readonly responders: RequestResponders;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
     @Inject(PasswordCacheService) private readonly service: PasswordCacheService,
-    @Inject(PASSWORD_SYNC_CONFIG) private readonly config: PasswordSyncConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.subscription = this.nc.subscribe(CommandSubjects.PasswordChange, {
-      queue: this.config.commandQueue,
-      callback: (err, msg) => {
-        if (err) {
-          this.logger.error(`subscription failed: ${err.message}`);
-          return;
-        }
-        const size = msg.data.length;
-        const work = this.answer(msg)
-          // answer() turns every expected failure into a reply; this is for a bug. The requester
-          // still gets an answer instead of waiting out its timeout.
-          .catch((e: unknown): PasswordChangeReply => {
-            this.logger.error(`password change failed unexpectedly: ${errorMessage(e)}`);
-            return { ok: false, error: 'the password change failed; try again' };
-          })
-          .then((reply) => {
-            // The reason names fields and rules only, never a value: safe to log.
-            if (!reply.ok) this.logger.warn(`password change refused (${size} bytes): ${reply.error}`);
-            this.replies.respond(msg, replyBody(reply, CommandSubjects.PasswordChange, this.logger));
-          })
-          .finally(() => this.inFlight.delete(work));
-        this.inFlight.add(work);
-      },
-    });
+    @Inject(PASSWORD_SYNC_CONFIG) config: PasswordSyncConfig,
+  ) {
+    this.responders = new RequestResponders(nc, config.commandQueue, this.logger);
   }
 
-  /** Stops taking requests, then lets those in flight finish before the connection drains. */
+  onApplicationBootstrap(): void {
+    this.responders.serve(CommandSubjects.PasswordChange, (msg) => this.reply(msg));
+  }
+
+  /** Stops taking requests, then lets those in flight finish and be answered before the connection drains. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.subscription?.unsubscribe();
-    await Promise.allSettled([...this.inFlight]);
-    this.replies.flush();
+    await this.responders.close();
+  }
+
+  /**
+   * The reply to one request; never throws, so no error message (the responders' default reply
+   * to a throw) can reach the requester. A refusal is logged with its reason, which names fields
+   * and rules only, never a value.
+   */
+  private async reply(msg: Msg): Promise<PasswordChangeReply> {
+    const size = msg.data.length;
+    let reply: PasswordChangeReply;
+    try {
+      reply = await this.answer(msg);
+    } catch (e) {
+      // answer() turns every expected failure into a reply; this is for a bug.
+      this.logger.error(`password change failed unexpectedly: ${errorMessage(e)}`);
+      reply = { ok: false, error: 'the password change failed; try again' };
+    }
+    if (!reply.ok) this.logger.warn(`password change refused (${size} bytes): ${reply.error}`);
+    return reply;
   }
 
   private async answer(msg: Msg): Promise<PasswordChangeReply> {

@@ -35,8 +35,9 @@ export class PasswordSyncStatusResponder implements OnApplicationBootstrap, Befo
     this.responders.serveParsed(CommandSubjects.PasswordSyncUser, userQuerySchema, '{ "userId": "<id>" }', (q) => this.user(q.userId));
   }
 
-  beforeApplicationShutdown(): void {
-    this.responders.close();
+  /** Stops taking requests; those in flight are answered before the connection drains. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.responders.close();
   }
 
   private async status(): Promise<unknown> {

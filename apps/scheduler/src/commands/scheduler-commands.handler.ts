@@ -35,7 +35,8 @@ export class SchedulerCommandsHandler implements OnApplicationBootstrap, BeforeA
     );
   }
 
-  beforeApplicationShutdown(): void {
-    this.responders.close();
+  /** Stops taking requests; those in flight are answered before the connection drains. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.responders.close();
   }
 }
