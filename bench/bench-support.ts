@@ -230,3 +230,16 @@ export async function workerPool<R>(n: number, resources: readonly R[], work: (r
   );
   return (performance.now() - started) / 1000;
 }
+
+/**
+ * The least, the median and the greatest of a row's per-pair ratios (its part ÷ the raw part
+ * beside it), rounded to 0.01, as figures `<prefix>Min`, `<prefix>Median`, `<prefix>Max`: the
+ * spread that the row's summed ratio hides.
+ */
+export function ratioSpread(ratios: readonly number[], prefix: string): Record<string, number> {
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const round = (r: number) => Number(r.toFixed(2));
+  return { [`${prefix}Min`]: round(sorted[0]!), [`${prefix}Median`]: round(median), [`${prefix}Max`]: round(sorted[sorted.length - 1]!) };
+}

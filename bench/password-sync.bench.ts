@@ -27,6 +27,7 @@ import {
   PASSWORD_MODIFY_OID,
   peerCpuDelta,
   peerCpuSeconds,
+  ratioSpread,
   workerPool,
   type BenchRow,
 } from './bench-support.js';
@@ -398,8 +399,6 @@ async function interleaved(
     }
     const total = (blocks: readonly Timed[]) => blocks.reduce((a, t) => a + t.seconds, 0);
     const pairs = piped.map((p, b) => raw[b]!.seconds / p.seconds);
-    const sorted = [...pairs].sort((a, b) => a - b);
-    const ratio = (r: number) => Number(r.toFixed(2));
     return {
       seconds: total(piped),
       rawSeconds: total(raw),
@@ -409,13 +408,7 @@ async function interleaved(
       cpu: meanFigures(piped),
       rawCpu: meanFigures(raw),
       pairs,
-      blockRatios: {
-        blockRatioMin: ratio(sorted[0]!),
-        blockRatioMedian: ratio(
-          sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2,
-        ),
-        blockRatioMax: ratio(sorted[sorted.length - 1]!),
-      },
+      blockRatios: ratioSpread(pairs, 'blockRatio'),
     };
   } finally {
     await pipeline.stop();
