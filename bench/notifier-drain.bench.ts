@@ -13,10 +13,11 @@
 // again at the best count before the first and after each, and each database's row is judged on
 // its repetitions' seconds against those of the raw runs around them (the per-repetition ratios
 // are printed too). The sink is the real SMTP server process of @idm/testing in every row. Goals:
-// the notifier at ≥ 70 % of raw on Postgres and ≥ 50 % on SQLite. BENCH_CPU_PROF=<dir> writes the notifier's CPU profile. Besides the app's CPU
-// per email, each notifier row reports that of the processes the drain keeps busy on the same
-// cores: the app's Postgres backends, Postgres' WAL writer / checkpointer, nats-server, the sink.
-// BENCH_SMTP_WORKERS=0,1,2 runs the notifier rows once per SMTP_WORKERS value (default: 0, the app's default).
+// the notifier at ≥ 70 % of raw on Postgres and ≥ 50 % on SQLite. BENCH_CPU_PROF=<dir> writes
+// the notifier's CPU profile. Besides the app's CPU per email, each notifier row reports that of
+// the processes the drain keeps busy on the same cores: the app's Postgres backends, Postgres' WAL
+// writer / checkpointer, nats-server, the sink. BENCH_SMTP_WORKERS=0,1,2 runs the notifier rows
+// once per SMTP_WORKERS value (default: 0, the app's default).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
