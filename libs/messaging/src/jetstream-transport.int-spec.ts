@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { Socket } from 'node:net';
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DiscardPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
@@ -150,6 +151,39 @@ describe('JetStreamTransport against a real nats-server', () => {
     // 2.10+ takes the consumer's types as `filter_subjects` and never delivers the other type.
     const delivered = serverFeatures(nc).multipleConsumerFilters ? [] : [{ type: EventTypes.EmailQueued, action: 'ack' }];
     assert.deepEqual(settled, [...delivered, { type: EventTypes.UserAdded, action: 'ack' }]);
+  });
+
+  it('acks a burst of deliveries it has no handler for in a few socket writes, not one write each (2.9 delivers them)', async () => {
+    await startApp();
+    const burst = 500;
+    const types = Array.from({ length: burst }, (_, i) =>
+      createEvent(
+        EventTypes.EmailQueued,
+        `u${i}`,
+        { userId: `u${i}`, emailType: 'NEW_USER', causationEvent: { id: `e${i}`, type: EventTypes.UserAdded } },
+        { source: '/test', time: t0 },
+      ),
+    );
+    // Every socket write of this process that carries an ack: the app runs in this process.
+    let ackWrites = 0;
+    const write = Socket.prototype.write;
+    Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+      if ((typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('latin1')).includes('$JS.ACK.')) ackWrites++;
+      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof Socket.prototype.write;
+    try {
+      await publisher.publishAll(types);
+      await consumerIdle();
+    } finally {
+      Socket.prototype.write = write;
+    }
+    if (serverFeatures(nc).multipleConsumerFilters) {
+      // 2.10+ filters the type out: nothing was delivered, nothing to ack.
+      assert.equal(ackWrites, 0);
+      return;
+    }
+    // Deliveries arrive in pulls of many; the acks of each turn share one write.
+    assert.ok(ackWrites > 0 && ackWrites <= burst / 10, `${burst} skipped deliveries were acked in ${ackWrites} writes`);
   });
 
   it('redelivers after a thrown error, with the delivery count, until the handler succeeds', async () => {
