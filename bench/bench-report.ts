@@ -173,13 +173,3 @@ export function verdict(row: ReportedRow): string {
   const words = row.goals.map((g) => `${g.measured} (goal ${g.text}: ${g.met ? 'met' : 'MISSED'})`).join('; ');
   return `${row.met ? 'goal met' : 'GOAL MISSED'}: ${row.name} — ${words}`;
 }
-
-/**
- * Prints `rows` compared with `baseline`, without goals.
- * @deprecated use {@link BenchReport} so rows reach the JSON report with their goals.
- */
-export function printTable(title: string, rows: readonly BenchRow[], baseline?: BenchRow, unit = 'emails'): void {
-  const report = new BenchReport(title.split(':')[0]!.trim(), unit);
-  for (const row of rows) report.add(row, baseline && row !== baseline ? { vs: baseline } : {});
-  report.print(title);
-}

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { BerWriter } from 'ldapts';
 import { waitFor } from '@idm/testing';
 
-export { BenchReport, goals, machineFacts, printTable, verdict, type BenchGoal, type BenchRow, type ReportedRow } from './bench-report.js';
+export { BenchReport, goals, machineFacts, verdict, type BenchGoal, type BenchRow, type ReportedRow } from './bench-report.js';
 
 /** A built app (`dist/apps/<app>/main.js`) started as its own process. */
 export interface BenchApp {

@@ -24,7 +24,7 @@ import { createEvent, EventTypes, type IdmEvent, type IdmEventOf } from '@idm/co
 import { connectNats, EventPublisher } from '@idm/messaging';
 import { Inbox, openDatabase, persistenceEntities, persistenceMigrations, runInTransaction } from '@idm/persistence';
 import { startNatsServer, tempDir, waitFor } from '@idm/testing';
-import { printTable, startBenchApp, type BenchRow } from './bench-support.js';
+import { BenchReport, goals, startBenchApp, type BenchRow } from './bench-support.js';
 import { onEachBenchDatabase, type BenchDatabase } from './notifier-bench-support.js';
 
 const N = Number(process.env.BENCH_INGEST_EVENTS ?? 20_000);
@@ -121,7 +121,8 @@ async function rawBatchedInsert(db: BenchDatabase, n: number): Promise<BenchRow>
 
 interface IngestResult {
   readonly row: BenchRow;
-  readonly latency: { p50: number; p99: number; max: number; count: number };
+  /** The steady-load row: its events, the offered seconds, and p50 / p99 / max in ms as figures. */
+  readonly latency: BenchRow;
   /** Where the latency went: the consumers' backlog at the start, the stages of each event. */
   readonly where: readonly string[];
 }
@@ -135,6 +136,8 @@ interface StageTimes {
 }
 
 /** The value below which `p` % of the sorted `values` lie. */
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
@@ -221,14 +224,11 @@ async function notifierIngest(db: BenchDatabase): Promise<IngestResult> {
     await waitFor(async () => (await queuedCount(jsm, stream, N)) >= N, { timeoutMs: 600_000, intervalMs: 20, message: 'EmailQueued' });
     const seconds = (performance.now() - started) / 1000;
     const cpuMsPerEvent = ((app.cpuSeconds() - cpuBefore) * 1000) / N;
-    const rate = N / seconds;
-    const goal = GOALS[db.kind];
-    const verdict = rate >= goal ? `goal ≥ ${goal}/s met` : `goal ≥ ${goal}/s MISSED (${((rate / goal) * 100).toFixed(0)} % of it)`;
     const row: BenchRow = {
       name: `notifier process, ${db.kind}: UserAdded → EmailQueued`,
       items: N,
       seconds,
-      note: `${verdict}; app CPU ${cpuMsPerEvent.toFixed(3)} ms/event`,
+      figures: { appCpuMsPerEvent: Number(cpuMsPerEvent.toFixed(3)) },
     };
 
     // Latency: a steady offered rate; each UserAdded's `time` is its publish time.
@@ -274,7 +274,12 @@ async function notifierIngest(db: BenchDatabase): Promise<IngestResult> {
     const pct = (p: number) => percentile(latencies, p);
     return {
       row,
-      latency: { p50: pct(50), p99: pct(99), max: latencies.at(-1) ?? NaN, count: latencies.length },
+      latency: {
+        name: `latency, ${db.kind}: ${LATENCY_RATE}/s offered for ${LATENCY_SECONDS} s, event time → EmailQueued stored`,
+        items: latencies.length,
+        seconds: LATENCY_SECONDS,
+        figures: { p50Ms: round1(pct(50)), p99Ms: round1(pct(99)), maxMs: round1(latencies.at(-1) ?? NaN) },
+      },
       where: [
         backlogLine,
         stageLine(
@@ -296,23 +301,23 @@ async function notifierIngest(db: BenchDatabase): Promise<IngestResult> {
 }
 
 async function main(): Promise<void> {
-  const rows: BenchRow[] = [];
-  const latencyLines: string[] = [];
+  const measured: Array<{
+    readonly db: BenchDatabase['kind'];
+    readonly insert: BenchRow;
+    readonly row: BenchRow;
+    readonly latency: BenchRow;
+  }> = [];
   const whereLines: string[] = [];
-  let consumerRow: BenchRow | undefined;
   await onEachBenchDatabase(async (db) => {
-    rows.push(await rawBatchedInsert(db, N));
+    const insert = await rawBatchedInsert(db, N);
     const { row, latency, where } = await notifierIngest(db);
-    rows.push(row);
+    measured.push({ db: db.kind, insert, row, latency });
     whereLines.push(`${db.kind}:`, ...where);
-    const verdict = latency.p99 < LATENCY_GOAL_MS ? 'goal met' : `goal MISSED (${(latency.p99 / LATENCY_GOAL_MS).toFixed(1)}× the goal)`;
-    latencyLines.push(
-      `| ${db.kind.padEnd(8)} | ${String(latency.count).padStart(7)} | ${latency.p50.toFixed(1).padStart(7)} | ${latency.p99.toFixed(1).padStart(7)} | ${latency.max.toFixed(1).padStart(7)} | p99 < ${LATENCY_GOAL_MS} ms: ${verdict}`,
-    );
   });
   // The consumer side, on a stream of its own holding N UserAdded, after the app runs (no competition for the CPU).
   const nats = await startNatsServer({ jetstream: true });
   const nc = await connectNats({ url: nats.url, name: 'bench-raw' });
+  let consumerRow: BenchRow;
   try {
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
@@ -327,15 +332,16 @@ async function main(): Promise<void> {
     await nc.close();
     await nats.dispose();
   }
-  printTable(
-    `notifier ingest: ${N} UserAdded → EmailQueued (goals: ≥ ${GOALS.postgres}/s Postgres, ≥ ${GOALS.sqlite}/s SQLite); ratios vs the raw consumer read`,
-    [consumerRow, ...rows],
-    consumerRow,
-    'events',
-  );
-  console.log(
-    `notifier ingest latency: ${LATENCY_RATE}/s offered for ${LATENCY_SECONDS} s, event time → EmailQueued stored (ms)\n` +
-      `| database | events  |     p50 |     p99 |     max | goal\n|----------|---------|---------|---------|---------|-----\n${latencyLines.join('\n')}\n`,
+  const report = new BenchReport('notifier ingest', 'events');
+  const vs = report.add(consumerRow);
+  for (const { db, insert, row, latency } of measured) {
+    report.add(insert, { vs });
+    report.add(row, { vs, goals: [goals.rateAtLeast(GOALS[db], 'events')] });
+    report.add(latency, { goals: [goals.figureUnder('p99Ms', LATENCY_GOAL_MS, 'ms')] });
+  }
+  report.print(
+    `notifier ingest: ${N} UserAdded → EmailQueued (goals: ≥ ${GOALS.postgres}/s Postgres, ≥ ${GOALS.sqlite}/s SQLite, ` +
+      `p99 < ${LATENCY_GOAL_MS} ms at ${LATENCY_RATE}/s); ratios vs the raw consumer read`,
   );
   console.log(`where the latency went:\n${whereLines.join('\n')}\n`);
 }
