@@ -243,3 +243,14 @@ export function ratioSpread(ratios: readonly number[], prefix: string): Record<s
   const round = (r: number) => Number(r.toFixed(2));
   return { [`${prefix}Min`]: round(sorted[0]!), [`${prefix}Median`]: round(median), [`${prefix}Max`]: round(sorted[sorted.length - 1]!) };
 }
+
+/**
+ * The mean of each named figure over rows or blocks of equal size (figures per item or shares of
+ * the time), rounded to `digits` decimals; a figure missing from one of them makes its mean NaN.
+ */
+export function meanOfFigures(figures: ReadonlyArray<Readonly<Record<string, number>> | undefined>, digits = 3): Record<string, number> {
+  const names = new Set(figures.flatMap((f) => Object.keys(f ?? {})));
+  return Object.fromEntries(
+    [...names].map((name) => [name, Number((figures.reduce((a, f) => a + (f?.[name] ?? NaN), 0) / figures.length).toFixed(digits))]),
+  );
+}

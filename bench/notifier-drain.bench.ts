@@ -26,7 +26,16 @@ import nodemailer from 'nodemailer';
 import { createEvent, EventTypes } from '@idm/contracts';
 import { connectNats, EventPublisher } from '@idm/messaging';
 import { startNatsServer, startSmtpServer, tempDir, waitFor, type SmtpServerHandle } from '@idm/testing';
-import { BenchReport, goals, peerCpuDelta, peerCpuSeconds, ratioSpread, startBenchApp, type BenchRow } from './bench-support.js';
+import {
+  BenchReport,
+  goals,
+  meanOfFigures,
+  peerCpuDelta,
+  peerCpuSeconds,
+  ratioSpread,
+  startBenchApp,
+  type BenchRow,
+} from './bench-support.js';
 import { nthEmailSent, onEachBenchDatabase, publishRetryTick } from './notifier-bench-support.js';
 
 const N = Number(process.env.BENCH_EMAILS ?? 10_000);
@@ -39,12 +48,6 @@ const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const now = () => new Date().toISOString();
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const sum = (rows: readonly BenchRow[], of: (row: BenchRow) => number) => rows.reduce((a, r) => a + of(r), 0);
-
-/** The mean of each figure over rows of equal size (the figures are per email). */
-function meanOf(rows: readonly BenchRow[]): Record<string, number> {
-  const names = new Set(rows.flatMap((r) => Object.keys(r.figures ?? {})));
-  return Object.fromEntries([...names].map((n) => [n, round2(sum(rows, (r) => r.figures?.[n] ?? NaN) / rows.length)]));
-}
 
 /** Runs `work` over 0..n-1 with `lanes` in flight. */
 async function lanes(n: number, width: number, work: (i: number) => Promise<void>): Promise<void> {
@@ -234,7 +237,10 @@ async function main(): Promise<void> {
         name: `raw nodemailer pool (${best} conn) → sink, the ${neighbours.length} runs around the next row's ${rows.length}`,
         items: sum(neighbours, (r) => r.items),
         seconds: sum(neighbours, (r) => r.seconds),
-        figures: meanOf(neighbours),
+        figures: meanOfFigures(
+          neighbours.map((r) => r.figures),
+          2,
+        ),
       });
       const ratios = rows.map((row, i) => (around[i]![0].seconds + around[i]![1].seconds) / 2 / row.seconds);
       console.log(`${name}: per repetition (÷ the raw runs around it): ${ratios.map((r) => `${Math.round(r * 100)} %`).join(', ')}`);
@@ -245,7 +251,10 @@ async function main(): Promise<void> {
           seconds: sum(rows, (r) => r.seconds),
           note: rows.map((r) => r.note).join('; '),
           figures: {
-            ...meanOf(rows),
+            ...meanOfFigures(
+              rows.map((r) => r.figures),
+              2,
+            ),
             peakRssMb: Math.max(...rows.map((r) => r.figures?.peakRssMb ?? NaN)),
             ...ratioSpread(ratios, 'repeatRatio'),
           },

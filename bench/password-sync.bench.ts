@@ -23,6 +23,7 @@ import {
   cpuSecondsOf,
   cpuWaitSecondsOf,
   goals,
+  meanOfFigures,
   passwordModify,
   PASSWORD_MODIFY_OID,
   peerCpuDelta,
@@ -421,9 +422,7 @@ async function interleaved(
  * {@link cpuMeter} does, not averaged.
  */
 function meanFigures(blocks: readonly Timed[]): CpuFigures {
-  const sums: Record<string, number> = {};
-  for (const { cpu } of blocks) for (const [k, v] of Object.entries(cpu)) sums[k] = (sums[k] ?? 0) + v;
-  const mean = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, Number((v / blocks.length).toFixed(3))]));
+  const mean = meanOfFigures(blocks.map((b) => b.cpu));
   const totalMs = Object.entries(mean).reduce((a, [k, v]) => (k.endsWith('CpuMs') ? a + v : a), 0);
   return { ...mean, cpuCeilingPerSecond: totalMs > 0 ? Math.round((availableParallelism() * 1000) / totalMs) : 0 };
 }
